@@ -1,0 +1,143 @@
+"""The clients: one result per account in order, the sync facade, adapter failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from fakes import TOKEN, Paper, PaperPlugin, PaperServer
+from govsocial import Client, Post
+from govsocial.client import AsyncClient
+from govsocial.errors import ConfigurationError, PluginError, ValidationError
+from govsocial.models import Account, PostRef
+from govsocial.plugins import Plugins
+
+
+def test_sync_client_publishes_to_several_accounts_in_order(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    no_token = Account(platform="paper", handle="@kosong", base_url="https://paper.test")
+    unknown = Account(platform="myspace", handle="@x", base_url="https://m.test")
+    with Client(transport=paper_server.transport()) as client:
+        results = client.publish(Post("halo"), [account, no_token, unknown, account])
+    assert [r.account.handle for r in results] == ["@humas", "@kosong", "@x", "@humas"]
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert isinstance(results[1].error, ConfigurationError)
+    assert results[1].error.field == "credentials.access_token"
+    assert isinstance(results[2].error, ConfigurationError)
+    assert "unknown platform 'myspace'" in str(results[2].error)
+    assert sorted(p["text"] for p in paper_server.posts.values()) == ["halo", "halo"]
+
+
+def test_invalid_post_is_refused_before_any_request(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    with Client(transport=paper_server.transport()) as client:
+        [result] = client.publish(Post("x" * 30), [account])
+    assert isinstance(result.error, ValidationError)
+    assert result.error.problems[0].code == "text_too_long"
+    assert result.error.field == "text"
+    assert paper_server.requests == []
+
+
+def test_an_adapter_bug_becomes_a_result_not_an_exception(
+    plugins: Plugins, paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: Paper, post: Post, *, idempotency_key: str) -> PostRef:
+        raise KeyError("id")
+
+    monkeypatch.setattr(Paper, "publish", broken)
+    with Client(transport=paper_server.transport()) as client:
+        [result] = client.publish(Post("halo"), [account])
+    assert isinstance(result.error, PluginError)
+    assert "may or may not have been published" in str(result.error)
+
+
+def test_sync_client_works_inside_a_running_event_loop(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    """Notebooks run an event loop; the sync facade must still work there."""
+
+    async def notebook_cell() -> bool:
+        with Client(transport=paper_server.transport()) as client:
+            [result] = client.publish(Post("halo"), [account])
+        return result.ok
+
+    assert asyncio.run(notebook_cell())
+
+
+def test_metrics_come_back_in_the_order_asked(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    other = Account(
+        platform="paper",
+        handle="@dua",
+        base_url="https://paper.test",
+        credentials={"access_token": TOKEN},
+    )
+    with Client(transport=paper_server.transport()) as client:
+        refs: Sequence[PostRef] = [
+            r.ref for r in client.publish(Post("a"), [account, other]) if r.ref is not None
+        ]
+        paper_server.posts[refs[1].id]["likes"] = 5
+        metrics = client.fetch_metrics([refs[1], refs[0], refs[1]])
+        account_metrics = client.fetch_account_metrics(account)
+    assert [m.ref for m in metrics] == [refs[1], refs[0], refs[1]]
+    assert [m.likes for m in metrics] == [5, 0, 5]
+    assert metrics[0].views is None
+    assert account_metrics.followers == 7
+
+
+def test_reply_raises_for_its_single_account(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    with Client(transport=paper_server.transport()) as client:
+        [result] = client.publish(Post("halo"), [account])
+        assert result.ref is not None
+        with pytest.raises(ValidationError):
+            client.reply(result.ref, "x" * 50)
+
+
+def test_a_closed_client_says_so(plugins: Plugins, paper_server: PaperServer) -> None:
+    client = Client(transport=paper_server.transport())
+    client.close()
+    client.close()  # idempotent
+    with pytest.raises(ConfigurationError, match="closed"):
+        client.fetch_account_metrics(Account(platform="paper", handle="@h"))
+
+
+@pytest.mark.anyio
+async def test_async_client_fans_out_concurrently(paper_server: PaperServer) -> None:
+    """50 accounts are served at once, not one after the other."""
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(PaperPlugin(), name="paper")
+    in_flight = 0
+    peak = 0
+    original = paper_server.handler
+
+    async def slow_handler(request):  # type: ignore[no-untyped-def]
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return original(request)
+
+    import httpx
+
+    accounts = [
+        Account(
+            platform="paper",
+            handle=f"@u{i}",
+            base_url="https://paper.test",
+            credentials={"access_token": TOKEN},
+        )
+        for i in range(50)
+    ]
+    async with AsyncClient(transport=httpx.MockTransport(slow_handler), plugins=plugins) as client:
+        results = await client.publish(Post("serentak"), accounts)
+    assert all(r.ok for r in results)
+    assert len(paper_server.posts) == 50
+    assert peak == 50

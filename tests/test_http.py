@@ -1,0 +1,220 @@
+"""The HTTP layer: safe retries, rate budgets, error translation, secret scrubbing.
+
+The fake server records every request it received; assertions are on that record.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from fakes import TOKEN, PaperServer
+from govsocial.client import AsyncClient
+from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
+from govsocial.models import Account, Post
+from govsocial.plugins import Plugins
+
+pytestmark = pytest.mark.anyio
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def make_client(
+    server: PaperServer, plugins: Plugins, sleeps: Sleeps, **kwargs: object
+) -> AsyncClient:
+    client = AsyncClient(transport=server.transport(), plugins=plugins, **kwargs)  # type: ignore[arg-type]
+    client.http._sleep = sleeps
+    return client
+
+
+def answer(status: int, **kwargs: object) -> object:
+    return lambda request: httpx.Response(status, **kwargs)  # type: ignore[arg-type]
+
+
+def fail(exc: type[Exception]) -> object:
+    def raise_it(request: httpx.Request) -> httpx.Response:
+        raise exc("boom", request=request)  # type: ignore[call-arg]
+
+    return raise_it
+
+
+async def test_a_503_is_retried_and_the_post_is_made_once(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [answer(503, json={"error": "Service Unavailable"})]
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert result.ok
+    assert len(paper_server.requests) == 2
+    keys = {r.headers["idempotency-key"] for r in paper_server.requests}
+    assert len(keys) == 1, "a retry must carry the same idempotency key"
+    assert [p["text"] for p in paper_server.posts.values()] == ["halo"]
+    assert len(paper_server.posts) == 1
+    assert len(sleeps.waits) == 1
+
+
+async def test_a_429_waits_as_long_as_retry_after_says(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [
+        answer(429, headers={"Retry-After": "7"}, json={"error": "Too many requests"})
+    ]
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert result.ok
+    assert sleeps.waits == [7.0]
+    assert len(paper_server.posts) == 1
+
+
+async def test_a_429_asking_for_too_long_a_wait_raises_rate_limited(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [
+        answer(429, headers={"Retry-After": "3600"}, json={"error": "Too many requests"})
+    ]
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps, max_wait=60.0) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert isinstance(result.error, RateLimited)
+    assert result.error.retry_after == 3600
+    assert "Too many requests" in str(result.error)
+    assert len(paper_server.requests) == 1
+    assert paper_server.posts == {}
+    assert sleeps.waits == []
+
+
+async def test_retries_stop_after_max_attempts(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [answer(502, text="Bad Gateway")] * 10
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps, max_attempts=3) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert isinstance(result.error, PlatformError)
+    assert result.error.status == 502
+    assert "Bad Gateway" in str(result.error)
+    assert len(paper_server.requests) == 3
+
+
+async def test_a_500_on_create_is_not_retried(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [answer(500, json={"error": "Internal failure"})]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert isinstance(result.error, PlatformError)
+    assert result.error.body == "Internal failure"
+    assert len(paper_server.requests) == 1
+
+
+async def test_a_connection_refused_is_retried(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [fail(httpx.ConnectError)]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert result.ok
+    assert len(paper_server.posts) == 1
+
+
+async def test_a_timeout_after_sending_a_create_is_unknown_not_retried(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    paper_server.script = [fail(httpx.ReadTimeout)]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(
+            Post("halo"), [account], idempotency_keys={account: "key-1"}
+        )
+    assert isinstance(result.error, PublishOutcomeUnknown)
+    assert result.error.idempotency_key == "key-1"
+    assert result.error.account == "@humas"
+    assert len(paper_server.requests) == 1
+
+
+async def test_a_timeout_on_a_read_is_retried(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+        assert result.ref is not None
+        paper_server.script = [fail(httpx.ReadTimeout)]
+        [metrics] = await client.fetch_metrics([result.ref])
+    assert metrics.likes == 0
+    assert [r.method for r in paper_server.requests] == ["POST", "GET", "GET"]
+
+
+async def test_an_empty_rate_budget_waits_for_the_reset_before_sending(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    reset = time.time() + 5
+    paper_server.script = [
+        lambda request: httpx.Response(
+            200, json={"id": "9"}, headers={"x-remaining": "0", "x-reset": str(reset)}
+        )
+    ]
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps) as client:
+        await client.publish(Post("satu"), [account])
+        [result] = await client.publish(Post("dua"), [account])
+    assert result.ok
+    assert len(sleeps.waits) == 1 and 3 < sleeps.waits[0] <= 5
+    assert len(paper_server.requests) == 2
+
+
+async def test_an_empty_budget_with_a_far_reset_raises_without_sending(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    reset = time.time() + 900
+    paper_server.script = [
+        lambda request: httpx.Response(
+            200, json={"id": "9"}, headers={"x-remaining": "0", "x-reset": str(reset)}
+        )
+    ]
+    async with make_client(paper_server, plugins, Sleeps(), max_wait=60) as client:
+        await client.publish(Post("satu"), [account])
+        [result] = await client.publish(Post("dua"), [account])
+    assert isinstance(result.error, RateLimited)
+    assert result.error.retry_after is not None and result.error.retry_after > 800
+    assert len(paper_server.requests) == 1
+
+
+async def test_bad_token_is_an_authentication_error_without_the_token(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    wrong = "wrong-token-that-must-not-leak"
+    bad = Account(
+        platform="paper",
+        handle="@humas",
+        base_url="https://paper.test",
+        credentials={"access_token": wrong},
+    )
+    paper_server.script = [answer(401, json={"error": f"token {wrong} is invalid"})]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [bad])
+    assert isinstance(result.error, AuthenticationError)
+    assert wrong not in str(result.error)
+    assert "***" in str(result.error)
+    assert "new" in str(result.error)  # says what to do
+
+
+async def test_secrets_never_reach_the_logs(
+    plugins: Plugins, paper_server: PaperServer, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    paper_server.script = [answer(503, json={"error": "busy"})]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+        await client.delete(result.ref)  # type: ignore[arg-type]
+    assert caplog.records, "expected debug logs of the requests"
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert TOKEN not in repr(account) and TOKEN not in repr(result)

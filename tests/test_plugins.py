@@ -1,0 +1,262 @@
+"""The plugin system: guarded loading, GOVSOCIAL_LOAD_PLUGINS, misspelled hooks, every hook.
+
+Every hook in govsocial.hookspecs must have a ``test_hook_<name>`` here and a heading in
+docs/plugins.md; test_every_hook_is_documented_and_tested fails otherwise.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import govsocial
+from fakes import Paper, PaperServer
+from govsocial import Post, hookimpl, hookspecs
+from govsocial.client import AsyncClient
+from govsocial.errors import PluginError
+from govsocial.models import Account, PostRef, Problem, PublishResult
+from govsocial.platform import Limits, Platform
+from govsocial.plugins import Plugins, PluginWarning
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hook_names() -> list[str]:
+    return [
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "govsocial_spec")
+    ]
+
+
+def test_every_hook_is_documented_and_tested() -> None:
+    docs = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    tests = Path(__file__).read_text(encoding="utf-8")
+    assert hook_names(), "no hookspecs found"
+    for name in hook_names():
+        signature = str(inspect.signature(getattr(hookspecs, name))).split(" ->")[0]
+        params = ", ".join(re.findall(r"(\w+):", signature))
+        assert f"### {name}({params})" in docs, f"docs/plugins.md lacks a heading for hook {name}"
+        assert f"def test_hook_{name}(" in tests, f"hook {name} has no test_hook_{name}"
+        assert (
+            getattr(hookspecs, name).__doc__
+            and ".. versionadded::" in getattr(hookspecs, name).__doc__
+        )
+
+
+class FakeEntryPoint:
+    def __init__(self, name: str, load: Callable[[], object], dist: str = "govsocial-fake") -> None:
+        self.name = name
+        self._load = load
+        self.dist = type("Dist", (), {"name": dist})()
+
+    def load(self) -> object:
+        return self._load()
+
+
+def with_entry_points(monkeypatch: pytest.MonkeyPatch, *points: FakeEntryPoint) -> None:
+    def entry_points(group: str) -> list[FakeEntryPoint]:
+        return list(points) if group == "govsocial" else []
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+
+
+class GoodPlugin:
+    @hookimpl
+    def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+        register(Paper)
+
+
+def test_a_broken_plugin_warns_and_the_host_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> object:
+        raise ImportError("No module named 'missing_dependency'")
+
+    with_entry_points(
+        monkeypatch, FakeEntryPoint("broken", boom), FakeEntryPoint("paper", GoodPlugin)
+    )
+    with pytest.warns(PluginWarning, match="'broken'.*missing_dependency"):
+        plugins = Plugins()
+    assert list(plugins.platforms()) == ["paper"]
+    assert "broken" in plugins.load_errors
+
+
+def test_govsocial_load_plugins_restricts_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: list[str] = []
+
+    def loader(name: str) -> Callable[[], object]:
+        def load() -> object:
+            loaded.append(name)
+            return GoodPlugin() if name == "paper" else object()
+
+        return load
+
+    with_entry_points(
+        monkeypatch,
+        FakeEntryPoint("paper", loader("paper")),
+        FakeEntryPoint("other", loader("other")),
+    )
+    monkeypatch.setenv("GOVSOCIAL_LOAD_PLUGINS", "paper")
+    assert list(Plugins().platforms()) == ["paper"]
+    assert loaded == ["paper"]
+    monkeypatch.setenv("GOVSOCIAL_LOAD_PLUGINS", "")
+    assert Plugins().platforms() == {}
+
+
+def test_a_misspelled_hook_is_caught() -> None:
+    class Typo:
+        @hookimpl
+        def register_platform(self, register: object) -> None:  # missing "s"
+            pass
+
+    plugins = Plugins(load_entrypoints=False)
+    with pytest.raises(PluginError, match="register_platform"):
+        plugins.register(Typo())
+
+
+def test_a_misspelled_hook_in_an_entry_point_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Typo:
+        @hookimpl
+        def validate_posts(self, post: object) -> None:
+            pass
+
+    with_entry_points(monkeypatch, FakeEntryPoint("typo", Typo))
+    with pytest.warns(PluginWarning, match="typo"):
+        plugins = Plugins()
+    assert plugins.pm.get_plugin("typo") is None
+
+
+def test_hook_register_platforms() -> None:
+    class Clash(Paper):
+        pass
+
+    class ClashPlugin:
+        @hookimpl
+        def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+            register(Clash)
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(GoodPlugin(), name="good")
+    assert plugins.platform("paper") is Paper
+    plugins.register(ClashPlugin(), name="clash")
+    with pytest.warns(PluginWarning, match="two adapters claim platform 'paper'"):
+        assert plugins.platform("paper") is Paper
+
+
+def test_register_refuses_what_is_not_a_platform() -> None:
+    class Wrong:
+        @hookimpl
+        def register_platforms(self, register: Callable[[object], None]) -> None:
+            register(object)
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(Wrong(), name="wrong")
+    with pytest.warns(PluginWarning, match="Platform subclass"):
+        assert plugins.platforms() == {}
+
+
+def test_hook_validate_post(plugins: Plugins) -> None:
+    seen: list[tuple[str, int]] = []
+
+    class BannedWords:
+        @hookimpl
+        def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+            seen.append((platform, limits.max_characters))
+            if "hoaks" in post.text.lower():
+                return [Problem(code="banned_word", message="no hoaxes", field="text")]
+            return []
+
+    plugins.register(BannedWords(), name="banned")
+    [problem] = govsocial.validate(Post("Ini hoaks"), "paper")
+    assert problem.code == "banned_word" and problem.platform == "paper"
+    assert seen == [("paper", 20)]
+
+
+def test_a_failing_house_rule_warns_and_validation_goes_on(plugins: Plugins) -> None:
+    class Buggy:
+        @hookimpl
+        def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+            raise KeyError("oops")
+
+    plugins.register(Buggy(), name="buggy")
+    with pytest.warns(PluginWarning, match="buggy.*validate_post"):
+        assert govsocial.validate(Post("ok"), "paper") == []
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    @hookimpl
+    def publish_started(self, post: Post, account: Account, idempotency_key: str) -> None:
+        self.events.append(("started", (post.text, account.handle, idempotency_key)))
+
+    @hookimpl
+    def publish_finished(self, post: Post, result: PublishResult) -> None:
+        self.events.append(("finished", (post.text, result.ok)))
+
+    @hookimpl
+    def post_deleted(self, ref: PostRef) -> None:
+        self.events.append(("deleted", ref.id))
+
+
+@pytest.mark.anyio
+async def test_hook_publish_started(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    recorder = Recorder()
+    plugins.register(recorder, name="recorder")
+    async with AsyncClient(transport=paper_server.transport()) as client:
+        await client.publish(Post("halo"), [account], idempotency_keys={account: "k1"})
+    assert recorder.events[0] == ("started", ("halo", "@humas", "k1"))
+    assert paper_server.requests[0].headers["idempotency-key"] == "k1"
+
+
+@pytest.mark.anyio
+async def test_hook_publish_finished(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    recorder = Recorder()
+    plugins.register(recorder, name="recorder")
+    async with AsyncClient(transport=paper_server.transport()) as client:
+        await client.publish(Post("halo"), [account])
+        await client.publish(Post("x" * 99), [account])  # invalid: finished, not ok
+    finished = [e for e in recorder.events if e[0] == "finished"]
+    assert finished == [("finished", ("halo", True)), ("finished", ("x" * 99, False))]
+    assert len(paper_server.posts) == 1
+
+
+@pytest.mark.anyio
+async def test_hook_post_deleted(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    recorder = Recorder()
+    plugins.register(recorder, name="recorder")
+    async with AsyncClient(transport=paper_server.transport()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+        assert result.ref is not None
+        await client.delete(result.ref)
+    assert ("deleted", result.ref.id) in recorder.events
+    assert paper_server.posts == {}
+
+
+@pytest.mark.anyio
+async def test_a_failing_event_listener_never_stops_publishing(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    class Broken:
+        @hookimpl
+        def publish_started(self, post: Post, account: Account, idempotency_key: str) -> None:
+            raise RuntimeError("archive offline")
+
+    plugins.register(Broken(), name="broken-archive")
+    async with AsyncClient(transport=paper_server.transport()) as client:
+        with pytest.warns(PluginWarning, match="archive offline"):
+            [result] = await client.publish(Post("halo"), [account])
+    assert result.ok
+    assert len(paper_server.posts) == 1
