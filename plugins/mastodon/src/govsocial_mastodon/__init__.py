@@ -1,0 +1,32 @@
+"""govsocial-mastodon: the Mastodon adapter for govsocial.
+
+Installing this distribution registers the ``mastodon`` platform through the ``govsocial``
+entry-point group; nothing needs importing by hand::
+
+    import govsocial
+
+    account = govsocial.Account(
+        platform="mastodon",
+        handle="@humas@mastodon.example",
+        base_url="https://mastodon.example",
+        credentials={"access_token": "env:MASTODON_TOKEN"},
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import govsocial
+from govsocial.platform import Platform
+from govsocial_mastodon.adapter import Mastodon
+
+__all__ = ["Mastodon", "register_platforms"]
+
+__version__ = "0.1.0"
+
+
+@govsocial.hookimpl
+def register_platforms(register: Callable[[type[Platform]], None]) -> None:
+    """Register the Mastodon adapter."""
+    register(Mastodon)

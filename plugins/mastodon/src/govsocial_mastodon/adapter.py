@@ -1,0 +1,701 @@
+"""The Mastodon adapter: publish, delete, measure and read conversations on any instance.
+
+Every call goes through the core's :class:`govsocial.http.Http` session (pooled, timed out,
+retried only when safe). What is Mastodon-specific lives here:
+
+- limits come from the instance (``GET /api/v2/instance``, then ``/api/v1/instance``) and are
+  cached per server for all adapters of the process, so fifty concurrent publishes to one
+  instance ask it once;
+- the create call carries ``Idempotency-Key``, so a repeat of the same delivery returns the
+  status already made instead of a second one;
+- media go up through ``POST /api/v2/media``; an answer of 202 means the server is still
+  processing, and the adapter polls ``GET /api/v1/media/:id`` until it stops answering 206;
+- ``X-RateLimit-*`` headers feed the core's rate budget.
+
+API reference: https://docs.joinmastodon.org/methods/statuses/,
+https://docs.joinmastodon.org/methods/media/, https://docs.joinmastodon.org/api/rate-limits/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
+from govsocial.http import RateState, scrub
+from govsocial.platform import Limits, LocalServer, Platform
+from govsocial_mastodon.text import count_characters as _count_characters
+
+__all__ = [
+    "ACCOUNT_FIELDS_READ",
+    "INSTANCE_FIELDS_READ",
+    "STATUS_FIELDS_READ",
+    "Mastodon",
+    "html_to_text",
+    "limits_from_instance",
+]
+
+logger = logging.getLogger("govsocial.mastodon")
+
+_MB = 1024 * 1024
+
+#: Fields the adapter reads from a Status entity (checked against the OpenAPI spec in tests).
+STATUS_FIELDS_READ: tuple[str, ...] = (
+    "id",
+    "url",
+    "uri",
+    "content",
+    "created_at",
+    "in_reply_to_id",
+    "account",
+    "favourites_count",
+    "reblogs_count",
+    "replies_count",
+    "quotes_count",
+)
+#: Fields read from an Account / CredentialAccount entity.
+ACCOUNT_FIELDS_READ: tuple[str, ...] = (
+    "acct",
+    "display_name",
+    "followers_count",
+    "following_count",
+    "statuses_count",
+)
+#: Paths read from an Instance (v2) entity, as (section, field) under ``configuration``.
+INSTANCE_FIELDS_READ: tuple[tuple[str, str], ...] = (
+    ("statuses", "max_characters"),
+    ("statuses", "max_media_attachments"),
+    ("statuses", "characters_reserved_per_url"),
+    ("media_attachments", "description_limit"),
+    ("media_attachments", "image_size_limit"),
+    ("media_attachments", "video_size_limit"),
+    ("media_attachments", "supported_mime_types"),
+)
+
+_COUNT_FIELDS = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
+_AUTH_FAILURE_PHRASES = (
+    "access token is invalid",
+    "access token was revoked",
+    "access token expired",
+    "token is revoked",
+)
+_AUTH_HINT = (
+    "the access token is invalid, expired or revoked: create a new one on the instance "
+    "(Preferences > Development, scopes read, write:statuses, write:media) and update the "
+    "account's access_token credential"
+)
+
+
+class Mastodon(Platform):
+    """Mastodon and API-compatible servers (one adapter per account).
+
+    Accounts need ``base_url`` (the instance) and an ``access_token`` credential with the
+    scopes ``read``, ``write:statuses`` and ``write:media``.
+    """
+
+    name: ClassVar[str] = "mastodon"
+    title: ClassVar[str] = "Mastodon"
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+    limits: ClassVar[Limits] = Limits(
+        max_characters=500,
+        url_length=23,
+        max_media=4,
+        image_types=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
+        video_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
+        max_image_bytes=16 * _MB,
+        max_video_bytes=99 * _MB,
+        alt_text=True,
+        max_alt_text=1500,
+        threads=True,
+        delete=True,
+        post_metrics=frozenset({"likes", "reposts", "replies", "quotes"}),
+        account_metrics=frozenset({"followers", "following", "posts"}),
+    )
+
+    #: Seconds between polls of a media attachment still being processed (doubles, up to 5 s).
+    media_poll_interval: ClassVar[float] = 0.5
+    #: Longest wait for the server to finish processing one media attachment.
+    media_processing_timeout: ClassVar[float] = 120.0
+    #: How long instance limits are trusted before they are asked again.
+    limits_ttl: ClassVar[float] = 3600.0
+    #: How long the declared limits stand in when the instance did not tell its own.
+    limits_fallback_ttl: ClassVar[float] = 60.0
+    #: Most pages of notifications read by one ``fetch_mentions`` call.
+    max_mention_pages: ClassVar[int] = 25
+    #: Most requests one call keeps in flight for an account (metrics of many posts).
+    max_concurrent_reads: ClassVar[int] = 8
+
+    # -- offline -----------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """Length as Mastodon counts it: grapheme clusters, every URL as ``url_length``."""
+        url_length = (limits or cls.limits).url_length
+        return _count_characters(text, url_length=url_length if url_length is not None else 23)
+
+    @classmethod
+    def count_post(cls, post: Post, limits: Limits | None = None) -> int:
+        """Text and content warning together, as the server counts a status."""
+        url_length = (limits or cls.limits).url_length
+        return _count_characters(
+            post.text,
+            url_length=url_length if url_length is not None else 23,
+            spoiler_text=post.content_warning or "",
+        )
+
+    @classmethod
+    def local_server(cls) -> AbstractContextManager[LocalServer]:
+        """A mastodon-mock server on this machine (needs the ``test`` extra installed)."""
+        from govsocial_mastodon.localserver import MastodonMockServer
+
+        return MastodonMockServer()
+
+    # -- HTTP answers ----------------------------------------------------------------------
+
+    @classmethod
+    def rate_state(cls, response: httpx.Response) -> RateState | None:
+        """``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (an ISO 8601 time)."""
+        headers = response.headers
+        limit = _header_int(headers.get("x-ratelimit-limit"))
+        remaining = _header_int(headers.get("x-ratelimit-remaining"))
+        reset_at = parse_reset(headers.get("x-ratelimit-reset"))
+        if limit is None and remaining is None and reset_at is None:
+            return None
+        return RateState(limit=limit, remaining=remaining, reset_at=reset_at)
+
+    @classmethod
+    def error_message(cls, response: httpx.Response) -> str:
+        """Mastodon's ``{"error": ..., "error_description": ...}`` text."""
+        try:
+            body = response.json()
+        except ValueError:
+            return super().error_message(response)
+        if isinstance(body, dict):
+            error = body.get("error")
+            description = body.get("error_description")
+            if isinstance(error, str) and error:
+                if isinstance(description, str) and description and description not in error:
+                    return f"{error}: {description}"
+                return error
+        return super().error_message(response)
+
+    @classmethod
+    def is_auth_failure(cls, response: httpx.Response) -> bool:
+        """401, or 403 saying the token is invalid, expired or revoked."""
+        if response.status_code == 401:
+            return True
+        if response.status_code == 403:
+            message = cls.error_message(response).lower()
+            return any(phrase in message for phrase in _AUTH_FAILURE_PHRASES)
+        return False
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        error = super().error_for(response)
+        if isinstance(error, AuthenticationError):
+            return AuthenticationError(error.message, platform=self.name, hint=_AUTH_HINT)
+        return error
+
+    # -- limits ------------------------------------------------------------------------------
+
+    @classmethod
+    def clear_limits_cache(cls) -> None:
+        """Forget every instance's cached limits (they are asked again on next use)."""
+        _LIMITS_CACHE.clear()
+
+    async def get_limits(self) -> Limits:
+        """The instance's own limits, asked once per instance and cached for ``limits_ttl``."""
+        cached = _LIMITS_CACHE.get(self.base_url)
+        if cached is not None:
+            return cached
+        async with _LIMITS_CACHE.lock(self.base_url):
+            cached = _LIMITS_CACHE.get(self.base_url)
+            if cached is not None:
+                return cached
+            limits, ttl = await self._fetch_limits()
+            _LIMITS_CACHE.put(self.base_url, limits, ttl)
+            return limits
+
+    async def _fetch_limits(self) -> tuple[Limits, float]:
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                response = await self.request("GET", path)
+                body = response.json()
+            except (GovSocialError, ValueError) as exc:
+                logger.info("%s%s gave no limits (%s)", self.base_url, path, type(exc).__name__)
+                continue
+            if isinstance(body, dict) and isinstance(body.get("configuration"), dict):
+                return limits_from_instance(body, self.limits), self.limits_ttl
+        logger.warning(
+            "%s did not tell its limits; using Mastodon's defaults for now", self.base_url
+        )
+        return self.limits, self.limits_fallback_ttl
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """Upload the media, then create the status with ``Idempotency-Key``."""
+        key = idempotency_key or self.new_idempotency_key()
+        if post.reply_to is not None:
+            self._check_reply_target(post.reply_to)
+        media_ids = [await self._upload(index, media) for index, media in enumerate(post.media)]
+        payload: dict[str, Any] = {"visibility": "public"}
+        if post.text:
+            payload["status"] = post.text
+        if media_ids:
+            payload["media_ids"] = media_ids
+        if post.reply_to is not None:
+            payload["in_reply_to_id"] = post.reply_to.id
+        if post.content_warning:
+            payload["spoiler_text"] = post.content_warning
+        if post.language:
+            payload["language"] = post.language
+        response = await self.request(
+            "POST",
+            "/api/v1/statuses",
+            json=payload,
+            headers={**self._auth(), "Idempotency-Key": key},
+            create=True,
+            idempotency_key=key,
+        )
+        status = _json_object(response)
+        if status is None or not _is_id(status.get("id")):
+            raise PublishOutcomeUnknown(
+                f"{self.title} accepted the post for {self.account.handle} (HTTP "
+                f"{response.status_code}) but its answer could not be read, so the new "
+                "status id is unknown",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=key,
+                detail={"body": self._snippet(response)},
+            )
+        return self._ref(status)
+
+    def _check_reply_target(self, target: PostRef) -> None:
+        other = (target.account.base_url or "").rstrip("/")
+        if other and other != self.base_url:
+            raise ConfigurationError(
+                f"reply_to is status {target.id} on {other}, but {self.account.handle} posts "
+                f"on {self.base_url}; status ids are per instance",
+                field="reply_to",
+                hint="reply with an account of the same instance, or look the status up on "
+                "this instance first",
+            )
+
+    async def _upload(self, index: int, media: Media) -> str:
+        data = await self.read_media(media)
+        mime = media.mime_type or "application/octet-stream"
+        form = {"description": media.alt_text} if media.alt_text else {}
+        response = await self.request(
+            "POST",
+            "/api/v2/media",
+            files={"file": (_filename(media, index), data, mime)},
+            data=form,
+            headers=self._auth(),
+            idempotent=True,  # a repeated upload only leaves an unattached file behind
+        )
+        attachment = _json_object(response)
+        if attachment is None or not _is_id(attachment.get("id")):
+            raise self._unreadable(response, f"the upload of media[{index}]")
+        media_id = str(attachment["id"])
+        if response.status_code == 202:
+            await self._wait_for_processing(index, media_id)
+        return media_id
+
+    async def _wait_for_processing(self, index: int, media_id: str) -> None:
+        timeout = self.media_processing_timeout
+        deadline = time.monotonic() + timeout
+        delay = self.media_poll_interval
+        path = f"/api/v1/media/{_segment(media_id)}"
+        while True:
+            response = await self.request("GET", path, headers=self._auth())
+            if response.status_code != 206:
+                return
+            if time.monotonic() + delay > deadline:
+                raise PlatformError(
+                    f"{self.title} was still processing media[{index}] (attachment {media_id}) "
+                    f"of {self.account.handle} after {timeout:g} s; nothing was published",
+                    platform=self.name,
+                    status=206,
+                    field=f"media[{index}]",
+                    hint="try again later, or upload a smaller or shorter file",
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def delete(self, ref: PostRef) -> None:
+        """``DELETE /api/v1/statuses/:id``."""
+        try:
+            await self.request(
+                "DELETE", f"/api/v1/statuses/{_segment(ref.id)}", headers=self._auth()
+            )
+        except PlatformError as error:
+            if error.status != 404 or isinstance(error, RateLimited):
+                raise
+            raise PlatformError(
+                f"{self.title} has no status {ref.id} of {self.account.handle} to delete: "
+                f"{error.body}",
+                platform=self.name,
+                status=404,
+                body=error.body,
+                hint="it may have been deleted already, or belong to another account",
+            ) from None
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """Not yet: Mastodon cannot be asked which status an Idempotency-Key made."""
+        raise NotImplementedError(
+            "Mastodon reconciliation is not implemented yet: resend the same delivery with "
+            "the same idempotency key within an hour, or check the account by hand"
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """``GET /api/v1/statuses/:id`` per ref, a few at a time."""
+        slots = asyncio.Semaphore(self.max_concurrent_reads)
+
+        async def one(ref: PostRef) -> PostMetrics:
+            async with slots:
+                return await self._metrics(ref)
+
+        return list(await asyncio.gather(*(one(ref) for ref in refs)))
+
+    async def _metrics(self, ref: PostRef) -> PostMetrics:
+        response = await self.request(
+            "GET", f"/api/v1/statuses/{_segment(ref.id)}", headers=self._auth()
+        )
+        status = _json_object(response)
+        if status is None:
+            raise self._unreadable(response, f"status {ref.id}")
+        raw = {
+            name: value for name in _COUNT_FIELDS if (value := _int(status.get(name))) is not None
+        }
+        return PostMetrics(
+            ref=ref,
+            collected_at=datetime.now(UTC),
+            likes=raw.get("favourites_count"),
+            reposts=raw.get("reblogs_count"),
+            replies=raw.get("replies_count"),
+            quotes=raw.get("quotes_count"),
+            raw=raw,
+        )
+
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """``GET /api/v1/accounts/verify_credentials``."""
+        response = await self.request(
+            "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
+        )
+        account = _json_object(response)
+        if account is None:
+            raise self._unreadable(response, "the account")
+        names = ("followers_count", "following_count", "statuses_count")
+        raw = {name: value for name in names if (value := _int(account.get(name))) is not None}
+        return AccountMetrics(
+            account=self.account,
+            collected_at=datetime.now(UTC),
+            followers=raw.get("followers_count"),
+            following=raw.get("following_count"),
+            posts=raw.get("statuses_count"),
+            raw=raw,
+        )
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """The descendants of ``GET /api/v1/statuses/:id/context``, oldest first."""
+        response = await self.request(
+            "GET", f"/api/v1/statuses/{_segment(ref.id)}/context", headers=self._auth()
+        )
+        context = _json_object(response)
+        if context is None:
+            raise self._unreadable(response, f"the replies to status {ref.id}")
+        descendants = context.get("descendants")
+        found = self._interactions(descendants if isinstance(descendants, list) else [], "reply")
+        return sorted(found, key=lambda item: item.created_at)
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """``GET /api/v1/notifications?types[]=mention``, following ``Link`` pages."""
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        url = f"{self.base_url}/api/v1/notifications"
+        params: dict[str, str] | None = {"types[]": "mention", "limit": "40"}
+        found: dict[str, Interaction] = {}
+        for _page in range(self.max_mention_pages):
+            response = await self.request("GET", url, params=params, headers=self._auth())
+            page = _json_list(response)
+            if page is None:
+                raise self._unreadable(response, "the notifications")
+            reached_since = False
+            for notification in page:
+                if not isinstance(notification, dict) or notification.get("type") != "mention":
+                    continue
+                arrived = _parse_time(notification.get("created_at"))
+                if since is not None and arrived is not None and arrived <= since:
+                    reached_since = True
+                    continue
+                status = notification.get("status")
+                if not isinstance(status, dict):
+                    continue
+                for interaction in self._interactions([status], "mention"):
+                    if since is None or interaction.created_at > since:
+                        found.setdefault(interaction.ref.id, interaction)
+            next_url = response.links.get("next", {}).get("url")
+            if reached_since or not page or not next_url or not self._same_origin(next_url):
+                break
+            url, params = next_url, None
+        return sorted(found.values(), key=lambda item: item.created_at)
+
+    def _interactions(self, statuses: Iterable[Any], kind: str) -> list[Interaction]:
+        found = []
+        for status in statuses:
+            if not isinstance(status, dict) or not _is_id(status.get("id")):
+                continue
+            author = _dict(status.get("account"))
+            acct = author.get("acct")
+            display = author.get("display_name")
+            reply_to = status.get("in_reply_to_id")
+            found.append(
+                Interaction(
+                    kind="reply" if kind == "reply" else "mention",
+                    ref=self._ref(status),
+                    author=acct if isinstance(acct, str) else "",
+                    author_name=display if isinstance(display, str) and display else None,
+                    text=html_to_text(str(status.get("content") or "")),
+                    created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
+                    in_reply_to_id=str(reply_to) if _is_id(reply_to) else None,
+                )
+            )
+        return found
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.account.credential('access_token')}"}
+
+    def _ref(self, status: dict[str, Any]) -> PostRef:
+        url = status.get("url") or status.get("uri")
+        return PostRef(
+            platform=self.name,
+            account=self.account,
+            id=str(status["id"]),
+            url=url if isinstance(url, str) else None,
+        )
+
+    def _same_origin(self, url: str) -> bool:
+        """Whether ``url`` is on this account's instance (the token never goes elsewhere)."""
+        mine, theirs = urlsplit(self.base_url), urlsplit(url)
+        return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
+
+    def _snippet(self, response: httpx.Response) -> str:
+        return scrub(response.text[:200], self.iter_credentials())
+
+    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
+        return PlatformError(
+            f"{self.title} at {urlsplit(self.base_url).netloc} answered for {what} with a body "
+            f"that is not the JSON expected: {self._snippet(response)!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=self._snippet(response),
+            hint="the server or a proxy in front of it may be misconfigured; try again later",
+        )
+
+
+# -- limits cache ------------------------------------------------------------------------------
+
+
+class _LimitsCache:
+    """Instance limits per base URL, shared by every adapter of the process.
+
+    The values are plain data. The locks that make concurrent first uses ask only once are
+    per event loop (an asyncio.Lock belongs to one loop, and the sync Client runs its own).
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Limits, float]] = {}
+        self._locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
+
+    def get(self, base_url: str) -> Limits | None:
+        entry = self._entries.get(base_url)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, base_url: str, limits: Limits, ttl: float) -> None:
+        self._entries[base_url] = (limits, time.monotonic() + ttl)
+
+    def lock(self, base_url: str) -> asyncio.Lock:
+        locks = self._locks.setdefault(asyncio.get_running_loop(), {})
+        return locks.setdefault(base_url, asyncio.Lock())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_LIMITS_CACHE = _LimitsCache()
+
+
+def limits_from_instance(instance: dict[str, Any], default: Limits) -> Limits:
+    """``default`` refined by an Instance entity (v2, or v1 which lacks a few fields)."""
+    config = _dict(instance.get("configuration"))
+    statuses = _dict(config.get("statuses"))
+    media = _dict(config.get("media_attachments"))
+    update: dict[str, Any] = {}
+    max_characters = _positive(statuses.get("max_characters")) or _positive(
+        instance.get("max_toot_chars")  # Pleroma and glitch-soc forks
+    )
+    fields: dict[str, int | None] = {
+        "max_characters": max_characters,
+        "max_media": _positive(statuses.get("max_media_attachments")),
+        "url_length": _positive(statuses.get("characters_reserved_per_url")),
+        "max_alt_text": _positive(media.get("description_limit")),
+        "max_image_bytes": _positive(media.get("image_size_limit")),
+        "max_video_bytes": _positive(media.get("video_size_limit")),
+    }
+    update.update({name: value for name, value in fields.items() if value is not None})
+    mime_types = media.get("supported_mime_types")
+    if isinstance(mime_types, list) and mime_types:
+        types = {str(mime).lower() for mime in mime_types if isinstance(mime, str)}
+        update["image_types"] = frozenset(t for t in types if t.startswith("image/"))
+        update["video_types"] = frozenset(t for t in types if t.startswith("video/"))
+    return default.model_copy(update=update)
+
+
+# -- HTML --------------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """Plain text of a status's HTML ``content``: tags gone, line and paragraph breaks kept."""
+    parser = _TextExtractor()
+    parser.feed(content)
+    parser.close()
+    lines = "".join(parser.parts).split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+# -- small parsers -----------------------------------------------------------------------------
+
+
+def parse_reset(value: str | None) -> float | None:
+    """``X-RateLimit-Reset`` as epoch seconds: ISO 8601 (Mastodon) or a number (some forks)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        when = _parse_time(value)
+        return when.timestamp() if when is not None else None
+    return number if number > 1_000_000_000 else time.time() + max(0.0, number)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _header_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _positive(value: Any) -> int | None:
+    number = _int(value)
+    return number if number is not None and number > 0 else None
+
+
+def _is_id(value: Any) -> bool:
+    return (isinstance(value, str) and bool(value)) or _int(value) is not None
+
+
+def _segment(native_id: str) -> str:
+    return quote(native_id, safe="")
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _json_list(response: httpx.Response) -> list[Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, list) else None
+
+
+def _filename(media: Media, index: int) -> str:
+    if media.path is not None:
+        return media.path.name
+    if media.url is not None:
+        name = PurePosixPath(urlsplit(media.url).path).name
+        if name:
+            return name
+    extension = {
+        "image/png": ".png",
+        "image/jpeg": ".jpg",
+        "image/gif": ".gif",
+        "image/webp": ".webp",
+        "video/mp4": ".mp4",
+        "video/webm": ".webm",
+        "video/quicktime": ".mov",
+    }.get(media.mime_type or "", "")
+    return f"media{index}{extension}"
