@@ -1,0 +1,27 @@
+"""govsocial-bluesky: the Bluesky (AT Protocol) adapter for govsocial.
+
+Registered through the ``govsocial`` entry-point group, like any third-party plugin::
+
+    import govsocial
+    account = govsocial.Account(
+        platform="bluesky",
+        handle="humas.example.go.id",
+        credentials={"identifier": "humas.example.go.id", "app_password": "env:BSKY_APP_PASSWORD"},
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import govsocial
+from govsocial.platform import Platform
+from govsocial_bluesky.adapter import Bluesky
+
+__all__ = ["Bluesky", "register_platforms"]
+
+
+@govsocial.hookimpl
+def register_platforms(register: Callable[[type[Platform]], None]) -> None:
+    """Register the Bluesky adapter."""
+    register(Bluesky)

@@ -1,0 +1,575 @@
+"""The Bluesky adapter: AT Protocol XRPC calls to the account's PDS.
+
+Everything goes to the account's PDS (``base_url``, default ``https://bsky.social``);
+``app.bsky.*`` reads (getPosts, getProfile, getPostThread, listNotifications) are proxied
+by the PDS to its AppView without an ``atproto-proxy`` header (the PDS's default service
+for ``app.bsky``; https://docs.bsky.app/docs/advanced-guides/api-directory). Set
+``Bluesky.appview_proxy`` (``"did:web:api.bsky.app#bsky_appview"``) to name one.
+
+Publishing is exactly-once by record key: the idempotency key is (or is mapped to) a TID
+used as the post's ``rkey``, so a repeated create names the same record and fails instead
+of duplicating; that failure is answered by reading the record back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from govsocial.errors import GovSocialError, PlatformError, RateLimited
+from govsocial.http import Http, RateState
+from govsocial.models import (
+    Account,
+    AccountMetrics,
+    Interaction,
+    Media,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
+)
+from govsocial.platform import Limits, LocalServer, Platform
+from govsocial_bluesky import richtext, views
+from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
+from govsocial_bluesky.errors import XrpcAuthenticationError, XrpcError, error_for
+from govsocial_bluesky.imagesize import image_size
+from govsocial_bluesky.session import Session
+from govsocial_bluesky.tid import new_tid, tid_for_key
+
+__all__ = ["Bluesky"]
+
+_GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+_NOTIFICATIONS_PAGE = 100
+_MAX_NOTIFICATION_PAGES = 50
+_THREAD_DEPTH = 1000  # the lexicon's maximum for getPostThread depth
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_RECORD_MISSING = ("RecordNotFound",)
+
+
+class Bluesky(Platform):
+    """Bluesky, through the AT Protocol (app-password sessions on the account's PDS).
+
+    Credentials: ``identifier`` (handle, DID or e-mail) and ``app_password`` (Settings >
+    Privacy and security > App passwords; never the account password).
+    """
+
+    name: ClassVar[str] = "bluesky"
+    title: ClassVar[str] = "Bluesky"
+    default_base_url: ClassVar[str | None] = "https://bsky.social"
+    credential_fields: ClassVar[tuple[str, ...]] = ("identifier", "app_password")
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("app_password",)
+    limits: ClassVar[Limits] = Limits(
+        # app.bsky.feed.post lexicon: text maxGraphemes 300, maxLength 3000 (UTF-8 bytes).
+        max_characters=300,
+        max_bytes=3000,
+        # app.bsky.embed.images lexicon: at most 4 images, each blob maxSize 2,000,000.
+        max_media=4,
+        image_types=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
+        max_image_bytes=2_000_000,
+        alt_text=True,
+        # The lexicon sets no limit; the official app (bluesky-social/social-app,
+        # src/lib/constants.ts MAX_ALT_TEXT) stops at 2000 graphemes.
+        max_alt_text=2000,
+        post_metrics=frozenset({"likes", "reposts", "replies", "quotes"}),
+        account_metrics=frozenset({"followers", "following", "posts"}),
+    )
+    #: ``atproto-proxy`` header for app.bsky reads (None: the PDS's default AppView).
+    appview_proxy: ClassVar[str | None] = None
+
+    def __init__(self, account: Account, http: Http) -> None:
+        super().__init__(account, http)
+        self._session: Session | None = None
+        self._lock = asyncio.Lock()
+        self._spent_tokens: list[str] = []
+
+    # -- offline ---------------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """Graphemes, as Bluesky counts them (the official RichText's graphemeLength)."""
+        return richtext.grapheme_length(text)
+
+    @classmethod
+    def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """Bluesky-specific problems: a language tag the record cannot carry."""
+        problems: list[Problem] = []
+        if post.language is not None and not _LANGUAGE.match(post.language):
+            problems.append(
+                Problem(
+                    code="invalid_language",
+                    message=(
+                        f"language {post.language!r} is not a BCP-47 tag; Bluesky needs one "
+                        "such as 'id' or 'en-US'"
+                    ),
+                    field="language",
+                )
+            )
+        return problems
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        """A fresh TID: it becomes the post's record key."""
+        return new_tid()
+
+    @classmethod
+    def local_server(cls) -> AbstractContextManager[LocalServer] | None:
+        """A local PLC + PDS + AppView (see ``govsocial_bluesky.localserver``)."""
+        from govsocial_bluesky.localserver import BlueskyLocalServer
+
+        return BlueskyLocalServer()
+
+    # -- HTTP answers ----------------------------------------------------------------------
+
+    @classmethod
+    def rate_state(cls, response: httpx.Response) -> RateState | None:
+        """RateLimit-Limit / -Remaining / -Reset (epoch seconds), as a PDS sends them."""
+        headers = response.headers
+        values = [
+            _int(headers.get(name))
+            for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+        ]
+        if all(value is None for value in values):
+            return None
+        limit, remaining, reset = values
+        return RateState(
+            limit=limit, remaining=remaining, reset_at=float(reset) if reset is not None else None
+        )
+
+    @classmethod
+    def retry_after(cls, response: httpx.Response) -> float | None:
+        """Retry-After when given, else the time left until RateLimit-Reset."""
+        asked = super().retry_after(response)
+        if asked is None and response.status_code == 429:
+            reset = _int(response.headers.get("ratelimit-reset"))
+            if reset is not None:
+                asked = max(0.0, reset - datetime.now(UTC).timestamp())
+        return asked
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        """XRPC error answers as AuthenticationError, RateLimited or XrpcError."""
+        return error_for(
+            response, handle=self.account.handle, retry_after=self.retry_after(response)
+        )
+
+    def iter_credentials(self) -> Iterator[str]:
+        """The app password and the session tokens this adapter holds or held.
+
+        The identifier (a handle, DID or e-mail) is public (``secret_fields``): scrubbing it
+        would blank the account's own handle out of every message.
+        """
+        yield from super().iter_credentials()
+        if self._session is not None:
+            yield from self._session.tokens()
+        yield from self._spent_tokens
+
+    # -- session ---------------------------------------------------------------------------
+
+    async def session(self) -> Session:
+        """The live session, made or renewed first when needed (one at a time)."""
+        async with self._lock:
+            if self._session is None:
+                self._session = await self._create_session()
+            elif not self._session.access_usable():
+                await self._renew_locked()
+            return self._session
+
+    async def _create_session(self) -> Session:
+        body = {
+            "identifier": self.account.credential("identifier"),
+            "password": self.account.credential("app_password"),
+        }
+        response = await self.request(
+            "POST", "/xrpc/com.atproto.server.createSession", json=body, idempotent=True
+        )
+        return self._new_session(response)
+
+    def _new_session(self, response: httpx.Response) -> Session:
+        try:
+            return Session.from_answer(response.json())
+        except ValueError:
+            raise PlatformError(
+                "Bluesky answered the login with no session in it",
+                platform=self.name,
+                status=response.status_code,
+            ) from None
+
+    async def _renew_locked(self) -> None:
+        """Refresh the session; log in again when the refresh token is spent or refused."""
+        old = self._session
+        if old is not None:
+            self._spent_tokens = [*self._spent_tokens[-4:], *old.tokens()]
+        if old is not None and old.refresh_usable():
+            try:
+                response = await self.request(
+                    "POST",
+                    "/xrpc/com.atproto.server.refreshSession",
+                    headers={"Authorization": f"Bearer {old.refresh_jwt}"},
+                    idempotent=False,
+                )
+            except XrpcAuthenticationError:
+                pass  # refresh token revoked or expired: log in again below
+            else:
+                self._session = self._new_session(response)
+                return
+        self._session = None
+        self._session = await self._create_session()
+
+    async def _renew_after(self, stale_access: str) -> None:
+        """Renew after the PDS called ``stale_access`` expired (unless a peer already did)."""
+        async with self._lock:
+            if self._session is None or self._session.access_jwt == stale_access:
+                await self._renew_locked()
+
+    # -- XRPC ------------------------------------------------------------------------------
+
+    async def xrpc(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        create: bool = False,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+    ) -> dict[str, Any]:
+        """Call XRPC method ``nsid`` as the account; its JSON answer (``{}`` when empty).
+
+        On ``ExpiredToken`` the session is renewed and the call sent once more (the PDS
+        refused it before doing anything, so a create is safe to repeat).
+        """
+        for attempt in (1, 2):
+            session = await self.session()
+            sent = {**(headers or {}), "Authorization": f"Bearer {session.access_jwt}"}
+            if self.appview_proxy and nsid.startswith("app.bsky."):
+                sent["atproto-proxy"] = self.appview_proxy
+            kwargs: dict[str, Any] = {"headers": sent}
+            if params is not None:
+                kwargs["params"] = params
+            if json is not None:
+                kwargs["json"] = json
+            if content is not None:
+                kwargs["content"] = content
+            try:
+                response = await self.request(
+                    method,
+                    f"/xrpc/{nsid}",
+                    create=create,
+                    idempotency_key=idempotency_key,
+                    idempotent=idempotent,
+                    **kwargs,
+                )
+            except XrpcAuthenticationError as error:
+                if attempt == 1 and error.xrpc_error == "ExpiredToken":
+                    await self._renew_after(session.access_jwt)
+                    continue
+                raise
+            if not response.content:
+                return {}
+            answer = response.json()
+            return answer if isinstance(answer, dict) else {}
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """Create the post with record key TID(``idempotency_key``); a repeat returns it again."""
+        session = await self.session()
+        rkey = tid_for_key(idempotency_key) if idempotency_key else new_tid()
+        record = await self._record(post)
+        body = {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
+        try:
+            answer = await self.xrpc(
+                "POST",
+                "com.atproto.repo.createRecord",
+                json=body,
+                create=True,
+                idempotency_key=idempotency_key,
+            )
+        except PlatformError as error:
+            if isinstance(error, RateLimited):
+                raise
+            return await self._already_published(session, rkey, record, error)
+        uri, cid = answer.get("uri"), answer.get("cid")
+        if not isinstance(uri, str) or not isinstance(cid, str):
+            raise PlatformError(
+                "Bluesky created the post but answered no uri/cid",
+                platform=self.name,
+                status=200,
+            )
+        return self._ref(uri, cid, record, session.handle)
+
+    async def _already_published(
+        self, session: Session, rkey: str, record: dict[str, Any], error: PlatformError
+    ) -> PostRef:
+        """A create failed: the record key may already hold this post (a repeat).
+
+        The PDS refuses to create over an existing key (older versions answer 500, newer a
+        named error); either way the record is read back and returned when its text is
+        the one being published. Otherwise the original error stands.
+        """
+        try:
+            existing = await self._get_record(session.did, rkey)
+        except GovSocialError:
+            raise error from None
+        if existing is None:
+            raise error
+        value = existing.get("value")
+        if not isinstance(value, dict) or value.get("text") != record["text"]:
+            raise PlatformError(
+                f"record key {rkey} of {self.account.handle} already holds a different post; "
+                "this idempotency key was used for other content",
+                platform=self.name,
+                status=error.status,
+                body=error.body,
+                hint="use a new idempotency key for a new post",
+            ) from error
+        return self._ref(
+            str(existing["uri"]), str(existing.get("cid") or ""), value, session.handle
+        )
+
+    def _ref(self, uri: str, cid: str, record: dict[str, Any], handle: str) -> PostRef:
+        return PostRef(
+            platform=self.name,
+            account=self.account,
+            id=uri,
+            url=post_url(uri, handle),
+            extra=views.ref_extra(cid, record),
+        )
+
+    async def _record(self, post: Post) -> dict[str, Any]:
+        """The app.bsky.feed.post record for ``post`` (images uploaded on the way)."""
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": post.text,
+            "createdAt": _now_iso(),
+        }
+        if post.language:
+            record["langs"] = [post.language]
+        facets = await self._facets(post.text)
+        if facets:
+            record["facets"] = facets
+        if post.reply_to is not None:
+            record["reply"] = await self._reply(post.reply_to)
+        if post.media:
+            images = await asyncio.gather(*(self._image(media) for media in post.media))
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": list(images)}
+        return record
+
+    async def _facets(self, text: str) -> list[dict[str, Any]]:
+        """Link, tag and mention facets; a mention whose handle does not resolve stays text."""
+        spans = richtext.detect_facets(text)
+        handles = sorted({span.value for span in spans if span.kind == "mention"})
+        resolved = await asyncio.gather(*(self._resolve_handle(handle) for handle in handles))
+        dids = {handle: did for handle, did in zip(handles, resolved, strict=True) if did}
+        return richtext.to_facets(spans, dids)
+
+    async def _resolve_handle(self, handle: str) -> str | None:
+        """The DID of ``handle`` (com.atproto.identity.resolveHandle), None when unknown."""
+        try:
+            answer = await self.xrpc(
+                "GET", "com.atproto.identity.resolveHandle", params={"handle": handle.lstrip("@")}
+            )
+        except XrpcError as error:
+            if error.status is not None and 400 <= error.status < 500:
+                return None
+            raise
+        did = answer.get("did")
+        return did if isinstance(did, str) else None
+
+    async def _image(self, media: Media) -> dict[str, Any]:
+        """Upload one image (com.atproto.repo.uploadBlob) and describe it for the embed."""
+        data = await self.read_media(media)
+        mime = media.mime_type or "application/octet-stream"
+        answer = await self.xrpc(
+            "POST",
+            "com.atproto.repo.uploadBlob",
+            content=data,
+            headers={"Content-Type": mime},
+            idempotent=True,  # blobs are content-addressed: a repeat stores nothing new
+        )
+        blob = answer.get("blob")
+        if not isinstance(blob, dict):
+            raise PlatformError(
+                f"Bluesky answered the upload of {media.source} with no blob",
+                platform=self.name,
+            )
+        image: dict[str, Any] = {"alt": media.alt_text, "image": blob}
+        size = image_size(data)
+        if size is not None:
+            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        return image
+
+    async def _reply(self, parent: PostRef) -> dict[str, Any]:
+        """The record's ``reply``: root and parent strong refs (uri + cid)."""
+        parent_cid = parent.extra.get("cid")
+        root_uri, root_cid = parent.extra.get("root_uri"), parent.extra.get("root_cid")
+        if not parent_cid or not (root_uri and root_cid):
+            uri = AtUri.parse(parent.id)
+            found = await self._get_record(uri.repo, uri.rkey, collection=uri.collection)
+            if found is None:
+                raise PlatformError(
+                    f"cannot reply: the post {parent.id} does not exist (deleted?)",
+                    platform=self.name,
+                    field="reply_to",
+                )
+            parent_cid = str(found.get("cid") or "")
+            value = found.get("value")
+            extra = views.ref_extra(parent_cid, value if isinstance(value, dict) else None)
+            root_uri, root_cid = extra.get("root_uri"), extra.get("root_cid")
+        if not (root_uri and root_cid):
+            root_uri, root_cid = parent.id, parent_cid
+        return {
+            "root": {"uri": root_uri, "cid": root_cid},
+            "parent": {"uri": parent.id, "cid": parent_cid},
+        }
+
+    async def _get_record(
+        self, repo: str, rkey: str, *, collection: str = POST_COLLECTION
+    ) -> dict[str, Any] | None:
+        """com.atproto.repo.getRecord; None when the record does not exist."""
+        try:
+            return await self.xrpc(
+                "GET",
+                "com.atproto.repo.getRecord",
+                params={"repo": repo, "collection": collection, "rkey": rkey},
+            )
+        except XrpcError as error:
+            if _record_missing(error):
+                return None
+            raise
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """The post this account made with ``idempotency_key``: the record at TID(key)."""
+        session = await self.session()
+        found = await self._get_record(session.did, tid_for_key(idempotency_key))
+        if found is None:
+            return None
+        value = found.get("value")
+        return self._ref(
+            str(found["uri"]),
+            str(found.get("cid") or ""),
+            value if isinstance(value, dict) else {},
+            session.handle,
+        )
+
+    async def delete(self, ref: PostRef) -> None:
+        """com.atproto.repo.deleteRecord (succeeds when the record is already gone)."""
+        uri = AtUri.parse(ref.id)
+        await self.xrpc(
+            "POST",
+            "com.atproto.repo.deleteRecord",
+            json={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
+            idempotent=True,
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """app.bsky.feed.getPosts, 25 URIs per call; a post not returned gets all None."""
+        views_by_uri: dict[str, dict[str, Any]] = {}
+        uris = list(dict.fromkeys(ref.id for ref in refs))
+        for start in range(0, len(uris), _GET_POSTS_BATCH):
+            batch = uris[start : start + _GET_POSTS_BATCH]
+            answer = await self.xrpc("GET", "app.bsky.feed.getPosts", params={"uris": batch})
+            for view in answer.get("posts") or []:
+                if isinstance(view, dict) and isinstance(view.get("uri"), str):
+                    views_by_uri[view["uri"]] = view
+        now = datetime.now(UTC)
+        return [views.metrics(ref, views_by_uri.get(ref.id), now) for ref in refs]
+
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """app.bsky.actor.getProfile: followersCount, followsCount, postsCount."""
+        session = await self.session()
+        profile = await self.xrpc("GET", "app.bsky.actor.getProfile", params={"actor": session.did})
+        counts = {
+            "followers": profile.get("followersCount"),
+            "following": profile.get("followsCount"),
+            "posts": profile.get("postsCount"),
+        }
+        return AccountMetrics(
+            account=self.account,
+            collected_at=datetime.now(UTC),
+            raw={key: profile.get(key) for key in ("did", "handle", "displayName")},
+            **{
+                k: v if isinstance(v, int) and not isinstance(v, bool) else None
+                for k, v in counts.items()
+            },
+        )
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Every reply below ``ref`` (app.bsky.feed.getPostThread), oldest first."""
+        answer = await self.xrpc(
+            "GET",
+            "app.bsky.feed.getPostThread",
+            params={"uri": ref.id, "depth": _THREAD_DEPTH, "parentHeight": 0},
+        )
+        thread = answer.get("thread")
+        if not isinstance(thread, dict):
+            return []
+        now = datetime.now(UTC)
+        found = [
+            views.interaction(view, kind="reply", account=ref.account, fallback_time=now)
+            for view in views.thread_replies(thread)
+        ]
+        return sorted((i for i in found if i is not None), key=lambda i: i.created_at)
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """Notifications with reason "mention" (newer than ``since``), oldest first."""
+        found: list[Interaction] = []
+        cursor: str | None = None
+        now = datetime.now(UTC)
+        for _ in range(_MAX_NOTIFICATION_PAGES):
+            params: dict[str, Any] = {"limit": _NOTIFICATIONS_PAGE, "reasons": ["mention"]}
+            if cursor:
+                params["cursor"] = cursor
+            answer = await self.xrpc(
+                "GET", "app.bsky.notification.listNotifications", params=params
+            )
+            page = [n for n in answer.get("notifications") or [] if isinstance(n, dict)]
+            older = False
+            for note in page:
+                indexed = views.parse_datetime(note.get("indexedAt"))
+                if since is not None and indexed is not None and indexed <= since:
+                    older = True
+                if note.get("reason") != "mention":
+                    continue
+                item = views.interaction(
+                    note, kind="mention", account=self.account, fallback_time=now
+                )
+                if item is not None and (since is None or item.created_at > since):
+                    found.append(item)
+            cursor = answer.get("cursor") if isinstance(answer.get("cursor"), str) else None
+            if not cursor or not page or older:
+                break
+        unique = {item.ref.id: item for item in found}
+        return sorted(unique.values(), key=lambda i: i.created_at)
+
+
+def _record_missing(error: XrpcError) -> bool:
+    if error.xrpc_error in _RECORD_MISSING:
+        return True
+    # Before RecordNotFound existed, a PDS answered InvalidRequest "Could not locate record".
+    return error.status == 400 and "could not locate record" in (error.body or "").lower()
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _now_iso() -> str:
+    """The current UTC time as AT Protocol datetimes are written (milliseconds, ``Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

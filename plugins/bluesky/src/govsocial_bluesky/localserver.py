@@ -1,0 +1,137 @@
+"""A local Bluesky network (PLC + PDS + AppView) for the demo and the conformance suite.
+
+:class:`BlueskyLocalServer` follows :class:`govsocial.platform.LocalServer` on top of
+:class:`~govsocial_bluesky.devserver.BlueskyDevServer` with the AppView (PostgreSQL and
+Redis must be running, see the devserver's docs). It reads what the PDS stored with
+plain XRPC calls (never through the adapter), and acts as a second account with its own
+session to like posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from govsocial.models import Account, PostRef
+from govsocial_bluesky.aturi import AtUri
+from govsocial_bluesky.devserver import BlueskyDevServer
+
+__all__ = ["BlueskyLocalServer"]
+
+_TIMEOUT = httpx.Timeout(30.0)
+
+
+class BlueskyLocalServer:
+    """The local network as a :class:`govsocial.platform.LocalServer`.
+
+    :param server: a running dev server to use (the caller keeps owning it); by default a
+        new one with the AppView is started on entry and stopped on exit.
+    """
+
+    def __init__(self, server: BlueskyDevServer | None = None) -> None:
+        self._owns_server = server is None
+        self.server = server if server is not None else BlueskyDevServer(appview=True)
+        self.accounts: Sequence[Account] = []
+        self._tokens: dict[str, tuple[str, str]] = {}  # handle -> (did, access token)
+
+    def __repr__(self) -> str:
+        return f"<BlueskyLocalServer pds={self.server.pds_url or '(not started)'}>"
+
+    def __enter__(self) -> BlueskyLocalServer:
+        if self._owns_server:
+            self.server.start()
+        self.accounts = [
+            Account(
+                platform="bluesky",
+                handle=dev.handle,
+                base_url=self.server.pds_url,
+                credentials={
+                    "identifier": dev.handle,
+                    "app_password": dev.app_password or dev.password,
+                },
+            )
+            for dev in self.server.accounts
+        ]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._owns_server:
+            self.server.stop()
+
+    # -- LocalServer -----------------------------------------------------------------------
+
+    def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The record as the PDS stores it (com.atproto.repo.getRecord), None when absent."""
+        uri = AtUri.parse(ref.id)
+        response = httpx.get(
+            f"{self.server.pds_url}/xrpc/com.atproto.repo.getRecord",
+            params={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
+            timeout=_TIMEOUT,
+        )
+        if response.status_code == 400 and "RecordNotFound" in response.text:
+            return None
+        if response.status_code == 400 and "Could not locate record" in response.text:
+            return None
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def stored_text(self, stored: dict[str, Any]) -> str:
+        return str(stored.get("value", {}).get("text", ""))
+
+    def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        embed = stored.get("value", {}).get("embed") or {}
+        return [str(image.get("alt", "")) for image in embed.get("images", [])]
+
+    def like(self, ref: PostRef, by: Account) -> None:
+        """Make ``by`` like the post (an app.bsky.feed.like record in its repo)."""
+        cid = ref.extra.get("cid")
+        if not cid:
+            stored = self.stored_post(ref)
+            if stored is None:
+                raise LookupError(f"no post at {ref.id} to like")
+            cid = str(stored["cid"])
+        did, token = self._login(by)
+        record = {
+            "$type": "app.bsky.feed.like",
+            "subject": {"uri": ref.id, "cid": cid},
+            "createdAt": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+        response = httpx.post(
+            f"{self.server.pds_url}/xrpc/com.atproto.repo.createRecord",
+            json={"repo": did, "collection": "app.bsky.feed.like", "record": record},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=_TIMEOUT,
+        )
+        response.raise_for_status()
+
+    def mention(self, account: Account) -> str:
+        return f"@{account.handle.lstrip('@')}"
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _login(self, account: Account) -> tuple[str, str]:
+        if account.handle not in self._tokens:
+            response = httpx.post(
+                f"{self.server.pds_url}/xrpc/com.atproto.server.createSession",
+                json={
+                    "identifier": account.credential("identifier"),
+                    "password": account.credential("app_password"),
+                },
+                timeout=_TIMEOUT,
+            )
+            response.raise_for_status()
+            body = response.json()
+            self._tokens[account.handle] = (str(body["did"]), str(body["accessJwt"]))
+        return self._tokens[account.handle]

@@ -1,0 +1,601 @@
+"""Request shapes of the Bluesky adapter, against a respx-mocked PDS.
+
+Each test asserts on what the mocked server received (``route.calls``), not on what the
+adapter says it sent. The XRPC methods are documented at https://docs.bsky.app/docs/api/
+(one page per method, linked in each test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from govsocial.errors import AuthenticationError, PlatformError, RateLimited
+from govsocial.http import Http
+from govsocial.models import Account, Media, Post, PostRef
+from govsocial.testing import tiny_png
+from govsocial_bluesky import Bluesky
+from govsocial_bluesky.tid import is_valid_tid, tid_for_key
+
+PDS = "https://pds.test"
+DID = "did:plc:alice0000000000000000000"
+BOB_DID = "did:plc:bob00000000000000000000000"
+PASSWORD = "abcd-efgh-ijkl-mnop"
+POST_NSID = "app.bsky.feed.post"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def jwt(exp: float, scope: str = "com.atproto.access") -> str:
+    """An unsigned-looking JWT with ``exp`` (the adapter never verifies signatures)."""
+
+    def part(data: dict[str, Any]) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256'})}.{part({'scope': scope, 'exp': int(exp)})}.c2ln"
+
+
+def session_answer(access_exp: float | None = None, tag: str = "1") -> dict[str, Any]:
+    now = time.time()
+    return {
+        "did": DID,
+        "handle": "alice.test",
+        "accessJwt": jwt(access_exp if access_exp is not None else now + 7200) + tag,
+        "refreshJwt": jwt(now + 90 * 86400, "com.atproto.refresh") + tag,
+    }
+
+
+ACCOUNT = Account(
+    platform="bluesky",
+    handle="alice.test",
+    base_url=PDS,
+    credentials={"identifier": "alice.test", "app_password": PASSWORD},
+)
+
+
+class Sleeps:
+    """Records the waits the Http layer asks for, without waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def adapter(sleeps: Sleeps) -> AsyncIterator[Bluesky]:
+    async with httpx.AsyncClient() as client:
+        yield Bluesky(ACCOUNT, Http(client, sleep=sleeps, max_wait=30))
+
+
+@pytest.fixture
+def pds() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=PDS, assert_all_called=False) as router:
+        router.post("/xrpc/com.atproto.server.createSession", name="login").respond(
+            json=session_answer()
+        )
+        yield router
+
+
+def body(request: httpx.Request) -> Any:
+    return json.loads(request.content)
+
+
+def bearer(request: httpx.Request) -> str:
+    return request.headers["authorization"].removeprefix("Bearer ")
+
+
+def post_ref(rkey: str, **extra: str) -> PostRef:
+    return PostRef(
+        platform="bluesky", account=ACCOUNT, id=f"at://{DID}/{POST_NSID}/{rkey}", extra=extra
+    )
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_ten_concurrent_calls_create_one_session(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """createSession once, then every call carries its accessJwt.
+
+    https://docs.bsky.app/docs/api/com-atproto-server-create-session
+    """
+    profile = pds.get("/xrpc/app.bsky.actor.getProfile").respond(json={"followersCount": 3})
+    results = await asyncio.gather(*(adapter.fetch_account_metrics() for _ in range(10)))
+    assert [r.followers for r in results] == [3] * 10
+    login = pds.routes["login"]
+    assert login.call_count == 1
+    assert body(login.calls[0].request) == {"identifier": "alice.test", "password": PASSWORD}
+    access = session_answer()["accessJwt"]
+    assert profile.call_count == 10
+    assert {bearer(call.request) for call in profile.calls} == {access}
+    assert {call.request.url.params["actor"] for call in profile.calls} == {DID}
+
+
+@pytest.mark.anyio
+async def test_expired_token_answer_refreshes_and_retries_once(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """A 400 ExpiredToken answer: refreshSession (Bearer refreshJwt), then the call again.
+
+    https://docs.bsky.app/docs/api/com-atproto-server-refresh-session
+    """
+    first, renewed = session_answer(tag="1"), session_answer(tag="2")
+    refresh = pds.post("/xrpc/com.atproto.server.refreshSession").respond(json=renewed)
+    profile = pds.get("/xrpc/app.bsky.actor.getProfile").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": "ExpiredToken", "message": "Token has expired"}),
+            httpx.Response(200, json={"followersCount": 7}),
+        ]
+    )
+    metrics = await adapter.fetch_account_metrics()
+    assert metrics.followers == 7
+    assert refresh.call_count == 1
+    assert bearer(refresh.calls[0].request) == first["refreshJwt"]
+    assert [bearer(c.request) for c in profile.calls] == [first["accessJwt"], renewed["accessJwt"]]
+    assert pds.routes["login"].call_count == 1
+
+
+@pytest.mark.anyio
+async def test_access_token_near_expiry_is_refreshed_before_the_call(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """The accessJwt's exp claim is read; within a minute of it the session is refreshed first."""
+    pds.routes["login"].respond(json=session_answer(access_exp=time.time() + 10, tag="1"))
+    renewed = session_answer(tag="2")
+    refresh = pds.post("/xrpc/com.atproto.server.refreshSession").respond(json=renewed)
+    profile = pds.get("/xrpc/app.bsky.actor.getProfile").respond(json={"followersCount": 1})
+    await adapter.fetch_account_metrics()  # logs in, token about to expire
+    await adapter.fetch_account_metrics()  # refreshes before sending
+    assert refresh.call_count == 1
+    assert bearer(profile.calls[-1].request) == renewed["accessJwt"]
+
+
+@pytest.mark.anyio
+async def test_refused_refresh_logs_in_again(adapter: Bluesky, pds: respx.MockRouter) -> None:
+    """A refresh token the PDS refuses (revoked) falls back to createSession."""
+    pds.routes["login"].mock(
+        side_effect=[
+            httpx.Response(200, json=session_answer(tag="1")),
+            httpx.Response(200, json=session_answer(tag="3")),
+        ]
+    )
+    pds.post("/xrpc/com.atproto.server.refreshSession").respond(
+        400, json={"error": "ExpiredToken", "message": "Token has been revoked"}
+    )
+    profile = pds.get("/xrpc/app.bsky.actor.getProfile").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": "ExpiredToken", "message": "Token has expired"}),
+            httpx.Response(200, json={"followersCount": 2}),
+        ]
+    )
+    assert (await adapter.fetch_account_metrics()).followers == 2
+    assert pds.routes["login"].call_count == 2
+    assert bearer(profile.calls[1].request) == session_answer(tag="3")["accessJwt"]
+
+
+@pytest.mark.anyio
+async def test_wrong_app_password_is_an_authentication_error_without_the_secret(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    pds.routes["login"].respond(
+        401, json={"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        await adapter.fetch_account_metrics()
+    assert "App passwords" in str(caught.value)
+    assert "alice.test" in str(caught.value)  # the identifier is public: not scrubbed
+    assert PASSWORD not in str(caught.value)
+    assert PASSWORD not in repr(caught.value)
+
+
+@pytest.mark.anyio
+async def test_session_tokens_are_scrubbed_from_error_messages(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    access = session_answer()["accessJwt"]
+    pds.get("/xrpc/app.bsky.actor.getProfile").respond(
+        400, json={"error": "InvalidRequest", "message": f"bad request with {access}"}
+    )
+    with pytest.raises(PlatformError) as caught:
+        await adapter.fetch_account_metrics()
+    assert access not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_publish_sends_record_with_facets_images_and_tid_rkey(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """createRecord {repo, collection, rkey, record}; uploadBlob takes the raw bytes.
+
+    https://docs.bsky.app/docs/api/com-atproto-repo-create-record,
+    https://docs.bsky.app/docs/api/com-atproto-repo-upload-blob,
+    https://docs.bsky.app/docs/advanced-guides/post-richtext
+    """
+    resolve = pds.get("/xrpc/com.atproto.identity.resolveHandle")
+    resolve.side_effect = lambda request: (
+        httpx.Response(200, json={"did": BOB_DID})
+        if request.url.params["handle"] == "bob.test"
+        else httpx.Response(400, json={"error": "InvalidRequest", "message": "Unable to resolve"})
+    )
+    blob = {"$type": "blob", "ref": {"$link": "bafkrei"}, "mimeType": "image/png", "size": 70}
+    upload = pds.post("/xrpc/com.atproto.repo.uploadBlob").respond(json={"blob": blob})
+    key = Bluesky.new_idempotency_key()
+    uri = f"at://{DID}/{POST_NSID}/{key}"
+    create = pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        json={"uri": uri, "cid": "bafyreipost"}
+    )
+    text = "Halo @bob.test dan @nobody.test #Vaksinasi https://example.go.id/info"
+    post = Post(text, language="id", media=[Media(data=tiny_png(), alt_text="Peta")])
+    ref = await adapter.publish(post, idempotency_key=key)
+
+    assert ref.id == uri
+    assert ref.extra == {"cid": "bafyreipost"}
+    assert ref.url == f"https://bsky.app/profile/alice.test/post/{key}"
+    [upload_call] = upload.calls
+    assert upload_call.request.content == tiny_png()
+    assert upload_call.request.headers["content-type"] == "image/png"
+    sent = body(create.calls[0].request)
+    assert sent["repo"] == DID
+    assert sent["collection"] == POST_NSID
+    assert sent["rkey"] == key and is_valid_tid(key)
+    record = sent["record"]
+    assert record["text"] == text
+    assert record["langs"] == ["id"]
+    assert record["createdAt"].endswith("Z")
+    datetime.fromisoformat(record["createdAt"])
+    assert record["embed"] == {
+        "$type": "app.bsky.embed.images",
+        "images": [{"alt": "Peta", "image": blob, "aspectRatio": {"width": 1, "height": 1}}],
+    }
+    raw = text.encode()
+    features = {}
+    for facet in record["facets"]:
+        [feature] = facet["features"]
+        features[raw[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode()] = feature
+    assert features["@bob.test"]["did"] == BOB_DID
+    assert "@nobody.test" not in features  # unresolvable: stays plain text
+    assert features["#Vaksinasi"]["tag"] == "Vaksinasi"
+    assert features["https://example.go.id/info"]["uri"] == "https://example.go.id/info"
+
+
+@pytest.mark.anyio
+async def test_non_tid_key_becomes_a_deterministic_tid(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    create = pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        json={"uri": f"at://{DID}/{POST_NSID}/x", "cid": "c"}
+    )
+    await adapter.publish(Post("satu"), idempotency_key="delivery-42")
+    await adapter.publish(Post("satu"), idempotency_key="delivery-42")
+    rkeys = [body(call.request)["rkey"] for call in create.calls]
+    assert rkeys == [tid_for_key("delivery-42")] * 2
+    assert is_valid_tid(rkeys[0])
+
+
+@pytest.mark.anyio
+async def test_repeated_create_returns_the_existing_post(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """A create over an existing rkey fails; the record is read back and returned."""
+    key = Bluesky.new_idempotency_key()
+    uri = f"at://{DID}/{POST_NSID}/{key}"
+    create = pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        500, json={"error": "InternalServerError", "message": "Internal Server Error"}
+    )
+    get = pds.get("/xrpc/com.atproto.repo.getRecord").respond(
+        json={"uri": uri, "cid": "bafyexisting", "value": {"text": "Halo", "createdAt": "x"}}
+    )
+    ref = await adapter.publish(Post("Halo"), idempotency_key=key)
+    assert (ref.id, ref.extra["cid"]) == (uri, "bafyexisting")
+    assert create.call_count == 1  # a create is never retried blindly
+    assert dict(get.calls[0].request.url.params) == {
+        "repo": DID,
+        "collection": POST_NSID,
+        "rkey": key,
+    }
+
+
+@pytest.mark.anyio
+async def test_key_reused_for_other_text_is_refused(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    key = Bluesky.new_idempotency_key()
+    pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        400, json={"error": "RecordAlreadyExists", "message": "Record already exists"}
+    )
+    pds.get("/xrpc/com.atproto.repo.getRecord").respond(
+        json={"uri": f"at://{DID}/{POST_NSID}/{key}", "cid": "c", "value": {"text": "lain"}}
+    )
+    with pytest.raises(PlatformError, match="different post"):
+        await adapter.publish(Post("Halo"), idempotency_key=key)
+
+
+@pytest.mark.anyio
+async def test_invalid_record_error_keeps_the_xrpc_name_and_message(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        400, json={"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"}
+    )
+    pds.get("/xrpc/com.atproto.repo.getRecord").respond(
+        400, json={"error": "RecordNotFound", "message": "Could not locate record"}
+    )
+    with pytest.raises(PlatformError) as caught:
+        await adapter.publish(Post("Halo"), idempotency_key=Bluesky.new_idempotency_key())
+    assert caught.value.status == 400
+    assert "InvalidRequest" in str(caught.value)
+    assert "Invalid app.bsky.feed.post record" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_reply_without_root_info_reads_the_parent(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """reply {root, parent}: the parent's own reply.root becomes the root.
+
+    https://docs.bsky.app/docs/advanced-guides/posts#replies
+    """
+    root = {"uri": f"at://{BOB_DID}/{POST_NSID}/root", "cid": "bafyroot"}
+    pds.get("/xrpc/com.atproto.repo.getRecord").respond(
+        json={
+            "uri": f"at://{BOB_DID}/{POST_NSID}/mid",
+            "cid": "bafymid",
+            "value": {"text": "mid", "reply": {"root": root, "parent": root}},
+        }
+    )
+    create = pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        json={"uri": f"at://{DID}/{POST_NSID}/r", "cid": "bafyr"}
+    )
+    parent = PostRef(platform="bluesky", account=ACCOUNT, id=f"at://{BOB_DID}/{POST_NSID}/mid")
+    ref = await adapter.publish(Post("jawab", reply_to=parent), idempotency_key="k")
+    reply = body(create.calls[0].request)["record"]["reply"]
+    assert reply == {"root": root, "parent": {"uri": parent.id, "cid": "bafymid"}}
+    assert ref.extra == {"cid": "bafyr", "root_uri": root["uri"], "root_cid": "bafyroot"}
+
+
+@pytest.mark.anyio
+async def test_reply_to_a_top_level_post_with_known_cid(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    get = pds.get("/xrpc/com.atproto.repo.getRecord").respond(
+        json={"uri": "at://x", "cid": "bafytop", "value": {"text": "top"}}
+    )
+    create = pds.post("/xrpc/com.atproto.repo.createRecord").respond(
+        json={"uri": f"at://{DID}/{POST_NSID}/r", "cid": "bafyr"}
+    )
+    parent = post_ref("top", cid="bafytop")
+    await adapter.publish(Post("lanjut", reply_to=parent), idempotency_key="k2")
+    strong = {"uri": parent.id, "cid": "bafytop"}
+    assert body(create.calls[0].request)["record"]["reply"] == {"root": strong, "parent": strong}
+    assert get.call_count == 1  # root unknown: the parent was read to learn it is the root
+
+
+@pytest.mark.anyio
+async def test_find_published_and_delete(adapter: Bluesky, pds: respx.MockRouter) -> None:
+    """getRecord at TID(key) finds it; deleteRecord {repo, collection, rkey}.
+
+    https://docs.bsky.app/docs/api/com-atproto-repo-get-record,
+    https://docs.bsky.app/docs/api/com-atproto-repo-delete-record
+    """
+    get = pds.get("/xrpc/com.atproto.repo.getRecord").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": "RecordNotFound", "message": "Could not locate"}),
+            httpx.Response(
+                200, json={"uri": f"at://{DID}/{POST_NSID}/k", "cid": "c", "value": {"text": "t"}}
+            ),
+        ]
+    )
+    assert await adapter.find_published("lost-key") is None
+    assert get.calls[0].request.url.params["rkey"] == tid_for_key("lost-key")
+    found = await adapter.find_published("lost-key")
+    assert found is not None and found.extra == {"cid": "c"}
+    delete = pds.post("/xrpc/com.atproto.repo.deleteRecord").respond(json={})
+    await adapter.delete(found)
+    assert body(delete.calls[0].request) == {"repo": DID, "collection": POST_NSID, "rkey": "k"}
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_get_posts_batches_of_25_and_missing_posts_have_no_figures(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """60 refs: three getPosts calls (25, 25, 10 URIs); an unknown post has all None.
+
+    https://docs.bsky.app/docs/api/app-bsky-feed-get-posts
+    """
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        uris = request.url.params.get_list("uris")
+        posts = [
+            {"uri": u, "likeCount": 1, "repostCount": 2, "replyCount": 3, "quoteCount": 4}
+            for u in uris
+            if not u.endswith("/p59")
+        ]
+        return httpx.Response(200, json={"posts": posts})
+
+    get_posts = pds.get("/xrpc/app.bsky.feed.getPosts").mock(side_effect=answer)
+    refs = [post_ref(f"p{i}") for i in range(60)]
+    metrics = await adapter.fetch_metrics(refs)
+    sizes = [len(call.request.url.params.get_list("uris")) for call in get_posts.calls]
+    assert sizes == [25, 25, 10]
+    assert "atproto-proxy" not in get_posts.calls[0].request.headers
+    assert [m.ref for m in metrics] == refs
+    assert (metrics[0].likes, metrics[0].reposts, metrics[0].replies, metrics[0].quotes) == (
+        1,
+        2,
+        3,
+        4,
+    )
+    last = metrics[59]
+    assert (last.likes, last.reposts, last.replies, last.quotes, last.views) == (None,) * 5
+
+
+@pytest.mark.anyio
+async def test_rate_limit_headers_feed_the_budget(adapter: Bluesky, pds: respx.MockRouter) -> None:
+    """RateLimit-Limit / -Remaining / -Reset (epoch seconds) are read after each answer."""
+    reset = int(time.time()) + 300
+    pds.get("/xrpc/app.bsky.actor.getProfile").respond(
+        json={},
+        headers={
+            "RateLimit-Limit": "3000",
+            "RateLimit-Remaining": "2999",
+            "RateLimit-Reset": str(reset),
+        },
+    )
+    await adapter.fetch_account_metrics()
+    state = adapter.http.budget.get(ACCOUNT.key)
+    assert state is not None
+    assert (state.limit, state.remaining, state.reset_at) == (3000, 2999, float(reset))
+
+
+@pytest.mark.anyio
+async def test_429_waits_retry_after_then_succeeds(
+    adapter: Bluesky, pds: respx.MockRouter, sleeps: Sleeps
+) -> None:
+    profile = pds.get("/xrpc/app.bsky.actor.getProfile").mock(
+        side_effect=[
+            httpx.Response(
+                429,
+                json={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                headers={"Retry-After": "7"},
+            ),
+            httpx.Response(200, json={"followersCount": 5}),
+        ]
+    )
+    assert (await adapter.fetch_account_metrics()).followers == 5
+    assert profile.call_count == 2
+    assert sleeps.waits == [7.0]
+
+
+@pytest.mark.anyio
+async def test_429_asking_too_long_raises_rate_limited(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    pds.get("/xrpc/app.bsky.actor.getProfile").respond(
+        429,
+        json={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+        headers={"Retry-After": "3600"},
+    )
+    with pytest.raises(RateLimited) as caught:
+        await adapter.fetch_account_metrics()
+    assert caught.value.retry_after == 3600
+
+
+@pytest.mark.anyio
+async def test_replies_walk_the_whole_thread_oldest_first(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """getPostThread: nested replies flattened; blocked or missing ones skipped.
+
+    https://docs.bsky.app/docs/api/app-bsky-feed-get-post-thread
+    """
+    root = post_ref("root", cid="bafyroot")
+    strong = {"uri": root.id, "cid": "bafyroot"}
+
+    def node(rkey: str, parent: str, minute: int, replies: list[Any]) -> dict[str, Any]:
+        uri = f"at://{BOB_DID}/{POST_NSID}/{rkey}"
+        return {
+            "$type": "app.bsky.feed.defs#threadViewPost",
+            "post": {
+                "uri": uri,
+                "cid": f"bafy{rkey}",
+                "author": {"did": BOB_DID, "handle": "bob.test", "displayName": "Bob"},
+                "record": {
+                    "text": f"reply {rkey}",
+                    "createdAt": f"2026-01-01T00:{minute:02d}:00.000Z",
+                    "reply": {"root": strong, "parent": {"uri": parent, "cid": "x"}},
+                },
+            },
+            "replies": replies,
+        }
+
+    a_uri = f"at://{BOB_DID}/{POST_NSID}/a"
+    thread = {
+        "$type": "app.bsky.feed.defs#threadViewPost",
+        "post": {"uri": root.id, "record": {"text": "root"}},
+        "replies": [
+            node("a", root.id, 5, [node("b", a_uri, 1, [])]),
+            {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://blocked", "blocked": True},
+        ],
+    }
+    route = pds.get("/xrpc/app.bsky.feed.getPostThread").respond(json={"thread": thread})
+    replies = await adapter.fetch_replies(root)
+    assert route.calls[0].request.url.params["uri"] == root.id
+    assert [r.text for r in replies] == ["reply b", "reply a"]
+    b = replies[0]
+    assert b.in_reply_to_id == a_uri
+    assert b.author == "bob.test" and b.author_name == "Bob"
+    assert b.ref.account == ACCOUNT
+    assert b.ref.extra == {"cid": "bafyb", "root_uri": root.id, "root_cid": "bafyroot"}
+    assert b.ref.url == "https://bsky.app/profile/bob.test/post/b"
+    assert b.created_at == datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+
+
+@pytest.mark.anyio
+async def test_mentions_follow_the_cursor_until_since(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """listNotifications, reason "mention" only, cursor pages, stopping at ``since``.
+
+    https://docs.bsky.app/docs/api/app-bsky-notification-list-notifications
+    """
+    base = datetime(2026, 1, 2, tzinfo=UTC)
+
+    def note(n: int, reason: str = "mention") -> dict[str, Any]:
+        at = (base - timedelta(hours=n)).isoformat().replace("+00:00", "Z")
+        return {
+            "uri": f"at://{BOB_DID}/{POST_NSID}/m{n}",
+            "cid": f"bafym{n}",
+            "author": {"did": BOB_DID, "handle": "bob.test"},
+            "reason": reason,
+            "record": {"text": f"@alice.test halo {n}", "createdAt": at},
+            "indexedAt": at,
+        }
+
+    pages = {
+        None: {"notifications": [note(0), note(1, "like"), note(2)], "cursor": "c1"},
+        "c1": {"notifications": [note(3), note(30)], "cursor": "c2"},
+        "c2": {"notifications": [note(40)]},
+    }
+    route = pds.get("/xrpc/app.bsky.notification.listNotifications").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=pages[request.url.params.get("cursor")]
+        )
+    )
+    found = await adapter.fetch_mentions(since=base - timedelta(hours=10))
+    assert [m.text for m in found] == [
+        "@alice.test halo 3",
+        "@alice.test halo 2",
+        "@alice.test halo 0",
+    ]
+    assert all(m.kind == "mention" for m in found)
+    assert route.call_count == 2  # the second page already reached back past `since`
+    assert route.calls[0].request.url.params.get_list("reasons") == ["mention"]

@@ -1,0 +1,199 @@
+"""Our rich-text code against the OFFICIAL @atproto/api RichText, on a generated corpus.
+
+A session fixture installs the pinned @atproto/api (``node/package.json`` and
+its lock file) with ``npm ci`` into ``~/.cache/govsocial/atproto-api-<hash>/``
+and runs ``node/richtext.mjs`` once over the whole corpus.  Without npm the
+tests are skipped on a developer machine and fail on CI (env ``CI`` set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from govsocial_bluesky import richtext
+
+NODE_DIR = Path(__file__).parent / "node"
+_NODE_FILES = ("package.json", "package-lock.json")
+
+
+def _load_corpus() -> list[str]:
+    spec = importlib.util.spec_from_file_location(
+        "richtext_corpus", Path(__file__).parent / "richtext_corpus.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts: list[str] = module.corpus()
+    return texts
+
+
+CORPUS = _load_corpus()
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip on a developer machine, fail on CI."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _install_dir() -> Path:
+    digest = hashlib.sha256()
+    for name in _NODE_FILES:
+        digest.update((NODE_DIR / name).read_bytes())
+    return Path.home() / ".cache" / "govsocial" / f"atproto-api-{digest.hexdigest()[:16]}"
+
+
+def _ensure_installed(npm: str) -> Path:
+    """The pinned @atproto/api installed with ``npm ci`` (once per lock file)."""
+    target = _install_dir()
+    marker = target / ".installed"
+    if marker.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        for name in _NODE_FILES:
+            shutil.copy2(NODE_DIR / name, staging / name)
+        done = subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=staging,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        (staging / ".installed").write_text("ok\n")
+        try:
+            staging.rename(target)
+        except OSError:  # another session installed it meanwhile
+            if not marker.exists():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def atproto_api() -> Path:
+    """Directory holding node_modules/@atproto/api (pinned) and the runner script."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        _unavailable("npm/node not found: install Node.js 20+ to compare with @atproto/api")
+    target = _ensure_installed(npm)
+    shutil.copy2(NODE_DIR / "richtext.mjs", target / "richtext.mjs")
+    return target
+
+
+@pytest.fixture(scope="session")
+def official(atproto_api: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """What the official RichText makes of every corpus string."""
+    corpus_file = tmp_path_factory.mktemp("richtext") / "corpus.json"
+    corpus_file.write_text(json.dumps(CORPUS), encoding="utf-8")
+    done = subprocess.run(
+        ["node", str(atproto_api / "richtext.mjs"), str(corpus_file)],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    results: list[dict[str, Any]] = json.loads(done.stdout.decode("utf-8"))
+    assert len(results) == len(CORPUS)
+    return results
+
+
+def _ours(text: str) -> list[dict[str, Any]]:
+    """Our facets in the official JSON form, mentions carrying the handle as their DID."""
+    spans = richtext.detect_facets(text)
+    handles = {span.value: span.value for span in spans if span.kind == "mention"}
+    return richtext.to_facets(spans, handles)
+
+
+def _theirs(facets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Official facets without the optional top-level ``$type``."""
+    return [{"index": facet["index"], "features": facet["features"]} for facet in facets]
+
+
+def _report(mismatches: list[tuple[str, object, object]]) -> str:
+    lines = [f"{len(mismatches)} of {len(CORPUS)} strings differ:"]
+    lines += [
+        f"  {text!r}: official {theirs!r}, ours {ours!r}" for text, theirs, ours in mismatches
+    ]
+    return "\n".join(lines[:40])
+
+
+def test_corpus_is_large_and_deterministic() -> None:
+    assert len(CORPUS) >= 400
+    assert _load_corpus() == CORPUS
+
+
+def test_grapheme_length_matches(official: list[dict[str, Any]]) -> None:
+    mismatches: list[tuple[str, object, object]] = [
+        (text, result["graphemeLength"], richtext.grapheme_length(text))
+        for text, result in zip(CORPUS, official, strict=True)
+        if result["graphemeLength"] != richtext.grapheme_length(text)
+    ]
+    assert not mismatches, _report(mismatches)
+
+
+def test_byte_length_matches(official: list[dict[str, Any]]) -> None:
+    mismatches: list[tuple[str, object, object]] = [
+        (text, result["length"], richtext.byte_length(text))
+        for text, result in zip(CORPUS, official, strict=True)
+        if result["length"] != richtext.byte_length(text)
+    ]
+    assert not mismatches, _report(mismatches)
+
+
+def test_detected_facets_match(official: list[dict[str, Any]]) -> None:
+    mismatches: list[tuple[str, object, object]] = [
+        (text, _theirs(result["facets"]), _ours(text))
+        for text, result in zip(CORPUS, official, strict=True)
+        if _theirs(result["facets"]) != _ours(text)
+    ]
+    assert not mismatches, _report(mismatches)
+
+
+def test_corpus_exercises_every_kind_of_facet(official: list[dict[str, Any]]) -> None:
+    kinds = {
+        feature["$type"].rpartition("#")[2]
+        for result in official
+        for facet in result["facets"]
+        for feature in facet["features"]
+    }
+    assert kinds == {"link", "mention", "tag"}
+    with_facets = sum(1 for result in official if result["facets"])
+    assert with_facets >= 200
+
+
+def test_tld_lists_nearly_agree(atproto_api: Path) -> None:
+    """The npm ``tlds`` list that @atproto/api uses and ours differ only by recent changes."""
+    npm_list = json.loads((atproto_api / "node_modules" / "tlds" / "index.json").read_text("utf-8"))
+    theirs = {name for name in npm_list if name.isascii()}
+    ours = set(richtext._known_tlds())
+    assert len(theirs ^ ours) <= 30, sorted(theirs ^ ours)
+
+
+def test_to_facets_drops_unresolved_mentions() -> None:
+    spans = richtext.detect_facets("hi @alice.bsky.social and @bob.test #tag https://example.com")
+    facets = richtext.to_facets(spans, {"alice.bsky.social": "did:plc:alice"})
+    features = [facet["features"][0] for facet in facets]
+    assert features == [
+        {"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:alice"},
+        {"$type": "app.bsky.richtext.facet#tag", "tag": "tag"},
+        {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com"},
+    ]
+    assert facets[0]["index"] == {"byteStart": 3, "byteEnd": 21}
