@@ -17,6 +17,7 @@ from typing import TextIO, TypeVar
 
 from govsocial._png import gradient_png
 from govsocial.client import Client
+from govsocial.errors import GovSocialError
 from govsocial.models import Account, Media, Post, PostMetrics, PostRef
 from govsocial.platform import LocalServer
 from govsocial.plugins import default_plugins
@@ -93,33 +94,44 @@ def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
 
         say("\nA citizen likes the post and asks a question; the admin answers:")
         for name, ref in refs.items():
-            server = servers[name]
-            citizen: Account = server.accounts[1]
-            server.like(ref, citizen)
-            question = client.reply(
-                ref.model_copy(update={"account": citizen}), "Apakah buka hari Sabtu?"
-            )
-            say(f"  {name:<9} question from {citizen.handle}: {question.url or question.id}")
-            replies = _wait_for(partial(client.fetch_replies, ref), timeout=20)
-            if replies:
-                answer = client.reply(replies[-1], "Ya, buka pukul 08.00-12.00 WIB. Terima kasih!")
-                say(f"  {name:<9} answered: {answer.url or answer.id}")
-            else:
-                say(f"  {name:<9} the reply has not reached the server's index yet")
+            try:
+                _converse(client, servers[name], name, ref, say)
+            except GovSocialError as error:
+                say(f"  {name:<9} could not converse here: {error}")
 
         say("\nMetrics, in one vocabulary (None = the platform does not report it):")
         for name, ref in refs.items():
-            metrics = _wait_for(partial(_liked, client, ref), timeout=20)
-            metrics = metrics or client.fetch_metrics([ref])
-            m = metrics[0]
-            shown = ("likes", "reposts", "replies", "views")
-            figures = " ".join(f"{f}={getattr(m, f)}" for f in shown)
-            say(f"  {name:<9} {figures}")
-            account = client.fetch_account_metrics(authors[name])
-            handle = authors[name].handle
-            say(f"  {'':<9} {handle}: followers={account.followers} posts={account.posts}")
+            try:
+                _show_metrics(client, authors[name], name, ref, say)
+            except GovSocialError as error:
+                say(f"  {name:<9} no metrics here: {error}")
     say("\nDone." if not failures else f"\n{failures} problem(s): see above.")
     return 1 if failures else 0
+
+
+def _converse(
+    client: Client, server: LocalServer, name: str, ref: PostRef, say: Callable[[str], None]
+) -> None:
+    citizen: Account = server.accounts[1]
+    server.like(ref, citizen)
+    question = client.reply(ref.model_copy(update={"account": citizen}), "Apakah buka hari Sabtu?")
+    say(f"  {name:<9} question from {citizen.handle}: {question.url or question.id}")
+    replies = _wait_for(partial(client.fetch_replies, ref), timeout=20)
+    if replies:
+        answer = client.reply(replies[-1], "Ya, buka pukul 08.00-12.00 WIB. Terima kasih!")
+        say(f"  {name:<9} answered: {answer.url or answer.id}")
+    else:
+        say(f"  {name:<9} the question has not reached the server's index yet")
+
+
+def _show_metrics(
+    client: Client, author: Account, name: str, ref: PostRef, say: Callable[[str], None]
+) -> None:
+    metrics = _wait_for(partial(_liked, client, ref), timeout=20) or client.fetch_metrics([ref])
+    shown = ("likes", "reposts", "replies", "views")
+    say(f"  {name:<9} " + " ".join(f"{f}={getattr(metrics[0], f)}" for f in shown))
+    account = client.fetch_account_metrics(author)
+    say(f"  {'':<9} {author.handle}: followers={account.followers} posts={account.posts}")
 
 
 def _liked(client: Client, ref: PostRef) -> list[PostMetrics]:

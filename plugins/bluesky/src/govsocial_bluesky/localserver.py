@@ -9,6 +9,7 @@ session to like posts.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -22,6 +23,15 @@ from govsocial_bluesky.devserver import BlueskyDevServer
 
 __all__ = ["BlueskyLocalServer"]
 
+
+def _reachable(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts connections on ``host:port`` (PostgreSQL, Redis)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
 _TIMEOUT = httpx.Timeout(30.0)
 
 
@@ -29,12 +39,20 @@ class BlueskyLocalServer:
     """The local network as a :class:`govsocial.platform.LocalServer`.
 
     :param server: a running dev server to use (the caller keeps owning it); by default a
-        new one with the AppView is started on entry and stopped on exit.
+        new one is started on entry and stopped on exit.
+    :param appview: with a new server, whether to run the AppView too (metrics, replies,
+        mentions). None: when PostgreSQL and Redis answer on 127.0.0.1, else PDS only.
     """
 
-    def __init__(self, server: BlueskyDevServer | None = None) -> None:
+    def __init__(
+        self, server: BlueskyDevServer | None = None, *, appview: bool | None = None
+    ) -> None:
         self._owns_server = server is None
-        self.server = server if server is not None else BlueskyDevServer(appview=True)
+        if server is None:
+            if appview is None:
+                appview = _reachable(5432) and _reachable(6379)
+            server = BlueskyDevServer(appview=appview)
+        self.server = server
         self.accounts: Sequence[Account] = []
         self._tokens: dict[str, tuple[str, str]] = {}  # handle -> (did, access token)
 

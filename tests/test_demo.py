@@ -1,0 +1,39 @@
+"""`govsocial demo`, run as a user runs it: a subprocess against real local servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_demo(*platforms: str) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "govsocial.cli", "demo"]
+    for platform in platforms:
+        args += ["-p", platform]
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, env=os.environ.copy())
+
+
+def test_demo_on_mastodon() -> None:
+    pytest.importorskip("govsocial_mastodon")
+    done = run_demo("mastodon")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "mastodon  published" in out
+    assert "alt: ['Poster biru-hijau" in out  # read back from the server
+    assert "answered:" in out
+    assert "likes=1" in out
+    assert out.rstrip().endswith("Done.")
+
+
+@pytest.mark.slow
+def test_demo_on_every_platform() -> None:
+    pytest.importorskip("govsocial_bluesky")
+    done = run_demo()
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("bluesky", "mastodon"):
+        assert f"{name:<9} published" in done.stdout
+        assert f"{name:<9} answered:" in done.stdout
+    assert done.stdout.rstrip().endswith("Done.")
