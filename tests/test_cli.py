@@ -89,3 +89,20 @@ def test_publish_reports_a_missing_secret_per_account(
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "platforms" in capsys.readouterr().out
+
+
+def test_docs_platforms_table_matches_the_adapters() -> None:
+    """docs/platforms.md holds the generated table of the in-tree adapters, unchanged."""
+    pytest.importorskip("govsocial_mastodon")
+    pytest.importorskip("govsocial_bluesky")
+    from govsocial.platform_table import platforms_markdown
+    from govsocial.plugins import Plugins
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "platforms.md").read_text()
+    start = page.index("<!-- platforms-table:start -->\n") + len("<!-- platforms-table:start -->\n")
+    table = page[start : page.index("<!-- platforms-table:end -->")]
+    in_tree = Plugins(only=["mastodon", "bluesky"]).platforms()
+    assert table == platforms_markdown(in_tree), (
+        "docs/platforms.md is out of date: regenerate it with "
+        "GOVSOCIAL_LOAD_PLUGINS=mastodon,bluesky govsocial platforms --markdown"
+    )

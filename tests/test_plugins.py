@@ -54,7 +54,7 @@ class FakeEntryPoint:
     def __init__(self, name: str, load: Callable[[], object], dist: str = "govsocial-fake") -> None:
         self.name = name
         self._load = load
-        self.dist = type("Dist", (), {"name": dist})()
+        self.dist = type("Dist", (), {"name": dist, "version": "9.9"})()
 
     def load(self) -> object:
         return self._load()
@@ -260,3 +260,10 @@ async def test_a_failing_event_listener_never_stops_publishing(
             [result] = await client.publish(Post("halo"), [account])
     assert result.ok
     assert len(paper_server.posts) == 1
+
+
+def test_platforms_know_their_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_entry_points(monkeypatch, FakeEntryPoint("paper", GoodPlugin, dist="govsocial-paper"))
+    plugins = Plugins()
+    assert plugins.distribution("paper") == "govsocial-paper 9.9"
+    assert plugins.distribution("nothing") is None

@@ -49,6 +49,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "platforms", help="list installed platform adapters and their limits"
     )
     platforms.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    platforms.add_argument(
+        "--markdown", action="store_true", help="print the capability table of docs/platforms.md"
+    )
 
     validate = commands.add_parser(
         "validate", help="check a post against platforms' limits, offline"
@@ -118,11 +121,14 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
 
     plugins = default_plugins()
     found = plugins.platforms()
-    versions = plugins.distributions()
+    if args.markdown:
+        from govsocial.platform_table import platforms_markdown
+
+        print(platforms_markdown(found), end="")
+        return 0
     rows = []
     for name, cls in found.items():
-        module = cls.__module__.split(".")[0]
-        version = next((v for n, v in versions.items() if n == name or module.endswith(n)), "")
+        version = plugins.distribution(name) or cls.__module__.split(".")[0]
         rows.append(
             {
                 "name": name,

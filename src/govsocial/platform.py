@@ -85,7 +85,9 @@ class Limits(BaseModel):
             parts.append(f"{self.max_bytes} bytes")
         parts.append(f"{self.max_media} media")
         if self.max_image_bytes:
-            parts.append(f"images <= {self.max_image_bytes / 1_000_000:g} MB")
+            size = self.max_image_bytes
+            shown = f"{size // 2**20} MiB" if size % 2**20 == 0 else f"{size / 1e6:g} MB"
+            parts.append(f"images <= {shown}")
         if self.alt_text and self.max_alt_text:
             parts.append(f"alt text <= {self.max_alt_text}")
         elif not self.alt_text:

@@ -51,6 +51,8 @@ class Plugins:
         self.pm = pluggy.PluginManager("govsocial")
         self.pm.add_hookspecs(hookspecs)
         self.load_errors: dict[str, str] = {}
+        self._distributions: dict[str, str] = {}  # plugin name -> "distribution version"
+        self._platform_plugins: dict[str, str] = {}  # platform name -> plugin name
         self._platforms: dict[str, type[Platform]] | None = None
         if only is None:
             env = os.environ.get("GOVSOCIAL_LOAD_PLUGINS")
@@ -75,6 +77,10 @@ class Plugins:
                 plugin = entry_point.load()
                 self.pm.register(plugin, name=entry_point.name)
                 self.pm.check_pending()
+                if entry_point.dist is not None:
+                    self._distributions[entry_point.name] = (
+                        f"{entry_point.dist.name} {entry_point.dist.version}"
+                    )
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the host
                 registered = self.pm.get_plugin(entry_point.name)
                 if registered is not None:
@@ -109,13 +115,11 @@ class Plugins:
         except pluggy.PluginValidationError as exc:
             raise PluginError(str(exc)) from None
 
-    def distributions(self) -> dict[str, str]:
-        """Plugin name -> "distribution version" for every entry-point plugin loaded."""
-        return {
-            name: f"{dist.project_name} {dist.version}"
-            for plugin, dist in self.pm.list_plugin_distinfo()
-            if (name := self.pm.get_name(plugin)) is not None
-        }
+    def distribution(self, platform: str) -> str | None:
+        """ "distribution version" of the package that registered ``platform``, when known."""
+        self.platforms()
+        plugin = self._platform_plugins.get(platform)
+        return self._distributions.get(plugin) if plugin is not None else None
 
     # -- register_platforms ----------------------------------------------------------------
 
@@ -123,6 +127,7 @@ class Plugins:
         """Every registered adapter by name (computed once, until plugins change)."""
         if self._platforms is None:
             found: dict[str, type[Platform]] = {}
+            plugin_name = ""
 
             def register(cls: type[Platform]) -> None:
                 if not (isinstance(cls, type) and issubclass(cls, Platform)):
@@ -139,8 +144,10 @@ class Plugins:
                     )
                     return
                 found[name] = cls
+                self._platform_plugins[name] = plugin_name
 
             for impl in self.pm.hook.register_platforms.get_hookimpls():
+                plugin_name = impl.plugin_name
                 self._guarded(impl, "register_platforms", register=register)
             self._platforms = dict(sorted(found.items()))
         return self._platforms
