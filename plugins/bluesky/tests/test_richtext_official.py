@@ -1,29 +1,26 @@
 """Our rich-text code against the OFFICIAL @atproto/api RichText, on a generated corpus.
 
-A session fixture installs the pinned @atproto/api (``node/package.json`` and
-its lock file) with ``npm ci`` into ``~/.cache/govsocial/atproto-api-<hash>/``
-and runs ``node/richtext.mjs`` once over the whole corpus.  Without npm the
+The pinned @atproto/api comes from the Bluesky devserver's npm tree (the version
+@atproto/dev-env 0.6.7 uses, installed once by ``devserver.ensure_installed()``);
+``node/richtext.mjs`` runs once over the whole corpus with that tree's Node 22.  Without npm the
 tests are skipped on a developer machine and fail on CI (env ``CI`` set).
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from govsocial_bluesky import richtext
+from govsocial_bluesky import devserver, richtext
 
 NODE_DIR = Path(__file__).parent / "node"
-_NODE_FILES = ("package.json", "package-lock.json")
 
 
 def _load_corpus() -> list[str]:
@@ -47,53 +44,12 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _install_dir() -> Path:
-    digest = hashlib.sha256()
-    for name in _NODE_FILES:
-        digest.update((NODE_DIR / name).read_bytes())
-    return Path.home() / ".cache" / "govsocial" / f"atproto-api-{digest.hexdigest()[:16]}"
-
-
-def _ensure_installed(npm: str) -> Path:
-    """The pinned @atproto/api installed with ``npm ci`` (once per lock file)."""
-    target = _install_dir()
-    marker = target / ".installed"
-    if marker.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
-        for name in _NODE_FILES:
-            shutil.copy2(NODE_DIR / name, staging / name)
-        done = subprocess.run(
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=staging,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stderr[-3000:]}")
-        (staging / ".installed").write_text("ok\n")
-        try:
-            staging.rename(target)
-        except OSError:  # another session installed it meanwhile
-            if not marker.exists():
-                raise
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
-
-
 @pytest.fixture(scope="session")
 def atproto_api() -> Path:
-    """Directory holding node_modules/@atproto/api (pinned) and the runner script."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        _unavailable("npm/node not found: install Node.js 20+ to compare with @atproto/api")
-    target = _ensure_installed(npm)
+    """The devserver's npm tree (which pins @atproto/api), with the runner script beside it."""
+    if not devserver.npm_available():
+        _unavailable("npm not found: install Node.js 20+ to compare with @atproto/api")
+    target = devserver.ensure_installed()
     shutil.copy2(NODE_DIR / "richtext.mjs", target / "richtext.mjs")
     return target
 
@@ -104,7 +60,7 @@ def official(atproto_api: Path, tmp_path_factory: pytest.TempPathFactory) -> lis
     corpus_file = tmp_path_factory.mktemp("richtext") / "corpus.json"
     corpus_file.write_text(json.dumps(CORPUS), encoding="utf-8")
     done = subprocess.run(
-        ["node", str(atproto_api / "richtext.mjs"), str(corpus_file)],
+        [str(devserver.node_binary()), str(atproto_api / "richtext.mjs"), str(corpus_file)],
         capture_output=True,
         timeout=300,
         check=False,
