@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -92,11 +94,28 @@ def new_http_client(
 ) -> httpx.AsyncClient:
     """The pooled client govsocial uses when the caller gives none.
 
-    A roomy pool: publishing to 50 accounts at once must not queue behind a pool of 10.
+    Its transport is :class:`govsocial.transport.AiohttpTransport` (see docs/performance.md
+    for why), or httpx's own pool when ``GOVSOCIAL_HTTP_TRANSPORT=httpx``. No cookies are
+    kept: one pool serves many accounts.
     """
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=30)
+    if transport is None and os.environ.get("GOVSOCIAL_HTTP_TRANSPORT", "aiohttp") != "httpx":
+        from govsocial.transport import AiohttpTransport
+
+        transport = AiohttpTransport(limit=100)
     headers = {"User-Agent": _user_agent()}
-    return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport, headers=headers)
+    return httpx.AsyncClient(
+        timeout=timeout, transport=transport, headers=headers, cookies=_NoCookies()
+    )
+
+
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing, so no cookie crosses from one account to another."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
 
 def _user_agent() -> str:
@@ -137,6 +156,8 @@ class Http:
         self.max_attempts = max_attempts
         self.budget = budget or RateBudget()
         self._sleep = sleep
+        self._defaults: tuple[dict[str, str], dict[str, float | None]] | None = None
+        self._urls: dict[str, httpx.URL] = {}
 
     async def request(
         self,
@@ -159,8 +180,15 @@ class Http:
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS and not create
+        args = (platform, method, url, create, idempotency_key, idempotent, kwargs)
+        try:  # the first attempt goes without tenacity: most requests need no retry
+            return await self._attempt(*args)
+        except _Retryable as first:
+            if self.max_attempts <= 1:
+                raise first.final from None
+            await self._sleep(self._backoff(first.wait, 1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts - 1),
             wait=self._wait,
             retry=retry_if_exception_type(_Retryable),
             sleep=self._sleep,
@@ -169,19 +197,67 @@ class Http:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(
-                        platform, method, url, create, idempotency_key, idempotent, kwargs
-                    )
+                    return await self._attempt(*args)
         except _Retryable as exhausted:
             raise exhausted.final from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        """One HTTP exchange, on the client's transport, without httpx's client layer.
+
+        govsocial needs none of that layer per request (it follows no redirects, keeps no
+        cookies, uses no auth flows), and on the hot path (one post to 50 accounts) its
+        cost showed in the benchmark. The transport still comes from the client, so an
+        injected transport, mounts, and respx's ``using="httpx"`` mode all apply.
+        """
+        client = self.client
+        transport_for_url = getattr(client, "_transport_for_url", None)
+        if (
+            transport_for_url is None
+            or client.event_hooks["request"]
+            or client.event_hooks["response"]
+        ):
+            return await client.request(method, url, **kwargs)
+        options = dict(kwargs)  # the caller's kwargs are reused by a retry: leave them whole
+        headers = options.pop("headers", None)
+        timeout = options.pop("timeout", None)
+        if self._defaults is None:  # computed once: the client's headers and timeouts
+            self._defaults = (dict(client.headers), client.timeout.as_dict())
+        default_headers, default_timeout = self._defaults
+        parsed = self._urls.get(url)
+        if parsed is None:  # parsing a URL is a visible cost on the hot path: keep a few
+            if len(self._urls) > 512:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        request = httpx.Request(
+            method,
+            parsed,
+            headers={**default_headers, **headers} if headers else default_headers,
+            extensions={
+                "timeout": httpx.Timeout(timeout).as_dict() if timeout else default_timeout
+            },
+            **options,
+        )
+        transport: httpx.AsyncBaseTransport = transport_for_url(request.url)
+        response = await transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         asked = error.wait if isinstance(error, _Retryable) else None
+        return self._backoff(asked, state.attempt_number + 1)
+
+    def _backoff(self, asked: float | None, failed_attempts: int) -> float:
+        """The wait after ``failed_attempts``: what the platform asked, else jittered backoff."""
         if asked is None:
-            asked = min(8.0, 0.25 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
+            base = min(8.0, 0.25 * 2 ** (failed_attempts - 1))
+            asked = base * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
         return min(asked, self.max_wait)
 
     async def _attempt(
@@ -208,7 +284,7 @@ class Http:
             logger.info("waiting %.1f s for %s's rate budget", wait, platform.account.handle)
             await self._sleep(wait)
         try:
-            response = await self.client.request(method, url, **kwargs)
+            response = await self._send(method, url, kwargs)
         except _NOT_SENT as exc:
             raise _Retryable(self._transport_error(platform, url, exc), None) from None
         except httpx.TransportError as exc:
@@ -228,7 +304,10 @@ class Http:
         state = platform.rate_state(response)
         if state is not None:
             self.budget.update(key, state)
-        logger.debug("%s %s -> %s", method, self._public_url(platform, url), response.status_code)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s", method, self._public_url(platform, url), response.status_code
+            )
         if response.is_success:
             return response
         await response.aread()

@@ -89,7 +89,7 @@ async def adapter(sleeps: Sleeps) -> AsyncIterator[Bluesky]:
 
 @pytest.fixture
 def pds() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=PDS, assert_all_called=False) as router:
+    with respx.mock(using="httpx", base_url=PDS, assert_all_called=False) as router:
         router.post("/xrpc/com.atproto.server.createSession", name="login").respond(
             json=session_answer()
         )

@@ -147,7 +147,7 @@ def account(base: str = BASE, name: str = "humas", token: str = TOKEN) -> Accoun
 
 @pytest.fixture
 def mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(using="httpx", assert_all_called=False) as router:
         yield router
 
 
