@@ -132,10 +132,11 @@ class AsyncClient:
             supports it (Mastodon, Bluesky).
         """
         keys = idempotency_keys or {}
+        checked: dict[tuple[str, Limits], list[Problem]] = {}  # one validation per platform
         return list(
             await asyncio.gather(
                 *(
-                    self.publish_one(post, account, idempotency_key=keys.get(account))
+                    self._publish_one(post, account, keys.get(account), checked)
                     for account in accounts
                 )
             )
@@ -145,15 +146,26 @@ class AsyncClient:
         self, post: Post, account: Account, *, idempotency_key: str | None = None
     ) -> PublishResult:
         """Publish ``post`` to one account; failures are in ``result.error``, never raised."""
+        return await self._publish_one(post, account, idempotency_key, {})
+
+    async def _publish_one(
+        self,
+        post: Post,
+        account: Account,
+        idempotency_key: str | None,
+        checked: dict[tuple[str, Limits], list[Problem]],
+    ) -> PublishResult:
         key = idempotency_key or ""
         effective = post.for_platform(account.platform)
         async with self._slot():
             try:
                 adapter = self.adapter(account)
                 key = key or adapter.new_idempotency_key()
-                problems = validate(
-                    post, account.platform, limits=await adapter.get_limits(), plugins=self.plugins
-                )
+                limits = await adapter.get_limits()
+                problems = checked.get((account.platform, limits))
+                if problems is None:
+                    problems = validate(post, account.platform, limits=limits, plugins=self.plugins)
+                    checked[(account.platform, limits)] = problems
                 if problems:
                     raise ValidationError(problems, platform=account.platform)
                 self.plugins.publish_started(effective, account, key)
