@@ -37,7 +37,15 @@ from govsocial.errors import GovSocialError, PlatformError, PublishOutcomeUnknow
 if TYPE_CHECKING:
     from govsocial.platform import Platform
 
-__all__ = ["DEFAULT_TIMEOUT", "Http", "RateBudget", "RateState", "new_http_client", "scrub"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Http",
+    "RateBudget",
+    "RateState",
+    "header_int",
+    "new_http_client",
+    "scrub",
+]
 
 logger = logging.getLogger("govsocial.http")
 
@@ -79,6 +87,16 @@ class RateBudget:
         if state.remaining > 0 or state.reset_at <= now:
             return 0.0
         return state.reset_at - now
+
+
+def header_int(value: str | None) -> int | None:
+    """A rate-limit header's integer value, or None when it is absent or not a number."""
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

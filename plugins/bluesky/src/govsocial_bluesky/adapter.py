@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import httpx
 
 from govsocial.errors import GovSocialError, PlatformError, RateLimited
-from govsocial.http import Http, RateState
+from govsocial.http import Http, RateState, header_int
 from govsocial.models import (
     Account,
     AccountMetrics,
@@ -131,7 +131,7 @@ class Bluesky(Platform):
         """RateLimit-Limit / -Remaining / -Reset (epoch seconds), as a PDS sends them."""
         headers = response.headers
         values = [
-            _int(headers.get(name))
+            header_int(headers.get(name))
             for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
         ]
         if all(value is None for value in values):
@@ -146,7 +146,7 @@ class Bluesky(Platform):
         """Retry-After when given, else the time left until RateLimit-Reset."""
         asked = super().retry_after(response)
         if asked is None and response.status_code == 429:
-            reset = _int(response.headers.get("ratelimit-reset"))
+            reset = header_int(response.headers.get("ratelimit-reset"))
             if reset is not None:
                 asked = max(0.0, reset - datetime.now(UTC).timestamp())
         return asked
@@ -559,15 +559,6 @@ def _record_missing(error: XrpcError) -> bool:
         return True
     # Before RecordNotFound existed, a PDS answered InvalidRequest "Could not locate record".
     return error.status == 400 and "could not locate record" in (error.body or "").lower()
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
 
 
 def _now_iso() -> str:

@@ -32,6 +32,7 @@ def _reachable(port: int, host: str = "127.0.0.1") -> bool:
     except OSError:
         return False
 
+
 _TIMEOUT = httpx.Timeout(30.0)
 
 

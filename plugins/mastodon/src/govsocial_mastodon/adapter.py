@@ -41,7 +41,7 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState, scrub
+from govsocial.http import RateState, header_int, scrub
 from govsocial.platform import Limits, LocalServer, Platform
 from govsocial_mastodon.text import count_characters as _count_characters
 
@@ -175,8 +175,8 @@ class Mastodon(Platform):
     def rate_state(cls, response: httpx.Response) -> RateState | None:
         """``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (an ISO 8601 time)."""
         headers = response.headers
-        limit = _header_int(headers.get("x-ratelimit-limit"))
-        remaining = _header_int(headers.get("x-ratelimit-remaining"))
+        limit = header_int(headers.get("x-ratelimit-limit"))
+        remaining = header_int(headers.get("x-ratelimit-remaining"))
         reset_at = parse_reset(headers.get("x-ratelimit-reset"))
         if limit is None and remaining is None and reset_at is None:
             return None
@@ -634,15 +634,6 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _header_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
 
 
 def _dict(value: Any) -> dict[str, Any]:
