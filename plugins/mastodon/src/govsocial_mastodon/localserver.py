@@ -8,7 +8,7 @@ so the conformance suite and ``govsocial demo`` can use it, and adds fault injec
 
 Everything here reads the server directly with httpx, never through the adapter, so a
 test can check what the server stored rather than what the adapter says it sent.
-mastodon-mock comes with the ``test`` extra: ``pip install govsocial-mastodon[test]``.
+mastodon-mock comes with the ``local`` extra: ``pip install govsocial-mastodon[local]``.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class MastodonMockServer:
         if importlib.util.find_spec("mastodon_mock") is None:
             raise ConfigurationError(
                 "mastodon-mock is not installed, so no local Mastodon server can start",
-                hint="pip install 'govsocial-mastodon[test]'",
+                hint="pip install 'govsocial-mastodon[local]'",
             )
         self._workdir = tempfile.TemporaryDirectory(prefix="govsocial-mastodon-")
         atexit.register(self.stop)
