@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     )
     from govsocial.platform import Limits, Platform
     from govsocial.validation import count_characters, validate
+    from govsocial.workspace import Workspace
 
 __all__ = [
     "Account",
@@ -65,6 +66,7 @@ __all__ = [
     "PublishResult",
     "RateLimited",
     "ValidationError",
+    "Workspace",
     "__version__",
     "count_characters",
     "hookimpl",
@@ -97,6 +99,7 @@ _LAZY = {
     "Platform": "govsocial.platform",
     "count_characters": "govsocial.validation",
     "validate": "govsocial.validation",
+    "Workspace": "govsocial.workspace",
 }
 
 

@@ -43,6 +43,13 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Publish, validate and measure an institution's social media posts.",
     )
     parser.add_argument("--version", action="version", version=f"govsocial {__version__}")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="workspace: a file path, sqlite:///path or postgresql://... "
+        "(default: $GOVSOCIAL_DB, then ./govsocial.db)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     platforms = commands.add_parser(
@@ -86,6 +93,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _media_args(publish)
     publish.add_argument("--json", action="store_true", help="print results as JSON")
 
+    from govsocial.schedule_cli import add_parsers
+
+    add_parsers(commands, _media_args)
+
     demo = commands.add_parser(
         "demo", help="publish a sample post to local servers and read it back"
     )
@@ -99,7 +110,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _post_from_args(args: argparse.Namespace) -> Post:
+def post_from_args(args: argparse.Namespace) -> Post:
     from govsocial.models import Media, Post
 
     text = sys.stdin.read() if args.text == "-" else args.text
@@ -157,7 +168,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from govsocial.plugins import default_plugins
     from govsocial.validation import validate
 
-    post = _post_from_args(args)
+    post = post_from_args(args)
     names = args.platform or list(default_plugins().platforms())
     all_problems = []
     for name in names:
@@ -187,7 +198,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             f"(it has: {', '.join(accounts)})",
             field="to",
         )
-    post = _post_from_args(args)
+    post = post_from_args(args)
     with Client() as client:
         results = client.publish(post, [accounts[name] for name in names])
     failed = 0
@@ -217,11 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    from govsocial.schedule_cli import HANDLERS
+
     handlers = {
         "platforms": _cmd_platforms,
         "validate": _cmd_validate,
         "publish": _cmd_publish,
         "demo": _cmd_demo,
+        **HANDLERS,
     }
     if args.command is None:
         parser.print_help()

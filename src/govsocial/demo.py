@@ -62,7 +62,9 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if not servers:
             say("No local server could be started.")
             return 1
-        return _tour(servers, say)
+        status = _tour(servers, say) | _campaign(servers, say)
+        say("\nDone." if status == 0 else "\nSome steps failed: see above.")
+        return status
 
 
 def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
@@ -105,7 +107,64 @@ def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
                 _show_metrics(client, authors[name], name, ref, say)
             except GovSocialError as error:
                 say(f"  {name:<9} no metrics here: {error}")
-    say("\nDone." if not failures else f"\n{failures} problem(s): see above.")
+    if failures:
+        say(f"\n{failures} problem(s): see above.")
+    return 1 if failures else 0
+
+
+def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """Plan a small campaign a few seconds ahead in a workspace and let a worker publish it."""
+    import asyncio
+    import os
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    from govsocial.worker import Worker
+    from govsocial.workspace import Workspace
+
+    say("\nA campaign planned in a workspace, published by a worker as it falls due:")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Workspace.open(os.path.join(folder, "demo.db")) as ws,
+    ):
+        names = []
+        for platform, server in servers.items():
+            account = server.accounts[0]
+            references = {}
+            for field, secret in account.credentials.items():  # secrets stay in the environment
+                variable = f"GOVSOCIAL_DEMO_{platform.upper()}_{field.upper()}"
+                os.environ[variable] = secret.get_secret_value()
+                references[field] = f"env:{variable}"
+            named = Account(**account.model_dump(exclude={"credentials"}), credentials=references)
+            ws.add_account(f"humas-{platform}", named)
+            names.append(f"humas-{platform}")
+        start = datetime.now(UTC)
+        texts = [
+            "Pengingat: pendaftaran vaksinasi dibuka besok pukul 08.00 WIB. #InfoPublik",
+            "Hari ini: layanan KTP keliling di Kecamatan Sukamaju. #InfoPublik",
+            "Terima kasih atas partisipasi warga dalam vaksinasi pekan ini. #InfoPublik",
+        ]
+        for offset, text in enumerate(texts, start=1):
+            job = ws.schedule(Post(text), accounts=names, at=start + timedelta(seconds=3 * offset))
+            local = job.deliveries[0].due_at.astimezone(UTC)
+            say(f"  planned {job.id[:8]} for {local:%H:%M:%S} UTC: {text[:50]}...")
+
+        async def work() -> int:
+            from govsocial.client import AsyncClient
+
+            async with AsyncClient(plugins=ws.plugins) as client:
+                return await Worker(ws, concurrency=10).run(
+                    client, stop=asyncio.Event(), until_idle=True, poll=0.2
+                )
+
+        handled = asyncio.run(work())
+        failures = 0
+        for job in ws.jobs():
+            for delivery in job.deliveries:
+                where = delivery.ref.url or delivery.ref.id if delivery.ref else delivery.error
+                say(f"  {job.id[:8]} {delivery.account:<17} {delivery.status:<10} {where}")
+                failures += delivery.status != "published"
+        say(f"  the worker handled {handled} deliveries")
     return 1 if failures else 0
 
 

@@ -131,6 +131,11 @@ class Platform(ABC):
     - ``secret_fields``: those of them that are secret (default: all). A public one, such
       as Bluesky's ``identifier`` (a handle), is then not scrubbed from messages.
     - ``default_base_url``: the server when an account gives none (None: it must give one).
+    - ``idempotency_window``: seconds during which repeating a create with the same
+      idempotency key cannot make a second post (Mastodon keeps keys about an hour;
+      ``math.inf`` where the key itself makes duplicates impossible, as Bluesky's record
+      key does; None where the platform has no such thing). Workers use it to decide
+      whether a create whose answer was lost may be sent again.
     """
 
     name: ClassVar[str]
@@ -139,6 +144,7 @@ class Platform(ABC):
     credential_fields: ClassVar[tuple[str, ...]] = ()
     secret_fields: ClassVar[tuple[str, ...] | None] = None
     default_base_url: ClassVar[str | None] = None
+    idempotency_window: ClassVar[float | None] = None
 
     def __init__(self, account: Account, http: Http) -> None:
         self.account = account

@@ -14,6 +14,7 @@ of duplicating; that failure is answered by reading the record back.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -64,6 +65,8 @@ class Bluesky(Platform):
     default_base_url: ClassVar[str | None] = "https://bsky.social"
     credential_fields: ClassVar[tuple[str, ...]] = ("identifier", "app_password")
     secret_fields: ClassVar[tuple[str, ...] | None] = ("app_password",)
+    #: The idempotency key is the record key: a repeat can never make a second record.
+    idempotency_window: ClassVar[float | None] = math.inf
     limits: ClassVar[Limits] = Limits(
         # app.bsky.feed.post lexicon: text maxGraphemes 300, maxLength 3000 (UTF-8 bytes).
         max_characters=300,

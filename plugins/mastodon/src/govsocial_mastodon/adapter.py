@@ -115,6 +115,8 @@ class Mastodon(Platform):
     name: ClassVar[str] = "mastodon"
     title: ClassVar[str] = "Mastodon"
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+    #: The server keeps Idempotency-Key for about an hour (per account).
+    idempotency_window: ClassVar[float | None] = 3600.0
     limits: ClassVar[Limits] = Limits(
         max_characters=500,
         url_length=23,

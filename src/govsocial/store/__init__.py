@@ -1,0 +1,618 @@
+"""Where a workspace keeps its accounts, jobs and deliveries: SQLite or PostgreSQL.
+
+One interface, two engines. :func:`open_store` picks the engine from the URL:
+
+- ``govsocial.db``, ``sqlite:///path/to/file.db``: SQLite, the embedded default (WAL,
+  short write transactions, ``BEGIN IMMEDIATE`` so two processes never claim the same row);
+- ``postgresql://...``: PostgreSQL through psycopg 3, for several workers on several
+  machines, claiming due deliveries with ``FOR UPDATE SKIP LOCKED``.
+
+The claim protocol is the heart of exactly-once publishing: a worker claims due deliveries
+under a lease (owner + expiry); every later state change is made only by the lease owner;
+a dead worker's lease expires and its deliveries are claimed again, those caught in
+``sending`` flagged for reconciliation before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govsocial.errors import ConfigurationError
+from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "FINAL_STATES",
+    "AccountRow",
+    "DeliveryRow",
+    "JobRow",
+    "PostgresStore",
+    "SqliteStore",
+    "Store",
+    "open_store",
+]
+
+#: Delivery states that never change again.
+FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled"})
+
+_DELIVERY_COLUMNS = (
+    "id, job_id, account, occurrence, scheduled_at, due_at, status, idempotency_key, attempts, "
+    "lease_owner, lease_until, sending_at, remote_id, remote_url, remote_extra, error, "
+    "error_type, updated_at"
+)
+
+
+@dataclass
+class AccountRow:
+    name: str
+    platform: str
+    handle: str
+    base_url: str | None
+    timezone: str
+    display_name: str | None
+    credentials: dict[str, dict[str, str]]  # field -> {"env": NAME} | {"sealed": token}
+    slots: str | None
+    created_at: float
+
+
+@dataclass
+class JobRow:
+    id: str
+    post: str  # Post JSON
+    recurrence: str | None
+    cancelled: bool
+    created_at: float
+
+
+@dataclass
+class DeliveryRow:
+    id: str
+    job_id: str
+    account: str
+    occurrence: int
+    scheduled_at: float
+    due_at: float
+    status: str
+    idempotency_key: str
+    attempts: int = 0
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    sending_at: float | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    remote_extra: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+    updated_at: float = 0.0
+    reconcile: bool = False  # claimed while in "sending": look before sending again
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> DeliveryRow:
+        values = list(row[:18])
+        values[14] = json.loads(values[14]) if values[14] else {}
+        return cls(*values)
+
+
+class Store(ABC):
+    """The storage interface the workspace and workers use (one instance per process)."""
+
+    url: str
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # -- engine specifics ----------------------------------------------------------------
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A write transaction; yields a cursor. Commits on success, rolls back on error."""
+
+    @abstractmethod
+    def _claim(
+        self, cursor: Any, owner: str, now: float, lease: float, limit: int
+    ) -> list[DeliveryRow]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return cursor.execute(self._sql(sql), tuple(params))
+
+    # -- schema --------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Bring the schema to the newest version; return the version it was at.
+
+        Safe when several processes open the same new workspace at once: each migration
+        runs under a lock and re-reads the version first.
+        """
+        start: int | None = None
+        for version in range(1, SCHEMA_VERSION + 1):
+            with self.transaction() as cur:
+                self._migration_lock(cur)
+                self.execute(
+                    cur,
+                    "CREATE TABLE IF NOT EXISTS govsocial_meta "
+                    "(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                )
+                row = self.execute(
+                    cur, "SELECT value FROM govsocial_meta WHERE key = 'schema_version'"
+                ).fetchone()
+                current = int(row[0]) if row else 0
+                if start is None:
+                    start = current
+                if current > SCHEMA_VERSION:
+                    raise ConfigurationError(
+                        f"the workspace {self.url} has schema version {current}, newer than "
+                        f"this govsocial knows ({SCHEMA_VERSION})",
+                        field="db",
+                        hint="upgrade govsocial",
+                    )
+                if current >= version:
+                    continue
+                for statement in MIGRATIONS[version - 1]:
+                    self.execute(cur, statement)
+                self._set_meta(cur, "schema_version", str(version))
+        return start or 0
+
+    def _migration_lock(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+        """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
+
+    def meta(self, key: str) -> str | None:
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, "SELECT value FROM govsocial_meta WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            self._set_meta(cur, key, value)
+
+    def _set_meta(self, cur: Any, key: str, value: str) -> None:
+        self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
+        self.execute(cur, "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def put_account(self, row: AccountRow) -> None:
+        with self.transaction() as cur:
+            self.execute(cur, "DELETE FROM accounts WHERE name = ?", (row.name,))
+            self.execute(
+                cur,
+                "INSERT INTO accounts (name, platform, handle, base_url, timezone, display_name, "
+                "credentials, slots, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.name,
+                    row.platform,
+                    row.handle,
+                    row.base_url,
+                    row.timezone,
+                    row.display_name,
+                    json.dumps(row.credentials),
+                    row.slots,
+                    row.created_at,
+                ),
+            )
+
+    def accounts(self) -> list[AccountRow]:
+        with self.transaction() as cur:
+            rows = self.execute(
+                cur,
+                "SELECT name, platform, handle, base_url, timezone, display_name, credentials, "
+                "slots, created_at FROM accounts ORDER BY name",
+            ).fetchall()
+        return [
+            AccountRow(
+                name=row[0],
+                platform=row[1],
+                handle=row[2],
+                base_url=row[3],
+                timezone=row[4],
+                display_name=row[5],
+                credentials=json.loads(row[6]),
+                slots=row[7],
+                created_at=row[8],
+            )
+            for row in rows
+        ]
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def insert_job(self, job: JobRow, deliveries: Sequence[DeliveryRow]) -> None:
+        """A job and its deliveries, in one transaction: all of it or nothing."""
+        with self.transaction() as cur:
+            self.execute(
+                cur,
+                "INSERT INTO jobs (id, post, recurrence, cancelled, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job.id, job.post, job.recurrence, int(job.cancelled), job.created_at),
+            )
+            for delivery in deliveries:
+                self._insert_delivery(cur, delivery)
+
+    def _insert_delivery(self, cur: Any, d: DeliveryRow) -> None:
+        self.execute(
+            cur,
+            f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                d.id,
+                d.job_id,
+                d.account,
+                d.occurrence,
+                d.scheduled_at,
+                d.due_at,
+                d.status,
+                d.idempotency_key,
+                d.attempts,
+                d.lease_owner,
+                d.lease_until,
+                d.sending_at,
+                d.remote_id,
+                d.remote_url,
+                json.dumps(d.remote_extra) if d.remote_extra else None,
+                d.error,
+                d.error_type,
+                d.updated_at,
+            ),
+        )
+
+    def add_occurrence(self, deliveries: Sequence[DeliveryRow]) -> int:
+        """Insert the next occurrence of a recurring job unless a worker already did."""
+        added = 0
+        with self.transaction() as cur:
+            for d in deliveries:
+                exists = self.execute(
+                    cur,
+                    "SELECT 1 FROM deliveries WHERE job_id = ? AND account = ? AND occurrence = ?",
+                    (d.job_id, d.account, d.occurrence),
+                ).fetchone()
+                if exists is None:
+                    self._insert_delivery(cur, d)
+                    added += 1
+        return added
+
+    def job(self, job_id: str) -> JobRow | None:
+        with self.transaction() as cur:
+            row = self.execute(
+                cur,
+                "SELECT id, post, recurrence, cancelled, created_at FROM jobs WHERE id = ?",
+                (job_id,),
+            ).fetchone()
+        return None if row is None else JobRow(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    def jobs(self) -> list[JobRow]:
+        with self.transaction() as cur:
+            rows = self.execute(
+                cur,
+                "SELECT id, post, recurrence, cancelled, created_at FROM jobs ORDER BY created_at",
+            ).fetchall()
+        return [JobRow(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    def deliveries(self, job_id: str | None = None) -> list[DeliveryRow]:
+        sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
+        params: tuple[Any, ...] = ()
+        if job_id is not None:
+            sql += " WHERE job_id = ?"
+            params = (job_id,)
+        with self.transaction() as cur:
+            rows = self.execute(cur, sql + " ORDER BY due_at, account, occurrence", params)
+            return [DeliveryRow.from_row(row) for row in rows.fetchall()]
+
+    def cancel_job(self, job_id: str, now: float) -> int:
+        """Cancel what has not started; return how many deliveries were cancelled."""
+        with self.transaction() as cur:
+            self.execute(cur, "UPDATE jobs SET cancelled = 1 WHERE id = ?", (job_id,))
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ? WHERE job_id = ? AND status = 'scheduled'",
+                (now, job_id),
+            )
+            return int(result.rowcount)
+
+    def reschedule_job(self, job_id: str, due_at: float, now: float) -> int:
+        """Move what has not started to ``due_at``; return how many deliveries moved."""
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET scheduled_at = ?, due_at = ?, updated_at = ? "
+                "WHERE job_id = ? AND status = 'scheduled'",
+                (due_at, due_at, now, job_id),
+            )
+            return int(result.rowcount)
+
+    def booked_slots(self, account: str) -> list[float]:
+        """Scheduled times of the account's deliveries that still hold their slot."""
+        with self.transaction() as cur:
+            rows = self.execute(
+                cur,
+                "SELECT scheduled_at FROM deliveries WHERE account = ? AND status NOT IN "
+                "('cancelled', 'missed', 'failed')",
+                (account,),
+            ).fetchall()
+        return [float(r[0]) for r in rows]
+
+    # -- the worker protocol -------------------------------------------------------------
+
+    def claim(self, owner: str, now: float, lease: float, limit: int) -> list[DeliveryRow]:
+        """Claim up to ``limit`` due deliveries (and expired leases) for ``owner``."""
+        with self.transaction() as cur:
+            return self._claim(cur, owner, now, lease, limit)
+
+    def mark_sending(self, delivery_id: str, owner: str, now: float, lease: float) -> bool:
+        """Record the attempt BEFORE the request leaves; False when the lease was lost."""
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, "
+                "sending_at = ?, lease_until = ?, updated_at = ? "
+                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+                (now, now + lease, now, delivery_id, owner),
+            )
+            return int(result.rowcount) == 1
+
+    def mark_published(
+        self,
+        delivery_id: str,
+        remote_id: str,
+        url: str | None,
+        extra: dict[str, str],
+        now: float,
+    ) -> None:
+        """Record the remote id the moment it is known, whoever holds the lease now."""
+        with self.transaction() as cur:
+            self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'published', remote_id = ?, remote_url = ?, "
+                "remote_extra = ?, error = NULL, error_type = NULL, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ? WHERE id = ? AND status <> 'published'",
+                (remote_id, url, json.dumps(extra) if extra else None, now, delivery_id),
+            )
+
+    def mark_retry(
+        self, delivery_id: str, owner: str, due_at: float, error: str, error_type: str, now: float
+    ) -> bool:
+        """Back to ``scheduled`` at ``due_at`` after a failure that is safe to retry."""
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'scheduled', due_at = ?, error = ?, "
+                "error_type = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+                (due_at, error, error_type, now, delivery_id, owner),
+            )
+            return int(result.rowcount) == 1
+
+    def mark_final(
+        self,
+        delivery_id: str,
+        owner: str,
+        status: str,
+        error: str | None,
+        error_type: str | None,
+        now: float,
+    ) -> bool:
+        """``failed``, ``missed`` or ``unknown``: the delivery is settled, for a human to see."""
+        if status not in FINAL_STATES:
+            raise ValueError(f"{status} is not a final state")
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET status = ?, error = ?, error_type = ?, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+                (status, error, error_type, now, delivery_id, owner),
+            )
+            return int(result.rowcount) == 1
+
+    def extend_leases(self, owner: str, until: float) -> int:
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? "
+                "AND status IN ('claimed', 'sending')",
+                (until, owner),
+            )
+            return int(result.rowcount)
+
+    def release(self, owner: str, now: float) -> int:
+        """Give back what ``owner`` claimed but did not start (a clean shutdown)."""
+        with self.transaction() as cur:
+            result = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'scheduled', lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ? WHERE lease_owner = ? AND status = 'claimed'",
+                (now, owner),
+            )
+            return int(result.rowcount)
+
+    def next_due(self) -> float | None:
+        """When the next scheduled delivery falls due (None: nothing scheduled)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, "SELECT MIN(due_at) FROM deliveries WHERE status = 'scheduled'"
+            ).fetchone()
+            lease = self.execute(
+                cur,
+                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')",
+            ).fetchone()
+        times = [float(v) for v in (row[0], lease[0]) if v is not None]
+        return min(times) if times else None
+
+    def count_due(self, now: float) -> int:
+        with self.transaction() as cur:
+            row = self.execute(
+                cur,
+                "SELECT COUNT(*) FROM deliveries WHERE status = 'scheduled' AND due_at <= ?",
+                (now,),
+            ).fetchone()
+        return int(row[0])
+
+
+class SqliteStore(Store):
+    """SQLite: the embedded default. WAL, and BEGIN IMMEDIATE for every write transaction."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        try:
+            self._conn = sqlite3.connect(
+                path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise ConfigurationError(
+                f"cannot open the workspace database {path}: {exc}",
+                field="db",
+                hint="check the path and that its folder exists and is writable",
+            ) from None
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def _claim(
+        self, cursor: Any, owner: str, now: float, lease: float, limit: int
+    ) -> list[DeliveryRow]:
+        rows = cursor.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE "
+            "(status = 'scheduled' AND due_at <= ?) OR "
+            "(status IN ('claimed', 'sending') AND lease_until < ?) "
+            "ORDER BY due_at LIMIT ?",
+            (now, now, limit),
+        ).fetchall()
+        claimed = []
+        for row in rows:
+            delivery = DeliveryRow.from_row(row)
+            delivery.reconcile = delivery.status == "sending"
+            status = "sending" if delivery.reconcile else "claimed"
+            cursor.execute(
+                "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, "
+                "updated_at = ? WHERE id = ?",
+                (status, owner, now + lease, now, delivery.id),
+            )
+            delivery.status, delivery.lease_owner, delivery.lease_until = status, owner, now + lease
+            claimed.append(delivery)
+        return claimed
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresStore(Store):
+    """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
+
+    placeholder = "%s"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        try:
+            import psycopg
+        except ImportError:
+            raise ConfigurationError(
+                "a postgresql:// workspace needs psycopg 3",
+                field="db",
+                hint="pip install 'govsocial[postgres]'",
+            ) from None
+        try:
+            self._conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise ConfigurationError(
+                f"cannot connect to the workspace database: {str(exc).strip()}",
+                field="db",
+                hint="check the postgresql:// URL and that the server is running",
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+            yield cur
+
+    def _migration_lock(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
+
+    def _claim(
+        self, cursor: Any, owner: str, now: float, lease: float, limit: int
+    ) -> list[DeliveryRow]:
+        rows = cursor.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE "
+            "(status = 'scheduled' AND due_at <= %s) OR "
+            "(status IN ('claimed', 'sending') AND lease_until < %s) "
+            "ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            (now, now, limit),
+        ).fetchall()
+        claimed = []
+        for row in rows:
+            delivery = DeliveryRow.from_row(row)
+            delivery.reconcile = delivery.status == "sending"
+            status = "sending" if delivery.reconcile else "claimed"
+            cursor.execute(
+                "UPDATE deliveries SET status = %s, lease_owner = %s, lease_until = %s, "
+                "updated_at = %s WHERE id = %s",
+                (status, owner, now + lease, now, delivery.id),
+            )
+            delivery.status, delivery.lease_owner, delivery.lease_until = status, owner, now + lease
+            claimed.append(delivery)
+        return claimed
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def open_store(url: str | Path) -> Store:
+    """The store at ``url``: a file path or ``sqlite:///path``, or ``postgresql://...``.
+
+    The schema is created or upgraded in place.
+    """
+    text = str(url)
+    store: Store
+    if text.startswith(("postgresql://", "postgres://")):
+        store = PostgresStore(text)
+    elif text.startswith("sqlite:///"):
+        store = SqliteStore(Path(text[len("sqlite:///") :]))
+    elif "://" in text:
+        raise ConfigurationError(
+            f"unknown workspace URL {text!r}",
+            field="db",
+            hint="use a file path (govsocial.db), sqlite:///path or postgresql://...",
+        )
+    else:
+        store = SqliteStore(Path(text))
+    try:
+        store.migrate()
+    except BaseException:
+        store.close()
+        raise
+    return store

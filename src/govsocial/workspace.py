@@ -1,0 +1,406 @@
+"""A durable workspace: accounts by name, scheduled jobs, and the deliveries workers publish.
+
+::
+
+    ws = govsocial.Workspace.open("govsocial.db")           # or postgresql://...
+    ws.add_account("humas-mastodon", account)
+    job = ws.schedule(post, accounts=["humas-mastodon"], at="2026-12-01T09:00+07:00")
+    ws.run_due()                                           # or: govsocial worker
+
+Everything is validated before anything is written, and a job with its deliveries is
+written in one transaction: a bad request leaves nothing half-written. Publishing follows
+the exactly-once rules in :mod:`govsocial.worker`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from govsocial.credentials import Sealer
+from govsocial.errors import ConfigurationError, ValidationError
+from govsocial.jobs import DELIVERY_STATES, Delivery, Job
+from govsocial.models import Account, Post, PostRef
+from govsocial.plugins import Plugins, default_plugins
+from govsocial.store import AccountRow, DeliveryRow, JobRow, Store, open_store
+from govsocial.timing import Recurrence, Slots, check_zone, parse_when
+from govsocial.validation import validate
+
+__all__ = ["DEFAULT_DB", "Workspace"]
+
+#: Where a workspace lives when nothing says otherwise.
+DEFAULT_DB = "govsocial.db"
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class Workspace:
+    """Accounts, jobs and deliveries in one database (SQLite file or PostgreSQL).
+
+    :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
+    :param lease: seconds a worker's claim lasts without renewal.
+    :param max_attempts: attempts per delivery for failures that are safe to retry.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        misfire_grace: timedelta = timedelta(minutes=15),
+        lease: float = 60.0,
+        max_attempts: int = 5,
+        plugins: Plugins | None = None,
+    ) -> None:
+        self.store = store
+        self.misfire_grace = misfire_grace
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.plugins = plugins or default_plugins()
+        self._sealer = Sealer(
+            lambda: store.meta("credential_salt"), lambda s: store.set_meta("credential_salt", s)
+        )
+
+    @classmethod
+    def open(
+        cls,
+        url: str | Path | None = None,
+        *,
+        misfire_grace: timedelta = timedelta(minutes=15),
+        lease: float = 60.0,
+        max_attempts: int = 5,
+        plugins: Plugins | None = None,
+    ) -> Workspace:
+        """Open (creating or upgrading) the workspace at ``url``.
+
+        ``url`` defaults to ``$GOVSOCIAL_DB``, then ``./govsocial.db``.
+        """
+        url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
+        return cls(
+            open_store(url),
+            misfire_grace=misfire_grace,
+            lease=lease,
+            max_attempts=max_attempts,
+            plugins=plugins,
+        )
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.store.url.split('@')[-1]}>"
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
+        """Keep ``account`` under ``name`` (replacing one of that name).
+
+        Credentials are stored as ``env:`` references or encrypted, never in plain text.
+        ``slots`` are its posting slots for :meth:`enqueue`, e.g. ``"Mon-Fri 08:00, 12:00"``.
+        """
+        if not name or not name.strip():
+            raise ConfigurationError("an account needs a name", field="name")
+        cls = self.plugins.platform(account.platform)
+        missing = [f for f in cls.credential_fields if f not in account.credentials]
+        if missing:  # env: references are resolved where the worker runs, not here
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.name} lacks credential {missing[0]!r}",
+                field=f"credentials.{missing[0]}",
+                hint=f"{cls.title} needs: {', '.join(cls.credential_fields)}",
+            )
+        if account.base_url is None and cls.default_base_url is None:
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.name} has no base_url", field="base_url"
+            )
+        check_zone(account.timezone)
+        slot_text = Slots.parse(slots).text if slots else None
+        row = AccountRow(
+            name=name,
+            platform=account.platform,
+            handle=account.handle,
+            base_url=account.base_url,
+            timezone=account.timezone,
+            display_name=account.name,
+            credentials=self._sealer.seal(account.credentials),
+            slots=slot_text,
+            created_at=time.time(),
+        )
+        self.store.put_account(row)
+
+    def accounts(self) -> dict[str, Account]:
+        """Every account by name, credentials opened (``env:`` references stay references)."""
+        return {row.name: self._account(row) for row in self.store.accounts()}
+
+    def account(self, name: str) -> Account:
+        """The account called ``name``.
+
+        :raises ConfigurationError: there is none (the message lists the known names).
+        """
+        return self._account(self._account_row(name))
+
+    def _account(self, row: AccountRow) -> Account:
+        return Account(
+            platform=row.platform,
+            handle=row.handle,
+            base_url=row.base_url,
+            timezone=row.timezone,
+            name=row.display_name,
+            credentials=self._sealer.open(row.credentials),
+        )
+
+    def _account_row(self, name: str, rows: Sequence[AccountRow] | None = None) -> AccountRow:
+        rows = self.store.accounts() if rows is None else rows
+        for row in rows:
+            if row.name == name:
+                return row
+        known = ", ".join(r.name for r in rows) or "none yet: add one with add_account"
+        raise ConfigurationError(
+            f"no account named {name!r} in this workspace (known: {known})",
+            field="accounts",
+        )
+
+    # -- planning ------------------------------------------------------------------------
+
+    def schedule(
+        self,
+        post: Post,
+        accounts: Sequence[str],
+        at: str | datetime,
+        recurrence: str | None = None,
+    ) -> Job:
+        """Plan ``post`` for ``accounts`` at ``at`` (aware datetime or ISO text with offset).
+
+        ``recurrence`` is an RFC 5545 RRULE (``"FREQ=WEEKLY;BYDAY=MO"``), expanded in each
+        account's local time from ``at``.
+
+        :raises ConfigurationError: unknown account, naive or past time, bad recurrence.
+        :raises ValidationError: the post does not fit an account's platform.
+        """
+        rows = self._rows_for(accounts)
+        now = datetime.now(UTC)
+        starts: dict[str, datetime] = {}
+        rules: dict[str, Recurrence] = {}
+        for row in rows:
+            start = parse_when(at, zone=row.timezone, now=now)
+            if recurrence:
+                rule = Recurrence.parse(recurrence, zone=row.timezone, start=start)
+                first = rule.first()
+                if first is None:
+                    raise ConfigurationError(
+                        f"recurrence {recurrence!r} has no occurrence from {at}",
+                        field="recurrence",
+                    )
+                rules[row.name] = rule
+                start = first
+            starts[row.name] = start
+        self._validate(post, rows)
+        text = next(iter(rules.values())).text if rules else None
+        return self._insert(post, rows, starts, recurrence=text)
+
+    def enqueue(self, post: Post, accounts: Sequence[str]) -> Job:
+        """Plan ``post`` for the next free posting slot of each account (its own time each).
+
+        :raises ConfigurationError: an account has no posting slots.
+        """
+        rows = self._rows_for(accounts)
+        now = datetime.now(UTC)
+        starts: dict[str, datetime] = {}
+        for row in rows:
+            if not row.slots:
+                raise ConfigurationError(
+                    f"account {row.name!r} has no posting slots",
+                    field="slots",
+                    hint="add_account(name, account, slots='Mon-Fri 08:00, 12:00, 16:00')",
+                )
+            taken = [_utc(t) for t in self.store.booked_slots(row.name)]
+            starts[row.name] = Slots.parse(row.slots).next_free(now, zone=row.timezone, taken=taken)
+        self._validate(post, rows)
+        return self._insert(post, rows, starts, recurrence=None)
+
+    def _rows_for(self, accounts: Sequence[str]) -> list[AccountRow]:
+        if isinstance(accounts, str):
+            accounts = [accounts]
+        if not accounts:
+            raise ConfigurationError("name at least one account", field="accounts")
+        known = self.store.accounts()
+        names = list(dict.fromkeys(accounts))
+        return [self._account_row(name, known) for name in names]
+
+    def _validate(self, post: Post, rows: Sequence[AccountRow]) -> None:
+        for platform in dict.fromkeys(row.platform for row in rows):
+            problems = validate(post, platform, plugins=self.plugins)
+            if problems:
+                raise ValidationError(problems, platform=platform)
+
+    def _insert(
+        self,
+        post: Post,
+        rows: Sequence[AccountRow],
+        starts: dict[str, datetime],
+        *,
+        recurrence: str | None,
+    ) -> Job:
+        now = time.time()
+        job = JobRow(
+            id=uuid.uuid4().hex,
+            post=post.model_dump_json(),
+            recurrence=recurrence,
+            cancelled=False,
+            created_at=now,
+        )
+        deliveries = [
+            self.new_delivery(job.id, row, starts[row.name].timestamp(), occurrence=0, now=now)
+            for row in rows
+        ]
+        self.store.insert_job(job, deliveries)
+        return self.job(job.id)
+
+    def new_delivery(
+        self, job_id: str, row: AccountRow, due: float, *, occurrence: int, now: float
+    ) -> DeliveryRow:
+        """A scheduled delivery with its idempotency key chosen now, once and for all."""
+        key = self.plugins.platform(row.platform).new_idempotency_key()
+        return DeliveryRow(
+            id=uuid.uuid4().hex,
+            job_id=job_id,
+            account=row.name,
+            occurrence=occurrence,
+            scheduled_at=due,
+            due_at=due,
+            status="scheduled",
+            idempotency_key=key,
+            updated_at=now,
+        )
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel what has not started (and every later occurrence)."""
+        self.job(job_id)
+        self.store.cancel_job(job_id, time.time())
+        return self.job(job_id)
+
+    def reschedule(self, job_id: str, at: str | datetime) -> Job:
+        """Move what has not started to ``at``."""
+        job = self.job(job_id)
+        zone = self._account_row(job.deliveries[0].account).timezone if job.deliveries else "UTC"
+        when = parse_when(at, zone=zone, now=datetime.now(UTC))
+        self.store.reschedule_job(job_id, when.timestamp(), time.time())
+        return self.job(job_id)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def job(self, job_id: str) -> Job:
+        """The job with ``job_id``.
+
+        :raises ConfigurationError: there is none.
+        """
+        row = self.store.job(job_id)
+        if row is None:
+            raise ConfigurationError(f"no job {job_id!r} in this workspace", field="job_id")
+        return self._job(row, self.store.deliveries(job_id))
+
+    def jobs(self, status: str | None = None) -> list[Job]:
+        """Every job, oldest first; only those whose status is ``status`` when given."""
+        deliveries: dict[str, list[DeliveryRow]] = {}
+        for delivery in self.store.deliveries():
+            deliveries.setdefault(delivery.job_id, []).append(delivery)
+        found = [self._job(row, deliveries.get(row.id, [])) for row in self.store.jobs()]
+        if status is not None:
+            if status not in DELIVERY_STATES and status not in ("running", "partial"):
+                raise ConfigurationError(f"unknown job status {status!r}", field="status")
+            found = [job for job in found if job.status == status]
+        return found
+
+    def _job(self, row: JobRow, deliveries: Sequence[DeliveryRow]) -> Job:
+        accounts: dict[str, Account] | None = None
+
+        def ref(d: DeliveryRow) -> PostRef | None:
+            nonlocal accounts
+            if d.remote_id is None:
+                return None
+            if accounts is None:
+                accounts = self._accounts_lenient()
+            account = accounts.get(d.account)
+            if account is None:
+                return None
+            return PostRef(
+                platform=account.platform,
+                account=account,
+                id=d.remote_id,
+                url=d.remote_url,
+                extra=d.remote_extra,
+            )
+
+        return Job(
+            id=row.id,
+            post=Post.model_validate_json(row.post),
+            recurrence=row.recurrence,
+            cancelled=row.cancelled,
+            created_at=_utc(row.created_at),
+            deliveries=tuple(
+                Delivery(
+                    id=d.id,
+                    account=d.account,
+                    status=d.status,
+                    scheduled_at=_utc(d.scheduled_at),
+                    due_at=_utc(d.due_at),
+                    occurrence=d.occurrence,
+                    attempts=d.attempts,
+                    ref=ref(d),
+                    error=d.error,
+                    error_type=d.error_type,
+                    idempotency_key=d.idempotency_key,
+                )
+                for d in deliveries
+            ),
+        )
+
+    def _accounts_lenient(self) -> dict[str, Account]:
+        """Accounts for display: one whose credentials cannot be opened shows without them."""
+        found: dict[str, Account] = {}
+        for row in self.store.accounts():
+            try:
+                found[row.name] = self._account(row)
+            except ConfigurationError:
+                found[row.name] = Account(
+                    platform=row.platform,
+                    handle=row.handle,
+                    base_url=row.base_url,
+                    timezone=row.timezone,
+                )
+        return found
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def run_due(self, **client_options: Any) -> int:
+        """Publish every delivery due now; return how many deliveries were handled.
+
+        Works from scripts and notebooks alike (it runs on the sync client's own loop).
+        """
+        from govsocial.client import Client
+        from govsocial.worker import Worker
+
+        with Client(plugins=self.plugins, **client_options) as client:
+            worker = Worker(self)
+            return client._runner.run(worker.run_due(client.async_client))
