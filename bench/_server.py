@@ -17,10 +17,13 @@ Endpoints:
 * ``GET /api/v2/instance`` and ``GET /api/v1/instance``  minimal instance JSON
   (500 characters, 4 media attachments, 23 characters reserved per URL).
 * ``POST /_bench/reset``  body ``{"tokens": [...], "delay": seconds}``: clears
-  the counters, sets the accepted tokens and the delay of every ``/api/`` reply.
+  the counters, sets the accepted tokens and the delay of every ``/api/`` reply;
+  with ``"log": true`` every accepted create is also logged (see below).
 * ``GET /_bench/stats``  counters since the last reset: ``creates``,
   ``per_token`` (create count per token, in announced order; tokens are not
-  echoed), ``bad_auth``, ``bad_body``, ``not_found``, ``connections``.
+  echoed), ``bad_auth``, ``bad_body``, ``not_found``, ``connections``; when
+  logging, ``log``: one ``[time.time() on receipt, Idempotency-Key, token
+  index]`` per accepted create, in arrival order (bench/scheduler.py).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -135,20 +139,22 @@ class State:
     bad_body: int = 0
     not_found: int = 0
     connections: int = 0
+    log: list[tuple[float, str, int]] | None = None
     ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(110_000_000_000_000_000)
     )
 
-    def reset(self, tokens: list[str], delay: float) -> None:
+    def reset(self, tokens: list[str], delay: float, log: bool = False) -> None:
         """Forget every counter and accept exactly ``tokens`` from now on."""
         self.delay = delay
+        self.log = [] if log else None
         self.token_index = {f"Bearer {tok}": i for i, tok in enumerate(tokens)}
         self.per_token = [0] * len(tokens)
         self.creates = self.bad_auth = self.bad_body = self.not_found = self.connections = 0
 
     def stats(self) -> dict[str, Any]:
         """Counters since the last reset (never the tokens themselves)."""
-        return {
+        stats: dict[str, Any] = {
             "creates": self.creates,
             "per_token": self.per_token,
             "bad_auth": self.bad_auth,
@@ -156,6 +162,9 @@ class State:
             "not_found": self.not_found,
             "connections": self.connections,
         }
+        if self.log is not None:
+            stats["log"] = self.log
+        return stats
 
 
 @dataclass
@@ -311,6 +320,8 @@ class HttpProtocol(asyncio.Protocol):
                 return 422, b'{"error":"Validation failed: Text can\'t be blank"}'
             st.creates += 1
             st.per_token[idx] += 1
+            if st.log is not None:
+                st.log.append((time.time(), req.headers.get("idempotency-key", ""), idx))
             return 200, _STATUS_TEMPLATE.format(id=next(st.ids), acct=idx).encode()
         if req.method == "GET" and req.path == "/api/v2/instance":
             return 200, _INSTANCE_V2
@@ -318,7 +329,11 @@ class HttpProtocol(asyncio.Protocol):
             return 200, _INSTANCE_V1
         if req.method == "POST" and req.path == "/_bench/reset":
             conf = json.loads(req.body)
-            st.reset([str(t) for t in conf["tokens"]], float(conf.get("delay", 0.0)))
+            st.reset(
+                [str(t) for t in conf["tokens"]],
+                float(conf.get("delay", 0.0)),
+                bool(conf.get("log", False)),
+            )
             return 200, b"{}"
         if req.method == "GET" and req.path == "/_bench/stats":
             return 200, json.dumps(st.stats()).encode()

@@ -116,10 +116,48 @@ class Store(ABC):
     def transaction(self) -> Iterator[Any]:
         """A write transaction; yields a cursor. Commits on success, rolls back on error."""
 
-    @abstractmethod
+    lock_clause = ""
+
     def _claim(
         self, cursor: Any, owner: str, now: float, lease: float, limit: int
-    ) -> list[DeliveryRow]: ...
+    ) -> list[DeliveryRow]:
+        # Two index-friendly queries rather than one OR: with a large backlog due, the OR
+        # made both engines sort every due row before taking ``limit`` (bench/scheduler.py).
+        # Expired leases first: their worker died, and they are the oldest work.
+        rows = self.execute(
+            cursor,
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('claimed', 'sending') "
+            f"AND lease_until < ? ORDER BY lease_until LIMIT ?{self.lock_clause}",
+            (now, limit),
+        ).fetchall()
+        if len(rows) < limit:
+            rows += self.execute(
+                cursor,
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'scheduled' "
+                f"AND due_at <= ? ORDER BY due_at LIMIT ?{self.lock_clause}",
+                (now, limit - len(rows)),
+            ).fetchall()
+        claimed = [DeliveryRow.from_row(row) for row in rows]
+        for delivery in claimed:
+            delivery.reconcile = delivery.status == "sending"
+            delivery.status = "sending" if delivery.reconcile else "claimed"
+            delivery.lease_owner, delivery.lease_until = owner, now + lease
+        for status in ("sending", "claimed"):
+            ids = [d.id for d in claimed if d.status == status]
+            if ids:
+                self._mark_claimed(cursor, ids, status, owner, now + lease, now)
+        return claimed
+
+    def _mark_claimed(
+        self, cursor: Any, ids: list[str], status: str, owner: str, until: float, now: float
+    ) -> None:
+        marks = ", ".join("?" for _ in ids)
+        self.execute(
+            cursor,
+            "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ? "
+            f"WHERE id IN ({marks})",
+            (status, owner, until, now, *ids),
+        )
 
     @abstractmethod
     def close(self) -> None: ...
@@ -500,30 +538,6 @@ class SqliteStore(Store):
             finally:
                 cur.close()
 
-    def _claim(
-        self, cursor: Any, owner: str, now: float, lease: float, limit: int
-    ) -> list[DeliveryRow]:
-        rows = cursor.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE "
-            "(status = 'scheduled' AND due_at <= ?) OR "
-            "(status IN ('claimed', 'sending') AND lease_until < ?) "
-            "ORDER BY due_at LIMIT ?",
-            (now, now, limit),
-        ).fetchall()
-        claimed = []
-        for row in rows:
-            delivery = DeliveryRow.from_row(row)
-            delivery.reconcile = delivery.status == "sending"
-            status = "sending" if delivery.reconcile else "claimed"
-            cursor.execute(
-                "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, "
-                "updated_at = ? WHERE id = ?",
-                (status, owner, now + lease, now, delivery.id),
-            )
-            delivery.status, delivery.lease_owner, delivery.lease_until = status, owner, now + lease
-            claimed.append(delivery)
-        return claimed
-
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -533,6 +547,7 @@ class PostgresStore(Store):
     """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
 
     placeholder = "%s"
+    lock_clause = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -561,30 +576,6 @@ class PostgresStore(Store):
 
     def _migration_lock(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
-
-    def _claim(
-        self, cursor: Any, owner: str, now: float, lease: float, limit: int
-    ) -> list[DeliveryRow]:
-        rows = cursor.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE "
-            "(status = 'scheduled' AND due_at <= %s) OR "
-            "(status IN ('claimed', 'sending') AND lease_until < %s) "
-            "ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED",
-            (now, now, limit),
-        ).fetchall()
-        claimed = []
-        for row in rows:
-            delivery = DeliveryRow.from_row(row)
-            delivery.reconcile = delivery.status == "sending"
-            status = "sending" if delivery.reconcile else "claimed"
-            cursor.execute(
-                "UPDATE deliveries SET status = %s, lease_owner = %s, lease_until = %s, "
-                "updated_at = %s WHERE id = %s",
-                (status, owner, now + lease, now, delivery.id),
-            )
-            delivery.status, delivery.lease_owner, delivery.lease_until = status, owner, now + lease
-            claimed.append(delivery)
-        return claimed
 
     def close(self) -> None:
         with self._lock:
