@@ -450,3 +450,33 @@ def test_reopening_keeps_everything_and_a_newer_schema_is_refused(
     ).connection.commit()
     with pytest.raises(ConfigurationError, match="newer"):
         Workspace.open(path, plugins=plugins)
+
+
+def test_an_older_workspace_is_upgraded_in_place(
+    plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer govsocial adds a migration; opening an existing file applies it, data kept."""
+    import govsocial.store as store_module
+    from govsocial.store import schema
+
+    path = tmp_path / "ws.db"
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    with Workspace.open(path, plugins=plugins) as ws:
+        ws.add_account(
+            "humas",
+            Account(
+                platform="paper",
+                handle="@humas",
+                base_url="https://paper.test",
+                credentials={"access_token": "env:PAPER_TOKEN"},
+            ),
+        )
+        job = ws.schedule(Post("sebelum upgrade"), accounts=["humas"], at=soon())
+    upgraded = (*schema.MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
+    monkeypatch.setattr(store_module, "MIGRATIONS", upgraded)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(upgraded))
+    with Workspace.open(path, plugins=plugins) as ws:
+        assert ws.store.meta("schema_version") == str(len(upgraded))
+        assert ws.job(job.id).post.text == "sebelum upgrade"
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")]
+    assert "note" in columns
