@@ -144,8 +144,14 @@ class Worker:
                     on_handled(len(batch))
                 if until_idle and not batch and not in_flight and self.store.next_due() is None:
                     break
-                if batch and room - len(batch) > 0:
-                    continue  # more may be due right now
+                if in_flight and len(batch) == room:
+                    # full: wait for a slot to free up (or a stop), not for the clock
+                    stopper = asyncio.ensure_future(stop.wait())
+                    await asyncio.wait(
+                        {*in_flight, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    stopper.cancel()
+                    continue
                 wait = poll
                 due = self.store.next_due()
                 if due is not None:
