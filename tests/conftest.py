@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -39,3 +41,35 @@ def account() -> Account:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+POSTGRES = os.environ.get("GOVSOCIAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES, connect_timeout=2):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means: not available here
+        return False
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    if not _postgres_available():
+        if os.environ.get("GOVSOCIAL_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required but not reachable at {POSTGRES}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES}")
+    import psycopg
+
+    schema = "gs_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -299,6 +299,7 @@ class Worker:
         *,
         recurrence: str | None = None,
     ) -> None:
+        logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
         self.store.mark_final(
             d.id, self.owner, status, str(error), type(error).__name__, self.clock()
         )
@@ -313,6 +314,15 @@ class Worker:
             return
         delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
         due = self.clock() + delay
+        logger.info(
+            "delivery %s to %s: attempt %d failed (%s: %s); retrying in %.0f s",
+            d.id,
+            d.account,
+            attempts,
+            type(error).__name__,
+            error,
+            delay,
+        )
         self.store.mark_retry(d.id, self.owner, due, str(error), type(error).__name__, self.clock())
 
     def _next_occurrence(self, d: DeliveryRow, recurrence: str | None) -> None:
