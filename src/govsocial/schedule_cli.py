@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -163,6 +164,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     if not args.lease > 0:  # also refuses nan
         raise ConfigurationError("--lease must be a positive number of seconds", field="lease")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     with Workspace.open(args.db, lease=args.lease) as ws:
         worker = Worker(ws, concurrency=args.concurrency)
 
