@@ -27,6 +27,7 @@ class PaperServer:
         self.posts: dict[str, dict[str, object]] = {}
         self.requests: list[httpx.Request] = []
         self.script: list[Callable[[httpx.Request], httpx.Response | None]] = []
+        self.followers = 7
         self._next = 1
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -37,6 +38,8 @@ class PaperServer:
                 return forced
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return httpx.Response(401, json={"error": "The access token is invalid"})
+        if request.method == "GET" and request.url.path == "/me":
+            return httpx.Response(200, json={"followers": self.followers})
         if request.method == "POST" and request.url.path == "/posts":
             body = json.loads(request.content)
             key = request.headers.get("idempotency-key", "")
@@ -116,7 +119,10 @@ class Paper(Platform):
         return found
 
     async def fetch_account_metrics(self) -> AccountMetrics:
-        return AccountMetrics(account=self.account, collected_at=datetime.now(UTC), followers=7)
+        body = (await self.request("GET", "/me", headers=self._auth())).json()
+        return AccountMetrics(
+            account=self.account, collected_at=datetime.now(UTC), followers=body["followers"]
+        )
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         return []

@@ -70,3 +70,14 @@ def test_db_defaults_to_the_environment(
     monkeypatch.setenv("GOVSOCIAL_DB", str(tmp_path / "from-env.db"))
     assert main(["jobs"]) == 0
     assert (tmp_path / "from-env.db").exists()
+
+
+def test_metrics_collect_on_a_workspace_without_posts(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No published posts: nothing to measure, said plainly; the account fails clearly."""
+    monkeypatch.delenv("PAPER_TOKEN", raising=False)
+    assert main(["--db", db, "metrics", "collect"]) == 1
+    captured = capsys.readouterr()
+    assert "0 post snapshots, 0 account snapshots" in captured.out
+    assert "humas: not collected" in captured.err and "PAPER_TOKEN" in captured.err

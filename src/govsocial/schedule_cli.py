@@ -64,6 +64,13 @@ def add_parsers(
     reschedule.add_argument("job_id")
     reschedule.add_argument("--at", required=True, help="when, with its offset")
 
+    metrics = commands.add_parser("metrics", help="collect and show metrics")
+    metrics_do = metrics.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
+    collect = metrics_do.add_parser("collect", help="snapshot every tracked post and account")
+    collect.add_argument(
+        "--max-age", type=float, default=90, metavar="DAYS", help="stop measuring older posts"
+    )
+
     worker = commands.add_parser("worker", help="publish due posts as they fall due")
     worker.add_argument(
         "--until-idle", action="store_true", help="stop when nothing is scheduled any more"
@@ -192,7 +199,28 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         return asyncio.run(main())
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from govsocial.workspace import Workspace
+
+    with Workspace.open(args.db) as ws:
+        total = {"posts": 0}
+
+        def progress(account: str, posts: int) -> None:
+            total["posts"] += posts
+            print(f"  {account}: {posts} posts measured ({total['posts']} so far)", file=sys.stderr)
+
+        print(f"collecting metrics in {ws!r} ...", file=sys.stderr, flush=True)
+        done = ws.collect_metrics_report(max_age=timedelta(days=args.max_age), progress=progress)
+        print(f"{done.posts} post snapshots, {done.accounts} account snapshots")
+        for name, reason in done.failed.items():
+            print(f"  {name}: not collected: {reason}", file=sys.stderr)
+    return 1 if done.failed else 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "metrics": _cmd_metrics,
     "accounts": _cmd_accounts,
     "schedule": _cmd_schedule,
     "enqueue": _cmd_enqueue,

@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govsocial.credentials import Sealer
 from govsocial.errors import ConfigurationError, ValidationError
@@ -31,6 +31,9 @@ from govsocial.plugins import Plugins, default_plugins
 from govsocial.store import AccountRow, DeliveryRow, JobRow, Store, open_store
 from govsocial.timing import Recurrence, Slots, check_zone, parse_when
 from govsocial.validation import validate
+
+if TYPE_CHECKING:
+    from govsocial.collection import Collected
 
 __all__ = ["DEFAULT_DB", "Workspace"]
 
@@ -390,6 +393,60 @@ class Workspace:
                     timezone=row.timezone,
                 )
         return found
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def collect_metrics(
+        self,
+        *,
+        max_age: timedelta = timedelta(days=90),
+        progress: Callable[[str, int], None] | None = None,
+        **client_options: Any,
+    ) -> int:
+        """Snapshot every published post still tracked, and every account; return how many.
+
+        Young posts are measured often, old ones rarely, none past ``max_age`` (see
+        :func:`govsocial.collection.next_measurement`). Accounts that fail are logged and
+        skipped; :meth:`collect_metrics_report` gives the details.
+        """
+        return self.collect_metrics_report(
+            max_age=max_age, progress=progress, **client_options
+        ).total
+
+    def collect_metrics_report(
+        self,
+        *,
+        max_age: timedelta = timedelta(days=90),
+        progress: Callable[[str, int], None] | None = None,
+        **client_options: Any,
+    ) -> Collected:
+        """Like :meth:`collect_metrics`, returning what was stored and which accounts failed."""
+        from govsocial.client import Client
+        from govsocial.collection import collect
+
+        with Client(plugins=self.plugins, **client_options) as client:
+            return client._runner.run(
+                collect(self, client.async_client, max_age=max_age, progress=progress)
+            )
+
+    def metrics_frame(self, kind: str = "posts") -> Any:
+        """Metrics snapshots as a pandas DataFrame (needs ``govsocial[notebook]``).
+
+        ``"posts"``: one row per post snapshot: platform, account, post_id, url, labels,
+        published_at, collected_at, and views, reach, likes, reposts, replies, quotes,
+        bookmarks, clicks (NaN where the platform does not give the figure, never 0).
+        ``"accounts"``: one row per account snapshot: platform, account, collected_at,
+        followers, following, posts.
+        """
+        from govsocial.frames import accounts_frame, posts_frame
+
+        if kind == "posts":
+            return posts_frame(self.store.post_metric_rows(), self.store.job_labels())
+        if kind == "accounts":
+            return accounts_frame(self.store.account_metric_rows())
+        raise ConfigurationError(
+            f"unknown metrics frame {kind!r}", field="kind", hint="use 'posts' or 'accounts'"
+        )
 
     # -- publishing ----------------------------------------------------------------------
 

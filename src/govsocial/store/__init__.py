@@ -29,7 +29,10 @@ from govsocial.errors import ConfigurationError
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
+    "ACCOUNT_METRIC_COLUMNS",
     "FINAL_STATES",
+    "METRIC_COLUMNS",
+    "MeasuredPost",
     "AccountRow",
     "DeliveryRow",
     "JobRow",
@@ -98,6 +101,22 @@ class DeliveryRow:
         values = list(row[:18])
         values[14] = json.loads(values[14]) if values[14] else {}
         return cls(*values)
+
+
+@dataclass
+class MeasuredPost:
+    """A published delivery that is due to be measured."""
+
+    delivery_id: str
+    account: str
+    remote_id: str
+    remote_url: str | None
+    remote_extra: dict[str, str]
+    published_at: float
+
+
+METRIC_COLUMNS = ("views", "reach", "likes", "reposts", "replies", "quotes", "bookmarks", "clicks")
+ACCOUNT_METRIC_COLUMNS = ("followers", "following", "posts")
 
 
 class Store(ABC):
@@ -417,8 +436,17 @@ class Store(ABC):
                 cur,
                 "UPDATE deliveries SET status = 'published', remote_id = ?, remote_url = ?, "
                 "remote_extra = ?, error = NULL, error_type = NULL, lease_owner = NULL, "
-                "lease_until = NULL, updated_at = ? WHERE id = ? AND status <> 'published'",
-                (remote_id, url, json.dumps(extra) if extra else None, now, delivery_id),
+                "lease_until = NULL, updated_at = ?, published_at = ?, metrics_next_at = ? "
+                "WHERE id = ? AND status <> 'published'",
+                (
+                    remote_id,
+                    url,
+                    json.dumps(extra) if extra else None,
+                    now,
+                    now,
+                    now + 3600,
+                    delivery_id,
+                ),
             )
 
     def mark_retry(
@@ -499,6 +527,100 @@ class Store(ABC):
                 (now,),
             ).fetchone()
         return int(row[0])
+
+    # -- metrics ------------------------------------------------------------------------
+
+    def metrics_due(self, now: float, limit: int = 100_000) -> list[MeasuredPost]:
+        """Published deliveries whose next measurement is due, oldest first."""
+        with self.transaction() as cur:
+            rows = self.execute(
+                cur,
+                "SELECT id, account, remote_id, remote_url, remote_extra, "
+                "COALESCE(published_at, scheduled_at) FROM deliveries WHERE status = 'published' "
+                "AND remote_id IS NOT NULL AND (metrics_next_at IS NULL OR metrics_next_at <= ?) "
+                "ORDER BY metrics_next_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+        return [
+            MeasuredPost(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else {}, float(r[5]))
+            for r in rows
+        ]
+
+    def add_post_metrics(
+        self,
+        snapshots: Sequence[tuple[str, float, dict[str, int | None], dict[str, Any]]],
+        next_at: dict[str, float],
+    ) -> None:
+        """Snapshots ``(delivery_id, collected_at, figures, raw)`` and each post's next time,
+        in one transaction: a crash loses a whole account's batch or nothing."""
+        columns = ", ".join(METRIC_COLUMNS)
+        marks = ", ".join("?" for _ in METRIC_COLUMNS)
+        with self.transaction() as cur:
+            for delivery_id, collected_at, figures, raw in snapshots:
+                self.execute(
+                    cur,
+                    f"INSERT INTO post_metrics (delivery_id, collected_at, {columns}, raw) "
+                    f"VALUES (?, ?, {marks}, ?)",
+                    (
+                        delivery_id,
+                        collected_at,
+                        *(figures.get(name) for name in METRIC_COLUMNS),
+                        json.dumps(raw) if raw else None,
+                    ),
+                )
+            for delivery_id, when in next_at.items():
+                self.execute(
+                    cur,
+                    "UPDATE deliveries SET metrics_next_at = ? WHERE id = ?",
+                    (when, delivery_id),
+                )
+
+    def add_account_metrics(
+        self, account: str, collected_at: float, figures: dict[str, int | None], raw: Any
+    ) -> None:
+        with self.transaction() as cur:
+            self.execute(
+                cur,
+                "INSERT INTO account_metrics (account, collected_at, followers, following, posts, "
+                "raw) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    account,
+                    collected_at,
+                    *(figures.get(name) for name in ACCOUNT_METRIC_COLUMNS),
+                    json.dumps(raw) if raw else None,
+                ),
+            )
+
+    def post_metric_rows(self) -> list[tuple[Any, ...]]:
+        """Every post snapshot with what describes its post, for analysis frames."""
+        with self.transaction() as cur:
+            return list(
+                self.execute(
+                    cur,
+                    "SELECT a.platform, d.account, d.remote_id, d.remote_url, d.job_id, "
+                    "COALESCE(d.published_at, d.scheduled_at), m.collected_at, "
+                    f"{', '.join('m.' + c for c in METRIC_COLUMNS)} "
+                    "FROM post_metrics m JOIN deliveries d ON d.id = m.delivery_id "
+                    "JOIN accounts a ON a.name = d.account ORDER BY m.collected_at",
+                ).fetchall()
+            )
+
+    def account_metric_rows(self) -> list[tuple[Any, ...]]:
+        with self.transaction() as cur:
+            return list(
+                self.execute(
+                    cur,
+                    "SELECT a.platform, m.account, m.collected_at, m.followers, m.following, "
+                    "m.posts FROM account_metrics m JOIN accounts a ON a.name = m.account "
+                    "ORDER BY m.collected_at",
+                ).fetchall()
+            )
+
+    def job_labels(self) -> dict[str, dict[str, str]]:
+        """Each job's post labels (read once per job, not once per snapshot)."""
+        with self.transaction() as cur:
+            rows = self.execute(cur, "SELECT id, post FROM jobs").fetchall()
+        return {row[0]: json.loads(row[1]).get("labels") or {} for row in rows}
 
 
 class SqliteStore(Store):

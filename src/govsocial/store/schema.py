@@ -56,6 +56,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX deliveries_job ON deliveries (job_id)",
         "CREATE INDEX deliveries_lease ON deliveries (lease_owner)",
     ),
+    # 2: metrics snapshots, and when each published post is measured next
+    (
+        """CREATE TABLE post_metrics (
+            delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+            collected_at DOUBLE PRECISION NOT NULL,
+            views BIGINT,
+            reach BIGINT,
+            likes BIGINT,
+            reposts BIGINT,
+            replies BIGINT,
+            quotes BIGINT,
+            bookmarks BIGINT,
+            clicks BIGINT,
+            raw TEXT,
+            PRIMARY KEY (delivery_id, collected_at)
+        )""",
+        """CREATE TABLE account_metrics (
+            account TEXT NOT NULL REFERENCES accounts(name),
+            collected_at DOUBLE PRECISION NOT NULL,
+            followers BIGINT,
+            following BIGINT,
+            posts BIGINT,
+            raw TEXT,
+            PRIMARY KEY (account, collected_at)
+        )""",
+        "ALTER TABLE deliveries ADD COLUMN published_at DOUBLE PRECISION",
+        "ALTER TABLE deliveries ADD COLUMN metrics_next_at DOUBLE PRECISION",
+        "CREATE INDEX deliveries_metrics ON deliveries (status, metrics_next_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,141 @@
+"""Collecting metrics into the workspace, and reading them back as frames."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fakes import TOKEN, PaperServer
+from govsocial import Post
+from govsocial.client import AsyncClient
+from govsocial.collection import STOPPED, Collected, collect, next_measurement
+from govsocial.errors import ConfigurationError
+from govsocial.models import Account
+from govsocial.plugins import Plugins
+from govsocial.worker import Worker
+from govsocial.workspace import Workspace
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture
+def ws(plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    workspace = Workspace.open(tmp_path / "ws.db", plugins=plugins)
+    workspace.add_account(
+        "humas",
+        Account(
+            platform="paper",
+            handle="@humas",
+            base_url="https://paper.test",
+            credentials={"access_token": "env:PAPER_TOKEN"},
+        ),
+    )
+    return workspace
+
+
+def publish(ws: Workspace, server: PaperServer, texts: list[str], labels: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    for text in texts:
+        ws.schedule(
+            Post(text, labels=labels),
+            accounts=["humas"],
+            at=datetime.now(UTC) + timedelta(seconds=30),
+        )
+
+    async def go() -> None:
+        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
+            await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
+
+    asyncio.run(go())
+
+
+def run_collect(ws: Workspace, server: PaperServer, clock: float, **options: object) -> Collected:
+    async def go() -> Collected:
+        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
+            return await collect(ws, client, clock=lambda: clock, **options)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def test_snapshots_match_what_the_server_counts(ws: Workspace) -> None:
+    server = PaperServer()
+    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    for number, post in enumerate(server.posts.values(), start=3):
+        post["likes"] = number
+    done = run_collect(ws, server, time.time() + 3700)
+    assert (done.posts, done.accounts, done.failed) == (2, 1, {})
+    frame = ws.metrics_frame("posts")
+    assert sorted(frame["likes"]) == [3.0, 4.0]
+    assert frame["views"].isna().all(), "paper reports no views: NaN, not 0"
+    assert set(frame["post_id"]) == set(server.posts)
+    assert all(labels == {"program": "vaksinasi"} for labels in frame["labels"])
+    assert str(frame["collected_at"].dt.tz) == "UTC"
+    accounts = ws.metrics_frame("accounts")
+    assert list(accounts["followers"]) == [7.0]
+    assert accounts["following"].isna().all()
+
+
+def test_collection_is_incremental(ws: Workspace) -> None:
+    server = PaperServer()
+    publish(ws, server, ["satu"], {})
+    start = time.time()
+    assert run_collect(ws, server, start + 3700).posts == 1
+    assert run_collect(ws, server, start + 3800).posts == 0, "measured again within the hour"
+    assert run_collect(ws, server, start + 2 * 3700).posts == 1
+    assert run_collect(ws, server, start + 200 * 86400).posts == 1  # past max_age: last time
+    assert run_collect(ws, server, start + 400 * 86400).posts == 0
+    assert len(ws.metrics_frame("posts")) == 3
+
+
+def test_one_failing_account_is_reported_and_the_others_collected(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROKEN_TOKEN", "wrong")
+    ws.add_account(
+        "rusak",
+        Account(
+            platform="paper",
+            handle="@rusak",
+            base_url="https://paper.test",
+            credentials={"access_token": "env:BROKEN_TOKEN"},
+        ),
+    )
+    server = PaperServer()
+    publish(ws, server, ["satu"], {})
+    server.script = []
+    done = run_collect(ws, server, time.time() + 3700)
+    assert (done.posts, done.accounts) == (1, 1)
+    assert list(done.failed) == ["rusak"]
+    assert "rejected the credentials" in done.failed["rusak"]
+    assert "wrong" not in done.failed["rusak"]
+    assert list(ws.metrics_frame("accounts")["account"]) == ["humas"]
+
+
+def test_frames_of_an_empty_workspace_are_empty_with_their_columns(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    with Workspace.open(tmp_path / "empty.db", plugins=plugins) as ws:
+        posts = ws.metrics_frame("posts")
+        assert len(posts) == 0
+        assert {"platform", "labels", "likes", "views", "collected_at"} <= set(posts.columns)
+        assert len(ws.metrics_frame("accounts")) == 0
+        with pytest.raises(ConfigurationError, match="unknown metrics frame"):
+            ws.metrics_frame("followers")
+
+
+def test_young_posts_are_measured_often_and_old_ones_rarely() -> None:
+    max_age = timedelta(days=90)
+    day = 86400.0
+    assert next_measurement(0, 3600, max_age) == 3600 + 3600
+    assert next_measurement(0, 3 * day, max_age) == 3 * day + 6 * 3600
+    assert next_measurement(0, 10 * day, max_age) == 11 * day
+    assert next_measurement(0, 40 * day, max_age) == 47 * day
+    assert next_measurement(0, 91 * day, max_age) == STOPPED
+    assert not math.isinf(STOPPED)
