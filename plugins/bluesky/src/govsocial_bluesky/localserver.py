@@ -113,15 +113,22 @@ class BlueskyLocalServer:
 
     def like(self, ref: PostRef, by: Account) -> None:
         """Make ``by`` like the post (an app.bsky.feed.like record in its repo)."""
+        self._interact("app.bsky.feed.like", ref, by)
+
+    def repost(self, ref: PostRef, by: Account) -> None:
+        """Make ``by`` repost the post (an app.bsky.feed.repost record in its repo)."""
+        self._interact("app.bsky.feed.repost", ref, by)
+
+    def _interact(self, collection: str, ref: PostRef, by: Account) -> None:
         cid = ref.extra.get("cid")
         if not cid:
             stored = self.stored_post(ref)
             if stored is None:
-                raise LookupError(f"no post at {ref.id} to like")
+                raise LookupError(f"no post at {ref.id} to act on")
             cid = str(stored["cid"])
         did, token = self._login(by)
         record = {
-            "$type": "app.bsky.feed.like",
+            "$type": collection,
             "subject": {"uri": ref.id, "cid": cid},
             "createdAt": datetime.now(UTC)
             .isoformat(timespec="milliseconds")
@@ -129,7 +136,7 @@ class BlueskyLocalServer:
         }
         response = httpx.post(
             f"{self.server.pds_url}/xrpc/com.atproto.repo.createRecord",
-            json={"repo": did, "collection": "app.bsky.feed.like", "record": record},
+            json={"repo": did, "collection": collection, "record": record},
             headers={"Authorization": f"Bearer {token}"},
             timeout=_TIMEOUT,
         )

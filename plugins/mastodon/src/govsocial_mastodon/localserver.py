@@ -259,6 +259,13 @@ class MastodonMockServer:
         )
         response.raise_for_status()
 
+    def repost(self, ref: PostRef, by: Account) -> None:
+        """Make ``by`` boost (reblog) the status at ``ref``."""
+        response = self._client().post(
+            f"/api/v1/statuses/{quote(ref.id, safe='')}/reblog", headers=_auth(by)
+        )
+        response.raise_for_status()
+
     # -- fault injection -------------------------------------------------------------------
 
     def inject(
