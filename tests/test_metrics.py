@@ -139,3 +139,21 @@ def test_young_posts_are_measured_often_and_old_ones_rarely() -> None:
     assert next_measurement(0, 40 * day, max_age) == 47 * day
     assert next_measurement(0, 91 * day, max_age) == STOPPED
     assert not math.isinf(STOPPED)
+
+
+def test_summary_of_the_collected_month(ws: Workspace) -> None:
+    from datetime import UTC, datetime
+
+    server = PaperServer()
+    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    for post in server.posts.values():
+        post["likes"] = 5
+    run_collect(ws, server, time.time() + 3700)
+    month = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta"))
+    summary = ws.summary(f"{month:%Y-%m}", by="label")
+    row = summary.loc["program: vaksinasi"]
+    assert row["posts"] == 2
+    assert row["likes"] == 10
+    assert row["views"] != row["views"], "no platform gave views: NaN"
+    with pytest.raises(ConfigurationError, match="period"):
+        ws.summary("November")

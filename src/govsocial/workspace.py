@@ -448,6 +448,28 @@ class Workspace:
             f"unknown metrics frame {kind!r}", field="kind", hint="use 'posts' or 'accounts'"
         )
 
+    def summary(self, period: str, by: str = "platform", *, zone: str | None = None) -> Any:
+        """Figures for ``period`` (``"2026-11"``, ``"2026-W48"``, ``"2026-Q4"``, a day or
+        ``"2026-11-01..2026-11-15"``) grouped ``by`` platform, account or label, with
+        engagement rate, follower growth, cadence and change against the period before.
+
+        Needs ``govsocial[notebook]``. ``zone`` sets the calendar (default: the first
+        account's zone, else Asia/Jakarta). See docs/metrics.md for every definition.
+        """
+        from govsocial.analysis import summary
+
+        return summary(
+            self.metrics_frame("posts"),
+            self.metrics_frame("accounts"),
+            period,
+            by=by,
+            zone=zone or self._calendar_zone(),
+        )
+
+    def _calendar_zone(self) -> str:
+        rows = self.store.accounts()
+        return rows[0].timezone if rows else "Asia/Jakarta"
+
     # -- publishing ----------------------------------------------------------------------
 
     def run_due(self, **client_options: Any) -> int:
