@@ -2,6 +2,8 @@
 
 - A value ``env:NAME`` is stored as the reference ``{"env": "NAME"}`` and read from the
   environment each time it is used: the secret never touches the database.
+- A credential the platform declares public (not in ``Platform.secret_names()``, such as
+  Bluesky's ``identifier``, a handle) is stored as it is.
 - Any other value is stored sealed (``{"sealed": "..."}``, Fernet: AES-128-CBC with an
   HMAC-SHA256) with a key derived by scrypt from ``GOVSOCIAL_SECRET_KEY`` and a random salt
   kept in the workspace. Without that variable, storing a secret is refused, naming both ways.
@@ -16,7 +18,7 @@ import base64
 import hashlib
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -74,13 +76,22 @@ class Sealer:
         assert self._fernet is not None
         return self._fernet
 
-    def seal(self, credentials: Mapping[str, SecretStr]) -> dict[str, dict[str, str]]:
-        """The stored form of an account's credentials."""
+    def seal(
+        self, credentials: Mapping[str, SecretStr], public: Collection[str] = ()
+    ) -> dict[str, dict[str, str]]:
+        """The stored form of an account's credentials.
+
+        :param public: credential names that are not secret (Bluesky's ``identifier``, a
+            handle): stored as they are.
+        """
         stored: dict[str, dict[str, str]] = {}
         for name, secret in credentials.items():
             value = secret.get_secret_value()
             if value.startswith("env:") and len(value) > 4:
                 stored[name] = {"env": value[4:]}
+                continue
+            if name in public:
+                stored[name] = {"plain": value}
                 continue
             fernet = self._cipher(purpose="storing credential", field=name)
             token = fernet.encrypt(value.encode()).decode()
@@ -95,6 +106,9 @@ class Sealer:
         for name, entry in stored.items():
             if "env" in entry:
                 opened[name] = f"env:{entry['env']}"
+                continue
+            if "plain" in entry:
+                opened[name] = entry["plain"]
                 continue
             fernet = self._cipher(purpose="reading credential", field=name)
             try:

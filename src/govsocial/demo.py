@@ -17,10 +17,11 @@ from typing import TextIO, TypeVar
 
 from govsocial._png import gradient_png
 from govsocial.client import Client
-from govsocial.errors import GovSocialError
+from govsocial.errors import ConfigurationError, GovSocialError
 from govsocial.models import Account, Media, Post, PostMetrics, PostRef
 from govsocial.platform import LocalServer
 from govsocial.plugins import default_plugins
+from govsocial.workspace import Workspace
 
 __all__ = ["run_demo"]
 
@@ -120,7 +121,6 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
     from datetime import UTC, datetime, timedelta
 
     from govsocial.worker import Worker
-    from govsocial.workspace import Workspace
 
     say("\nA campaign planned in a workspace, published by a worker as it falls due:")
     with (
@@ -165,7 +165,36 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
                 say(f"  {job.id[:8]} {delivery.account:<17} {delivery.status:<10} {where}")
                 failures += delivery.status != "published"
         say(f"  the worker handled {handled} deliveries")
+        failures += _measure_and_report(ws, servers, say)
     return 1 if failures else 0
+
+
+def _measure_and_report(
+    ws: Workspace, servers: dict[str, LocalServer], say: Callable[[str], None]
+) -> int:
+    """A citizen likes the campaign's first post; collect metrics; write the report."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    say("\nMetrics collected into the workspace, and the month's report:")
+    for job in ws.jobs()[:1]:
+        for delivery in job.deliveries:
+            platform = ws.account(delivery.account).platform
+            if delivery.ref is not None and platform in servers:
+                servers[platform].like(delivery.ref, servers[platform].accounts[1])
+    time.sleep(2)  # an AppView indexes likes asynchronously
+    done = ws.collect_metrics_report()
+    say(f"  {done.posts} post snapshots, {done.accounts} account snapshots")
+    for name, reason in done.failed.items():
+        say(f"  {name}: not collected: {reason}")
+    try:
+        month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+        path = ws.report(month).to_html(f"govsocial-demo-report-{month}.html")
+    except ConfigurationError as error:
+        say(f"  no report: {error}")
+        return 0
+    say(f"  report written to {path.resolve()}")
+    return 1 if done.failed else 0
 
 
 def _converse(

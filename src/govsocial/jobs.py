@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from govsocial.html import job_html
 from govsocial.models import Account, Post, PostRef
 
 __all__ = ["DELIVERY_STATES", "Delivery", "Job"]
@@ -95,3 +96,7 @@ class Job(BaseModel):
         if not found:
             raise KeyError(name)
         return max(found, key=lambda d: d.occurrence)
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: the job's status and post, and each delivery."""
+        return job_html(self)

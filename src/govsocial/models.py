@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from govsocial.errors import ConfigurationError, GovSocialError
+from govsocial.html import post_html, result_html
 
 __all__ = [
     "Account",
@@ -205,6 +206,10 @@ class Post(BaseModel):
             changes["language"] = variant.language
         return self.model_copy(update=changes)
 
+    def _repr_html_(self) -> str:
+        """A card for notebooks: text, media with alt text, labels and variants."""
+        return post_html(self)
+
 
 class Account(BaseModel):
     """An account on a platform, with the credentials to act as it.
@@ -305,6 +310,10 @@ class PublishResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.error is None and self.ref is not None
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: the account, published or the error, the link."""
+        return result_html(self)
 
     @field_serializer("error")
     def _error_to_json(self, error: GovSocialError | None) -> dict[str, str | None] | None:

@@ -1,8 +1,8 @@
 """The workspace commands of the ``govsocial`` command line.
 
-``accounts import|list``, ``schedule``, ``enqueue``, ``jobs``, ``cancel``, ``reschedule`` and
-``worker`` all act on the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then
-``./govsocial.db``).
+``accounts import|list``, ``schedule``, ``enqueue``, ``jobs``, ``cancel``, ``reschedule``,
+``metrics collect``, ``report`` and ``worker`` all act on the workspace named by ``--db``
+(default ``$GOVSOCIAL_DB``, then ``./govsocial.db``).
 """
 
 from __future__ import annotations
@@ -70,6 +70,23 @@ def add_parsers(
     collect.add_argument(
         "--max-age", type=float, default=90, metavar="DAYS", help="stop measuring older posts"
     )
+
+    report = commands.add_parser("report", help="write a metrics report for a period")
+    report.add_argument(
+        "--period",
+        required=True,
+        help="2026-11, 2026-W48, 2026-Q4, 2026, 2026-11-03 or 2026-11-01..2026-11-15",
+    )
+    report.add_argument(
+        "--by",
+        action="append",
+        choices=("platform", "account", "label"),
+        help="summary to include (repeatable; default: all three)",
+    )
+    report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument("--output", metavar="FILE", help="default: report-<period>.<format>")
+    report.add_argument("--zone", help="time zone of the calendar (default: the accounts')")
+    report.add_argument("--title", help="title of the report")
 
     worker = commands.add_parser("worker", help="publish due posts as they fall due")
     worker.add_argument(
@@ -219,8 +236,31 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 1 if done.failed else 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from govsocial.errors import ConfigurationError
+
+    try:
+        from govsocial.analysis import BY
+        from govsocial.report import workspace_report
+    except ImportError:
+        raise ConfigurationError(
+            "reports need pandas and matplotlib",
+            field="format",
+            hint="pip install 'govsocial[notebook]'",
+        ) from None
+    with _open(args) as ws:
+        report = workspace_report(
+            ws, args.period, zone=args.zone, title=args.title, by=args.by or BY
+        )
+    output = Path(args.output or f"report-{report.period.label}.{args.format}")
+    writers = {"html": report.to_html, "csv": report.to_csv, "json": report.to_json}
+    print(writers[args.format](output))
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "metrics": _cmd_metrics,
+    "report": _cmd_report,
     "accounts": _cmd_accounts,
     "schedule": _cmd_schedule,
     "enqueue": _cmd_enqueue,

@@ -14,6 +14,7 @@ the exactly-once rules in :mod:`govsocial.worker`.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 import uuid
@@ -34,6 +35,7 @@ from govsocial.validation import validate
 
 if TYPE_CHECKING:
     from govsocial.collection import Collected
+    from govsocial.report import Report
 
 __all__ = ["DEFAULT_DB", "Workspace"]
 
@@ -146,7 +148,10 @@ class Workspace:
             base_url=account.base_url,
             timezone=account.timezone,
             display_name=account.name,
-            credentials=self._sealer.seal(account.credentials),
+            credentials=self._sealer.seal(
+                account.credentials,
+                public=[n for n in account.credentials if n not in cls.secret_names()],
+            ),
             slots=slot_text,
             created_at=time.time(),
         )
@@ -441,7 +446,14 @@ class Workspace:
         from govsocial.frames import accounts_frame, posts_frame
 
         if kind == "posts":
-            return posts_frame(self.store.post_metric_rows(), self.store.job_labels())
+            gc_was_on = gc.isenabled()
+            gc.disable()  # a million fresh tuples would wake the cycle collector again and again
+            try:
+                snapshots = self.store.post_metric_snapshots()
+                return posts_frame(snapshots, self.store.measured_posts(), self.store.job_labels())
+            finally:
+                if gc_was_on:
+                    gc.enable()
         if kind == "accounts":
             return accounts_frame(self.store.account_metric_rows())
         raise ConfigurationError(
@@ -465,6 +477,25 @@ class Workspace:
             by=by,
             zone=zone or self._calendar_zone(),
         )
+
+    def report(self, period: str, *, zone: str | None = None, title: str | None = None) -> Report:
+        """A report on ``period``: summaries by platform, account and label, top posts,
+        follower growth and charts; write it with ``to_html``, ``to_csv`` or ``to_json``.
+
+        Needs ``govsocial[notebook]``. ``zone`` sets the calendar and the time shown (default:
+        the first account's zone, else Asia/Jakarta). See :mod:`govsocial.report`.
+
+        :raises ConfigurationError: an unknown ``period`` (field ``period``) or ``zone``.
+        """
+        try:
+            from govsocial.report import workspace_report
+        except ImportError:
+            raise ConfigurationError(
+                "reports need pandas and matplotlib",
+                field="report",
+                hint="pip install 'govsocial[notebook]'",
+            ) from None
+        return workspace_report(self, period, zone=zone, title=title)
 
     def _calendar_zone(self) -> str:
         rows = self.store.accounts()

@@ -444,7 +444,7 @@ class Store(ABC):
                     json.dumps(extra) if extra else None,
                     now,
                     now,
-                    now + 3600,
+                    now,  # measured at the next collection, then on the age schedule
                     delivery_id,
                 ),
             )
@@ -591,17 +591,31 @@ class Store(ABC):
                 ),
             )
 
-    def post_metric_rows(self) -> list[tuple[Any, ...]]:
-        """Every post snapshot with what describes its post, for analysis frames."""
+    def post_metric_snapshots(self) -> list[tuple[Any, ...]]:
+        """Every post snapshot: ``(delivery_id, collected_at, *figures)``, unjoined.
+
+        Kept to one table on purpose: this is the query a million-row frame waits on.
+        """
         with self.transaction() as cur:
             return list(
                 self.execute(
                     cur,
-                    "SELECT a.platform, d.account, d.remote_id, d.remote_url, d.job_id, "
-                    "COALESCE(d.published_at, d.scheduled_at), m.collected_at, "
-                    f"{', '.join('m.' + c for c in METRIC_COLUMNS)} "
-                    "FROM post_metrics m JOIN deliveries d ON d.id = m.delivery_id "
-                    "JOIN accounts a ON a.name = d.account ORDER BY m.collected_at",
+                    f"SELECT delivery_id, collected_at, {', '.join(METRIC_COLUMNS)} "
+                    "FROM post_metrics",
+                ).fetchall()
+            )
+
+    def measured_posts(self) -> list[tuple[Any, ...]]:
+        """What describes each measured post: ``(delivery_id, platform, account, post_id,
+        url, job_id, published_at)``."""
+        with self.transaction() as cur:
+            return list(
+                self.execute(
+                    cur,
+                    "SELECT d.id, a.platform, d.account, d.remote_id, d.remote_url, d.job_id, "
+                    "COALESCE(d.published_at, d.scheduled_at) FROM deliveries d "
+                    "JOIN accounts a ON a.name = d.account WHERE d.id IN "
+                    "(SELECT DISTINCT delivery_id FROM post_metrics)",
                 ).fetchall()
             )
 
