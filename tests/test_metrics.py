@@ -157,3 +157,15 @@ def test_summary_of_the_collected_month(ws: Workspace) -> None:
     assert row["views"] != row["views"], "no platform gave views: NaN"
     with pytest.raises(ConfigurationError, match="period"):
         ws.summary("November")
+
+
+def test_a_platform_answering_garbage_is_reported_not_raised(ws: Workspace) -> None:
+    import httpx
+
+    server = PaperServer()
+    publish(ws, server, ["satu"], {})
+    server.script = [lambda r: httpx.Response(200, text="<html>gateway</html>")]
+    done = run_collect(ws, server, time.time() + 3700)
+    assert list(done.failed) == ["humas"]
+    assert "adapter failed" in done.failed["humas"]
+    assert len(ws.metrics_frame("posts")) == 0

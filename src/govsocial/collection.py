@@ -133,6 +133,11 @@ async def collect(
         except GovSocialError as error:
             logger.warning("metrics of %s not collected: %s", name, error)
             result.failed[name] = str(error)
+        except Exception as exc:  # an adapter bug must not stop the other accounts
+            logger.exception("metrics of %s not collected: the adapter failed", name)
+            result.failed[name] = (
+                f"the {rows[name].platform} adapter failed: {type(exc).__name__}: {exc}"
+            )
 
     await asyncio.gather(*(one_account(name) for name in rows))
     return result
