@@ -5,20 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 
-def run_demo(*platforms: str) -> subprocess.CompletedProcess[str]:
+def run_demo(*platforms: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     args = [sys.executable, "-m", "govsocial.cli", "demo"]
     for platform in platforms:
         args += ["-p", platform]
-    return subprocess.run(args, capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=600, env=os.environ.copy(), cwd=cwd
+    )
 
 
-def test_demo_on_mastodon() -> None:
+def test_demo_on_mastodon(tmp_path: Path) -> None:
     pytest.importorskip("govsocial_mastodon")
-    done = run_demo("mastodon")
+    done = run_demo("mastodon", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "mastodon  published" in out
@@ -26,12 +29,14 @@ def test_demo_on_mastodon() -> None:
     assert "answered:" in out
     assert "likes=1" in out
     assert out.rstrip().endswith("Done.")
+    [report] = tmp_path.glob("govsocial-demo-report-*.html")
+    assert "Ringkasan per platform" in report.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
-def test_demo_on_every_platform() -> None:
+def test_demo_on_every_platform(tmp_path: Path) -> None:
     pytest.importorskip("govsocial_bluesky")
-    done = run_demo()
+    done = run_demo(cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in ("bluesky", "mastodon"):
         assert f"{name:<9} published" in done.stdout
