@@ -163,6 +163,7 @@ def plot_followers(
     if not drawn:
         _nothing(axes, "No follower counts collected in this period")
         return figure
+    axes.set_ylim(bottom=0)  # follower counts are never negative
     tz = ZoneInfo(span.zone)
     locator = _dates.AutoDateLocator(tz=tz)
     axes.xaxis.set_major_locator(locator)
