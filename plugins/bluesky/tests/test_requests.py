@@ -48,13 +48,15 @@ def jwt(exp: float, scope: str = "com.atproto.access") -> str:
     return f"{part({'alg': 'HS256'})}.{part({'scope': scope, 'exp': int(exp)})}.c2ln"
 
 
+FAR_FUTURE = 4102444800  # 2100-01-01: a fixed expiry, so two calls build the same token
+
+
 def session_answer(access_exp: float | None = None, tag: str = "1") -> dict[str, Any]:
-    now = time.time()
     return {
         "did": DID,
         "handle": "alice.test",
-        "accessJwt": jwt(access_exp if access_exp is not None else now + 7200) + tag,
-        "refreshJwt": jwt(now + 90 * 86400, "com.atproto.refresh") + tag,
+        "accessJwt": jwt(access_exp if access_exp is not None else FAR_FUTURE) + tag,
+        "refreshJwt": jwt(FAR_FUTURE, "com.atproto.refresh") + tag,
     }
 
 
