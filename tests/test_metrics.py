@@ -169,3 +169,36 @@ def test_a_platform_answering_garbage_is_reported_not_raised(ws: Workspace) -> N
     assert list(done.failed) == ["humas"]
     assert "adapter failed" in done.failed["humas"]
     assert len(ws.metrics_frame("posts")) == 0
+
+
+def test_the_arrow_and_row_readers_give_the_same_frame(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ADBC installed the frame is read through Arrow; without, row by row: same data."""
+    import govsocial.frames
+
+    server = PaperServer()
+    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    for post in server.posts.values():
+        post["likes"] = 2
+    run_collect(ws, server, time.time() + 3700)
+    run_collect(ws, server, time.time() + 3 * 3700)
+    first = ws.metrics_frame("posts")
+    monkeypatch.setattr(govsocial.frames, "sqlite_snapshot_columns", lambda path: None)
+    second = ws.metrics_frame("posts")
+    assert len(first) == len(second) == 4
+    key = ["post_id", "collected_at"]
+    a = first.sort_values(key).reset_index(drop=True)
+    b = second.sort_values(key).reset_index(drop=True)
+    for column in (
+        "platform",
+        "account",
+        "post_id",
+        "url",
+        "likes",
+        "views",
+        "collected_at",
+        "published_at",
+    ):
+        pd.testing.assert_series_equal(a[column].astype(object), b[column].astype(object))
+    assert a["labels"].tolist() == b["labels"].tolist()

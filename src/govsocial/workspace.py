@@ -29,7 +29,7 @@ from govsocial.errors import ConfigurationError, ValidationError
 from govsocial.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.models import Account, Post, PostRef
 from govsocial.plugins import Plugins, default_plugins
-from govsocial.store import AccountRow, DeliveryRow, JobRow, Store, open_store
+from govsocial.store import AccountRow, DeliveryRow, JobRow, SqliteStore, Store, open_store
 from govsocial.timing import Recurrence, Slots, check_zone, parse_when
 from govsocial.validation import validate
 
@@ -443,9 +443,21 @@ class Workspace:
         ``"accounts"``: one row per account snapshot: platform, account, collected_at,
         followers, following, posts.
         """
-        from govsocial.frames import accounts_frame, posts_frame
+        from govsocial.frames import (
+            accounts_frame,
+            posts_frame,
+            posts_frame_from_columns,
+            sqlite_snapshot_columns,
+        )
 
         if kind == "posts":
+            if isinstance(self.store, SqliteStore):
+                read = sqlite_snapshot_columns(str(self.store.path))
+                if read is not None:
+                    codes, keys, columns = read
+                    return posts_frame_from_columns(
+                        codes, keys, columns, self.store.measured_posts(), self.store.job_labels()
+                    )
             gc_was_on = gc.isenabled()
             gc.disable()  # a million fresh tuples would wake the cycle collector again and again
             try:
