@@ -81,3 +81,13 @@ def test_metrics_collect_on_a_workspace_without_posts(
     captured = capsys.readouterr()
     assert "0 post snapshots, 0 account snapshots" in captured.out
     assert "humas: not collected" in captured.err and "PAPER_TOKEN" in captured.err
+
+
+def test_metrics_collect_shows_progress_per_account(
+    db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAPER_TOKEN", raising=False)
+    main(["--db", db, "metrics", "collect"])
+    assert (
+        "[##############################] 1/1 accounts, 0 posts  (humas)" in capsys.readouterr().err
+    )

@@ -79,7 +79,10 @@ async def collect(
     clock: Callable[[], float] = time.time,
     progress: Callable[[str, int], None] | None = None,
 ) -> Collected:
-    """Measure every due post and every account of ``ws``; store the snapshots."""
+    """Measure every due post and every account of ``ws``; store the snapshots.
+
+    ``progress(account, posts)`` is called as each account finishes, failed or not.
+    """
     result = Collected()
     rows = {row.name: row for row in ws.store.accounts()}
     due: dict[str, list[MeasuredPost]] = {}
@@ -116,8 +119,6 @@ async def collect(
                     {p.delivery_id: next_measurement(p.published_at, now, max_age) for p in posts},
                 )
                 result.posts += len(posts)
-                if progress is not None:
-                    progress(name, len(posts))
             figures = await client.fetch_account_metrics(account)
             ws.store.add_account_metrics(
                 name,
@@ -138,6 +139,9 @@ async def collect(
             result.failed[name] = (
                 f"the {rows[name].platform} adapter failed: {type(exc).__name__}: {exc}"
             )
+        finally:
+            if progress is not None:
+                progress(name, len(due.get(name, [])))
 
     await asyncio.gather(*(one_account(name) for name in rows))
     return result

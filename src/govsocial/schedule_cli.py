@@ -222,14 +222,22 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from govsocial.workspace import Workspace
 
     with Workspace.open(args.db) as ws:
-        total = {"posts": 0}
+        accounts = len(ws.store.accounts())
+        seen = {"accounts": 0, "posts": 0}
+        live = sys.stderr.isatty()
 
         def progress(account: str, posts: int) -> None:
-            total["posts"] += posts
-            print(f"  {account}: {posts} posts measured ({total['posts']} so far)", file=sys.stderr)
+            seen["accounts"] += 1
+            seen["posts"] += posts
+            filled = 30 * seen["accounts"] // max(1, accounts)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {seen['accounts']}/{accounts} accounts"
+            line = f"{bar}, {seen['posts']} posts  ({account})"
+            print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
 
         print(f"collecting metrics in {ws!r} ...", file=sys.stderr, flush=True)
         done = ws.collect_metrics_report(max_age=timedelta(days=args.max_age), progress=progress)
+        if live:
+            print(file=sys.stderr)
         print(f"{done.posts} post snapshots, {done.accounts} account snapshots")
         for name, reason in done.failed.items():
             print(f"  {name}: not collected: {reason}", file=sys.stderr)
