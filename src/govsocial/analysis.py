@@ -38,7 +38,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from govsocial import frames
 from govsocial.errors import ConfigurationError
+from govsocial.platform import METRIC_FIELDS
 from govsocial.timing import check_zone
 
 try:
@@ -68,22 +70,13 @@ __all__ = [
 ]
 
 #: The figures of a post, in the one vocabulary shared by every platform.
-FIGURES: Final = ("views", "reach", "likes", "reposts", "replies", "quotes", "bookmarks", "clicks")
+FIGURES: Final = METRIC_FIELDS
 #: The figures that add up to a post's engagement (see the module docstring).
 ENGAGEMENT_FIGURES: Final = ("likes", "reposts", "replies", "quotes")
 #: Columns of the posts frame, one row per post snapshot.
-POST_COLUMNS: Final = (
-    "platform",
-    "account",
-    "post_id",
-    "url",
-    "labels",
-    "published_at",
-    "collected_at",
-    *FIGURES,
-)
+POST_COLUMNS: Final = frames.POST_COLUMNS
 #: Columns of the accounts frame, one row per account snapshot.
-ACCOUNT_COLUMNS: Final = ("platform", "account", "collected_at", "followers", "following", "posts")
+ACCOUNT_COLUMNS: Final = frames.ACCOUNT_COLUMNS
 #: What :func:`summary` can group by.
 BY: Final = ("platform", "account", "label")
 #: The label group of posts that carry no label.

@@ -310,17 +310,22 @@ class Client:
         finally:
             self._runner.stop()
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on this client's event loop and return its result (blocking).
+
+        For async code that needs ``async_client`` from synchronous code, such as a
+        workspace publishing or collecting metrics.
+        """
         if self._closed:
             coro.close()
             raise ConfigurationError("this Client is closed; make a new one")
         return self._runner.run(coro)
 
     def limits(self, account: Account) -> Limits:
-        return self._run(self._async.limits(account))
+        return self.run(self._async.limits(account))
 
     def validate(self, post: Post, account: Account) -> list[Problem]:
-        return self._run(self._async.validate(post, account))
+        return self.run(self._async.validate(post, account))
 
     def publish(
         self,
@@ -329,32 +334,32 @@ class Client:
         *,
         idempotency_keys: Mapping[Account, str] | None = None,
     ) -> list[PublishResult]:
-        return self._run(self._async.publish(post, accounts, idempotency_keys=idempotency_keys))
+        return self.run(self._async.publish(post, accounts, idempotency_keys=idempotency_keys))
 
     def publish_one(
         self, post: Post, account: Account, *, idempotency_key: str | None = None
     ) -> PublishResult:
-        return self._run(self._async.publish_one(post, account, idempotency_key=idempotency_key))
+        return self.run(self._async.publish_one(post, account, idempotency_key=idempotency_key))
 
     def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
-        return self._run(self._async.reply(to, post))
+        return self.run(self._async.reply(to, post))
 
     def delete(self, ref: PostRef) -> None:
-        self._run(self._async.delete(ref))
+        self.run(self._async.delete(ref))
 
     def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
-        return self._run(self._async.find_published(account, idempotency_key))
+        return self.run(self._async.find_published(account, idempotency_key))
 
     def fetch_metrics(self, refs: Iterable[PostRef]) -> list[PostMetrics]:
-        return self._run(self._async.fetch_metrics(refs))
+        return self.run(self._async.fetch_metrics(refs))
 
     def fetch_account_metrics(self, account: Account) -> AccountMetrics:
-        return self._run(self._async.fetch_account_metrics(account))
+        return self.run(self._async.fetch_account_metrics(account))
 
     def fetch_replies(self, ref: PostRef) -> list[Interaction]:
-        return self._run(self._async.fetch_replies(ref))
+        return self.run(self._async.fetch_replies(ref))
 
     def fetch_mentions(
         self, account: Account, *, since: datetime | None = None
     ) -> list[Interaction]:
-        return self._run(self._async.fetch_mentions(account, since=since))
+        return self.run(self._async.fetch_mentions(account, since=since))

@@ -32,6 +32,7 @@ __all__ = [
     "Recurrence",
     "Slots",
     "check_zone",
+    "from_epoch",
     "is_missed",
     "parse_when",
     "to_local",
@@ -754,3 +755,8 @@ def _render_days(days: list[int]) -> str:
         else:
             pieces.extend(_DAY_ABBREVIATIONS[day] for day in run)
     return ",".join(pieces)
+
+
+def from_epoch(seconds: float) -> datetime:
+    """The aware UTC datetime of ``seconds`` since the epoch (how workspaces store times)."""
+    return datetime.fromtimestamp(seconds, UTC)

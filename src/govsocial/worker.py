@@ -30,7 +30,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from govsocial.errors import (
@@ -45,17 +44,13 @@ from govsocial.errors import (
 )
 from govsocial.models import Account, Post, PostRef
 from govsocial.store import DeliveryRow
-from govsocial.timing import Recurrence
+from govsocial.timing import Recurrence, from_epoch
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
     from govsocial.workspace import Workspace
 
 __all__ = ["Worker"]
-
-
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 logger = logging.getLogger("govsocial.worker")
@@ -337,8 +332,8 @@ class Worker:
             (x for x in self.store.deliveries(d.job_id) if x.account == d.account),
             key=lambda x: x.occurrence,
         )
-        rule = Recurrence.parse(recurrence, zone=row.timezone, start=_utc(first.scheduled_at))
-        following = rule.after(_utc(d.scheduled_at))
+        rule = Recurrence.parse(recurrence, zone=row.timezone, start=from_epoch(first.scheduled_at))
+        following = rule.after(from_epoch(d.scheduled_at))
         if following is None:
             return
         now = self.clock()

@@ -30,7 +30,7 @@ from govsocial.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.models import Account, Post, PostRef
 from govsocial.plugins import Plugins, default_plugins
 from govsocial.store import AccountRow, DeliveryRow, JobRow, SqliteStore, Store, open_store
-from govsocial.timing import Recurrence, Slots, check_zone, parse_when
+from govsocial.timing import Recurrence, Slots, check_zone, from_epoch, parse_when
 from govsocial.validation import validate
 
 if TYPE_CHECKING:
@@ -41,10 +41,6 @@ __all__ = ["DEFAULT_DB", "Workspace"]
 
 #: Where a workspace lives when nothing says otherwise.
 DEFAULT_DB = "govsocial.db"
-
-
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 class Workspace:
@@ -242,7 +238,7 @@ class Workspace:
                     field="slots",
                     hint="add_account(name, account, slots='Mon-Fri 08:00, 12:00, 16:00')",
                 )
-            taken = [_utc(t) for t in self.store.booked_slots(row.name)]
+            taken = [from_epoch(t) for t in self.store.booked_slots(row.name)]
             starts[row.name] = Slots.parse(row.slots).next_free(now, zone=row.timezone, taken=taken)
         self._validate(post, rows)
         return self._insert(post, rows, starts, recurrence=None)
@@ -365,14 +361,14 @@ class Workspace:
             post=Post.model_validate_json(row.post),
             recurrence=row.recurrence,
             cancelled=row.cancelled,
-            created_at=_utc(row.created_at),
+            created_at=from_epoch(row.created_at),
             deliveries=tuple(
                 Delivery(
                     id=d.id,
                     account=d.account,
                     status=d.status,
-                    scheduled_at=_utc(d.scheduled_at),
-                    due_at=_utc(d.due_at),
+                    scheduled_at=from_epoch(d.scheduled_at),
+                    due_at=from_epoch(d.due_at),
                     occurrence=d.occurrence,
                     attempts=d.attempts,
                     ref=ref(d),
@@ -430,7 +426,7 @@ class Workspace:
         from govsocial.collection import collect
 
         with Client(plugins=self.plugins, **client_options) as client:
-            return client._runner.run(
+            return client.run(
                 collect(self, client.async_client, max_age=max_age, progress=progress)
             )
 
@@ -525,4 +521,4 @@ class Workspace:
 
         with Client(plugins=self.plugins, **client_options) as client:
             worker = Worker(self)
-            return client._runner.run(worker.run_due(client.async_client))
+            return client.run(worker.run_due(client.async_client))

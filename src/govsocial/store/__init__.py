@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from govsocial.errors import ConfigurationError
+from govsocial.platform import METRIC_FIELDS
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -115,7 +116,7 @@ class MeasuredPost:
     published_at: float
 
 
-METRIC_COLUMNS = ("views", "reach", "likes", "reposts", "replies", "quotes", "bookmarks", "clicks")
+METRIC_COLUMNS = METRIC_FIELDS  # the shared vocabulary, one column per figure
 ACCOUNT_METRIC_COLUMNS = ("followers", "following", "posts")
 
 
