@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from fakes import TOKEN, PaperServer
+from fakes import TOKEN, Paper, PaperServer
 from govsocial.client import AsyncClient
 from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
 from govsocial.models import Account, Post
@@ -96,14 +96,42 @@ async def test_a_429_asking_for_too_long_a_wait_raises_rate_limited(
 async def test_retries_stop_after_max_attempts(
     plugins: Plugins, paper_server: PaperServer, account: Account
 ) -> None:
-    paper_server.script = [answer(502, text="Bad Gateway")] * 10
+    paper_server.script = [answer(503, text="Service Unavailable")] * 10
     sleeps = Sleeps()
     async with make_client(paper_server, plugins, sleeps, max_attempts=3) as client:
         [result] = await client.publish(Post("halo"), [account])
     assert isinstance(result.error, PlatformError)
-    assert result.error.status == 502
-    assert "Bad Gateway" in str(result.error)
+    assert result.error.status == 503
+    assert "Service Unavailable" in str(result.error)
     assert len(paper_server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateway_failure_on_a_create_without_idempotency_is_unknown_not_resent(
+    plugins: Plugins,
+    paper_server: PaperServer,
+    account: Account,
+    status: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Paper, "idempotency_window", None)
+    paper_server.script = [answer(status, text="Gateway")]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert isinstance(result.error, PublishOutcomeUnknown)
+    assert len(paper_server.requests) == 1
+
+
+async def test_a_gateway_failure_is_retried_where_a_repeat_is_harmless(
+    plugins: Plugins, paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Paper, "idempotency_window", 3600.0)  # the server dedupes by key
+    paper_server.script = [answer(504, text="Gateway Timeout")]
+    async with make_client(paper_server, plugins, Sleeps()) as client:
+        [result] = await client.publish(Post("halo"), [account])
+    assert result.ok
+    assert len(paper_server.requests) == 2
+    assert [p["text"] for p in paper_server.posts.values()] == ["halo"]
 
 
 async def test_a_500_on_create_is_not_retried(

@@ -60,6 +60,11 @@ def test_media_sniffs_its_type_from_content(tmp_path: Path) -> None:
     assert Media(path=tmp_path / "missing.png").mime_type == "image/png"
 
 
+def test_media_given_by_url_takes_its_type_from_the_path_not_the_query() -> None:
+    assert Media(url="https://cdn.example.go.id/p/peta.jpg?w=1080&sig=ab").mime_type == "image/jpeg"
+    assert Media(url="https://cdn.example.go.id/v/klip.mp4#t=3").mime_type == "video/mp4"
+
+
 def test_media_needs_exactly_one_source() -> None:
     with pytest.raises(PydanticValidationError, match="exactly one"):
         Media()

@@ -148,6 +148,28 @@ def test_hook_register_platforms() -> None:
         assert plugins.platform("paper") is Paper
 
 
+def test_hook_register_media_hosts() -> None:
+    from govsocial.media_host import DirectoryHost, MediaHost
+
+    class Bucket(MediaHost):
+        name = "bucket"
+
+        async def upload(self, data: bytes, *, mime_type: str | None, filename: str | None) -> str:
+            return "https://bucket.example/x"
+
+    class BucketPlugin:
+        @hookimpl
+        def register_media_hosts(self, register: Callable[[type[MediaHost]], None]) -> None:
+            register(Bucket)
+            register(object)  # type: ignore[arg-type]  # refused with a warning, not fatal
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(BucketPlugin(), name="bucket")
+    with pytest.warns(PluginWarning, match="MediaHost subclass"):
+        hosts = plugins.media_hosts()
+    assert hosts == {"directory": DirectoryHost, "bucket": Bucket}
+
+
 def test_register_refuses_what_is_not_a_platform() -> None:
     class Wrong:
         @hookimpl

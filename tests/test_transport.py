@@ -119,6 +119,15 @@ async def test_what_the_server_receives(client: AsyncClient) -> None:
     assert "cookie:" not in head, "a cookie set for one request must not travel with the next"
 
 
+async def test_an_encoded_path_reaches_the_server_as_encoded(client: AsyncClient) -> None:
+    async with TinyServer("answer") as server:
+        adapter = client.adapter(paper_account(server.port))
+        path = "/rest/posts/urn%3Ali%3Ashare%3A1/comments/urn%3Ali%3Acomment%3A%28a%2C1%29"
+        await adapter.request("GET", path + "?q=List%28urn%3Ali%3Ax%29")
+    request_line = server.requests[0].split(b"\r\n")[0].decode()
+    assert request_line == f"GET {path}?q=List%28urn%3Ali%3Ax%29 HTTP/1.1"
+
+
 async def test_event_hooks_still_see_every_request(plugins: Plugins) -> None:
     seen: list[str] = []
 

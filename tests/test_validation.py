@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import govsocial
-from govsocial import Media, Post, PostRef, PostVariant
+from fakes import Paper
+from govsocial import Media, Post, PostRef, PostVariant, hookimpl
 from govsocial.errors import ConfigurationError
 from govsocial.house_rules import AltTextRequired
 from govsocial.models import Account
+from govsocial.platform import Platform
 from govsocial.plugins import Plugins
+from govsocial.validation import blocking
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 16
 
@@ -119,3 +123,24 @@ def test_house_rule_alt_text_required(plugins: Plugins) -> None:
 
 def test_count_characters_uses_the_platform(plugins: Plugins) -> None:
     assert govsocial.count_characters("👨‍👩‍👧‍👦 ok", "paper") == 4
+
+
+def test_alt_text_on_a_platform_without_it_is_a_warning_that_does_not_block(
+    plugins: Plugins,
+) -> None:
+    class NoAlt(Paper):
+        name = "noalt"
+        title = "NoAlt"
+        limits = Paper.limits.model_copy(update={"alt_text": False})
+
+    class NoAltPlugin:
+        @hookimpl
+        def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+            register(NoAlt)
+
+    plugins.register(NoAltPlugin(), name="noalt")
+    post = Post("Peta", media=[Media(data=PNG, alt_text="Peta kota")])
+    [problem] = govsocial.validate(post, "noalt")
+    assert (problem.code, problem.severity) == ("alt_text_unsupported", "warning")
+    assert "goes without its description" in problem.message
+    assert blocking([problem]) == []

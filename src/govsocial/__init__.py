@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
+    from govsocial.media_host import DirectoryHost, MediaHost
     from govsocial.models import (
         Account,
         AccountMetrics,
@@ -52,8 +53,10 @@ __all__ = [
     "ConfigurationError",
     "GovSocialError",
     "Interaction",
+    "DirectoryHost",
     "Limits",
     "Media",
+    "MediaHost",
     "Platform",
     "PlatformError",
     "PluginError",
@@ -95,6 +98,8 @@ _LAZY = {
     "PostVariant": "govsocial.models",
     "Problem": "govsocial.models",
     "PublishResult": "govsocial.models",
+    "DirectoryHost": "govsocial.media_host",
+    "MediaHost": "govsocial.media_host",
     "Limits": "govsocial.platform",
     "Platform": "govsocial.platform",
     "count_characters": "govsocial.validation",

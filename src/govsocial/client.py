@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from govsocial.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
 from govsocial.http import DEFAULT_TIMEOUT, Http, new_http_client
+from govsocial.media_host import MediaHost
 from govsocial.models import (
     Account,
     AccountMetrics,
@@ -29,9 +31,9 @@ from govsocial.models import (
     Problem,
     PublishResult,
 )
-from govsocial.platform import Limits, Platform
+from govsocial.platform import CredentialsListener, Limits, Platform
 from govsocial.plugins import Plugins, default_plugins
-from govsocial.validation import validate
+from govsocial.validation import blocking, validate
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -49,6 +51,12 @@ class AsyncClient:
     :param max_attempts: attempts per request for the safe-to-retry cases.
     :param max_concurrency: the most accounts served at the same time.
     :param plugins: the plugin system (default: the process-wide one).
+    :param media_host: where local media files go for platforms that fetch media from a
+        public URL (Instagram, Threads); see :mod:`govsocial.media_host`.
+    :param checkpoints: where adapters keep a delivery's finished steps (default: memory;
+        a workspace passes its database, so a crashed worker's successor resumes).
+    :param on_credentials: called with ``(account, values)`` when an adapter refreshes a
+        credential (a rotated OAuth token), so the caller can store it.
     """
 
     def __init__(
@@ -61,7 +69,13 @@ class AsyncClient:
         max_attempts: int = 4,
         max_concurrency: int = 100,
         plugins: Plugins | None = None,
+        media_host: MediaHost | None = None,
+        checkpoints: Checkpoints | None = None,
+        on_credentials: CredentialsListener | None = None,
     ) -> None:
+        self.media_host = media_host
+        self.checkpoints: Checkpoints = checkpoints or MemoryCheckpoints()
+        self.on_credentials = on_credentials
         self._owns_http = http_client is None
         self._http_client = http_client or new_http_client(timeout=timeout, transport=transport)
         self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
@@ -104,6 +118,9 @@ class AsyncClient:
             cls = self.plugins.platform(account.platform)
             cls.check_account(account)
             adapter = cls(account, self.http)
+            adapter.checkpoints = self.checkpoints
+            adapter.media_host = self.media_host
+            adapter.on_credentials = self.on_credentials
             self._adapters[account] = adapter
         return adapter
 
@@ -166,8 +183,8 @@ class AsyncClient:
                 if problems is None:
                     problems = validate(post, account.platform, limits=limits, plugins=self.plugins)
                     checked[(account.platform, limits)] = problems
-                if problems:
-                    raise ValidationError(problems, platform=account.platform)
+                if blocking(problems):
+                    raise ValidationError(blocking(problems), platform=account.platform)
                 self.plugins.publish_started(effective, account, key)
                 ref = await adapter.publish(effective, idempotency_key=key)
                 result = PublishResult(account=account, ref=ref, idempotency_key=key)

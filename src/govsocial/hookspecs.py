@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from govsocial.media_host import MediaHost
     from govsocial.models import Account, Post, PostRef, Problem, PublishResult
     from govsocial.platform import Limits, Platform
 
@@ -38,6 +39,22 @@ def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     :return: nothing.
 
     .. versionadded:: 0.1.0
+    """
+
+
+@hookspec
+def register_media_hosts(register: Callable[[type[MediaHost]], None]) -> None:
+    """Register media hosts: places that make a local file reachable at a public URL.
+
+    Instagram and Threads fetch media from public URLs; a media host uploads local files
+    for them (an S3 bucket, the agency's CDN). Call ``register(MediaHostSubclass)`` once per
+    host; its ``name`` is how configuration refers to it. The built-in ``directory`` host
+    (:class:`govsocial.media_host.DirectoryHost`) is always there.
+
+    :param register: the function to call with each :class:`govsocial.MediaHost` subclass.
+    :return: nothing.
+
+    .. versionadded:: 0.2.0
     """
 
 

@@ -5,9 +5,11 @@ and adds what every adapter needs:
 
 - **Safe retries** (tenacity): a 429 or a 502/503/504 answer, and a connection that failed
   before the request left (connect error, connect or pool timeout), are retried with
-  backoff, waiting as long as ``Retry-After`` or the rate-limit reset header says, capped by
-  ``max_wait``. A request whose bytes may have reached the server (read timeout, dropped
-  connection) is retried only when it is idempotent. A *create* call in that state is
+  backoff (except a 502/504 to a create call on a platform with no idempotency, which may
+  have posted: that is PublishOutcomeUnknown), waiting as long as ``Retry-After`` or the
+  rate-limit reset header says, capped by ``max_wait``. A request whose bytes may have
+  reached the server (read timeout, dropped connection) is retried only when it is
+  idempotent. A *create* call in that state is
   never retried: it raises :class:`~govsocial.errors.PublishOutcomeUnknown`.
 - **Rate budget**: the adapter reads its platform's rate-limit headers into a
   :class:`RateState`; when an account has no requests left before the reset, the next
@@ -53,6 +55,9 @@ logger = logging.getLogger("govsocial.http")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A gateway that timed out or failed behind the platform's front door: the request may have
+# been processed. 503 (and 429) mean it was refused, so those stay safe to repeat.
+_GATEWAY_LOST = frozenset({502, 504})
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -330,7 +335,18 @@ class Http:
             return response
         await response.aread()
         error = self._scrubbed(platform, platform.error_for(response))
-        if response.status_code in _RETRY_STATUSES:
+        if create and response.status_code in _GATEWAY_LOST and not platform.idempotency_window:
+            # a gateway answered, so the platform itself may have made the post: without a
+            # way to make a repeat harmless, this is an unknown outcome, never a retry
+            raise PublishOutcomeUnknown(
+                f"{platform.title} answered {response.status_code} from a gateway to the "
+                f"create call for {platform.account.handle}; the post may exist",
+                platform=platform.name,
+                account=platform.account.handle,
+                idempotency_key=idempotency_key,
+                detail={"method": method, "url": self._public_url(platform, url)},
+            )
+        if response.status_code in _RETRY_STATUSES or platform.is_throttled(response):
             asked = self._asked_wait(platform, response, state)
             if asked is not None and asked > self.max_wait:
                 if isinstance(error, RateLimited):
@@ -348,7 +364,11 @@ class Http:
             asked is None
             and state is not None
             and state.reset_at is not None
-            and (response.status_code == 429 or state.remaining == 0)
+            and (
+                response.status_code == 429
+                or state.remaining == 0
+                or platform.is_throttled(response)
+            )
         ):
             asked = max(0.0, state.reset_at - time.time())
         return asked

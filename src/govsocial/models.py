@@ -13,6 +13,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -105,7 +106,8 @@ class Media(BaseModel):
         sniffed = sniff_mime_type(head)
         if sniffed:
             return sniffed
-        name = str(self.path or self.url or "")
+        # a URL's query and fragment are not part of the file name (…/a.jpg?w=1 is a JPEG)
+        name = str(self.path) if self.path is not None else urlsplit(self.url or "").path
         guessed, _ = mimetypes.guess_type(name)
         return guessed
 
@@ -330,7 +332,12 @@ class PublishResult(BaseModel):
 
 
 class Problem(BaseModel):
-    """One thing wrong with a post for a platform, found before it is sent."""
+    """One thing wrong with a post for a platform, found before it is sent.
+
+    ``severity`` is ``"error"`` (the post cannot go as it is: publishing refuses it) or
+    ``"warning"`` (it goes, but something is lost, such as alt text on a platform without
+    any; ``govsocial validate`` shows it).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -339,6 +346,7 @@ class Problem(BaseModel):
     field: str | None = None
     platform: str | None = None
     limit: int | None = None
+    severity: Literal["error", "warning"] = "error"
 
 
 class PostMetrics(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -40,7 +40,12 @@ from govsocial.models import (
 from govsocial.text import grapheme_count
 
 if TYPE_CHECKING:
+    from govsocial.checkpoints import Checkpoints
     from govsocial.http import Http, RateState
+    from govsocial.media_host import MediaHost
+
+#: Called with the account and the new values when an adapter refreshes a credential.
+CredentialsListener = Callable[[Account, dict[str, str]], None]
 
 __all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform"]
 
@@ -103,6 +108,10 @@ class LocalServer(Protocol):
     returning None when the server does not have it (deleted or never made);
     ``stored_text`` and ``stored_alt_texts`` read the text and alt texts out of that answer.
     ``like`` makes ``by`` like a post, and ``mention`` gives the text that mentions an account.
+
+    A server where a second *account* cannot answer a post (a Telegram bot never sees another
+    bot's messages; people comment there) may also offer ``comment(ref, text) -> PostRef``:
+    a person comments on the post. The demo uses it when it is there.
     """
 
     @property
@@ -147,9 +156,18 @@ class Platform(ABC):
     idempotency_window: ClassVar[float | None] = None
 
     def __init__(self, account: Account, http: Http) -> None:
+        from govsocial.checkpoints import MemoryCheckpoints
+
         self.account = account
         self.http = http
         self.base_url = (account.base_url or self.default_base_url or "").rstrip("/")
+        #: where this adapter's delivery checkpoints go (the client sets its own store)
+        self.checkpoints: Checkpoints = MemoryCheckpoints()
+        #: the client's media host, for platforms that fetch media from public URLs
+        self.media_host: MediaHost | None = None
+        #: told when a credential is refreshed, so it can be stored (a workspace does)
+        self.on_credentials: CredentialsListener | None = None
+        self._refreshed: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.account.handle} at {self.base_url}>"
@@ -241,6 +259,16 @@ class Platform(ABC):
         return response.text[:500]
 
     @classmethod
+    def is_throttled(cls, response: httpx.Response) -> bool:
+        """Whether an error answer means "slow down" (default: HTTP 429).
+
+        Meta answers throttling with HTTP 400 and an error code (4, 17, 32, 613, 80001);
+        its adapters override this. A throttled answer is retried after ``retry_after``
+        and becomes :class:`~govsocial.errors.RateLimited` when retries run out.
+        """
+        return response.status_code == 429
+
+    @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """Whether an error answer means the credentials are bad (default: HTTP 401)."""
         return response.status_code == 401
@@ -255,7 +283,7 @@ class Platform(ABC):
                 platform=self.name,
                 hint="the token may be expired or revoked: issue a new one and update the account",
             )
-        if status == 429:
+        if status == 429 or self.is_throttled(response):
             return RateLimited(
                 f"{self.title} rate limit reached for {self.account.handle}: {message}",
                 retry_after=self.retry_after(response),
@@ -319,6 +347,58 @@ class Platform(ABC):
         """
         raise NotImplementedError
 
+    # -- credentials, checkpoints and media -------------------------------------------------
+
+    def credential(self, name: str) -> str:
+        """The current value of credential ``name``: a refreshed one when there is one."""
+        value = self._refreshed.get(name)
+        return value if value is not None else self.account.credential(name)
+
+    def update_credentials(self, **values: str) -> None:
+        """Record credentials the adapter refreshed (a new access token, a rotated refresh token).
+
+        Later :meth:`credential` calls return them, they are scrubbed from messages like the
+        originals, and the client's listener is told so a workspace can store them.
+        """
+        self._refreshed.update(values)
+        if self.on_credentials is not None:
+            self.on_credentials(self.account, dict(values))
+
+    def checkpoint(self, idempotency_key: str) -> dict[str, str]:
+        """What :meth:`save_checkpoint` saved for this delivery (empty on a first attempt)."""
+        return self.checkpoints.load(self.account.key, idempotency_key)
+
+    def save_checkpoint(self, idempotency_key: str, **values: str) -> None:
+        """Remember a finished step of this delivery (merged into what is saved), durably.
+
+        Save a step's result (Instagram's container id) the moment it is known, before the
+        next request, so a retry after a crash resumes instead of repeating the step.
+        """
+        merged = self.checkpoint(idempotency_key)
+        merged.update(values)
+        self.checkpoints.save(self.account.key, idempotency_key, merged)
+
+    async def public_url(self, media: Media, *, field: str = "media") -> str:
+        """A URL the platform can download ``media`` from (for platforms that fetch media).
+
+        ``Media(url=...)`` is used as given; a local file or bytes go through the client's
+        media host. Without a host, a ConfigurationError says how to provide one.
+        """
+        if media.url is not None:
+            return media.url
+        if self.media_host is None:
+            raise ConfigurationError(
+                f"{self.title} fetches media from a public URL, and {field} is a local "
+                "file with no media host configured",
+                field=field,
+                hint="give Media(url='https://...') or a media host: "
+                "Client(media_host=DirectoryHost('/var/www/media', 'https://example.go.id/media'))"
+                " (see docs/media-hosts.md)",
+            )
+        filename = media.path.name if media.path is not None else None
+        data = await self.read_media(media)
+        return await self.media_host.upload(data, mime_type=media.mime_type, filename=filename)
+
     async def read_media(self, media: Media) -> bytes:
         """The bytes of ``media``: read from its path or data, or downloaded from its URL."""
         if media.url is not None:
@@ -344,3 +424,7 @@ class Platform(ABC):
                 yield self.account.credential(field)
             except GovSocialError:
                 continue
+        public = set(self.credential_fields) - set(self.secret_names())
+        for field, value in self._refreshed.items():
+            if field not in public:  # refreshed tokens are secret even if undeclared
+                yield value

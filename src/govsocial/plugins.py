@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -22,6 +22,9 @@ from govsocial import hookspecs
 from govsocial.errors import ConfigurationError, PluginError
 from govsocial.models import Account, Post, PostRef, Problem, PublishResult
 from govsocial.platform import Limits, Platform
+
+if TYPE_CHECKING:
+    from govsocial.media_host import MediaHost
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -151,6 +154,23 @@ class Plugins:
                 self._guarded(impl, "register_platforms", register=register)
             self._platforms = dict(sorted(found.items()))
         return self._platforms
+
+    # -- register_media_hosts --------------------------------------------------------------
+
+    def media_hosts(self) -> dict[str, type[MediaHost]]:
+        """Every media host by name: the built-in ``directory`` and those plugins register."""
+        from govsocial.media_host import DirectoryHost, MediaHost
+
+        found: dict[str, type[MediaHost]] = {DirectoryHost.name: DirectoryHost}
+
+        def register(cls: type[MediaHost]) -> None:
+            if not (isinstance(cls, type) and issubclass(cls, MediaHost)):
+                raise PluginError(f"register() takes a MediaHost subclass, not {cls!r}")
+            found.setdefault(cls.name, cls)
+
+        for impl in self.pm.hook.register_media_hosts.get_hookimpls():
+            self._guarded(impl, "register_media_hosts", register=register)
+        return found
 
     def platform(self, name: str) -> type[Platform]:
         """The adapter for ``name``.

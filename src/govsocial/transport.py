@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import yarl
 
 if TYPE_CHECKING:
     import aiohttp
@@ -105,7 +106,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with self._mapped_errors(request):
             async with session.request(
                 request.method,
-                str(request.url),
+                # as httpx encoded it: aiohttp would otherwise decode %3A, %28, %2C in the
+                # path, and LinkedIn's URNs (urn%3Ali%3Ashare%3A1) must stay encoded
+                yarl.URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,

@@ -16,7 +16,7 @@ from govsocial.platform import Limits, Platform
 from govsocial.plugins import Plugins, default_plugins
 from govsocial.text import utf8_length
 
-__all__ = ["count_characters", "validate"]
+__all__ = ["blocking", "count_characters", "validate"]
 
 
 def count_characters(text: str, platform: str, *, plugins: Plugins | None = None) -> int:
@@ -205,8 +205,10 @@ def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) 
             problems.append(
                 Problem(
                     code="alt_text_unsupported",
-                    message=f"{cls.title} has no alt text; it will not be sent",
+                    message=f"{cls.title} has no alt text: the image goes without its "
+                    "description (say what it shows in the text if it matters)",
                     field=f"{field}.alt_text",
+                    severity="warning",
                 )
             )
         elif limits.max_alt_text is not None:
@@ -232,3 +234,8 @@ def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) 
             )
         )
     return problems
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    """The problems that stop a post from going out (errors, not warnings)."""
+    return [problem for problem in problems if problem.severity == "error"]
