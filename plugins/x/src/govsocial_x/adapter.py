@@ -1,0 +1,735 @@
+"""The X (Twitter) API v2 adapter.
+
+Endpoints (https://docs.x.com/x-api):
+
+- publish: ``POST /2/tweets`` {text, media: {media_ids}, reply: {in_reply_to_tweet_id}};
+  images through ``POST /2/media/upload`` (one request), GIFs and videos through
+  ``/2/media/upload/initialize``, ``/{id}/append``, ``/{id}/finalize`` and the ``STATUS``
+  poll; alt text through ``POST /2/media/metadata``;
+- delete: ``DELETE /2/tweets/{id}``;
+- metrics: ``GET /2/tweets?ids=`` (100 at a time) with ``tweet.fields=public_metrics``;
+  ``GET /2/users/me`` with ``user.fields=public_metrics``;
+- replies: recent search ``conversation_id:<id>`` (the last 7 days); mentions:
+  ``GET /2/users/{id}/mentions``.
+
+Auth is an OAuth 2.0 user token (Bearer). With a ``refresh_token`` and ``client_id`` (and
+``client_secret`` for a confidential client) an expired token is renewed once through
+``POST /2/oauth2/token`` and the new pair is handed to ``update_credentials`` (X rotates
+refresh tokens at every use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from govsocial.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
+from govsocial.http import RateState, scrub
+from govsocial.models import (
+    Account,
+    AccountMetrics,
+    Interaction,
+    Media,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
+)
+from govsocial.platform import Limits, Platform
+from govsocial_x import ratelimits
+from govsocial_x.text import weighted_length
+
+__all__ = ["SCOPES", "X"]
+
+#: The OAuth 2.0 scopes the adapter needs (offline.access gives the refresh token).
+SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
+
+_REAUTHORISE = (
+    "re-authorise the app for this account (OAuth 2.0 user context, scopes "
+    + " ".join(SCOPES)
+    + ") and store the new access_token and refresh_token"
+)
+_DUPLICATE_MARK = "duplicate content"
+_METRICS = {
+    "views": "impression_count",
+    "likes": "like_count",
+    "reposts": "retweet_count",
+    "replies": "reply_count",
+    "quotes": "quote_count",
+    "bookmarks": "bookmark_count",
+}
+_INTERACTION_FIELDS = {
+    "tweet.fields": "author_id,conversation_id,created_at,referenced_tweets",
+    "expansions": "author_id",
+    "user.fields": "name,username",
+}
+_CHUNKED_CATEGORY = {"image/gif": "tweet_gif", "video/mp4": "tweet_video"}
+_ONE_SHOT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+class X(Platform):
+    """X (formerly Twitter), through the API v2 with an OAuth 2.0 user token."""
+
+    name: ClassVar[str] = "x"
+    title: ClassVar[str] = "X"
+    limits: ClassVar[Limits] = Limits(
+        max_characters=280,
+        url_length=23,
+        max_media=4,
+        image_types=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
+        video_types=frozenset({"video/mp4"}),
+        max_image_bytes=5 * 1024 * 1024,
+        max_video_bytes=512 * 1024 * 1024,
+        alt_text=True,
+        max_alt_text=1000,
+        threads=True,
+        delete=True,
+        post_metrics=frozenset(_METRICS),
+        account_metrics=frozenset({"followers", "following", "posts"}),
+    )
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+    #: optional credentials for renewing the token (client_id is not secret)
+    optional_secrets: ClassVar[tuple[str, ...]] = ("refresh_token", "client_secret")
+    default_base_url: ClassVar[str | None] = "https://api.x.com"
+    idempotency_window: ClassVar[float | None] = None  # X has no idempotency key
+
+    #: seconds between media STATUS polls when X does not say (check_after_secs)
+    media_poll_interval: ClassVar[float] = 1.0
+    #: the longest wait for media processing before giving up
+    media_processing_timeout: ClassVar[float] = 300.0
+    #: bytes per APPEND segment of a chunked upload
+    chunk_size: ClassVar[int] = 4 * 1024 * 1024
+    #: pages of 100 read at most by fetch_replies and fetch_mentions
+    max_pages: ClassVar[int] = 10
+
+    def __init__(self, account: Account, http: Any) -> None:
+        super().__init__(account, http)
+        self._user: dict[str, str] | None = None
+        self._refresh_lock: asyncio.Lock | None = None
+
+    # -- offline -------------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """The weighted length twitter-text gives ``text`` (URLs 23, CJK and emoji 2)."""
+        return weighted_length(text)
+
+    @classmethod
+    def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """X takes up to four images, or one GIF, or one video, never a mix."""
+        moving = [
+            i for i, m in enumerate(post.media) if m.kind == "video" or m.mime_type == "image/gif"
+        ]
+        if moving and len(post.media) > 1:
+            return [
+                Problem(
+                    code="media_mix",
+                    message="X takes up to 4 images, or 1 GIF, or 1 video in a post, "
+                    f"not {len(post.media)} items with a GIF or video among them",
+                    field=f"media[{moving[0]}]",
+                    platform=cls.name,
+                    limit=1,
+                )
+            ]
+        return []
+
+    @classmethod
+    def check_account(cls, account: Account) -> None:
+        super().check_account(account)
+        if "refresh_token" in account.credentials and "client_id" not in account.credentials:
+            raise ConfigurationError(
+                f"account {account.handle} on X has a refresh_token but no client_id",
+                field="credentials.client_id",
+                hint="add the OAuth 2.0 Client ID of the app (developer portal, Keys and "
+                "tokens); add client_secret too for a confidential client",
+            )
+
+    # -- HTTP answers --------------------------------------------------------------------
+
+    @classmethod
+    def rate_state(cls, response: httpx.Response) -> RateState | None:
+        """The endpoint's 15-minute window (x-rate-limit-*)."""
+        return ratelimits.window_state(response)
+
+    @classmethod
+    def retry_after(cls, response: httpx.Response) -> float | None:
+        """Seconds until the spent limit resets: the 24-hour cap when it is spent, else the
+        15-minute window (X sends no Retry-After)."""
+        daily = ratelimits.exhausted_daily_limit(response)
+        if daily is not None:
+            return ratelimits.seconds_until(daily.reset_at)
+        state = ratelimits.window_state(response)
+        if state is None or state.reset_at is None:
+            return super().retry_after(response)
+        if response.status_code == 429 or state.remaining == 0:
+            return ratelimits.seconds_until(state.reset_at)
+        return None
+
+    @classmethod
+    def error_message(cls, response: httpx.Response) -> str:
+        """X's own words: a problem's detail, an errors[] message, or an OAuth error."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:300].strip() or response.reason_phrase
+        if not isinstance(body, dict):
+            return response.text[:300]
+        for key in ("detail", "error_description"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            for key in ("message", "detail", "title"):
+                value = first.get(key)
+                if isinstance(value, str) and value:
+                    return value
+        for key in ("title", "error", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return response.text[:300]
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        message = self.error_message(response)
+        status = response.status_code
+        handle = self.account.handle
+        if status == 401:
+            renew = (
+                "the refresh token was used and the new token was refused as well: "
+                if self._can_refresh()
+                else "the token expired (OAuth 2.0 user tokens last 2 hours) or was revoked: "
+                "add refresh_token and client_id to the account so govsocial renews it, or "
+            )
+            return AuthenticationError(
+                f"X rejected the access token of {handle}: {message}",
+                platform=self.name,
+                hint=renew + _REAUTHORISE,
+            )
+        if status == 429 or self.is_throttled(response):
+            daily = ratelimits.exhausted_daily_limit(response)
+            if daily is not None:
+                why = daily.describe()
+            else:
+                state = ratelimits.window_state(response)
+                reset = state.reset_at if state is not None else None
+                why = "the 15-minute limit of this endpoint is used up" + (
+                    f" until {_clock(reset)}" if reset is not None else ""
+                )
+            return RateLimited(
+                f"X rate limit reached for {handle}: {why} ({message})",
+                retry_after=self.retry_after(response),
+                platform=self.name,
+                body=message,
+            )
+        if status == 403 and _DUPLICATE_MARK in message.lower():
+            return PlatformError(
+                f"X refused the post for {handle} as a duplicate: {message} The same text "
+                "was already published by this account, so the earlier post exists",
+                platform=self.name,
+                status=status,
+                body=message,
+                field="text",
+                hint="X has no idempotency key and rejects a repeated text: look for the "
+                "earlier post on the account before changing the text and sending again",
+            )
+        if status == 403:
+            return PlatformError(
+                f"X refused the request for {handle} (403): {message}",
+                platform=self.name,
+                status=status,
+                body=message,
+                hint="check that the app sits in a Project with an access level that allows "
+                "this endpoint, and that the token has the scopes " + " ".join(SCOPES),
+            )
+        return PlatformError(
+            f"X answered {status} for {handle}: {message}",
+            platform=self.name,
+            status=status,
+            body=message,
+        )
+
+    # -- credentials -----------------------------------------------------------------------
+
+    def _optional(self, name: str) -> str | None:
+        if name in self._refreshed or name in self.account.credentials:
+            return self.credential(name)
+        return None
+
+    def _can_refresh(self) -> bool:
+        return "refresh_token" in self.account.credentials and (
+            "client_id" in self.account.credentials
+        )
+
+    def iter_credentials(self) -> Iterator[str]:
+        yield from super().iter_credentials()
+        for name in self.optional_secrets:
+            try:
+                value = self._optional(name)
+            except GovSocialError:
+                continue
+            if value:
+                yield value
+
+    def _auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request with the bearer token; on 401 renew the token once and repeat it.
+
+        Repeating is safe even for a create: a 401 means X did nothing.
+        """
+        token = self.credential("access_token")
+        try:
+            return await self.request(method, path, headers=self._auth(token), **kwargs)
+        except AuthenticationError:
+            if not self._can_refresh():
+                raise
+        await self._refresh(token)
+        return await self.request(
+            method, path, headers=self._auth(self.credential("access_token")), **kwargs
+        )
+
+    async def _refresh(self, failed_token: str) -> None:
+        """``POST /2/oauth2/token`` grant_type=refresh_token, once for concurrent callers."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            if self.credential("access_token") != failed_token:
+                return  # another request renewed it meanwhile
+            client_id = self.credential("client_id")
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": self.credential("refresh_token"),
+                "client_id": client_id,
+            }
+            headers = {}
+            secret = self._optional("client_secret")
+            if secret:
+                pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
+                headers["Authorization"] = f"Basic {pair}"
+            try:
+                response = await self.request(
+                    "POST", "/2/oauth2/token", data=form, headers=headers, idempotent=False
+                )
+            except PlatformError as error:
+                if isinstance(error, RateLimited):
+                    raise
+                raise self._refresh_refused(error.body or error.message) from None
+            except AuthenticationError as error:
+                raise self._refresh_refused(error.message) from None
+            body = _json_object(response)
+            access = body.get("access_token") if body else None
+            if not isinstance(access, str) or not access:
+                raise self._refresh_refused("the answer held no access_token")
+            values = {"access_token": access}
+            rotated = body.get("refresh_token") if body else None
+            if isinstance(rotated, str) and rotated:
+                values["refresh_token"] = rotated
+            self.update_credentials(**values)
+
+    def _refresh_refused(self, why: str) -> AuthenticationError:
+        return AuthenticationError(
+            f"X rejected the access token of {self.account.handle} and refused to renew it: "
+            f"{scrub(why, self.iter_credentials())}",
+            platform=self.name,
+            hint="the refresh token may be revoked, expired or already used (X replaces it "
+            "at every renewal; keep the newest one): " + _REAUTHORISE,
+        )
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """Upload the media (reusing uploads a checkpoint remembers), then ``POST /2/tweets``."""
+        key = idempotency_key or self.new_idempotency_key()
+        payload: dict[str, Any] = {}
+        if post.text:
+            payload["text"] = post.text
+        if post.reply_to is not None:
+            if post.reply_to.platform != self.name:
+                raise ConfigurationError(
+                    f"reply_to is a {post.reply_to.platform} post; X can only reply to X posts",
+                    field="reply_to",
+                )
+            payload["reply"] = {"in_reply_to_tweet_id": post.reply_to.id}
+        if post.media:
+            saved = self.checkpoint(key)
+            media_ids = []
+            for index, media in enumerate(post.media):
+                media_id = saved.get(f"media_id[{index}]")
+                if media_id is None:
+                    media_id = await self._upload(index, media)
+                    self.save_checkpoint(key, **{f"media_id[{index}]": media_id})
+                media_ids.append(media_id)
+            payload["media"] = {"media_ids": media_ids}
+        response = await self._call(
+            "POST", "/2/tweets", json=payload, create=True, idempotency_key=key
+        )
+        body = _json_object(response)
+        data = body.get("data") if body else None
+        if not isinstance(data, dict) or not _is_id(data.get("id")):
+            raise PublishOutcomeUnknown(
+                f"X accepted the post for {self.account.handle} (HTTP {response.status_code}) "
+                "but its answer could not be read, so the new post id is unknown",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=key,
+                detail={"body": scrub(response.text[:200], self.iter_credentials())},
+            )
+        return self._ref(str(data["id"]))
+
+    async def _upload(self, index: int, media: Media) -> str:
+        data = await self.read_media(media)
+        mime = media.mime_type or "application/octet-stream"
+        if mime in _ONE_SHOT_TYPES:
+            response = await self._call(
+                "POST",
+                "/2/media/upload",
+                json={
+                    "media": base64.b64encode(data).decode("ascii"),
+                    "media_category": "tweet_image",
+                    "media_type": mime,
+                },
+                idempotent=True,  # a repeat only leaves an unused upload behind
+            )
+            media_id = self._media_id(response, index)
+            info = _processing(response)
+        elif mime in _CHUNKED_CATEGORY:
+            media_id, info = await self._upload_chunked(index, data, mime)
+        else:
+            raise ConfigurationError(
+                f"X cannot take media[{index}] of type {mime}",
+                field=f"media[{index}]",
+                hint="use PNG, JPEG, WebP or GIF images, or an MP4 video",
+            )
+        if info is not None:
+            await self._wait_for_processing(index, media_id, info)
+        if media.alt_text and media.kind == "image":
+            await self._call(
+                "POST",
+                "/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": media.alt_text}}},
+                idempotent=True,  # setting the same alt text twice is harmless
+            )
+        return media_id
+
+    async def _upload_chunked(
+        self, index: int, data: bytes, mime: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        response = await self._call(
+            "POST",
+            "/2/media/upload/initialize",
+            json={
+                "media_type": mime,
+                "media_category": _CHUNKED_CATEGORY[mime],
+                "total_bytes": len(data),
+            },
+        )
+        media_id = self._media_id(response, index)
+        for segment, start in enumerate(range(0, len(data), self.chunk_size)):
+            chunk = data[start : start + self.chunk_size]
+            await self._call(
+                "POST",
+                f"/2/media/upload/{media_id}/append",
+                json={"media": base64.b64encode(chunk).decode("ascii"), "segment_index": segment},
+                idempotent=True,  # a segment sent twice replaces itself
+            )
+        response = await self._call("POST", f"/2/media/upload/{media_id}/finalize")
+        self._media_id(response, index)
+        return media_id, _processing(response)
+
+    async def _wait_for_processing(self, index: int, media_id: str, info: dict[str, Any]) -> None:
+        deadline = time.monotonic() + self.media_processing_timeout
+        while True:
+            state = info.get("state")
+            if state == "succeeded" or state is None:
+                return
+            if state == "failed":
+                error = info.get("error")
+                why = error.get("message") if isinstance(error, dict) else None
+                raise PlatformError(
+                    f"X could not process media[{index}] of {self.account.handle}"
+                    + (f": {why}" if why else ""),
+                    platform=self.name,
+                    field=f"media[{index}]",
+                    hint="check the file's format, size and duration against X's media rules",
+                )
+            delay = info.get("check_after_secs")
+            wait = float(delay) if isinstance(delay, int) and delay >= 0 else 0.0
+            wait = min(max(wait, self.media_poll_interval), 30.0)
+            if time.monotonic() + wait > deadline:
+                raise PlatformError(
+                    f"X was still processing media[{index}] (media {media_id}) of "
+                    f"{self.account.handle} after {self.media_processing_timeout:g} s; "
+                    "nothing was published",
+                    platform=self.name,
+                    field=f"media[{index}]",
+                    hint="try again later, or upload a smaller or shorter file",
+                )
+            await asyncio.sleep(wait)
+            response = await self._call(
+                "GET", "/2/media/upload", params={"media_id": media_id, "command": "STATUS"}
+            )
+            info = _processing(response) or {"state": "succeeded"}
+
+    def _media_id(self, response: httpx.Response, index: int) -> str:
+        body = _json_object(response)
+        data = body.get("data") if body else None
+        media_id = data.get("id") if isinstance(data, dict) else None
+        if not _is_id(media_id):
+            raise self._unreadable(response, f"the upload of media[{index}]")
+        return str(media_id)
+
+    async def delete(self, ref: PostRef) -> None:
+        """``DELETE /2/tweets/{id}``."""
+        _check_id(ref.id)
+        try:
+            await self._call("DELETE", f"/2/tweets/{ref.id}")
+        except PlatformError as error:
+            if error.status != 404 or isinstance(error, RateLimited):
+                raise
+            raise PlatformError(
+                f"X has no post {ref.id} of {self.account.handle} to delete: {error.body}",
+                platform=self.name,
+                status=404,
+                body=error.body,
+                hint="it may have been deleted already, or belong to another account",
+            ) from None
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """Not available: X keeps no idempotency key, so a post cannot be found by one."""
+        raise NotImplementedError(
+            "X cannot be asked which post a delivery made (it has no idempotency key); a "
+            "repeated text is refused as a duplicate, so check the account's recent posts "
+            "by hand before sending again"
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """``GET /2/tweets?ids=...&tweet.fields=public_metrics``, 100 ids a request."""
+        for ref in refs:
+            _check_id(ref.id)
+        found: dict[str, dict[str, Any]] = {}
+        missing: dict[str, str] = {}
+        ids = list(dict.fromkeys(ref.id for ref in refs))
+        for start in range(0, len(ids), 100):
+            batch = ids[start : start + 100]
+            response = await self._call(
+                "GET",
+                "/2/tweets",
+                params={"ids": ",".join(batch), "tweet.fields": "public_metrics"},
+            )
+            body = _json_object(response)
+            if body is None:
+                raise self._unreadable(response, "the post lookup")
+            for tweet in _dicts(body.get("data")):
+                found[str(tweet.get("id"))] = tweet
+            for error in _dicts(body.get("errors")):
+                resource = error.get("resource_id") or error.get("value")
+                if isinstance(resource, str):
+                    missing[resource] = str(error.get("detail") or error.get("title") or "")
+        now = datetime.now(UTC)
+        results = []
+        for ref in refs:
+            if ref.id not in found:
+                why = missing.get(ref.id, "X did not return it")
+                results.append(PostMetrics(ref=ref, collected_at=now, raw={"error": why}))
+                continue
+            public = found[ref.id].get("public_metrics")
+            public = public if isinstance(public, dict) else {}
+            values = {name: _int(public.get(field)) for name, field in _METRICS.items()}
+            results.append(
+                PostMetrics(ref=ref, collected_at=now, raw={"public_metrics": public}, **values)
+            )
+        return results
+
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """``GET /2/users/me?user.fields=public_metrics``."""
+        user = await self._me(fields="public_metrics")
+        public = user.get("public_metrics")
+        public = public if isinstance(public, dict) else {}
+        return AccountMetrics(
+            account=self.account,
+            collected_at=datetime.now(UTC),
+            followers=_int(public.get("followers_count")),
+            following=_int(public.get("following_count")),
+            posts=_int(public.get("tweet_count")),
+            raw={"public_metrics": public},
+        )
+
+    async def _me(self, fields: str | None = None) -> dict[str, Any]:
+        params = {"user.fields": fields} if fields else {}
+        response = await self._call("GET", "/2/users/me", params=params)
+        body = _json_object(response)
+        data = body.get("data") if body else None
+        if not isinstance(data, dict) or not _is_id(data.get("id")):
+            raise self._unreadable(response, "the account lookup")
+        self._user = {"id": str(data["id"]), "username": str(data.get("username") or "")}
+        return data
+
+    async def _user_id(self) -> str:
+        if self._user is None:
+            await self._me()
+        assert self._user is not None
+        return self._user["id"]
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Recent search ``conversation_id:<id>`` (X's recent search covers 7 days)."""
+        _check_id(ref.id)
+        params = {"query": f"conversation_id:{ref.id}", "max_results": "100"}
+        tweets = await self._pages("/2/tweets/search/recent", params, "next_token")
+        replies = [t for t in tweets if t[0].get("id") != ref.id]
+        return self._interactions(replies, "reply")
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """``GET /2/users/{id}/mentions`` (start_time from ``since``)."""
+        user_id = await self._user_id()
+        params = {"max_results": "100"}
+        if since is not None:
+            moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+            params["start_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        tweets = await self._pages(f"/2/users/{user_id}/mentions", params, "pagination_token")
+        found = self._interactions(tweets, "mention")
+        if since is not None:
+            moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+            found = [i for i in found if i.created_at > moment]
+        return found
+
+    async def _pages(
+        self, path: str, params: dict[str, str], token_name: str
+    ) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
+        """Tweets of every page (up to ``max_pages``), each with the users it expands."""
+        found: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]] = []
+        query = {**params, **_INTERACTION_FIELDS}
+        for _ in range(self.max_pages):
+            response = await self._call("GET", path, params=query)
+            body = _json_object(response)
+            if body is None:
+                raise self._unreadable(response, f"the read of {path}")
+            includes = body.get("includes")
+            users = {
+                str(u.get("id")): u
+                for u in _dicts(includes.get("users") if isinstance(includes, dict) else None)
+            }
+            found.extend((tweet, users) for tweet in _dicts(body.get("data")))
+            meta = body.get("meta")
+            next_token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not isinstance(next_token, str) or not next_token:
+                break
+            query = {**query, token_name: next_token}
+        return found
+
+    def _interactions(
+        self, tweets: Iterable[tuple[dict[str, Any], dict[str, dict[str, Any]]]], kind: str
+    ) -> list[Interaction]:
+        found = []
+        for tweet, users in tweets:
+            tweet_id = tweet.get("id")
+            created = _parse_time(tweet.get("created_at"))
+            if not _is_id(tweet_id) or created is None:
+                continue
+            author = users.get(str(tweet.get("author_id")), {})
+            username = author.get("username")
+            replied = [
+                r.get("id")
+                for r in _dicts(tweet.get("referenced_tweets"))
+                if r.get("type") == "replied_to"
+            ]
+            found.append(
+                Interaction(
+                    kind="reply" if kind == "reply" else "mention",
+                    ref=self._ref(str(tweet_id)),
+                    author=f"@{username}" if username else str(tweet.get("author_id") or ""),
+                    author_name=author.get("name") if isinstance(author.get("name"), str) else None,
+                    text=html.unescape(str(tweet.get("text") or "")),
+                    created_at=created,
+                    in_reply_to_id=str(replied[0]) if replied else None,
+                )
+            )
+        found.sort(key=lambda i: (i.created_at, int(i.ref.id)))
+        return found
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _ref(self, post_id: str) -> PostRef:
+        return PostRef(
+            platform=self.name,
+            account=self.account,
+            id=post_id,
+            url=f"https://x.com/i/web/status/{post_id}",
+        )
+
+    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
+        snippet = scrub(response.text[:200], self.iter_credentials())
+        return PlatformError(
+            f"X answered {what} for {self.account.handle} with a body that is not the JSON "
+            f"expected: {snippet!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=snippet,
+            hint="X or a proxy in front of it may be failing; try again later",
+        )
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _processing(response: httpx.Response) -> dict[str, Any] | None:
+    body = _json_object(response)
+    data = body.get("data") if body else None
+    info = data.get("processing_info") if isinstance(data, dict) else None
+    return info if isinstance(info, dict) else None
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value).isdigit()
+
+
+def _check_id(value: str) -> None:
+    if not value.isdigit() or len(value) > 19:
+        raise ConfigurationError(
+            f"{value!r} is not an X post id (X ids are up to 19 digits)", field="ref.id"
+        )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
