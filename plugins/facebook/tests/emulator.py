@@ -1,0 +1,637 @@
+"""A small stateful emulator of the Graph API endpoints the Facebook adapter uses.
+
+Facebook has no local server, so the conformance suite and the failure tests talk real HTTP
+to this aiohttp app (served with ``govsocial.testing.emulator.serve``). Its answers copy the
+shapes of Meta's documentation:
+
+- ``POST /{page-id}/feed`` -> ``{"id": "{page-id}_{post-id}"}``
+  (https://developers.facebook.com/docs/pages-api/posts)
+- ``POST /{page-id}/photos`` -> ``{"id": "{photo-id}", "post_id": "{page-id}_{post-id}"}``,
+  ``published=false`` -> ``{"id": "{photo-id}"}``; ``attached_media`` on /feed
+  (https://developers.facebook.com/docs/graph-api/reference/page/photos)
+- ``POST /{object-id}/comments`` -> ``{"id": "{comment-id}"}``; ``GET`` with ``filter=stream``
+  (https://developers.facebook.com/docs/graph-api/reference/object/comments)
+- ``GET /{page-id}/tagged`` (https://developers.facebook.com/docs/graph-api/reference/page/tagged)
+- ``GET /{post-id}/insights`` (https://developers.facebook.com/docs/graph-api/reference/insights):
+  one unknown metric fails the whole request with code 100, as the real API does
+- ``GET /?ids=a,b&fields=...`` (multiple-id lookup), ``GET /{id}?fields=...``, ``DELETE /{id}``
+- errors as ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``
+  (https://developers.facebook.com/docs/graph-api/guides/error-handling)
+
+Each Page is an identity with its own token: the second Page plays the citizen who comments
+on, tags and reacts to the first. A mention is ``@[{page-id}]`` in a message; the stored
+message shows the Page's name instead, with ``message_tags`` (as Facebook renders it).
+Faults (an error answer, a delay after the work is done) can be injected per path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from govsocial.models import Account, PostRef
+from govsocial.testing.emulator import serve
+
+VERSION = re.compile(r"^v\d+\.\d+$")
+MENTION = re.compile(r"@\[(\d+)\]")
+INVALID_METRIC = "(#100) The value must be a valid insights metric"
+DEFAULT_METRICS = frozenset({"post_media_view", "post_total_media_view_unique", "post_clicks"})
+
+
+def graph_error(
+    message: str, code: int, *, subcode: int | None = None, kind: str = "OAuthException"
+) -> dict[str, Any]:
+    """An error body shaped like the error-handling guide's example."""
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error["fbtrace_id"] = "AbCdEfGhIjK"
+    return {"error": error}
+
+
+@dataclass
+class Fault:
+    """An injected fault for requests whose method and path match."""
+
+    method: str
+    path: str  # a substring of the path after the version
+    status: int = 500
+    body: Any = None  # a dict (JSON), a str (sent raw), or None (no error: see delay)
+    headers: dict[str, str] = field(default_factory=dict)
+    count: int | None = 1  # None: every matching request
+    delay: float = 0.0  # seconds to wait AFTER doing the work, before answering
+    served: int = 0
+
+
+@dataclass
+class Page:
+    id: str
+    name: str
+    token: str
+    followers_count: int = 1200
+    fan_count: int = 1100
+
+
+@dataclass
+class Seen:
+    """One request as the emulator received it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    files: list[str]
+    authorization: str | None
+
+
+class GraphEmulator:
+    """The emulator's state and its aiohttp app; ``serve()`` runs it and sets ``base_url``."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.deleted: set[str] = set()
+        self.expired_tokens: set[str] = set()
+        self.faults: list[Fault] = []
+        self.seen: list[Seen] = []
+        self.usage_headers: dict[str, str] = {}
+        self.insights_metrics: set[str] = set(DEFAULT_METRICS)
+        self.base_url = ""
+        self._ids = itertools.count(1000)
+        self._clock = datetime(2026, 8, 1, 8, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+        self.add_page("104000000000001", "Humas Kota Contoh", "EAAGfakeTokenHumas0001")
+        self.add_page("104000000000002", "Warga Peduli", "EAAGfakeTokenWarga0002")
+
+    # -- set-up and inspection (called from tests, another thread) --------------------------
+
+    def add_page(self, page_id: str, name: str, token: str) -> Page:
+        page = Page(page_id, name, token)
+        self.pages[page_id] = page
+        return page
+
+    def account(self, page_id: str) -> Account:
+        page = self.pages[page_id]
+        return Account(
+            platform="facebook",
+            handle=page.name.lower().replace(" ", "."),
+            base_url=self.base_url,
+            credentials={"page_id": page.id, "page_access_token": page.token},
+        )
+
+    @property
+    def accounts(self) -> list[Account]:
+        return [self.account(page_id) for page_id in self.pages]
+
+    def reset(self) -> None:
+        """Remove faults, usage headers and the request log; restore the insights metrics."""
+        with self._lock:
+            self.faults.clear()
+            self.seen.clear()
+            self.usage_headers = {}
+            self.insights_metrics = set(DEFAULT_METRICS)
+            self.expired_tokens.clear()
+
+    def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
+        fault = Fault(method.upper(), path, **kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
+        return [
+            s
+            for s in list(self.seen)
+            if (method is None or s.method == method) and (path is None or path in s.path)
+        ]
+
+    def posts_of(self, page_id: str) -> list[dict[str, Any]]:
+        """The live posts (not photos or comments) on ``page_id``'s feed, oldest first."""
+        return [
+            o
+            for o in self.objects.values()
+            if o["kind"] == "post" and o["page_id"] == page_id and o["id"] not in self.deleted
+        ]
+
+    def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        found = self.objects.get(ref.id)
+        if found is None or ref.id in self.deleted:
+            return None
+        return found
+
+    def stored_text(self, stored: dict[str, Any]) -> str:
+        return str(stored.get("message") or "")
+
+    def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        photos = [self.objects[i] for i in stored.get("attached_media", [])]
+        return [str(p.get("alt_text_custom") or "") for p in photos]
+
+    def like(self, ref: PostRef, by: Account) -> None:
+        self.objects[ref.id]["reactions"].append(by.credential("page_id"))
+
+    def mention(self, account: Account) -> str:
+        return f"@[{account.credential('page_id')}]"
+
+    # -- serving ------------------------------------------------------------------------------
+
+    @contextmanager
+    def serve(self) -> Iterator[GraphEmulator]:
+        app = web.Application(client_max_size=20 * 2**20)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        with serve(app) as url:
+            self.base_url = url
+            yield self
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        if not parts or not VERSION.match(parts[0]):
+            return _json(graph_error("Unknown path components", 2500), 400)
+        path = "/" + "/".join(parts[1:])
+        form, files = await _read_form(request)
+        query = dict(request.query)
+        self.seen.append(
+            Seen(request.method, path, query, form, files, request.headers.get("Authorization"))
+        )
+        fault = self._fault(request.method, path)
+        if fault is not None and fault.body is not None:
+            return _answer(fault.body, fault.status, {**self.usage_headers, **fault.headers})
+        token = _token(request, query, form)
+        page = next((p for p in self.pages.values() if p.token == token), None)
+        if token in self.expired_tokens:
+            body = graph_error(
+                "Error validating access token: Session has expired on Friday, 31-Jul-26 "
+                "10:00:00 PDT. The current time is Saturday, 01-Aug-26 08:00:00 PDT.",
+                190,
+                subcode=463,
+            )
+            status = 400
+        elif page is None:
+            body, status = (
+                graph_error("Invalid OAuth access token - Cannot parse access token", 190),
+                400,
+            )
+        else:
+            with self._lock:
+                body, status = self._route(request.method, parts[1:], query, form, files, page)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        return _answer(body, status, self.usage_headers)
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method == method and fault.path in path:
+                    if fault.count is not None and fault.served >= fault.count:
+                        continue
+                    fault.served += 1
+                    return fault
+        return None
+
+    # -- the Graph API ---------------------------------------------------------------------
+
+    def _route(
+        self,
+        method: str,
+        parts: list[str],
+        query: dict[str, str],
+        form: dict[str, str],
+        files: list[str],
+        me: Page,
+    ) -> tuple[Any, int]:
+        if method == "GET" and not parts:
+            return self._multi(query, me)
+        if len(parts) == 1:
+            if method == "GET":
+                return self._node(parts[0], query.get("fields", ""), me)
+            if method == "DELETE":
+                return self._delete(parts[0], me)
+        if len(parts) == 2:
+            object_id, edge = parts
+            if method == "POST" and edge == "feed":
+                return self._create_post(object_id, form, me)
+            if method == "POST" and edge == "photos":
+                return self._create_photo(object_id, form, files, me)
+            if method == "POST" and edge == "comments":
+                return self._create_comment(object_id, form, me)
+            if method == "GET" and edge == "comments":
+                return self._list_comments(object_id, query)
+            if method == "GET" and edge == "insights":
+                return self._insights(object_id, query)
+            if method == "GET" and edge == "tagged":
+                return self._tagged(object_id, query)
+        return graph_error(
+            f"Unsupported {method} request.", 100, subcode=33, kind="GraphMethodException"
+        ), 400
+
+    def _now(self) -> str:
+        self._clock += timedelta(seconds=1)
+        return self._clock.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+    def _new_id(self) -> str:
+        return str(next(self._ids))
+
+    def _missing(self, object_id: str) -> tuple[Any, int]:
+        return (
+            graph_error(
+                f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot "
+                "be loaded due to missing permissions, or does not support this operation.",
+                100,
+                subcode=33,
+                kind="GraphMethodException",
+            ),
+            400,
+        )
+
+    def _live(self, object_id: str) -> dict[str, Any] | None:
+        found = self.objects.get(object_id)
+        return None if found is None or object_id in self.deleted else found
+
+    def _author(self, page: Page) -> dict[str, str]:
+        return {"id": page.id, "name": page.name}
+
+    def _render(self, message: str) -> tuple[str, list[dict[str, Any]]]:
+        """``@[id]`` replaced by the Page's name, with ``message_tags`` pointing at it."""
+        tags: list[dict[str, Any]] = []
+        out = ""
+        last = 0
+        for match in MENTION.finditer(message):
+            page = self.pages.get(match.group(1))
+            if page is None:
+                continue
+            out += message[last : match.start()]
+            tags.append(
+                {
+                    "id": page.id,
+                    "name": page.name,
+                    "type": "page",
+                    "offset": len(out),
+                    "length": len(page.name),
+                }
+            )
+            out += page.name
+            last = match.end()
+        return out + message[last:], tags
+
+    def _create_post(self, page_id: str, form: dict[str, str], me: Page) -> tuple[Any, int]:
+        if page_id != me.id:
+            return graph_error(
+                "(#200) The user hasn't authorized the application to perform this action", 200
+            ), 403
+        attached: list[str] = []
+        for key in sorted(k for k in form if k.startswith("attached_media[")):
+            try:
+                fbid = str(json.loads(form[key])["media_fbid"])
+            except (ValueError, KeyError, TypeError):
+                return graph_error("(#100) param attached_media must be an array.", 100), 400
+            photo = self.objects.get(fbid)
+            if (
+                photo is None
+                or photo["kind"] != "photo"
+                or photo["page_id"] != me.id
+                or photo["published"]
+            ):
+                return graph_error(f"(#100) Invalid media_fbid {fbid}", 100), 400
+            attached.append(fbid)
+        message = form.get("message", "")
+        if not message and not attached:
+            return graph_error("(#100) Missing message or attachment", 100), 400
+        post = self._store_post(me, message, attached)
+        for fbid in attached:
+            self.objects[fbid]["post_id"] = post["id"]
+        return {"id": post["id"]}, 200
+
+    def _store_post(self, me: Page, message: str, attached: list[str]) -> dict[str, Any]:
+        text, tags = self._render(message)
+        post_id = f"{me.id}_{self._new_id()}"
+        post: dict[str, Any] = {
+            "id": post_id,
+            "kind": "post",
+            "page_id": me.id,
+            "from": self._author(me),
+            "message": text,
+            "message_tags": tags,
+            "created_time": self._now(),
+            "attached_media": attached,
+            "reactions": [],
+            "shares": 0,
+            "permalink_url": f"https://www.facebook.com/{me.id}/posts/{post_id.split('_')[1]}",
+        }
+        self.objects[post_id] = post
+        return post
+
+    def _create_photo(
+        self, page_id: str, form: dict[str, str], files: list[str], me: Page
+    ) -> tuple[Any, int]:
+        if page_id != me.id:
+            return graph_error("(#200) Permissions error", 200), 403
+        if "source" not in files and not form.get("url"):
+            return graph_error("(#324) Requires upload file", 324), 400
+        published = form.get("published", "true").lower() != "false"
+        photo_id = self._new_id()
+        photo = {
+            "id": photo_id,
+            "kind": "photo",
+            "page_id": me.id,
+            "published": published,
+            "name": form.get("caption", form.get("message", "")),
+            "alt_text_custom": form.get("alt_text_custom", ""),
+            "url": form.get("url"),
+            "uploaded": "source" in files,
+        }
+        self.objects[photo_id] = photo
+        if not published:
+            return {"id": photo_id}, 200
+        post = self._store_post(me, photo["name"], [photo_id])
+        photo["post_id"] = post["id"]
+        return {"id": photo_id, "post_id": post["id"]}, 200
+
+    def _create_comment(self, object_id: str, form: dict[str, str], me: Page) -> tuple[Any, int]:
+        target = self._live(object_id)
+        if target is None:
+            return self._missing(object_id)
+        message = form.get("message", "")
+        if not message:
+            return graph_error("(#100) Missing message", 100), 400
+        text, tags = self._render(message)
+        root = target["post_id"] if target["kind"] == "comment" else object_id
+        comment_id = f"{root.split('_')[-1]}_{self._new_id()}"
+        self.objects[comment_id] = {
+            "id": comment_id,
+            "kind": "comment",
+            "on": object_id,
+            "post_id": root,
+            "parent": object_id if target["kind"] == "comment" else None,
+            "from": self._author(me),
+            "message": text,
+            "message_tags": tags,
+            "created_time": self._now(),
+            "likes": [],
+            "permalink_url": f"https://www.facebook.com/{root}?comment_id={comment_id}",
+        }
+        return {"id": comment_id}, 200
+
+    def _delete(self, object_id: str, me: Page) -> tuple[Any, int]:
+        target = self._live(object_id)
+        if target is None:
+            return self._missing(object_id)
+        owner = target["from"]["id"] if "from" in target else target["page_id"]
+        if owner != me.id:
+            return graph_error("(#200) Permissions error", 200), 403
+        self.deleted.add(object_id)
+        return {"success": True}, 200
+
+    def _comments_below(self, object_id: str, stream: bool) -> list[dict[str, Any]]:
+        live = [
+            o
+            for o in self.objects.values()
+            if o["kind"] == "comment" and o["id"] not in self.deleted
+        ]
+        if not stream:
+            return [o for o in live if o["on"] == object_id]
+        target = self.objects.get(object_id)
+        if target is not None and target["kind"] == "comment":
+            return [o for o in live if o["parent"] == object_id]
+        return [o for o in live if o["post_id"] == object_id]
+
+    def _list_comments(self, object_id: str, query: dict[str, str]) -> tuple[Any, int]:
+        if self._live(object_id) is None:
+            return self._missing(object_id)
+        stream = query.get("filter") == "stream"
+        items = [self._comment_view(c, stream) for c in self._comments_below(object_id, stream)]
+        if query.get("order") == "reverse_chronological":
+            items.reverse()
+        return self._paged(items, query, f"/{object_id}/comments")
+
+    def _comment_view(self, comment: dict[str, Any], with_parent: bool) -> dict[str, Any]:
+        view = {k: comment[k] for k in ("id", "message", "from", "created_time", "permalink_url")}
+        if with_parent and comment["parent"] is not None:
+            view["parent"] = {"id": comment["parent"]}
+        return view
+
+    def _tagged(self, page_id: str, query: dict[str, str]) -> tuple[Any, int]:
+        if page_id not in self.pages:
+            return self._missing(page_id)
+        since = int(query["since"]) if query.get("since", "").isdigit() else None
+        items = []
+        for post in reversed(list(self.objects.values())):  # newest first, like a feed
+            if post["kind"] != "post" or post["id"] in self.deleted:
+                continue
+            if not any(tag["id"] == page_id for tag in post["message_tags"]):
+                continue
+            created = datetime.strptime(post["created_time"], "%Y-%m-%dT%H:%M:%S%z")
+            if since is not None and created.timestamp() < since:
+                continue
+            items.append(
+                {k: post[k] for k in ("id", "message", "from", "created_time", "permalink_url")}
+            )
+        return self._paged(items, query, f"/{page_id}/tagged")
+
+    def _paged(
+        self, items: list[dict[str, Any]], query: dict[str, str], path: str
+    ) -> tuple[Any, int]:
+        limit = int(query.get("limit", "25"))
+        start = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
+        chunk = items[start : start + limit]
+        body: dict[str, Any] = {"data": chunk}
+        if chunk:
+            before = base64.b64encode(str(start).encode()).decode()
+            after = base64.b64encode(str(start + len(chunk)).encode()).decode()
+            body["paging"] = {"cursors": {"before": before, "after": after}}
+            if start + len(chunk) < len(items):
+                token = next(iter(self.pages.values())).token
+                # like Meta's, the next link carries an access_token in its query string
+                body["paging"]["next"] = (
+                    f"{self.base_url}/v26.0{path}?access_token={token}&limit={limit}&after={after}"
+                )
+        return body, 200
+
+    def _insights(self, object_id: str, query: dict[str, str]) -> tuple[Any, int]:
+        post = self._live(object_id)
+        if post is None:
+            return self._missing(object_id)
+        metrics = [m for m in query.get("metric", "").split(",") if m]
+        if not metrics:
+            return graph_error(
+                "No metric was specified to be fetched. Please specify one or more metrics "
+                "to be fetched and try again.",
+                3001,
+                subcode=1504028,
+            ), 400
+        if any(m not in self.insights_metrics for m in metrics):
+            return graph_error(INVALID_METRIC, 100), 400
+        reactions = len(post.get("reactions", []))
+        values = {
+            "post_media_view": 100 + 10 * reactions,
+            "post_total_media_view_unique": 60 + 5 * reactions,
+            "post_clicks": 7,
+        }
+        data = [
+            {
+                "name": m,
+                "period": query.get("period", "lifetime"),
+                "values": [{"value": values.get(m, 0)}],
+                "title": m.replace("_", " "),
+                "description": f"Lifetime: {m}",
+                "id": f"{object_id}/insights/{m}/lifetime",
+            }
+            for m in metrics
+        ]
+        return {"data": data}, 200
+
+    def _multi(self, query: dict[str, str], me: Page) -> tuple[Any, int]:
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        found: dict[str, Any] = {}
+        for object_id in ids:
+            body, status = self._node(object_id, query.get("fields", ""), me)
+            if status != 200:
+                return body, status
+            found[object_id] = body
+        return found, 200
+
+    def _node(self, object_id: str, fields: str, me: Page) -> tuple[Any, int]:
+        if object_id in self.pages:
+            page = self.pages[object_id]
+            node: dict[str, Any] = {"id": page.id}
+            for name in _top_fields(fields):
+                if name in ("followers_count", "fan_count", "name"):
+                    node[name] = getattr(page, name)
+            return node, 200
+        obj = self._live(object_id)
+        if obj is None:
+            return self._missing(object_id)
+        node = {"id": object_id}
+        for spec in _top_fields(fields):
+            name = re.split(r"[.{]", spec, maxsplit=1)[0]
+            if obj["kind"] == "post" and name == "reactions":
+                node["reactions"] = {
+                    "data": [],
+                    "summary": {"total_count": len(obj["reactions"]), "viewer_reaction": "NONE"},
+                }
+            elif obj["kind"] == "post" and name == "comments":
+                stream = "filter(stream)" in spec
+                count = len(self._comments_below(object_id, stream))
+                node["comments"] = {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": count, "can_comment": True},
+                }
+            elif obj["kind"] == "post" and name == "shares":
+                if obj["shares"]:  # Facebook leaves the field out when there are none
+                    node["shares"] = {"count": obj["shares"]}
+            elif obj["kind"] == "comment" and name == "like_count":
+                node["like_count"] = len(obj["likes"])
+            elif obj["kind"] == "comment" and name == "comment_count":
+                node["comment_count"] = len(self._comments_below(object_id, False))
+            elif name in obj and name not in ("kind", "page_id", "on"):
+                node[name] = obj[name]
+        return node, 200
+
+
+def _top_fields(fields: str) -> list[str]:
+    """``a,b.summary(x,y),c{d,e}`` split at top-level commas."""
+    out, depth, current = [], 0, ""
+    for char in fields:
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        if char == "," and depth == 0:
+            out.append(current)
+            current = ""
+        else:
+            current += char
+    if current:
+        out.append(current)
+    return [f.strip() for f in out if f.strip()]
+
+
+def _token(request: web.Request, query: dict[str, str], form: dict[str, str]) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:]
+    return query.get("access_token") or form.get("access_token")
+
+
+async def _read_form(request: web.Request) -> tuple[dict[str, str], list[str]]:
+    if request.method not in ("POST", "DELETE"):
+        return {}, []
+    content_type = request.content_type
+    form: dict[str, str] = {}
+    files: list[str] = []
+    if content_type == "multipart/form-data":
+        reader = await request.multipart()
+        async for part in reader:
+            name = getattr(part, "name", None)
+            if name is None:
+                continue
+            if getattr(part, "filename", None):
+                await part.read()  # type: ignore[union-attr]
+                files.append(name)
+            else:
+                form[name] = await part.text()  # type: ignore[union-attr]
+    elif content_type == "application/x-www-form-urlencoded":
+        posted = await request.post()
+        form = {k: str(v) for k, v in posted.items()}
+    return form, files
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        text=json.dumps(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+def _answer(body: Any, status: int, headers: dict[str, str]) -> web.Response:
+    if isinstance(body, str):
+        return web.Response(text=body, status=status, content_type="text/html", headers=headers)
+    return _json(body, status, headers)
