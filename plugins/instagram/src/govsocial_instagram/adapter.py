@@ -1,0 +1,1015 @@
+"""The Instagram adapter: publish through containers, measure, and answer comments.
+
+Instagram professional accounts publish through the Instagram Graph API in three steps
+(https://developers.facebook.com/docs/instagram-platform/content-publishing):
+
+1. ``POST /{ig-user-id}/media`` makes a *container* from a PUBLIC media URL that Meta downloads
+   (``image_url`` + ``caption`` + ``alt_text``; a carousel is one container per item with
+   ``is_carousel_item=true``, then a ``CAROUSEL`` container with ``children``);
+2. ``GET /{container-id}?fields=status_code`` until it is ``FINISHED``;
+3. ``POST /{ig-user-id}/media_publish`` with ``creation_id`` makes the post.
+
+Exactly once: the container id is saved as the delivery's checkpoint the moment it is known.
+A later attempt with the same idempotency key resumes that container instead of making a new
+one; when the container is already ``PUBLISHED`` (an earlier ``media_publish`` whose answer was
+lost), it is never published again: the post it became is looked up in the account's recent
+media (same caption, published after the container was made) and returned.
+
+Replies are comments: ``POST /{ig-media-id}/comments`` and ``POST /{ig-comment-id}/replies``.
+Instagram's API cannot delete a post (it can delete a comment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.errors import (
+    AuthenticationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+    ValidationError,
+)
+from govsocial.http import RateState, scrub
+from govsocial.models import Problem
+from govsocial.platform import Limits, Platform
+from govsocial_instagram import meta
+from govsocial_instagram.text import (
+    MAX_HASHTAGS,
+    MAX_MENTIONS,
+    hashtags,
+    mentions,
+    utf16_length,
+)
+
+__all__ = ["INSIGHT_METRICS", "Instagram", "InstagramError"]
+
+logger = logging.getLogger("govsocial.instagram")
+
+DOCS = "https://developers.facebook.com/docs/instagram-platform"
+PUBLISHING_DOCS = f"{DOCS}/content-publishing"
+MEDIA_DOCS = f"{DOCS}/instagram-graph-api/reference/ig-user/media"
+
+#: Insights asked for each post (impressions and plays were removed in 2025:
+#: https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights).
+INSIGHT_METRICS: tuple[str, ...] = (
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+)
+#: Shared vocabulary name -> Instagram insight name.
+_METRIC_MAP: dict[str, str] = {
+    "views": "views",
+    "reach": "reach",
+    "likes": "likes",
+    "replies": "comments",
+    "reposts": "shares",
+    "bookmarks": "saved",
+}
+_MIB = 2**20
+
+#: Hints for Meta's documented publishing errors, by subcode (from the error codes reference).
+_SUBCODE_HINTS: dict[int, str] = {
+    2207052: "Meta could not download the media: make sure its URL is public (no login, no "
+    "robots.txt block, no firewall against Meta's crawler) and stays up until the post is made",
+    2207003: "Meta timed out downloading the media: try again, or serve it from a faster host",
+    2207004: "the image is over 8 MiB: send a smaller JPEG",
+    2207005: "Instagram takes JPEG images only: convert the image to JPEG",
+    2207009: "the image's aspect ratio must be between 4:5 and 1.91:1: crop it",
+    2207010: "the caption is too long: at most 2,200 characters, 30 hashtags and 20 @ tags",
+    2207040: "at most 20 @ tags per post: remove some mentions",
+    2207026: "the video must be MOV or MP4 (MPEG-4 Part 14) as the Reels specification says",
+    2207028: "a carousel takes 2 to 10 photos or videos",
+    2207050: "the Instagram account is restricted: sign in to the Instagram app and complete "
+    "what it asks",
+    2207051: "Instagram suspects this publishing is spam; if it is not, tell Meta",
+    2207020: "the container expired (24 hours): publish again to make a new one",
+}
+
+
+class InstagramError(PlatformError):
+    """A Graph API error answer, with Meta's code, subcode and fbtrace_id kept."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        body: str | None,
+        code: int | None = None,
+        subcode: int | None = None,
+        fbtrace_id: str | None = None,
+        hint: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.code = code
+        self.subcode = subcode
+        self.fbtrace_id = fbtrace_id
+        super().__init__(
+            message, platform="instagram", status=status, body=body, hint=hint, field=field
+        )
+
+
+class Instagram(Platform):
+    """Instagram professional accounts (business or creator) through the Instagram Graph API.
+
+    Credentials: ``ig_user_id`` (the Instagram professional account id, public) and
+    ``access_token`` (secret): a Facebook Login user or system-user token with
+    instagram_basic, instagram_content_publish, instagram_manage_comments,
+    instagram_manage_insights and pages_read_engagement. With Instagram Login instead, set
+    ``base_url="https://graph.instagram.com"`` and use a token with the instagram_business_*
+    scopes. Local media need a media host (Instagram downloads media from public URLs).
+    """
+
+    name: ClassVar[str] = "instagram"
+    title: ClassVar[str] = "Instagram"
+    credential_fields: ClassVar[tuple[str, ...]] = ("ig_user_id", "access_token")
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("access_token",)
+    default_base_url: ClassVar[str | None] = "https://graph.facebook.com"
+    #: The Graph API version every path is pinned to (the one the IG references document).
+    api_version: ClassVar[str] = "v25.0"
+    #: A delivery's container is saved before it is published and resumed on every repeat;
+    #: a PUBLISHED container is never published again (see the module docstring).
+    idempotency_window: ClassVar[float | None] = math.inf
+    limits: ClassVar[Limits] = Limits(
+        max_characters=2200,
+        max_media=10,
+        image_types=frozenset({"image/jpeg"}),
+        video_types=frozenset({"video/mp4", "video/quicktime"}),
+        max_image_bytes=8 * _MIB,
+        max_video_bytes=300 * 1_000_000,
+        alt_text=True,
+        max_alt_text=1000,
+        threads=True,
+        delete=False,
+        post_metrics=frozenset(_METRIC_MAP),
+        account_metrics=frozenset({"followers", "following", "posts"}),
+    )
+
+    #: First wait between container status checks (doubles up to ``container_poll_max``).
+    container_poll_interval: ClassVar[float] = 1.0
+    container_poll_max: ClassVar[float] = 10.0
+    #: Longest wait for a container to become FINISHED.
+    container_timeout: ClassVar[float] = 300.0
+    #: Most pages read from one list (comments, tags, recent media).
+    max_pages: ClassVar[int] = 20
+    #: Most requests kept in flight by one call (metrics of many posts, replies of many comments).
+    max_concurrent_reads: ClassVar[int] = 8
+
+    # -- offline -----------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """UTF-16 code units: Meta does not say how it counts, and this count is the strictest."""
+        return utf16_length(text)
+
+    @classmethod
+    def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """Media required (no text-only posts), hashtag and @ tag limits, no media on comments."""
+        problems: list[Problem] = []
+        if post.reply_to is None and not post.media:
+            problems.append(
+                Problem(
+                    code="media_required",
+                    message="Instagram needs an image or video for every post; text-only posts "
+                    "are impossible: attach a JPEG image or an MP4/MOV video",
+                    field="media",
+                )
+            )
+        if post.reply_to is not None and post.media:
+            problems.append(
+                Problem(
+                    code="media_not_allowed",
+                    message="a reply on Instagram is a comment, and comments take text only: "
+                    "remove the media",
+                    field="media",
+                )
+            )
+        tags = hashtags(post.text)
+        if len(tags) > MAX_HASHTAGS:
+            problems.append(
+                Problem(
+                    code="too_many_hashtags",
+                    message=f"{len(tags)} hashtags; Instagram takes at most {MAX_HASHTAGS} per "
+                    f"caption: remove {len(tags) - MAX_HASHTAGS}",
+                    field="text",
+                    limit=MAX_HASHTAGS,
+                )
+            )
+        names = mentions(post.text)
+        if len(names) > MAX_MENTIONS:
+            problems.append(
+                Problem(
+                    code="too_many_mentions",
+                    message=f"{len(names)} @ tags; Instagram takes at most {MAX_MENTIONS} per "
+                    f"caption: remove {len(names) - MAX_MENTIONS}",
+                    field="text",
+                    limit=MAX_MENTIONS,
+                )
+            )
+        for index, media in enumerate(post.media):
+            if media.kind == "video" and media.alt_text:
+                problems.append(
+                    Problem(
+                        code="alt_text_unsupported",
+                        message="Instagram takes alt text for images only (not Reels or "
+                        "videos); describe the video in the caption and remove the alt text",
+                        field=f"media[{index}].alt_text",
+                    )
+                )
+        return problems
+
+    # -- HTTP answers ----------------------------------------------------------------------
+
+    @classmethod
+    def rate_state(cls, response: httpx.Response) -> RateState | None:
+        """The tightest figure of ``X-Business-Use-Case-Usage`` and ``X-App-Usage``."""
+        return meta.usage_state(response.headers)
+
+    @classmethod
+    def retry_after(cls, response: httpx.Response) -> float | None:
+        """``Retry-After``, else the business use case ``estimated_time_to_regain_access``."""
+        asked = super().retry_after(response)
+        return asked if asked is not None else meta.regain_seconds(response.headers)
+
+    @classmethod
+    def error_message(cls, response: httpx.Response) -> str:
+        """Meta's message, user message, code, subcode and fbtrace_id."""
+        error = meta.parse_error(response)
+        if error is None:
+            return super().error_message(response)
+        return error.describe()
+
+    @classmethod
+    def is_throttled(cls, response: httpx.Response) -> bool:
+        """HTTP 429, or Meta's throttling codes (4, 17, 32, 613, 80000-80014) on any status."""
+        if response.status_code == 429:
+            return True
+        error = meta.parse_error(response)
+        return error is not None and error.is_throttling
+
+    @classmethod
+    def is_auth_failure(cls, response: httpx.Response) -> bool:
+        """HTTP 401, or error code 190 (invalid, expired or revoked token) or 102."""
+        if response.status_code == 401:
+            return True
+        error = meta.parse_error(response)
+        return error is not None and error.is_auth
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        message = self.error_message(response)
+        error = meta.parse_error(response)
+        status = response.status_code
+        if self.is_auth_failure(response):
+            return AuthenticationError(
+                f"{self.title} rejected the access token of {self.account.handle}: {message}",
+                platform=self.name,
+                hint=_auth_hint(error),
+            )
+        if self.is_throttled(response) or (error is not None and error.is_publishing_limit):
+            return RateLimited(
+                f"{self.title} rate limit reached for {self.account.handle}: {message}",
+                retry_after=self.retry_after(response),
+                platform=self.name,
+                status=status,
+                body=message,
+            )
+        hint = _SUBCODE_HINTS.get(error.subcode or 0) if error is not None else None
+        return InstagramError(
+            f"{self.title} answered {status}: {message}",
+            status=status,
+            body=message,
+            code=error.code if error else None,
+            subcode=error.subcode if error else None,
+            fbtrace_id=error.fbtrace_id if error else None,
+            hint=hint,
+        )
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """A comment when ``post.reply_to`` is set, else the container flow (resumed if saved)."""
+        key = idempotency_key or self.new_idempotency_key()
+        problems = self.check_post(post, self.limits)
+        if problems:
+            raise ValidationError(problems, platform=self.name)
+        if post.reply_to is not None:
+            return await self._comment(post, post.reply_to, key)
+        saved = self.checkpoint(key)
+        if saved.get("media"):
+            return self._media_ref(saved["media"], saved.get("permalink"))
+        container = saved.get("container") or None
+        if container is not None:
+            status, detail = await self._container_status(container)
+            if status == "PUBLISHED":
+                return await self._published_post(key)
+            if status in ("ERROR", "EXPIRED"):
+                raise self._container_failed(key, container, status, detail)
+        if container is None:
+            container = await self._make_container(post, key)
+        status = await self._wait_until_finished(key, container)
+        if status == "PUBLISHED":
+            return await self._published_post(key)
+        return await self._publish_container(key, container)
+
+    async def _make_container(self, post: Post, key: str) -> str:
+        """Create the container (carousel: its items first), saving each id at once."""
+        caption = post.text
+        if len(post.media) == 1:
+            fields = await self._media_fields(post.media[0], 0, carousel_item=False)
+            if caption:
+                fields["caption"] = caption
+            container = await self._create_container(key, fields)
+        else:
+            saved = self.checkpoint(key)
+            children = [c for c in saved.get("children", "").split(",") if c]
+            for index, media in enumerate(post.media):
+                if index < len(children):
+                    continue  # made by an earlier attempt: reuse it
+                fields = await self._media_fields(media, index, carousel_item=True)
+                child = await self._create_container(key, fields)
+                children.append(child)
+                self.save_checkpoint(key, children=",".join(children))
+            for child in children:
+                status = await self._wait_until_finished(key, child, item=True)
+                if status != "FINISHED":
+                    raise self._container_failed(key, child, status, None)
+            fields = {"media_type": "CAROUSEL", "children": ",".join(children)}
+            if caption:
+                fields["caption"] = caption
+            container = await self._create_container(key, fields)
+        self.save_checkpoint(
+            key,
+            container=container,
+            created_at=f"{time.time():.3f}",
+            caption_sha256=_sha256(caption),
+        )
+        return container
+
+    async def _media_fields(
+        self, media: Media, index: int, *, carousel_item: bool
+    ) -> dict[str, str]:
+        url = await self.public_url(media, field=f"media[{index}]")
+        fields: dict[str, str] = {}
+        if media.kind == "video":
+            fields["video_url"] = url
+            fields["media_type"] = "VIDEO" if carousel_item else "REELS"
+        else:
+            fields["image_url"] = url
+            if media.alt_text:
+                fields["alt_text"] = media.alt_text
+        if carousel_item:
+            fields["is_carousel_item"] = "true"
+        return fields
+
+    async def _create_container(self, key: str, fields: dict[str, str]) -> str:
+        # Not a post: a container that is never published expires after 24 hours, so a
+        # repeat after a lost answer is harmless (idempotent=True allows the retry).
+        response = await self.request(
+            "POST",
+            self._path(self._user_id(), "media"),
+            data=fields,
+            headers=self._auth(),
+            idempotent=True,
+        )
+        body = _json_object(response)
+        container = body.get("id") if body else None
+        if not _is_id(container):
+            raise self._unreadable(response, "the new media container")
+        return str(container)
+
+    async def _container_status(self, container: str) -> tuple[str, str | None]:
+        response = await self.request(
+            "GET",
+            self._path(container),
+            params={"fields": "status_code,status"},
+            headers=self._auth(),
+        )
+        body = _json_object(response)
+        status = body.get("status_code") if body else None
+        if not isinstance(status, str):
+            raise self._unreadable(response, f"the status of container {container}")
+        detail = body.get("status") if body else None
+        return status, detail if isinstance(detail, str) else None
+
+    async def _wait_until_finished(self, key: str, container: str, *, item: bool = False) -> str:
+        """Poll until FINISHED (or PUBLISHED); ERROR, EXPIRED and the timeout raise."""
+        deadline = time.monotonic() + self.container_timeout
+        delay = self.container_poll_interval
+        while True:
+            status, detail = await self._container_status(container)
+            if status in ("FINISHED", "PUBLISHED"):
+                return status
+            if status in ("ERROR", "EXPIRED"):
+                raise self._container_failed(key, container, status, detail, item=item)
+            if time.monotonic() + delay > deadline:
+                raise PlatformError(
+                    f"{self.title} was still processing container {container} of "
+                    f"{self.account.handle} after {self.container_timeout:g} s (status "
+                    f"{status}); nothing was published",
+                    platform=self.name,
+                    hint="publish again with the same idempotency key later: the same "
+                    "container is resumed, never a second one",
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.container_poll_max)
+
+    def _container_failed(
+        self, key: str, container: str, status: str, detail: str | None, *, item: bool = False
+    ) -> PlatformError:
+        # Neither state was ever published, so the next attempt may start afresh.
+        self.save_checkpoint(key, container="", children="", failed_container=container)
+        what = "carousel item container" if item else "container"
+        if status == "EXPIRED":
+            message = (
+                f"{self.title} {what} {container} of {self.account.handle} expired unpublished "
+                "(containers live 24 hours)"
+            )
+            hint = "nothing was published; publish again to make a new container"
+        else:
+            message = (
+                f"{self.title} could not process {what} {container} of {self.account.handle} "
+                f"(status ERROR{f': {detail}' if detail else ''})"
+            )
+            hint = (
+                "nothing was published; check the media against Instagram's specifications "
+                f"(JPEG up to 8 MiB, aspect ratio 4:5 to 1.91:1; {MEDIA_DOCS})"
+            )
+        return InstagramError(message, status=400, body=detail, hint=hint)
+
+    async def _publish_container(self, key: str, container: str) -> PostRef:
+        try:
+            response = await self.request(
+                "POST",
+                self._path(self._user_id(), "media_publish"),
+                data={"creation_id": container},
+                headers=self._auth(),
+                create=True,
+                idempotency_key=key,
+            )
+        except RateLimited as limited:
+            if f"subcode {meta.PUBLISHING_LIMIT[1]}" not in limited.message:
+                raise
+            raise await self._explain_publishing_limit(limited) from None
+        except InstagramError:
+            # A repeat of a media_publish whose answer was lost is refused; the container
+            # then says PUBLISHED, and the post it became is the answer.
+            try:
+                status, _ = await self._container_status(container)
+            except GovSocialError:
+                status = "UNKNOWN"
+            if status == "PUBLISHED":
+                return await self._published_post(key)
+            raise
+        body = _json_object(response)
+        media_id = body.get("id") if body else None
+        if not _is_id(media_id):
+            raise PublishOutcomeUnknown(
+                f"{self.title} accepted media_publish for {self.account.handle} (HTTP "
+                f"{response.status_code}) but its answer could not be read",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=key,
+                detail={"container": container, "body": self._snippet(response)},
+            )
+        self.save_checkpoint(key, media=str(media_id))
+        permalink = await self._permalink(str(media_id))
+        if permalink:
+            self.save_checkpoint(key, permalink=permalink)
+        return self._media_ref(str(media_id), permalink)
+
+    async def _permalink(self, media_id: str) -> str | None:
+        try:
+            response = await self.request(
+                "GET", self._path(media_id), params={"fields": "permalink"}, headers=self._auth()
+            )
+        except GovSocialError as error:  # the post exists; its link can wait
+            logger.info("no permalink for %s: %s", media_id, error)
+            return None
+        body = _json_object(response)
+        link = body.get("permalink") if body else None
+        return link if isinstance(link, str) else None
+
+    async def _published_post(self, key: str) -> PostRef:
+        """The post a PUBLISHED container became, found in the account's recent media.
+
+        ``media_publish`` answers with the new media id, but when that answer was lost the
+        container does not name its media (IG Container fields: id, status, status_code). The
+        post is the earliest recent media with the caption that was sent, published after the
+        container was made.
+        """
+        saved = self.checkpoint(key)
+        created = _float(saved.get("created_at")) or 0.0
+        wanted = saved.get("caption_sha256")
+        params: dict[str, str] = {
+            "fields": "id,caption,timestamp,permalink,media_type",
+            "limit": "50",
+        }
+        if created:
+            params["since"] = str(int(created) - 300)
+        candidates: list[tuple[datetime, dict[str, Any]]] = []
+        async for item in self._pages(self._path(self._user_id(), "media"), params):
+            when = _parse_time(item.get("timestamp"))
+            caption = item.get("caption")
+            if when is None or not _is_id(item.get("id")):
+                continue
+            if (
+                wanted is not None
+                and _sha256(caption if isinstance(caption, str) else "") != wanted
+            ):
+                continue
+            if created and when.timestamp() < created - 120:  # clocks differ a little
+                continue
+            candidates.append((when, item))
+        if not candidates:
+            raise PlatformError(
+                f"{self.title} says the container of this delivery for {self.account.handle} "
+                "was published, but the post is not among the account's recent media yet",
+                platform=self.name,
+                hint="it was published once and will not be published again; look again in "
+                "a minute, or find it in the Instagram app",
+            )
+        _, found = min(candidates, key=lambda pair: pair[0])
+        media_id = str(found["id"])
+        link = found.get("permalink") if isinstance(found.get("permalink"), str) else None
+        self.save_checkpoint(key, media=media_id, **({"permalink": link} if link else {}))
+        return self._media_ref(media_id, link)
+
+    async def _explain_publishing_limit(self, limited: RateLimited) -> RateLimited:
+        """Add the account's quota (``GET /{ig-user-id}/content_publishing_limit``) to the error.
+
+        Read only when Meta refused a publish for the limit: a call per publish would spend the
+        rate budget for a number the error already implies.
+        """
+        quota = await self.publishing_limit()
+        if quota is None:
+            return limited
+        usage, total, duration = quota
+        limited.message = (
+            f"{limited.message}; {usage} of {total} posts used in the last "
+            f"{duration / 3600:g} h (content_publishing_limit)"
+        )
+        limited.args = (limited._render(),)
+        return limited
+
+    async def publishing_limit(self) -> tuple[int, int, int] | None:
+        """(quota_usage, quota_total, quota_duration seconds) of this account, or None."""
+        try:
+            response = await self.request(
+                "GET",
+                self._path(self._user_id(), "content_publishing_limit"),
+                params={"fields": "quota_usage,config"},
+                headers=self._auth(),
+            )
+        except GovSocialError as error:
+            logger.info("content_publishing_limit unavailable: %s", error)
+            return None
+        body = _json_object(response)
+        data = body.get("data") if body else None
+        entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+        config = _dict(entry.get("config"))
+        usage = _int(entry.get("quota_usage"))
+        total = _int(config.get("quota_total"))
+        duration = _int(config.get("quota_duration"))
+        if usage is None:
+            return None
+        return usage, total if total is not None else 50, duration if duration else 86400
+
+    # -- comments ------------------------------------------------------------------------------
+
+    async def _comment(self, post: Post, target: PostRef, key: str) -> PostRef:
+        """A comment on a post, or a reply to a (top-level) comment."""
+        if target.extra.get("kind") == "comment":
+            # Replies to a reply land on the top-level comment (IG Comment Replies reference).
+            parent = target.extra.get("parent_id") or target.id
+            path = self._path(parent, "replies")
+            media_id = target.extra.get("media_id", "")
+        else:
+            parent = ""
+            path = self._path(target.id, "comments")
+            media_id = target.id
+        saved = self.checkpoint(key)
+        if saved.get("comment"):
+            return self._comment_ref(saved["comment"], media_id, parent or None)
+        if saved.get("comment_sent_at"):
+            found = await self._find_comment(saved)
+            if found is not None:
+                return found
+        self.save_checkpoint(
+            key,
+            comment_path=path,
+            comment_media=media_id,
+            comment_parent=parent,
+            comment_sent_at=f"{time.time():.3f}",
+            text_sha256=_sha256(post.text),
+        )
+        response = await self.request(
+            "POST",
+            path,
+            data={"message": post.text},
+            headers=self._auth(),
+            create=True,
+            idempotency_key=key,
+        )
+        body = _json_object(response)
+        comment = body.get("id") if body else None
+        if not _is_id(comment):
+            raise PublishOutcomeUnknown(
+                f"{self.title} accepted the comment for {self.account.handle} but its answer "
+                "could not be read",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=key,
+                detail={"body": self._snippet(response)},
+            )
+        self.save_checkpoint(key, comment=str(comment))
+        return self._comment_ref(str(comment), media_id, parent or None)
+
+    async def _find_comment(self, saved: dict[str, str]) -> PostRef | None:
+        """This account's comment with the text sent, made after the attempt started."""
+        sent_at = _float(saved.get("comment_sent_at")) or 0.0
+        path = saved.get("comment_path", "")
+        params = {"fields": "id,text,timestamp,username,from"}
+        async for item in self._pages(path, params):
+            author = _dict(item.get("from"))
+            text = item.get("text")
+            when = _parse_time(item.get("timestamp"))
+            if (
+                str(author.get("id", "")) == self._user_id()
+                and _sha256(text if isinstance(text, str) else "") == saved.get("text_sha256")
+                and (when is None or when.timestamp() >= sent_at - 120)
+                and _is_id(item.get("id"))
+            ):
+                parent = saved.get("comment_parent") or None
+                return self._comment_ref(str(item["id"]), saved.get("comment_media", ""), parent)
+        return None
+
+    async def delete(self, ref: PostRef) -> None:
+        """Comments: ``DELETE /{ig-comment-id}``. Posts cannot be deleted through the API."""
+        if ref.extra.get("kind") == "comment":
+            await self.request("DELETE", self._path(ref.id), headers=self._auth())
+            return
+        raise GovSocialError(
+            f"Instagram's API cannot delete posts: the IG Media reference documents no delete "
+            f"({DOCS}/reference/instagram-media). Post {ref.url or ref.id} of "
+            f"{self.account.handle} must be deleted in the Instagram app",
+            field="ref",
+            hint="open the post in the Instagram app, tap ... and choose Delete",
+        )
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """The post a delivery made, from its checkpoint (None: it cannot have been made).
+
+        No container saved: nothing was published. A container not PUBLISHED: not yet (a
+        repeat resumes it). A PUBLISHED container: the post it became, looked up as
+        :meth:`publish` does; raises PlatformError when Meta does not list it yet.
+        """
+        saved = self.checkpoint(idempotency_key)
+        if saved.get("media"):
+            return self._media_ref(saved["media"], saved.get("permalink"))
+        if saved.get("comment"):
+            return self._comment_ref(
+                saved["comment"],
+                saved.get("comment_media", ""),
+                saved.get("comment_parent") or None,
+            )
+        if saved.get("comment_sent_at"):
+            found = await self._find_comment(saved)
+            if found is not None:
+                self.save_checkpoint(idempotency_key, comment=found.id)
+            return found
+        container = saved.get("container")
+        if not container:
+            return None
+        status, _ = await self._container_status(container)
+        if status != "PUBLISHED":
+            return None
+        return await self._published_post(idempotency_key)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """Insights and like/comment counts per post, a few posts at a time."""
+        slots = asyncio.Semaphore(self.max_concurrent_reads)
+
+        async def one(ref: PostRef) -> PostMetrics:
+            async with slots:
+                return await self._metrics(ref)
+
+        return list(await asyncio.gather(*(one(ref) for ref in refs)))
+
+    async def _metrics(self, ref: PostRef) -> PostMetrics:
+        if ref.extra.get("kind") == "comment":
+            fields = await self._fields(ref.id, "like_count")
+            raw: dict[str, Any] = {k: v for k, v in fields.items() if _int(v) is not None}
+            return PostMetrics(
+                ref=ref, collected_at=datetime.now(UTC), likes=_int(raw.get("like_count")), raw=raw
+            )
+        counts = await self._fields(ref.id, "like_count,comments_count")
+        insights = await self._insights(ref.id)
+        raw = {name: value for name, value in counts.items() if _int(value) is not None}
+        raw.update({f"insights.{name}": value for name, value in insights.items()})
+        values: dict[str, int | None] = {
+            ours: insights.get(theirs) for ours, theirs in _METRIC_MAP.items()
+        }
+        if values["likes"] is None:
+            values["likes"] = _int(counts.get("like_count"))
+        if values["replies"] is None:
+            values["replies"] = _int(counts.get("comments_count"))
+        return PostMetrics(ref=ref, collected_at=datetime.now(UTC), raw=raw, **values)
+
+    async def _fields(self, node: str, fields: str) -> dict[str, Any]:
+        response = await self.request(
+            "GET", self._path(node), params={"fields": fields}, headers=self._auth()
+        )
+        body = _json_object(response)
+        if body is None:
+            raise self._unreadable(response, f"{node}")
+        return body
+
+    async def _insights(self, media_id: str) -> dict[str, int]:
+        """``GET /{ig-media-id}/insights``: missing data stays missing, never 0.
+
+        A metric this media does not support makes Meta refuse the whole request (code 100);
+        the metrics are then asked one by one so the others still come back. Code 10 ("not
+        enough viewers") means no insights yet.
+        """
+        try:
+            return await self._insights_for(media_id, INSIGHT_METRICS)
+        except InstagramError as error:
+            if error.code == 10:
+                return {}
+            if error.code != 100:
+                raise
+        found: dict[str, int] = {}
+        for metric in INSIGHT_METRICS:
+            try:
+                found.update(await self._insights_for(media_id, (metric,)))
+            except InstagramError as error:
+                if error.code not in (10, 100):
+                    raise
+                logger.info("insight %s of %s unavailable: %s", metric, media_id, error)
+        return found
+
+    async def _insights_for(self, media_id: str, metrics: Sequence[str]) -> dict[str, int]:
+        response = await self.request(
+            "GET",
+            self._path(media_id, "insights"),
+            params={"metric": ",".join(metrics)},
+            headers=self._auth(),
+        )
+        body = _json_object(response)
+        data = body.get("data") if body else None
+        if not isinstance(data, list):
+            raise self._unreadable(response, f"the insights of {media_id}")
+        found: dict[str, int] = {}
+        for entry in data:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            value = _insight_value(entry)
+            if value is not None:
+                found[entry["name"]] = value
+        return found
+
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """``GET /{ig-user-id}?fields=followers_count,follows_count,media_count``."""
+        body = await self._fields(self._user_id(), "followers_count,follows_count,media_count")
+        raw = {
+            name: value
+            for name in ("followers_count", "follows_count", "media_count")
+            if (value := _int(body.get(name))) is not None
+        }
+        return AccountMetrics(
+            account=self.account,
+            collected_at=datetime.now(UTC),
+            followers=raw.get("followers_count"),
+            following=raw.get("follows_count"),
+            posts=raw.get("media_count"),
+            raw=raw,
+        )
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Comments on a post and their replies (or the replies of a comment), oldest first."""
+        fields = {"fields": "id,text,timestamp,username,from"}
+        if ref.extra.get("kind") == "comment":
+            media_id = ref.extra.get("media_id", "")
+            parent = ref.extra.get("parent_id") or ref.id
+            found = [
+                self._interaction(item, media_id, parent)
+                async for item in self._pages(self._path(parent, "replies"), fields)
+            ]
+            return sorted((i for i in found if i is not None), key=lambda i: i.created_at)
+        top = [item async for item in self._pages(self._path(ref.id, "comments"), fields)]
+        slots = asyncio.Semaphore(self.max_concurrent_reads)
+
+        async def replies(comment_id: str) -> list[dict[str, Any]]:
+            async with slots:
+                path = self._path(comment_id, "replies")
+                return [item async for item in self._pages(path, fields)]
+
+        ids = [str(item["id"]) for item in top if _is_id(item.get("id"))]
+        nested = await asyncio.gather(*(replies(cid) for cid in ids))
+        interactions = [self._interaction(item, ref.id, None) for item in top]
+        for parent, items in zip(ids, nested, strict=True):
+            interactions += [self._interaction(item, ref.id, parent) for item in items]
+        return sorted((i for i in interactions if i is not None), key=lambda i: i.created_at)
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """Posts this account is tagged in (``GET /{ig-user-id}/tags``), oldest first.
+
+        @mentions in other people's captions and comments reach an app only as webhooks
+        (the ``mentions`` field); they cannot be listed afterwards, so they are not here.
+        """
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        params = {"fields": "id,caption,timestamp,username,permalink"}
+        found: list[Interaction] = []
+        async for item in self._pages(self._path(self._user_id(), "tags"), params):
+            when = _parse_time(item.get("timestamp"))
+            if not _is_id(item.get("id")) or when is None:
+                continue
+            if since is not None and when <= since:
+                continue
+            author = item.get("username")
+            caption = item.get("caption")
+            link = item.get("permalink")
+            found.append(
+                Interaction(
+                    kind="mention",
+                    ref=self._media_ref(str(item["id"]), link if isinstance(link, str) else None),
+                    author=author if isinstance(author, str) else "",
+                    text=caption if isinstance(caption, str) else "",
+                    created_at=when,
+                )
+            )
+        return sorted(found, key=lambda i: i.created_at)
+
+    def _interaction(
+        self, item: dict[str, Any], media_id: str, parent: str | None
+    ) -> Interaction | None:
+        if not _is_id(item.get("id")):
+            return None
+        author = item.get("username")
+        if not isinstance(author, str):
+            sender = _dict(item.get("from"))
+            author = sender.get("username") if isinstance(sender.get("username"), str) else ""
+        text = item.get("text")
+        return Interaction(
+            kind="reply",
+            ref=self._comment_ref(str(item["id"]), media_id, parent),
+            author=author,
+            text=text if isinstance(text, str) else "",
+            created_at=_parse_time(item.get("timestamp")) or datetime.now(UTC),
+            in_reply_to_id=parent or media_id,
+        )
+
+    async def _pages(self, path: str, params: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
+        """The items of a Graph API list, following ``paging.next`` on the same host."""
+        url: str = path if "://" in path else f"{self.base_url}{path}"
+        query: dict[str, str] | None = params
+        for _page in range(self.max_pages):
+            response = await self.request("GET", url, params=query, headers=self._auth())
+            body = _json_object(response)
+            data = body.get("data") if body else None
+            if not isinstance(data, list):
+                raise self._unreadable(response, f"the list at {urlsplit(url).path}")
+            for item in data:
+                if isinstance(item, dict):
+                    yield item
+            paging = body.get("paging") if body and isinstance(body.get("paging"), dict) else {}
+            next_url = paging.get("next") if isinstance(paging, dict) else None
+            if not data or not isinstance(next_url, str) or not self._same_origin(next_url):
+                return
+            url, query = _without_token(next_url), None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _user_id(self) -> str:
+        return self.credential("ig_user_id")
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credential('access_token')}"}
+
+    def _path(self, node: str, edge: str | None = None) -> str:
+        path = f"/{self.api_version}/{quote(node, safe='')}"
+        return f"{path}/{edge}" if edge else path
+
+    def _media_ref(self, media_id: str, permalink: str | None) -> PostRef:
+        return PostRef(platform=self.name, account=self.account, id=media_id, url=permalink)
+
+    def _comment_ref(self, comment_id: str, media_id: str, parent: str | None) -> PostRef:
+        extra = {"kind": "comment", "media_id": media_id}
+        if parent:
+            extra["parent_id"] = parent
+        return PostRef(platform=self.name, account=self.account, id=comment_id, extra=extra)
+
+    def _same_origin(self, url: str) -> bool:
+        mine, theirs = urlsplit(self.base_url), urlsplit(url)
+        return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
+
+    def _snippet(self, response: httpx.Response) -> str:
+        return scrub(response.text[:200], self.iter_credentials())
+
+    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
+        return PlatformError(
+            f"{self.title} answered for {what} with a body that is not the JSON expected: "
+            f"{self._snippet(response)!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=self._snippet(response),
+            hint="Meta or a proxy in front of it may be failing; try again later",
+        )
+
+
+def _auth_hint(error: meta.MetaError | None) -> str:
+    reason = (
+        {
+            463: "it has expired",
+            460: "the password of the Facebook account changed",
+            467: "it is invalid (revoked, or the user logged out)",
+            458: "the user removed the app",
+        }.get(error.subcode or 0, "it is invalid, expired or revoked")
+        if error
+        else "it was refused"
+    )
+    return (
+        f"the access token cannot be used: {reason}. Make a new long-lived token (Facebook "
+        "Login: a System User token from Business Settings, or exchange a user token at "
+        "/oauth/access_token; Instagram Login: sign in again, and refresh it with "
+        "GET graph.instagram.com/refresh_access_token before its 60 days end) and update the "
+        "account's access_token credential"
+    )
+
+
+def _insight_value(entry: dict[str, Any]) -> int | None:
+    values = entry.get("values")
+    if isinstance(values, list) and values and isinstance(values[0], dict):
+        return _int(values[0].get("value"))
+    total = entry.get("total_value")
+    if isinstance(total, dict):
+        return _int(total.get("value"))
+    return None
+
+
+def _without_token(url: str) -> str:
+    """``paging.next`` may carry the token as a query parameter; it goes in the header."""
+    parts = httpx.URL(url)
+    params = [(k, v) for k, v in parts.params.multi_items() if k != "access_token"]
+    return str(parts.copy_with(params=params))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _is_id(value: Any) -> bool:
+    return (isinstance(value, str) and bool(value)) or _int(value) is not None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -1,0 +1,267 @@
+"""Failures, against the Graph API emulator with injected faults.
+
+Each test uses a fresh emulator (the ``server`` fixture), so it can count what it holds, and a
+client with 1 s timeouts and waits of at most 5 s, so none can hang.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from instagram_emulator import InstagramEmulator, tiny_jpeg  # type: ignore[import-not-found]
+
+from govsocial import Account, Client, Media, Post
+from govsocial.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
+from govsocial.testing import unique_text
+from govsocial_instagram import InstagramError
+
+
+def image_post(text: str | None = None) -> Post:
+    return Post(text or unique_text(), media=[Media(data=tiny_jpeg(), alt_text="Poster")])
+
+
+def meta_error(code: int, message: str, subcode: int | None = None) -> dict[str, object]:
+    error: dict[str, object] = {"message": message, "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error["fbtrace_id"] = "AbCdEfGh123"
+    return {"error": error}
+
+
+def test_a_429_is_retried_after_retry_after_and_one_post_is_made(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject(
+        status=429,
+        body=meta_error(4, "(#4) Application request limit reached"),
+        headers={"Retry-After": "1"},
+        method="POST",
+        path="/media",
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert result.ok, result.error
+    assert server.media_count(server.accounts[0]) == 1
+    assert server.faults == []
+
+
+def test_meta_throttling_code_80002_is_retried_then_succeeds(
+    server: InstagramEmulator, client: Client
+) -> None:
+    """Instagram's business use case throttle comes as HTTP 400 with code 80002."""
+    usage = {
+        "1": [
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 20,
+                "estimated_time_to_regain_access": 0,
+            }
+        ]
+    }
+    server.inject(
+        body=meta_error(80002, "There have been too many calls to this Instagram account."),
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        method="GET",
+        path="/insights",
+    )
+    [published] = client.publish(image_post(), [server.accounts[0]])
+    assert published.ref is not None
+    [metrics] = client.fetch_metrics([published.ref])
+    assert metrics.views == 40 and metrics.reach == 31
+    assert server.faults == []
+
+
+def test_a_throttle_whose_regain_time_is_beyond_max_wait_raises_rate_limited(
+    server: InstagramEmulator, client: Client
+) -> None:
+    usage = {
+        "1": [
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 5,
+                "total_time": 5,
+                "estimated_time_to_regain_access": 10,
+            }
+        ]
+    }
+    server.inject(
+        body=meta_error(80002, "Too many calls"),
+        method="POST",
+        path="/media",
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        count=None,
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert isinstance(result.error, RateLimited)
+    assert result.error.retry_after == pytest.approx(600, abs=5)
+    assert "code 80002" in str(result.error) and "fbtrace_id AbCdEfGh123" in str(result.error)
+    assert server.containers_of(server.accounts[0]) == []
+
+
+def test_a_503_then_success_makes_one_container_and_one_post(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject(
+        status=503,
+        body={"error": {"message": "Service temporarily unavailable", "code": 2}},
+        method="POST",
+        path="/media",
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert result.ok, result.error
+    assert len(server.containers_of(server.accounts[0])) == 1
+    assert server.media_count(server.accounts[0]) == 1
+
+
+def test_a_500_keeps_metas_message_code_and_trace_and_stores_nothing(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject(
+        status=500,
+        body=meta_error(-1, "Instagram server error. Try again.", 2207001),
+        method="POST",
+        path="/media",
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    error = result.error
+    assert isinstance(error, InstagramError)
+    assert (error.status, error.code, error.subcode, error.fbtrace_id) == (
+        500,
+        -1,
+        2207001,
+        "AbCdEfGh123",
+    )
+    assert "Instagram server error" in str(error)
+    assert server.media_count(server.accounts[0]) == 0
+
+
+def test_a_timeout_after_media_publish_was_sent_is_unknown_and_not_resent(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject("hang", method="POST", path="/media_publish", delay=2.0)
+    result = client.publish_one(image_post(), server.accounts[0], idempotency_key="lost-1")
+    assert isinstance(result.error, PublishOutcomeUnknown)
+    assert result.error.idempotency_key == "lost-1"
+    sent = [p for m, p in server.requests if p.endswith("/media_publish")]
+    assert len(sent) == 1, "the create call was resent"
+
+
+def test_an_expired_token_is_an_authentication_error_that_says_what_to_do(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    server.expire_token(account)
+    [result] = client.publish(image_post(), [account])
+    error = result.error
+    assert isinstance(error, AuthenticationError)
+    message = str(error)
+    assert "code 190" in message and "subcode 463" in message and "expired" in message
+    assert "access_token credential" in message
+    assert account.credential("access_token") not in message + repr(result)
+    assert server.containers_of(account) == []
+    with pytest.raises(AuthenticationError):
+        client.fetch_account_metrics(account)
+
+
+def test_a_malformed_answer_to_a_read_is_a_platform_error(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    server.inject("malformed", method="GET", path=f"/{account.credential('ig_user_id')}")
+    with pytest.raises(GovSocialError) as raised:
+        client.fetch_account_metrics(account)
+    assert isinstance(raised.value, PlatformError)
+    assert "not the JSON expected" in str(raised.value)
+
+
+def test_a_malformed_answer_to_media_publish_is_unknown_then_resolved_by_the_checkpoint(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    server.inject("malformed", method="POST", path="/media_publish")
+    text = unique_text()
+    first = client.publish_one(image_post(text), account, idempotency_key="rusak-1")
+    assert isinstance(first.error, PublishOutcomeUnknown)
+    # the fault answered instead of the emulator: nothing was published, the container waits
+    assert server.media_count(account) == 0
+    again = client.publish_one(image_post(text), account, idempotency_key="rusak-1")
+    assert again.ok, again.error
+    assert len(server.containers_of(account)) == 1
+    assert server.media_count(account) == 1
+
+
+def test_media_meta_cannot_download_is_refused_with_metas_documented_error(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    missing = Media(url=f"{server.base_url}/media/no-such-file.jpg", mime_type="image/jpeg")
+    [result] = client.publish(Post(unique_text(), media=[missing]), [account])
+    error = result.error
+    assert isinstance(error, InstagramError)
+    assert (error.code, error.subcode) == (9004, 2207052)
+    assert "could not be fetched from this URI" in str(error)
+    assert "public" in str(error.hint)
+    assert server.containers_of(account) == []
+
+
+def test_a_container_in_error_fails_clearly_and_publishes_nothing(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    server.container_outcome = "ERROR"
+    [result] = client.publish(image_post(), [account])
+    assert isinstance(result.error, PlatformError)
+    assert "status ERROR" in str(result.error) and "nothing was published" in str(result.error)
+    assert server.media_count(account) == 0
+    assert not any(p.endswith("/media_publish") for _, p in server.requests)
+
+
+def test_the_publishing_limit_is_rate_limited_with_the_quota_read_from_meta(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    server.quota_total = 1
+    assert client.publish(image_post(), [account])[0].ok
+    [result] = client.publish(image_post(), [account])
+    assert isinstance(result.error, RateLimited)
+    message = str(result.error)
+    assert "code 9" in message and "subcode 2207042" in message
+    assert "1 of 1 posts used in the last 24 h" in message
+    assert server.media_count(account) == 1
+    assert sum(1 for _, p in server.requests if p.endswith("/content_publishing_limit")) == 1
+
+
+def test_a_local_file_without_a_media_host_names_the_field_and_the_fix(
+    server: InstagramEmulator, tmp_path: object
+) -> None:
+    account: Account = server.accounts[0]
+    with Client() as bare:
+        [result] = bare.publish(image_post(), [account])
+    error = result.error
+    assert isinstance(error, ConfigurationError)
+    assert error.field == "media[0]"
+    assert "public URL" in str(error) and "media_host" in str(error)
+    assert "DirectoryHost" in str(error)
+    assert server.requests == []  # stopped before anything was sent
+
+
+def test_timeouts_on_reads_fail_within_the_timeout(server: InstagramEmulator) -> None:
+    account = server.accounts[0]
+    server.inject("hang", method="GET", path="/", delay=3.0, count=None)
+    with (
+        Client(timeout=httpx.Timeout(0.5), max_wait=1.0, max_attempts=2) as client,
+        pytest.raises(PlatformError) as raised,
+    ):
+        client.fetch_account_metrics(account)
+    assert "ReadTimeout" in str(raised.value)
