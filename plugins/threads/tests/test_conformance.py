@@ -1,0 +1,30 @@
+"""The govsocial conformance suite, against the stateful Threads emulator (tests/emulator.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from threads_emulator import ThreadsEmulator
+
+from govsocial.client import Client
+from govsocial.media_host import DirectoryHost
+from govsocial.platform import LocalServer
+from govsocial.testing import PlatformConformance
+
+
+class TestThreadsConformance(PlatformConformance):
+    platform = "threads"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def conformance_server(cls, emulator: ThreadsEmulator) -> LocalServer:
+        return emulator
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def client(cls, emulator: ThreadsEmulator) -> Iterator[Client]:
+        """Threads downloads media from public URLs: the client needs a media host."""
+        host = DirectoryHost(emulator.media_dir, emulator.base_url + "/media")
+        with Client(media_host=host, max_wait=5.0) as client:
+            yield client
