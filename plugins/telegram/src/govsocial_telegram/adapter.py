@@ -1,0 +1,721 @@
+"""The Telegram adapter: a bot publishing to a channel it administers, through the Bot API.
+
+Every call is ``POST {base_url}/bot<token>/<method>`` through the core's
+:class:`govsocial.http.Http` session; the token is in the URL path, and the core scrubs it
+from every message and log line (it is this adapter's one secret credential). What is
+Telegram-specific lives here:
+
+- text goes out with ``sendMessage`` as plain text (no ``parse_mode``, so nothing in it is
+  taken for Markdown or HTML); one image with ``sendPhoto``, 2 to 10 with ``sendMediaGroup``
+  (the text as the caption of the first). With images the text is a caption, which Telegram
+  limits to 1024 characters: ``check_post`` refuses a longer one before anything is sent;
+- replies use ``reply_parameters`` (``reply_to_message_id`` is the deprecated form) and go to
+  the chat of the message replied to (a comment lives in the discussion group);
+- Telegram has no idempotency key: a create whose answer is lost is PublishOutcomeUnknown;
+- throttling is a 429 whose body says ``parameters.retry_after``; no headers;
+- there are no post metrics in the Bot API; the account's followers are the channel's
+  members (``getChatMemberCount``);
+- replies and mentions are read from the bot's updates (see :mod:`govsocial_telegram.updates`).
+
+API reference: https://core.telegram.org/bots/api
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+    ValidationError,
+)
+from govsocial.http import Http, scrub
+from govsocial.models import Account, Problem
+from govsocial.platform import Limits, LocalServer, Platform
+from govsocial_telegram.errors import (
+    ADMIN_HINT,
+    AUTH_HINT,
+    answer_body,
+    description_of,
+    hint_for,
+    migrate_to_chat_id,
+    retry_after_of,
+)
+from govsocial_telegram.text import utf16_length
+from govsocial_telegram.updates import (
+    UPDATE_TYPES,
+    Inbox,
+    inbox_for,
+    mentions_of,
+    message_text,
+    replies_to,
+)
+
+__all__ = ["CAPTION_LIMIT", "DELETE_WINDOW", "Telegram"]
+
+#: Characters of a photo caption (https://core.telegram.org/bots/api#sendphoto).
+CAPTION_LIMIT = 1024
+#: Seconds after sending during which a message can be deleted
+#: (https://core.telegram.org/bots/api#deletemessage).
+DELETE_WINDOW = 48 * 3600
+
+_CHAT_ID = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?[0-9]{1,20})$")
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+class Telegram(Platform):
+    """A Telegram channel, published to by a bot that is one of its administrators.
+
+    Credentials: ``bot_token`` (secret, from @BotFather) and ``chat_id`` (public: the
+    channel's ``@username``, or its numeric id ``-100...`` for a private channel).
+    """
+
+    name: ClassVar[str] = "telegram"
+    title: ClassVar[str] = "Telegram"
+    credential_fields: ClassVar[tuple[str, ...]] = ("bot_token", "chat_id")
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("bot_token",)
+    default_base_url: ClassVar[str | None] = "https://api.telegram.org"
+    #: The Bot API has no idempotency key: a lost answer cannot be settled by repeating.
+    idempotency_window: ClassVar[float | None] = None
+    limits: ClassVar[Limits] = Limits(
+        max_characters=4096,
+        max_media=10,
+        # sendPhoto takes photos; a GIF would need sendAnimation (not used).
+        image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
+        video_types=frozenset(),
+        max_image_bytes=10_000_000,
+        alt_text=False,
+        threads=True,
+        delete=True,
+        post_metrics=frozenset(),
+        account_metrics=frozenset({"followers"}),
+    )
+
+    #: Most getUpdates pages (of 100 updates) one read takes.
+    max_update_pages: ClassVar[int] = 50
+
+    def __init__(self, account: Account, http: Http) -> None:
+        super().__init__(account, http)
+        self._username: str | None = None  # the bot's, from getMe
+
+    # -- offline -----------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """Length in UTF-16 code units, the unit of the Bot API's entity offsets.
+
+        The documentation gives the limit in "characters" without naming the unit; this
+        count is never below a code point or grapheme count, so it errs on the safe side.
+        """
+        return utf16_length(text)
+
+    @classmethod
+    def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """With images the text becomes a caption, which takes at most 1024 characters."""
+        if not post.media:
+            return []
+        length = cls.count_characters(post.text, limits)
+        if length <= CAPTION_LIMIT:
+            return []
+        return [
+            Problem(
+                code="caption_too_long",
+                message=(
+                    f"with images, {cls.title} sends the text as the caption, which takes at "
+                    f"most {CAPTION_LIMIT} characters; the text is {length}: shorten it by "
+                    f"{length - CAPTION_LIMIT}, or publish the text alone and then the images "
+                    "as a reply to it"
+                ),
+                field="text",
+                platform=cls.name,
+                limit=CAPTION_LIMIT,
+            )
+        ]
+
+    @classmethod
+    def check_account(cls, account: Account) -> None:
+        """The credentials are there, and chat_id looks like ``@username`` or ``-100...``."""
+        super().check_account(account)
+        chat_id = account.credential("chat_id").strip()
+        if not _CHAT_ID.match(chat_id):
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.title} has chat_id {chat_id!r}, which is "
+                "neither a @channelusername nor a numeric chat id",
+                field="credentials.chat_id",
+                hint="give the channel's public @username, or the numeric id of a private "
+                "channel (it starts with -100; see docs/platforms/telegram.md)",
+            )
+
+    @classmethod
+    def local_server(cls) -> AbstractContextManager[LocalServer]:
+        """telegram-test-api (npm) on this machine; needs Node.js 20+ and npm on PATH."""
+        from govsocial_telegram.localserver import TelegramTestServer
+
+        return TelegramTestServer()
+
+    # -- HTTP answers ----------------------------------------------------------------------
+
+    @classmethod
+    def retry_after(cls, response: httpx.Response) -> float | None:
+        """``parameters.retry_after`` of the JSON body (Telegram sends no Retry-After header)."""
+        asked = retry_after_of(answer_body(response))
+        return asked if asked is not None else super().retry_after(response)
+
+    @classmethod
+    def error_message(cls, response: httpx.Response) -> str:
+        """The answer's ``description``."""
+        found = description_of(answer_body(response))
+        return found if found is not None else super().error_message(response)
+
+    @classmethod
+    def is_throttled(cls, response: httpx.Response) -> bool:
+        """HTTP 429, or an answer whose ``error_code`` is 429."""
+        if response.status_code == 429:
+            return True
+        body = answer_body(response)
+        return body is not None and body.get("error_code") == 429
+
+    @classmethod
+    def is_auth_failure(cls, response: httpx.Response) -> bool:
+        """401 Unauthorized (a wrong or revoked token).
+
+        A token that is not even shaped like one makes ``/bot<token>/<method>`` an unknown
+        path, which the Bot API answers with 404 "Not Found": that counts too.
+        """
+        if response.status_code == 401:
+            return True
+        return response.status_code == 404 and cls.error_message(response) == "Not Found"
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        return self._answer_error(response.status_code, answer_body(response), response)
+
+    def _answer_error(
+        self, status: int, body: dict[str, Any] | None, response: httpx.Response
+    ) -> GovSocialError:
+        code = body.get("error_code") if body is not None else None
+        if isinstance(code, int) and not isinstance(code, bool) and status < 400:
+            status = code  # an {"ok": false} answer that came with HTTP 200
+        message = description_of(body) or self.error_message(response)
+        who = self.account.handle
+        if status == 401 or self.is_auth_failure(response):
+            return AuthenticationError(
+                f"{self.title} rejected the bot token of {who}: {message}",
+                platform=self.name,
+                hint=AUTH_HINT,
+            )
+        if status == 429 or self.is_throttled(response):
+            return RateLimited(
+                f"{self.title} flood control for {who}: {message}",
+                retry_after=retry_after_of(body),
+                platform=self.name,
+                body=message,
+            )
+        new_chat = migrate_to_chat_id(body)
+        if new_chat is not None:
+            return PlatformError(
+                f"{self.title} says the group {self._chat_id()} of {who} became a supergroup "
+                f"with chat id {new_chat}: {message}",
+                platform=self.name,
+                status=status,
+                body=message,
+                field="credentials.chat_id",
+                hint=f"set the account's chat_id to {new_chat}",
+            )
+        return PlatformError(
+            f"{self.title} answered {status} for {who}: {message}",
+            platform=self.name,
+            status=status,
+            body=message,
+            hint=hint_for(message),
+        )
+
+    # -- calling the Bot API ---------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        *,
+        create: bool = False,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``method`` and return its ``result``; every failure is a GovSocialError."""
+        token = quote(self.credential("bot_token"), safe=":")
+        response = await self.request(
+            "POST",
+            f"/bot{token}/{method}",
+            create=create,
+            idempotency_key=idempotency_key,
+            idempotent=idempotent,
+            **kwargs,
+        )
+        body = answer_body(response)
+        if body is None or "ok" not in body:
+            if create:
+                raise PublishOutcomeUnknown(
+                    f"{self.title} answered {method} for {self.account.handle} (HTTP "
+                    f"{response.status_code}) with a body that is not the Bot API's JSON, so "
+                    "whether the message was sent is unknown",
+                    platform=self.name,
+                    account=self.account.handle,
+                    idempotency_key=idempotency_key,
+                    detail={"method": method, "body": self._snippet(response)},
+                )
+            raise self._unreadable(response, method)
+        if body.get("ok") is not True:
+            raise self._scrubbed(self._answer_error(response.status_code, body, response))
+        if "result" not in body:
+            if create:
+                raise PublishOutcomeUnknown(
+                    f"{self.title} accepted {method} for {self.account.handle} but its answer "
+                    "has no result, so the new message id is unknown",
+                    platform=self.name,
+                    account=self.account.handle,
+                    idempotency_key=idempotency_key,
+                    detail={"method": method, "body": self._snippet(response)},
+                )
+            raise self._unreadable(response, method)
+        return body["result"]
+
+    def _chat_id(self) -> str:
+        return self.credential("chat_id").strip()
+
+    # -- publishing --------------------------------------------------------------------------
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """``sendMessage``, ``sendPhoto`` or ``sendMediaGroup``, as the media ask."""
+        key = idempotency_key or self.new_idempotency_key()
+        problems = self.check_post(post, self.limits)
+        if problems:  # validate() said so already; never send half of a post
+            raise ValidationError(problems, platform=self.name)
+        chat_id, reply = self._target(post.reply_to)
+        if not post.media:
+            payload: dict[str, Any] = {"chat_id": chat_id, "text": post.text, **reply}
+            result = await self._call("sendMessage", json=payload, create=True, idempotency_key=key)
+            return self._ref(result, chat_id, key)
+        if len(post.media) == 1:
+            return await self._send_photo(post, chat_id, reply, key)
+        return await self._send_media_group(post, chat_id, reply, key)
+
+    def _target(self, reply_to: PostRef | None) -> tuple[str, dict[str, Any]]:
+        """The chat to send to, and ``reply_parameters`` when the post is a reply.
+
+        A reply goes to the chat of the message it answers (``extra["chat_id"]``): a comment
+        in the discussion group is answered in the group, a channel post in the channel.
+        """
+        if reply_to is None:
+            return self._chat_id(), {}
+        if not reply_to.id.isdigit():
+            raise ConfigurationError(
+                f"reply_to has id {reply_to.id!r}, which is not a {self.title} message id",
+                field="reply_to",
+                hint="reply to a PostRef or Interaction that govsocial-telegram returned",
+            )
+        chat_id = reply_to.extra.get("chat_id") or self._chat_id()
+        return chat_id, {"reply_parameters": {"message_id": int(reply_to.id)}}
+
+    async def _send_photo(
+        self, post: Post, chat_id: str, reply: dict[str, Any], key: str
+    ) -> PostRef:
+        media = post.media[0]
+        fields: dict[str, Any] = {"chat_id": chat_id, **reply}
+        if post.text:
+            fields["caption"] = post.text
+        if media.url is not None:  # Telegram downloads it (photos by URL: up to 5 MB)
+            fields["photo"] = media.url
+            result = await self._call("sendPhoto", json=fields, create=True, idempotency_key=key)
+        else:
+            upload = await self._file(media, 0)
+            result = await self._call(
+                "sendPhoto",
+                data=_form(fields),
+                files={"photo": upload},
+                create=True,
+                idempotency_key=key,
+            )
+        return self._ref(result, chat_id, key)
+
+    async def _send_media_group(
+        self, post: Post, chat_id: str, reply: dict[str, Any], key: str
+    ) -> PostRef:
+        items: list[dict[str, Any]] = []
+        files: dict[str, tuple[str, bytes, str]] = {}
+        for index, media in enumerate(post.media):
+            item: dict[str, Any] = {"type": "photo"}
+            if media.url is not None:
+                item["media"] = media.url
+            else:
+                files[f"photo{index}"] = await self._file(media, index)
+                item["media"] = f"attach://photo{index}"
+            if index == 0 and post.text:
+                item["caption"] = post.text
+            items.append(item)
+        fields: dict[str, Any] = {"chat_id": chat_id, "media": items, **reply}
+        if files:
+            result = await self._call(
+                "sendMediaGroup",
+                data=_form(fields),
+                files=files,
+                create=True,
+                idempotency_key=key,
+            )
+        else:
+            result = await self._call(
+                "sendMediaGroup", json=fields, create=True, idempotency_key=key
+            )
+        if not isinstance(result, list) or not result:
+            raise self._lost(key, "sendMediaGroup", "an array of the messages sent")
+        first = self._ref(result[0], chat_id, key)
+        ids = [_message_id(message) for message in result]
+        if any(message_id is None for message_id in ids):
+            raise self._lost(key, "sendMediaGroup", "a message id for every item")
+        extra = {**first.extra, "message_ids": ",".join(str(i) for i in ids)}
+        return first.model_copy(update={"extra": extra})
+
+    async def _file(self, media: Media, index: int) -> tuple[str, bytes, str]:
+        data = await self.read_media(media)
+        mime = media.mime_type or "application/octet-stream"
+        if media.path is not None:
+            name = media.path.name
+        else:
+            name = f"photo{index}{_EXTENSIONS.get(mime, '')}"
+        return (name, data, mime)
+
+    def _ref(self, message: Any, chat_id: str, key: str) -> PostRef:
+        """Where a sent Message lives: its id, chat and (public channel) t.me link."""
+        message_id = _message_id(message)
+        if message_id is None:
+            raise self._lost(key, "the send call", "the new message's id")
+        assert isinstance(message, dict)
+        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        assert isinstance(chat, dict)
+        numeric = chat.get("id")
+        stored_chat = str(numeric) if _is_int(numeric) else chat_id
+        username = chat.get("username")
+        if not isinstance(username, str) or not username:
+            username = chat_id[1:] if chat_id.startswith("@") else None
+        extra = {"chat_id": stored_chat}
+        date = message.get("date")
+        if isinstance(date, int) and not isinstance(date, bool):
+            extra["date"] = str(_seconds(date))
+        return PostRef(
+            platform=self.name,
+            account=self.account,
+            id=str(message_id),
+            url=_link(username, stored_chat, message_id),
+            extra=extra,
+        )
+
+    def _lost(self, key: str, method: str, what: str) -> PublishOutcomeUnknown:
+        return PublishOutcomeUnknown(
+            f"{self.title} accepted {method} for {self.account.handle} but its answer lacks "
+            f"{what}; the post exists but cannot be referred to",
+            platform=self.name,
+            account=self.account.handle,
+            idempotency_key=key,
+        )
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """Telegram cannot be asked which message a delivery made (no idempotency keys)."""
+        raise NotImplementedError(
+            "Telegram's Bot API has no idempotency keys and no way to list a channel's "
+            "messages: check the channel by hand before publishing again"
+        )
+
+    # -- deleting ----------------------------------------------------------------------------
+
+    async def delete(self, ref: PostRef) -> None:
+        """``deleteMessage``, or ``deleteMessages`` for every message of an album.
+
+        Telegram deletes only messages sent less than 48 hours ago
+        (https://core.telegram.org/bots/api#deletemessage).
+        """
+        chat_id = ref.extra.get("chat_id") or self._chat_id()
+        listed = ref.extra.get("message_ids", "")
+        ids = [int(i) for i in listed.split(",") if i.strip().isdigit()] or (
+            [int(ref.id)] if ref.id.isdigit() else []
+        )
+        if not ids:
+            raise ConfigurationError(
+                f"{ref.id!r} is not a {self.title} message id",
+                field="ref.id",
+                hint="delete a PostRef that govsocial-telegram returned",
+            )
+        try:
+            if len(ids) == 1:
+                payload: dict[str, Any] = {"chat_id": chat_id, "message_id": ids[0]}
+                await self._call("deleteMessage", json=payload, idempotent=True)
+            else:
+                payload = {"chat_id": chat_id, "message_ids": ids}
+                await self._call("deleteMessages", json=payload, idempotent=True)
+        except PlatformError as error:
+            if isinstance(error, RateLimited) or error.status != 400:
+                raise
+            raise self._delete_error(ref, error) from None
+
+    def _delete_error(self, ref: PostRef, error: PlatformError) -> PlatformError:
+        body = error.body or ""
+        lowered = body.lower()
+        sent = ref.extra.get("date", "")
+        age = time.time() - int(sent) if sent.isdigit() else None
+        if "not found" in lowered:
+            return PlatformError(
+                f"{self.title} has no message {ref.id} in {ref.extra.get('chat_id') or ''} to "
+                f"delete: {body}",
+                platform=self.name,
+                status=error.status,
+                body=body,
+                hint="it may have been deleted already",
+            )
+        if "can't be deleted" in lowered or "cant be deleted" in lowered:
+            hours = f" (it was sent {age / 3600:.0f} hours ago)" if age is not None else ""
+            return PlatformError(
+                f"{self.title} refused to delete message {ref.id}{hours}: {body}",
+                platform=self.name,
+                status=error.status,
+                body=body,
+                hint=(
+                    "a bot can delete a message only within 48 hours of sending it; after "
+                    "that, delete it by hand in the Telegram app as a channel administrator"
+                    if age is None or age >= DELETE_WINDOW
+                    else ADMIN_HINT
+                ),
+            )
+        return error
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """No request: the Bot API reports no views, reactions or forwards of a channel post.
+
+        Every figure is None (unknown), never 0.
+        """
+        now = datetime.now(UTC)
+        return [PostMetrics(ref=ref, collected_at=now) for ref in refs]
+
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """``getChatMemberCount``: the channel's subscribers, as ``followers``."""
+        result = await self._call(
+            "getChatMemberCount", json={"chat_id": self._chat_id()}, idempotent=True
+        )
+        if not _is_int(result):
+            raise PlatformError(
+                f"{self.title} answered getChatMemberCount for {self.account.handle} with "
+                f"{result!r}, not a number",
+                platform=self.name,
+            )
+        return AccountMetrics(
+            account=self.account,
+            collected_at=datetime.now(UTC),
+            followers=result,
+            raw={"member_count": result},
+        )
+
+    def inbox(self) -> Inbox:
+        """The updates this account's bot has received in this process."""
+        return inbox_for(self.base_url, self.credential("bot_token"))
+
+    async def read_updates(self) -> Inbox:
+        """Read the bot's new updates (``getUpdates``, confirming them) into its inbox."""
+        inbox = self.inbox()
+        async with inbox.lock():
+            for _page in range(self.max_update_pages):
+                payload: dict[str, Any] = {
+                    "limit": 100,
+                    "timeout": 0,
+                    "allowed_updates": list(UPDATE_TYPES),
+                }
+                if inbox.offset is not None:
+                    payload["offset"] = inbox.offset
+                # A repeat asks for the same offset, so it is harmless: idempotent.
+                result = await self._call("getUpdates", json=payload, idempotent=True)
+                if not isinstance(result, list):
+                    raise PlatformError(
+                        f"{self.title} answered getUpdates with {type(result).__name__}, "
+                        "not a list of updates",
+                        platform=self.name,
+                    )
+                if inbox.add_updates(result) < 100:
+                    break
+        return inbox
+
+    def _channel(self, ref: PostRef | None = None) -> set[str]:
+        """The names of this account's channel: its chat_id, and the id a post was sent to."""
+        names: set[str] = set()
+        for value in (self._chat_id(), ref.extra.get("chat_id") if ref else None):
+            if value:
+                names.add(value.lower() if value.startswith("@") else value)
+        return names
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Comments on the post in the channel's discussion group, and replies in the channel.
+
+        Read from the bot's updates: the bot must be a member (best: an administrator) of the
+        discussion group to receive its messages, and only comments that arrived while this
+        process read updates (or in the 24 hours Telegram keeps unread ones) are known.
+        """
+        inbox = await self.read_updates()
+        listed = ref.extra.get("message_ids", "")
+        ids = {int(i) for i in listed.split(",") if i.strip().isdigit()}
+        if ref.id.isdigit():
+            ids.add(int(ref.id))
+        if not ids:
+            return []
+        found = replies_to(inbox.messages(), self._channel(ref), ids)
+        return [self._interaction("reply", message, str(answers)) for message, answers in found]
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """Messages the bot received that mention the channel's or the bot's ``@username``.
+
+        A bot receives group messages mentioning itself; to see mentions of the channel in a
+        group, the bot must be an administrator there (or have privacy mode off).
+        """
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        inbox = await self.read_updates()
+        names = {name for name in self._channel() if name.startswith("@")}
+        if self.account.handle.startswith("@"):
+            names.add(self.account.handle.lower())
+        names.add("@" + (await self._bot_username()).lower())
+        found = []
+        for message in mentions_of(inbox.messages(), names, self._channel()):
+            interaction = self._interaction("mention", message, None)
+            if since is None or interaction.created_at > since:
+                found.append(interaction)
+        return found
+
+    async def _bot_username(self) -> str:
+        if self._username is None:
+            me = await self._call("getMe", json={}, idempotent=True)
+            username = me.get("username") if isinstance(me, dict) else None
+            if not isinstance(username, str) or not username:
+                raise PlatformError(
+                    f"{self.title} answered getMe without the bot's username", platform=self.name
+                )
+            self._username = username
+        return self._username
+
+    def _interaction(
+        self, kind: str, message: dict[str, Any], in_reply_to_id: str | None
+    ) -> Interaction:
+        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+        assert isinstance(chat, dict)
+        chat_id = str(chat.get("id"))
+        username = chat.get("username") if isinstance(chat.get("username"), str) else None
+        message_id = int(message["message_id"])
+        author, author_name = _author(message)
+        text, _entities = message_text(message)
+        date = message.get("date")
+        return Interaction(
+            kind="reply" if kind == "reply" else "mention",
+            ref=PostRef(
+                platform=self.name,
+                account=self.account,
+                id=str(message_id),
+                url=_link(username, chat_id, message_id),
+                extra={"chat_id": chat_id},
+            ),
+            author=author,
+            author_name=author_name,
+            text=text,
+            created_at=(
+                datetime.fromtimestamp(_seconds(date), UTC)
+                if isinstance(date, int) and not isinstance(date, bool)
+                else datetime.now(UTC)
+            ),
+            in_reply_to_id=in_reply_to_id,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _snippet(self, response: httpx.Response) -> str:
+        return scrub(response.text[:200], self.iter_credentials())
+
+    def _scrubbed(self, error: GovSocialError) -> GovSocialError:
+        secrets = list(self.iter_credentials())
+        error.message = scrub(error.message, secrets)
+        if isinstance(error, PlatformError) and error.body:
+            error.body = scrub(error.body, secrets)
+        error.args = (error._render(),)
+        return error
+
+    def _unreadable(self, response: httpx.Response, method: str) -> PlatformError:
+        return PlatformError(
+            f"{self.title} at {urlsplit(self.base_url).netloc} answered {method} with a body "
+            f"that is not the Bot API's JSON: {self._snippet(response)!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=self._snippet(response),
+            hint="a proxy in front of the Bot API may be misconfigured; try again later",
+        )
+
+
+# -- small helpers ------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _message_id(message: Any) -> int | None:
+    if not isinstance(message, dict):
+        return None
+    value = message.get("message_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _seconds(value: int) -> int:
+    """A Bot API date in seconds (telegram-test-api answers sendMessage in milliseconds)."""
+    return value // 1000 if value > 100_000_000_000 else value
+
+
+def _form(fields: dict[str, Any]) -> dict[str, str]:
+    """Multipart form fields: objects JSON-serialized, as the Bot API asks."""
+    return {
+        name: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        for name, value in fields.items()
+    }
+
+
+def _link(username: str | None, chat_id: str, message_id: int) -> str | None:
+    """The t.me link of a message: public chats by username, private channels by id."""
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    if chat_id.startswith("-100") and chat_id[4:].isdigit():
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
+    return None
+
+
+def _author(message: dict[str, Any]) -> tuple[str, str | None]:
+    """The ``@username`` (or id) and display name of who sent a message.
+
+    ``sender_chat`` is set when a channel or an anonymous group admin sent it.
+    """
+    sender = message.get("sender_chat")
+    if not isinstance(sender, dict):
+        sender = message.get("from")
+    if not isinstance(sender, dict):
+        return "", None
+    username = sender.get("username")
+    handle = f"@{username}" if isinstance(username, str) and username else str(sender.get("id"))
+    title = sender.get("title")
+    if isinstance(title, str) and title:
+        return handle, title
+    names = [sender.get("first_name"), sender.get("last_name")]
+    name = " ".join(n for n in names if isinstance(n, str) and n)
+    return handle, name or None

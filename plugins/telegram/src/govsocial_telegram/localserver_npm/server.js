@@ -1,0 +1,223 @@
+'use strict';
+// Launcher of telegram-test-api 4.2.1 for govsocial-telegram's local server.
+//
+//   node server.js <node_modules folder>
+//
+// Configuration comes as JSON in the environment variable GOVSOCIAL_TELEGRAM_CONFIG:
+//   {"host": "127.0.0.1",
+//    "bots": [{"token": "...", "id": 1, "username": "humas_bot", "first_name": "Humas"}],
+//    "chats": [{"id": -1001, "type": "channel", "title": "...", "username": "...", "members": 0}]}
+//
+// telegram-test-api itself serves sendMessage, deleteMessage, getUpdates and its client routes
+// (/sendMessage, /getUpdatesHistory, ...). This launcher puts three things in front of it:
+//   1. a token check: an unknown bot token gets the Bot API's 401 "Unauthorized" answer
+//      (telegram-test-api accepts any token);
+//   2. the methods the package lacks, stored in the package's own storage so its
+//      getUpdatesHistory shows them: sendPhoto, sendMediaGroup (JSON or multipart),
+//      deleteMessages, getChatMemberCount, and getMe answering with the configured bot;
+//   3. a control route, POST /_govsocial/members {chat_id, count}, to set a member count.
+// Answers follow https://core.telegram.org/bots/api (Message objects, ok/result envelopes).
+// When listening, it prints one JSON line {"port": N} on standard output.
+
+const path = require('path');
+const http = require('http');
+
+const modules = process.argv[2];
+if (!modules) {
+  process.stderr.write('usage: node server.js <node_modules folder>\n');
+  process.exit(2);
+}
+const TelegramServer = require(path.join(modules, 'telegram-test-api'));
+const config = JSON.parse(process.env.GOVSOCIAL_TELEGRAM_CONFIG || '{}');
+const host = config.host || '127.0.0.1';
+const bots = new Map((config.bots || []).map((bot) => [bot.token, bot]));
+const chats = new Map((config.chats || []).map((chat) => [String(chat.id), chat]));
+
+// storeTimeout: the package drops stored messages older than this; a test session needs days.
+const telegram = new TelegramServer({ host, port: 0, storeTimeout: 7 * 24 * 3600 });
+
+function send(res, status, body) {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': data.length });
+  res.end(data);
+}
+
+function fail(res, status, description) {
+  send(res, status, { ok: false, error_code: status, description });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const parts = [];
+    req.on('data', (chunk) => parts.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+// The parameters of a Bot API call: query string, JSON, urlencoded or multipart form
+// (https://core.telegram.org/bots/api#making-requests). Uploaded files come back as
+// {filename, size}; JSON-serialized fields stay strings (parsed where used).
+async function parameters(req) {
+  const url = new URL(req.url, 'http://localhost');
+  const params = Object.fromEntries(url.searchParams);
+  const raw = await readBody(req);
+  const type = String(req.headers['content-type'] || '');
+  if (raw.length === 0) {
+    return params;
+  }
+  if (type.startsWith('application/json')) {
+    return Object.assign(params, JSON.parse(raw.toString('utf8')));
+  }
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    return Object.assign(params, Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
+  }
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+    for (const [name, value] of form.entries()) {
+      params[name] = typeof value === 'string' ? value : { filename: value.name, size: value.size };
+    }
+    return params;
+  }
+  throw new Error(`unsupported content type ${type}`);
+}
+
+function jsonField(value) {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+let fileCounter = 1;
+
+// A PhotoSize array for a photo given as an upload, attach://name, a URL or a file_id.
+function photoSizes(value, params) {
+  let file = value;
+  if (typeof value === 'string' && value.startsWith('attach://')) {
+    file = params[value.slice('attach://'.length)];
+    if (file === undefined) {
+      throw new Error(`Bad Request: file ${value} was not attached`);
+    }
+  }
+  if (file === undefined || file === '') {
+    throw new Error('Bad Request: there is no photo in the request');
+  }
+  const id = `photo-${fileCounter++}`;
+  const size = typeof file === 'object' ? file.size : 0;
+  return [{ file_id: id, file_unique_id: `u${id}`, width: 1, height: 1, file_size: size }];
+}
+
+function chatOf(chatId) {
+  const known = chats.get(String(chatId));
+  const numeric = Number(chatId);
+  const chat = { id: Number.isFinite(numeric) ? numeric : null, type: 'channel' };
+  if (known) {
+    Object.assign(chat, { type: known.type || 'channel', title: known.title });
+    if (known.username) {
+      chat.username = known.username;
+    }
+  }
+  return chat;
+}
+
+// Store a message the bot sent the way telegram-test-api stores sendMessage, and answer
+// a Message object (date in seconds, as the Bot API gives it).
+function storeBotMessage(token, message) {
+  const stored = telegram.addBotMessage(message, token);
+  return Object.assign({}, stored, {
+    date: Math.floor(Date.now() / 1000),
+    chat: chatOf(message.chat_id),
+    reply_markup: undefined,
+    botToken: undefined,
+  });
+}
+
+function replyParameters(params) {
+  return params.reply_parameters === undefined ? undefined : jsonField(params.reply_parameters);
+}
+
+const methods = {
+  getme(params, bot) {
+    return { id: bot.id, is_bot: true, first_name: bot.first_name || bot.username, username: bot.username };
+  },
+  sendphoto(params, bot) {
+    const message = {
+      chat_id: params.chat_id,
+      photo: photoSizes(params.photo, params),
+      caption: params.caption,
+      reply_parameters: replyParameters(params),
+    };
+    return storeBotMessage(bot.token, message);
+  },
+  sendmediagroup(params, bot) {
+    const media = jsonField(params.media);
+    if (!Array.isArray(media) || media.length < 2 || media.length > 10) {
+      throw new Error('Bad Request: media must include 2-10 items');
+    }
+    const group = `group-${fileCounter++}`;
+    const sizes = media.map((item) => photoSizes(item.media, params));
+    return media.map((item, index) => storeBotMessage(bot.token, {
+      chat_id: params.chat_id,
+      media_group_id: group,
+      photo: sizes[index],
+      caption: item.caption,
+      reply_parameters: replyParameters(params),
+    }));
+  },
+  deletemessages(params) {
+    const chatId = Number(params.chat_id);
+    const ids = jsonField(params.message_ids);
+    if (!Number.isFinite(chatId) || !Array.isArray(ids) || ids.length < 1 || ids.length > 100) {
+      throw new Error('Bad Request: please specify chat_id and 1-100 message_ids');
+    }
+    // "If some of the specified messages can't be found, they are skipped."
+    ids.forEach((id) => telegram.deleteMessage(chatId, Number(id)));
+    return true;
+  },
+  getchatmembercount(params) {
+    const chat = chats.get(String(params.chat_id));
+    if (!chat) {
+      throw new Error('Bad Request: chat not found');
+    }
+    return chat.members || 0;
+  },
+};
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://localhost');
+  if (req.method === 'POST' && url.pathname === '/_govsocial/members') {
+    const params = await parameters(req);
+    const chat = chats.get(String(params.chat_id));
+    if (!chat) {
+      fail(res, 400, 'Bad Request: chat not found');
+      return;
+    }
+    chat.members = Number(params.count);
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
+  const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
+  if (match) {
+    const bot = bots.get(decodeURIComponent(match[1]));
+    if (!bot) {
+      fail(res, 401, 'Unauthorized');
+      return;
+    }
+    const method = methods[match[2].toLowerCase()]; // method names are case-insensitive
+    if (method) {
+      try {
+        send(res, 200, { ok: true, result: method(await parameters(req), bot) });
+      } catch (error) {
+        fail(res, 400, String(error.message || error));
+      }
+      return;
+    }
+  }
+  telegram.webServer(req, res); // everything else: telegram-test-api itself
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((error) => fail(res, 500, `Internal Server Error: ${error}`));
+});
+server.listen(0, host, () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

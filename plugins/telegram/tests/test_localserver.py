@@ -1,0 +1,195 @@
+"""The adapter against telegram-test-api (npm): what the SERVER stored and delivered.
+
+telegram-test-api serves sendMessage, deleteMessage, getUpdates and getMe itself; sendPhoto,
+sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens come from
+the launcher in front of it (localserver_npm/server.js). Users commenting in the discussion
+group are telegram-test-api client messages, shaped as https://core.telegram.org/bots/api#message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from govsocial import Account, Client, Media, Post, PostRef
+from govsocial.errors import AuthenticationError, PlatformError
+from govsocial.testing import tiny_png, unique_text
+from govsocial_telegram.localserver import TelegramTestServer
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    with Client(max_wait=5.0) as client:
+        yield client
+
+
+@pytest.fixture
+def server(telegram_server: TelegramTestServer) -> TelegramTestServer:
+    return telegram_server
+
+
+@pytest.fixture
+def humas(server: TelegramTestServer) -> Account:
+    return server.accounts[0]
+
+
+def publish(client: Client, post: Post, account: Account) -> PostRef:
+    [result] = client.publish(post, [account])
+    assert result.ok, result.error
+    assert result.ref is not None
+    return result.ref
+
+
+def test_text_is_stored_as_sent_without_parse_mode(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    text = "*bukan tebal* <b>bukan HTML</b> _ " + unique_text()
+    ref = publish(client, Post(text), humas)
+    stored = server.stored_post(ref)
+    assert stored is not None
+    assert stored["text"] == text
+    assert "parse_mode" not in stored
+    assert stored["chat_id"] == humas.credential("chat_id")
+    assert ref.extra["chat_id"] == humas.credential("chat_id")
+
+
+def test_an_album_is_stored_as_messages_with_the_caption_on_the_first_and_deleted_whole(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    text = unique_text("Galeri posyandu")
+    media = [Media(data=tiny_png()), Media(data=tiny_png()), Media(data=tiny_png())]
+    ref = publish(client, Post(text, media=media), humas)
+    ids = ref.extra["message_ids"].split(",")
+    assert len(ids) == 3 and ids[0] == ref.id
+    stored = [server.stored_post(ref.model_copy(update={"id": i})) for i in ids]
+    assert all(s is not None for s in stored)
+    assert [s.get("caption") for s in stored if s] == [text, None, None]
+    assert len({s["media_group_id"] for s in stored if s}) == 1
+    client.delete(ref)
+    assert [server.stored_post(ref.model_copy(update={"id": i})) for i in ids] == [None] * 3
+
+
+def test_a_thread_reply_to_an_own_post_is_stored_with_reply_parameters(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    first = publish(client, Post(unique_text("Bagian 1")), humas)
+    second = client.reply(first, "Bagian 2")
+    stored = server.stored_post(second)
+    assert stored is not None
+    assert stored["reply_parameters"] == {"message_id": int(first.id)}
+    assert "reply_to_message_id" not in stored  # the deprecated form is not used
+
+
+def test_comments_in_the_discussion_group_are_replies_and_can_be_answered(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    post = publish(client, Post(unique_text("Jadwal vaksinasi")), humas)
+    other = publish(client, Post(unique_text("Pengumuman lain")), humas)
+    question = server.comment(post, "Apakah buka hari Sabtu?")
+    server.comment(other, "Komentar untuk pos lain")
+
+    [reply] = client.fetch_replies(post)
+    assert reply.kind == "reply"
+    assert reply.text == "Apakah buka hari Sabtu?"
+    assert reply.in_reply_to_id == post.id
+    assert reply.ref.id == question.id
+    assert reply.ref.extra["chat_id"] == str(server.discussion_group(humas)["id"])
+    assert reply.author.startswith("@warga_")
+
+    answer = client.reply(reply, "Ya, buka pukul 08.00")
+    stored = server.stored_post(answer)
+    assert stored is not None
+    assert stored["text"] == "Ya, buka pukul 08.00"
+    assert stored["chat_id"] == str(server.discussion_group(humas)["id"])
+    assert stored["reply_parameters"] == {"message_id": int(question.id)}
+
+    # a user answers the comment: part of the thread, replying to the comment; earlier
+    # comments, already confirmed with getUpdates, are still known from the inbox
+    server.comment(post, "Terima kasih", reply_to=int(question.id))
+    replies = client.fetch_replies(post)
+    assert [(r.text, r.in_reply_to_id) for r in replies] == [
+        ("Apakah buka hari Sabtu?", post.id),
+        ("Terima kasih", question.id),
+    ]
+
+
+def test_mentions_of_the_channel_are_found_and_since_filters_them(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    text = f"Halo {server.mention(humas)}, {unique_text('mohon info banjir')}"
+    server.user_message(humas, text)
+    server.user_message(humas, f"@warga_kota {unique_text('bukan untuk humas')}")
+    server.user_message(humas, "kata humas_kota tanpa @ bukan sebutan")
+    [mention] = client.fetch_mentions(humas)
+    assert mention.kind == "mention"
+    assert mention.text == text
+    assert client.fetch_mentions(humas, since=datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
+def test_mentions_of_the_bot_count_too(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    text = f"@humas_kota_bot {unique_text('tolong')}"
+    server.user_message(humas, text)
+    assert [m.text for m in client.fetch_mentions(humas)] == [text]
+
+
+def test_account_metrics_are_the_channel_member_count(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    server.set_members(humas, 1234)
+    metrics = client.fetch_account_metrics(humas)
+    assert metrics.followers == 1234
+    assert metrics.following is None and metrics.posts is None
+
+
+def test_post_metrics_are_all_unknown(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    ref = publish(client, Post(unique_text()), humas)
+    [metrics] = client.fetch_metrics([ref])
+    assert metrics.ref == ref
+    assert metrics.model_dump(exclude={"ref", "collected_at", "raw"}) == dict.fromkeys(
+        ("views", "reach", "likes", "reposts", "replies", "quotes", "bookmarks", "clicks")
+    )
+
+
+def test_a_wrong_token_is_an_authentication_error_and_no_log_line_shows_it(
+    client: Client, server: TelegramTestServer, humas: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the core's DEBUG logging on and failing requests (401, then a 400), the token
+    appears in no log record, error message or repr."""
+    token = "999999:" + "A" * 35
+    public = humas.model_dump(exclude={"credentials"})
+    bad = Account(
+        **public, credentials={"bot_token": token, "chat_id": humas.credential("chat_id")}
+    )
+    wrong_chat = Account(
+        **public,
+        credentials={"bot_token": humas.credential("bot_token"), "chat_id": "-1009999999999"},
+    )
+    with caplog.at_level(logging.DEBUG):
+        [result] = client.publish(Post(unique_text()), [bad])
+        with pytest.raises(PlatformError) as failed:
+            client.fetch_account_metrics(wrong_chat)
+    assert isinstance(result.error, AuthenticationError)
+    assert "@BotFather" in str(result.error)
+    assert "chat not found" in str(failed.value)
+    assert any("-> 401" in record.getMessage() for record in caplog.records)
+    assert any("-> 400" in record.getMessage() for record in caplog.records)
+    shown = [
+        caplog.text,
+        *(record.getMessage() for record in caplog.records),
+        str(result.error),
+        repr(result),
+        repr(result.error),
+        str(failed.value),
+        repr(client.async_client.adapter(bad)),
+    ]
+    real = humas.credential("bot_token")
+    for text in shown:
+        assert token not in text
+        assert real not in text
