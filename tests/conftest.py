@@ -3,12 +3,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fakes import TOKEN, PaperPlugin, PaperServer
 from govsocial.models import Account
 from govsocial.plugins import Plugins, reset_default_plugins
+from govsocial.workspace import Workspace
 
 
 @pytest.fixture
@@ -73,3 +76,64 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+# -- workspaces on both engines, with the fake platform's account --------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ws(request: pytest.FixtureRequest, plugins: Plugins, tmp_path: Path) -> Iterator[Workspace]:
+    url = (
+        str(tmp_path / "ws.db")
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    workspace = Workspace.open(url, plugins=plugins)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def humas(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    ws.add_account(
+        "humas",
+        Account(
+            platform="paper",
+            handle="@humas",
+            base_url="https://paper.test",
+            credentials={"access_token": "env:PAPER_TOKEN"},
+        ),
+    )
+    return "humas"
+
+
+# -- real local servers, started once per session ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def bluesky_appview() -> Iterator[Any]:
+    """The Bluesky reference PDS + AppView (PostgreSQL and Redis), once per session."""
+    pytest.importorskip("govsocial_bluesky")
+    import os
+
+    from govsocial_bluesky.devserver import BlueskyDevServer, npm_available
+
+    if not npm_available():
+        if os.environ.get("CI"):
+            pytest.fail("npm is needed for the Bluesky reference servers")
+        pytest.skip("npm not available for the Bluesky reference servers")
+    with BlueskyDevServer(appview=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mastodon() -> Iterator[Any]:
+    """mastodon-mock, once per session."""
+    pytest.importorskip("govsocial_mastodon")
+    from govsocial_mastodon.localserver import MastodonMockServer
+
+    with MastodonMockServer() as server:
+        yield server

@@ -6,16 +6,21 @@ assert on what the server got and stored, not on what the adapter says it sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from govsocial import hookimpl
+from govsocial.client import AsyncClient
 from govsocial.http import RateState
 from govsocial.models import AccountMetrics, Interaction, Post, PostMetrics, PostRef
 from govsocial.platform import Limits, Platform
+from govsocial.worker import Worker
+from govsocial.workspace import Workspace
 
 TOKEN = "paper-secret-token-123456"
 
@@ -48,8 +53,33 @@ class PaperServer:
                     return httpx.Response(200, json={"id": post_id})
             post_id = str(self._next)
             self._next += 1
-            self.posts[post_id] = {"text": body["text"], "key": key, "likes": 0}
+            self.posts[post_id] = {
+                "text": body["text"],
+                "key": key,
+                "likes": 0,
+                "author": "humas",
+                "in_reply_to": body.get("in_reply_to"),
+                "created_at": datetime.now(UTC).isoformat(),
+            }
             return httpx.Response(200, json={"id": post_id})
+        if request.method == "GET" and request.url.path == "/mentions":
+            since = request.url.params.get("since")
+            found = [
+                {"id": post_id, **post}
+                for post_id, post in self.posts.items()
+                if "@humas" in str(post["text"])
+                and post["author"] != "humas"
+                and (since is None or str(post["created_at"]) > since)
+            ]
+            return httpx.Response(200, json=found)
+        if request.method == "GET" and request.url.path.endswith("/replies"):
+            parent = request.url.path.split("/")[2]
+            found = [
+                {"id": post_id, **post}
+                for post_id, post in self.posts.items()
+                if post.get("in_reply_to") == parent
+            ]
+            return httpx.Response(200, json=found)
         if request.method == "DELETE" and request.url.path.startswith("/posts/"):
             post_id = request.url.path.rsplit("/", 1)[1]
             if self.posts.pop(post_id, None) is None:
@@ -62,6 +92,27 @@ class PaperServer:
                 return httpx.Response(404, json={"error": "Record not found"})
             return httpx.Response(200, json={"id": post_id, **post})
         return httpx.Response(404, json={"error": f"no route {request.method} {request.url.path}"})
+
+    def citizen_post(
+        self,
+        text: str,
+        *,
+        in_reply_to: str | None = None,
+        author: str = "warga",
+        at: datetime | None = None,
+    ) -> str:
+        """Someone else posts (a reply to ``in_reply_to``, or a mention): its id."""
+        post_id = str(self._next)
+        self._next += 1
+        self.posts[post_id] = {
+            "text": text,
+            "key": "",
+            "likes": 0,
+            "author": author,
+            "in_reply_to": in_reply_to,
+            "created_at": (at or datetime.now(UTC)).isoformat(),
+        }
+        return post_id
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handler)
@@ -98,7 +149,7 @@ class Paper(Platform):
         response = await self.request(
             "POST",
             "/posts",
-            json={"text": post.text},
+            json={"text": post.text, "in_reply_to": post.reply_to.id if post.reply_to else None},
             headers={**self._auth(), "Idempotency-Key": idempotency_key},
             create=True,
             idempotency_key=idempotency_key,
@@ -125,10 +176,23 @@ class Paper(Platform):
         )
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
-        return []
+        found = (await self.request("GET", f"/posts/{ref.id}/replies", headers=self._auth())).json()
+        return [self._interaction("reply", item) for item in found]
 
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
-        return []
+        params = {"since": since.isoformat()} if since else {}
+        found = (await self.request("GET", "/mentions", headers=self._auth(), params=params)).json()
+        return [self._interaction("mention", item) for item in found]
+
+    def _interaction(self, kind: str, item: dict[str, object]) -> Interaction:
+        return Interaction(
+            kind=kind,  # type: ignore[arg-type]
+            ref=PostRef(platform=self.name, account=self.account, id=str(item["id"])),
+            author=str(item["author"]),
+            text=str(item["text"]),
+            created_at=datetime.fromisoformat(str(item["created_at"])),
+            in_reply_to_id=str(item["in_reply_to"]) if item.get("in_reply_to") else None,
+        )
 
 
 class PaperPlugin:
@@ -137,3 +201,32 @@ class PaperPlugin:
     @hookimpl
     def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
         register(Paper)
+
+
+# -- running a worker against the fake server ---------------------------------------
+
+
+def soon(seconds: float = 120) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(ws: Workspace, server: PaperServer, clock: Clock, **worker_options: object) -> int:
+    async def go() -> int:
+        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+            client.http._sleep = _no_sleep
+            worker = Worker(ws, clock=clock, **worker_options)  # type: ignore[arg-type]
+            return await worker.run_due(client)
+
+    return asyncio.run(go())
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None

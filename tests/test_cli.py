@@ -93,16 +93,27 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_docs_platforms_table_matches_the_adapters() -> None:
     """docs/platforms.md holds the generated table of the in-tree adapters, unchanged."""
-    pytest.importorskip("govsocial_mastodon")
-    pytest.importorskip("govsocial_bluesky")
+    for name in IN_TREE:
+        pytest.importorskip(f"govsocial_{name}")
     from govsocial.platform_table import platforms_markdown
     from govsocial.plugins import Plugins
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "platforms.md").read_text()
     start = page.index("<!-- platforms-table:start -->\n") + len("<!-- platforms-table:start -->\n")
     table = page[start : page.index("<!-- platforms-table:end -->")]
-    in_tree = Plugins(only=["mastodon", "bluesky"]).platforms()
+    in_tree = Plugins(only=IN_TREE).platforms()
     assert table == platforms_markdown(in_tree), (
         "docs/platforms.md is out of date: regenerate it with "
-        "GOVSOCIAL_LOAD_PLUGINS=mastodon,bluesky govsocial platforms --markdown"
+        f"GOVSOCIAL_LOAD_PLUGINS={','.join(IN_TREE)} govsocial platforms --markdown"
     )
+
+
+IN_TREE = ["mastodon", "bluesky", "x", "facebook", "instagram", "threads", "linkedin", "telegram"]
+
+
+def test_every_in_tree_platform_has_a_set_up_page_linked_from_the_table_page() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    page = (docs / "platforms.md").read_text()
+    for name in IN_TREE:
+        assert (docs / "platforms" / f"{name}.md").is_file(), f"docs/platforms/{name}.md"
+        assert f"(platforms/{name}.md)" in page, f"docs/platforms.md does not link {name}"

@@ -55,12 +55,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-def mastodon() -> Iterator[MastodonMockServer]:
-    with MastodonMockServer() as server:
-        yield server
-
-
 @pytest.fixture
 def faults(mastodon: MastodonMockServer) -> Iterator[MastodonMockServer]:
     """The server, its fault rules cleared after the test."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,30 +83,6 @@ def collect_until(ws: Workspace, expect: dict[str, float], timeout: float = 30.0
         if time.monotonic() > deadline:
             raise AssertionError(f"figures never reached {expect}: last {latest.to_dict()}")
         time.sleep(0.5)
-
-
-@pytest.fixture(scope="module")
-def bluesky_appview() -> Iterator[Any]:
-    pytest.importorskip("govsocial_bluesky")
-    import os
-
-    from govsocial_bluesky.devserver import BlueskyDevServer, npm_available
-
-    if not npm_available():
-        if os.environ.get("CI"):
-            pytest.fail("npm is needed for the Bluesky reference servers")
-        pytest.skip("npm not available for the Bluesky reference servers")
-    with BlueskyDevServer(appview=True) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def mastodon() -> Iterator[Any]:
-    pytest.importorskip("govsocial_mastodon")
-    from govsocial_mastodon.localserver import MastodonMockServer
-
-    with MastodonMockServer() as server:
-        yield server
 
 
 def test_mastodon_favourite_and_boost_are_collected(

@@ -8,78 +8,22 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 
-from fakes import TOKEN, Paper, PaperServer
-from govsocial import Post
+from fakes import TOKEN, Clock, Paper, PaperServer, run, soon
+from govsocial import Post, hookimpl
 from govsocial.client import AsyncClient
-from govsocial.errors import ConfigurationError, ValidationError
-from govsocial.models import Account
+from govsocial.errors import ConfigurationError, PublishOutcomeUnknown, ValidationError
+from govsocial.models import Account, PostRef
+from govsocial.platform import Platform
 from govsocial.plugins import Plugins
-from govsocial.worker import Worker
 from govsocial.workspace import Workspace
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ws(request: pytest.FixtureRequest, plugins: Plugins, tmp_path: Path) -> Iterator[Workspace]:
-    url = (
-        str(tmp_path / "ws.db")
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    workspace = Workspace.open(url, plugins=plugins)
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def humas(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
-    ws.add_account(
-        "humas",
-        Account(
-            platform="paper",
-            handle="@humas",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
-    )
-    return "humas"
-
-
-def soon(seconds: float = 120) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def run(ws: Workspace, server: PaperServer, clock: Clock, **worker_options: object) -> int:
-    async def go() -> int:
-        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
-            client.http._sleep = _no_sleep
-            worker = Worker(ws, clock=clock, **worker_options)  # type: ignore[arg-type]
-            return await worker.run_due(client)
-
-    return asyncio.run(go())
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
-
 
 # -- accounts and credentials -------------------------------------------------------------
 
@@ -447,3 +391,112 @@ def test_an_older_workspace_is_upgraded_in_place(
         assert ws.job(job.id).post.text == "sebelum upgrade"
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(jobs)")]
     assert "note" in columns
+
+
+class TwoStep(Paper):
+    """Publishes in two steps like Instagram: a draft (checkpointed), then the post.
+
+    The first attempt dies after saving its checkpoint, as a worker killed mid-publish would.
+    """
+
+    name = "twostep"
+    idempotency_window = math.inf
+    crashes: ClassVar[int] = 1
+    drafts_made: ClassVar[list[str]] = []
+    resumed: ClassVar[list[str]] = []
+
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        saved = self.checkpoint(idempotency_key)
+        if "draft" in saved:
+            self.resumed.append(saved["draft"])
+        else:
+            draft = f"draft-{len(self.drafts_made) + 1}"
+            self.drafts_made.append(draft)
+            self.save_checkpoint(idempotency_key, draft=draft)
+        if TwoStep.crashes:
+            TwoStep.crashes -= 1
+            raise PublishOutcomeUnknown(
+                "the answer was lost",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=idempotency_key,
+            )
+        return await super().publish(post, idempotency_key=idempotency_key)
+
+
+class TwoStepPlugin:
+    @hookimpl
+    def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+        register(TwoStep)
+
+
+def test_a_checkpoint_is_committed_with_its_delivery_and_resumed_by_the_next_worker(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.plugins.register(TwoStepPlugin(), name="twostep")
+    monkeypatch.setattr(TwoStep, "crashes", 1)
+    monkeypatch.setattr(TwoStep, "drafts_made", [])
+    monkeypatch.setattr(TwoStep, "resumed", [])
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    ws.add_account(
+        "steps",
+        Account(
+            platform="twostep",
+            handle="@steps",
+            base_url="https://paper.test",
+            credentials={"access_token": "env:PAPER_TOKEN"},
+        ),
+    )
+    server, clock = PaperServer(), Clock()
+    job = ws.schedule(Post("Jadwal posyandu"), ["steps"], at=soon())
+    clock.now += 200
+    run(ws, server, clock)  # the first attempt saves its draft, then its answer is lost
+    [delivery] = ws.job(job.id).deliveries
+    assert delivery.status == "scheduled", "a lost answer within the window is retried"
+    stored = ws.store.checkpoint(delivery.idempotency_key)
+    assert stored == {"draft": "draft-1"}, "the checkpoint is in the database"
+    again = Workspace.open(ws.url, plugins=ws.plugins)  # another process, same database
+    try:
+        clock.now += 600
+        run(again, server, clock)
+    finally:
+        again.close()
+    assert TwoStep.drafts_made == ["draft-1"], "the retry made no second draft"
+    assert TwoStep.resumed == ["draft-1"]
+    assert [p["text"] for p in server.posts.values()] == ["Jadwal posyandu"]
+    assert ws.job(job.id).deliveries[0].status == "published"
+
+
+def test_refreshed_credentials_are_stored_sealed_and_used_after_reopening(
+    ws: Workspace, humas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", Fernet.generate_key().decode())
+    account = ws.account(humas)
+    fresh = "rotated-token-" + "9" * 20
+
+    async def refresh() -> None:
+        async with AsyncClient(transport=PaperServer().transport(), **ws.client_options()) as c:
+            c.adapter(account).update_credentials(access_token=fresh)
+
+    asyncio.run(refresh())
+    [row] = [r for r in ws.store.accounts() if r.name == humas]
+    assert "sealed" in row.credentials["access_token"], "stored encrypted"
+    assert fresh not in str(row.credentials)
+    again = Workspace.open(ws.url, plugins=ws.plugins)
+    try:
+        assert again.account(humas).credential("access_token") == fresh
+    finally:
+        again.close()
+
+
+def test_without_a_secret_key_a_refreshed_credential_is_not_stored_and_a_warning_says_so(
+    ws: Workspace, humas: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("GOVSOCIAL_SECRET_KEY", raising=False)
+    account = ws.account(humas)
+    ws.store_refreshed_credentials(account, {"access_token": "rotated-" + "1" * 20})
+    assert "were not stored" in caplog.text
+    assert "rotated-" not in caplog.text
+    assert ws.account(humas).credential("access_token") == TOKEN

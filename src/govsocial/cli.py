@@ -93,9 +93,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _media_args(publish)
     publish.add_argument("--json", action="store_true", help="print results as JSON")
 
-    from govsocial.schedule_cli import add_parsers
+    from govsocial import governance_cli, inbox_cli, schedule_cli
 
-    add_parsers(commands, _media_args)
+    schedule_cli.add_parsers(commands, _media_args)
+    governance_cli.add_parsers(commands, _media_args)
+    inbox_cli.add_parsers(commands)
 
     demo = commands.add_parser(
         "demo", help="publish a sample post to local servers and read it back"
@@ -166,7 +168,7 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from govsocial.plugins import default_plugins
-    from govsocial.validation import validate
+    from govsocial.validation import blocking, validate
 
     post = post_from_args(args)
     names = args.platform or list(default_plugins().platforms())
@@ -180,8 +182,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     else:
         for problem in all_problems:
             where = f"{problem.field}: " if problem.field else ""
-            print(f"{problem.platform}: {where}{problem.message} [{problem.code}]")
-    return 1 if all_problems else 0
+            note = " (warning)" if problem.severity == "warning" else ""
+            print(f"{problem.platform}: {where}{problem.message} [{problem.code}]{note}")
+    return 1 if blocking(all_problems) else 0
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
@@ -228,14 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    from govsocial.schedule_cli import HANDLERS
+    from govsocial import governance_cli, inbox_cli, schedule_cli
 
     handlers = {
         "platforms": _cmd_platforms,
         "validate": _cmd_validate,
         "publish": _cmd_publish,
         "demo": _cmd_demo,
-        **HANDLERS,
+        **schedule_cli.HANDLERS,
+        **governance_cli.HANDLERS,
+        **inbox_cli.HANDLERS,
     }
     if args.command is None:
         parser.print_help()

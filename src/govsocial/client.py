@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -57,6 +57,8 @@ class AsyncClient:
         a workspace passes its database, so a crashed worker's successor resumes).
     :param on_credentials: called with ``(account, values)`` when an adapter refreshes a
         credential (a rotated OAuth token), so the caller can store it.
+    :param on_published: called with ``(post, result)`` after each publish to one account,
+        well or badly (a workspace's client records direct publishes in its audit log).
     """
 
     def __init__(
@@ -72,10 +74,12 @@ class AsyncClient:
         media_host: MediaHost | None = None,
         checkpoints: Checkpoints | None = None,
         on_credentials: CredentialsListener | None = None,
+        on_published: Callable[[Post, PublishResult], None] | None = None,
     ) -> None:
         self.media_host = media_host
         self.checkpoints: Checkpoints = checkpoints or MemoryCheckpoints()
         self.on_credentials = on_credentials
+        self.on_published = on_published
         self._owns_http = http_client is None
         self._http_client = http_client or new_http_client(timeout=timeout, transport=transport)
         self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
@@ -199,6 +203,8 @@ class AsyncClient:
                 bug.__cause__ = exc
                 result = PublishResult(account=account, error=bug, idempotency_key=key or None)
         self.plugins.publish_finished(effective, result)
+        if self.on_published is not None:
+            self.on_published(effective, result)
         return result
 
     async def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:

@@ -17,7 +17,7 @@ from typing import TextIO, TypeVar
 
 from govsocial._png import gradient_png
 from govsocial.client import Client
-from govsocial.errors import ConfigurationError, GovSocialError
+from govsocial.errors import ConfigurationError, GovSocialError, NotPermitted
 from govsocial.models import Account, Media, Post, PostMetrics, PostRef
 from govsocial.platform import LocalServer
 from govsocial.plugins import default_plugins
@@ -138,21 +138,42 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
             named = Account(**account.model_dump(exclude={"credentials"}), credentials=references)
             ws.add_account(f"humas-{platform}", named)
             names.append(f"humas-{platform}")
+        _appoint_team(ws, names, say)
         start = datetime.now(UTC)
         texts = [
             "Pengingat: pendaftaran vaksinasi dibuka besok pukul 08.00 WIB. #InfoPublik",
             "Hari ini: layanan KTP keliling di Kecamatan Sukamaju. #InfoPublik",
             "Terima kasih atas partisipasi warga dalam vaksinasi pekan ini. #InfoPublik",
         ]
-        for offset, text in enumerate(texts, start=1):
-            job = ws.schedule(Post(text), accounts=names, at=start + timedelta(seconds=3 * offset))
+        request = ws.request_content(
+            from_unit="Dinas Kesehatan", topic="Jadwal vaksinasi", due=start.date(), by="siti"
+        )
+        say(f"  Diskominfo asks Dinas Kesehatan for material: request {request.id[:8]}")
+        draft = ws.draft(
+            Post(texts[0]),
+            accounts=names,
+            by="budi",
+            at=start + timedelta(seconds=3),
+            request=request.id,
+        )
+        say(f"  budi (contributor) drafts {draft.id[:8]} for it; it waits for approval")
+        try:
+            ws.schedule(Post(texts[0]), names, at=start + timedelta(seconds=3), by="budi")
+        except NotPermitted as refused:
+            say(f"  budi tries to schedule it himself: refused ({refused.message[:70]}...)")
+        approved = ws.approve(draft.id, by="siti")
+        say(f"  siti (approver) approves it: {approved.status} as job {approved.job_id or '-'}")
+        for offset, text in enumerate(texts[1:], start=2):
+            job = ws.schedule(
+                Post(text), accounts=names, at=start + timedelta(seconds=3 * offset), by="siti"
+            )
             local = job.deliveries[0].due_at.astimezone(UTC)
-            say(f"  planned {job.id[:8]} for {local:%H:%M:%S} UTC: {text[:50]}...")
+            say(f"  siti (admin) plans {job.id[:8]} for {local:%H:%M:%S} UTC: {text[:40]}...")
 
         async def work() -> int:
             from govsocial.client import AsyncClient
 
-            async with AsyncClient(plugins=ws.plugins) as client:
+            async with AsyncClient(**ws.client_options()) as client:
                 return await Worker(ws, concurrency=10).run(
                     client, stop=asyncio.Event(), until_idle=True, poll=0.2
                 )
@@ -165,8 +186,126 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
                 say(f"  {job.id[:8]} {delivery.account:<17} {delivery.status:<10} {where}")
                 failures += delivery.status != "published"
         say(f"  the worker handled {handled} deliveries")
+        failures += _inbox_round(ws, servers, say)
+        failures += _audit_check(ws, say)
         failures += _measure_and_report(ws, servers, say)
     return 1 if failures else 0
+
+
+def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """Citizens answer the approved post; the inbox gathers it; siti replies; her figures."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from govsocial.performance import performance_rows
+
+    say("\nThe inbox: citizens reply to the approved post, siti answers from one list:")
+    job = next((d.job_id for d in ws.drafts() if d.job_id), None)
+    asked = 0
+    with Client(max_wait=10.0) as client:
+        for delivery in ws.job(job).deliveries if job else ():
+            platform = ws.account(delivery.account).platform
+            if delivery.ref is None or platform not in servers:
+                continue
+            ws.set_service_hours(
+                delivery.account,
+                "Mon-Sun 00:00-24:00",
+                holidays=None,
+                target=timedelta(hours=1),
+                by="siti",
+            )
+            server = servers[platform]
+            comment = getattr(server, "comment", None)
+            try:
+                if callable(comment):
+                    comment(delivery.ref, "Apakah perlu daftar dulu?")
+                else:
+                    citizen = server.accounts[1]
+                    client.reply(
+                        delivery.ref.model_copy(update={"account": citizen}),
+                        "Apakah perlu daftar dulu?",
+                    )
+                asked += 1
+            except GovSocialError as error:
+                say(f"  {delivery.account}: no citizen reply here: {error}")
+    deadline = time.monotonic() + 30
+    items = []
+    while time.monotonic() < deadline:  # an AppView indexes replies asynchronously
+        ws.sync_inbox()
+        items = ws.inbox()
+        if len(items) >= asked:
+            break
+        time.sleep(1)
+    for item in items:
+        say(f"  {item.account:<17} {item.kind:<7} from {item.author}: {item.text[:50]}")
+        try:
+            sent = ws.reply(
+                item.id, "Tidak perlu, langsung datang ke Balai Kota. Terima kasih!", by="siti"
+            )
+            say(f"  {'':<17} siti answered: {sent.url or sent.id}")
+        except GovSocialError as error:
+            say(f"  {'':<17} could not answer: {error}")
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    rows = performance_rows(ws, month, "person")
+    say(f"\nPerformance in {month} (from the audit log):")
+    for person, row in rows.items():
+        median = row["response_median_h"]
+        response = (
+            "-"
+            if median is None
+            else (f"{median * 3600:.0f} s" if median < 1 / 60 else f"{median * 60:.1f} min")
+        )
+        say(
+            f"  {person:<13} posts={row['posts_published']} approved={row['drafts_approved']} "
+            f"drafts={row['drafts_written']} replies={row['replies_sent']} "
+            f"median response={response}"
+        )
+    return 0 if len(items) >= asked else 1
+
+
+def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -> None:
+    """Two people, appointed by decree (SK) to every account of the demo."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    year = datetime.now(ZoneInfo("Asia/Jakarta")).year
+    ws.add_person("siti", name="Siti Rahma", unit="Diskominfo")
+    ws.add_person("budi", name="Budi Santoso", unit="Dinas Kesehatan")
+    period = {"valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31"}
+    for person, role, number in (
+        ("siti", "admin", 123),
+        ("siti", "approver", 124),
+        ("budi", "contributor", 125),
+    ):
+        decree = f"800/{number}/SK/{year}"
+        ws.appoint(person, accounts=names, role=role, decree=decree, **period)
+        say(f"  {person} appointed {role} of every account by decree {decree}")
+
+
+def _audit_check(ws: Workspace, say: Callable[[str], None]) -> int:
+    """Show the audit trail of the approved post and verify the whole hash chain."""
+    from govsocial.errors import AuditTampered
+
+    say("\nThe audit trail of the approved post (who, what, under which decree), hash-chained:")
+    drafts = [d for d in ws.drafts() if d.job_id]
+    objects = {d.id for d in drafts} | {d.job_id for d in drafts}
+    shown: set[str] = set()
+    for entry in ws.audit_log():
+        related = entry.object in objects or entry.detail.get("job") in objects
+        once = entry.action != "publish"  # one line per action, every publish
+        if (related or entry.action.startswith("refused:")) and not (
+            once and entry.action in shown
+        ):
+            shown.add(entry.action)
+            say(f"  {entry.describe()}")
+    try:
+        count = ws.verify_audit()
+    except AuditTampered as tampered:
+        say(f"  AUDIT LOG TAMPERED: {tampered}")
+        return 1
+    head = ws.audit_head()
+    say(f"  audit log verified: {count} entries, head {head.hash[:16] if head else '-'}...")
+    return 0
 
 
 def _measure_and_report(
@@ -202,8 +341,14 @@ def _converse(
 ) -> None:
     citizen: Account = server.accounts[1]
     server.like(ref, citizen)
-    question = client.reply(ref.model_copy(update={"account": citizen}), "Apakah buka hari Sabtu?")
-    say(f"  {name:<9} question from {citizen.handle}: {question.url or question.id}")
+    text = "Apakah buka hari Sabtu?"
+    comment = getattr(server, "comment", None)  # where only people, not accounts, comment
+    if callable(comment):
+        question = comment(ref, text)
+        say(f"  {name:<9} question from a citizen: {question.url or question.id}")
+    else:
+        question = client.reply(ref.model_copy(update={"account": citizen}), text)
+        say(f"  {name:<9} question from {citizen.handle}: {question.url or question.id}")
     replies = _wait_for(partial(client.fetch_replies, ref), timeout=20)
     if replies:
         answer = client.reply(replies[-1], "Ya, buka pukul 08.00-12.00 WIB. Terima kasih!")
@@ -215,7 +360,10 @@ def _converse(
 def _show_metrics(
     client: Client, author: Account, name: str, ref: PostRef, say: Callable[[str], None]
 ) -> None:
-    metrics = _wait_for(partial(_liked, client, ref), timeout=20) or client.fetch_metrics([ref])
+    counts_likes = "likes" in default_plugins().platform(ref.platform).limits.post_metrics
+    metrics = (counts_likes and _wait_for(partial(_liked, client, ref), timeout=20)) or (
+        client.fetch_metrics([ref])
+    )
     shown = ("likes", "reposts", "replies", "views")
     say(f"  {name:<9} " + " ".join(f"{f}={getattr(metrics[0], f)}" for f in shown))
     account = client.fetch_account_metrics(author)

@@ -5,6 +5,8 @@ Every error the library raises on purpose derives from :class:`GovSocialError`::
     GovSocialError
     ├── ValidationError          bad input: carries the list of Problems found
     ├── ConfigurationError       unknown platform, missing credential, unreadable file
+    ├── NotPermitted             no valid appointment (SK) for the action on that account
+    ├── AuditTampered            the audit log's hash chain is broken at ``seq``
     ├── PluginError              a plugin failed to load or broke its contract
     ├── AuthenticationError      the platform refused the credentials (expired, revoked)
     ├── PlatformError            the platform answered with an error (keeps its message)
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationError",
+    "AuditTampered",
     "ConfigurationError",
     "GovSocialError",
+    "NotPermitted",
     "PlatformError",
     "PluginError",
     "PublishOutcomeUnknown",
@@ -163,4 +167,38 @@ class PublishOutcomeUnknown(GovSocialError):
         super().__init__(
             message,
             hint="look the post up before any new attempt; never resend blindly",
+        )
+
+
+class NotPermitted(GovSocialError):
+    """The actor may not do this on this account: no appointment, the wrong role, an
+    expired or not yet valid decree, an approval rule. The attempt itself is audit-logged.
+
+    ``actor``, ``action`` and ``account`` say who tried what where.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        actor: str | None,
+        action: str,
+        account: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.actor = actor
+        self.action = action
+        self.account = account
+        super().__init__(message, field="by", hint=hint)
+
+
+class AuditTampered(GovSocialError):
+    """The audit log does not verify: entry ``seq`` was edited, removed or inserted."""
+
+    def __init__(self, message: str, *, seq: int) -> None:
+        self.seq = seq
+        super().__init__(
+            message,
+            hint="restore the database from a backup or archive export, and investigate "
+            "who had write access to it",
         )

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -46,12 +47,14 @@ def add_parsers(
         "--every", metavar="RRULE", help="repeat: an RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO"
     )
     schedule.add_argument("--language", help="language code of the post, e.g. id")
+    by_arg(schedule)
     media_args(schedule)
 
     enqueue = commands.add_parser("enqueue", help="plan a post for each account's next free slot")
     enqueue.add_argument("text", help="the post text ('-' reads it from standard input)")
     enqueue.add_argument("--to", action="append", required=True, metavar="NAME", help="account")
     enqueue.add_argument("--language", help="language code of the post, e.g. id")
+    by_arg(enqueue)
     media_args(enqueue)
 
     jobs = commands.add_parser("jobs", help="list planned and past jobs")
@@ -60,9 +63,11 @@ def add_parsers(
 
     cancel = commands.add_parser("cancel", help="cancel what has not started of a job")
     cancel.add_argument("job_id")
+    by_arg(cancel)
     reschedule = commands.add_parser("reschedule", help="move what has not started of a job")
     reschedule.add_argument("job_id")
     reschedule.add_argument("--at", required=True, help="when, with its offset")
+    by_arg(reschedule)
 
     metrics = commands.add_parser("metrics", help="collect and show metrics")
     metrics_do = metrics.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
@@ -99,6 +104,16 @@ def add_parsers(
         default=60.0,
         metavar="SECONDS",
         help="how long a claim outlives this worker if it dies (default 60)",
+    )
+
+
+def by_arg(parser: argparse.ArgumentParser) -> None:
+    """``--by PERSON``: who acts (needed on accounts under appointments)."""
+    parser.add_argument(
+        "--by",
+        default=os.environ.get("GOVSOCIAL_ACTOR") or None,
+        metavar="PERSON",
+        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
     )
 
 
@@ -145,14 +160,16 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
     with _open(args) as ws:
-        job = ws.schedule(_post(args), accounts=args.to, at=args.at, recurrence=args.every)
+        job = ws.schedule(
+            _post(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
+        )
         print(_show_job(job))
     return 0
 
 
 def _cmd_enqueue(args: argparse.Namespace) -> int:
     with _open(args) as ws:
-        print(_show_job(ws.enqueue(_post(args), accounts=args.to)))
+        print(_show_job(ws.enqueue(_post(args), accounts=args.to, by=args.by)))
     return 0
 
 
@@ -170,13 +187,13 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
     with _open(args) as ws:
-        print(_show_job(ws.cancel(args.job_id)))
+        print(_show_job(ws.cancel(args.job_id, by=args.by)))
     return 0
 
 
 def _cmd_reschedule(args: argparse.Namespace) -> int:
     with _open(args) as ws:
-        print(_show_job(ws.reschedule(args.job_id, at=args.at)))
+        print(_show_job(ws.reschedule(args.job_id, at=args.at, by=args.by)))
     return 0
 
 
@@ -203,7 +220,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
-            async with AsyncClient(plugins=ws.plugins) as client:
+            async with AsyncClient(**ws.client_options()) as client:
                 handled = await worker.run(
                     client,
                     stop=stop,

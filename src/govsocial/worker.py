@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import os
@@ -30,12 +31,14 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from govsocial import audit
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    NotPermitted,
     PlatformError,
     PluginError,
     PublishOutcomeUnknown,
@@ -85,7 +88,8 @@ class Worker:
         self.clock = clock
         self.handled = 0
         self._accounts: dict[str, tuple[Account, str]] = {}
-        self._posts: dict[str, tuple[Post, str | None]] = {}
+        self._posts: dict[str, tuple[Post, str | None, dict[str, Any]]] = {}
+        self._governed: tuple[float, set[str]] = (0.0, set())
 
     def __repr__(self) -> str:
         return f"<Worker {self.owner} on {self.ws!r}>"
@@ -188,9 +192,25 @@ class Worker:
         now = self.clock()
         try:
             account, platform = self._account(d.account)
-            post, recurrence = self._post(d.job_id)
+            post, recurrence, authority = self._post(d.job_id)
         except ConfigurationError as missing:
             self._final(d, "unknown" if d.reconcile else "failed", missing)
+            return
+        if not d.reconcile and not self._authorized(d, authority):
+            self._final(
+                d,
+                "failed",
+                NotPermitted(
+                    f"account {d.account!r} is run under appointments (SK), and this job was "
+                    "planned without an admin's or approvers' authority (before the "
+                    "appointments, or outside the workspace): not published",
+                    actor=None,
+                    action="publish",
+                    account=d.account,
+                    hint="plan it again with schedule(..., by=<admin>) or through a draft",
+                ),
+                recurrence=recurrence,
+            )
             return
         if d.reconcile:
             verdict = await self._reconcile(client, d, account)
@@ -282,8 +302,35 @@ class Worker:
 
     # -- outcomes ------------------------------------------------------------------------
 
+    def _authorized(self, d: DeliveryRow, authority: dict[str, Any]) -> bool:
+        """Whether the job may go to ``d.account``: always, unless the account is governed
+        and the job carries no decree for it (see :mod:`govsocial.governance`)."""
+        checked_at, governed = self._governed
+        if self.clock() - checked_at > 5.0:  # appointments change rarely: look every 5 s
+            governed = self.ws.governed_accounts()
+            self._governed = (self.clock(), governed)
+        if d.account not in governed:
+            return True
+        return bool(authority.get("accounts", {}).get(d.account))
+
+    def _audit(self, cur: Any, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
+        authority = self._posts.get(d.job_id, (None, None, {}))[2]
+        audit.append(
+            self.store,
+            cur,
+            actor=authority.get("by"),
+            action=action,
+            obj=d.id,
+            account=d.account,
+            decree=authority.get("accounts", {}).get(d.account),
+            detail={"job": d.job_id, "worker": self.owner, **detail},
+            at=self.clock(),
+        )
+
     def _published(self, d: DeliveryRow, ref: PostRef, recurrence: str | None) -> None:
-        self.store.mark_published(d.id, ref.id, ref.url, dict(ref.extra), self.clock())
+        with self.store.transaction() as cur:  # the remote id and its audit entry, together
+            self.store.mark_published(d.id, ref.id, ref.url, dict(ref.extra), self.clock())
+            self._audit(cur, d, "publish", {"remote_id": ref.id, "url": ref.url})
         self._next_occurrence(d, recurrence)
 
     def _final(
@@ -295,9 +342,11 @@ class Worker:
         recurrence: str | None = None,
     ) -> None:
         logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
-        self.store.mark_final(
-            d.id, self.owner, status, str(error), type(error).__name__, self.clock()
-        )
+        with self.store.transaction() as cur:
+            self.store.mark_final(
+                d.id, self.owner, status, str(error), type(error).__name__, self.clock()
+            )
+            self._audit(cur, d, status, {"error": str(error), "error_type": type(error).__name__})
         self._next_occurrence(d, recurrence)
 
     def _retry(
@@ -354,11 +403,13 @@ class Worker:
             found = self._accounts[name] = (account, account.platform)
         return found
 
-    def _post(self, job_id: str) -> tuple[Post, str | None]:
+    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any]]:
         found = self._posts.get(job_id)
         if found is None:
             job = self.store.job(job_id)
             if job is None:
                 raise ConfigurationError(f"job {job_id} is gone", field="job_id")
-            found = self._posts[job_id] = (Post.model_validate_json(job.post), job.recurrence)
+            authority = json.loads(job.authority) if job.authority else {}
+            found = (Post.model_validate_json(job.post), job.recurrence, authority)
+            self._posts[job_id] = found
         return found

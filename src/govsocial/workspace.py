@@ -15,6 +15,8 @@ the exactly-once rules in :mod:`govsocial.worker`.
 from __future__ import annotations
 
 import gc
+import json
+import logging
 import os
 import time
 import uuid
@@ -22,20 +24,29 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
+from govsocial.checkpoints import MemoryCheckpoints
 from govsocial.credentials import Sealer
-from govsocial.errors import ConfigurationError, ValidationError
+from govsocial.errors import ConfigurationError, NotPermitted, ValidationError
+from govsocial.governance import Accountability, Draft
+from govsocial.inbox import Conversations, InboxItem
 from govsocial.jobs import DELIVERY_STATES, Delivery, Job
-from govsocial.models import Account, Post, PostRef
+from govsocial.models import Account, Interaction, Post, PostRef, PublishResult
 from govsocial.plugins import Plugins, default_plugins
 from govsocial.store import AccountRow, DeliveryRow, JobRow, SqliteStore, Store, open_store
 from govsocial.timing import Recurrence, Slots, check_zone, from_epoch, parse_when
-from govsocial.validation import validate
+from govsocial.validation import blocking, validate
 
 if TYPE_CHECKING:
+    from govsocial.analysis import Period
+    from govsocial.archive import ArchiveExport
+    from govsocial.client import Client
     from govsocial.collection import Collected
+    from govsocial.performance import PerformanceReport
     from govsocial.report import Report
+
+logger = logging.getLogger("govsocial.workspace")
 
 __all__ = ["DEFAULT_DB", "Workspace"]
 
@@ -43,7 +54,7 @@ __all__ = ["DEFAULT_DB", "Workspace"]
 DEFAULT_DB = "govsocial.db"
 
 
-class Workspace:
+class Workspace(Accountability, Conversations):
     """Accounts, jobs and deliveries in one database (SQLite file or PostgreSQL).
 
     :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
@@ -99,8 +110,27 @@ class Workspace:
     def __repr__(self) -> str:
         return f"<Workspace {self.store.url.split('@')[-1]}>"
 
-    def close(self) -> None:
-        self.store.close()
+    @overload
+    def close(self) -> None: ...
+
+    @overload
+    def close(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem: ...
+
+    def close(
+        self, item_id: str | None = None, *, by: str | None = None, reason: str | None = None
+    ) -> InboxItem | None:
+        """Close the workspace's database (no arguments), or, given an inbox item's id, close
+        that item (``reason``: ``"answered"``, ``"no reply needed"`` or ``"spam"``)."""
+        if item_id is None:
+            self.store.close()
+            return None
+        if reason is None:
+            raise ConfigurationError(
+                "closing an inbox item needs a reason",
+                field="reason",
+                hint="answered, no reply needed, or spam",
+            )
+        return self.close_item(item_id, by=by, reason=reason)
 
     def __enter__(self) -> Workspace:
         return self
@@ -164,6 +194,47 @@ class Workspace:
         """
         return self._account(self._account_row(name))
 
+    def client_options(self) -> dict[str, Any]:
+        """What a client working for this workspace is given: its plugins, the delivery
+        checkpoints (committed to the database, so a crashed worker's successor resumes a
+        multi-step publish) and a listener that stores credentials an adapter refreshed.
+
+        ``AsyncClient(**ws.client_options())`` is how workers and the CLI build theirs.
+        """
+        return {
+            "plugins": self.plugins,
+            "checkpoints": DeliveryCheckpoints(self.store),
+            "on_credentials": self.store_refreshed_credentials,
+        }
+
+    def store_refreshed_credentials(self, account: Account, values: dict[str, str]) -> None:
+        """Keep credentials an adapter refreshed (a rotated OAuth token) with their account.
+
+        They are sealed like any credential; without ``GOVSOCIAL_SECRET_KEY`` they cannot be
+        stored, and a warning says so (the next process would use the old, maybe revoked, one).
+        """
+        from pydantic import SecretStr
+
+        for row in self.store.accounts():
+            if (row.platform, row.handle, row.base_url) != (
+                account.platform,
+                account.handle,
+                account.base_url,
+            ):
+                continue
+            try:
+                sealed = self._sealer.seal({k: SecretStr(v) for k, v in values.items()})
+            except ConfigurationError as exc:
+                logger.warning(
+                    "refreshed credentials of %s (%s) were not stored: %s",
+                    row.name,
+                    ", ".join(sorted(values)),
+                    exc,
+                )
+                return
+            self.store.update_credentials(row.name, {**row.credentials, **sealed})
+            return
+
     def _account(self, row: AccountRow) -> Account:
         return Account(
             platform=row.platform,
@@ -189,19 +260,58 @@ class Workspace:
 
     def schedule(
         self,
-        post: Post,
-        accounts: Sequence[str],
-        at: str | datetime,
+        post: Post | Draft,
+        accounts: Sequence[str] | None = None,
+        at: str | datetime | None = None,
         recurrence: str | None = None,
+        *,
+        by: str | None = None,
     ) -> Job:
         """Plan ``post`` for ``accounts`` at ``at`` (aware datetime or ISO text with offset).
 
         ``recurrence`` is an RFC 5545 RRULE (``"FREQ=WEEKLY;BYDAY=MO"``), expanded in each
-        account's local time from ``at``.
+        account's local time from ``at``. ``post`` may be an approved :class:`Draft`
+        (accounts and time default to the draft's). On accounts under appointments
+        (see :mod:`govsocial.governance`) ``by`` names the admin doing it.
 
         :raises ConfigurationError: unknown account, naive or past time, bad recurrence.
         :raises ValidationError: the post does not fit an account's platform.
+        :raises NotPermitted: ``by`` may not schedule on an account, or the post needs approval.
         """
+        if isinstance(post, Draft):
+            if by is None:
+                raise NotPermitted(
+                    f"scheduling draft {post.id} needs by=<admin>",
+                    actor=None,
+                    action="schedule",
+                    hint="pass by='<person id>'",
+                )
+            self._authorize("schedule", by, list(accounts or post.accounts), obj=post.id)
+            return self._schedule_draft(
+                self.get_draft(post.id), at=at, by=by, action="schedule", accounts=accounts
+            )
+        if accounts is None or at is None:
+            raise ConfigurationError(
+                "schedule(post, accounts, at) needs the accounts and the time",
+                field="accounts" if accounts is None else "at",
+            )
+        names = [row.name for row in self._rows_for(accounts)]
+        authority = self._direct_authority("schedule", names, by)
+        return self._plan(
+            post, names, at, recurrence, authority=authority, by=by, action="schedule"
+        )
+
+    def _plan(
+        self,
+        post: Post,
+        accounts: Sequence[str],
+        at: str | datetime,
+        recurrence: str | None,
+        *,
+        authority: dict[str, Any],
+        by: str | None,
+        action: str,
+    ) -> Job:
         rows = self._rows_for(accounts)
         now = datetime.now(UTC)
         starts: dict[str, datetime] = {}
@@ -221,14 +331,43 @@ class Workspace:
             starts[row.name] = start
         self._validate(post, rows)
         text = next(iter(rules.values())).text if rules else None
-        return self._insert(post, rows, starts, recurrence=text)
+        return self._insert(
+            post, rows, starts, recurrence=text, authority=authority, by=by, action=action
+        )
 
-    def enqueue(self, post: Post, accounts: Sequence[str]) -> Job:
+    def enqueue(
+        self, post: Post | Draft, accounts: Sequence[str] | None = None, *, by: str | None = None
+    ) -> Job:
         """Plan ``post`` for the next free posting slot of each account (its own time each).
+
+        ``post`` may be an approved :class:`Draft`; ``by`` as for :meth:`schedule`.
 
         :raises ConfigurationError: an account has no posting slots.
         """
+        draft: Draft | None = None
+        if isinstance(post, Draft):
+            draft = self.get_draft(post.id)
+            accounts = list(accounts or draft.accounts)
+        if accounts is None:
+            raise ConfigurationError("enqueue(post, accounts) needs the accounts", field="accounts")
         rows = self._rows_for(accounts)
+        names = [row.name for row in rows]
+        if draft is not None:
+            self._authorize("enqueue", by, names, obj=draft.id)
+            if draft.status != "approved":
+                raise NotPermitted(
+                    f"draft {draft.id} is {draft.status}: only an approved draft can be queued",
+                    actor=by,
+                    action="enqueue",
+                )
+            authority: dict[str, Any] = {
+                "by": by,
+                "draft": draft.id,
+                "approved_by": [a.person for a in draft.approvals],
+                "accounts": {n: ", ".join(a.decree for a in draft.approvals) for n in names},
+            }
+        else:
+            authority = self._direct_authority("enqueue", names, by)
         now = datetime.now(UTC)
         starts: dict[str, datetime] = {}
         for row in rows:
@@ -240,8 +379,20 @@ class Workspace:
                 )
             taken = [from_epoch(t) for t in self.store.booked_slots(row.name)]
             starts[row.name] = Slots.parse(row.slots).next_free(now, zone=row.timezone, taken=taken)
-        self._validate(post, rows)
-        return self._insert(post, rows, starts, recurrence=None)
+        content = draft.post if draft is not None else post
+        assert isinstance(content, Post)
+        self._validate(content, rows)
+        job = self._insert(
+            content, rows, starts, recurrence=None, authority=authority, by=by, action="enqueue"
+        )
+        if draft is not None:
+            with self.store.transaction() as cur:
+                self.store.execute(
+                    cur,
+                    "UPDATE drafts SET status = 'scheduled', job_id = ? WHERE id = ?",
+                    (job.id, draft.id),
+                )
+        return job
 
     def _rows_for(self, accounts: Sequence[str]) -> list[AccountRow]:
         if isinstance(accounts, str):
@@ -254,7 +405,7 @@ class Workspace:
 
     def _validate(self, post: Post, rows: Sequence[AccountRow]) -> None:
         for platform in dict.fromkeys(row.platform for row in rows):
-            problems = validate(post, platform, plugins=self.plugins)
+            problems = blocking(validate(post, platform, plugins=self.plugins))
             if problems:
                 raise ValidationError(problems, platform=platform)
 
@@ -265,6 +416,9 @@ class Workspace:
         starts: dict[str, datetime],
         *,
         recurrence: str | None,
+        authority: dict[str, Any],
+        by: str | None,
+        action: str,
     ) -> Job:
         now = time.time()
         job = JobRow(
@@ -273,12 +427,29 @@ class Workspace:
             recurrence=recurrence,
             cancelled=False,
             created_at=now,
+            authority=json.dumps(authority, sort_keys=True),
         )
         deliveries = [
             self.new_delivery(job.id, row, starts[row.name].timestamp(), occurrence=0, now=now)
             for row in rows
         ]
-        self.store.insert_job(job, deliveries)
+        decrees: dict[str, str | None] = authority.get("accounts", {})
+        with self.store.transaction() as cur:  # the job and its audit entries, together
+            self.store.insert_job(job, deliveries)
+            for row in rows:
+                self._audit(
+                    cur,
+                    by,
+                    action,
+                    obj=job.id,
+                    account=row.name,
+                    decree=decrees.get(row.name),
+                    detail={
+                        "at": starts[row.name].isoformat(),
+                        "draft": authority.get("draft"),
+                        "recurrence": recurrence,
+                    },
+                )
         return self.job(job.id)
 
     def new_delivery(
@@ -298,19 +469,214 @@ class Workspace:
             updated_at=now,
         )
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str, *, by: str | None = None) -> Job:
         """Cancel what has not started (and every later occurrence)."""
-        self.job(job_id)
-        self.store.cancel_job(job_id, time.time())
+        job = self.job(job_id)
+        accounts = sorted({d.account for d in job.deliveries})
+        decrees = self._authorize("cancel", by, accounts, obj=job_id)
+        with self.store.transaction() as cur:
+            self.store.cancel_job(job_id, time.time())
+            for name in accounts:
+                self._audit(cur, by, "cancel", obj=job_id, account=name, decree=decrees[name])
         return self.job(job_id)
 
-    def reschedule(self, job_id: str, at: str | datetime) -> Job:
+    def reschedule(self, job_id: str, at: str | datetime, *, by: str | None = None) -> Job:
         """Move what has not started to ``at``."""
         job = self.job(job_id)
+        accounts = sorted({d.account for d in job.deliveries})
+        decrees = self._authorize("reschedule", by, accounts, obj=job_id)
         zone = self._account_row(job.deliveries[0].account).timezone if job.deliveries else "UTC"
         when = parse_when(at, zone=zone, now=datetime.now(UTC))
-        self.store.reschedule_job(job_id, when.timestamp(), time.time())
+        with self.store.transaction() as cur:
+            self.store.reschedule_job(job_id, when.timestamp(), time.time())
+            for name in accounts:
+                self._audit(
+                    cur,
+                    by,
+                    "reschedule",
+                    obj=job_id,
+                    account=name,
+                    decree=decrees[name],
+                    detail={"at": when.isoformat()},
+                )
         return self.job(job_id)
+
+    def reply(
+        self,
+        to: str | PostRef | Interaction,
+        post: Post | str,
+        *,
+        by: str | None = None,
+        **client_options: Any,
+    ) -> PostRef:
+        """Reply to an inbox item (its id), a post or an interaction, as the workspace account
+        that received it.
+
+        Replies are public posts: on a governed account ``by`` must be an admin. The reply,
+        who sent it and, for an inbox item, how long the answer took (in clock and service
+        time) go into the audit log; the item is then ``answered``.
+        """
+        from govsocial.client import Client
+
+        item = None
+        if isinstance(to, str):
+            item = self.inbox_item(to)
+            to = item.interaction(self.account(item.account))
+        ref = to.ref if isinstance(to, Interaction) else to
+        name = item.account if item is not None else self.account_name(ref.account)
+        decrees = self._authorize("reply", by, [name], obj=item.id if item else ref.id)
+        account = self.account(name)
+        target = ref.model_copy(update={"account": account})  # with opened credentials
+        with Client(**{**self.client_options(), **client_options}) as client:
+            sent = client.reply(target, post)
+        with self.store.transaction() as cur:
+            detail: dict[str, Any] = {"in_reply_to": ref.id, "url": sent.url}
+            if item is not None:
+                detail |= self._record_response(cur, item, sent, by, time.time())
+            self._audit(
+                cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
+            )
+        return sent
+
+    def delete_post(
+        self,
+        job_id: str,
+        *,
+        account: str | None = None,
+        by: str | None = None,
+        **client_options: Any,
+    ) -> list[PostRef]:
+        """Delete a job's published posts on their platforms (one account's with ``account``).
+
+        The workspace keeps them, marked deleted: the archive still holds what was said.
+
+        :raises NotPermitted: ``by`` may not delete on a governed account.
+        :raises GovSocialError: the platform refused or cannot delete (Instagram).
+        """
+        from govsocial.client import Client
+
+        job = self.job(job_id)
+        targets = [
+            d
+            for d in job.deliveries
+            if d.status == "published" and d.ref is not None and d.account == (account or d.account)
+        ]
+        decrees = self._authorize("delete", by, sorted({d.account for d in targets}), obj=job_id)
+        deleted: list[PostRef] = []
+        with Client(**{**self.client_options(), **client_options}) as client:
+            for d in targets:
+                assert d.ref is not None
+                if self._deleted_at(d.id) is not None:
+                    continue
+                client.delete(d.ref)
+                with self.store.transaction() as cur:
+                    self.store.execute(
+                        cur,
+                        "UPDATE deliveries SET deleted_at = ? WHERE id = ?",
+                        (time.time(), d.id),
+                    )
+                    self._audit(
+                        cur,
+                        by,
+                        "delete",
+                        obj=d.id,
+                        account=d.account,
+                        decree=decrees[d.account],
+                        detail={"job": job_id, "remote_id": d.ref.id},
+                    )
+                deleted.append(d.ref)
+        return deleted
+
+    def _deleted_at(self, delivery_id: str) -> float | None:
+        with self.store.transaction() as cur:
+            row = self.store.execute(
+                cur, "SELECT deleted_at FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def export_archive(
+        self,
+        path: str | Path,
+        period: str | tuple[datetime, datetime] | None = None,
+        *,
+        by: str | None = None,
+    ) -> ArchiveExport:
+        """Write everything published (and received) in ``period`` into the folder ``path``:
+        JSON Lines records, the period's audit entries, and a readable ``index.html``.
+
+        ``period`` is ``"2026-11"``, ``"2026"``, a pair of aware datetimes, or None for all.
+        See :mod:`govsocial.archive`.
+        """
+        from govsocial.archive import export_archive
+
+        return export_archive(self, path, period, by=by)
+
+    def performance(self, period: str | Period, by: str = "person") -> Any:
+        """Performance for ``period`` (``"2026-11"``, ``"2026-Q4"`` ...) by ``"person"``,
+        ``"account"`` or ``"unit"``: posts published on time and late, drafts, approvals,
+        content requests and their turnaround, replies and their median response time in
+        service hours, engagement, and the audit entries behind each row. A pandas DataFrame
+        (needs ``govsocial[notebook]``); see :mod:`govsocial.performance`."""
+        from govsocial.performance import performance_frame
+
+        return performance_frame(self, period, by)
+
+    def performance_report(
+        self, period: str | Period, *, title: str | None = None
+    ) -> PerformanceReport:
+        """The performance report of ``period`` (HTML with charts, CSV, JSON), as SKP evidence."""
+        from govsocial.performance import PerformanceReport
+
+        return PerformanceReport(self, period, title=title)
+
+    def client(self, *, by: str | None = None, **client_options: Any) -> Client:
+        """A :class:`~govsocial.Client` for direct calls, outside the draft and schedule flow.
+
+        It works like any client (a developer's escape hatch), but every publish it makes to
+        an account of this workspace is written to the audit log as ``direct_publish``, with
+        ``by`` as the actor: the record shows it did not go through approval.
+        """
+        from govsocial.client import Client
+
+        def record(post: Post, result: PublishResult) -> None:
+            try:
+                name = self.account_name(result.account)
+            except ConfigurationError:
+                name = None
+            with self.store.transaction() as cur:
+                self._audit(
+                    cur,
+                    by,
+                    "direct_publish" if result.ok else "direct_publish_failed",
+                    obj=result.ref.id if result.ref else None,
+                    account=name,
+                    detail={
+                        "platform": result.account.platform,
+                        "handle": result.account.handle,
+                        "url": result.ref.url if result.ref else None,
+                        "text": post.text[:500],
+                        "error": str(result.error) if result.error else None,
+                    },
+                )
+
+        return Client(**{**self.client_options(), "on_published": record, **client_options})
+
+    def account_name(self, account: Account) -> str:
+        """The workspace's name for ``account`` (matched by platform, handle and server).
+
+        :raises ConfigurationError: the workspace does not hold it.
+        """
+        for row in self.store.accounts():
+            if (row.platform, row.handle, row.base_url) == (
+                account.platform,
+                account.handle,
+                account.base_url,
+            ):
+                return row.name
+        raise ConfigurationError(
+            f"{account.handle} on {account.platform} is not an account of this workspace",
+            field="account",
+        )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -425,7 +791,7 @@ class Workspace:
         from govsocial.client import Client
         from govsocial.collection import collect
 
-        with Client(plugins=self.plugins, **client_options) as client:
+        with Client(**{**self.client_options(), **client_options}) as client:
             return client.run(
                 collect(self, client.async_client, max_age=max_age, progress=progress)
             )
@@ -519,6 +885,27 @@ class Workspace:
         from govsocial.client import Client
         from govsocial.worker import Worker
 
-        with Client(plugins=self.plugins, **client_options) as client:
+        with Client(**{**self.client_options(), **client_options}) as client:
             worker = Worker(self)
             return client.run(worker.run_due(client.async_client))
+
+
+class DeliveryCheckpoints:
+    """Adapter checkpoints stored with their delivery (see :mod:`govsocial.checkpoints`).
+
+    A save is committed before it returns. A client call made through the workspace that is
+    no delivery (a reply, say) has no row: its checkpoints stay in memory.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._memory = MemoryCheckpoints()
+
+    def load(self, account_key: str, idempotency_key: str) -> dict[str, str]:
+        return self.store.checkpoint(idempotency_key) or self._memory.load(
+            account_key, idempotency_key
+        )
+
+    def save(self, account_key: str, idempotency_key: str, values: dict[str, str]) -> None:
+        if not self.store.save_checkpoint(idempotency_key, values):
+            self._memory.save(account_key, idempotency_key, values)

@@ -12,7 +12,7 @@ import struct
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from govsocial.testing import tiny_png
@@ -102,6 +102,7 @@ def test_tid_for_key_keeps_tids_and_maps_other_keys_deterministically() -> None:
 
 @given(st.text())
 def test_any_key_maps_to_a_valid_tid_in_a_plausible_decade(key: str) -> None:
+    assume(not is_valid_tid(key))  # a TID given as the key is kept as it is ("aaaaaaaaaaaaa")
     tid = tid_for_key(key)
     assert is_valid_tid(tid)
     micros, _ = decode_tid(tid)

@@ -73,6 +73,7 @@ class JobRow:
     recurrence: str | None
     cancelled: bool
     created_at: float
+    authority: str | None = None  # JSON: who authorized it under which decree (governance)
 
 
 @dataclass
@@ -124,6 +125,7 @@ class Store(ABC):
     """The storage interface the workspace and workers use (one instance per process)."""
 
     url: str
+    engine = "sqlite"
     placeholder = "?"
 
     def __init__(self) -> None:
@@ -134,7 +136,11 @@ class Store(ABC):
     @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A write transaction; yields a cursor. Commits on success, rolls back on error."""
+        """A write transaction; yields a cursor. Commits on success, rolls back on error.
+
+        Nested calls in the same thread join the outer transaction, so an action and the
+        audit entry recording it commit together or not at all.
+        """
 
     lock_clause = ""
 
@@ -221,12 +227,19 @@ class Store(ABC):
                 if current >= version:
                     continue
                 for statement in MIGRATIONS[version - 1]:
+                    if isinstance(statement, tuple):  # (engine, sql): one engine's dialect
+                        engine, statement = statement
+                        if engine != self.engine:
+                            continue
                     self.execute(cur, statement)
                 self._set_meta(cur, "schema_version", str(version))
         return start or 0
 
     def _migration_lock(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
+
+    def lock_audit(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+        """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
     def meta(self, key: str) -> str | None:
         with self.transaction() as cur:
@@ -287,6 +300,35 @@ class Store(ABC):
             for row in rows
         ]
 
+    def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
+        with self.transaction() as cur:
+            self.execute(
+                cur,
+                "UPDATE accounts SET credentials = ? WHERE name = ?",
+                (json.dumps(credentials), name),
+            )
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def checkpoint(self, idempotency_key: str) -> dict[str, str]:
+        with self.transaction() as cur:
+            row = self.execute(
+                cur,
+                "SELECT checkpoint FROM deliveries WHERE idempotency_key = ?",
+                (idempotency_key,),
+            ).fetchone()
+        return dict(json.loads(row[0])) if row and row[0] else {}
+
+    def save_checkpoint(self, idempotency_key: str, values: dict[str, str]) -> int:
+        """Store a delivery's checkpoint, committed when this returns; how many rows matched."""
+        with self.transaction() as cur:
+            cursor = self.execute(
+                cur,
+                "UPDATE deliveries SET checkpoint = ? WHERE idempotency_key = ?",
+                (json.dumps(values, sort_keys=True), idempotency_key),
+            )
+            return int(cursor.rowcount)
+
     # -- jobs ----------------------------------------------------------------------------
 
     def insert_job(self, job: JobRow, deliveries: Sequence[DeliveryRow]) -> None:
@@ -294,9 +336,16 @@ class Store(ABC):
         with self.transaction() as cur:
             self.execute(
                 cur,
-                "INSERT INTO jobs (id, post, recurrence, cancelled, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (job.id, job.post, job.recurrence, int(job.cancelled), job.created_at),
+                "INSERT INTO jobs (id, post, recurrence, cancelled, created_at, authority) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    job.id,
+                    job.post,
+                    job.recurrence,
+                    int(job.cancelled),
+                    job.created_at,
+                    job.authority,
+                ),
             )
             for delivery in deliveries:
                 self._insert_delivery(cur, delivery)
@@ -347,18 +396,20 @@ class Store(ABC):
         with self.transaction() as cur:
             row = self.execute(
                 cur,
-                "SELECT id, post, recurrence, cancelled, created_at FROM jobs WHERE id = ?",
+                "SELECT id, post, recurrence, cancelled, created_at, authority FROM jobs "
+                "WHERE id = ?",
                 (job_id,),
             ).fetchone()
-        return None if row is None else JobRow(row[0], row[1], row[2], bool(row[3]), row[4])
+        return None if row is None else JobRow(row[0], row[1], row[2], bool(row[3]), *row[4:])
 
     def jobs(self) -> list[JobRow]:
         with self.transaction() as cur:
             rows = self.execute(
                 cur,
-                "SELECT id, post, recurrence, cancelled, created_at FROM jobs ORDER BY created_at",
+                "SELECT id, post, recurrence, cancelled, created_at, authority FROM jobs "
+                "ORDER BY created_at",
             ).fetchall()
-        return [JobRow(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+        return [JobRow(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
 
     def deliveries(self, job_id: str | None = None) -> list[DeliveryRow]:
         sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
@@ -659,11 +710,15 @@ class SqliteStore(Store):
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
+        self._active: Any = None
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         with self._lock:
-            cur = self._conn.cursor()
+            if self._active is not None:  # nested: part of the caller's transaction
+                yield self._active
+                return
+            cur = self._active = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
@@ -673,6 +728,7 @@ class SqliteStore(Store):
             else:
                 cur.execute("COMMIT")
             finally:
+                self._active = None
                 cur.close()
 
     def close(self) -> None:
@@ -683,6 +739,7 @@ class SqliteStore(Store):
 class PostgresStore(Store):
     """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
 
+    engine = "postgresql"
     placeholder = "%s"
     lock_clause = " FOR UPDATE SKIP LOCKED"
 
@@ -713,6 +770,9 @@ class PostgresStore(Store):
 
     def _migration_lock(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
+
+    def lock_audit(self, cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(7152024)")
 
     def close(self) -> None:
         with self._lock:

@@ -1,16 +1,17 @@
 """The workspace schema, as numbered migrations that upgrade an existing database in place.
 
 Each migration is a list of statements in the SQL both engines speak (SQLite and
-PostgreSQL). Times are UTC epoch seconds (``DOUBLE PRECISION``), so both engines compare
-them the same way. A migration is applied once, in its own transaction, and recorded in
-``govsocial_meta`` under ``schema_version``. Never edit a published migration: add one.
+PostgreSQL); a statement only one engine runs is written ``(engine, sql)``. Times are
+UTC epoch seconds (``DOUBLE PRECISION``), so both engines compare them the same way. A
+migration is applied once, in its own transaction, and recorded in ``govsocial_meta``
+under ``schema_version``. Never edit a published migration: add one.
 """
 
 from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
     # 1: accounts, jobs and their deliveries (one per account and occurrence)
     (
         """CREATE TABLE accounts (
@@ -84,6 +85,149 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE deliveries ADD COLUMN published_at DOUBLE PRECISION",
         "ALTER TABLE deliveries ADD COLUMN metrics_next_at DOUBLE PRECISION",
         "CREATE INDEX deliveries_metrics ON deliveries (status, metrics_next_at)",
+    ),
+    # 3: an adapter's checkpoint per delivery (Instagram's container id), so a retry resumes
+    (
+        "ALTER TABLE deliveries ADD COLUMN checkpoint TEXT",
+        "CREATE INDEX deliveries_key ON deliveries (idempotency_key)",
+    ),
+    # 4: accountability: people, appointments (SK), approval rules, drafts and approvals,
+    # content requests from other units, the hash-chained audit log, deletions kept
+    (
+        """CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            unit TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE appointments (
+            id TEXT PRIMARY KEY,
+            person TEXT NOT NULL REFERENCES people(id),
+            account TEXT NOT NULL REFERENCES accounts(name),
+            role TEXT NOT NULL,
+            decree TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX appointments_account ON appointments (account, person)",
+        """CREATE TABLE approval_rules (
+            account TEXT PRIMARY KEY REFERENCES accounts(name),
+            approvers INTEGER NOT NULL,
+            admin_needs_approval INTEGER NOT NULL,
+            self_approval INTEGER NOT NULL
+        )""",
+        """CREATE TABLE drafts (
+            id TEXT PRIMARY KEY,
+            post TEXT NOT NULL,
+            accounts TEXT NOT NULL,
+            author TEXT NOT NULL,
+            publish_at DOUBLE PRECISION,
+            recurrence TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            request_id TEXT,
+            job_id TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            decided_at DOUBLE PRECISION
+        )""",
+        """CREATE TABLE approvals (
+            draft_id TEXT NOT NULL REFERENCES drafts(id),
+            person TEXT NOT NULL REFERENCES people(id),
+            decree TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (draft_id, person)
+        )""",
+        """CREATE TABLE content_requests (
+            id TEXT PRIMARY KEY,
+            from_unit TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            details TEXT,
+            attachments TEXT NOT NULL,
+            due_at DOUBLE PRECISION,
+            status TEXT NOT NULL,
+            requested_by TEXT,
+            draft_id TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            fulfilled_at DOUBLE PRECISION
+        )""",
+        """CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            at DOUBLE PRECISION NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            object TEXT,
+            account TEXT,
+            decree TEXT,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        "ALTER TABLE jobs ADD COLUMN authority TEXT",
+        "ALTER TABLE deliveries ADD COLUMN deleted_at DOUBLE PRECISION",
+        (
+            "sqlite",
+            """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        ),
+        (
+            "sqlite",
+            """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        ),
+        (
+            "postgresql",
+            """CREATE OR REPLACE FUNCTION govsocial_audit_append_only() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""",
+        ),
+        (
+            "postgresql",
+            """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION govsocial_audit_append_only()""",
+        ),
+    ),
+    # 5: the inbox of replies and mentions, sync cursors, and each account's service hours
+    (
+        """CREATE TABLE inbox_items (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts(name),
+            remote_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            url TEXT,
+            ref_extra TEXT NOT NULL,
+            author TEXT NOT NULL,
+            author_name TEXT,
+            text TEXT NOT NULL,
+            received_at DOUBLE PRECISION NOT NULL,
+            in_reply_to_id TEXT,
+            delivery_id TEXT,
+            status TEXT NOT NULL,
+            assigned_to TEXT,
+            responded_at DOUBLE PRECISION,
+            responder TEXT,
+            response_id TEXT,
+            response_url TEXT,
+            closed_at DOUBLE PRECISION,
+            closed_by TEXT,
+            close_reason TEXT,
+            synced_at DOUBLE PRECISION NOT NULL,
+            UNIQUE (account, remote_id)
+        )""",
+        "CREATE INDEX inbox_status ON inbox_items (status, received_at)",
+        """CREATE TABLE inbox_cursors (
+            account TEXT NOT NULL REFERENCES accounts(name),
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (account, kind)
+        )""",
+        """CREATE TABLE service_hours (
+            account TEXT PRIMARY KEY REFERENCES accounts(name),
+            spec TEXT NOT NULL,
+            target_seconds DOUBLE PRECISION NOT NULL
+        )""",
     ),
 )
 

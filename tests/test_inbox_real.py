@@ -1,0 +1,113 @@
+"""The inbox against real servers (issue 7): mastodon-mock, and the Bluesky PDS + AppView.
+
+A second account replies to the workspace's post and mentions its account; sync picks both
+up exactly once across repeated syncs, the admin's answer reaches the server (read back from
+the server), and the response time is counted in the account's zone and service hours,
+checked against an independent computation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govsocial import Post
+from govsocial.client import AsyncClient, Client
+from govsocial.models import Account
+from govsocial.service_hours import ServiceHours
+from govsocial.testing import eventually, unique_text
+from govsocial.worker import Worker
+from govsocial.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+HOURS = "Mon-Fri 08:00-16:00"
+
+
+@pytest.fixture(params=["mastodon", "bluesky"])
+def server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "mastodon":
+        yield request.getfixturevalue("mastodon")
+        return
+    from govsocial_bluesky.localserver import BlueskyLocalServer
+
+    with BlueskyLocalServer(request.getfixturevalue("bluesky_appview")) as local:
+        yield local
+
+
+def env_account(account: Account, prefix: str, monkeypatch: pytest.MonkeyPatch) -> Account:
+    references = {}
+    for field, secret in account.credentials.items():
+        monkeypatch.setenv(f"{prefix}_{field.upper()}", secret.get_secret_value())
+        references[field] = f"env:{prefix}_{field.upper()}"
+    return Account(**account.model_dump(exclude={"credentials"}), credentials=references)
+
+
+def test_replies_and_mentions_synced_once_answered_and_timed(
+    server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author, citizen = server.accounts[:2]
+    platform = author.platform
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.add_account("humas", env_account(author, f"GS_INBOX_{platform.upper()}", monkeypatch))
+        ws.set_service_hours("humas", HOURS, holidays="ID", target=timedelta(hours=8))
+        job = ws.schedule(
+            Post(unique_text("Jadwal posyandu")),
+            ["humas"],
+            at=datetime.now(UTC) + timedelta(seconds=30),
+        )
+
+        async def publish() -> None:
+            async with AsyncClient(**ws.client_options()) as client:
+                await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
+
+        asyncio.run(publish())
+        [delivery] = ws.job(job.id).deliveries
+        assert delivery.ref is not None, delivery.error
+
+        question_text = unique_text("Apakah buka hari Sabtu?")
+        mention_text = f"{server.mention(author)} {unique_text('mohon info antrean')}"
+        with Client() as client:
+            question = client.reply(
+                delivery.ref.model_copy(update={"account": citizen}), question_text
+            )
+            [mentioned] = client.publish(Post(mention_text), [citizen])
+            assert mentioned.ok, mentioned.error
+
+        def both() -> Any:
+            ws.sync_inbox()
+            found = ws.inbox()
+            return found if len(found) >= 2 else None
+
+        items = eventually(both, timeout=40, interval=1.0)
+        assert ws.sync_inbox() == 0, "nothing new on a second sync"
+        assert len(ws.inbox(None)) == 2, "each reply or mention once"
+        reply = next(i for i in items if question_text in i.text)
+        mention = next(i for i in items if mention_text.split(" ", 1)[1] in i.text)
+        assert reply.kind == "reply" and reply.delivery_id == delivery.id
+        assert reply.remote_id == question.id
+        assert mention.kind == "mention"
+
+        answer_text = unique_text("Ya, buka pukul 08.00")
+        sent = ws.reply(reply.id, answer_text)
+        stored = server.stored_post(sent)
+        assert stored is not None and answer_text in server.stored_text(stored)
+        assert ws.sync_inbox() == 0, "the answer is not a new question"
+        answered = ws.inbox_item(reply.id)
+        assert answered.status == "answered" and answered.response_id == sent.id
+
+        [entry] = ws.audit_log(action="reply")
+        assert answered.responded_at is not None
+        expected = ServiceHours.parse(HOURS, holidays="ID").elapsed(
+            answered.received_at, answered.responded_at, "Asia/Jakarta"
+        )
+        assert entry.detail["service_seconds"] == pytest.approx(expected, abs=1.0)
+        assert entry.detail["response_seconds"] == pytest.approx(
+            (answered.responded_at - answered.received_at).total_seconds(), abs=1.0
+        )
