@@ -46,7 +46,7 @@ from typing import Any
 
 from publish import BenchError, LoopbackServer
 
-from govsocial import Account, AsyncClient, Post
+from govsocial import Account, AsyncClient, Post, audit
 from govsocial.store import DeliveryRow, Store, open_store
 from govsocial.worker import Worker
 from govsocial.workspace import Workspace
@@ -323,7 +323,8 @@ def dispatch_lag(ws: Workspace, server: LoggingServer, ids: list[str], cfg: Conf
 
 
 def claim_loop(url: str, owner: str, batch: int, barrier: Barrier, out: Queue[Any]) -> None:
-    """One claiming process: claim, mark sending, mark published, until nothing is due."""
+    """One claiming process: claim, mark sending, mark published (with the audit entry a
+    worker writes in the same transaction), until nothing is due."""
     store = open_store(url)
     claimed: list[str] = []
     claim_ms: list[float] = []
@@ -341,7 +342,17 @@ def claim_loop(url: str, owner: str, batch: int, barrier: Barrier, out: Queue[An
             if not store.mark_sending(d.id, owner, time.time(), LEASE):
                 lost += 1
                 continue
-            store.mark_published(d.id, f"bench-{d.id[:12]}", None, {}, time.time())
+            with store.transaction() as cur:  # as a Worker does: the id and its audit entry
+                store.mark_published(d.id, f"bench-{d.id[:12]}", None, {}, time.time())
+                audit.append(
+                    store,
+                    cur,
+                    actor=None,
+                    action="publish",
+                    obj=d.id,
+                    account=d.account,
+                    detail={"worker": owner},
+                )
     end = time.monotonic()
     store.close()
     out.put((owner, claimed, claim_ms, start, end, lost))
@@ -362,10 +373,11 @@ class Claims:
     foreign: int
     lost: int
     attempts_not_one: int
+    audit_ok: bool
 
     @property
     def ok(self) -> bool:
-        return not (
+        return self.audit_ok and not (
             self.duplicates or self.missing or self.foreign or self.lost or self.attempts_not_one
         )
 
@@ -409,6 +421,8 @@ def parallel_claims(engine: str, url: str, procs: int, cfg: Config) -> Claims:
             published = cur.execute(
                 "SELECT COUNT(*) FROM deliveries WHERE status = 'published'"
             ).fetchone()[0]
+        audit_ok = audit.verify(ws.store) == len(audit.entries(ws.store, action="publish"))
+        audit_ok = audit_ok and len(audit.entries(ws.store, action="publish")) == cfg.claim_rows
     claimed = [key for r in results for key in r[1]]
     expected = set(due_ids)
     return Claims(
@@ -423,6 +437,7 @@ def parallel_claims(engine: str, url: str, procs: int, cfg: Config) -> Claims:
         foreign=len(set(claimed) - expected),
         lost=sum(r[5] for r in results),
         attempts_not_one=int(wrong) + abs(int(published) - cfg.claim_rows),
+        audit_ok=audit_ok,
     )
 
 
@@ -506,18 +521,19 @@ def report(
         lines += [
             "",
             f"### Parallel claims: {cfg.claim_rows:,} due deliveries among {cfg.rows:,}, "
-            f"batches of {cfg.batch}, claim + mark_sending + mark_published each",
+            f"batches of {cfg.batch}, claim + mark_sending + mark_published with its "
+            "hash-chained audit entry, each",
             "",
             "| engine | processes | seconds | deliveries/s | claim p50 ms | claim p99 ms "
-            "| per process | double claims | missing | attempts != 1 |",
-            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+            "| per process | double claims | missing | attempts != 1 | audit chain |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
         ]
         for c in claims:
             lines.append(
                 f"| {c.engine} | {c.procs} | {c.seconds:.2f} | {c.due / c.seconds:,.0f} "
                 f"| {statistics.median(c.claim_ms):.2f} | {pct(c.claim_ms, 0.99):.2f} "
                 f"| {'/'.join(map(str, c.per_proc))} | {c.duplicates} | {c.missing} "
-                f"| {c.attempts_not_one} |"
+                f"| {c.attempts_not_one} | {'verifies' if c.audit_ok else 'BROKEN'} |"
             )
         if skipped:
             lines.append(f"\nPostgreSQL skipped: {skipped}.")

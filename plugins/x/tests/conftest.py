@@ -68,8 +68,9 @@ def x_spec() -> Path:
     found = spec_path()
     if found is None:
         pytest.skip(
-            "the X API v2 OpenAPI spec is absent (expected at ../shared/specs/"
-            "x-api-v2-openapi.json beside the repository): spec-validated tests need it"
+            "the X API v2 OpenAPI spec is absent (looked for shared/specs/x-api-v2-openapi.json "
+            "beside the repository and the folders above it, and in $GOVSOCIAL_SPECS_DIR): "
+            "spec-validated tests need it"
         )
     return found
 

@@ -24,13 +24,24 @@ import httpx
 __all__ = ["SPEC", "prism_proxy", "spec_path"]
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC = REPO.parent / "shared" / "specs" / "x-api-v2-openapi.json"
+SPEC_NAME = "x-api-v2-openapi.json"
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
 def spec_path() -> Path | None:
-    """The X API v2 OpenAPI spec beside the repository, or None when it is absent."""
-    return SPEC if SPEC.is_file() else None
+    """The X API v2 OpenAPI spec, or None when it is absent.
+
+    ``$GOVSOCIAL_SPECS_DIR`` when set; otherwise ``shared/specs/`` beside the repository or
+    beside any folder above it (a clone made elsewhere under the same workspace finds it).
+    The spec is read where it is, never copied into the project.
+    """
+    configured = os.environ.get("GOVSOCIAL_SPECS_DIR")
+    candidates = [Path(configured) / SPEC_NAME] if configured else []
+    candidates += [folder / "shared" / "specs" / SPEC_NAME for folder in REPO.parents]
+    return next((path for path in candidates if path.is_file()), None)
+
+
+SPEC = spec_path()
 
 
 def _free_port() -> int:
