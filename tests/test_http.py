@@ -181,6 +181,29 @@ async def test_a_timeout_on_a_read_is_retried(
     assert [r.method for r in paper_server.requests] == ["POST", "GET", "GET"]
 
 
+async def test_a_spent_budget_of_one_endpoint_does_not_hold_back_another(
+    plugins: Plugins, paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def per_endpoint(cls: type[Paper], method: str, url: str) -> str:
+        return f"{method} {httpx.URL(url).path.rsplit('/', 1)[0]}"
+
+    monkeypatch.setattr(Paper, "rate_bucket", classmethod(per_endpoint))
+    far = time.time() + 900
+    spent = {"x-remaining": "0", "x-reset": str(far)}
+    paper_server.script = [
+        lambda request: httpx.Response(200, json={"followers": 3}, headers=spent)
+    ]
+    sleeps = Sleeps()
+    async with make_client(paper_server, plugins, sleeps, max_wait=5.0) as client:
+        await client.fetch_account_metrics(account)  # GET /me: its window is now spent
+        [result] = await client.publish(Post("halo"), [account])  # POST /posts: its own
+        assert result.ok
+        with pytest.raises(RateLimited):  # GET /me again waits 900 s: over max_wait
+            await client.fetch_account_metrics(account)
+    assert sleeps.waits == []
+    assert [r.method for r in paper_server.requests] == ["GET", "POST"]
+
+
 async def test_an_empty_rate_budget_waits_for_the_reset_before_sending(
     plugins: Plugins, paper_server: PaperServer, account: Account
 ) -> None:

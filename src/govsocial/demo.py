@@ -50,7 +50,9 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         for name, cls in chosen.items():
             manager = cls.local_server()
             if manager is None:
-                say(f"- {cls.title}: no local server available, skipped")
+                say(
+                    f"- {cls.title}: no local server exists for it, skipped (tested on an emulator)"
+                )
                 continue
             say(f"- starting a local {cls.title} server ...")
             started = time.monotonic()

@@ -293,7 +293,8 @@ class Http:
         idempotent: bool,
         kwargs: dict[str, Any],
     ) -> httpx.Response:
-        key = platform.account.key
+        bucket = platform.rate_bucket(method, url)
+        key = f"{platform.account.key}|{bucket}" if bucket else platform.account.key
         wait = self.budget.wait_time(key)
         if wait > self.max_wait:
             raise RateLimited(

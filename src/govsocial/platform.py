@@ -228,6 +228,16 @@ class Platform(ABC):
         return None
 
     @classmethod
+    def rate_bucket(cls, method: str, url: str) -> str:
+        """Which of the account's rate budgets a request spends (default: one per account).
+
+        A platform that limits each endpoint separately (X: a 15-minute window per
+        endpoint) returns a name per endpoint, so a spent window on one endpoint never holds
+        back requests to another.
+        """
+        return ""
+
+    @classmethod
     def retry_after(cls, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying a throttled request, when the answer says."""
         value = response.headers.get("retry-after")

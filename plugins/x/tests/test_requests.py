@@ -317,10 +317,32 @@ async def test_rate_headers_feed_the_budget_and_429_waits_for_the_reset(
     )
     async with client() as c:
         metrics = await c.fetch_account_metrics(account())
-        state = c.http.budget.get(account().key)
+        state = c.http.budget.get(f"{account().key}|GET /2/users/me")
     assert metrics.followers is None
     assert state is not None and (state.limit, state.remaining) == (75, 74)
     assert state.reset_at == reset + 900
+
+
+async def test_a_spent_window_of_one_endpoint_does_not_hold_back_publishing(
+    mock: respx.MockRouter,
+) -> None:
+    """https://docs.x.com/x-api/fundamentals/rate-limits : limits are per endpoint, so the
+    mentions timeline's spent 15-minute window says nothing about POST /2/tweets."""
+    far = str(int(time.time()) + 900)
+    spent = {"x-rate-limit-limit": "10", "x-rate-limit-remaining": "0", "x-rate-limit-reset": far}
+    me = mock.get(f"{BASE}/2/users/me").respond(
+        200, json={"data": {"id": "7", "username": "humas_kota", "name": "Humas"}}, headers=spent
+    )
+    created = mock.post(f"{BASE}/2/tweets").respond(
+        201, json={"data": {"id": "1850000000000000001", "text": "Halo warga"}}
+    )
+    async with client() as c:
+        await c.fetch_account_metrics(account())
+        result = await c.publish_one(Post("Halo warga"), account())
+        with pytest.raises(RateLimited):  # the same endpoint again: its window is spent
+            await c.fetch_account_metrics(account())
+    assert result.ok, result.error
+    assert created.call_count == 1 and me.call_count == 1
 
 
 async def test_the_24_hour_post_limit_is_named_with_its_reset_time(mock: respx.MockRouter) -> None:

@@ -166,6 +166,13 @@ class X(Platform):
         return ratelimits.window_state(response)
 
     @classmethod
+    def rate_bucket(cls, method: str, url: str) -> str:
+        """X limits each endpoint in its own 15-minute window: one budget per method and
+        path, ids replaced (``GET /2/users/:id/mentions``), so spending the mentions window
+        never holds back publishing."""
+        return ratelimits.endpoint(method, url)
+
+    @classmethod
     def retry_after(cls, response: httpx.Response) -> float | None:
         """Seconds until the spent limit resets: the 24-hour cap when it is spent, else the
         15-minute window (X sends no Retry-After)."""

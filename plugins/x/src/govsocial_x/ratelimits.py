@@ -17,7 +17,7 @@ import httpx
 
 from govsocial.http import RateState, header_int
 
-__all__ = ["DailyLimit", "daily_limits", "exhausted_daily_limit", "window_state"]
+__all__ = ["DailyLimit", "daily_limits", "endpoint", "exhausted_daily_limit", "window_state"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,11 @@ def seconds_until(reset_at: float | None, now: float | None = None) -> float | N
     if reset_at is None:
         return None
     return max(0.0, reset_at - (time.time() if now is None else now))
+
+
+def endpoint(method: str, url: str) -> str:
+    """The rate-limit window a request counts against: its method and path template."""
+    path = httpx.URL(url).path
+    # ids are long numbers (snowflakes); the API version ("2") is not one
+    parts = [":id" if part.isdigit() and len(part) > 3 else part for part in path.split("/")]
+    return f"{method.upper()} {'/'.join(parts)}"
