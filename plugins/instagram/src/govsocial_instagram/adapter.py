@@ -262,7 +262,7 @@ class Instagram(Platform):
         if response.status_code == 429:
             return True
         error = meta.parse_error(response)
-        return error is not None and error.is_throttling
+        return error is not None and error.is_throttle
 
     @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
@@ -270,7 +270,7 @@ class Instagram(Platform):
         if response.status_code == 401:
             return True
         error = meta.parse_error(response)
-        return error is not None and error.is_auth
+        return error is not None and error.is_token
 
     def error_for(self, response: httpx.Response) -> GovSocialError:
         message = self.error_message(response)
@@ -282,7 +282,7 @@ class Instagram(Platform):
                 platform=self.name,
                 hint=_auth_hint(error),
             )
-        if self.is_throttled(response) or (error is not None and error.is_publishing_limit):
+        if self.is_throttled(response) or meta.is_publishing_limit(error):
             return RateLimited(
                 f"{self.title} rate limit reached for {self.account.handle}: {message}",
                 retry_after=self.retry_after(response),
