@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 #: Called with the account and the new values when an adapter refreshes a credential.
 CredentialsListener = Callable[[Account, dict[str, str]], None]
 
-__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform"]
+__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform", "json_object"]
 
 #: The shared metrics vocabulary (see docs/concepts.md).
 METRIC_FIELDS: tuple[str, ...] = (
@@ -283,6 +283,24 @@ class Platform(ABC):
         """Whether an error answer means the credentials are bad (default: HTTP 401)."""
         return response.status_code == 401
 
+    def snippet(self, response: httpx.Response) -> str:
+        """The start of an answer's body, secrets scrubbed: for messages about odd answers."""
+        from govsocial.http import scrub
+
+        return scrub(response.text[:200], self.iter_credentials())
+
+    def unreadable(self, response: httpx.Response, what: str) -> PlatformError:
+        """The error for a successful answer whose body is not what the platform documents
+        (a proxy's HTML page, a truncated body): ``what`` names the call, e.g. "the post"."""
+        return PlatformError(
+            f"{self.title} answered {what} for {self.account.handle} with a body that is not "
+            f"the JSON expected: {self.snippet(response)!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=self.snippet(response),
+            hint=f"{self.title} or a proxy in front of it may be failing; try again later",
+        )
+
     def error_for(self, response: httpx.Response) -> GovSocialError:
         """Translate an error answer into the exception tree."""
         message = self.error_message(response)
@@ -438,3 +456,12 @@ class Platform(ABC):
         for field, value in self._refreshed.items():
             if field not in public:  # refreshed tokens are secret even if undeclared
                 yield value
+
+
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's body when it is a JSON object, else None (see ``Platform.unreadable``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

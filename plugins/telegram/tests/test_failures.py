@@ -146,7 +146,7 @@ async def test_a_malformed_body_on_a_read_is_a_platform_error(
     adapter: Telegram, api: respx.MockRouter
 ) -> None:
     api.post("/getChatMemberCount").respond(200, text="<html>proxy error</html>")
-    with pytest.raises(PlatformError, match="not the Bot API's JSON"):
+    with pytest.raises(PlatformError, match="not the JSON expected"):
         await adapter.fetch_account_metrics()
 
 

@@ -43,9 +43,9 @@ from govsocial.errors import (
     PlatformError,
     PublishOutcomeUnknown,
 )
-from govsocial.http import RateState, scrub
+from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.platform import Limits, Platform, json_object
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.meta import (
     GraphError,
@@ -282,7 +282,7 @@ class Facebook(Platform):
         fields = {"caption": post.text} if post.text else {}
         response = await self._upload_photo(media, 0, fields, create=True, key=key)
         photo_id = self._created_id(response, key, "id")
-        body = _json_object(response) or {}
+        body = json_object(response) or {}
         post_id = body.get("post_id")
         ref_id = post_id if isinstance(post_id, str) and post_id else photo_id
         return self._post_ref(ref_id, photo_id=photo_id)
@@ -335,7 +335,7 @@ class Facebook(Platform):
     def _created_id(
         self, response: httpx.Response, key: str, field: str, *, step: str = "the post"
     ) -> str:
-        body = _json_object(response)
+        body = json_object(response)
         value = body.get(field) if body is not None else None
         if isinstance(value, str) and value:
             return value
@@ -348,7 +348,7 @@ class Facebook(Platform):
             platform=self.name,
             account=self.account.handle,
             idempotency_key=key,
-            detail={"body": self._snippet(response)},
+            detail={"body": self.snippet(response)},
         )
 
     async def delete(self, ref: PostRef) -> None:
@@ -415,9 +415,9 @@ class Facebook(Platform):
 
     async def _lookup_chunk(self, ids: list[str], fields: str) -> dict[str, dict[str, Any]]:
         response = await self._get("/", {"ids": ",".join(ids), "fields": fields})
-        body = _json_object(response)
+        body = json_object(response)
         if body is None:
-            raise self._unreadable(response, "the post counts")
+            raise self.unreadable(response, "the post counts")
         return {key: value for key, value in body.items() if isinstance(value, dict)}
 
     async def _metrics(self, ref: PostRef, node: dict[str, Any]) -> PostMetrics:
@@ -467,9 +467,9 @@ class Facebook(Platform):
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``GET /{page-id}?fields=followers_count,fan_count``."""
         response = await self._get(f"/{self._page()}", {"fields": "followers_count,fan_count"})
-        page = _json_object(response)
+        page = json_object(response)
         if page is None:
-            raise self._unreadable(response, "the Page")
+            raise self.unreadable(response, "the Page")
         raw = {
             name: value
             for name in ("followers_count", "fan_count")
@@ -529,9 +529,9 @@ class Facebook(Platform):
         query = dict(params)
         for _page in range(self.max_pages):
             response = await self._get(path, query)
-            body = _json_object(response)
+            body = json_object(response)
             if body is None or not isinstance(body.get("data"), list):
-                raise self._unreadable(response, what)
+                raise self.unreadable(response, what)
             items.extend(item for item in body["data"] if isinstance(item, dict))
             paging = body.get("paging")
             cursors = paging.get("cursors") if isinstance(paging, dict) else None
@@ -626,19 +626,6 @@ class Facebook(Platform):
             extra={"photo_id": photo_id} if photo_id else {},
         )
 
-    def _snippet(self, response: httpx.Response) -> str:
-        return scrub(response.text[:200], self.iter_credentials())
-
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        return PlatformError(
-            f"Facebook answered for {what} of {self.account.handle} with a body that is not "
-            f"the JSON expected: {self._snippet(response)!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=self._snippet(response),
-            hint="a proxy in front of the Graph API may be misconfigured; try again later",
-        )
-
 
 def _hint_for(graph: GraphError) -> str | None:
     code = graph.code
@@ -688,14 +675,6 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _segment(native_id: str) -> str:
     return quote(native_id, safe="")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _filename(media: Media, index: int) -> str:

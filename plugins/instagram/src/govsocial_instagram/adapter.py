@@ -42,9 +42,9 @@ from govsocial.errors import (
     RateLimited,
     ValidationError,
 )
-from govsocial.http import RateState, scrub
+from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.platform import Limits, Platform, json_object
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     MAX_HASHTAGS,
@@ -388,10 +388,10 @@ class Instagram(Platform):
             headers=self._auth(),
             idempotent=True,
         )
-        body = _json_object(response)
+        body = json_object(response)
         container = body.get("id") if body else None
         if not _is_id(container):
-            raise self._unreadable(response, "the new media container")
+            raise self.unreadable(response, "the new media container")
         return str(container)
 
     async def _container_status(self, container: str) -> tuple[str, str | None]:
@@ -401,10 +401,10 @@ class Instagram(Platform):
             params={"fields": "status_code,status"},
             headers=self._auth(),
         )
-        body = _json_object(response)
+        body = json_object(response)
         status = body.get("status_code") if body else None
         if not isinstance(status, str):
-            raise self._unreadable(response, f"the status of container {container}")
+            raise self.unreadable(response, f"the status of container {container}")
         detail = body.get("status") if body else None
         return status, detail if isinstance(detail, str) else None
 
@@ -477,7 +477,7 @@ class Instagram(Platform):
             if status == "PUBLISHED":
                 return await self._published_post(key)
             raise
-        body = _json_object(response)
+        body = json_object(response)
         media_id = body.get("id") if body else None
         if not _is_id(media_id):
             raise PublishOutcomeUnknown(
@@ -486,7 +486,7 @@ class Instagram(Platform):
                 platform=self.name,
                 account=self.account.handle,
                 idempotency_key=key,
-                detail={"container": container, "body": self._snippet(response)},
+                detail={"container": container, "body": self.snippet(response)},
             )
         self.save_checkpoint(key, media=str(media_id))
         permalink = await self._permalink(str(media_id))
@@ -502,7 +502,7 @@ class Instagram(Platform):
         except GovSocialError as error:  # the post exists; its link can wait
             logger.info("no permalink for %s: %s", media_id, error)
             return None
-        body = _json_object(response)
+        body = json_object(response)
         link = body.get("permalink") if body else None
         return link if isinstance(link, str) else None
 
@@ -580,7 +580,7 @@ class Instagram(Platform):
         except GovSocialError as error:
             logger.info("content_publishing_limit unavailable: %s", error)
             return None
-        body = _json_object(response)
+        body = json_object(response)
         data = body.get("data") if body else None
         entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
         config = _dict(entry.get("config"))
@@ -627,7 +627,7 @@ class Instagram(Platform):
             create=True,
             idempotency_key=key,
         )
-        body = _json_object(response)
+        body = json_object(response)
         comment = body.get("id") if body else None
         if not _is_id(comment):
             raise PublishOutcomeUnknown(
@@ -636,7 +636,7 @@ class Instagram(Platform):
                 platform=self.name,
                 account=self.account.handle,
                 idempotency_key=key,
-                detail={"body": self._snippet(response)},
+                detail={"body": self.snippet(response)},
             )
         self.save_checkpoint(key, comment=str(comment))
         return self._comment_ref(str(comment), media_id, parent or None)
@@ -738,9 +738,9 @@ class Instagram(Platform):
         response = await self.request(
             "GET", self._path(node), params={"fields": fields}, headers=self._auth()
         )
-        body = _json_object(response)
+        body = json_object(response)
         if body is None:
-            raise self._unreadable(response, f"{node}")
+            raise self.unreadable(response, f"{node}")
         return body
 
     async def _insights(self, media_id: str) -> dict[str, int]:
@@ -774,10 +774,10 @@ class Instagram(Platform):
             params={"metric": ",".join(metrics)},
             headers=self._auth(),
         )
-        body = _json_object(response)
+        body = json_object(response)
         data = body.get("data") if body else None
         if not isinstance(data, list):
-            raise self._unreadable(response, f"the insights of {media_id}")
+            raise self.unreadable(response, f"the insights of {media_id}")
         found: dict[str, int] = {}
         for entry in data:
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -885,10 +885,10 @@ class Instagram(Platform):
         query: dict[str, str] | None = params
         for _page in range(self.max_pages):
             response = await self.request("GET", url, params=query, headers=self._auth())
-            body = _json_object(response)
+            body = json_object(response)
             data = body.get("data") if body else None
             if not isinstance(data, list):
-                raise self._unreadable(response, f"the list at {urlsplit(url).path}")
+                raise self.unreadable(response, f"the list at {urlsplit(url).path}")
             for item in data:
                 if isinstance(item, dict):
                     yield item
@@ -922,19 +922,6 @@ class Instagram(Platform):
     def _same_origin(self, url: str) -> bool:
         mine, theirs = urlsplit(self.base_url), urlsplit(url)
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
-
-    def _snippet(self, response: httpx.Response) -> str:
-        return scrub(response.text[:200], self.iter_credentials())
-
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        return PlatformError(
-            f"{self.title} answered for {what} with a body that is not the JSON expected: "
-            f"{self._snippet(response)!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=self._snippet(response),
-            hint="Meta or a proxy in front of it may be failing; try again later",
-        )
 
 
 def _auth_hint(error: meta.MetaError | None) -> str:
@@ -1005,11 +992,3 @@ def _float(value: str | None) -> float | None:
 
 def _is_id(value: Any) -> bool:
     return (isinstance(value, str) and bool(value)) or _int(value) is not None
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None

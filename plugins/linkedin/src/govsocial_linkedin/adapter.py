@@ -45,9 +45,8 @@ from govsocial.errors import (
     PlatformError,
     RateLimited,
 )
-from govsocial.http import scrub
 from govsocial.models import Account, Problem
-from govsocial.platform import Limits, Platform
+from govsocial.platform import Limits, Platform, json_object
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
 from govsocial_linkedin.urns import (
     comment_parts,
@@ -183,7 +182,7 @@ class LinkedIn(Platform):
     @classmethod
     def error_message(cls, response: httpx.Response) -> str:
         """LinkedIn's ``message``, with its ``code`` and input error codes when it gives them."""
-        body = _json_object(response)
+        body = json_object(response)
         if body is None:
             return super().error_message(response)
         message = body.get("message")
@@ -200,7 +199,7 @@ class LinkedIn(Platform):
         error = super().error_for(response)
         status = response.status_code
         message = self.error_message(response)
-        body = _json_object(response) or {}
+        body = json_object(response) or {}
         if isinstance(error, AuthenticationError):
             return AuthenticationError(error.message, platform=self.name, hint=_AUTH_HINT)
         if isinstance(error, RateLimited):
@@ -282,7 +281,7 @@ class LinkedIn(Platform):
                     + _REAUTHORISE
                     + " and refresh_token",
                 ) from None
-            answer = _json_object(response) or {}
+            answer = json_object(response) or {}
             access = answer.get("access_token")
             if not isinstance(access, str) or not access:
                 raise AuthenticationError(
@@ -391,13 +390,13 @@ class LinkedIn(Platform):
             json={"initializeUploadRequest": {"owner": self.organization}},
             idempotent=True,  # a repeat only leaves an unused upload slot behind
         )
-        value = (_json_object(response) or {}).get("value")
+        value = (json_object(response) or {}).get("value")
         upload_url = value.get("uploadUrl") if isinstance(value, dict) else None
         image = value.get("image") if isinstance(value, dict) else None
         if not isinstance(upload_url, str) or not isinstance(image, str) or not image:
-            raise self._unreadable(response, f"the upload of media[{index}]")
+            raise self.unreadable(response, f"the upload of media[{index}]")
         if "://" not in upload_url:
-            raise self._unreadable(response, f"the upload address of media[{index}]")
+            raise self.unreadable(response, f"the upload address of media[{index}]")
         await self._api(
             "PUT",
             upload_url,
@@ -453,7 +452,7 @@ class LinkedIn(Platform):
             create=True,
             idempotency_key=key,
         )
-        comment = _json_object(response) or {}
+        comment = json_object(response) or {}
         urn = _comment_urn(comment, obj) or _header_comment_urn(response, obj)
         if urn is None:
             raise PlatformError(
@@ -527,9 +526,9 @@ class LinkedIn(Platform):
                     f"&{parameter}={restli_list(chunk)}"
                 )
                 response = await self._api("GET", path)
-                elements = (_json_object(response) or {}).get("elements")
+                elements = (json_object(response) or {}).get("elements")
                 if not isinstance(elements, list):
-                    raise self._unreadable(response, "the share statistics")
+                    raise self.unreadable(response, "the share statistics")
                 for element in elements:
                     if not isinstance(element, dict):
                         continue
@@ -551,9 +550,9 @@ class LinkedIn(Platform):
             "GET",
             f"/rest/networkSizes/{encode(self.organization)}?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
         )
-        body = _json_object(response)
+        body = json_object(response)
         if body is None:
-            raise self._unreadable(response, "the follower count")
+            raise self.unreadable(response, "the follower count")
         followers = _int(body.get("firstDegreeSize"))
         return AccountMetrics(
             account=self.account,
@@ -586,9 +585,9 @@ class LinkedIn(Platform):
                 f"/rest/socialActions/{encode(target)}/comments"
                 f"?start={start}&count={self.page_size}",
             )
-            elements = (_json_object(response) or {}).get("elements")
+            elements = (json_object(response) or {}).get("elements")
             if not isinstance(elements, list):
-                raise self._unreadable(response, f"the comments on {target}")
+                raise self.unreadable(response, f"the comments on {target}")
             comments.extend(item for item in elements if isinstance(item, dict))
             if len(elements) < self.page_size:
                 break
@@ -635,9 +634,9 @@ class LinkedIn(Platform):
                 f"&start={page * self.page_size}&count={self.page_size}"
             )
             response = await self._api("GET", path)
-            elements = (_json_object(response) or {}).get("elements")
+            elements = (json_object(response) or {}).get("elements")
             if not isinstance(elements, list):
-                raise self._unreadable(response, "the Page's notifications")
+                raise self.unreadable(response, "the Page's notifications")
             for element in elements:
                 if not isinstance(element, dict) or element.get("action") != "SHARE_MENTION":
                     continue
@@ -655,7 +654,7 @@ class LinkedIn(Platform):
         post: dict[str, Any] = {}
         try:
             response = await self._api("GET", f"/rest/posts/{encode(urn)}")
-            post = _json_object(response) or {}
+            post = json_object(response) or {}
         except PlatformError as error:  # the post may be gone or not readable by the Page
             if isinstance(error, RateLimited) or error.status not in (403, 404):
                 raise
@@ -673,27 +672,8 @@ class LinkedIn(Platform):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        snippet = scrub(response.text[:200], self.iter_credentials())
-        return PlatformError(
-            f"{self.title} answered for {what} with a body that is not the JSON expected: "
-            f"{snippet!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=snippet,
-            hint="LinkedIn or a proxy in front of it answered unexpectedly; try again later",
-        )
-
 
 # -- small parsers -------------------------------------------------------------------------------
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _input_error_codes(body: dict[str, Any]) -> list[str]:

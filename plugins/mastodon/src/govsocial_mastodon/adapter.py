@@ -41,8 +41,8 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState, header_int, scrub
-from govsocial.platform import Limits, LocalServer, Platform
+from govsocial.http import RateState, header_int
+from govsocial.platform import Limits, LocalServer, Platform, json_object
 from govsocial_mastodon.text import count_characters as _count_characters
 
 __all__ = [
@@ -278,7 +278,7 @@ class Mastodon(Platform):
             create=True,
             idempotency_key=key,
         )
-        status = _json_object(response)
+        status = json_object(response)
         if status is None or not _is_id(status.get("id")):
             raise PublishOutcomeUnknown(
                 f"{self.title} accepted the post for {self.account.handle} (HTTP "
@@ -287,7 +287,7 @@ class Mastodon(Platform):
                 platform=self.name,
                 account=self.account.handle,
                 idempotency_key=key,
-                detail={"body": self._snippet(response)},
+                detail={"body": self.snippet(response)},
             )
         return self._ref(status)
 
@@ -314,9 +314,9 @@ class Mastodon(Platform):
             headers=self._auth(),
             idempotent=True,  # a repeated upload only leaves an unattached file behind
         )
-        attachment = _json_object(response)
+        attachment = json_object(response)
         if attachment is None or not _is_id(attachment.get("id")):
-            raise self._unreadable(response, f"the upload of media[{index}]")
+            raise self.unreadable(response, f"the upload of media[{index}]")
         media_id = str(attachment["id"])
         if response.status_code == 202:
             await self._wait_for_processing(index, media_id)
@@ -384,9 +384,9 @@ class Mastodon(Platform):
         response = await self.request(
             "GET", f"/api/v1/statuses/{_segment(ref.id)}", headers=self._auth()
         )
-        status = _json_object(response)
+        status = json_object(response)
         if status is None:
-            raise self._unreadable(response, f"status {ref.id}")
+            raise self.unreadable(response, f"status {ref.id}")
         raw = {
             name: value for name in _COUNT_FIELDS if (value := _int(status.get(name))) is not None
         }
@@ -405,9 +405,9 @@ class Mastodon(Platform):
         response = await self.request(
             "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
         )
-        account = _json_object(response)
+        account = json_object(response)
         if account is None:
-            raise self._unreadable(response, "the account")
+            raise self.unreadable(response, "the account")
         names = ("followers_count", "following_count", "statuses_count")
         raw = {name: value for name in names if (value := _int(account.get(name))) is not None}
         return AccountMetrics(
@@ -424,9 +424,9 @@ class Mastodon(Platform):
         response = await self.request(
             "GET", f"/api/v1/statuses/{_segment(ref.id)}/context", headers=self._auth()
         )
-        context = _json_object(response)
+        context = json_object(response)
         if context is None:
-            raise self._unreadable(response, f"the replies to status {ref.id}")
+            raise self.unreadable(response, f"the replies to status {ref.id}")
         descendants = context.get("descendants")
         found = self._interactions(descendants if isinstance(descendants, list) else [], "reply")
         return sorted(found, key=lambda item: item.created_at)
@@ -442,7 +442,7 @@ class Mastodon(Platform):
             response = await self.request("GET", url, params=params, headers=self._auth())
             page = _json_list(response)
             if page is None:
-                raise self._unreadable(response, "the notifications")
+                raise self.unreadable(response, "the notifications")
             reached_since = False
             for notification in page:
                 if not isinstance(notification, dict) or notification.get("type") != "mention":
@@ -503,19 +503,6 @@ class Mastodon(Platform):
         """Whether ``url`` is on this account's instance (the token never goes elsewhere)."""
         mine, theirs = urlsplit(self.base_url), urlsplit(url)
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
-
-    def _snippet(self, response: httpx.Response) -> str:
-        return scrub(response.text[:200], self.iter_credentials())
-
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        return PlatformError(
-            f"{self.title} at {urlsplit(self.base_url).netloc} answered for {what} with a body "
-            f"that is not the JSON expected: {self._snippet(response)!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=self._snippet(response),
-            hint="the server or a proxy in front of it may be misconfigured; try again later",
-        )
 
 
 # -- limits cache ------------------------------------------------------------------------------
@@ -657,14 +644,6 @@ def _is_id(value: Any) -> bool:
 
 def _segment(native_id: str) -> str:
     return quote(native_id, safe="")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _json_list(response: httpx.Response) -> list[Any] | None:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -274,9 +274,9 @@ class Telegram(Platform):
                     platform=self.name,
                     account=self.account.handle,
                     idempotency_key=idempotency_key,
-                    detail={"method": method, "body": self._snippet(response)},
+                    detail={"method": method, "body": self.snippet(response)},
                 )
-            raise self._unreadable(response, method)
+            raise self.unreadable(response, method)
         if body.get("ok") is not True:
             raise self._scrubbed(self._answer_error(response.status_code, body, response))
         if "result" not in body:
@@ -287,9 +287,9 @@ class Telegram(Platform):
                     platform=self.name,
                     account=self.account.handle,
                     idempotency_key=idempotency_key,
-                    detail={"method": method, "body": self._snippet(response)},
+                    detail={"method": method, "body": self.snippet(response)},
                 )
-            raise self._unreadable(response, method)
+            raise self.unreadable(response, method)
         return body["result"]
 
     def _chat_id(self) -> str:
@@ -643,9 +643,6 @@ class Telegram(Platform):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _snippet(self, response: httpx.Response) -> str:
-        return scrub(response.text[:200], self.iter_credentials())
-
     def _scrubbed(self, error: GovSocialError) -> GovSocialError:
         secrets = list(self.iter_credentials())
         error.message = scrub(error.message, secrets)
@@ -653,16 +650,6 @@ class Telegram(Platform):
             error.body = scrub(error.body, secrets)
         error.args = (error._render(),)
         return error
-
-    def _unreadable(self, response: httpx.Response, method: str) -> PlatformError:
-        return PlatformError(
-            f"{self.title} at {urlsplit(self.base_url).netloc} answered {method} with a body "
-            f"that is not the Bot API's JSON: {self._snippet(response)!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=self._snippet(response),
-            hint="a proxy in front of the Bot API may be misconfigured; try again later",
-        )
 
 
 # -- small helpers ------------------------------------------------------------------------------

@@ -50,9 +50,9 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState, scrub
+from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.platform import Limits, Platform, json_object
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
 from govsocial_threads.text import MAX_LINKS, count_characters, unique_links
@@ -385,7 +385,7 @@ class Threads(Platform):
         body = self._object(response, f"the container for {what}")
         container = body.get("id")
         if not _is_id(container):
-            raise self._unreadable(response, f"the container for {what}")
+            raise self.unreadable(response, f"the container for {what}")
         return str(container)
 
     async def _container_status(self, container: str) -> tuple[str | None, str | None]:
@@ -463,7 +463,7 @@ class Threads(Platform):
         except AuthenticationError:
             self.save_checkpoint(key, publishing="0")
             raise
-        body = _json_object(response)
+        body = json_object(response)
         post_id = body.get("id") if body is not None else None
         if not _is_id(post_id):
             raise PublishOutcomeUnknown(
@@ -473,7 +473,7 @@ class Threads(Platform):
                 platform=self.name,
                 account=self.account.handle,
                 idempotency_key=key,
-                detail={"container": container, "body": self._snippet(response)},
+                detail={"container": container, "body": self.snippet(response)},
             )
         self.save_checkpoint(key, post=str(post_id))
         return await self._ref(str(post_id), container)
@@ -526,7 +526,7 @@ class Threads(Platform):
         url = None
         try:
             response = await self._call("GET", _segment(post_id), params={"fields": "permalink"})
-            body = _json_object(response) or {}
+            body = json_object(response) or {}
             link = body.get("permalink")
             url = link if isinstance(link, str) and link else None
         except PlatformError as error:
@@ -610,13 +610,13 @@ class Threads(Platform):
                 hint="it may be deleted already or belong to another account; Threads also "
                 "allows only 100 deletes per account per day",
             ) from None
-        body = _json_object(response)
+        body = json_object(response)
         if body is not None and body.get("success") is False:
             raise PlatformError(
                 f"{self.title} answered that post {ref.id} was not deleted",
                 platform=self.name,
                 status=response.status_code,
-                body=self._snippet(response),
+                body=self.snippet(response),
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -750,7 +750,7 @@ class Threads(Platform):
             body = self._object(response, path.rsplit("/", 1)[-1])
             data = body.get("data")
             if not isinstance(data, list):
-                raise self._unreadable(response, path.rsplit("/", 1)[-1])
+                raise self.unreadable(response, path.rsplit("/", 1)[-1])
             items.extend(item for item in data if isinstance(item, dict))
             paging = _dict(body.get("paging"))
             after = _dict(paging.get("cursors")).get("after")
@@ -789,10 +789,10 @@ class Threads(Platform):
                 platform=self.name,
                 hint=_REAUTHORIZE_HINT,
             ) from None
-        body = _json_object(response) or {}
+        body = json_object(response) or {}
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
-            raise self._unreadable(response, "the token refresh")
+            raise self.unreadable(response, "the token refresh")
         values = {"access_token": token}
         expires_in = _int(body.get("expires_in"))
         expires = None
@@ -904,23 +904,10 @@ class Threads(Platform):
         return _segment(self.account.credential("user_id"))
 
     def _object(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        body = _json_object(response)
+        body = json_object(response)
         if body is None:
-            raise self._unreadable(response, what)
+            raise self.unreadable(response, what)
         return body
-
-    def _snippet(self, response: httpx.Response) -> str:
-        return scrub(response.text[:200], self.iter_credentials())
-
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        return PlatformError(
-            f"{self.title} answered for {what} with a body that is not the JSON expected: "
-            f"{self._snippet(response)!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=self._snippet(response),
-            hint="a proxy in front of the API may be misconfigured; try again later",
-        )
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1007,11 +994,3 @@ def _is_id(value: Any) -> bool:
 
 def _segment(native_id: str) -> str:
     return quote(native_id, safe="")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None

@@ -49,7 +49,7 @@ from govsocial.models import (
     PostRef,
     Problem,
 )
-from govsocial.platform import Limits, Platform
+from govsocial.platform import Limits, Platform, json_object
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
 
@@ -340,7 +340,7 @@ class X(Platform):
                 raise self._refresh_refused(error.body or error.message) from None
             except AuthenticationError as error:
                 raise self._refresh_refused(error.message) from None
-            body = _json_object(response)
+            body = json_object(response)
             access = body.get("access_token") if body else None
             if not isinstance(access, str) or not access:
                 raise self._refresh_refused("the answer held no access_token")
@@ -387,7 +387,7 @@ class X(Platform):
         response = await self._call(
             "POST", "/2/tweets", json=payload, create=True, idempotency_key=key
         )
-        body = _json_object(response)
+        body = json_object(response)
         data = body.get("data") if body else None
         if not isinstance(data, dict) or not _is_id(data.get("id")):
             raise PublishOutcomeUnknown(
@@ -495,11 +495,11 @@ class X(Platform):
             info = _processing(response) or {"state": "succeeded"}
 
     def _media_id(self, response: httpx.Response, index: int) -> str:
-        body = _json_object(response)
+        body = json_object(response)
         data = body.get("data") if body else None
         media_id = data.get("id") if isinstance(data, dict) else None
         if not _is_id(media_id):
-            raise self._unreadable(response, f"the upload of media[{index}]")
+            raise self.unreadable(response, f"the upload of media[{index}]")
         return str(media_id)
 
     async def delete(self, ref: PostRef) -> None:
@@ -542,9 +542,9 @@ class X(Platform):
                 "/2/tweets",
                 params={"ids": ",".join(batch), "tweet.fields": "public_metrics"},
             )
-            body = _json_object(response)
+            body = json_object(response)
             if body is None:
-                raise self._unreadable(response, "the post lookup")
+                raise self.unreadable(response, "the post lookup")
             for tweet in _dicts(body.get("data")):
                 found[str(tweet.get("id"))] = tweet
             for error in _dicts(body.get("errors")):
@@ -583,10 +583,10 @@ class X(Platform):
     async def _me(self, fields: str | None = None) -> dict[str, Any]:
         params = {"user.fields": fields} if fields else {}
         response = await self._call("GET", "/2/users/me", params=params)
-        body = _json_object(response)
+        body = json_object(response)
         data = body.get("data") if body else None
         if not isinstance(data, dict) or not _is_id(data.get("id")):
-            raise self._unreadable(response, "the account lookup")
+            raise self.unreadable(response, "the account lookup")
         self._user = {"id": str(data["id"]), "username": str(data.get("username") or "")}
         return data
 
@@ -626,9 +626,9 @@ class X(Platform):
         query = {**params, **_INTERACTION_FIELDS}
         for _ in range(self.max_pages):
             response = await self._call("GET", path, params=query)
-            body = _json_object(response)
+            body = json_object(response)
             if body is None:
-                raise self._unreadable(response, f"the read of {path}")
+                raise self.unreadable(response, f"the read of {path}")
             includes = body.get("includes")
             users = {
                 str(u.get("id")): u
@@ -682,32 +682,13 @@ class X(Platform):
             url=f"https://x.com/i/web/status/{post_id}",
         )
 
-    def _unreadable(self, response: httpx.Response, what: str) -> PlatformError:
-        snippet = scrub(response.text[:200], self.iter_credentials())
-        return PlatformError(
-            f"X answered {what} for {self.account.handle} with a body that is not the JSON "
-            f"expected: {snippet!r}",
-            platform=self.name,
-            status=response.status_code,
-            body=snippet,
-            hint="X or a proxy in front of it may be failing; try again later",
-        )
-
 
 def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
 def _processing(response: httpx.Response) -> dict[str, Any] | None:
-    body = _json_object(response)
+    body = json_object(response)
     data = body.get("data") if body else None
     info = data.get("processing_info") if isinstance(data, dict) else None
     return info if isinstance(info, dict) else None
