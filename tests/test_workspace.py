@@ -19,7 +19,12 @@ import pytest
 from fakes import TOKEN, Clock, Paper, PaperServer, run, soon
 from govsocial import Post, hookimpl
 from govsocial.client import AsyncClient
-from govsocial.errors import ConfigurationError, PublishOutcomeUnknown, ValidationError
+from govsocial.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    PublishOutcomeUnknown,
+    ValidationError,
+)
 from govsocial.models import Account, PostRef
 from govsocial.platform import Platform
 from govsocial.plugins import Plugins
@@ -500,3 +505,54 @@ def test_without_a_secret_key_a_refreshed_credential_is_not_stored_and_a_warning
     assert "were not stored" in caplog.text
     assert "rotated-" not in caplog.text
     assert ws.account(humas).credential("access_token") == TOKEN
+
+
+class Renewing(Paper):
+    """Paper with expiring tokens: refreshing trades the token for a new one."""
+
+    name = "renewing"
+
+    async def refresh_credentials(self) -> bool:
+        if self.credential("access_token") == "revoked":
+            raise AuthenticationError(
+                "the refresh was refused", platform=self.name, hint="authorize again"
+            )
+        self.update_credentials(access_token="renewed-token-" + "7" * 16)
+        return True
+
+
+class RenewingPlugin:
+    @hookimpl
+    def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+        register(Renewing)
+
+
+def test_refresh_credentials_renews_stores_and_reports_each_account(
+    ws: Workspace, humas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", Fernet.generate_key().decode())
+    ws.plugins.register(RenewingPlugin(), name="renewing")
+    for name, token in (("expiring", "old-token-1234567890"), ("revoked", "revoked")):
+        ws.add_account(
+            name,
+            Account(
+                platform="renewing",
+                handle=f"@{name}",
+                base_url="https://paper.test",
+                credentials={"access_token": token},
+            ),
+        )
+    outcome = ws.refresh_credentials()
+    assert outcome[humas] == "nothing to renew"
+    assert outcome["expiring"] == "renewed"
+    assert outcome["revoked"].startswith("failed: the refresh was refused")
+    again = Workspace.open(ws.url, plugins=ws.plugins)
+    try:
+        assert (
+            again.account("expiring").credential("access_token") == "renewed-" + "token-" + "7" * 16
+        )
+        assert again.account("revoked").credential("access_token") == "revoked"
+    finally:
+        again.close()

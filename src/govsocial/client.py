@@ -221,6 +221,11 @@ class AsyncClient:
         assert result.ref is not None
         return result.ref
 
+    async def refresh_credentials(self, account: Account) -> bool:
+        """Renew ``account``'s tokens ahead of expiry where its platform allows it (True when
+        renewed; the new values go to ``on_credentials``)."""
+        return await self.adapter(account).refresh_credentials()
+
     async def delete(self, ref: PostRef) -> None:
         """Delete the post at ``ref`` on its platform."""
         await self.adapter(ref.account).delete(ref)
@@ -366,6 +371,9 @@ class Client:
 
     def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
         return self.run(self._async.reply(to, post))
+
+    def refresh_credentials(self, account: Account) -> bool:
+        return self.run(self._async.refresh_credentials(account))
 
     def delete(self, ref: PostRef) -> None:
         self.run(self._async.delete(ref))

@@ -392,6 +392,18 @@ class Platform(ABC):
         if self.on_credentials is not None:
             self.on_credentials(self.account, dict(values))
 
+    async def refresh_credentials(self) -> bool:
+        """Renew the account's tokens before they expire, where the platform allows it.
+
+        Returns True when new credentials were obtained (and handed to
+        :meth:`update_credentials`, so a workspace stores them), False when there is nothing
+        to renew (the default: the platform's tokens do not expire, or the account has no
+        refresh credentials). Run it from a daily job: ``govsocial accounts refresh``.
+
+        :raises AuthenticationError: the platform refused; the hint says how to re-authorize.
+        """
+        return False
+
     def checkpoint(self, idempotency_key: str) -> dict[str, str]:
         """What :meth:`save_checkpoint` saved for this delivery (empty on a first attempt)."""
         return self.checkpoints.load(self.account.key, idempotency_key)

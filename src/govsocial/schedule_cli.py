@@ -36,6 +36,7 @@ def add_parsers(
     imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
     imported.add_argument("file", help="accounts file (see docs/cli.md)")
     accounts_do.add_parser("list", help="list accounts")
+    accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
 
     schedule = commands.add_parser("schedule", help="plan a post for accounts at a time")
     schedule.add_argument("text", help="the post text ('-' reads it from standard input)")
@@ -152,6 +153,11 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
             for name, account in found.items():
                 ws.add_account(name, account)
                 print(f"{name}: {account.platform} {account.handle}")
+        elif args.accounts_command == "refresh":
+            outcome = ws.refresh_credentials()
+            for name, result in outcome.items():
+                print(f"{name:<20} {result}")
+            return 1 if any(r.startswith("failed") for r in outcome.values()) else 0
         else:
             for name, account in ws.accounts().items():
                 print(f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})")

@@ -235,6 +235,27 @@ class Workspace(Accountability, Conversations):
             self.store.update_credentials(row.name, {**row.credentials, **sealed})
             return
 
+    def refresh_credentials(
+        self, accounts: Sequence[str] | None = None, **client_options: Any
+    ) -> dict[str, str]:
+        """Renew expiring tokens (X, LinkedIn, Threads) of every account, or ``accounts``;
+        the new ones are stored sealed. Returns, per account, ``"renewed"``, ``"nothing to
+        renew"`` or why it failed. Run it daily (``govsocial accounts refresh``)."""
+        from govsocial.client import Client
+        from govsocial.errors import GovSocialError
+
+        names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
+        outcome: dict[str, str] = {}
+        with Client(**{**self.client_options(), **client_options}) as client:
+            for name in names:
+                try:
+                    renewed = client.refresh_credentials(self.account(name))
+                except GovSocialError as error:
+                    outcome[name] = f"failed: {error}"
+                    continue
+                outcome[name] = "renewed" if renewed else "nothing to renew"
+        return outcome
+
     def _account(self, row: AccountRow) -> Account:
         return Account(
             platform=row.platform,

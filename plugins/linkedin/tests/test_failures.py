@@ -288,6 +288,25 @@ def test_an_expired_token_is_refreshed_once_stored_and_used(
     assert len(server.emulator.posts_of(fresh.urn)) == 2
 
 
+def test_a_scheduled_refresh_renews_the_token_before_it_fails(
+    server: EmulatedLinkedIn, fresh: Org
+) -> None:
+    """https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens"""
+    stored: list[dict[str, str]] = []
+    account = server.account(fresh)
+    with Client(
+        transport=httpx.AsyncHTTPTransport(),
+        on_credentials=lambda _account, values: stored.append(values),
+    ) as client:
+        assert client.refresh_credentials(account) is True
+        result = client.publish_one(Post(unique_text()), account)
+    assert result.ok, result.error
+    [values] = stored
+    assert server.emulator.tokens[values["access_token"]] == fresh.urn
+    sent = [r["headers"]["authorization"] for r in creates(server)]
+    assert sent == [f"Bearer {values['access_token']}"]
+
+
 def test_an_expired_token_without_refresh_says_to_reauthorise(
     server: EmulatedLinkedIn, client: Client, fresh: Org
 ) -> None:

@@ -126,3 +126,16 @@ def test_refresh_token_of_a_new_token_is_refused_with_the_reason(
         with pytest.raises(AuthenticationError) as raised:
             client.run(adapter.refresh_token())
     assert "24 hours" in str(raised.value)
+
+
+def test_the_generic_refresh_renews_a_token_and_leaves_a_young_one(
+    server: ThreadsEmulator, fresh: Account
+) -> None:
+    told: list[dict[str, str]] = []
+    young = server.add_account(f"muda_{time.time_ns()}", age=3600)
+    with listening(server, told) as client:
+        assert client.refresh_credentials(fresh) is True
+        assert client.refresh_credentials(young) is False, "under 24 hours: nothing to do yet"
+    assert [list(values) for values in told] == [["access_token", "token_expires_at"]]
+    assert server.accepted.get(told[0]["access_token"], 0) == 0  # issued, not yet used
+    assert told[0]["access_token"] != server.token_of(young)

@@ -174,6 +174,22 @@ async def test_an_expired_token_is_refreshed_once_and_the_request_repeated(
     assert {t["text"] for t in emulator.tweets.values()} == {text, text + " 2"}
 
 
+async def test_a_scheduled_refresh_renews_the_tokens_before_they_fail(emulator: Emulator) -> None:
+    user = next(iter(emulator.users.values()))
+    account = emulator.account(user, refresh=True)
+    old_access, old_refresh = user.access_token, user.refresh_token
+    told: list[dict[str, str]] = []
+    async with AsyncClient(max_wait=5.0, on_credentials=lambda _a, v: told.append(v)) as c:
+        assert await c.refresh_credentials(account) is True
+        result = await c.publish_one(Post(unique_text()), account)
+    assert result.ok, result.error
+    assert [r["refresh_token"] for r in emulator.refreshes] == [old_refresh]
+    assert told == [{"access_token": user.access_token, "refresh_token": user.refresh_token}]
+    assert user.access_token != old_access
+    async with AsyncClient(max_wait=5.0) as c:  # without a refresh token: nothing to renew
+        assert await c.refresh_credentials(emulator.account(user)) is False
+
+
 async def test_a_refused_refresh_says_to_reauthorise(emulator: Emulator) -> None:
     user = next(iter(emulator.users.values()))
     stale = emulator.account(user, refresh=True)

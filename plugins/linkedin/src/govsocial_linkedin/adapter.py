@@ -503,6 +503,13 @@ class LinkedIn(Platform):
                 hint="it may have been deleted already",
             ) from None
 
+    async def refresh_credentials(self) -> bool:
+        """Renew the access token with the refresh token (where LinkedIn granted one)."""
+        if not self._can_refresh():
+            return False
+        await self._refresh(self.credential("access_token"))
+        return True
+
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """LinkedIn cannot be asked: posts carry no idempotency key."""
         raise NotImplementedError(

@@ -803,6 +803,19 @@ class Threads(Platform):
         logger.info("refreshed the %s token of %s", self.title, self.account.handle)
         return expires
 
+    async def refresh_credentials(self) -> bool:
+        """Refresh the long-lived token, unless it is under 24 hours old (Threads refuses)."""
+        refusal = self._refusal_to_refresh()
+        if refusal is not None and "less than 24 hours" in refusal:
+            return False
+        try:
+            await self.refresh_token()
+        except AuthenticationError as error:
+            if "at least 24 hours old" in error.message:  # Meta's refusal of a new token
+                return False
+            raise
+        return True
+
     def token_expires_at(self) -> datetime | None:
         """When the token expires, if known (the ``token_expires_at`` credential)."""
         try:

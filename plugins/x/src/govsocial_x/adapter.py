@@ -518,6 +518,13 @@ class X(Platform):
                 hint="it may have been deleted already, or belong to another account",
             ) from None
 
+    async def refresh_credentials(self) -> bool:
+        """Renew the OAuth 2 access token with the refresh token (X rotates both)."""
+        if not self._can_refresh():
+            return False
+        await self._refresh(self.credential("access_token"))
+        return True
+
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """Not available: X keeps no idempotency key, so a post cannot be found by one."""
         raise NotImplementedError(
