@@ -126,3 +126,17 @@ def test_a_tampered_log_makes_verify_fail_naming_the_entry(
 def test_actions_that_need_an_actor_say_so(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert gs(db, "approve", "abc") == 2
     assert "--by PERSON" in capsys.readouterr().err
+
+
+def test_the_institution_names_the_reports(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from govsocial.workspace import Workspace
+
+    assert gs(db, "institution") == 0
+    assert "not set" in capsys.readouterr().out
+    assert gs(db, "institution", "Dinas Kominfo Kota Contoh", "--by", "siti") == 0
+    with Workspace.open(db) as ws:
+        assert ws.institution == "Dinas Kominfo Kota Contoh"
+        [entry] = ws.audit_log(action="set_institution")
+        assert entry.actor == "siti"
+        pytest.importorskip("pandas")
+        assert ws.performance_report("2026-11").title.endswith("Dinas Kominfo Kota Contoh")

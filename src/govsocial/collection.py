@@ -91,7 +91,7 @@ async def collect(
 
     async def one_account(name: str) -> None:
         try:
-            account: Account = ws._account(rows[name])  # credentials may fail to open: per account
+            account: Account = ws.account(name)  # credentials may fail to open: per account
             posts = due.get(name, [])
             if posts:
                 refs = [

@@ -106,6 +106,10 @@ def add_parsers(
         "--anchor", metavar="SEQ:HASH", help="a head recorded earlier (detects a cut tail)"
     )
 
+    institution = commands.add_parser("institution", help="show or set the institution's name")
+    institution.add_argument("name", nargs="?", help="e.g. 'Dinas Kominfo Kota Contoh'")
+    by_arg(institution)
+
     archive = commands.add_parser("archive", help="export the public record")
     archive_do = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
     export = archive_do.add_parser("export", help="write JSON Lines and an HTML index")
@@ -295,7 +299,16 @@ def _cmd_archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_institution(args: argparse.Namespace) -> int:
+    with _open(args) as ws:
+        if args.name:
+            ws.set_institution(args.name, by=args.by)
+        print(ws.institution or "(not set: govsocial institution 'Dinas ...')")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "institution": _cmd_institution,
     "people": _cmd_people,
     "appoint": _cmd_appoint,
     "rule": _cmd_rule,

@@ -267,7 +267,7 @@ class PerformanceReport:
         self.period = _period(ws, period)
         self.title = title or (
             f"Kinerja pengelola media sosial {self.period.label}"
-            + (f" - {ws.store.meta('institution')}" if ws.store.meta("institution") else "")
+            + (f" - {ws.institution}" if ws.institution else "")
         )
         self.generated_at = datetime.now(UTC)
         self.tables = {by: performance_rows(ws, self.period, by) for by in GROUPINGS}

@@ -652,7 +652,7 @@ def workspace_report(
         span,
         zone=zone,
         title=title,
-        institution=ws.store.meta("institution"),
+        institution=ws.institution,
         by=by,
         now=now,
     )

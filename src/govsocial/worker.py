@@ -376,7 +376,7 @@ class Worker:
         job = self.store.job(d.job_id)
         if job is None or job.cancelled:
             return
-        row = self.ws._account_row(d.account)
+        row = self.ws.account_row(d.account)
         first = min(
             (x for x in self.store.deliveries(d.job_id) if x.account == d.account),
             key=lambda x: x.occurrence,

@@ -143,6 +143,21 @@ class Workspace(Accountability, Conversations):
     ) -> None:
         self.close()
 
+    # -- the institution -----------------------------------------------------------------
+
+    @property
+    def institution(self) -> str | None:
+        """The institution's name, shown in report titles (None until set)."""
+        return self.store.meta("institution")
+
+    def set_institution(self, name: str, *, by: str | None = None) -> None:
+        """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``)."""
+        if not name or not name.strip():
+            raise ConfigurationError("the institution needs a name", field="institution")
+        with self.store.transaction() as cur:
+            self.store._set_meta(cur, "institution", name.strip())
+            self._audit(cur, by, "set_institution", detail={"name": name.strip()})
+
     # -- accounts ------------------------------------------------------------------------
 
     def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
@@ -265,6 +280,14 @@ class Workspace(Accountability, Conversations):
             name=row.display_name,
             credentials=self._sealer.open(row.credentials),
         )
+
+    def account_row(self, name: str) -> AccountRow:
+        """The stored row of account ``name`` (platform, handle, zone, slots; credentials
+        still sealed), for code that plans deliveries, such as workers.
+
+        :raises ConfigurationError: there is none (the message lists the known names).
+        """
+        return self._account_row(name)
 
     def _account_row(self, name: str, rows: Sequence[AccountRow] | None = None) -> AccountRow:
         rows = self.store.accounts() if rows is None else rows
