@@ -16,6 +16,7 @@ import httpx
 
 from govsocial import hookimpl
 from govsocial.client import AsyncClient
+from govsocial.collection import Collected
 from govsocial.http import RateState
 from govsocial.models import AccountMetrics, Interaction, Post, PostMetrics, PostRef
 from govsocial.platform import Limits, Platform
@@ -230,3 +231,28 @@ def run(ws: Workspace, server: PaperServer, clock: Clock, **worker_options: obje
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+def publish_now(
+    ws: Workspace, server: PaperServer, posts: dict[str, dict[str, str]], account: str = "humas"
+) -> None:
+    """Plan each text (with its labels) for ``account`` and let a worker publish them."""
+    for text, labels in posts.items():
+        ws.schedule(Post(text, labels=labels), [account], at=soon(30))
+
+    async def go() -> None:
+        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+            await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
+
+    asyncio.run(go())
+
+
+def collect_at(ws: Workspace, server: PaperServer, clock: float, **options: object) -> Collected:
+    """Collect metrics from the fake server as if the time were ``clock``."""
+    from govsocial.collection import collect
+
+    async def go() -> Collected:
+        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+            return await collect(ws, client, clock=lambda: clock, **options)  # type: ignore[arg-type]
+
+    return asyncio.run(go())

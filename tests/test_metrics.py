@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from datetime import timedelta
@@ -10,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from fakes import TOKEN, PaperServer
-from govsocial import Post
-from govsocial.client import AsyncClient
-from govsocial.collection import STOPPED, Collected, collect, next_measurement
+from fakes import TOKEN, PaperServer, collect_at, publish_now
+from govsocial.collection import STOPPED, next_measurement
 from govsocial.errors import ConfigurationError
 from govsocial.models import Account
 from govsocial.plugins import Plugins
-from govsocial.worker import Worker
 from govsocial.workspace import Workspace
 
 pd = pytest.importorskip("pandas")
@@ -39,37 +35,12 @@ def ws(plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wor
     return workspace
 
 
-def publish(ws: Workspace, server: PaperServer, texts: list[str], labels: dict[str, str]) -> None:
-    from datetime import UTC, datetime
-
-    for text in texts:
-        ws.schedule(
-            Post(text, labels=labels),
-            accounts=["humas"],
-            at=datetime.now(UTC) + timedelta(seconds=30),
-        )
-
-    async def go() -> None:
-        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
-            await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
-
-    asyncio.run(go())
-
-
-def run_collect(ws: Workspace, server: PaperServer, clock: float, **options: object) -> Collected:
-    async def go() -> Collected:
-        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
-            return await collect(ws, client, clock=lambda: clock, **options)  # type: ignore[arg-type]
-
-    return asyncio.run(go())
-
-
 def test_snapshots_match_what_the_server_counts(ws: Workspace) -> None:
     server = PaperServer()
-    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    publish_now(ws, server, {"satu": {"program": "vaksinasi"}, "dua": {"program": "vaksinasi"}})
     for number, post in enumerate(server.posts.values(), start=3):
         post["likes"] = number
-    done = run_collect(ws, server, time.time() + 3700)
+    done = collect_at(ws, server, time.time() + 3700)
     assert (done.posts, done.accounts, done.failed) == (2, 1, {})
     frame = ws.metrics_frame("posts")
     assert sorted(frame["likes"]) == [3.0, 4.0]
@@ -84,13 +55,13 @@ def test_snapshots_match_what_the_server_counts(ws: Workspace) -> None:
 
 def test_collection_is_incremental(ws: Workspace) -> None:
     server = PaperServer()
-    publish(ws, server, ["satu"], {})
+    publish_now(ws, server, {"satu": {}})
     start = time.time()
-    assert run_collect(ws, server, start + 3700).posts == 1
-    assert run_collect(ws, server, start + 3800).posts == 0, "measured again within the hour"
-    assert run_collect(ws, server, start + 2 * 3700).posts == 1
-    assert run_collect(ws, server, start + 200 * 86400).posts == 1  # past max_age: last time
-    assert run_collect(ws, server, start + 400 * 86400).posts == 0
+    assert collect_at(ws, server, start + 3700).posts == 1
+    assert collect_at(ws, server, start + 3800).posts == 0, "measured again within the hour"
+    assert collect_at(ws, server, start + 2 * 3700).posts == 1
+    assert collect_at(ws, server, start + 200 * 86400).posts == 1  # past max_age: last time
+    assert collect_at(ws, server, start + 400 * 86400).posts == 0
     assert len(ws.metrics_frame("posts")) == 3
 
 
@@ -108,9 +79,9 @@ def test_one_failing_account_is_reported_and_the_others_collected(
         ),
     )
     server = PaperServer()
-    publish(ws, server, ["satu"], {})
+    publish_now(ws, server, {"satu": {}})
     server.script = []
-    done = run_collect(ws, server, time.time() + 3700)
+    done = collect_at(ws, server, time.time() + 3700)
     assert (done.posts, done.accounts) == (1, 1)
     assert list(done.failed) == ["rusak"]
     assert "rejected the credentials" in done.failed["rusak"]
@@ -145,10 +116,10 @@ def test_summary_of_the_collected_month(ws: Workspace) -> None:
     from datetime import UTC, datetime
 
     server = PaperServer()
-    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    publish_now(ws, server, {"satu": {"program": "vaksinasi"}, "dua": {"program": "vaksinasi"}})
     for post in server.posts.values():
         post["likes"] = 5
-    run_collect(ws, server, time.time() + 3700)
+    collect_at(ws, server, time.time() + 3700)
     month = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Jakarta"))
     summary = ws.summary(f"{month:%Y-%m}", by="label")
     row = summary.loc["program: vaksinasi"]
@@ -163,9 +134,9 @@ def test_a_platform_answering_garbage_is_reported_not_raised(ws: Workspace) -> N
     import httpx
 
     server = PaperServer()
-    publish(ws, server, ["satu"], {})
+    publish_now(ws, server, {"satu": {}})
     server.script = [lambda r: httpx.Response(200, text="<html>gateway</html>")]
-    done = run_collect(ws, server, time.time() + 3700)
+    done = collect_at(ws, server, time.time() + 3700)
     assert list(done.failed) == ["humas"]
     assert "adapter failed" in done.failed["humas"]
     assert len(ws.metrics_frame("posts")) == 0
@@ -178,11 +149,11 @@ def test_the_arrow_and_row_readers_give_the_same_frame(
     import govsocial.frames
 
     server = PaperServer()
-    publish(ws, server, ["satu", "dua"], {"program": "vaksinasi"})
+    publish_now(ws, server, {"satu": {"program": "vaksinasi"}, "dua": {"program": "vaksinasi"}})
     for post in server.posts.values():
         post["likes"] = 2
-    run_collect(ws, server, time.time() + 3700)
-    run_collect(ws, server, time.time() + 3 * 3700)
+    collect_at(ws, server, time.time() + 3700)
+    collect_at(ws, server, time.time() + 3 * 3700)
     first = ws.metrics_frame("posts")
     monkeypatch.setattr(govsocial.frames, "sqlite_snapshot_columns", lambda path: None)
     second = ws.metrics_frame("posts")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import csv
 import json
@@ -17,14 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fakes import TOKEN, PaperServer
-from govsocial import Post
-from govsocial.client import AsyncClient
-from govsocial.collection import collect
+from fakes import TOKEN, PaperServer, collect_at, publish_now
 from govsocial.errors import ConfigurationError
 from govsocial.models import Account
 from govsocial.plugins import Plugins
-from govsocial.worker import Worker
 from govsocial.workspace import Workspace
 
 pd = pytest.importorskip("pandas")
@@ -63,29 +58,6 @@ def add(ws: Workspace, name: str) -> None:
     )
 
 
-def publish(ws: Workspace, server: PaperServer, texts: dict[str, dict[str, str]]) -> None:
-    for text, labels in texts.items():
-        ws.schedule(
-            Post(text, labels=labels),
-            accounts=["humas"],
-            at=datetime.now(UTC) + timedelta(seconds=30),
-        )
-
-    async def go() -> None:
-        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
-            await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
-
-    asyncio.run(go())
-
-
-def run_collect(ws: Workspace, server: PaperServer, clock: float) -> None:
-    async def go() -> None:
-        async with AsyncClient(transport=server.transport(), plugins=ws.plugins) as client:
-            await collect(ws, client, clock=lambda: clock)
-
-    asyncio.run(go())
-
-
 def this_month() -> str:
     """The month the fake posts are published in, in the accounts' zone (Asia/Jakarta)."""
     return f"{datetime.now(ZoneInfo('Asia/Jakarta')):%Y-%m}"
@@ -98,7 +70,7 @@ def ws(plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wor
     workspace = Workspace.open(tmp_path / "ws.db", plugins=plugins)
     add(workspace, "humas")
     server = PaperServer()
-    publish(
+    publish_now(
         workspace,
         server,
         {
@@ -109,9 +81,9 @@ def ws(plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wor
     )
     for likes, post in enumerate(server.posts.values(), start=5):
         post["likes"] = likes
-    run_collect(workspace, server, time.time() + 3700)
+    collect_at(workspace, server, time.time() + 3700)
     server.followers = 9
-    run_collect(workspace, server, time.time() + 2 * 3700)
+    collect_at(workspace, server, time.time() + 2 * 3700)
     return workspace
 
 
