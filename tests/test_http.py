@@ -122,6 +122,26 @@ async def test_a_gateway_failure_on_a_create_without_idempotency_is_unknown_not_
     assert len(paper_server.requests) == 1
 
 
+async def test_a_create_marked_not_idempotent_is_unknown_after_a_gateway_failure(
+    paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govsocial.http import Http
+
+    monkeypatch.setattr(Paper, "idempotency_window", 3600.0)  # posts are covered...
+    adapter = Paper(account, Http(httpx.AsyncClient(transport=paper_server.transport())))
+    paper_server.script = [answer(502, text="Bad Gateway")]
+    with pytest.raises(PublishOutcomeUnknown):  # ...but this create says it is not
+        await adapter.request(
+            "POST",
+            "/posts",
+            json={"text": "komentar"},
+            create=True,
+            idempotent=False,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert len(paper_server.requests) == 1
+
+
 async def test_a_gateway_failure_is_retried_where_a_repeat_is_harmless(
     plugins: Plugins, paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -198,12 +198,16 @@ class Http:
         :param create: this call creates a post: never retried once it may have been received.
         :param idempotency_key: carried into PublishOutcomeUnknown for reconciliation.
         :param idempotent: override the method-based guess of whether a repeat is harmless.
+            ``create=True, idempotent=False`` says this create is not covered by the
+            platform's idempotency (an Instagram comment), so a gateway failure is an
+            unknown outcome even on a platform that deduplicates posts.
         :raises GovSocialError: a subclass for every failure; never a bare httpx error.
         """
         method = method.upper()
+        unprotected = create and (not platform.idempotency_window or idempotent is False)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS and not create
-        args = (platform, method, url, create, idempotency_key, idempotent, kwargs)
+        args = (platform, method, url, create, idempotency_key, idempotent, unprotected, kwargs)
         try:  # the first attempt goes without tenacity: most requests need no retry
             return await self._attempt(*args)
         except _Retryable as first:
@@ -291,6 +295,7 @@ class Http:
         create: bool,
         idempotency_key: str | None,
         idempotent: bool,
+        unprotected: bool,
         kwargs: dict[str, Any],
     ) -> httpx.Response:
         bucket = platform.rate_bucket(method, url)
@@ -336,7 +341,7 @@ class Http:
             return response
         await response.aread()
         error = self._scrubbed(platform, platform.error_for(response))
-        if create and response.status_code in _GATEWAY_LOST and not platform.idempotency_window:
+        if unprotected and response.status_code in _GATEWAY_LOST:
             # a gateway answered, so the platform itself may have made the post: without a
             # way to make a repeat harmless, this is an unknown outcome, never a retry
             raise PublishOutcomeUnknown(

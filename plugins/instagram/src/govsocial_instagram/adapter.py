@@ -626,6 +626,7 @@ class Instagram(Platform):
             headers=self._auth(),
             create=True,
             idempotency_key=key,
+            idempotent=False,  # the container checkpoint covers posts, not comments
         )
         body = json_object(response)
         comment = body.get("id") if body else None
