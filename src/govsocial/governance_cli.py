@@ -13,11 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from govsocial.schedule_cli import by_arg
+from govsocial.schedule_cli import by_arg, open_workspace
 
 if TYPE_CHECKING:
     from govsocial.governance import ContentRequest, Draft
-    from govsocial.workspace import Workspace
 
 __all__ = ["HANDLERS", "add_parsers"]
 
@@ -118,12 +117,6 @@ def add_parsers(
     by_arg(export)
 
 
-def _open(args: argparse.Namespace) -> Workspace:
-    from govsocial.workspace import Workspace
-
-    return Workspace.open(args.db)
-
-
 def _show_draft(draft: Draft) -> str:
     when = f" at {draft.publish_at:%Y-%m-%d %H:%M}Z" if draft.publish_at else ""
     approvals = ", ".join(f"{a.person} ({a.decree})" for a in draft.approvals) or "none"
@@ -151,7 +144,7 @@ def _show_request(request: ContentRequest) -> str:
 
 
 def _cmd_people(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.people_command == "add":
             person = ws.add_person(args.id, name=args.name, unit=args.unit, by=args.by)
             print(f"{person.id}: {person.name} ({person.unit or 'no unit'})")
@@ -165,7 +158,7 @@ def _cmd_people(args: argparse.Namespace) -> int:
 
 
 def _cmd_appoint(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         for a in ws.appoint(
             args.person,
             accounts=args.to,
@@ -180,7 +173,7 @@ def _cmd_appoint(args: argparse.Namespace) -> int:
 
 
 def _cmd_rule(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         rule = ws.set_approval_rule(
             args.account,
             approvers=args.approvers,
@@ -195,7 +188,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
 def _cmd_drafts(args: argparse.Namespace) -> int:
     from govsocial.cli import post_from_args
 
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.drafts_command == "add":
             if args.by is None:
                 raise _needs_by("drafts add")
@@ -227,7 +220,7 @@ def _needs_by(command: str) -> Exception:
 def _cmd_approve(args: argparse.Namespace) -> int:
     if args.by is None:
         raise _needs_by("approve")
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         print(_show_draft(ws.approve(args.draft_id, by=args.by)))
     return 0
 
@@ -235,13 +228,13 @@ def _cmd_approve(args: argparse.Namespace) -> int:
 def _cmd_reject(args: argparse.Namespace) -> int:
     if args.by is None:
         raise _needs_by("reject")
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         print(_show_draft(ws.reject(args.draft_id, by=args.by, reason=args.reason)))
     return 0
 
 
 def _cmd_requests(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.requests_command == "add":
             made = ws.request_content(
                 from_unit=args.from_unit,
@@ -263,7 +256,7 @@ def _cmd_requests(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from govsocial.errors import AuditTampered, ConfigurationError
 
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.audit_command == "list":
             for entry in ws.audit_log(args.since, actor=args.actor, account=args.account):
                 print(entry.model_dump_json() if args.json else entry.describe())
@@ -290,7 +283,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         made = ws.export_archive(args.directory, period=args.period, by=args.by)
         print(
             f"{made.posts} posts, {made.interactions} replies and mentions, "
@@ -300,7 +293,7 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 
 
 def _cmd_institution(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.name:
             ws.set_institution(args.name, by=args.by)
         print(ws.institution or "(not set: govsocial institution 'Dinas ...')")

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from govsocial.schedule_cli import by_arg
+from govsocial.schedule_cli import by_arg, open_workspace
 
 if TYPE_CHECKING:
     from govsocial.inbox import InboxItem
-    from govsocial.workspace import Workspace
 
 __all__ = ["HANDLERS", "add_parsers"]
 
@@ -67,12 +66,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     performance.add_argument("--output", metavar="FILE", help="default: performance-<period>.*")
 
 
-def _open(args: argparse.Namespace) -> Workspace:
-    from govsocial.workspace import Workspace
-
-    return Workspace.open(args.db)
-
-
 def _show(item: InboxItem) -> str:
     waited = ""
     if item.response_seconds is not None:
@@ -85,7 +78,7 @@ def _show(item: InboxItem) -> str:
 
 
 def _cmd_inbox(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.inbox_command == "sync":
             done = ws.sync_inbox_report(args.account, window=timedelta(days=args.days))
             for name, count in sorted(done.new.items()):
@@ -117,7 +110,7 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
 def _cmd_hours(args: argparse.Namespace) -> int:
     listed = [h.strip() for h in args.holidays.split(",") if h.strip()]
     holidays = None if listed == ["none"] else listed
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         parsed = ws.set_service_hours(
             args.account,
             args.spec,
@@ -136,7 +129,7 @@ def _cmd_hours(args: argparse.Namespace) -> int:
 def _cmd_performance(args: argparse.Namespace) -> int:
     from govsocial.performance import performance_rows
 
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.format == "table":
             rows = performance_rows(ws, args.period, args.group)
             shown = (

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from govsocial.models import Post
     from govsocial.workspace import Workspace
 
-__all__ = ["HANDLERS", "add_parsers"]
+__all__ = ["HANDLERS", "add_parsers", "by_arg", "open_workspace"]
 
 
 def add_parsers(
@@ -118,7 +118,8 @@ def by_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _open(args: argparse.Namespace) -> Workspace:
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``)."""
     from govsocial.workspace import Workspace
 
     return Workspace.open(args.db)
@@ -147,7 +148,7 @@ def _show_job(job: Job) -> str:
 def _cmd_accounts(args: argparse.Namespace) -> int:
     from govsocial.accounts import load_accounts
 
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         if args.accounts_command == "import":
             found = load_accounts(Path(args.file))
             for name, account in found.items():
@@ -165,7 +166,7 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
 
 def _cmd_schedule(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         job = ws.schedule(
             _post(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
         )
@@ -174,13 +175,13 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def _cmd_enqueue(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         print(_show_job(ws.enqueue(_post(args), accounts=args.to, by=args.by)))
     return 0
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         jobs = ws.jobs(status=args.status)
         if args.json:
             print(json.dumps([json.loads(job.model_dump_json()) for job in jobs], indent=2))
@@ -192,13 +193,13 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         print(_show_job(ws.cancel(args.job_id, by=args.by)))
     return 0
 
 
 def _cmd_reschedule(args: argparse.Namespace) -> int:
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         print(_show_job(ws.reschedule(args.job_id, at=args.at, by=args.by)))
     return 0
 
@@ -279,7 +280,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             field="format",
             hint="pip install 'govsocial[notebook]'",
         ) from None
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         report = workspace_report(
             ws, args.period, zone=args.zone, title=args.title, by=args.by or BY
         )
