@@ -442,3 +442,22 @@ def test_a_direct_client_call_through_the_workspace_is_recorded_as_such(
     assert (entry.actor, entry.account, entry.object) == ("siti", humas, result.ref.id)
     assert entry.detail["text"] == "Langsung"
     assert team.verify_audit() == len(team.audit_log())
+
+
+def test_an_entry_added_after_the_recorded_head_is_detected(team: Workspace, humas: str) -> None:
+    """A forger who computes a valid hash still cannot move the head govsocial records."""
+    from govsocial import audit
+
+    head = team.audit_head()
+    assert head is not None
+    seq, when, text = head.seq + 1, 1.0, "{}"
+    digest = audit._digest(head.hash, seq, when, "mallory", "approve", "x", humas, None, text)
+    _tamper(
+        team,
+        "INSERT INTO audit_log (seq, at, actor, action, object, account, decree, detail, "
+        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, when, "mallory", "approve", "x", humas, None, text, head.hash, digest),
+    )
+    with pytest.raises(AuditTampered, match="added outside govsocial") as raised:
+        team.verify_audit()
+    assert raised.value.seq == seq

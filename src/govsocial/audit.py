@@ -13,7 +13,8 @@ DELETE on the table; the chain is what catches someone who drops the triggers fi
 Truncating the newest entries leaves a shorter chain that still verifies. Against that,
 keep :func:`head` somewhere else (a report, a printed page, an archive export carries it)
 and pass it to :func:`verify` as ``anchor``; the workspace also keeps the head in its
-metadata and compares.
+metadata, written with each entry, and compares: entries missing before it, or added after it
+without it, are both caught.
 """
 
 from __future__ import annotations
@@ -199,12 +200,23 @@ def verify(store: Store, *, anchor: AuditHead | tuple[int, str] | None = None) -
         with that hash, which catches removal of the newest entries.
     :raises AuditTampered: naming the first entry that is edited, missing or out of place.
     """
-    recorded = store.meta(_HEAD_KEY)  # first: entries appended meanwhile only add rows
-    rows = _rows(store)
+    with store.transaction() as cur:  # the rows and the recorded head as of one instant
+        store.snapshot(cur)
+        rows = list(store.execute(cur, f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall())
+        found = store.execute(
+            cur, "SELECT value FROM govsocial_meta WHERE key = ?", (_HEAD_KEY,)
+        ).fetchone()
     count = _check_chain(_entry(row) for row in rows)
-    if recorded:
-        seq_text, _, digest = recorded.partition(":")
-        _check_anchor(rows, AuditHead(int(seq_text), digest), "the workspace's recorded head")
+    if found:
+        seq_text, _, digest = str(found[0]).partition(":")
+        recorded = AuditHead(int(seq_text), digest)
+        _check_anchor(rows, recorded, "the workspace's recorded head")
+        if rows and int(rows[-1][0]) > recorded.seq:
+            raise AuditTampered(
+                f"audit entries {recorded.seq + 1} to {rows[-1][0]} follow the workspace's "
+                "recorded head: they were added outside govsocial",
+                seq=recorded.seq + 1,
+            )
     if anchor is not None:
         _check_anchor(rows, AuditHead(*anchor), "the anchor given")
     return count

@@ -241,6 +241,10 @@ class Store(ABC):
     def lock_audit(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
+    def snapshot(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+        """Make the transaction read one consistent snapshot; call it first in a fresh
+        transaction (SQLite's transactions always are one)."""
+
     def meta(self, key: str) -> str | None:
         with self.transaction() as cur:
             row = self.execute(
@@ -773,6 +777,9 @@ class PostgresStore(Store):
 
     def lock_audit(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
+
+    def snapshot(self, cur: Any) -> None:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
     def close(self) -> None:
         with self._lock:
