@@ -31,6 +31,13 @@ def test_demo_on_mastodon(tmp_path: Path) -> None:
     assert out.rstrip().endswith("Done.")
     [report] = tmp_path.glob("govsocial-demo-report-*.html")
     assert "Ringkasan per platform" in report.read_text(encoding="utf-8")
+    assert "budi tries to schedule it himself: refused" in out
+    assert "siti (approver) approves it: scheduled" in out
+    assert "siti answered:" in out  # from the inbox
+    assert "audit log verified:" in out
+    [performance] = tmp_path.glob("govsocial-demo-performance-*.html")
+    page = performance.read_text(encoding="utf-8")
+    assert "Kinerja pengelola media sosial" in page and "siti" in page
 
 
 @pytest.mark.slow

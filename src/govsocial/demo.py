@@ -262,6 +262,11 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
             f"drafts={row['drafts_written']} replies={row['replies_sent']} "
             f"median response={response}"
         )
+    try:
+        path = ws.performance_report(month).to_html(f"govsocial-demo-performance-{month}.html")
+        say(f"  performance report (SKP evidence) written to {path.resolve()}")
+    except ConfigurationError as error:
+        say(f"  no performance report: {error}")
     return 0 if len(items) >= asked else 1
 
 
