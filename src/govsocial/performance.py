@@ -307,20 +307,21 @@ class PerformanceReport:
         return _write(path, out.getvalue())
 
     def charts(self) -> list[tuple[str, str, str]]:
-        """``(caption, alt text, data: URI)``: replies and response time per person, posts
-        on time and late per account."""
+        """``(caption, alt text, data: URI)``: posts, approvals and replies per person; posts
+        on time and late per account. (Response times are in the tables: hours and counts do
+        not share an axis.)"""
         from govsocial.report import _png_uri
 
         return [
             (
-                "Balasan dan median waktu respons per orang (replies and response time)",
-                "Grafik batang: jumlah balasan tiap orang, dan median waktu respons dalam jam "
-                "layanan (bar chart of replies and median response per person)",
+                "Unggahan, persetujuan dan balasan per orang (posts, approvals, replies)",
+                "Grafik batang: jumlah unggahan, draf yang disetujui dan balasan tiap orang "
+                "(bar chart of posts published, drafts approved and replies sent per person)",
                 _png_uri(
                     _bars(
                         self.tables["person"],
-                        ("replies_sent", "response_median_h"),
-                        ("balasan", "median respons (jam)"),
+                        ("posts_published", "drafts_approved", "replies_sent"),
+                        ("unggahan", "draf disetujui", "balasan"),
                     )
                 ),
             ),
@@ -426,6 +427,7 @@ def _shown(column: str, value: Any) -> str:
 
 def _bars(rows: dict[str, dict[str, Any]], columns: Sequence[str], labels: Sequence[str]) -> Any:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(8, 3.2), dpi=110)
     axes = figure.add_subplot(1, 1, 1)
@@ -446,6 +448,7 @@ def _bars(rows: dict[str, dict[str, Any]], columns: Sequence[str], labels: Seque
             edgecolor="#000000",
         )
     axes.set_xticks([i + width * (len(columns) - 1) / 2 for i in range(len(keys))], keys)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
