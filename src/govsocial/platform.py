@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 #: Called with the account and the new values when an adapter refreshes a credential.
 CredentialsListener = Callable[[Account, dict[str, str]], None]
 
-__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform", "json_object"]
+__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform"]
 
 #: The shared metrics vocabulary (see docs/concepts.md).
 METRIC_FIELDS: tuple[str, ...] = (
@@ -468,12 +468,3 @@ class Platform(ABC):
         for field, value in self._refreshed.items():
             if field not in public:  # refreshed tokens are secret even if undeclared
                 yield value
-
-
-def json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The answer's body when it is a JSON object, else None (see ``Platform.unreadable``)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None

@@ -36,6 +36,7 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.answers import as_int, json_object, parse_time
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -45,7 +46,7 @@ from govsocial.errors import (
 )
 from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform, json_object
+from govsocial.platform import Limits, Platform
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.meta import (
     GraphError,
@@ -426,8 +427,8 @@ class Facebook(Platform):
             raw["error"] = node["error"]
         if ref.extra.get("kind") == "comment":
             values: dict[str, int | None] = {
-                "likes": _int(node.get("like_count")),
-                "replies": _int(node.get("comment_count")),
+                "likes": as_int(node.get("like_count")),
+                "replies": as_int(node.get("comment_count")),
             }
         else:
             shares = node.get("shares")
@@ -435,7 +436,7 @@ class Facebook(Platform):
                 "likes": _summary_count(node.get("reactions")),
                 "replies": _summary_count(node.get("comments")),
                 # Facebook leaves "shares" out when a post has none (so: unknown, None)
-                "reposts": _int(shares.get("count")) if isinstance(shares, dict) else None,
+                "reposts": as_int(shares.get("count")) if isinstance(shares, dict) else None,
             }
             values.update(await self._insights(ref, raw))
         raw.update({name: value for name, value in values.items() if value is not None})
@@ -473,7 +474,7 @@ class Facebook(Platform):
         raw = {
             name: value
             for name in ("followers_count", "fan_count")
-            if (value := _int(page.get(name))) is not None
+            if (value := as_int(page.get(name))) is not None
         }
         return AccountMetrics(
             account=self.account,
@@ -567,7 +568,7 @@ class Facebook(Platform):
             author=author_id if isinstance(author_id, str) else "",
             author_name=author_name if isinstance(author_name, str) and author_name else None,
             text=str(item.get("message") or ""),
-            created_at=_parse_time(item.get("created_time")) or datetime.now(UTC),
+            created_at=parse_time(item.get("created_time")) or datetime.now(UTC),
             in_reply_to_id=in_reply_to,
         )
 
@@ -649,11 +650,7 @@ def _is_missing(error: GraphPlatformError) -> bool:
 
 def _summary_count(edge: Any) -> int | None:
     summary = edge.get("summary") if isinstance(edge, dict) else None
-    return _int(summary.get("total_count")) if isinstance(summary, dict) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return as_int(summary.get("total_count")) if isinstance(summary, dict) else None
 
 
 def _float(value: str | None) -> float | None:
@@ -661,16 +658,6 @@ def _float(value: str | None) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _segment(native_id: str) -> str:

@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
 from govsocial.errors import (
     AuthenticationError,
     GovSocialError,
@@ -44,7 +45,7 @@ from govsocial.errors import (
 )
 from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform, json_object
+from govsocial.platform import Limits, Platform
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     MAX_HASHTAGS,
@@ -390,7 +391,7 @@ class Instagram(Platform):
         )
         body = json_object(response)
         container = body.get("id") if body else None
-        if not _is_id(container):
+        if not is_id(container):
             raise self.unreadable(response, "the new media container")
         return str(container)
 
@@ -479,7 +480,7 @@ class Instagram(Platform):
             raise
         body = json_object(response)
         media_id = body.get("id") if body else None
-        if not _is_id(media_id):
+        if not is_id(media_id):
             raise PublishOutcomeUnknown(
                 f"{self.title} accepted media_publish for {self.account.handle} (HTTP "
                 f"{response.status_code}) but its answer could not be read",
@@ -525,9 +526,9 @@ class Instagram(Platform):
             params["since"] = str(int(created) - 300)
         candidates: list[tuple[datetime, dict[str, Any]]] = []
         async for item in self._pages(self._path(self._user_id(), "media"), params):
-            when = _parse_time(item.get("timestamp"))
+            when = parse_time(item.get("timestamp"))
             caption = item.get("caption")
-            if when is None or not _is_id(item.get("id")):
+            if when is None or not is_id(item.get("id")):
                 continue
             if (
                 wanted is not None
@@ -583,10 +584,10 @@ class Instagram(Platform):
         body = json_object(response)
         data = body.get("data") if body else None
         entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        config = _dict(entry.get("config"))
-        usage = _int(entry.get("quota_usage"))
-        total = _int(config.get("quota_total"))
-        duration = _int(config.get("quota_duration"))
+        config = as_dict(entry.get("config"))
+        usage = as_int(entry.get("quota_usage"))
+        total = as_int(config.get("quota_total"))
+        duration = as_int(config.get("quota_duration"))
         if usage is None:
             return None
         return usage, total if total is not None else 50, duration if duration else 86400
@@ -630,7 +631,7 @@ class Instagram(Platform):
         )
         body = json_object(response)
         comment = body.get("id") if body else None
-        if not _is_id(comment):
+        if not is_id(comment):
             raise PublishOutcomeUnknown(
                 f"{self.title} accepted the comment for {self.account.handle} but its answer "
                 "could not be read",
@@ -648,14 +649,14 @@ class Instagram(Platform):
         path = saved.get("comment_path", "")
         params = {"fields": "id,text,timestamp,username,from"}
         async for item in self._pages(path, params):
-            author = _dict(item.get("from"))
+            author = as_dict(item.get("from"))
             text = item.get("text")
-            when = _parse_time(item.get("timestamp"))
+            when = parse_time(item.get("timestamp"))
             if (
                 str(author.get("id", "")) == self._user_id()
                 and _sha256(text if isinstance(text, str) else "") == saved.get("text_sha256")
                 and (when is None or when.timestamp() >= sent_at - 120)
-                and _is_id(item.get("id"))
+                and is_id(item.get("id"))
             ):
                 parent = saved.get("comment_parent") or None
                 return self._comment_ref(str(item["id"]), saved.get("comment_media", ""), parent)
@@ -718,21 +719,24 @@ class Instagram(Platform):
     async def _metrics(self, ref: PostRef) -> PostMetrics:
         if ref.extra.get("kind") == "comment":
             fields = await self._fields(ref.id, "like_count")
-            raw: dict[str, Any] = {k: v for k, v in fields.items() if _int(v) is not None}
+            raw: dict[str, Any] = {k: v for k, v in fields.items() if as_int(v) is not None}
             return PostMetrics(
-                ref=ref, collected_at=datetime.now(UTC), likes=_int(raw.get("like_count")), raw=raw
+                ref=ref,
+                collected_at=datetime.now(UTC),
+                likes=as_int(raw.get("like_count")),
+                raw=raw,
             )
         counts = await self._fields(ref.id, "like_count,comments_count")
         insights = await self._insights(ref.id)
-        raw = {name: value for name, value in counts.items() if _int(value) is not None}
+        raw = {name: value for name, value in counts.items() if as_int(value) is not None}
         raw.update({f"insights.{name}": value for name, value in insights.items()})
         values: dict[str, int | None] = {
             ours: insights.get(theirs) for ours, theirs in _METRIC_MAP.items()
         }
         if values["likes"] is None:
-            values["likes"] = _int(counts.get("like_count"))
+            values["likes"] = as_int(counts.get("like_count"))
         if values["replies"] is None:
-            values["replies"] = _int(counts.get("comments_count"))
+            values["replies"] = as_int(counts.get("comments_count"))
         return PostMetrics(ref=ref, collected_at=datetime.now(UTC), raw=raw, **values)
 
     async def _fields(self, node: str, fields: str) -> dict[str, Any]:
@@ -794,7 +798,7 @@ class Instagram(Platform):
         raw = {
             name: value
             for name in ("followers_count", "follows_count", "media_count")
-            if (value := _int(body.get(name))) is not None
+            if (value := as_int(body.get(name))) is not None
         }
         return AccountMetrics(
             account=self.account,
@@ -824,7 +828,7 @@ class Instagram(Platform):
                 path = self._path(comment_id, "replies")
                 return [item async for item in self._pages(path, fields)]
 
-        ids = [str(item["id"]) for item in top if _is_id(item.get("id"))]
+        ids = [str(item["id"]) for item in top if is_id(item.get("id"))]
         nested = await asyncio.gather(*(replies(cid) for cid in ids))
         interactions = [self._interaction(item, ref.id, None) for item in top]
         for parent, items in zip(ids, nested, strict=True):
@@ -842,8 +846,8 @@ class Instagram(Platform):
         params = {"fields": "id,caption,timestamp,username,permalink"}
         found: list[Interaction] = []
         async for item in self._pages(self._path(self._user_id(), "tags"), params):
-            when = _parse_time(item.get("timestamp"))
-            if not _is_id(item.get("id")) or when is None:
+            when = parse_time(item.get("timestamp"))
+            if not is_id(item.get("id")) or when is None:
                 continue
             if since is not None and when <= since:
                 continue
@@ -864,11 +868,11 @@ class Instagram(Platform):
     def _interaction(
         self, item: dict[str, Any], media_id: str, parent: str | None
     ) -> Interaction | None:
-        if not _is_id(item.get("id")):
+        if not is_id(item.get("id")):
             return None
         author = item.get("username")
         if not isinstance(author, str):
-            sender = _dict(item.get("from"))
+            sender = as_dict(item.get("from"))
             author = sender.get("username") if isinstance(sender.get("username"), str) else ""
         text = item.get("text")
         return Interaction(
@@ -876,7 +880,7 @@ class Instagram(Platform):
             ref=self._comment_ref(str(item["id"]), media_id, parent),
             author=author,
             text=text if isinstance(text, str) else "",
-            created_at=_parse_time(item.get("timestamp")) or datetime.now(UTC),
+            created_at=parse_time(item.get("timestamp")) or datetime.now(UTC),
             in_reply_to_id=parent or media_id,
         )
 
@@ -948,10 +952,10 @@ def _auth_hint(error: meta.MetaError | None) -> str:
 def _insight_value(entry: dict[str, Any]) -> int | None:
     values = entry.get("values")
     if isinstance(values, list) and values and isinstance(values[0], dict):
-        return _int(values[0].get("value"))
+        return as_int(values[0].get("value"))
     total = entry.get("total_value")
     if isinstance(total, dict):
-        return _int(total.get("value"))
+        return as_int(total.get("value"))
     return None
 
 
@@ -966,30 +970,8 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value else None
     except ValueError:
         return None
-
-
-def _is_id(value: Any) -> bool:
-    return (isinstance(value, str) and bool(value)) or _int(value) is not None

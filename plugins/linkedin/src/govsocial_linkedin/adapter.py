@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.answers import as_int, json_object
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -46,7 +47,7 @@ from govsocial.errors import (
     RateLimited,
 )
 from govsocial.models import Account, Problem
-from govsocial.platform import Limits, Platform, json_object
+from govsocial.platform import Limits, Platform
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
 from govsocial_linkedin.urns import (
     comment_parts,
@@ -547,7 +548,7 @@ class LinkedIn(Platform):
         metrics = []
         for ref in refs:
             stats = found.get(ref.id, {})
-            values = {name: _int(stats.get(field)) for name, field in STATISTICS_FIELDS.items()}
+            values = {name: as_int(stats.get(field)) for name, field in STATISTICS_FIELDS.items()}
             metrics.append(PostMetrics(ref=ref, collected_at=now, raw=dict(stats), **values))
         return metrics
 
@@ -560,7 +561,7 @@ class LinkedIn(Platform):
         body = json_object(response)
         if body is None:
             raise self.unreadable(response, "the follower count")
-        followers = _int(body.get("firstDegreeSize"))
+        followers = as_int(body.get("firstDegreeSize"))
         return AccountMetrics(
             account=self.account,
             collected_at=datetime.now(UTC),
@@ -691,12 +692,8 @@ def _input_error_codes(body: dict[str, Any]) -> list[str]:
     return [e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), str)]
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _millis(value: Any) -> datetime | None:
-    number = _int(value)
+    number = as_int(value)
     return datetime.fromtimestamp(number / 1000, UTC) if number is not None else None
 
 
@@ -725,5 +722,5 @@ def _header_comment_urn(response: httpx.Response, obj: str) -> str | None:
 def _has_replies(comment: dict[str, Any]) -> bool:
     summary = comment.get("commentsSummary")
     total = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
-    number = _int(total)
+    number = as_int(total)
     return number is None or number > 0

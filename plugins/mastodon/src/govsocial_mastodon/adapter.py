@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -42,7 +43,7 @@ from govsocial.errors import (
     RateLimited,
 )
 from govsocial.http import RateState, header_int
-from govsocial.platform import Limits, LocalServer, Platform, json_object
+from govsocial.platform import Limits, LocalServer, Platform
 from govsocial_mastodon.text import count_characters as _count_characters
 
 __all__ = [
@@ -279,7 +280,7 @@ class Mastodon(Platform):
             idempotency_key=key,
         )
         status = json_object(response)
-        if status is None or not _is_id(status.get("id")):
+        if status is None or not is_id(status.get("id")):
             raise PublishOutcomeUnknown(
                 f"{self.title} accepted the post for {self.account.handle} (HTTP "
                 f"{response.status_code}) but its answer could not be read, so the new "
@@ -315,7 +316,7 @@ class Mastodon(Platform):
             idempotent=True,  # a repeated upload only leaves an unattached file behind
         )
         attachment = json_object(response)
-        if attachment is None or not _is_id(attachment.get("id")):
+        if attachment is None or not is_id(attachment.get("id")):
             raise self.unreadable(response, f"the upload of media[{index}]")
         media_id = str(attachment["id"])
         if response.status_code == 202:
@@ -388,7 +389,7 @@ class Mastodon(Platform):
         if status is None:
             raise self.unreadable(response, f"status {ref.id}")
         raw = {
-            name: value for name in _COUNT_FIELDS if (value := _int(status.get(name))) is not None
+            name: value for name in _COUNT_FIELDS if (value := as_int(status.get(name))) is not None
         }
         return PostMetrics(
             ref=ref,
@@ -409,7 +410,7 @@ class Mastodon(Platform):
         if account is None:
             raise self.unreadable(response, "the account")
         names = ("followers_count", "following_count", "statuses_count")
-        raw = {name: value for name in names if (value := _int(account.get(name))) is not None}
+        raw = {name: value for name in names if (value := as_int(account.get(name))) is not None}
         return AccountMetrics(
             account=self.account,
             collected_at=datetime.now(UTC),
@@ -447,7 +448,7 @@ class Mastodon(Platform):
             for notification in page:
                 if not isinstance(notification, dict) or notification.get("type") != "mention":
                     continue
-                arrived = _parse_time(notification.get("created_at"))
+                arrived = parse_time(notification.get("created_at"))
                 if since is not None and arrived is not None and arrived <= since:
                     reached_since = True
                     continue
@@ -466,9 +467,9 @@ class Mastodon(Platform):
     def _interactions(self, statuses: Iterable[Any], kind: str) -> list[Interaction]:
         found = []
         for status in statuses:
-            if not isinstance(status, dict) or not _is_id(status.get("id")):
+            if not isinstance(status, dict) or not is_id(status.get("id")):
                 continue
-            author = _dict(status.get("account"))
+            author = as_dict(status.get("account"))
             acct = author.get("acct")
             display = author.get("display_name")
             reply_to = status.get("in_reply_to_id")
@@ -479,8 +480,8 @@ class Mastodon(Platform):
                     author=acct if isinstance(acct, str) else "",
                     author_name=display if isinstance(display, str) and display else None,
                     text=html_to_text(str(status.get("content") or "")),
-                    created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
-                    in_reply_to_id=str(reply_to) if _is_id(reply_to) else None,
+                    created_at=parse_time(status.get("created_at")) or datetime.now(UTC),
+                    in_reply_to_id=str(reply_to) if is_id(reply_to) else None,
                 )
             )
         return found
@@ -543,9 +544,9 @@ _LIMITS_CACHE = _LimitsCache()
 
 def limits_from_instance(instance: dict[str, Any], default: Limits) -> Limits:
     """``default`` refined by an Instance entity (v2, or v1 which lacks a few fields)."""
-    config = _dict(instance.get("configuration"))
-    statuses = _dict(config.get("statuses"))
-    media = _dict(config.get("media_attachments"))
+    config = as_dict(instance.get("configuration"))
+    statuses = as_dict(config.get("statuses"))
+    media = as_dict(config.get("media_attachments"))
     update: dict[str, Any] = {}
     max_characters = _positive(statuses.get("max_characters")) or _positive(
         instance.get("max_toot_chars")  # Pleroma and glitch-soc forks
@@ -610,36 +611,14 @@ def parse_reset(value: str | None) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        when = _parse_time(value)
+        when = parse_time(value)
         return when.timestamp() if when is not None else None
     return number if number > 1_000_000_000 else time.time() + max(0.0, number)
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _positive(value: Any) -> int | None:
-    number = _int(value)
+    number = as_int(value)
     return number if number is not None and number > 0 else None
-
-
-def _is_id(value: Any) -> bool:
-    return (isinstance(value, str) and bool(value)) or _int(value) is not None
 
 
 def _segment(native_id: str) -> str:

@@ -42,6 +42,7 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
+from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -52,7 +53,7 @@ from govsocial.errors import (
 )
 from govsocial.http import RateState
 from govsocial.models import Problem
-from govsocial.platform import Limits, Platform, json_object
+from govsocial.platform import Limits, Platform
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
 from govsocial_threads.text import MAX_LINKS, count_characters, unique_links
@@ -384,7 +385,7 @@ class Threads(Platform):
         )
         body = self._object(response, f"the container for {what}")
         container = body.get("id")
-        if not _is_id(container):
+        if not is_id(container):
             raise self.unreadable(response, f"the container for {what}")
         return str(container)
 
@@ -465,7 +466,7 @@ class Threads(Platform):
             raise
         body = json_object(response)
         post_id = body.get("id") if body is not None else None
-        if not _is_id(post_id):
+        if not is_id(post_id):
             raise PublishOutcomeUnknown(
                 f"{self.title} accepted the publish call for {self.account.handle} (HTTP "
                 f"{response.status_code}) but its answer could not be read, so the post id "
@@ -511,14 +512,14 @@ class Threads(Platform):
         body = self._object(response, "the publishing limit")
         data = body.get("data")
         entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        config = _dict(entry.get("config"))
-        reply_config = _dict(entry.get("reply_config"))
+        config = as_dict(entry.get("config"))
+        reply_config = as_dict(entry.get("reply_config"))
         return PublishingQuota(
-            posts_used=_int(entry.get("quota_usage")),
-            posts_total=_int(config.get("quota_total")),
-            replies_used=_int(entry.get("reply_quota_usage")),
-            replies_total=_int(reply_config.get("quota_total")),
-            window_seconds=_int(config.get("quota_duration")),
+            posts_used=as_int(entry.get("quota_usage")),
+            posts_total=as_int(config.get("quota_total")),
+            replies_used=as_int(entry.get("reply_quota_usage")),
+            replies_total=as_int(reply_config.get("quota_total")),
+            window_seconds=as_int(config.get("quota_duration")),
         )
 
     async def _ref(self, post_id: str, container: str | None) -> PostRef:
@@ -564,7 +565,7 @@ class Threads(Platform):
 
     async def _find_post(self, saved: dict[str, str]) -> PostRef | None:
         """The earliest recent post matching the checkpoint (text hash, reply target, time)."""
-        made = _parse_time(saved.get("created_at")) or datetime.now(UTC) - timedelta(days=1)
+        made = parse_time(saved.get("created_at")) or datetime.now(UTC) - timedelta(days=1)
         since = made - timedelta(minutes=5)  # clocks differ; Meta's timestamps are seconds
         reply_to = saved.get("reply_to")
         edges = ["threads", "replies"] if reply_to else ["threads"]
@@ -573,8 +574,8 @@ class Threads(Platform):
             params = {"fields": POST_FIELDS, "limit": "50"}
             params["since"] = str(max(_MENTIONS_EPOCH, int(since.timestamp())))
             for item in await self._items(f"{self._user()}/{edge}", params, pages=2):
-                when = _parse_time(item.get("timestamp"))
-                if when is None or when < since or not _is_id(item.get("id")):
+                when = parse_time(item.get("timestamp"))
+                if when is None or when < since or not is_id(item.get("id")):
                     continue
                 text = item.get("text")
                 if _sha256(text if isinstance(text, str) else "") != saved.get("text_sha256"):
@@ -718,7 +719,7 @@ class Threads(Platform):
     def _interactions(self, items: list[dict[str, Any]], kind: str) -> list[Interaction]:
         found = []
         for item in items:
-            if not _is_id(item.get("id")):
+            if not is_id(item.get("id")):
                 continue
             username, text, link = item.get("username"), item.get("text"), item.get("permalink")
             found.append(
@@ -732,7 +733,7 @@ class Threads(Platform):
                     ),
                     author=username if isinstance(username, str) else "",
                     text=text if isinstance(text, str) else "",
-                    created_at=_parse_time(item.get("timestamp")) or datetime.now(UTC),
+                    created_at=parse_time(item.get("timestamp")) or datetime.now(UTC),
                     in_reply_to_id=_ref_id(item.get("replied_to")),
                 )
             )
@@ -752,8 +753,8 @@ class Threads(Platform):
             if not isinstance(data, list):
                 raise self.unreadable(response, path.rsplit("/", 1)[-1])
             items.extend(item for item in data if isinstance(item, dict))
-            paging = _dict(body.get("paging"))
-            after = _dict(paging.get("cursors")).get("after")
+            paging = as_dict(body.get("paging"))
+            after = as_dict(paging.get("cursors")).get("after")
             if not data or not isinstance(after, str) or not after or after in seen:
                 break
             seen.add(after)
@@ -794,7 +795,7 @@ class Threads(Platform):
         if not isinstance(token, str) or not token:
             raise self.unreadable(response, "the token refresh")
         values = {"access_token": token}
-        expires_in = _int(body.get("expires_in"))
+        expires_in = as_int(body.get("expires_in"))
         expires = None
         if expires_in is not None and expires_in > 0:
             expires = (datetime.now(UTC) + timedelta(seconds=expires_in)).replace(microsecond=0)
@@ -822,7 +823,7 @@ class Threads(Platform):
             value = self.credential("token_expires_at")
         except ConfigurationError:
             return None
-        return _parse_time(value)
+        return parse_time(value)
 
     def _refusal_to_refresh(self) -> str | None:
         """Why the token may not be refreshed now (None: it may, or nothing says otherwise)."""
@@ -950,13 +951,13 @@ def _read_insights(body: dict[str, Any]) -> dict[str, int]:
     for item in data if isinstance(data, list) else []:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
-        total = _int(_dict(item.get("total_value")).get("value"))
+        total = as_int(as_dict(item.get("total_value")).get("value"))
         if total is None:
             series = item.get("values")
             numbers = [
                 number
                 for entry in (series if isinstance(series, list) else [])
-                if (number := _int(_dict(entry).get("value"))) is not None
+                if (number := as_int(as_dict(entry).get("value"))) is not None
             ]
             total = sum(numbers) if numbers else None
         if total is not None:
@@ -976,33 +977,11 @@ def _is_refusal(error: PlatformError) -> bool:
 def _ref_id(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
-    return str(value) if _is_id(value) else None
+    return str(value) if is_id(value) else None
 
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _is_id(value: Any) -> bool:
-    return (isinstance(value, str) and bool(value)) or _int(value) is not None
 
 
 def _segment(native_id: str) -> str:

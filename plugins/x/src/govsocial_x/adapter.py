@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from govsocial.answers import as_int, json_object, parse_time
 from govsocial.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -49,7 +50,7 @@ from govsocial.models import (
     PostRef,
     Problem,
 )
-from govsocial.platform import Limits, Platform, json_object
+from govsocial.platform import Limits, Platform
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
 
@@ -567,7 +568,7 @@ class X(Platform):
                 continue
             public = found[ref.id].get("public_metrics")
             public = public if isinstance(public, dict) else {}
-            values = {name: _int(public.get(field)) for name, field in _METRICS.items()}
+            values = {name: as_int(public.get(field)) for name, field in _METRICS.items()}
             results.append(
                 PostMetrics(ref=ref, collected_at=now, raw={"public_metrics": public}, **values)
             )
@@ -581,9 +582,9 @@ class X(Platform):
         return AccountMetrics(
             account=self.account,
             collected_at=datetime.now(UTC),
-            followers=_int(public.get("followers_count")),
-            following=_int(public.get("following_count")),
-            posts=_int(public.get("tweet_count")),
+            followers=as_int(public.get("followers_count")),
+            following=as_int(public.get("following_count")),
+            posts=as_int(public.get("tweet_count")),
             raw={"public_metrics": public},
         )
 
@@ -655,7 +656,7 @@ class X(Platform):
         found = []
         for tweet, users in tweets:
             tweet_id = tweet.get("id")
-            created = _parse_time(tweet.get("created_at"))
+            created = parse_time(tweet.get("created_at"))
             if not _is_id(tweet_id) or created is None:
                 continue
             author = users.get(str(tweet.get("author_id")), {})
@@ -705,10 +706,6 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _is_id(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool) and str(value).isdigit()
 
@@ -718,13 +715,3 @@ def _check_id(value: str) -> None:
         raise ConfigurationError(
             f"{value!r} is not an X post id (X ids are up to 19 digits)", field="ref.id"
         )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

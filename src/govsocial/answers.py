@@ -1,0 +1,50 @@
+"""Small, forgiving readers of platform answers, shared by the adapters.
+
+Platforms leave fields out, send numbers as strings, or answer with a proxy's HTML page.
+These helpers read a value when it has the expected shape and give None (or an empty dict)
+otherwise, so an adapter decides in one place what a missing value means.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+__all__ = ["as_dict", "as_int", "is_id", "json_object", "parse_time"]
+
+
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's body when it is a JSON object, else None (see ``Platform.unreadable``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` when it is an integer (booleans are not), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` can be a platform id: a non-empty string or an integer."""
+    return (isinstance(value, str) and bool(value)) or as_int(value) is not None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (``Z`` or an offset; none read as UTC) as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
