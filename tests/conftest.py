@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fakes import TOKEN, PaperPlugin, PaperServer
+from fakes import TOKEN, PaperPlugin, PaperServer, paper_account
 from govsocial.models import Account
 from govsocial.plugins import Plugins, reset_default_plugins
 from govsocial.workspace import Workspace
@@ -33,12 +33,7 @@ def paper_server() -> PaperServer:
 
 @pytest.fixture
 def account() -> Account:
-    return Account(
-        platform="paper",
-        handle="@humas",
-        base_url="https://paper.test",
-        credentials={"access_token": TOKEN},
-    )
+    return paper_account(token=TOKEN)
 
 
 @pytest.fixture
@@ -100,12 +95,7 @@ def humas(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("PAPER_TOKEN", TOKEN)
     ws.add_account(
         "humas",
-        Account(
-            platform="paper",
-            handle="@humas",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
+        paper_account(),
     )
     return "humas"
 

@@ -18,7 +18,7 @@ from govsocial import hookimpl
 from govsocial.client import AsyncClient
 from govsocial.collection import Collected
 from govsocial.http import RateState
-from govsocial.models import AccountMetrics, Interaction, Post, PostMetrics, PostRef
+from govsocial.models import Account, AccountMetrics, Interaction, Post, PostMetrics, PostRef
 from govsocial.platform import Limits, Platform
 from govsocial.worker import Worker
 from govsocial.workspace import Workspace
@@ -256,3 +256,15 @@ def collect_at(ws: Workspace, server: PaperServer, clock: float, **options: obje
             return await collect(ws, client, clock=lambda: clock, **options)  # type: ignore[arg-type]
 
     return asyncio.run(go())
+
+
+def paper_account(
+    handle: str = "@humas", *, token: str = "env:PAPER_TOKEN", platform: str = "paper"
+) -> Account:
+    """An account on the fake server (``TOKEN`` is what it accepts; env:PAPER_TOKEN holds it)."""
+    return Account(
+        platform=platform,
+        handle=handle,
+        base_url="https://paper.test",
+        credentials={"access_token": token},
+    )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from fakes import TOKEN, Paper, PaperPlugin, PaperServer
+from fakes import TOKEN, Paper, PaperPlugin, PaperServer, paper_account
 from govsocial import Client, Post
 from govsocial.client import AsyncClient
 from govsocial.errors import ConfigurationError, PluginError, ValidationError
@@ -71,12 +71,7 @@ def test_sync_client_works_inside_a_running_event_loop(
 def test_metrics_come_back_in_the_order_asked(
     plugins: Plugins, paper_server: PaperServer, account: Account
 ) -> None:
-    other = Account(
-        platform="paper",
-        handle="@dua",
-        base_url="https://paper.test",
-        credentials={"access_token": TOKEN},
-    )
+    other = paper_account("@dua", token=TOKEN)
     with Client(transport=paper_server.transport()) as client:
         refs: Sequence[PostRef] = [
             r.ref for r in client.publish(Post("a"), [account, other]) if r.ref is not None
@@ -127,15 +122,7 @@ async def test_async_client_fans_out_concurrently(paper_server: PaperServer) -> 
 
     import httpx
 
-    accounts = [
-        Account(
-            platform="paper",
-            handle=f"@u{i}",
-            base_url="https://paper.test",
-            credentials={"access_token": TOKEN},
-        )
-        for i in range(50)
-    ]
+    accounts = [paper_account(f"@u{i}", token=TOKEN) for i in range(50)]
     async with AsyncClient(transport=httpx.MockTransport(slow_handler), plugins=plugins) as client:
         results = await client.publish(Post("serentak"), accounts)
     assert all(r.ok for r in results)

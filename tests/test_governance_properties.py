@@ -32,10 +32,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from fakes import TOKEN, Clock, PaperPlugin, PaperServer, run, soon
+from fakes import TOKEN, Clock, PaperPlugin, PaperServer, paper_account, run, soon
 from govsocial import Post
 from govsocial.errors import NotPermitted
-from govsocial.models import Account
 from govsocial.plugins import Plugins, reset_default_plugins
 from govsocial.workspace import Workspace
 
@@ -85,12 +84,7 @@ class Governance(RuleBasedStateMachine):
     def setup(self) -> None:
         self.ws.add_account(
             ACCOUNT,
-            Account(
-                platform="paper",
-                handle="@humas",
-                base_url="https://paper.test",
-                credentials={"access_token": "env:GOVSOCIAL_PROPS_TOKEN"},
-            ),
+            paper_account(token="env:GOVSOCIAL_PROPS_TOKEN"),
         )
         for person in PEOPLE:
             self.ws.add_person(person, name=person.upper(), unit="Diskominfo")

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from fakes import TOKEN, Paper, PaperServer
+from fakes import TOKEN, Paper, PaperServer, paper_account
 from govsocial.client import AsyncClient
 from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
 from govsocial.models import Account, Post
@@ -263,12 +263,7 @@ async def test_bad_token_is_an_authentication_error_without_the_token(
     plugins: Plugins, paper_server: PaperServer, account: Account
 ) -> None:
     wrong = "wrong-token-that-must-not-leak"
-    bad = Account(
-        platform="paper",
-        handle="@humas",
-        base_url="https://paper.test",
-        credentials={"access_token": wrong},
-    )
+    bad = paper_account(token=wrong)
     paper_server.script = [answer(401, json={"error": f"token {wrong} is invalid"})]
     async with make_client(paper_server, plugins, Sleeps()) as client:
         [result] = await client.publish(Post("halo"), [bad])

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fakes import TOKEN, PaperServer, collect_at, publish_now
+from fakes import TOKEN, PaperServer, collect_at, paper_account, publish_now
 from govsocial.collection import STOPPED, next_measurement
 from govsocial.errors import ConfigurationError
-from govsocial.models import Account
 from govsocial.plugins import Plugins
 from govsocial.workspace import Workspace
 
@@ -25,12 +24,7 @@ def ws(plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wor
     workspace = Workspace.open(tmp_path / "ws.db", plugins=plugins)
     workspace.add_account(
         "humas",
-        Account(
-            platform="paper",
-            handle="@humas",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
+        paper_account(),
     )
     return workspace
 
@@ -71,12 +65,7 @@ def test_one_failing_account_is_reported_and_the_others_collected(
     monkeypatch.setenv("BROKEN_TOKEN", "wrong")
     ws.add_account(
         "rusak",
-        Account(
-            platform="paper",
-            handle="@rusak",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:BROKEN_TOKEN"},
-        ),
+        paper_account("@rusak", token="env:BROKEN_TOKEN"),
     )
     server = PaperServer()
     publish_now(ws, server, {"satu": {}})

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fakes import TOKEN, PaperServer, collect_at, publish_now
+from fakes import TOKEN, PaperServer, collect_at, paper_account, publish_now
 from govsocial.errors import ConfigurationError
-from govsocial.models import Account
 from govsocial.plugins import Plugins
 from govsocial.workspace import Workspace
 
@@ -49,12 +48,7 @@ NOW = datetime(2026, 12, 1, 3, 4, tzinfo=UTC)
 def add(ws: Workspace, name: str) -> None:
     ws.add_account(
         name,
-        Account(
-            platform="paper",
-            handle=f"@{name}",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
+        paper_account(f"@{name}"),
     )
 
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
-from fakes import TOKEN
-from govsocial import Account, Media, Post, PostRef, PostVariant, PublishResult
+from fakes import TOKEN, paper_account
+from govsocial import Media, Post, PostRef, PostVariant, PublishResult
 from govsocial.errors import PlatformError
 from govsocial.jobs import Delivery, Job
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 16
-ACCOUNT = Account(
-    platform="paper",
-    handle="@humas",
-    base_url="https://paper.test",
-    credentials={"access_token": TOKEN},
-)
+ACCOUNT = paper_account(token=TOKEN)
 REF = PostRef(platform="paper", account=ACCOUNT, id="42", url="https://paper.test/@humas/42")
 
 

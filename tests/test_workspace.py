@@ -16,7 +16,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from fakes import TOKEN, Clock, Paper, PaperServer, run, soon
+from fakes import TOKEN, Clock, Paper, PaperServer, paper_account, run, soon
 from govsocial import Post, hookimpl
 from govsocial.client import AsyncClient
 from govsocial.errors import (
@@ -37,12 +37,7 @@ def test_a_plain_secret_is_refused_without_a_key(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GOVSOCIAL_SECRET_KEY", raising=False)
-    account = Account(
-        platform="paper",
-        handle="@h",
-        base_url="https://paper.test",
-        credentials={"access_token": "plain-secret-value"},
-    )
+    account = paper_account("@h", token="plain-secret-value")
     with pytest.raises(ConfigurationError, match="GOVSOCIAL_SECRET_KEY") as caught:
         ws.add_account("h", account)
     assert "env:NAME" in str(caught.value)
@@ -57,21 +52,11 @@ def test_secrets_are_stored_encrypted_or_as_references(
     with Workspace.open(path, plugins=plugins) as ws:
         ws.add_account(
             "sealed",
-            Account(
-                platform="paper",
-                handle="@a",
-                base_url="https://paper.test",
-                credentials={"access_token": "very-secret-token-1"},
-            ),
+            paper_account("@a", token="very-secret-token-1"),
         )
         ws.add_account(
             "ref",
-            Account(
-                platform="paper",
-                handle="@b",
-                base_url="https://paper.test",
-                credentials={"access_token": "env:SOME_TOKEN"},
-            ),
+            paper_account("@b", token="env:SOME_TOKEN"),
         )
         assert ws.account("sealed").credential("access_token") == "very-secret-token-1"
         assert ws.account("ref").credentials["access_token"].get_secret_value() == "env:SOME_TOKEN"
@@ -214,12 +199,7 @@ def test_one_failing_account_does_not_hold_back_the_other(
     monkeypatch.setenv("WRONG_TOKEN", "wrong")
     ws.add_account(
         "rusak",
-        Account(
-            platform="paper",
-            handle="@rusak",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:WRONG_TOKEN"},
-        ),
+        paper_account("@rusak", token="env:WRONG_TOKEN"),
     )
     server, clock = PaperServer(), Clock()
     job = ws.schedule(Post("halo"), accounts=[humas, "rusak"], at=soon(60))
@@ -316,12 +296,7 @@ def test_enqueue_uses_the_next_free_slots(ws: Workspace, monkeypatch: pytest.Mon
     monkeypatch.setenv("PAPER_TOKEN", TOKEN)
     ws.add_account(
         "humas",
-        Account(
-            platform="paper",
-            handle="@humas",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
+        paper_account(),
         slots="Mon-Sun 08:00, 16:00",
     )
     first = ws.enqueue(Post("satu"), accounts=["humas"]).deliveries[0].due_at
@@ -333,12 +308,7 @@ def test_enqueue_uses_the_next_free_slots(ws: Workspace, monkeypatch: pytest.Mon
     with pytest.raises(ConfigurationError, match="slots"):
         ws.add_account(
             "tanpa",
-            Account(
-                platform="paper",
-                handle="@t",
-                base_url="https://paper.test",
-                credentials={"access_token": "env:PAPER_TOKEN"},
-            ),
+            paper_account("@t"),
         )
         ws.enqueue(Post("x"), accounts=["tanpa"])
 
@@ -351,12 +321,7 @@ def test_reopening_keeps_everything_and_a_newer_schema_is_refused(
     with Workspace.open(path, plugins=plugins) as ws:
         ws.add_account(
             "humas",
-            Account(
-                platform="paper",
-                handle="@humas",
-                base_url="https://paper.test",
-                credentials={"access_token": "env:PAPER_TOKEN"},
-            ),
+            paper_account(),
         )
         job = ws.schedule(Post("halo"), accounts=["humas"], at=soon())
     with Workspace.open(f"sqlite:///{path}", plugins=plugins) as ws:
@@ -380,12 +345,7 @@ def test_an_older_workspace_is_upgraded_in_place(
     with Workspace.open(path, plugins=plugins) as ws:
         ws.add_account(
             "humas",
-            Account(
-                platform="paper",
-                handle="@humas",
-                base_url="https://paper.test",
-                credentials={"access_token": "env:PAPER_TOKEN"},
-            ),
+            paper_account(),
         )
         job = ws.schedule(Post("sebelum upgrade"), accounts=["humas"], at=soon())
     upgraded = (*schema.MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
@@ -445,12 +405,7 @@ def test_a_checkpoint_is_committed_with_its_delivery_and_resumed_by_the_next_wor
     monkeypatch.setenv("PAPER_TOKEN", TOKEN)
     ws.add_account(
         "steps",
-        Account(
-            platform="twostep",
-            handle="@steps",
-            base_url="https://paper.test",
-            credentials={"access_token": "env:PAPER_TOKEN"},
-        ),
+        paper_account("@steps", platform="twostep"),
     )
     server, clock = PaperServer(), Clock()
     job = ws.schedule(Post("Jadwal posyandu"), ["steps"], at=soon())
@@ -537,12 +492,7 @@ def test_refresh_credentials_renews_stores_and_reports_each_account(
     for name, token in (("expiring", "old-token-1234567890"), ("revoked", "revoked")):
         ws.add_account(
             name,
-            Account(
-                platform="renewing",
-                handle=f"@{name}",
-                base_url="https://paper.test",
-                credentials={"access_token": token},
-            ),
+            paper_account(f"@{name}", token=token, platform="renewing"),
         )
     outcome = ws.refresh_credentials()
     assert outcome[humas] == "nothing to renew"
