@@ -655,7 +655,10 @@ class Accountability:
             ).fetchall()
             approvals: dict[str, list[Approval]] = {}
             for draft_id, person, decree, at in self.store.execute(
-                cur, "SELECT draft_id, person, decree, at FROM approvals ORDER BY at"
+                cur,
+                "SELECT draft_id, person, decree, at FROM approvals "
+                f"WHERE draft_id IN (SELECT id FROM drafts {where}) ORDER BY at",
+                params,
             ).fetchall():
                 approvals.setdefault(draft_id, []).append(
                     Approval(person=person, decree=decree, at=from_epoch(at))
@@ -960,7 +963,7 @@ class Accountability:
 
         :raises ConfigurationError: there is none.
         """
-        found = [r for r in self.requests() if r.id == request_id]
+        found = self._requests("WHERE r.id = ?", (request_id,))
         if not found:
             raise ConfigurationError(
                 f"no content request {request_id!r} in this workspace", field="request_id"
@@ -969,6 +972,12 @@ class Accountability:
 
     def requests(self, status: str | None = None) -> list[ContentRequest]:
         """Content requests, oldest first, with when each was first published."""
+        found = self._requests("", ())
+        if status is not None:
+            found = [r for r in found if r.status == status]
+        return found
+
+    def _requests(self, where: str, params: Sequence[Any]) -> list[ContentRequest]:
         with self.store.transaction() as cur:
             rows = self.store.execute(
                 cur,
@@ -976,7 +985,8 @@ class Accountability:
                 "r.status, r.requested_by, r.draft_id, r.created_at, r.fulfilled_at, "
                 "(SELECT MIN(d.published_at) FROM drafts f JOIN deliveries d "
                 "ON d.job_id = f.job_id WHERE f.id = r.draft_id AND d.status = 'published') "
-                "FROM content_requests r ORDER BY r.created_at",
+                f"FROM content_requests r {where} ORDER BY r.created_at",
+                params,
             ).fetchall()
         found = []
         for r in rows:
@@ -997,8 +1007,6 @@ class Accountability:
                     published_at=from_epoch(published) if published is not None else None,
                 )
             )
-        if status is not None:
-            found = [r for r in found if r.status == status]
         return found
 
 

@@ -290,17 +290,7 @@ class Conversations:
         now = time.time()
         new = 0
         with self.store.transaction() as cur:
-            ours = {
-                str(r[0])
-                for r in self.store.execute(
-                    cur,
-                    "SELECT remote_id FROM deliveries WHERE account = ? AND remote_id IS NOT NULL "
-                    "UNION SELECT response_id FROM inbox_items WHERE account = ? "
-                    "AND response_id IS NOT NULL",
-                    (name, name),
-                ).fetchall()
-            }
-            delivery_of = {
+            delivery_of = {  # the account's own posts, by platform id
                 str(r[0]): str(r[1])
                 for r in self.store.execute(
                     cur,
@@ -309,6 +299,16 @@ class Conversations:
                     (name,),
                 ).fetchall()
             }
+            answers = {
+                str(r[0])
+                for r in self.store.execute(
+                    cur,
+                    "SELECT response_id FROM inbox_items WHERE account = ? "
+                    "AND response_id IS NOT NULL",
+                    (name,),
+                ).fetchall()
+            }
+            ours = delivery_of.keys() | answers
             for interaction, delivery_id in found:
                 remote_id = interaction.ref.id
                 if remote_id in ours or _same_person(interaction.author, account.handle):
