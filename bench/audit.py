@@ -3,7 +3,7 @@
     python bench/audit.py                 # 100,000 entries, SQLite and PostgreSQL
     python bench/audit.py --entries 10000 --no-pg
 
-Appends go through ``govsocial.audit.append`` in their own transaction each (the cost an
+Appends go through ``govsocial.workspace.audit.append`` in their own transaction each (the cost an
 approval or a publish pays), from one process; verification reads and re-hashes the whole
 chain with ``verify_audit``. PostgreSQL is the test database of the machine
 (``postgresql://postgres@127.0.0.1:5432/test``), in a throw-away schema.
@@ -19,8 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
-from govsocial import audit
 from govsocial.store import Store, open_store
+from govsocial.workspace import audit
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -28,10 +28,10 @@ from typing import Any
 import httpx
 
 from govsocial import Account, Post
+from govsocial.analytics.collection import collect
+from govsocial.app import Workspace
 from govsocial.client import AsyncClient
-from govsocial.collection import collect
 from govsocial.store import METRIC_COLUMNS, DeliveryRow, JobRow
-from govsocial.workspace import Workspace
 
 
 def fake_pds(counts: Counter[str]) -> httpx.MockTransport:

@@ -208,12 +208,12 @@ def httpx_aiohttp_session(limit: int, keepalive: float) -> AsyncRun:
 
 
 async def run_httpx_buffered(base_url: str, tokens: list[str], rounds: int) -> None:
-    """A plain httpx loop on govsocial's own transport (govsocial.transport.AiohttpTransport).
+    """A plain httpx loop on govsocial's own transport (its AiohttpTransport).
 
     The difference between this and ``govsocial`` is what govsocial's own layers cost
     (validation, adapters, retries, rate budgets, events).
     """
-    from govsocial.transport import AiohttpTransport
+    from govsocial.adapters.transport import AiohttpTransport
 
     async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
         await _rounds_httpx(client, base_url, tokens, rounds)
@@ -306,7 +306,7 @@ CONTENDERS: dict[str, Contender] = {
         httpx_aiohttp_session(0, 30.0),
     ),
     "httpx_buffered": Contender(
-        "raw httpx loop on govsocial.transport.AiohttpTransport", run_httpx_buffered
+        "raw httpx loop on govsocial.adapters.transport.AiohttpTransport", run_httpx_buffered
     ),
 }
 

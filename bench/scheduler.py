@@ -8,7 +8,7 @@ Three measurements, printed as Markdown tables on stdout (progress on stderr):
    Target: under 10 ms.
 2. **Dispatch lag** (SQLite, same table): ``--dispatch`` deliveries (2,000) are moved to due
    times spread evenly over the next ``--spread`` seconds (20); a real
-   :class:`govsocial.worker.Worker` publishes them to the loopback Mastodon server
+   :class:`govsocial.scheduling.worker.Worker` publishes them to the loopback Mastodon server
    (``bench/_server.py``, answering at once), which logs when each create arrived. Lag is
    receipt time minus due time (and, from the store, ``sending_at`` minus due time).
    Target: p99 under 1 s. The server must see each delivery's idempotency key exactly once.
@@ -47,9 +47,9 @@ from typing import Any
 from publish import BenchError, LoopbackServer
 
 from govsocial import Account, AsyncClient, Post, audit
+from govsocial.app import Workspace
+from govsocial.scheduling.worker import Worker
 from govsocial.store import DeliveryRow, Store, open_store
-from govsocial.worker import Worker
-from govsocial.workspace import Workspace
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DAY = 86_400.0

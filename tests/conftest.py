@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from fakes import TOKEN, PaperPlugin, PaperServer, paper_account
-from govsocial.models import Account
-from govsocial.plugins import Plugins, reset_default_plugins
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.models import Account
+from govsocial.plugin.manager import Plugins, reset_default_plugins
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from govsocial import hookimpl
+from govsocial.adapters.http import RateState
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.analytics.collection import Collected
+from govsocial.app import Workspace
 from govsocial.client import AsyncClient
-from govsocial.collection import Collected
-from govsocial.http import RateState
-from govsocial.models import Account, AccountMetrics, Interaction, Post, PostMetrics, PostRef
-from govsocial.platform import Limits, Platform
-from govsocial.worker import Worker
-from govsocial.workspace import Workspace
+from govsocial.core.models import Account, AccountMetrics, Interaction, Post, PostMetrics, PostRef
+from govsocial.scheduling.worker import Worker
 
 TOKEN = "paper-secret-token-123456"
 
@@ -249,7 +249,7 @@ def publish_now(
 
 def collect_at(ws: Workspace, server: PaperServer, clock: float, **options: object) -> Collected:
     """Collect metrics from the fake server as if the time were ``clock``."""
-    from govsocial.collection import collect
+    from govsocial.analytics.collection import collect
 
     async def go() -> Collected:
         async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:

@@ -15,11 +15,11 @@ import pytest
 
 from fakes import TOKEN, Paper, PaperServer
 from govsocial import DirectoryHost, Media
-from govsocial.checkpoints import MemoryCheckpoints
+from govsocial.adapters.checkpoints import MemoryCheckpoints
 from govsocial.client import AsyncClient
-from govsocial.errors import ConfigurationError, RateLimited
-from govsocial.models import Account, Post
-from govsocial.plugins import Plugins
+from govsocial.core.errors import ConfigurationError, RateLimited
+from govsocial.core.models import Account, Post
+from govsocial.plugin.manager import Plugins
 
 pytestmark = pytest.mark.anyio
 
@@ -176,7 +176,7 @@ def test_hook_registered_hosts_are_listed_with_the_built_in_one() -> None:
 
 
 def _http(server: PaperServer, **kwargs: object) -> object:
-    from govsocial.http import Http
+    from govsocial.adapters.http import Http
 
     return Http(
         httpx.AsyncClient(transport=server.transport()),

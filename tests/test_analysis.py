@@ -13,7 +13,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.figure import Figure  # noqa: E402 - only once matplotlib is known to exist
 
-from govsocial.analysis import (  # noqa: E402
+from govsocial.analytics.analysis import (  # noqa: E402
     ENGAGEMENT_FIGURES,
     FIGURES,
     NO_LABEL,
@@ -27,13 +27,13 @@ from govsocial.analysis import (  # noqa: E402
     summary,
     top_posts,
 )
-from govsocial.errors import ConfigurationError  # noqa: E402
-from govsocial.plots import (  # noqa: E402
+from govsocial.analytics.plots import (  # noqa: E402
     figure_to_png,
     plot_cadence,
     plot_engagement,
     plot_followers,
 )
+from govsocial.core.errors import ConfigurationError  # noqa: E402
 
 NAN = float("nan")
 POST_COLUMNS = ["platform", "account", "post_id", "url", "labels", "published_at", "collected_at"]

@@ -21,10 +21,10 @@ import httpx
 import pytest
 
 from govsocial import Post
-from govsocial.errors import AuditTampered
-from govsocial.models import Account
-from govsocial.plugins import Plugins
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.errors import AuditTampered
+from govsocial.core.models import Account
+from govsocial.plugin.manager import Plugins
 
 pytest.importorskip("govsocial_mastodon")
 pytest.importorskip("mastodon_mock")

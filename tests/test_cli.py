@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from govsocial.cli import main
-from govsocial.plugins import Plugins
+from govsocial.plugin.manager import Plugins
 
 
 def test_version() -> None:
@@ -95,8 +95,8 @@ def test_docs_platforms_table_matches_the_adapters() -> None:
     """docs/platforms.md holds the generated table of the in-tree adapters, unchanged."""
     for name in IN_TREE:
         pytest.importorskip(f"govsocial_{name}")
-    from govsocial.platform_table import platforms_markdown
-    from govsocial.plugins import Plugins
+    from govsocial.cli.platform_table import platforms_markdown
+    from govsocial.plugin.manager import Plugins
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "platforms.md").read_text()
     start = page.index("<!-- platforms-table:start -->\n") + len("<!-- platforms-table:start -->\n")

@@ -10,9 +10,9 @@ import pytest
 from fakes import TOKEN, Paper, PaperPlugin, PaperServer, paper_account
 from govsocial import Client, Post
 from govsocial.client import AsyncClient
-from govsocial.errors import ConfigurationError, PluginError, ValidationError
-from govsocial.models import Account, PostRef
-from govsocial.plugins import Plugins
+from govsocial.core.errors import ConfigurationError, PluginError, ValidationError
+from govsocial.core.models import Account, PostRef
+from govsocial.plugin.manager import Plugins
 
 
 def test_sync_client_publishes_to_several_accounts_in_order(

@@ -28,10 +28,10 @@ import httpx
 import pytest
 
 from govsocial import Post
-from govsocial.models import Account
-from govsocial.plugins import Plugins
+from govsocial.app import Workspace
+from govsocial.core.models import Account
+from govsocial.plugin.manager import Plugins
 from govsocial.store import DeliveryRow
-from govsocial.workspace import Workspace
 
 pytest.importorskip("govsocial_mastodon")
 pytest.importorskip("mastodon_mock")

@@ -15,8 +15,8 @@ import pytest
 
 from fakes import Clock, PaperServer, run, soon
 from govsocial import Post
-from govsocial.errors import AuditTampered, ConfigurationError, NotPermitted
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.errors import AuditTampered, ConfigurationError, NotPermitted
 
 SK_ADMIN = "800/123/SK/2026"
 SK_APPROVER = "800/124/SK/2026"
@@ -446,7 +446,7 @@ def test_a_direct_client_call_through_the_workspace_is_recorded_as_such(
 
 def test_an_entry_added_after_the_recorded_head_is_detected(team: Workspace, humas: str) -> None:
     """A forger who computes a valid hash still cannot move the head govsocial records."""
-    from govsocial import audit
+    from govsocial.workspace import audit
 
     head = team.audit_head()
     assert head is not None

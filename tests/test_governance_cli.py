@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from govsocial.cli import main
-from govsocial.plugins import Plugins
+from govsocial.plugin.manager import Plugins
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_actions_that_need_an_actor_say_so(db: str, capsys: pytest.CaptureFixtur
 
 
 def test_the_institution_names_the_reports(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from govsocial.workspace import Workspace
+    from govsocial.app import Workspace
 
     assert gs(db, "institution") == 0
     assert "not set" in capsys.readouterr().out

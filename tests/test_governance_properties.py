@@ -34,9 +34,9 @@ from hypothesis.stateful import (
 
 from fakes import TOKEN, Clock, PaperPlugin, PaperServer, paper_account, run, soon
 from govsocial import Post
-from govsocial.errors import NotPermitted
-from govsocial.plugins import Plugins, reset_default_plugins
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.errors import NotPermitted
+from govsocial.plugin.manager import Plugins, reset_default_plugins
 
 PEOPLE = ("a", "b", "c", "d", "e", "f")
 

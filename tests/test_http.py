@@ -12,9 +12,14 @@ import pytest
 
 from fakes import TOKEN, Paper, PaperServer, paper_account
 from govsocial.client import AsyncClient
-from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
-from govsocial.models import Account, Post
-from govsocial.plugins import Plugins
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
+from govsocial.core.models import Account, Post
+from govsocial.plugin.manager import Plugins
 
 pytestmark = pytest.mark.anyio
 
@@ -125,7 +130,7 @@ async def test_a_gateway_failure_on_a_create_without_idempotency_is_unknown_not_
 async def test_a_create_marked_not_idempotent_is_unknown_after_a_gateway_failure(
     paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from govsocial.http import Http
+    from govsocial.adapters.http import Http
 
     monkeypatch.setattr(Paper, "idempotency_window", 3600.0)  # posts are covered...
     adapter = Paper(account, Http(httpx.AsyncClient(transport=paper_server.transport())))

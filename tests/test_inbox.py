@@ -17,9 +17,9 @@ import pytest
 
 from fakes import Clock, PaperServer, run, soon
 from govsocial import Post
-from govsocial.errors import ConfigurationError, NotPermitted
-from govsocial.service_hours import ServiceHours
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.inbox.service_hours import ServiceHours
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from govsocial import Post
+from govsocial.app import Workspace
 from govsocial.client import AsyncClient, Client
-from govsocial.models import Account
-from govsocial.service_hours import ServiceHours
+from govsocial.core.models import Account
+from govsocial.inbox.service_hours import ServiceHours
+from govsocial.scheduling.worker import Worker
 from govsocial.testing import eventually, unique_text
-from govsocial.worker import Worker
-from govsocial.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

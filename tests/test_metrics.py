@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from fakes import TOKEN, PaperServer, collect_at, paper_account, publish_now
-from govsocial.collection import STOPPED, next_measurement
-from govsocial.errors import ConfigurationError
-from govsocial.plugins import Plugins
-from govsocial.workspace import Workspace
+from govsocial.analytics.collection import STOPPED, next_measurement
+from govsocial.app import Workspace
+from govsocial.core.errors import ConfigurationError
+from govsocial.plugin.manager import Plugins
 
 pd = pytest.importorskip("pandas")
 
@@ -135,7 +135,7 @@ def test_the_arrow_and_row_readers_give_the_same_frame(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With ADBC installed the frame is read through Arrow; without, row by row: same data."""
-    import govsocial.frames
+    import govsocial.analytics.frames
 
     server = PaperServer()
     publish_now(ws, server, {"satu": {"program": "vaksinasi"}, "dua": {"program": "vaksinasi"}})
@@ -144,7 +144,7 @@ def test_the_arrow_and_row_readers_give_the_same_frame(
     collect_at(ws, server, time.time() + 3700)
     collect_at(ws, server, time.time() + 3 * 3700)
     first = ws.metrics_frame("posts")
-    monkeypatch.setattr(govsocial.frames, "sqlite_snapshot_columns", lambda path: None)
+    monkeypatch.setattr(govsocial.analytics.frames, "sqlite_snapshot_columns", lambda path: None)
     second = ws.metrics_frame("posts")
     assert len(first) == len(second) == 4
     key = ["post_id", "collected_at"]

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from govsocial import Post
+from govsocial.analytics.collection import collect
+from govsocial.app import Workspace
 from govsocial.client import AsyncClient
-from govsocial.collection import collect
-from govsocial.models import Account, PostRef
-from govsocial.worker import Worker
-from govsocial.workspace import Workspace
+from govsocial.core.models import Account, PostRef
+from govsocial.scheduling.worker import Worker
 
 pytest.importorskip("pandas")
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from fakes import TOKEN
 from govsocial import Account, Media, Post, PostMetrics, PostRef, PostVariant, Problem
-from govsocial.errors import ConfigurationError
+from govsocial.core.errors import ConfigurationError
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 16
 

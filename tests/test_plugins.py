@@ -1,6 +1,6 @@
 """The plugin system: guarded loading, GOVSOCIAL_LOAD_PLUGINS, misspelled hooks, every hook.
 
-Every hook in govsocial.hookspecs must have a ``test_hook_<name>`` here and a heading in
+Every hook in govsocial.plugin.spec must have a ``test_hook_<name>`` here and a heading in
 docs/plugins.md; test_every_hook_is_documented_and_tested fails otherwise.
 """
 
@@ -17,12 +17,13 @@ import pytest
 
 import govsocial
 from fakes import Paper, PaperServer
-from govsocial import Post, hookimpl, hookspecs
+from govsocial import Post, hookimpl
+from govsocial.adapters.platform import Limits, Platform
 from govsocial.client import AsyncClient
-from govsocial.errors import PluginError
-from govsocial.models import Account, PostRef, Problem, PublishResult
-from govsocial.platform import Limits, Platform
-from govsocial.plugins import Plugins, PluginWarning
+from govsocial.core.errors import PluginError
+from govsocial.core.models import Account, PostRef, Problem, PublishResult
+from govsocial.plugin import spec as hookspecs
+from govsocial.plugin.manager import Plugins, PluginWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,7 +150,7 @@ def test_hook_register_platforms() -> None:
 
 
 def test_hook_register_media_hosts() -> None:
-    from govsocial.media_host import DirectoryHost, MediaHost
+    from govsocial.adapters.media import DirectoryHost, MediaHost
 
     class Bucket(MediaHost):
         name = "bucket"

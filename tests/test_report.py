@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fakes import TOKEN, PaperServer, collect_at, paper_account, publish_now
-from govsocial.errors import ConfigurationError
-from govsocial.plugins import Plugins
-from govsocial.workspace import Workspace
+from govsocial.app import Workspace
+from govsocial.core.errors import ConfigurationError
+from govsocial.plugin.manager import Plugins
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
-from govsocial.analysis import SUMMARY_COLUMNS  # noqa: E402 - needs pandas
+from govsocial.analytics.analysis import SUMMARY_COLUMNS  # noqa: E402 - needs pandas
+from govsocial.analytics.report import NO_DATA, build_report  # noqa: E402
 from govsocial.cli import main  # noqa: E402
-from govsocial.report import NO_DATA, build_report  # noqa: E402
 
 HEADINGS = [
     "Ringkasan per platform",

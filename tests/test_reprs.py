@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 from fakes import TOKEN, paper_account
 from govsocial import Media, Post, PostRef, PostVariant, PublishResult
-from govsocial.errors import PlatformError
-from govsocial.jobs import Delivery, Job
+from govsocial.core.errors import PlatformError
+from govsocial.scheduling.jobs import Delivery, Job
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 16
 ACCOUNT = paper_account(token=TOKEN)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from govsocial.cli import main
-from govsocial.plugins import Plugins
+from govsocial.plugin.manager import Plugins
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from govsocial import Client, Media, Post
-from govsocial.models import Account
+from govsocial.core.models import Account
 from govsocial.testing import tiny_png
 
 pytest.importorskip("govsocial_mastodon")

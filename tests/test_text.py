@@ -1,4 +1,4 @@
-"""govsocial.text: grapheme clusters, UTF-8 length and twitter-text-style URL spans."""
+"""govsocial.core.text: grapheme clusters, UTF-8 length and twitter-text-style URL spans."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govsocial import text as core
-from govsocial.text import Span, find_urls, grapheme_count, graphemes, utf8_length
+from govsocial.core import text as core
+from govsocial.core.text import Span, find_urls, grapheme_count, graphemes, utf8_length
 
 # --- grapheme clusters --------------------------------------------------------
 

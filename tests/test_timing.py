@@ -1,4 +1,4 @@
-"""govsocial.timing: aware instants, account zones, DST-safe recurrences and posting slots."""
+"""govsocial.core.timing: aware instants, account zones, DST-safe recurrences and posting slots."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govsocial.errors import ConfigurationError
-from govsocial.timing import (
+from govsocial.core.errors import ConfigurationError
+from govsocial.core.timing import (
     Recurrence,
     Slots,
     check_zone,

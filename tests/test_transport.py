@@ -16,11 +16,11 @@ import pytest
 
 from fakes import TOKEN
 from govsocial import Post
+from govsocial.adapters.transport import AiohttpTransport
 from govsocial.client import AsyncClient
-from govsocial.errors import PlatformError, PublishOutcomeUnknown
-from govsocial.models import Account
-from govsocial.plugins import Plugins
-from govsocial.transport import AiohttpTransport
+from govsocial.core.errors import PlatformError, PublishOutcomeUnknown
+from govsocial.core.models import Account
+from govsocial.plugin.manager import Plugins
 
 pytestmark = pytest.mark.anyio
 

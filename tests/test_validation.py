@@ -10,12 +10,12 @@ import pytest
 import govsocial
 from fakes import Paper
 from govsocial import Media, Post, PostRef, PostVariant, hookimpl
-from govsocial.errors import ConfigurationError
-from govsocial.house_rules import AltTextRequired
-from govsocial.models import Account
-from govsocial.platform import Platform
-from govsocial.plugins import Plugins
-from govsocial.validation import blocking
+from govsocial.adapters.platform import Platform
+from govsocial.client.validation import blocking
+from govsocial.core.errors import ConfigurationError
+from govsocial.core.models import Account
+from govsocial.plugin.house_rules import AltTextRequired
+from govsocial.plugin.manager import Plugins
 
 PNG = bytes.fromhex("89504e470d0a1a0a") + b"\0" * 16
 

@@ -18,17 +18,17 @@ import pytest
 
 from fakes import TOKEN, Clock, Paper, PaperServer, paper_account, run, soon
 from govsocial import Post, hookimpl
+from govsocial.adapters.platform import Platform
+from govsocial.app import Workspace
 from govsocial.client import AsyncClient
-from govsocial.errors import (
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     PublishOutcomeUnknown,
     ValidationError,
 )
-from govsocial.models import Account, PostRef
-from govsocial.platform import Platform
-from govsocial.plugins import Plugins
-from govsocial.workspace import Workspace
+from govsocial.core.models import Account, PostRef
+from govsocial.plugin.manager import Plugins
 
 # -- accounts and credentials -------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """govsocial: run a government institution's social media well, from Python.
 
 Publish, schedule and measure posts on every platform through one interface. The names
-below are the public API; everything else lives in documented submodules (``govsocial.errors``,
-``govsocial.platform``, ``govsocial.http``, ``govsocial.testing``) or is private.
+below are the public API; everything else lives in documented submodules (``govsocial.core.errors``,
+``govsocial.adapters.platform``, ``govsocial.adapters.http``, ``govsocial.testing``) or is private.
 
 Heavy modules (pydantic models, httpx) load on first use, so ``import govsocial`` stays cheap.
 """
@@ -12,12 +12,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from govsocial import _deprecated
 from govsocial._version import __version__
-from govsocial.hookspecs import hookimpl
+from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.adapters.media import DirectoryHost, MediaHost
+    from govsocial.adapters.platform import Limits, Platform
+    from govsocial.app import Workspace
     from govsocial.client import AsyncClient, Client
-    from govsocial.errors import (
+    from govsocial.client.validation import count_characters, validate
+    from govsocial.core.errors import (
         AuthenticationError,
         ConfigurationError,
         GovSocialError,
@@ -27,8 +32,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
-    from govsocial.media_host import DirectoryHost, MediaHost
-    from govsocial.models import (
+    from govsocial.core.models import (
         Account,
         AccountMetrics,
         Interaction,
@@ -40,9 +44,6 @@ if TYPE_CHECKING:
         Problem,
         PublishResult,
     )
-    from govsocial.platform import Limits, Platform
-    from govsocial.validation import count_characters, validate
-    from govsocial.workspace import Workspace
 
 __all__ = [
     "Account",
@@ -80,37 +81,39 @@ __all__ = [
 _LAZY = {
     "AsyncClient": "govsocial.client",
     "Client": "govsocial.client",
-    "AuthenticationError": "govsocial.errors",
-    "ConfigurationError": "govsocial.errors",
-    "GovSocialError": "govsocial.errors",
-    "PlatformError": "govsocial.errors",
-    "PluginError": "govsocial.errors",
-    "PublishOutcomeUnknown": "govsocial.errors",
-    "RateLimited": "govsocial.errors",
-    "ValidationError": "govsocial.errors",
-    "Account": "govsocial.models",
-    "AccountMetrics": "govsocial.models",
-    "Interaction": "govsocial.models",
-    "Media": "govsocial.models",
-    "Post": "govsocial.models",
-    "PostMetrics": "govsocial.models",
-    "PostRef": "govsocial.models",
-    "PostVariant": "govsocial.models",
-    "Problem": "govsocial.models",
-    "PublishResult": "govsocial.models",
-    "DirectoryHost": "govsocial.media_host",
-    "MediaHost": "govsocial.media_host",
-    "Limits": "govsocial.platform",
-    "Platform": "govsocial.platform",
-    "count_characters": "govsocial.validation",
-    "validate": "govsocial.validation",
-    "Workspace": "govsocial.workspace",
+    "AuthenticationError": "govsocial.core.errors",
+    "ConfigurationError": "govsocial.core.errors",
+    "GovSocialError": "govsocial.core.errors",
+    "PlatformError": "govsocial.core.errors",
+    "PluginError": "govsocial.core.errors",
+    "PublishOutcomeUnknown": "govsocial.core.errors",
+    "RateLimited": "govsocial.core.errors",
+    "ValidationError": "govsocial.core.errors",
+    "Account": "govsocial.core.models",
+    "AccountMetrics": "govsocial.core.models",
+    "Interaction": "govsocial.core.models",
+    "Media": "govsocial.core.models",
+    "Post": "govsocial.core.models",
+    "PostMetrics": "govsocial.core.models",
+    "PostRef": "govsocial.core.models",
+    "PostVariant": "govsocial.core.models",
+    "Problem": "govsocial.core.models",
+    "PublishResult": "govsocial.core.models",
+    "DirectoryHost": "govsocial.adapters.media",
+    "MediaHost": "govsocial.adapters.media",
+    "Limits": "govsocial.adapters.platform",
+    "Platform": "govsocial.adapters.platform",
+    "count_characters": "govsocial.client.validation",
+    "validate": "govsocial.client.validation",
+    "Workspace": "govsocial.app",
 }
+
+_deprecated.install()
 
 
 def platforms() -> dict[str, type[Platform]]:
     """Every installed platform adapter by name: ``{"mastodon": MastodonPlatform, ...}``."""
-    from govsocial.plugins import default_plugins
+    from govsocial.plugin.manager import default_plugins
 
     return dict(default_plugins().platforms())
 

@@ -13,7 +13,12 @@ import httpx
 import pytest
 import respx
 from govsocial import Account, Client, Post
-from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
 from govsocial.testing import unique_text
 
 from govsocial_papan.server import PapanServer

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from govsocial import AsyncClient, Client
-from govsocial.errors import AuthenticationError
-from govsocial.models import Account, Media, Post, PostRef
+from govsocial.core.errors import AuthenticationError
+from govsocial.core.models import Account, Media, Post, PostRef
 from govsocial.testing import unique_text
 from govsocial_bluesky import Bluesky
 from govsocial_bluesky.aturi import AtUri

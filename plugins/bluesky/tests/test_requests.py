@@ -19,9 +19,9 @@ import httpx
 import pytest
 import respx
 
-from govsocial.errors import AuthenticationError, PlatformError, RateLimited
-from govsocial.http import Http
-from govsocial.models import Account, Media, Post, PostRef
+from govsocial.adapters.http import Http
+from govsocial.core.errors import AuthenticationError, PlatformError, RateLimited
+from govsocial.core.models import Account, Media, Post, PostRef
 from govsocial.testing import tiny_png
 from govsocial_bluesky import Bluesky
 from govsocial_bluesky.tid import is_valid_tid, tid_for_key

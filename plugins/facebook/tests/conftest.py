@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from govsocial.plugins import Plugins, reset_default_plugins
+from govsocial.plugin.manager import Plugins, reset_default_plugins
 from govsocial_facebook.insights import InsightsReader
 
 

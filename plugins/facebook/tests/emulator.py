@@ -40,7 +40,7 @@ from typing import Any
 
 from aiohttp import web
 
-from govsocial.models import Account, PostRef
+from govsocial.core.models import Account, PostRef
 from govsocial.testing.emulator import serve
 
 VERSION = re.compile(r"^v\d+\.\d+$")

@@ -14,7 +14,7 @@ import pytest
 from fb_emulator import GraphEmulator
 
 from govsocial import Client
-from govsocial.platform import LocalServer
+from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
 
 

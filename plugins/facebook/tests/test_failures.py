@@ -15,7 +15,12 @@ import pytest
 from fb_emulator import GraphEmulator, graph_error
 
 from govsocial import Account, Client, Post, PostRef
-from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
 from govsocial.testing import unique_text
 
 HUMAS = "104000000000001"

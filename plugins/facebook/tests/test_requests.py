@@ -19,7 +19,7 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Interaction, Media, Post, PostRef
-from govsocial.errors import AuthenticationError, PlatformError, RateLimited
+from govsocial.core.errors import AuthenticationError, PlatformError, RateLimited
 from govsocial.testing import tiny_png
 from govsocial_facebook import Facebook
 from govsocial_facebook.meta import GraphPlatformError

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from govsocial import Client
-from govsocial.media_host import DirectoryHost
+from govsocial.adapters.media import DirectoryHost
 from govsocial_instagram import Instagram
 
 _spec = importlib.util.spec_from_file_location(

@@ -21,12 +21,12 @@ import pytest
 from instagram_emulator import tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Account, Media, Post
+from govsocial.adapters.media import DirectoryHost
+from govsocial.adapters.platform import METRIC_FIELDS, LocalServer
 from govsocial.client import Client
-from govsocial.errors import AuthenticationError
-from govsocial.media_host import DirectoryHost
-from govsocial.platform import METRIC_FIELDS, LocalServer
+from govsocial.client.validation import validate
+from govsocial.core.errors import AuthenticationError
 from govsocial.testing import PlatformConformance, eventually, tiny_png, unique_text
-from govsocial.validation import validate
 
 INSTAGRAM_DELETE_DOCS = (
     "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/"

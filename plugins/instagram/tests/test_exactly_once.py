@@ -11,9 +11,9 @@ import pytest
 from instagram_emulator import InstagramEmulator, tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Client, Media, Post
-from govsocial.checkpoints import MemoryCheckpoints
-from govsocial.errors import PlatformError, PublishOutcomeUnknown
-from govsocial.media_host import DirectoryHost
+from govsocial.adapters.checkpoints import MemoryCheckpoints
+from govsocial.adapters.media import DirectoryHost
+from govsocial.core.errors import PlatformError, PublishOutcomeUnknown
 from govsocial.testing import unique_text
 from govsocial_instagram import Instagram
 

@@ -13,7 +13,7 @@ import pytest
 from instagram_emulator import InstagramEmulator, tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Account, Client, Media, Post
-from govsocial.errors import (
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,

@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.errors import AuthenticationError, GovSocialError, RateLimited
+from govsocial.core.errors import AuthenticationError, GovSocialError, RateLimited
 from govsocial_instagram import Instagram, InstagramError
 
 pytestmark = pytest.mark.anyio

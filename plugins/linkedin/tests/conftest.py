@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from emulator import EmulatedLinkedIn, running
 
-from govsocial.plugins import Plugins, reset_default_plugins
+from govsocial.plugin.manager import Plugins, reset_default_plugins
 from govsocial_linkedin import LinkedIn
 
 

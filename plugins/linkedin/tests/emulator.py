@@ -38,7 +38,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from govsocial.models import Account, PostRef
+from govsocial.core.models import Account, PostRef
 from govsocial.testing.emulator import serve
 
 SUPPORTED_VERSIONS = frozenset({"202511", "202512", "202601", "202603", "202605", "202608"})

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from emulator import EmulatedLinkedIn
 
-from govsocial.platform import LocalServer
+from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
 from govsocial_linkedin import LinkedIn
 

@@ -14,7 +14,12 @@ import pytest
 from emulator import EmulatedLinkedIn, Org, little_plain, little_prefix
 
 from govsocial import Account, Client, Media, Post
-from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
 from govsocial.testing import tiny_png, unique_text
 from govsocial_linkedin import LinkedIn, from_little
 from govsocial_linkedin.adapter import seconds_to_midnight_utc

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govsocial import Account, Media, Post, PostRef, validate
-from govsocial.errors import ConfigurationError
+from govsocial.core.errors import ConfigurationError
 from govsocial.testing import tiny_png
 from govsocial_linkedin import LinkedIn, from_little, to_little
 from govsocial_linkedin.little import RESERVED

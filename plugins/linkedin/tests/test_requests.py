@@ -394,7 +394,7 @@ async def test_a_429_waits_for_midnight_utc_and_so_fails_fast(mock: respx.MockRo
             "message": "Resource level throttle limit for calls to this resource is reached.",
         },
     )
-    from govsocial.errors import RateLimited
+    from govsocial.core.errors import RateLimited
 
     async with client() as linkedin:
         with pytest.raises(RateLimited) as raised:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from govsocial import Post
+from govsocial.adapters.platform import METRIC_FIELDS, LocalServer
 from govsocial.client import Client
-from govsocial.platform import METRIC_FIELDS, LocalServer
 from govsocial.testing import PlatformConformance, eventually, unique_text
 from govsocial_mastodon.localserver import MastodonMockServer
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from govsocial import Account, Client, Post
-from govsocial.errors import (
+from govsocial.core.errors import (
     AuthenticationError,
     GovSocialError,
     PlatformError,

@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.errors import PlatformError, RateLimited
+from govsocial.core.errors import PlatformError, RateLimited
 from govsocial.testing import tiny_png
 from govsocial_mastodon import Mastodon
 from govsocial_mastodon.adapter import (

@@ -15,10 +15,10 @@ from __future__ import annotations
 import pytest
 
 from govsocial import Media, Post
+from govsocial.adapters.platform import LocalServer
 from govsocial.client import Client
-from govsocial.platform import LocalServer
+from govsocial.client.validation import validate
 from govsocial.testing import PlatformConformance, tiny_png, unique_text
-from govsocial.validation import validate
 from govsocial_telegram.localserver import TelegramTestServer
 
 BOTS_DO_NOT_SEE_BOTS = (

@@ -18,8 +18,13 @@ import pytest
 import respx
 
 from govsocial import AsyncClient, Post
-from govsocial.errors import AuthenticationError, PlatformError, PublishOutcomeUnknown, RateLimited
-from govsocial.http import Http
+from govsocial.adapters.http import Http
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
 from govsocial_telegram import Telegram
 
 _spec = importlib.util.spec_from_file_location(

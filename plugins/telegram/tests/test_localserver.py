@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from govsocial import Account, Client, Media, Post, PostRef
-from govsocial.errors import AuthenticationError, PlatformError
+from govsocial.core.errors import AuthenticationError, PlatformError
 from govsocial.testing import tiny_png, unique_text
 from govsocial_telegram.localserver import TelegramTestServer
 

@@ -19,10 +19,10 @@ import pytest
 import respx
 
 from govsocial import Account, Media, Post, PostRef
-from govsocial.errors import ConfigurationError, PlatformError
-from govsocial.http import Http
+from govsocial.adapters.http import Http
+from govsocial.client.validation import validate
+from govsocial.core.errors import ConfigurationError, PlatformError
 from govsocial.testing import tiny_png
-from govsocial.validation import validate
 from govsocial_telegram import Telegram
 from govsocial_telegram.errors import ADMIN_HINT
 

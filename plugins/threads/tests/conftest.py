@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from govsocial import Account, Client
-from govsocial.media_host import DirectoryHost
+from govsocial.adapters.media import DirectoryHost
 from govsocial_threads import Threads
 
 

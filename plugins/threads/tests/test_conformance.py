@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from threads_emulator import ThreadsEmulator
 
+from govsocial.adapters.media import DirectoryHost
+from govsocial.adapters.platform import LocalServer
 from govsocial.client import Client
-from govsocial.media_host import DirectoryHost
-from govsocial.platform import LocalServer
 from govsocial.testing import PlatformConformance
 
 

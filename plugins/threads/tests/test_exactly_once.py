@@ -8,7 +8,7 @@ from __future__ import annotations
 from threads_emulator import ThreadsEmulator
 
 from govsocial import Account, Client, Post
-from govsocial.errors import PlatformError, PublishOutcomeUnknown
+from govsocial.core.errors import PlatformError, PublishOutcomeUnknown
 from govsocial.testing import unique_text
 
 PUBLISH = r"/threads_publish$"

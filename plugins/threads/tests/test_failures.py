@@ -8,7 +8,7 @@ from __future__ import annotations
 from threads_emulator import ThreadsEmulator
 
 from govsocial import Account, Client, Media, Post
-from govsocial.errors import (
+from govsocial.core.errors import (
     ConfigurationError,
     PlatformError,
     PublishOutcomeUnknown,

@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.errors import AuthenticationError, PlatformError, RateLimited
+from govsocial.core.errors import AuthenticationError, PlatformError, RateLimited
 from govsocial_threads import Threads
 
 pytestmark = pytest.mark.anyio

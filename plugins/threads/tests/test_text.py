@@ -63,6 +63,6 @@ def test_ascii_counts_its_characters(text: str) -> None:
 
 @given(st.text(max_size=60))
 def test_never_less_than_the_grapheme_count(text: str) -> None:
-    from govsocial.text import grapheme_count
+    from govsocial.core.text import grapheme_count
 
     assert threads_count(text) >= grapheme_count(text)

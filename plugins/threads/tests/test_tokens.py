@@ -13,8 +13,8 @@ import pytest
 from threads_emulator import ThreadsEmulator
 
 from govsocial import Account, Client, Post
-from govsocial.errors import AuthenticationError
-from govsocial.media_host import DirectoryHost
+from govsocial.adapters.media import DirectoryHost
+from govsocial.core.errors import AuthenticationError
 from govsocial.testing import unique_text
 from govsocial_threads import Threads
 

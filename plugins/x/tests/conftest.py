@@ -10,8 +10,8 @@ from types import ModuleType
 
 import pytest
 
-from govsocial.npm import NpmError, install, npm_available
 from govsocial.testing.emulator import serve
+from govsocial.testing.npm import NpmError, install, npm_available
 
 HERE = Path(__file__).resolve().parent
 

@@ -380,7 +380,7 @@ def twitter_text_counts(texts: list[str], node_modules: Path) -> list[int]:
 
 
 def main() -> int:
-    from govsocial.npm import install
+    from govsocial.testing.npm import install
 
     node_modules = install(NODE_DIR, "govsocial-x")
     texts = corpus_strings()

@@ -111,8 +111,8 @@ def _weight_one(char: str) -> bool:
 
 
 def main() -> int:
-    from govsocial.npm import install
-    from govsocial.text import top_level_domains
+    from govsocial.core.text import top_level_domains
+    from govsocial.testing.npm import install
 
     node_modules = install(NODE_DIR, "govsocial-x")
     DATA.mkdir(exist_ok=True)

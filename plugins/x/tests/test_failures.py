@@ -17,7 +17,7 @@ import respx
 from x_emulator import DUPLICATE, Emulator
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.errors import (
+from govsocial.core.errors import (
     AuthenticationError,
     PlatformError,
     PublishOutcomeUnknown,
@@ -249,7 +249,7 @@ async def test_a_confidential_client_refreshes_with_basic_auth(mock: respx.MockR
 
 
 def test_a_refresh_token_needs_a_client_id() -> None:
-    from govsocial.errors import ConfigurationError
+    from govsocial.core.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="client_id"):
         X.check_account(account(refresh_token="b2xkLXJlZnJlc2gtdG9rZW4tZmFrZQ"))

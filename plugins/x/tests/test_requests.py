@@ -16,7 +16,7 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.errors import PlatformError, RateLimited
+from govsocial.core.errors import PlatformError, RateLimited
 from govsocial.testing import tiny_png
 
 pytestmark = pytest.mark.anyio

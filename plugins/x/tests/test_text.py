@@ -74,7 +74,7 @@ def test_the_committed_figures_are_what_twitter_text_says_now(node_modules: Path
 def test_the_derived_emoji_and_tld_data_are_current(node_modules: Path) -> None:
     """Re-asks twitter-text which emoji sequences and TLDs it knows (skipped without npm)."""
     make_data = _script("make_text_data")
-    from govsocial.text import top_level_domains
+    from govsocial.core.text import top_level_domains
 
     names = sorted(top_level_domains())
     unknown = [

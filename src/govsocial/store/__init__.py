@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govsocial.errors import ConfigurationError
-from govsocial.platform import METRIC_FIELDS
+from govsocial.core.errors import ConfigurationError
+from govsocial.core.models import METRIC_FIELDS
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [

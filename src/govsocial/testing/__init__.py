@@ -10,7 +10,7 @@ Use it from your plugin's tests::
         @pytest.fixture(scope="class")
         @classmethod
         def conformance_server(cls, my_server_fixture):
-            return my_server_fixture        # an object following govsocial.platform.LocalServer
+            return my_server_fixture  # follows govsocial.adapters.platform.LocalServer
 
 When the plugin's adapter has a ``local_server()``, the default ``conformance_server`` fixture
 starts it, so only ``platform`` needs setting. The suite publishes, reads back what the SERVER
@@ -29,12 +29,12 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
+from govsocial.adapters.platform import METRIC_FIELDS, LocalServer, Platform
 from govsocial.client import Client
-from govsocial.errors import AuthenticationError
-from govsocial.models import Account, Media, Post, PostRef
-from govsocial.platform import METRIC_FIELDS, LocalServer, Platform
-from govsocial.plugins import default_plugins
-from govsocial.validation import validate
+from govsocial.client.validation import validate
+from govsocial.core.errors import AuthenticationError
+from govsocial.core.models import Account, Media, Post, PostRef
+from govsocial.plugin.manager import default_plugins
 
 __all__ = ["PlatformConformance", "eventually", "tiny_png", "unique_text"]
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import httpx
 from govsocial import AccountMetrics, Interaction, Limits, Platform, Post, PostMetrics, PostRef
-from govsocial.http import RateState
-from govsocial.platform import LocalServer
+from govsocial.adapters.http import RateState
+from govsocial.adapters.platform import LocalServer
 
 from govsocial_papan.server import PapanServer
 

@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from govsocial.models import Account, PostRef
+from govsocial.core.models import Account, PostRef
 
 __all__ = ["PapanServer"]
 
@@ -46,7 +46,7 @@ Answer = tuple[int, Any, dict[str, str]]  # status, JSON body (None: no body), h
 class PapanServer:
     """A Papan server in a background thread; use it as a context manager.
 
-    It follows ``govsocial.platform.LocalServer``: ``accounts`` are ``@humas`` (an agency)
+    It follows ``govsocial.adapters.platform.LocalServer``: ``accounts`` are ``@humas`` (an agency)
     and ``@warga`` (a citizen), and ``stored_post`` reads the server's memory directly.
 
     :param budget: requests each token may make per ``window`` seconds before a 429.
@@ -92,7 +92,7 @@ class PapanServer:
             self._httpd.server_close()
             self._httpd = None
 
-    # -- govsocial.platform.LocalServer ------------------------------------------------------
+    # -- govsocial.adapters.platform.LocalServer ---------------------------------------
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
         """The post as this server holds it (None: deleted or never made)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_bluesky.adapter import Bluesky
 
 __all__ = ["Bluesky", "register_platforms"]

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from govsocial.errors import GovSocialError, PlatformError, RateLimited
-from govsocial.http import Http, RateState, header_int
-from govsocial.models import (
+from govsocial.adapters.http import Http, RateState, header_int
+from govsocial.adapters.platform import Limits, LocalServer, Platform
+from govsocial.core.errors import GovSocialError, PlatformError, RateLimited
+from govsocial.core.models import (
     Account,
     AccountMetrics,
     Interaction,
@@ -35,7 +36,6 @@ from govsocial.models import (
     PostRef,
     Problem,
 )
-from govsocial.platform import Limits, LocalServer, Platform
 from govsocial_bluesky import richtext, views
 from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
 from govsocial_bluesky.errors import XrpcAuthenticationError, XrpcError, error_for

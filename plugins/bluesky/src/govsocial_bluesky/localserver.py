@@ -1,6 +1,6 @@
 """A local Bluesky network (PLC + PDS + AppView) for the demo and the conformance suite.
 
-:class:`BlueskyLocalServer` follows :class:`govsocial.platform.LocalServer` on top of
+:class:`BlueskyLocalServer` follows :class:`govsocial.adapters.platform.LocalServer` on top of
 :class:`~govsocial_bluesky.devserver.BlueskyDevServer` with the AppView (PostgreSQL and
 Redis must be running, see the devserver's docs). It reads what the PDS stored with
 plain XRPC calls (never through the adapter), and acts as a second account with its own
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.models import Account, PostRef
+from govsocial.core.models import Account, PostRef
 from govsocial_bluesky.aturi import AtUri
 from govsocial_bluesky.devserver import BlueskyDevServer
 
@@ -37,7 +37,7 @@ _TIMEOUT = httpx.Timeout(30.0)
 
 
 class BlueskyLocalServer:
-    """The local network as a :class:`govsocial.platform.LocalServer`.
+    """The local network as a :class:`govsocial.adapters.platform.LocalServer`.
 
     :param server: a running dev server to use (the caller keeps owning it); by default a
         new one is started on entry and stopped on exit.

@@ -1,8 +1,9 @@
 """The Facebook Pages adapter: publish, delete, measure and read comments through the Graph API.
 
-One adapter serves one Page. Every call goes through the core's :class:`govsocial.http.Http`
-session with the Page access token in an ``Authorization: Bearer`` header (never in a URL,
-so it cannot reach a log line). What is Facebook-specific lives here:
+One adapter serves one Page. Every call goes through the core's
+:class:`govsocial.adapters.http.Http` session with the Page access token in an
+``Authorization: Bearer`` header (never in a URL, so it cannot reach a log line).
+What is Facebook-specific lives here:
 
 - text posts go to ``POST /{page-id}/feed``; one image to ``POST /{page-id}/photos`` (a public
   ``url`` or a multipart ``source`` upload, ``caption``, ``alt_text_custom``); several images are
@@ -36,17 +37,17 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.answers import as_int, json_object, parse_time
-from govsocial.errors import (
+from govsocial.adapters.answers import as_int, json_object, parse_time
+from govsocial.adapters.http import RateState
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
     PlatformError,
     PublishOutcomeUnknown,
 )
-from govsocial.http import RateState
-from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.core.models import Problem
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.meta import (
     GraphError,

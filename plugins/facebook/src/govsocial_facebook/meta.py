@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from govsocial.errors import PlatformError, RateLimited
-from govsocial.http import RateState
+from govsocial.adapters.http import RateState
+from govsocial.core.errors import PlatformError, RateLimited
 from govsocial_meta_graph import TOKEN_CODES, MetaError, parse_error, regain_seconds, usage_state
 
 __all__ = [

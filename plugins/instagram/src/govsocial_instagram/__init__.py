@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_instagram.adapter import Instagram, InstagramError
 
 __all__ = ["Instagram", "InstagramError", "register_platforms"]

@@ -34,8 +34,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.errors import (
+from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
+from govsocial.adapters.http import RateState
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     GovSocialError,
     PlatformError,
@@ -43,9 +45,7 @@ from govsocial.errors import (
     RateLimited,
     ValidationError,
 )
-from govsocial.http import RateState
-from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.core.models import Problem
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     MAX_HASHTAGS,

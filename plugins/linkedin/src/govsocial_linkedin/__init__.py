@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_linkedin.adapter import LinkedIn
 from govsocial_linkedin.little import from_little, to_little
 

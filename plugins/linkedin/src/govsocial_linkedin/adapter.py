@@ -2,7 +2,7 @@
 
 Every request to the versioned REST API carries ``LinkedIn-Version`` (pinned in
 :attr:`LinkedIn.api_version`) and ``X-Restli-Protocol-Version: 2.0.0``, and goes through the
-core's :class:`govsocial.http.Http` session (pooled, timed out, retried only when safe).
+core's :class:`govsocial.adapters.http.Http` session (pooled, timed out, retried only when safe).
 
 - Posts: ``POST /rest/posts``; the new post's URN comes back in the ``x-restli-id`` header of
   a 201 with an empty body. The text is sent in LinkedIn's "little" format (see
@@ -19,7 +19,7 @@ core's :class:`govsocial.http.Http` session (pooled, timed out, retried only whe
 - Mentions: ``organizationalEntityNotifications`` with the ``SHARE_MENTION`` action.
 - Tokens: a 401 with refresh credentials configured refreshes the access token once
   (``grant_type=refresh_token``) and repeats the request; the new tokens are handed to
-  :meth:`~govsocial.platform.Platform.update_credentials`.
+  :meth:`~govsocial.adapters.platform.Platform.update_credentials`.
 - Throttling: LinkedIn sends no rate-limit headers; its limits are daily and reset at
   midnight UTC, so a 429 is retried no sooner than then (i.e. it fails fast).
 
@@ -38,16 +38,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.answers import as_int, json_object
-from govsocial.errors import (
+from govsocial.adapters.answers import as_int, json_object
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
     PlatformError,
     RateLimited,
 )
-from govsocial.models import Account, Problem
-from govsocial.platform import Limits, Platform
+from govsocial.core.models import Account, Problem
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
 from govsocial_linkedin.urns import (
     comment_parts,
@@ -59,7 +59,7 @@ from govsocial_linkedin.urns import (
 )
 
 if TYPE_CHECKING:
-    from govsocial.http import Http
+    from govsocial.adapters.http import Http
 
 __all__ = ["STATISTICS_FIELDS", "LinkedIn", "seconds_to_midnight_utc"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_mastodon.adapter import Mastodon
 
 __all__ = ["Mastodon", "register_platforms"]

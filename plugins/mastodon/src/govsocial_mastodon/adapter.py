@@ -1,6 +1,6 @@
 """The Mastodon adapter: publish, delete, measure and read conversations on any instance.
 
-Every call goes through the core's :class:`govsocial.http.Http` session (pooled, timed out,
+Every call goes through the core's :class:`govsocial.adapters.http.Http` session (pooled, timed out,
 retried only when safe). What is Mastodon-specific lives here:
 
 - limits come from the instance (``GET /api/v2/instance``, then ``/api/v1/instance``) and are
@@ -33,8 +33,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.errors import (
+from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
+from govsocial.adapters.http import RateState, header_int
+from govsocial.adapters.platform import Limits, LocalServer, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -42,8 +44,6 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState, header_int
-from govsocial.platform import Limits, LocalServer, Platform
 from govsocial_mastodon.text import count_characters as _count_characters
 
 __all__ = [

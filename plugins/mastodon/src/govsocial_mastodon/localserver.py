@@ -2,7 +2,8 @@
 
 :class:`MastodonMockServer` starts ``mastodon_mock serve --in-memory`` on a free port of
 127.0.0.1, waits until it answers, and makes accounts with access tokens through the
-mock's control plane (``/api/v1/_mock/``). It follows :class:`govsocial.platform.LocalServer`,
+mock's control plane (``/api/v1/_mock/``). It follows
+:class:`govsocial.adapters.platform.LocalServer`,
 so the conformance suite and ``govsocial demo`` can use it, and adds fault injection
 (forced status, latency, malformed body, hung connection, 429 with rate headers).
 
@@ -35,7 +36,7 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import Account, PostRef
-from govsocial.errors import ConfigurationError
+from govsocial.core.errors import ConfigurationError
 
 __all__ = ["FaultEffect", "MastodonMockServer"]
 

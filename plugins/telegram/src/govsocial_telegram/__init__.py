@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_telegram.adapter import Telegram
 
 __all__ = ["Telegram", "register_platforms"]

@@ -1,7 +1,7 @@
 """The Telegram adapter: a bot publishing to a channel it administers, through the Bot API.
 
 Every call is ``POST {base_url}/bot<token>/<method>`` through the core's
-:class:`govsocial.http.Http` session; the token is in the URL path, and the core scrubs it
+:class:`govsocial.adapters.http.Http` session; the token is in the URL path, and the core scrubs it
 from every message and log line (it is this adapter's one secret credential). What is
 Telegram-specific lives here:
 
@@ -34,7 +34,9 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.errors import (
+from govsocial.adapters.http import Http, scrub
+from govsocial.adapters.platform import Limits, LocalServer, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -43,9 +45,7 @@ from govsocial.errors import (
     RateLimited,
     ValidationError,
 )
-from govsocial.http import Http, scrub
-from govsocial.models import Account, Problem
-from govsocial.platform import Limits, LocalServer, Platform
+from govsocial.core.models import Account, Problem
 from govsocial_telegram.errors import (
     ADMIN_HINT,
     AUTH_HINT,

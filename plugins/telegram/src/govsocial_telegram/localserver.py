@@ -3,7 +3,7 @@
 :class:`TelegramTestServer` installs the pinned telegram-test-api 4.2.1 (once, into a cache),
 starts it through ``localserver_npm/server.js`` on a free port of 127.0.0.1 and gives two
 accounts, each a bot administering a channel that has a linked discussion group. It follows
-:class:`govsocial.platform.LocalServer`.
+:class:`govsocial.adapters.platform.LocalServer`.
 
 telegram-test-api itself serves ``sendMessage``, ``deleteMessage``, ``getUpdates`` and
 ``getMe``, keeps what bots sent, and takes messages "from users" (``POST /sendMessage``)
@@ -40,8 +40,8 @@ from typing import Any
 import httpx
 
 from govsocial import Account, PostRef
-from govsocial.errors import ConfigurationError
-from govsocial.npm import install
+from govsocial.core.errors import ConfigurationError
+from govsocial.testing.npm import install
 from govsocial_telegram.text import utf16_length
 
 #: The folder holding package.json, package-lock.json and server.js.

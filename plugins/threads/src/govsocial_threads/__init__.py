@@ -12,7 +12,7 @@ entry-point group; nothing needs importing by hand::
     )
 
 Threads downloads media from public URLs, so posts with local files need a media host:
-``govsocial.Client(media_host=govsocial.media_host.DirectoryHost(...))``.
+``govsocial.Client(media_host=govsocial.adapters.media.DirectoryHost(...))``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_threads.adapter import PublishingQuota, Threads
 
 __all__ = ["PublishingQuota", "Threads", "register_platforms"]

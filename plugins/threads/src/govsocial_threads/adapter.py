@@ -42,8 +42,10 @@ from urllib.parse import quote
 import httpx
 
 from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.errors import (
+from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
+from govsocial.adapters.http import RateState
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -51,9 +53,7 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState
-from govsocial.models import Problem
-from govsocial.platform import Limits, Platform
+from govsocial.core.models import Problem
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
 from govsocial_threads.text import MAX_LINKS, count_characters, unique_links

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import govsocial
-from govsocial.platform import Platform
+from govsocial.adapters.platform import Platform
 from govsocial_x.adapter import X
 from govsocial_x.text import weighted_length
 

@@ -30,8 +30,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from govsocial.answers import as_int, json_object, parse_time
-from govsocial.errors import (
+from govsocial.adapters.answers import as_int, json_object, parse_time
+from govsocial.adapters.http import RateState, scrub
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -39,8 +41,7 @@ from govsocial.errors import (
     PublishOutcomeUnknown,
     RateLimited,
 )
-from govsocial.http import RateState, scrub
-from govsocial.models import (
+from govsocial.core.models import (
     Account,
     AccountMetrics,
     Interaction,
@@ -50,7 +51,6 @@ from govsocial.models import (
     PostRef,
     Problem,
 )
-from govsocial.platform import Limits, Platform
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
 

@@ -1,0 +1,1 @@
+"""Layer 5, accountability: drafts, approvals and content requests between units."""

@@ -1,0 +1,458 @@
+"""The adapter contract: a :class:`Platform` subclass per social network.
+
+An adapter declares its limits as a typed :class:`Limits` value (used offline by
+``validate`` and ``count_characters``) and implements async methods that talk to the
+platform through the injected :class:`govsocial.adapters.http.Http` session. One adapter instance
+serves one account; the client creates and caches them.
+
+Writing one is described in docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from govsocial.core._secrets import scrub
+from govsocial.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    RateLimited,
+)
+from govsocial.core.models import (
+    METRIC_FIELDS,
+    Account,
+    AccountMetrics,
+    Interaction,
+    Media,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
+)
+from govsocial.core.text import grapheme_count
+
+if TYPE_CHECKING:
+    from govsocial.adapters.checkpoints import Checkpoints
+    from govsocial.adapters.http import Http, RateState
+    from govsocial.adapters.media import MediaHost
+
+#: Called with the account and the new values when an adapter refreshes a credential.
+CredentialsListener = Callable[[Account, dict[str, str]], None]
+
+__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform"]
+
+
+class Limits(BaseModel):
+    """What a platform accepts, declared by its adapter. None means "no limit known"."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_characters: int
+    max_bytes: int | None = None
+    url_length: int | None = None
+    max_media: int = 4
+    image_types: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+    video_types: frozenset[str] = frozenset()
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    alt_text: bool = True
+    max_alt_text: int | None = None
+    alt_text_required: bool = False
+    threads: bool = True
+    delete: bool = True
+    post_metrics: frozenset[str] = frozenset()
+    account_metrics: frozenset[str] = frozenset({"followers"})
+
+    def summary(self) -> str:
+        """One line for ``govsocial platforms``."""
+        parts = [f"{self.max_characters} chars"]
+        if self.max_bytes:
+            parts.append(f"{self.max_bytes} bytes")
+        parts.append(f"{self.max_media} media")
+        if self.max_image_bytes:
+            size = self.max_image_bytes
+            shown = f"{size // 2**20} MiB" if size % 2**20 == 0 else f"{size / 1e6:g} MB"
+            parts.append(f"images <= {shown}")
+        if self.alt_text and self.max_alt_text:
+            parts.append(f"alt text <= {self.max_alt_text}")
+        elif not self.alt_text:
+            parts.append("no alt text")
+        return ", ".join(parts)
+
+
+class LocalServer(Protocol):
+    """A platform server running on this machine, for the demo and the conformance suite.
+
+    ``accounts`` holds at least two accounts (the second replies to, mentions and likes the
+    first). ``stored_post`` reads a post as the server stored it, without the adapter,
+    returning None when the server does not have it (deleted or never made);
+    ``stored_text`` and ``stored_alt_texts`` read the text and alt texts out of that answer.
+    ``like`` makes ``by`` like a post, and ``mention`` gives the text that mentions an account.
+
+    A server where a second *account* cannot answer a post (a Telegram bot never sees another
+    bot's messages; people comment there) may also offer ``comment(ref, text) -> PostRef``:
+    a person comments on the post. The demo uses it when it is there.
+    """
+
+    @property
+    def accounts(self) -> Sequence[Account]: ...
+
+    def stored_post(self, ref: PostRef) -> dict[str, Any] | None: ...
+
+    def stored_text(self, stored: dict[str, Any]) -> str: ...
+
+    def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]: ...
+
+    def like(self, ref: PostRef, by: Account) -> None: ...
+
+    def mention(self, account: Account) -> str: ...
+
+
+class Platform(ABC):
+    """Base class of every adapter. Subclass it, set the class attributes, implement the methods.
+
+    Class attributes:
+
+    - ``name``: the platform's short name, as users type it (``"mastodon"``).
+    - ``title``: its display name.
+    - ``limits``: the default :class:`Limits` (an instance may refine them, see ``get_limits``).
+    - ``credential_fields``: the credential names an account needs.
+    - ``secret_fields``: those of them that are secret (default: all). A public one, such
+      as Bluesky's ``identifier`` (a handle), is then not scrubbed from messages.
+    - ``default_base_url``: the server when an account gives none (None: it must give one).
+    - ``idempotency_window``: seconds during which repeating a create with the same
+      idempotency key cannot make a second post (Mastodon keeps keys about an hour;
+      ``math.inf`` where the key itself makes duplicates impossible, as Bluesky's record
+      key does; None where the platform has no such thing). Workers use it to decide
+      whether a create whose answer was lost may be sent again.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    limits: ClassVar[Limits]
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+    secret_fields: ClassVar[tuple[str, ...] | None] = None
+    default_base_url: ClassVar[str | None] = None
+    idempotency_window: ClassVar[float | None] = None
+
+    def __init__(self, account: Account, http: Http) -> None:
+        from govsocial.adapters.checkpoints import MemoryCheckpoints
+
+        self.account = account
+        self.http = http
+        self.base_url = (account.base_url or self.default_base_url or "").rstrip("/")
+        #: where this adapter's delivery checkpoints go (the client sets its own store)
+        self.checkpoints: Checkpoints = MemoryCheckpoints()
+        #: the client's media host, for platforms that fetch media from public URLs
+        self.media_host: MediaHost | None = None
+        #: told when a credential is refreshed, so it can be stored (a workspace does)
+        self.on_credentials: CredentialsListener | None = None
+        self._refreshed: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.account.handle} at {self.base_url}>"
+
+    # -- offline -----------------------------------------------------------------------
+
+    @classmethod
+    def count_characters(cls, text: str, limits: Limits | None = None) -> int:
+        """``text``'s length as this platform counts it (default: grapheme clusters)."""
+        return grapheme_count(text)
+
+    @classmethod
+    def count_post(cls, post: Post, limits: Limits | None = None) -> int:
+        """The length the platform checks against ``max_characters`` for the whole post.
+
+        Default: the text alone (the content warning is not sent). A platform that counts
+        a content warning with the text (Mastodon's spoiler_text) overrides this.
+        """
+        return cls.count_characters(post.text, limits)
+
+    @classmethod
+    def count_alt_text(cls, text: str) -> int:
+        """Alt text's length as this platform counts it (default: code points, the safe count)."""
+        return len(text)
+
+    @classmethod
+    def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """Platform-specific problems beyond the generic checks (default: none)."""
+        return []
+
+    @classmethod
+    def check_account(cls, account: Account) -> None:
+        """Raise ConfigurationError when ``account`` lacks what this platform needs."""
+        for field in cls.credential_fields:
+            account.credential(field)
+        if account.base_url is None and cls.default_base_url is None:
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.name} has no base_url",
+                field="base_url",
+                hint="give the server address, e.g. base_url='https://mastodon.example'",
+            )
+
+    @classmethod
+    def local_server(cls) -> AbstractContextManager[LocalServer] | None:
+        """A context manager that starts a local server of this platform, or None if none exists."""
+        return None
+
+    @classmethod
+    def new_idempotency_key(cls) -> str:
+        """A fresh key for one delivery (a platform may need a format, e.g. Bluesky's TID)."""
+        return uuid.uuid4().hex
+
+    # -- HTTP answers --------------------------------------------------------------------
+
+    @classmethod
+    def rate_state(cls, response: httpx.Response) -> RateState | None:
+        """Read this platform's rate-limit headers (default: none understood)."""
+        return None
+
+    @classmethod
+    def rate_bucket(cls, method: str, url: str) -> str:
+        """Which of the account's rate budgets a request spends (default: one per account).
+
+        A platform that limits each endpoint separately (X: a 15-minute window per
+        endpoint) returns a name per endpoint, so a spent window on one endpoint never holds
+        back requests to another.
+        """
+        return ""
+
+    @classmethod
+    def retry_after(cls, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying a throttled request, when the answer says."""
+        value = response.headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+
+    @classmethod
+    def error_message(cls, response: httpx.Response) -> str:
+        """The platform's own error text from an error answer."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:500].strip() or response.reason_phrase
+        if isinstance(body, dict):
+            for key in ("error_description", "error", "message", "detail"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return value
+        return response.text[:500]
+
+    @classmethod
+    def is_throttled(cls, response: httpx.Response) -> bool:
+        """Whether an error answer means "slow down" (default: HTTP 429).
+
+        Meta answers throttling with HTTP 400 and an error code (4, 17, 32, 613, 80001);
+        its adapters override this. A throttled answer is retried after ``retry_after``
+        and becomes :class:`~govsocial.core.errors.RateLimited` when retries run out.
+        """
+        return response.status_code == 429
+
+    @classmethod
+    def is_auth_failure(cls, response: httpx.Response) -> bool:
+        """Whether an error answer means the credentials are bad (default: HTTP 401)."""
+        return response.status_code == 401
+
+    def snippet(self, response: httpx.Response) -> str:
+        """The start of an answer's body, secrets scrubbed: for messages about odd answers."""
+        return scrub(response.text[:200], self.iter_credentials())
+
+    def unreadable(self, response: httpx.Response, what: str) -> PlatformError:
+        """The error for a successful answer whose body is not what the platform documents
+        (a proxy's HTML page, a truncated body): ``what`` names the call, e.g. "the post"."""
+        return PlatformError(
+            f"{self.title} answered {what} for {self.account.handle} with a body that is not "
+            f"the JSON expected: {self.snippet(response)!r}",
+            platform=self.name,
+            status=response.status_code,
+            body=self.snippet(response),
+            hint=f"{self.title} or a proxy in front of it may be failing; try again later",
+        )
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        """Translate an error answer into the exception tree."""
+        message = self.error_message(response)
+        status = response.status_code
+        if self.is_auth_failure(response):
+            return AuthenticationError(
+                f"{self.title} rejected the credentials of {self.account.handle}: {message}",
+                platform=self.name,
+                hint="the token may be expired or revoked: issue a new one and update the account",
+            )
+        if status == 429 or self.is_throttled(response):
+            return RateLimited(
+                f"{self.title} rate limit reached for {self.account.handle}: {message}",
+                retry_after=self.retry_after(response),
+                platform=self.name,
+                body=message,
+            )
+        return PlatformError(
+            f"{self.title} answered {status}: {message}",
+            platform=self.name,
+            status=status,
+            body=message,
+        )
+
+    # -- online --------------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request to ``base_url + path`` (or a full URL) through the shared session.
+
+        Keyword arguments go to :meth:`govsocial.adapters.http.Http.request` (``create=``,
+        ``idempotency_key=``, ``idempotent=``) and on to httpx (``json=``, ``headers=``...).
+        """
+        url = path if "://" in path else f"{self.base_url}{path}"
+        return await self.http.request(self, method, url, **kwargs)
+
+    async def get_limits(self) -> Limits:
+        """The limits that apply to this account (default: the declared ``limits``)."""
+        return self.limits
+
+    @abstractmethod
+    async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
+        """Create ``post`` (already validated) and return where it lives.
+
+        ``idempotency_key`` is unique per (post, account) delivery; use it so that a repeat
+        cannot duplicate the post (Mastodon Idempotency-Key, Bluesky record key).
+        """
+
+    @abstractmethod
+    async def delete(self, ref: PostRef) -> None:
+        """Delete a post this account made."""
+
+    @abstractmethod
+    async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
+        """Figures for ``refs`` (all of this account), one per ref, in the same order."""
+
+    @abstractmethod
+    async def fetch_account_metrics(self) -> AccountMetrics:
+        """This account's figures."""
+
+    @abstractmethod
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Replies to ``ref`` (the whole thread below it), oldest first."""
+
+    @abstractmethod
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """Posts that mention this account, oldest first, newer than ``since`` when given."""
+
+    async def find_published(self, idempotency_key: str) -> PostRef | None:
+        """Look up a post made with ``idempotency_key``, for reconciliation (None: not found).
+
+        Raise NotImplementedError where the platform cannot be asked.
+        """
+        raise NotImplementedError
+
+    # -- credentials, checkpoints and media -------------------------------------------------
+
+    def credential(self, name: str) -> str:
+        """The current value of credential ``name``: a refreshed one when there is one."""
+        value = self._refreshed.get(name)
+        return value if value is not None else self.account.credential(name)
+
+    def update_credentials(self, **values: str) -> None:
+        """Record credentials the adapter refreshed (a new access token, a rotated refresh token).
+
+        Later :meth:`credential` calls return them, they are scrubbed from messages like the
+        originals, and the client's listener is told so a workspace can store them.
+        """
+        self._refreshed.update(values)
+        if self.on_credentials is not None:
+            self.on_credentials(self.account, dict(values))
+
+    async def refresh_credentials(self) -> bool:
+        """Renew the account's tokens before they expire, where the platform allows it.
+
+        Returns True when new credentials were obtained (and handed to
+        :meth:`update_credentials`, so a workspace stores them), False when there is nothing
+        to renew (the default: the platform's tokens do not expire, or the account has no
+        refresh credentials). Run it from a daily job: ``govsocial accounts refresh``.
+
+        :raises AuthenticationError: the platform refused; the hint says how to re-authorize.
+        """
+        return False
+
+    def checkpoint(self, idempotency_key: str) -> dict[str, str]:
+        """What :meth:`save_checkpoint` saved for this delivery (empty on a first attempt)."""
+        return self.checkpoints.load(self.account.key, idempotency_key)
+
+    def save_checkpoint(self, idempotency_key: str, **values: str) -> None:
+        """Remember a finished step of this delivery (merged into what is saved), durably.
+
+        Save a step's result (Instagram's container id) the moment it is known, before the
+        next request, so a retry after a crash resumes instead of repeating the step.
+        """
+        merged = self.checkpoint(idempotency_key)
+        merged.update(values)
+        self.checkpoints.save(self.account.key, idempotency_key, merged)
+
+    async def public_url(self, media: Media, *, field: str = "media") -> str:
+        """A URL the platform can download ``media`` from (for platforms that fetch media).
+
+        ``Media(url=...)`` is used as given; a local file or bytes go through the client's
+        media host. Without a host, a ConfigurationError says how to provide one.
+        """
+        if media.url is not None:
+            return media.url
+        if self.media_host is None:
+            raise ConfigurationError(
+                f"{self.title} fetches media from a public URL, and {field} is a local "
+                "file with no media host configured",
+                field=field,
+                hint="give Media(url='https://...') or a media host: "
+                "Client(media_host=DirectoryHost('/var/www/media', 'https://example.go.id/media'))"
+                " (see docs/media-hosts.md)",
+            )
+        filename = media.path.name if media.path is not None else None
+        data = await self.read_media(media)
+        return await self.media_host.upload(data, mime_type=media.mime_type, filename=filename)
+
+    async def read_media(self, media: Media) -> bytes:
+        """The bytes of ``media``: read from its path or data, or downloaded from its URL."""
+        if media.url is not None:
+            response = await self.http.request(self, "GET", media.url)
+            return response.content
+        return media.read_bytes()
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release what the adapter holds (sessions); the HTTP pool belongs to the client."""
+
+    @classmethod
+    def secret_names(cls) -> tuple[str, ...]:
+        """The credential names whose values are secret."""
+        return cls.credential_fields if cls.secret_fields is None else cls.secret_fields
+
+    def iter_credentials(self) -> Iterator[str]:
+        """Every secret value this adapter may put on the wire, so logs can be scrubbed.
+
+        Adapters holding more secrets (session tokens) extend it.
+        """
+        for field in self.secret_names():
+            try:
+                yield self.account.credential(field)
+            except GovSocialError:
+                continue
+        public = set(self.credential_fields) - set(self.secret_names())
+        for field, value in self._refreshed.items():
+            if field not in public:  # refreshed tokens are secret even if undeclared
+                yield value

@@ -1,0 +1,318 @@
+"""The archive: what an agency published and received, as a public record.
+
+:func:`export_archive` writes, for a period, one JSON Lines file with a record per published
+post (every variant, media checksums, remote ids and URLs, who authorized it under which
+decree, its audit history, and its deletion if it was deleted), a record per collected
+reply and mention, and the audit log's head; the period's audit entries in a second file;
+and a readable ``index.html``. Deleting a post on a platform never removes it here: the
+workspace keeps the delivery and marks when it was deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from govsocial.core.errors import ConfigurationError
+from govsocial.core.timing import from_epoch
+from govsocial.workspace.audit import GENESIS, AuditHead
+
+if TYPE_CHECKING:
+    from govsocial.app import Workspace
+
+__all__ = ["ArchiveExport", "export_archive", "period_bounds"]
+
+
+@dataclass(frozen=True)
+class ArchiveExport:
+    """Where an export went and what it holds."""
+
+    directory: Path
+    records: Path
+    audit: Path
+    index: Path
+    posts: int
+    interactions: int
+    audit_entries: int
+    audit_head: AuditHead | None
+
+
+def period_bounds(
+    period: str | tuple[datetime, datetime] | None, zone: str
+) -> tuple[float | None, float | None, str]:
+    """``(start, end, label)`` in epoch seconds for a period.
+
+    ``"2026-11"`` is that month and ``"2026"`` that year, in ``zone``; a pair of aware
+    datetimes is taken as it is; None means everything.
+    """
+    if period is None:
+        return None, None, "all"
+    if isinstance(period, tuple):
+        start, end = period
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ConfigurationError("a period given as datetimes needs time zones", field="period")
+        return start.timestamp(), end.timestamp(), f"{start.date()}_{end.date()}"
+    tz = ZoneInfo(zone)
+    text = period.strip()
+    try:
+        if len(text) == 4:
+            year = int(text)
+            first, after = date(year, 1, 1), date(year + 1, 1, 1)
+        else:
+            year_text, month_text = text.split("-")
+            year, month = int(year_text), int(month_text)
+            first = date(year, month, 1)
+            after = date(year + (month == 12), month % 12 + 1, 1)
+    except ValueError:
+        raise ConfigurationError(
+            f"period {period!r} is not a year or a month",
+            field="period",
+            hint="write 2026 or 2026-11",
+        ) from None
+    start_at = datetime(first.year, first.month, 1, tzinfo=tz).timestamp()
+    end_at = datetime(after.year, after.month, 1, tzinfo=tz).timestamp()
+    return start_at, end_at, text
+
+
+def _media_record(media: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "mime_type": media.get("mime_type"),
+        "alt_text": media.get("alt_text", ""),
+    }
+    data: bytes | None = None
+    if media.get("data") is not None:
+        data = base64.b64decode(media["data"])
+    elif media.get("path") is not None:
+        record["path"] = media["path"]
+        try:
+            data = Path(media["path"]).read_bytes()
+        except OSError:
+            record["note"] = "the file was no longer readable when the archive was made"
+    if media.get("url") is not None:
+        record["url"] = media["url"]
+    if data is not None:
+        record["sha256"] = hashlib.sha256(data).hexdigest()
+        record["bytes"] = len(data)
+    return record
+
+
+def _post_record(post_json: str) -> dict[str, Any]:
+    post: dict[str, Any] = json.loads(post_json)
+    post["media"] = [_media_record(m) for m in post.get("media", [])]
+    for variant in post.get("variants", {}).values():
+        if variant.get("media") is not None:
+            variant["media"] = [_media_record(m) for m in variant["media"]]
+    return post
+
+
+def _iso(epoch: float | None) -> str | None:
+    return from_epoch(epoch).isoformat() if epoch is not None else None
+
+
+def _posts(ws: Workspace, start: float | None, end: float | None) -> Iterator[dict[str, Any]]:
+    accounts = {row.name: row for row in ws.store.accounts()}
+    history: dict[str, list[dict[str, Any]]] = {}
+    for entry in ws.audit_log():
+        keys = {entry.object} | {str(v) for k, v in entry.detail.items() if k in ("job", "draft")}
+        for key in keys:
+            if key:
+                history.setdefault(key, []).append(
+                    {
+                        "seq": entry.seq,
+                        "at": entry.at.isoformat(),
+                        "actor": entry.actor,
+                        "action": entry.action,
+                        "account": entry.account,
+                        "decree": entry.decree,
+                    }
+                )
+    with ws.store.transaction() as cur:
+        rows = ws.store.execute(
+            cur,
+            "SELECT d.id, d.job_id, d.account, d.remote_id, d.remote_url, d.scheduled_at, "
+            "d.published_at, d.deleted_at, d.status, j.post, j.authority, d.occurrence "
+            "FROM deliveries d JOIN jobs j ON j.id = d.job_id "
+            "WHERE d.published_at IS NOT NULL ORDER BY d.published_at",
+        ).fetchall()
+    for row in rows:
+        published = float(row[6])
+        if (start is not None and published < start) or (end is not None and published >= end):
+            continue
+        account = accounts.get(row[2])
+        authority = json.loads(row[10]) if row[10] else {}
+        draft = authority.get("draft")
+        trail = sorted(
+            {
+                e["seq"]: e for k in (row[0], row[1], draft) if k for e in history.get(k, [])
+            }.values(),
+            key=lambda e: e["seq"],
+        )
+        yield {
+            "type": "post",
+            "delivery": row[0],
+            "job": row[1],
+            "occurrence": row[11],
+            "account": row[2],
+            "platform": account.platform if account else None,
+            "handle": account.handle if account else None,
+            "remote_id": row[3],
+            "url": row[4],
+            "scheduled_at": _iso(row[5]),
+            "published_at": _iso(row[6]),
+            "deleted_at": _iso(row[7]),
+            "status": "deleted" if row[7] is not None else row[8],
+            "post": _post_record(row[9]),
+            "authority": authority,
+            "history": trail,
+        }
+
+
+def _interactions(
+    ws: Workspace, start: float | None, end: float | None
+) -> Iterator[dict[str, Any]]:
+    """Collected replies and mentions (from the inbox)."""
+    return iter(ws.archived_interactions(start, end))
+
+
+def export_archive(
+    ws: Workspace,
+    path: str | Path,
+    period: str | tuple[datetime, datetime] | None = None,
+    *,
+    by: str | None = None,
+) -> ArchiveExport:
+    """Write the archive of ``period`` into the folder ``path`` (made if missing)."""
+    start, end, label = period_bounds(period, ws._calendar_zone())
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    records_path = directory / f"govsocial-archive-{label}.jsonl"
+    audit_path = directory / f"govsocial-audit-{label}.jsonl"
+    posts = list(_posts(ws, start, end))
+    interactions = list(_interactions(ws, start, end))
+    with ws.store.transaction() as cur:
+        ws._audit(
+            cur,
+            by,
+            "export_archive",
+            obj=label,
+            detail={"posts": len(posts), "interactions": len(interactions)},
+        )
+    entries = ws.audit_log(
+        since=from_epoch(start) if start is not None else None,
+        until=from_epoch(end) if end is not None else None,
+    )
+    head = ws.audit_head()
+    made = datetime.now(UTC).isoformat()
+    with records_path.open("w", encoding="utf-8") as out:
+        for record in [*posts, *interactions]:
+            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "type": "audit_head",
+                    "seq": head.seq if head else 0,
+                    "hash": head.hash if head else GENESIS,
+                    "exported_at": made,
+                    "period": label,
+                },
+                sort_keys=True,
+            )
+            + "\n"
+        )
+    with audit_path.open("w", encoding="utf-8") as out:
+        for entry in entries:
+            out.write(entry.model_dump_json() + "\n")
+    index_path = directory / "index.html"
+    index_path.write_text(
+        _index_html(ws, label, posts, interactions, head, made, records_path.name), "utf-8"
+    )
+    return ArchiveExport(
+        directory=directory,
+        records=records_path,
+        audit=audit_path,
+        index=index_path,
+        posts=len(posts),
+        interactions=len(interactions),
+        audit_entries=len(entries),
+        audit_head=head,
+    )
+
+
+def _index_html(
+    ws: Workspace,
+    label: str,
+    posts: list[dict[str, Any]],
+    interactions: list[dict[str, Any]],
+    head: AuditHead | None,
+    made: str,
+    records_name: str,
+) -> str:
+    esc = html.escape
+    zone = ws._calendar_zone()
+
+    def local(iso: str | None) -> str:
+        if iso is None:
+            return ""
+        return datetime.fromisoformat(iso).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+    rows = []
+    for p in posts:
+        text = p["post"].get("text", "")
+        media = ", ".join(
+            f"{esc(m.get('alt_text') or 'no alt text')} ({m.get('sha256', '')[:12]})"
+            for m in p["post"]["media"]
+        )
+        approvers = ", ".join(p["authority"].get("approved_by") or []) or (
+            p["authority"].get("by") or ""
+        )
+        link = (
+            f'<a href="{esc(p["url"])}">{esc(p["remote_id"] or "")}</a>'
+            if p["url"]
+            else esc(p["remote_id"] or "")
+        )
+        status = "deleted " + local(p["deleted_at"]) if p["deleted_at"] else ""
+        rows.append(
+            "<tr>"
+            f"<td>{esc(local(p['published_at']))}</td><td>{esc(p['account'])}</td>"
+            f"<td>{esc(text)}</td><td>{media}</td><td>{link}</td>"
+            f"<td>{esc(approvers)}</td><td>{esc(status)}</td></tr>"
+        )
+    received = [
+        "<tr>"
+        f"<td>{esc(local(i.get('at')))}</td><td>{esc(i.get('account') or '')}</td>"
+        f"<td>{esc(i.get('kind') or '')}</td><td>{esc(i.get('author') or '')}</td>"
+        f"<td>{esc(i.get('text') or '')}</td></tr>"
+        for i in interactions
+    ]
+    head_text = f"entry {head.seq}, hash {head.hash}" if head else "empty"
+    return f"""<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<title>Arsip media sosial {esc(label)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #111; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+th, td {{ border: 1px solid #999; padding: .3rem .5rem; vertical-align: top; text-align: left; }}
+th {{ background: #eee; }}
+code {{ word-break: break-all; }}
+</style></head><body>
+<h1>Archive of published posts and received messages: {esc(label)}</h1>
+<p>Made {esc(made)}. Times in {esc(zone)}. The full record, with every variant, media
+checksum and audit history, is in <code>{esc(records_name)}</code>.
+Audit log head at export: <code>{esc(head_text)}</code>.</p>
+<h2>Published ({len(posts)})</h2>
+<table><thead><tr><th>published</th><th>account</th><th>text</th><th>media (alt text,
+sha256)</th><th>id</th><th>authorized by</th><th>status</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+<h2>Received ({len(interactions)})</h2>
+<table><thead><tr><th>at</th><th>account</th><th>kind</th><th>from</th><th>text</th></tr>
+</thead><tbody>{"".join(received)}</tbody></table>
+</body></html>
+"""

@@ -1,0 +1,235 @@
+"""Charts of collected metrics, as matplotlib Figures for notebooks and reports.
+
+Each function returns a new :class:`matplotlib.figure.Figure` drawn on the non-interactive Agg
+canvas (pyplot's global state is never touched), so it works in scripts, workers and notebooks
+alike; a notebook shows a Figure returned as a cell's value. Charts stay readable printed in
+black and white: series differ by hatch pattern, marker and line style, not by colour alone.
+:func:`figure_to_png` turns a Figure into PNG bytes for an HTML report.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
+
+from matplotlib import dates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from govsocial.analytics.analysis import (
+    DEFAULT_ZONE,
+    ENGAGEMENT_FIGURES,
+    Period,
+    _accounts_frame,
+    _as_period,
+    cadence,
+)
+from govsocial.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
+    from matplotlib.axes import Axes
+
+__all__ = ["figure_to_png", "plot_cadence", "plot_engagement", "plot_followers"]
+
+#: Fill patterns, greys, markers and line styles: series stay apart in grayscale print.
+HATCHES: Final = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++")
+GREYS: Final = ("0.25", "0.55", "0.8", "1.0", "0.4", "0.7", "0.9", "0.15")
+MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINE_STYLES: Final = ("-", "--", ":", "-.")
+_INK: Final = "black"
+#: matplotlib.dates carries no annotations; its calls are checked by the tests instead.
+_dates: Any = dates
+
+
+def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot()
+
+
+def _nothing(axes: Axes, message: str) -> None:
+    axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
+def _number(value: float) -> float:
+    return 0.0 if math.isnan(value) else float(value)
+
+
+def plot_engagement(summary_df: pd.DataFrame) -> Figure:
+    """A bar per group of :func:`~govsocial.analytics.analysis.summary`, stacked by engagement kind.
+
+    Each bar splits into likes, reposts, replies and quotes (a distinct hatch each); the total
+    and the engagement rate are written above it. A figure a platform does not report adds
+    nothing to its bar.
+    """
+    needed = [*ENGAGEMENT_FIGURES, "engagement", "engagement_rate"]
+    columns = getattr(summary_df, "columns", None)
+    if columns is None or any(name not in columns for name in needed):
+        raise ConfigurationError(
+            "plot_engagement needs a summary DataFrame",
+            field="summary",
+            hint="pass the result of govsocial.analytics.analysis.summary(...)",
+        )
+    attrs = getattr(summary_df, "attrs", {}) or {}
+    by = str(attrs.get("by") or summary_df.index.name or "group")
+    title = f"Engagement by {by}"
+    if attrs.get("period"):
+        title += f", {attrs['period']}"
+    figure, axes = _figure()
+    axes.set_title(title)
+    groups = [str(name) for name in summary_df.index]
+    if not groups or summary_df["engagement"].isna().all():
+        _nothing(axes, "No engagement figures for this period")
+        return figure
+    positions = list(range(len(groups)))
+    bottoms = [0.0] * len(groups)
+    for k, name in enumerate(ENGAGEMENT_FIGURES):
+        heights = [_number(value) for value in summary_df[name]]
+        axes.bar(
+            positions,
+            heights,
+            bottom=bottoms,
+            width=0.6,
+            label=name.capitalize(),
+            color=GREYS[k],
+            edgecolor=_INK,
+            hatch=HATCHES[k],
+            linewidth=0.8,
+        )
+        bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
+    for x, total, rate, top in zip(
+        positions, summary_df["engagement"], summary_df["engagement_rate"], bottoms, strict=True
+    ):
+        text = "no data" if math.isnan(total) else f"{total:,.0f}"
+        if not math.isnan(rate):
+            text += f"\n{rate:.2%} rate"
+        axes.annotate(
+            text,
+            (x, top),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    axes.set_xticks(positions, groups, rotation=20 if len(groups) > 4 else 0)
+    axes.set_xlabel(by.capitalize())
+    axes.set_ylabel("Likes + reposts + replies + quotes")
+    axes.set_ylim(0, max(bottoms) * 1.25 or 1.0)
+    axes.legend(title="Kind of engagement", fontsize=8)
+    return figure
+
+
+def plot_followers(
+    accounts: pd.DataFrame, period: Period | str, *, zone: str = DEFAULT_ZONE
+) -> Figure:
+    """A line per account: its follower count over ``period``.
+
+    Each line starts from the last count collected before the period (its baseline), when
+    there is one; snapshots that do not report followers are skipped. Lines differ by marker
+    and line style. Times are shown in the period's zone.
+    """
+    span = _as_period(period, zone)
+    frame = _accounts_frame(accounts)
+    figure, axes = _figure()
+    axes.set_title(f"Followers, {span.label}")
+    known = frame[frame["followers"].notna() & (frame["collected_at"] < span.end)]
+    known = known.sort_values("collected_at", kind="mergesort")
+    drawn = 0
+    for (platform, account), rows in known.groupby(["platform", "account"], sort=True):
+        inside = rows[rows["collected_at"] >= span.start]
+        if inside.empty:
+            continue
+        baseline = rows[rows["collected_at"] < span.start].tail(1)
+        points = rows.loc[[*baseline.index, *inside.index]]
+        when = points["collected_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        axes.plot(
+            when,
+            points["followers"].to_numpy(),
+            label=f"{account} ({platform})",
+            color=_INK if drawn % 2 == 0 else "0.45",
+            marker=MARKERS[drawn % len(MARKERS)],
+            linestyle=LINE_STYLES[drawn % len(LINE_STYLES)],
+            linewidth=1.5,
+            markersize=5,
+        )
+        drawn += 1
+    if not drawn:
+        _nothing(axes, "No follower counts collected in this period")
+        return figure
+    axes.set_ylim(bottom=0)  # follower counts are never negative
+    tz = ZoneInfo(span.zone)
+    locator = _dates.AutoDateLocator(tz=tz)
+    axes.xaxis.set_major_locator(locator)
+    formatter = _dates.ConciseDateFormatter(locator, tz=tz, show_offset=False)
+    axes.xaxis.set_major_formatter(formatter)
+    axes.set_xlim(_dates.date2num(span.start), _dates.date2num(span.end))
+    axes.set_xlabel(f"Collected at ({span.zone})")
+    axes.set_ylabel("Followers")
+    axes.legend(title="Account", fontsize=8)
+    return figure
+
+
+def plot_cadence(
+    posts: pd.DataFrame,
+    period: Period | str,
+    *,
+    every: str | None = None,
+    by: str = "platform",
+    zone: str = DEFAULT_ZONE,
+) -> Figure:
+    """Posts published per local day (or ISO week) of ``period``, stacked per platform.
+
+    :param every: ``"day"`` or ``"week"``; by default days for periods up to 62 days.
+    :param by: ``"platform"`` or ``"account"``: what the stacked parts stand for.
+    """
+    span = _as_period(period, zone)
+    counts = cadence(posts, span, every=every, by=by)
+    unit = str(counts.index.name)
+    figure, axes = _figure()
+    axes.set_title(f"Posts per {unit}, {span.label}")
+    buckets = list(counts.index)
+    positions = list(range(len(buckets)))
+    if counts.columns.empty or int(counts.to_numpy().sum()) == 0:
+        _nothing(axes, "No posts published in this period")
+        return figure
+    bottoms = [0.0] * len(buckets)
+    for k, name in enumerate(counts.columns):
+        heights = [float(value) for value in counts[name]]
+        axes.bar(
+            positions,
+            heights,
+            bottom=bottoms,
+            width=0.8,
+            label=str(name),
+            color=GREYS[k % len(GREYS)],
+            edgecolor=_INK,
+            hatch=HATCHES[k % len(HATCHES)],
+            linewidth=0.6,
+        )
+        bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
+    step = max(1, math.ceil(len(buckets) / 16))
+    shown = positions[::step]
+    if unit == "day":
+        labels = [buckets[i].strftime("%d %b") for i in shown]
+    else:
+        labels = [f"W{buckets[i].isocalendar()[1]:02d}" for i in shown]
+    axes.set_xticks(shown, labels, rotation=45 if len(shown) > 8 else 0)
+    axes.set_xlabel(f"{unit.capitalize()} ({span.zone})")
+    axes.set_ylabel("Posts published")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(title=by.capitalize(), fontsize=8)
+    return figure
+
+
+def figure_to_png(fig: Figure, *, dpi: int = 150) -> bytes:
+    """The PNG image of ``fig``, for embedding in an HTML report (``data:image/png;base64``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

@@ -1,0 +1,394 @@
+"""``govsocial demo``: the whole loop against real servers on this machine, nothing to configure.
+
+For every installed platform whose adapter can start a local server (mastodon-mock for
+Mastodon, the reference PDS and AppView for Bluesky), the demo starts it, publishes one
+sample post with an image and alt text to every platform at once, reads the post back from
+the server, has a second account like and answer it, and prints links, metrics and replies.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from functools import partial
+from typing import TextIO, TypeVar
+
+from govsocial.adapters.platform import LocalServer
+from govsocial.app import Workspace
+from govsocial.cli._png import gradient_png
+from govsocial.client import Client
+from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted
+from govsocial.core.models import Account, Media, Post, PostMetrics, PostRef
+from govsocial.plugin.manager import default_plugins
+
+__all__ = ["run_demo"]
+
+T = TypeVar("T")
+
+SAMPLE_TEXT = (
+    "Selamat pagi, warga! Vaksinasi gratis hari ini di Balai Kota pukul 08.00 WIB. "
+    "Info lengkap: https://example.go.id/vaksinasi #InfoPublik #Vaksinasi"
+)
+SAMPLE_ALT = "Poster biru-hijau: jadwal vaksinasi gratis di Balai Kota, pukul 08.00 WIB"
+
+
+def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """Run the demo; return 0 when every started platform worked, 1 otherwise."""
+
+    def say(message: str) -> None:
+        print(message, file=out, flush=True)
+
+    platforms = default_plugins().platforms()
+    if not platforms:
+        say("No platform adapters are installed: pip install govsocial-mastodon govsocial-bluesky")
+        return 1
+    chosen = {name: cls for name, cls in platforms.items() if not only or name in only}
+    servers: dict[str, LocalServer] = {}
+    with ExitStack() as stack:
+        for name, cls in chosen.items():
+            manager = cls.local_server()
+            if manager is None:
+                say(
+                    f"- {cls.title}: no local server exists for it, skipped (tested on an emulator)"
+                )
+                continue
+            say(f"- starting a local {cls.title} server ...")
+            started = time.monotonic()
+            try:
+                servers[name] = stack.enter_context(manager)
+            except Exception as exc:  # noqa: BLE001 - the demo goes on with the others
+                say(f"  {cls.title} skipped: {exc}")
+                continue
+            say(f"  ready in {time.monotonic() - started:.1f} s")
+        if not servers:
+            say("No local server could be started.")
+            return 1
+        status = _tour(servers, say) | _campaign(servers, say)
+        say("\nDone." if status == 0 else "\nSome steps failed: see above.")
+        return status
+
+
+def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    post = Post(SAMPLE_TEXT, media=[Media(data=gradient_png(), alt_text=SAMPLE_ALT)], language="id")
+    authors = {name: server.accounts[0] for name, server in servers.items()}
+    failures = 0
+    with Client(max_wait=10.0) as client:
+        say("\nPublishing one post to every platform at once:")
+        results = client.publish(post, list(authors.values()))
+        refs: dict[str, PostRef] = {}
+        for name, result in zip(authors, results, strict=True):
+            if result.ok and result.ref is not None:
+                refs[name] = result.ref
+                say(f"  {name:<9} published  {result.ref.url or result.ref.id}")
+            else:
+                failures += 1
+                say(f"  {name:<9} FAILED     {result.error}")
+
+        say("\nRead back from each server (not from the adapter):")
+        for name, ref in refs.items():
+            stored = servers[name].stored_post(ref)
+            if stored is None:
+                failures += 1
+                say(f"  {name:<9} NOT FOUND on the server")
+                continue
+            text = servers[name].stored_text(stored)
+            alts = servers[name].stored_alt_texts(stored)
+            say(f"  {name:<9} text: {text[:60]}...  alt: {alts}")
+
+        say("\nA citizen likes the post and asks a question; the admin answers:")
+        for name, ref in refs.items():
+            try:
+                _converse(client, servers[name], name, ref, say)
+            except GovSocialError as error:
+                say(f"  {name:<9} could not converse here: {error}")
+
+        say("\nMetrics, in one vocabulary (None = the platform does not report it):")
+        for name, ref in refs.items():
+            try:
+                _show_metrics(client, authors[name], name, ref, say)
+            except GovSocialError as error:
+                say(f"  {name:<9} no metrics here: {error}")
+    if failures:
+        say(f"\n{failures} problem(s): see above.")
+    return 1 if failures else 0
+
+
+def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """Plan a small campaign a few seconds ahead in a workspace and let a worker publish it."""
+    import asyncio
+    import os
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    from govsocial.scheduling.worker import Worker
+
+    say("\nA campaign planned in a workspace, published by a worker as it falls due:")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Workspace.open(os.path.join(folder, "demo.db")) as ws,
+    ):
+        names = []
+        for platform, server in servers.items():
+            account = server.accounts[0]
+            references = {}
+            for field, secret in account.credentials.items():  # secrets stay in the environment
+                variable = f"GOVSOCIAL_DEMO_{platform.upper()}_{field.upper()}"
+                os.environ[variable] = secret.get_secret_value()
+                references[field] = f"env:{variable}"
+            named = Account(**account.model_dump(exclude={"credentials"}), credentials=references)
+            ws.add_account(f"humas-{platform}", named)
+            names.append(f"humas-{platform}")
+        _appoint_team(ws, names, say)
+        start = datetime.now(UTC)
+        texts = [
+            "Pengingat: pendaftaran vaksinasi dibuka besok pukul 08.00 WIB. #InfoPublik",
+            "Hari ini: layanan KTP keliling di Kecamatan Sukamaju. #InfoPublik",
+            "Terima kasih atas partisipasi warga dalam vaksinasi pekan ini. #InfoPublik",
+        ]
+        request = ws.request_content(
+            from_unit="Dinas Kesehatan", topic="Jadwal vaksinasi", due=start.date(), by="siti"
+        )
+        say(f"  Diskominfo asks Dinas Kesehatan for material: request {request.id[:8]}")
+        draft = ws.draft(
+            Post(texts[0]),
+            accounts=names,
+            by="budi",
+            at=start + timedelta(seconds=3),
+            request=request.id,
+        )
+        say(f"  budi (contributor) drafts {draft.id[:8]} for it; it waits for approval")
+        try:
+            ws.schedule(Post(texts[0]), names, at=start + timedelta(seconds=3), by="budi")
+        except NotPermitted as refused:
+            say(f"  budi tries to schedule it himself: refused ({refused.message[:70]}...)")
+        approved = ws.approve(draft.id, by="siti")
+        say(f"  siti (approver) approves it: {approved.status} as job {approved.job_id or '-'}")
+        for offset, text in enumerate(texts[1:], start=2):
+            job = ws.schedule(
+                Post(text), accounts=names, at=start + timedelta(seconds=3 * offset), by="siti"
+            )
+            local = job.deliveries[0].due_at.astimezone(UTC)
+            say(f"  siti (admin) plans {job.id[:8]} for {local:%H:%M:%S} UTC: {text[:40]}...")
+
+        async def work() -> int:
+            from govsocial.client import AsyncClient
+
+            async with AsyncClient(**ws.client_options()) as client:
+                return await Worker(ws, concurrency=10).run(
+                    client, stop=asyncio.Event(), until_idle=True, poll=0.2
+                )
+
+        handled = asyncio.run(work())
+        failures = 0
+        for job in ws.jobs():
+            for delivery in job.deliveries:
+                where = delivery.ref.url or delivery.ref.id if delivery.ref else delivery.error
+                say(f"  {job.id[:8]} {delivery.account:<17} {delivery.status:<10} {where}")
+                failures += delivery.status != "published"
+        say(f"  the worker handled {handled} deliveries")
+        failures += _inbox_round(ws, servers, say)
+        failures += _audit_check(ws, say)
+        failures += _measure_and_report(ws, servers, say)
+    return 1 if failures else 0
+
+
+def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """Citizens answer the approved post; the inbox gathers it; siti replies; her figures."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from govsocial.analytics.performance import performance_rows
+
+    say("\nThe inbox: citizens reply to the approved post, siti answers from one list:")
+    job = next((d.job_id for d in ws.drafts() if d.job_id), None)
+    asked = 0
+    with Client(max_wait=10.0) as client:
+        for delivery in ws.job(job).deliveries if job else ():
+            platform = ws.account(delivery.account).platform
+            if delivery.ref is None or platform not in servers:
+                continue
+            ws.set_service_hours(
+                delivery.account,
+                "Mon-Sun 00:00-24:00",
+                holidays=None,
+                target=timedelta(hours=1),
+                by="siti",
+            )
+            server = servers[platform]
+            comment = getattr(server, "comment", None)
+            try:
+                if callable(comment):
+                    comment(delivery.ref, "Apakah perlu daftar dulu?")
+                else:
+                    citizen = server.accounts[1]
+                    client.reply(
+                        delivery.ref.model_copy(update={"account": citizen}),
+                        "Apakah perlu daftar dulu?",
+                    )
+                asked += 1
+            except GovSocialError as error:
+                say(f"  {delivery.account}: no citizen reply here: {error}")
+    deadline = time.monotonic() + 30
+    items = []
+    while time.monotonic() < deadline:  # an AppView indexes replies asynchronously
+        ws.sync_inbox()
+        items = ws.inbox()
+        if len(items) >= asked:
+            break
+        time.sleep(1)
+    for item in items:
+        say(f"  {item.account:<17} {item.kind:<7} from {item.author}: {item.text[:50]}")
+        try:
+            sent = ws.reply(
+                item.id, "Tidak perlu, langsung datang ke Balai Kota. Terima kasih!", by="siti"
+            )
+            say(f"  {'':<17} siti answered: {sent.url or sent.id}")
+        except GovSocialError as error:
+            say(f"  {'':<17} could not answer: {error}")
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    rows = performance_rows(ws, month, "person")
+    say(f"\nPerformance in {month} (from the audit log):")
+    for person, row in rows.items():
+        median = row["response_median_h"]
+        response = (
+            "-"
+            if median is None
+            else (f"{median * 3600:.0f} s" if median < 1 / 60 else f"{median * 60:.1f} min")
+        )
+        say(
+            f"  {person:<13} posts={row['posts_published']} approved={row['drafts_approved']} "
+            f"drafts={row['drafts_written']} replies={row['replies_sent']} "
+            f"median response={response}"
+        )
+    try:
+        path = ws.performance_report(month).to_html(f"govsocial-demo-performance-{month}.html")
+        say(f"  performance report (SKP evidence) written to {path.resolve()}")
+    except ConfigurationError as error:
+        say(f"  no performance report: {error}")
+    return 0 if len(items) >= asked else 1
+
+
+def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -> None:
+    """Two people, appointed by decree (SK) to every account of the demo."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    year = datetime.now(ZoneInfo("Asia/Jakarta")).year
+    ws.add_person("siti", name="Siti Rahma", unit="Diskominfo")
+    ws.add_person("budi", name="Budi Santoso", unit="Dinas Kesehatan")
+    period = {"valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31"}
+    for person, role, number in (
+        ("siti", "admin", 123),
+        ("siti", "approver", 124),
+        ("budi", "contributor", 125),
+    ):
+        decree = f"800/{number}/SK/{year}"
+        ws.appoint(person, accounts=names, role=role, decree=decree, **period)
+        say(f"  {person} appointed {role} of every account by decree {decree}")
+
+
+def _audit_check(ws: Workspace, say: Callable[[str], None]) -> int:
+    """Show the audit trail of the approved post and verify the whole hash chain."""
+    from govsocial.core.errors import AuditTampered
+
+    say("\nThe audit trail of the approved post (who, what, under which decree), hash-chained:")
+    drafts = [d for d in ws.drafts() if d.job_id]
+    objects = {d.id for d in drafts} | {d.job_id for d in drafts}
+    shown: set[str] = set()
+    for entry in ws.audit_log():
+        related = entry.object in objects or entry.detail.get("job") in objects
+        once = entry.action != "publish"  # one line per action, every publish
+        if (related or entry.action.startswith("refused:")) and not (
+            once and entry.action in shown
+        ):
+            shown.add(entry.action)
+            say(f"  {entry.describe()}")
+    try:
+        count = ws.verify_audit()
+    except AuditTampered as tampered:
+        say(f"  AUDIT LOG TAMPERED: {tampered}")
+        return 1
+    head = ws.audit_head()
+    say(f"  audit log verified: {count} entries, head {head.hash[:16] if head else '-'}...")
+    return 0
+
+
+def _measure_and_report(
+    ws: Workspace, servers: dict[str, LocalServer], say: Callable[[str], None]
+) -> int:
+    """A citizen likes the campaign's first post; collect metrics; write the report."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    say("\nMetrics collected into the workspace, and the month's report:")
+    for job in ws.jobs()[:1]:
+        for delivery in job.deliveries:
+            platform = ws.account(delivery.account).platform
+            if delivery.ref is not None and platform in servers:
+                servers[platform].like(delivery.ref, servers[platform].accounts[1])
+    time.sleep(2)  # an AppView indexes likes asynchronously
+    done = ws.collect_metrics_report()
+    say(f"  {done.posts} post snapshots, {done.accounts} account snapshots")
+    for name, reason in done.failed.items():
+        say(f"  {name}: not collected: {reason}")
+    try:
+        month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+        path = ws.report(month).to_html(f"govsocial-demo-report-{month}.html")
+    except ConfigurationError as error:
+        say(f"  no report: {error}")
+        return 0
+    say(f"  report written to {path.resolve()}")
+    return 1 if done.failed else 0
+
+
+def _converse(
+    client: Client, server: LocalServer, name: str, ref: PostRef, say: Callable[[str], None]
+) -> None:
+    citizen: Account = server.accounts[1]
+    server.like(ref, citizen)
+    text = "Apakah buka hari Sabtu?"
+    comment = getattr(server, "comment", None)  # where only people, not accounts, comment
+    if callable(comment):
+        question = comment(ref, text)
+        say(f"  {name:<9} question from a citizen: {question.url or question.id}")
+    else:
+        question = client.reply(ref.model_copy(update={"account": citizen}), text)
+        say(f"  {name:<9} question from {citizen.handle}: {question.url or question.id}")
+    replies = _wait_for(partial(client.fetch_replies, ref), timeout=20)
+    if replies:
+        answer = client.reply(replies[-1], "Ya, buka pukul 08.00-12.00 WIB. Terima kasih!")
+        say(f"  {name:<9} answered: {answer.url or answer.id}")
+    else:
+        say(f"  {name:<9} the question has not reached the server's index yet")
+
+
+def _show_metrics(
+    client: Client, author: Account, name: str, ref: PostRef, say: Callable[[str], None]
+) -> None:
+    counts_likes = "likes" in default_plugins().platform(ref.platform).limits.post_metrics
+    metrics = (counts_likes and _wait_for(partial(_liked, client, ref), timeout=20)) or (
+        client.fetch_metrics([ref])
+    )
+    shown = ("likes", "reposts", "replies", "views")
+    say(f"  {name:<9} " + " ".join(f"{f}={getattr(metrics[0], f)}" for f in shown))
+    account = client.fetch_account_metrics(author)
+    say(f"  {'':<9} {author.handle}: followers={account.followers} posts={account.posts}")
+
+
+def _liked(client: Client, ref: PostRef) -> list[PostMetrics]:
+    return [m for m in client.fetch_metrics([ref]) if m.likes]
+
+
+def _wait_for(fetch: Callable[[], list[T]], *, timeout: float) -> list[T]:
+    """Poll ``fetch`` until it returns a non-empty list (servers that index asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = fetch()
+        except Exception:  # noqa: BLE001 - the index may not know the post yet
+            found = []
+        if found or time.monotonic() > deadline:
+            return list(found)
+        time.sleep(0.5)

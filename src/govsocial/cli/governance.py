@@ -1,0 +1,314 @@
+"""The accountability commands of the ``govsocial`` command line.
+
+``people``, ``appoint``, ``rule``, ``drafts``, ``approve``, ``reject``, ``requests``,
+``audit`` and ``archive`` act on the workspace named by ``--db``. ``--by`` (default
+``$GOVSOCIAL_ACTOR``) names who acts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from govsocial.cli.schedule import by_arg, open_workspace
+
+if TYPE_CHECKING:
+    from govsocial.accountability.governance import ContentRequest, Draft
+
+__all__ = ["HANDLERS", "add_parsers"]
+
+
+def add_parsers(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    media_args: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Add the accountability subcommands to the main parser."""
+    people = commands.add_parser("people", help="the people who act on the accounts")
+    people_do = people.add_subparsers(dest="people_command", metavar="ACTION")
+    add = people_do.add_parser("add", help="add (or update) a person")
+    add.add_argument("id", help="a short handle, e.g. siti")
+    add.add_argument("--name", required=True, help="full name")
+    add.add_argument("--unit", help="unit (unit kerja), e.g. Diskominfo")
+    by_arg(add)
+    people_do.add_parser("list", help="list people and their appointments")
+
+    appoint = commands.add_parser("appoint", help="appoint a person to accounts under a decree")
+    appoint.add_argument("person")
+    appoint.add_argument("--to", action="append", required=True, metavar="ACCOUNT")
+    appoint.add_argument("--role", required=True, choices=("admin", "approver", "contributor"))
+    appoint.add_argument("--decree", required=True, help="the SK number, e.g. 800/123/SK/2026")
+    appoint.add_argument("--from", dest="valid_from", required=True, metavar="YYYY-MM-DD")
+    appoint.add_argument("--until", dest="valid_until", metavar="YYYY-MM-DD")
+    by_arg(appoint)
+
+    rule = commands.add_parser("rule", help="set an account's approval rule")
+    rule.add_argument("account")
+    rule.add_argument("--approvers", type=int, default=1, help="approvals a draft needs")
+    rule.add_argument(
+        "--admin-needs-approval", action="store_true", help="admins' own posts need a draft too"
+    )
+    rule.add_argument(
+        "--self-approval", action="store_true", help="let approvers approve their own drafts"
+    )
+    by_arg(rule)
+
+    drafts = commands.add_parser("drafts", help="list or add drafts")
+    drafts_do = drafts.add_subparsers(dest="drafts_command", metavar="ACTION")
+    listed = drafts_do.add_parser("list", help="list drafts")
+    listed.add_argument("--status", choices=("pending", "approved", "rejected", "scheduled"))
+    listed.add_argument("--json", action="store_true", help="print JSON")
+    proposed = drafts_do.add_parser("add", help="propose a post for approval")
+    proposed.add_argument("text", help="the post text ('-' reads it from standard input)")
+    proposed.add_argument("--to", action="append", required=True, metavar="ACCOUNT")
+    proposed.add_argument("--at", help="when to publish once approved, with its offset")
+    proposed.add_argument("--request", metavar="ID", help="the content request it answers")
+    proposed.add_argument("--language", help="language code of the post, e.g. id")
+    by_arg(proposed)
+    media_args(proposed)
+
+    approve = commands.add_parser("approve", help="approve a draft")
+    approve.add_argument("draft_id")
+    by_arg(approve)
+    reject = commands.add_parser("reject", help="reject a draft, saying why")
+    reject.add_argument("draft_id")
+    reject.add_argument("--reason", required=True)
+    by_arg(reject)
+
+    requests = commands.add_parser("requests", help="content requests between units")
+    requests_do = requests.add_subparsers(dest="requests_command", metavar="ACTION")
+    requests_list = requests_do.add_parser("list", help="list content requests")
+    requests_list.add_argument("--status", choices=("open", "drafted", "published"))
+    asked = requests_do.add_parser("add", help="record a content request")
+    asked.add_argument("--from-unit", required=True, help="the unit, e.g. 'Dinas Kesehatan'")
+    asked.add_argument("--topic", required=True)
+    asked.add_argument("--due", metavar="YYYY-MM-DD")
+    asked.add_argument("--details")
+    asked.add_argument("--attachment", action="append", default=[], metavar="NAME")
+    by_arg(asked)
+    fulfil = requests_do.add_parser("fulfil", help="answer a request with a draft")
+    fulfil.add_argument("request_id")
+    fulfil.add_argument("draft_id")
+    by_arg(fulfil)
+
+    audit = commands.add_parser("audit", help="read or verify the audit log")
+    audit_do = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_list = audit_do.add_parser("list", help="print entries")
+    audit_list.add_argument("--since", help="ISO date or time, e.g. 2026-11-01")
+    audit_list.add_argument("--actor")
+    audit_list.add_argument("--account")
+    audit_list.add_argument("--json", action="store_true", help="print JSON lines")
+    verify = audit_do.add_parser("verify", help="check the hash chain")
+    verify.add_argument(
+        "--anchor", metavar="SEQ:HASH", help="a head recorded earlier (detects a cut tail)"
+    )
+
+    institution = commands.add_parser("institution", help="show or set the institution's name")
+    institution.add_argument("name", nargs="?", help="e.g. 'Dinas Kominfo Kota Contoh'")
+    by_arg(institution)
+
+    archive = commands.add_parser("archive", help="export the public record")
+    archive_do = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    export = archive_do.add_parser("export", help="write JSON Lines and an HTML index")
+    export.add_argument("directory")
+    export.add_argument("--period", help="2026-11 or 2026 (default: everything)")
+    by_arg(export)
+
+
+def _show_draft(draft: Draft) -> str:
+    when = f" at {draft.publish_at:%Y-%m-%d %H:%M}Z" if draft.publish_at else ""
+    approvals = ", ".join(f"{a.person} ({a.decree})" for a in draft.approvals) or "none"
+    line = (
+        f"draft {draft.id}  {draft.status}  by {draft.author} for "
+        f"{', '.join(draft.accounts)}{when}\n  approvals: {approvals}"
+    )
+    if draft.reason:
+        line += f"\n  rejected: {draft.reason}"
+    if draft.job_id:
+        line += f"\n  job {draft.job_id}"
+    return line + f"\n  {draft.post.text[:200]}"
+
+
+def _show_request(request: ContentRequest) -> str:
+    due = f" due {request.due:%Y-%m-%d}" if request.due else ""
+    turnaround = (
+        f"  turnaround {request.turnaround / 3600:.1f} h" if request.turnaround is not None else ""
+    )
+    late = "  LATE" if request.late else ""
+    return (
+        f"request {request.id}  {request.status}  from {request.from_unit}: {request.topic}"
+        f"{due}{turnaround}{late}"
+    )
+
+
+def _cmd_people(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        if args.people_command == "add":
+            person = ws.add_person(args.id, name=args.name, unit=args.unit, by=args.by)
+            print(f"{person.id}: {person.name} ({person.unit or 'no unit'})")
+            return 0
+        for person in ws.people():
+            print(f"{person.id:<12} {person.name} ({person.unit or 'no unit'})")
+            for a in ws.appointments(person=person.id):
+                until = a.valid_until.isoformat() if a.valid_until else "open"
+                print(f"  {a.role:<11} {a.account:<20} {a.decree}  {a.valid_from} .. {until}")
+    return 0
+
+
+def _cmd_appoint(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        for a in ws.appoint(
+            args.person,
+            accounts=args.to,
+            role=args.role,
+            decree=args.decree,
+            valid_from=args.valid_from,
+            valid_until=args.valid_until,
+            by=args.by,
+        ):
+            print(f"{a.person} is {a.role} of {a.account} under {a.decree}")
+    return 0
+
+
+def _cmd_rule(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        rule = ws.set_approval_rule(
+            args.account,
+            approvers=args.approvers,
+            admin_needs_approval=args.admin_needs_approval,
+            self_approval=args.self_approval,
+            by=args.by,
+        )
+        print(f"{args.account}: {rule.model_dump()}")
+    return 0
+
+
+def _cmd_drafts(args: argparse.Namespace) -> int:
+    from govsocial.cli import post_from_args
+
+    with open_workspace(args) as ws:
+        if args.drafts_command == "add":
+            if args.by is None:
+                raise _needs_by("drafts add")
+            draft = ws.draft(
+                post_from_args(args),
+                accounts=args.to,
+                by=args.by,
+                at=args.at,
+                request=args.request,
+            )
+            print(_show_draft(draft))
+            return 0
+        found = ws.drafts(status=getattr(args, "status", None))
+        if getattr(args, "json", False):
+            print(json.dumps([json.loads(d.model_dump_json()) for d in found], indent=2))
+        elif not found:
+            print("no drafts")
+        else:
+            print("\n".join(_show_draft(d) for d in found))
+    return 0
+
+
+def _needs_by(command: str) -> Exception:
+    from govsocial.core.errors import ConfigurationError
+
+    return ConfigurationError(f"{command} needs --by PERSON (or GOVSOCIAL_ACTOR)", field="by")
+
+
+def _cmd_approve(args: argparse.Namespace) -> int:
+    if args.by is None:
+        raise _needs_by("approve")
+    with open_workspace(args) as ws:
+        print(_show_draft(ws.approve(args.draft_id, by=args.by)))
+    return 0
+
+
+def _cmd_reject(args: argparse.Namespace) -> int:
+    if args.by is None:
+        raise _needs_by("reject")
+    with open_workspace(args) as ws:
+        print(_show_draft(ws.reject(args.draft_id, by=args.by, reason=args.reason)))
+    return 0
+
+
+def _cmd_requests(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        if args.requests_command == "add":
+            made = ws.request_content(
+                from_unit=args.from_unit,
+                topic=args.topic,
+                due=args.due,
+                details=args.details,
+                attachments=args.attachment,
+                by=args.by,
+            )
+            print(_show_request(made))
+        elif args.requests_command == "fulfil":
+            print(_show_request(ws.fulfil(args.request_id, args.draft_id, by=args.by)))
+        else:
+            found = ws.requests(status=getattr(args, "status", None))
+            print("\n".join(_show_request(r) for r in found) if found else "no content requests")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from govsocial.core.errors import AuditTampered, ConfigurationError
+
+    with open_workspace(args) as ws:
+        if args.audit_command == "list":
+            for entry in ws.audit_log(args.since, actor=args.actor, account=args.account):
+                print(entry.model_dump_json() if args.json else entry.describe())
+            return 0
+        anchor = None
+        if args.anchor:
+            seq, _, digest = args.anchor.partition(":")
+            if not seq.isdigit() or len(digest) != 64:
+                raise ConfigurationError(
+                    f"--anchor {args.anchor!r} is not SEQ:HASH",
+                    field="anchor",
+                    hint="use what `govsocial audit verify` printed as the head",
+                )
+            anchor = (int(seq), digest)
+        try:
+            count = ws.verify_audit(anchor=anchor)
+        except AuditTampered as tampered:
+            print(f"TAMPERED: {tampered}", file=sys.stderr)
+            return 1
+        head = ws.audit_head()
+        shown = f"{head.seq}:{head.hash}" if head else "empty"
+        print(f"audit log verified: {count} entries; head {shown}")
+    return 0
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        made = ws.export_archive(args.directory, period=args.period, by=args.by)
+        print(
+            f"{made.posts} posts, {made.interactions} replies and mentions, "
+            f"{made.audit_entries} audit entries\n  {made.records}\n  {made.audit}\n  {made.index}"
+        )
+    return 0
+
+
+def _cmd_institution(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        if args.name:
+            ws.set_institution(args.name, by=args.by)
+        print(ws.institution or "(not set: govsocial institution 'Dinas ...')")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "institution": _cmd_institution,
+    "people": _cmd_people,
+    "appoint": _cmd_appoint,
+    "rule": _cmd_rule,
+    "drafts": _cmd_drafts,
+    "approve": _cmd_approve,
+    "reject": _cmd_reject,
+    "requests": _cmd_requests,
+    "audit": _cmd_audit,
+    "archive": _cmd_archive,
+}

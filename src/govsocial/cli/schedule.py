@@ -1,0 +1,303 @@
+"""The workspace commands of the ``govsocial`` command line.
+
+``accounts import|list``, ``schedule``, ``enqueue``, ``jobs``, ``cancel``, ``reschedule``,
+``metrics collect``, ``report`` and ``worker`` all act on the workspace named by ``--db``
+(default ``$GOVSOCIAL_DB``, then ``./govsocial.db``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from govsocial.app import Workspace
+    from govsocial.core.models import Post
+    from govsocial.scheduling.jobs import Job
+
+__all__ = ["HANDLERS", "add_parsers", "by_arg", "open_workspace"]
+
+
+def add_parsers(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    media_args: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Add the workspace subcommands to the main parser."""
+    accounts = commands.add_parser("accounts", help="the workspace's accounts")
+    accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
+    imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
+    imported.add_argument("file", help="accounts file (see docs/cli.md)")
+    accounts_do.add_parser("list", help="list accounts")
+    accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
+
+    schedule = commands.add_parser("schedule", help="plan a post for accounts at a time")
+    schedule.add_argument("text", help="the post text ('-' reads it from standard input)")
+    schedule.add_argument("--to", action="append", required=True, metavar="NAME", help="account")
+    schedule.add_argument(
+        "--at", required=True, help="when, with its offset: 2026-12-01T09:00+07:00"
+    )
+    schedule.add_argument(
+        "--every", metavar="RRULE", help="repeat: an RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO"
+    )
+    schedule.add_argument("--language", help="language code of the post, e.g. id")
+    by_arg(schedule)
+    media_args(schedule)
+
+    enqueue = commands.add_parser("enqueue", help="plan a post for each account's next free slot")
+    enqueue.add_argument("text", help="the post text ('-' reads it from standard input)")
+    enqueue.add_argument("--to", action="append", required=True, metavar="NAME", help="account")
+    enqueue.add_argument("--language", help="language code of the post, e.g. id")
+    by_arg(enqueue)
+    media_args(enqueue)
+
+    jobs = commands.add_parser("jobs", help="list planned and past jobs")
+    jobs.add_argument("--status", help="only jobs with this status")
+    jobs.add_argument("--json", action="store_true", help="print JSON")
+
+    cancel = commands.add_parser("cancel", help="cancel what has not started of a job")
+    cancel.add_argument("job_id")
+    by_arg(cancel)
+    reschedule = commands.add_parser("reschedule", help="move what has not started of a job")
+    reschedule.add_argument("job_id")
+    reschedule.add_argument("--at", required=True, help="when, with its offset")
+    by_arg(reschedule)
+
+    metrics = commands.add_parser("metrics", help="collect and show metrics")
+    metrics_do = metrics.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
+    collect = metrics_do.add_parser("collect", help="snapshot every tracked post and account")
+    collect.add_argument(
+        "--max-age", type=float, default=90, metavar="DAYS", help="stop measuring older posts"
+    )
+
+    report = commands.add_parser("report", help="write a metrics report for a period")
+    report.add_argument(
+        "--period",
+        required=True,
+        help="2026-11, 2026-W48, 2026-Q4, 2026, 2026-11-03 or 2026-11-01..2026-11-15",
+    )
+    report.add_argument(
+        "--by",
+        action="append",
+        choices=("platform", "account", "label"),
+        help="summary to include (repeatable; default: all three)",
+    )
+    report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument("--output", metavar="FILE", help="default: report-<period>.<format>")
+    report.add_argument("--zone", help="time zone of the calendar (default: the accounts')")
+    report.add_argument("--title", help="title of the report")
+
+    worker = commands.add_parser("worker", help="publish due posts as they fall due")
+    worker.add_argument(
+        "--until-idle", action="store_true", help="stop when nothing is scheduled any more"
+    )
+    worker.add_argument("--concurrency", type=int, default=20, help="deliveries at once")
+    worker.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a claim outlives this worker if it dies (default 60)",
+    )
+
+
+def by_arg(parser: argparse.ArgumentParser) -> None:
+    """``--by PERSON``: who acts (needed on accounts under appointments)."""
+    parser.add_argument(
+        "--by",
+        default=os.environ.get("GOVSOCIAL_ACTOR") or None,
+        metavar="PERSON",
+        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
+    )
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``)."""
+    from govsocial.app import Workspace
+
+    return Workspace.open(args.db)
+
+
+def _post(args: argparse.Namespace) -> Post:
+    from govsocial.cli import post_from_args
+
+    return post_from_args(args)
+
+
+def _show_job(job: Job) -> str:
+    lines = [
+        f"job {job.id}  {job.status}" + (f"  every {job.recurrence}" if job.recurrence else "")
+    ]
+    for d in job.deliveries:
+        where = f"  {d.ref.url or d.ref.id}" if d.ref else ""
+        error = f"  ({d.error})" if d.error and d.status != "published" else ""
+        lines.append(
+            f"  {d.account:<20} {d.status:<10} {d.due_at:%Y-%m-%d %H:%M}Z "
+            f"attempts={d.attempts}{where}{error}"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_accounts(args: argparse.Namespace) -> int:
+    from govsocial.client.accounts_file import load_accounts
+
+    with open_workspace(args) as ws:
+        if args.accounts_command == "import":
+            found = load_accounts(Path(args.file))
+            for name, account in found.items():
+                ws.add_account(name, account)
+                print(f"{name}: {account.platform} {account.handle}")
+        elif args.accounts_command == "refresh":
+            outcome = ws.refresh_credentials()
+            for name, result in outcome.items():
+                print(f"{name:<20} {result}")
+            return 1 if any(r.startswith("failed") for r in outcome.values()) else 0
+        else:
+            for name, account in ws.accounts().items():
+                print(f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})")
+    return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        job = ws.schedule(
+            _post(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
+        )
+        print(_show_job(job))
+    return 0
+
+
+def _cmd_enqueue(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        print(_show_job(ws.enqueue(_post(args), accounts=args.to, by=args.by)))
+    return 0
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        jobs = ws.jobs(status=args.status)
+        if args.json:
+            print(json.dumps([json.loads(job.model_dump_json()) for job in jobs], indent=2))
+        elif not jobs:
+            print("no jobs")
+        else:
+            print("\n".join(_show_job(job) for job in jobs))
+    return 0
+
+
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        print(_show_job(ws.cancel(args.job_id, by=args.by)))
+    return 0
+
+
+def _cmd_reschedule(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        print(_show_job(ws.reschedule(args.job_id, at=args.at, by=args.by)))
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from govsocial.app import Workspace
+    from govsocial.client import AsyncClient
+    from govsocial.core.errors import ConfigurationError
+    from govsocial.scheduling.worker import Worker
+
+    if not args.lease > 0:  # also refuses nan
+        raise ConfigurationError("--lease must be a positive number of seconds", field="lease")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    with Workspace.open(args.db, lease=args.lease) as ws:
+        worker = Worker(ws, concurrency=args.concurrency)
+
+        async def main() -> int:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
+            async with AsyncClient(**ws.client_options()) as client:
+                handled = await worker.run(
+                    client,
+                    stop=stop,
+                    until_idle=args.until_idle,
+                    on_handled=lambda n: print(f"claimed {n}", file=sys.stderr, flush=True),
+                )
+            print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
+            return 0
+
+        return asyncio.run(main())
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from govsocial.app import Workspace
+
+    with Workspace.open(args.db) as ws:
+        accounts = len(ws.store.accounts())
+        seen = {"accounts": 0, "posts": 0}
+        live = sys.stderr.isatty()
+
+        def progress(account: str, posts: int) -> None:
+            seen["accounts"] += 1
+            seen["posts"] += posts
+            filled = 30 * seen["accounts"] // max(1, accounts)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {seen['accounts']}/{accounts} accounts"
+            line = f"{bar}, {seen['posts']} posts  ({account})"
+            print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
+
+        print(f"collecting metrics in {ws!r} ...", file=sys.stderr, flush=True)
+        done = ws.collect_metrics_report(max_age=timedelta(days=args.max_age), progress=progress)
+        if live:
+            print(file=sys.stderr)
+        print(f"{done.posts} post snapshots, {done.accounts} account snapshots")
+        for name, reason in done.failed.items():
+            print(f"  {name}: not collected: {reason}", file=sys.stderr)
+    return 1 if done.failed else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from govsocial.core.errors import ConfigurationError
+
+    try:
+        from govsocial.analytics.analysis import BY
+        from govsocial.analytics.report import workspace_report
+    except ImportError:
+        raise ConfigurationError(
+            "reports need pandas and matplotlib",
+            field="format",
+            hint="pip install 'govsocial[notebook]'",
+        ) from None
+    with open_workspace(args) as ws:
+        report = workspace_report(
+            ws, args.period, zone=args.zone, title=args.title, by=args.by or BY
+        )
+    output = Path(args.output or f"report-{report.period.label}.{args.format}")
+    writers = {"html": report.to_html, "csv": report.to_csv, "json": report.to_json}
+    print(writers[args.format](output))
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "metrics": _cmd_metrics,
+    "report": _cmd_report,
+    "accounts": _cmd_accounts,
+    "schedule": _cmd_schedule,
+    "enqueue": _cmd_enqueue,
+    "jobs": _cmd_jobs,
+    "cancel": _cmd_cancel,
+    "reschedule": _cmd_reschedule,
+    "worker": _cmd_worker,
+}

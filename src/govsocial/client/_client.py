@@ -1,0 +1,396 @@
+"""The clients: :class:`AsyncClient` and its synchronous facade :class:`Client`.
+
+A client owns one pooled HTTP session and one adapter per account. ``publish`` validates
+the post for each account's platform, then sends to every account concurrently and returns
+one :class:`~govsocial.core.models.PublishResult` per account, in the order given. It never
+raises because one account failed: that account's result carries the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
+from govsocial.adapters.http import DEFAULT_TIMEOUT, Http, new_http_client
+from govsocial.adapters.media import MediaHost
+from govsocial.adapters.platform import CredentialsListener, Limits, Platform
+from govsocial.client.validation import blocking, validate
+from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
+from govsocial.core.models import (
+    Account,
+    AccountMetrics,
+    Interaction,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
+    PublishResult,
+)
+from govsocial.plugin.manager import Plugins, default_plugins
+
+__all__ = ["AsyncClient", "Client"]
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """Publish, delete, measure and converse on every platform through one interface.
+
+    :param http_client: an ``httpx.AsyncClient`` to use (the caller keeps owning it).
+    :param transport: an httpx transport for the client govsocial builds (tests pass
+        ``httpx.MockTransport`` or use respx).
+    :param timeout: per-request timeouts (default: connect 10 s, read/write/pool 30 s).
+    :param max_wait: the longest wait for a rate limit or a retry, in seconds.
+    :param max_attempts: attempts per request for the safe-to-retry cases.
+    :param max_concurrency: the most accounts served at the same time.
+    :param plugins: the plugin system (default: the process-wide one).
+    :param media_host: where local media files go for platforms that fetch media from a
+        public URL (Instagram, Threads); see :mod:`govsocial.adapters.media`.
+    :param checkpoints: where adapters keep a delivery's finished steps (default: memory;
+        a workspace passes its database, so a crashed worker's successor resumes).
+    :param on_credentials: called with ``(account, values)`` when an adapter refreshes a
+        credential (a rotated OAuth token), so the caller can store it.
+    :param on_published: called with ``(post, result)`` after each publish to one account,
+        well or badly (a workspace's client records direct publishes in its audit log).
+    """
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        max_wait: float = 60.0,
+        max_attempts: int = 4,
+        max_concurrency: int = 100,
+        plugins: Plugins | None = None,
+        media_host: MediaHost | None = None,
+        checkpoints: Checkpoints | None = None,
+        on_credentials: CredentialsListener | None = None,
+        on_published: Callable[[Post, PublishResult], None] | None = None,
+    ) -> None:
+        self.media_host = media_host
+        self.checkpoints: Checkpoints = checkpoints or MemoryCheckpoints()
+        self.on_credentials = on_credentials
+        self.on_published = on_published
+        self._owns_http = http_client is None
+        self._http_client = http_client or new_http_client(timeout=timeout, transport=transport)
+        self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
+        self.plugins = plugins or default_plugins()
+        self._adapters: dict[Account, Platform] = {}
+        self._max_concurrency = max_concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the adapters' sessions and, when the client built it, the HTTP pool."""
+        adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters:
+            await adapter.aclose()
+        if self._owns_http:
+            await self._http_client.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient accounts={len(self._adapters)}>"
+
+    # -- adapters --------------------------------------------------------------------------
+
+    def adapter(self, account: Account) -> Platform:
+        """The adapter serving ``account`` (made on first use, then reused).
+
+        :raises ConfigurationError: unknown platform, or credentials the platform needs are missing.
+        """
+        adapter = self._adapters.get(account)
+        if adapter is None:
+            cls = self.plugins.platform(account.platform)
+            cls.check_account(account)
+            adapter = cls(account, self.http)
+            adapter.checkpoints = self.checkpoints
+            adapter.media_host = self.media_host
+            adapter.on_credentials = self.on_credentials
+            self._adapters[account] = adapter
+        return adapter
+
+    async def limits(self, account: Account) -> Limits:
+        """The limits in force for ``account`` (a Mastodon instance's own, for example)."""
+        return await self.adapter(account).get_limits()
+
+    async def validate(self, post: Post, account: Account) -> list[Problem]:
+        """Every problem ``post`` has for ``account``, using the server's current limits."""
+        limits = await self.limits(account)
+        return validate(post, account.platform, limits=limits, plugins=self.plugins)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        post: Post,
+        accounts: Sequence[Account],
+        *,
+        idempotency_keys: Mapping[Account, str] | None = None,
+    ) -> list[PublishResult]:
+        """Publish ``post`` to every account; one result per account, in order.
+
+        :param idempotency_keys: a key per account for this delivery (default: new random
+            keys). Reusing a delivery's key makes a repeat harmless where the platform
+            supports it (Mastodon, Bluesky).
+        """
+        keys = idempotency_keys or {}
+        checked: dict[tuple[str, Limits], list[Problem]] = {}  # one validation per platform
+        return list(
+            await asyncio.gather(
+                *(
+                    self._publish_one(post, account, keys.get(account), checked)
+                    for account in accounts
+                )
+            )
+        )
+
+    async def publish_one(
+        self, post: Post, account: Account, *, idempotency_key: str | None = None
+    ) -> PublishResult:
+        """Publish ``post`` to one account; failures are in ``result.error``, never raised."""
+        return await self._publish_one(post, account, idempotency_key, {})
+
+    async def _publish_one(
+        self,
+        post: Post,
+        account: Account,
+        idempotency_key: str | None,
+        checked: dict[tuple[str, Limits], list[Problem]],
+    ) -> PublishResult:
+        key = idempotency_key or ""
+        effective = post.for_platform(account.platform)
+        async with self._slot():
+            try:
+                adapter = self.adapter(account)
+                key = key or adapter.new_idempotency_key()
+                limits = await adapter.get_limits()
+                problems = checked.get((account.platform, limits))
+                if problems is None:
+                    problems = validate(post, account.platform, limits=limits, plugins=self.plugins)
+                    checked[(account.platform, limits)] = problems
+                if blocking(problems):
+                    raise ValidationError(blocking(problems), platform=account.platform)
+                self.plugins.publish_started(effective, account, key)
+                ref = await adapter.publish(effective, idempotency_key=key)
+                result = PublishResult(account=account, ref=ref, idempotency_key=key)
+            except GovSocialError as known:
+                result = PublishResult(account=account, error=known, idempotency_key=key or None)
+            except Exception as exc:  # noqa: BLE001 - an adapter bug must not hide other results
+                bug = PluginError(
+                    f"the {account.platform} adapter failed while publishing for "
+                    f"{account.handle}: {type(exc).__name__}: {exc}; the post may or may "
+                    "not have been published: check the account before trying again"
+                )
+                bug.__cause__ = exc
+                result = PublishResult(account=account, error=bug, idempotency_key=key or None)
+        self.plugins.publish_finished(effective, result)
+        if self.on_published is not None:
+            self.on_published(effective, result)
+        return result
+
+    async def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
+        """Reply to a post or an interaction as the account that fetched it.
+
+        :raises ValidationError: the reply breaks the platform's limits.
+        """
+        ref = to.ref if isinstance(to, Interaction) else to
+        reply = Post(post) if isinstance(post, str) else post
+        reply = reply.model_copy(update={"reply_to": ref})
+        result = await self.publish_one(reply, ref.account)
+        if result.error is not None:
+            raise result.error
+        assert result.ref is not None
+        return result.ref
+
+    async def refresh_credentials(self, account: Account) -> bool:
+        """Renew ``account``'s tokens ahead of expiry where its platform allows it (True when
+        renewed; the new values go to ``on_credentials``)."""
+        return await self.adapter(account).refresh_credentials()
+
+    async def delete(self, ref: PostRef) -> None:
+        """Delete the post at ``ref`` on its platform."""
+        await self.adapter(ref.account).delete(ref)
+        self.plugins.post_deleted(ref)
+
+    async def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
+        """The post ``account`` made with ``idempotency_key``, or None (for reconciliation).
+
+        :raises NotImplementedError: the platform cannot be asked.
+        """
+        return await self.adapter(account).find_published(idempotency_key)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def fetch_metrics(self, refs: Iterable[PostRef]) -> list[PostMetrics]:
+        """Figures for each post, in the order given (batched per account by the adapters)."""
+        refs = list(refs)
+        groups: dict[Account, list[int]] = {}
+        for index, ref in enumerate(refs):
+            groups.setdefault(ref.account, []).append(index)
+        results: list[PostMetrics | None] = [None] * len(refs)
+
+        async def one_account(account: Account, indexes: list[int]) -> None:
+            async with self._slot():
+                found = await self.adapter(account).fetch_metrics([refs[i] for i in indexes])
+            for index, metrics in zip(indexes, found, strict=True):
+                results[index] = metrics
+
+        await asyncio.gather(*(one_account(a, i) for a, i in groups.items()))
+        return [m for m in results if m is not None]
+
+    async def fetch_account_metrics(self, account: Account) -> AccountMetrics:
+        """The account's figures (followers, following, posts)."""
+        return await self.adapter(account).fetch_account_metrics()
+
+    async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Replies below the post at ``ref``, oldest first."""
+        return await self.adapter(ref.account).fetch_replies(ref)
+
+    async def fetch_mentions(
+        self, account: Account, *, since: datetime | None = None
+    ) -> list[Interaction]:
+        """Posts mentioning ``account``, oldest first."""
+        return await self.adapter(account).fetch_mentions(since=since)
+
+    def _slot(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._max_concurrency)
+        return self._semaphore
+
+
+class _LoopThread:
+    """An event loop on a daemon thread, so the sync facade works inside notebooks too."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="govsocial-loop", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+class Client:
+    """The synchronous facade of :class:`AsyncClient`: the same methods, blocking.
+
+    Takes the same keyword arguments. Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._runner = _LoopThread()
+        self._closed = False
+
+        async def make() -> AsyncClient:
+            return AsyncClient(**kwargs)
+
+        self._async = self._runner.run(make())
+
+    @property
+    def async_client(self) -> AsyncClient:
+        return self._async
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client accounts={len(self._async._adapters)}>"
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._runner.run(self._async.aclose())
+        finally:
+            self._runner.stop()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on this client's event loop and return its result (blocking).
+
+        For async code that needs ``async_client`` from synchronous code, such as a
+        workspace publishing or collecting metrics.
+        """
+        if self._closed:
+            coro.close()
+            raise ConfigurationError("this Client is closed; make a new one")
+        return self._runner.run(coro)
+
+    def limits(self, account: Account) -> Limits:
+        return self.run(self._async.limits(account))
+
+    def validate(self, post: Post, account: Account) -> list[Problem]:
+        return self.run(self._async.validate(post, account))
+
+    def publish(
+        self,
+        post: Post,
+        accounts: Sequence[Account],
+        *,
+        idempotency_keys: Mapping[Account, str] | None = None,
+    ) -> list[PublishResult]:
+        return self.run(self._async.publish(post, accounts, idempotency_keys=idempotency_keys))
+
+    def publish_one(
+        self, post: Post, account: Account, *, idempotency_key: str | None = None
+    ) -> PublishResult:
+        return self.run(self._async.publish_one(post, account, idempotency_key=idempotency_key))
+
+    def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
+        return self.run(self._async.reply(to, post))
+
+    def refresh_credentials(self, account: Account) -> bool:
+        return self.run(self._async.refresh_credentials(account))
+
+    def delete(self, ref: PostRef) -> None:
+        self.run(self._async.delete(ref))
+
+    def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
+        return self.run(self._async.find_published(account, idempotency_key))
+
+    def fetch_metrics(self, refs: Iterable[PostRef]) -> list[PostMetrics]:
+        return self.run(self._async.fetch_metrics(refs))
+
+    def fetch_account_metrics(self, account: Account) -> AccountMetrics:
+        return self.run(self._async.fetch_account_metrics(account))
+
+    def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        return self.run(self._async.fetch_replies(ref))
+
+    def fetch_mentions(
+        self, account: Account, *, since: datetime | None = None
+    ) -> list[Interaction]:
+        return self.run(self._async.fetch_mentions(account, since=since))

@@ -1,0 +1,62 @@
+"""Accounts from a TOML file, for the command line and scripts.
+
+Each table is an account, named the way the team calls it::
+
+    [humas-mastodon]
+    platform = "mastodon"
+    handle = "@humas@social.example.go.id"
+    base_url = "https://social.example.go.id"
+    credentials = { access_token = "env:HUMAS_MASTODON_TOKEN" }
+
+Credential values should be ``env:NAME`` references: the secret stays in the environment,
+the file can be shared and versioned.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError as PydanticValidationError
+
+from govsocial.core.errors import ConfigurationError
+from govsocial.core.models import Account
+
+__all__ = ["load_accounts"]
+
+
+def load_accounts(path: str | Path) -> dict[str, Account]:
+    """The accounts defined in the TOML file at ``path``, by name.
+
+    :raises ConfigurationError: the file is missing, not TOML, or an account is malformed.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read accounts file {path}: {exc.strerror or exc}",
+            field="accounts",
+            hint="pass --accounts FILE (see docs/cli.md for its format)",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(
+            f"accounts file {path} is not valid TOML: {exc}", field="accounts"
+        ) from None
+    accounts: dict[str, Account] = {}
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigurationError(
+                f"{path}: {name} must be a table ([{name}]) describing an account", field=name
+            )
+        try:
+            accounts[name] = Account(**table)
+        except PydanticValidationError as exc:
+            details = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ConfigurationError(
+                f"{path}: account {name!r} is not valid: {details}", field=name
+            ) from None
+    return accounts

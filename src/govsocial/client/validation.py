@@ -1,0 +1,241 @@
+"""Offline validation: every problem a post has for a platform, before anything is sent.
+
+:func:`validate` applies the post's variant for the platform, runs the generic checks
+against the adapter's declared :class:`~govsocial.adapters.platform.Limits` (text length as the
+platform counts it, bytes, media count, type, size and alt text, variants), the adapter's
+own ``check_post`` and every plugin's ``validate_post`` house rules. It returns a list of
+:class:`~govsocial.core.models.Problem`; an empty list means the post is fine.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from govsocial.adapters.platform import Limits, Platform
+from govsocial.core.models import Media, Post, Problem
+from govsocial.core.text import utf8_length
+from govsocial.plugin.manager import Plugins, default_plugins
+
+__all__ = ["blocking", "count_characters", "validate"]
+
+
+def count_characters(text: str, platform: str, *, plugins: Plugins | None = None) -> int:
+    """``text``'s length as ``platform`` counts it, with its default limits (offline).
+
+    :raises ConfigurationError: no adapter for ``platform`` is installed.
+    """
+    cls = (plugins or default_plugins()).platform(platform)
+    return cls.count_characters(text, cls.limits)
+
+
+def validate(
+    post: Post,
+    platform: str,
+    *,
+    limits: Limits | None = None,
+    plugins: Plugins | None = None,
+) -> list[Problem]:
+    """Every problem ``post`` has for ``platform``; ``[]`` when it can be sent.
+
+    :param limits: the limits to check against (default: the adapter's declared ones; an
+        online client passes the server's own, e.g. a Mastodon instance's).
+    :raises ConfigurationError: no adapter for ``platform`` is installed.
+    """
+    plugins = plugins or default_plugins()
+    cls = plugins.platform(platform)
+    limits = limits or cls.limits
+    known = plugins.platforms()
+    problems = [
+        Problem(
+            code="unknown_variant",
+            message=f"variant for unknown platform {name!r} (installed: {', '.join(known)})",
+            field=f"variants.{name}",
+            platform=platform,
+        )
+        for name in post.variants
+        if name not in known
+    ]
+    effective = post.for_platform(platform)
+    problems += _check(effective, cls, limits)
+    problems += cls.check_post(effective, limits)
+    problems += plugins.validate_post(effective, platform, limits)
+    return [p if p.platform else p.model_copy(update={"platform": platform}) for p in problems]
+
+
+def _check(post: Post, cls: type[Platform], limits: Limits) -> list[Problem]:
+    problems: list[Problem] = []
+    if not post.text.strip() and not post.media:
+        problems.append(
+            Problem(
+                code="empty",
+                message="the post has no text and no media; write something to publish",
+                field="text",
+            )
+        )
+    length = cls.count_characters(post.text, limits)
+    if length > limits.max_characters:
+        problems.append(
+            Problem(
+                code="text_too_long",
+                message=(
+                    f"text is {length} characters as {cls.title} counts them; the limit is "
+                    f"{limits.max_characters}: shorten it by {length - limits.max_characters} "
+                    f"or add a shorter variant for {cls.name}"
+                ),
+                field="text",
+                limit=limits.max_characters,
+            )
+        )
+    if limits.max_bytes is not None:
+        size = utf8_length(post.text)
+        if size > limits.max_bytes:
+            problems.append(
+                Problem(
+                    code="text_too_many_bytes",
+                    message=(
+                        f"text is {size} bytes in UTF-8; {cls.title} takes at most "
+                        f"{limits.max_bytes}: shorten it"
+                    ),
+                    field="text",
+                    limit=limits.max_bytes,
+                )
+            )
+    total = cls.count_post(post, limits)
+    if total > limits.max_characters and length <= limits.max_characters:
+        problems.append(
+            Problem(
+                code="text_too_long",
+                message=(
+                    f"text and content warning together are {total} characters as "
+                    f"{cls.title} counts them; the limit is {limits.max_characters}: "
+                    "shorten one of them"
+                ),
+                field="content_warning",
+                limit=limits.max_characters,
+            )
+        )
+    if post.reply_to is not None and post.reply_to.platform != cls.name:
+        problems.append(
+            Problem(
+                code="reply_to_other_platform",
+                message=(
+                    f"reply_to is a {post.reply_to.platform} post; a {cls.name} post can only "
+                    f"reply to a {cls.name} post: set reply_to in a variant or per account"
+                ),
+                field="reply_to",
+            )
+        )
+    if len(post.media) > limits.max_media:
+        problems.append(
+            Problem(
+                code="too_many_media",
+                message=(
+                    f"{len(post.media)} media attached; {cls.title} takes at most "
+                    f"{limits.max_media}: remove {len(post.media) - limits.max_media}"
+                ),
+                field="media",
+                limit=limits.max_media,
+            )
+        )
+    for index, media in enumerate(post.media):
+        problems += _check_media(index, media, cls, limits)
+    return problems
+
+
+def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) -> list[Problem]:
+    problems: list[Problem] = []
+    field = f"media[{index}]"
+    if media.url is not None:
+        parts = urlsplit(media.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(
+                Problem(
+                    code="invalid_url",
+                    message=f"media URL {media.url!r} is not an http(s) URL",
+                    field=f"{field}.url",
+                )
+            )
+    if media.path is not None and media.size() is None:
+        problems.append(
+            Problem(
+                code="unreadable_media",
+                message=f"media file {media.path} cannot be read (missing or no permission)",
+                field=f"{field}.path",
+            )
+        )
+    accepted = limits.image_types | limits.video_types
+    if media.mime_type is None:
+        problems.append(
+            Problem(
+                code="unknown_media_type",
+                message=(
+                    f"cannot tell the type of {media.source}; pass mime_type= "
+                    f"(accepted: {', '.join(sorted(accepted))})"
+                ),
+                field=f"{field}.mime_type",
+            )
+        )
+    elif media.mime_type not in accepted:
+        problems.append(
+            Problem(
+                code="unsupported_media_type",
+                message=(
+                    f"{cls.title} does not take {media.mime_type} ({media.source}); accepted: "
+                    f"{', '.join(sorted(accepted)) or 'none'}"
+                ),
+                field=f"{field}.mime_type",
+            )
+        )
+    size = media.size()
+    cap = limits.max_image_bytes if media.kind == "image" else limits.max_video_bytes
+    if size is not None and cap is not None and size > cap:
+        problems.append(
+            Problem(
+                code="media_too_large",
+                message=(
+                    f"{media.source} is {size:,} bytes; {cls.title} takes {media.kind}s up to "
+                    f"{cap:,} bytes: resize or recompress it"
+                ),
+                field=f"{field}.data" if media.data is not None else f"{field}.path",
+                limit=cap,
+            )
+        )
+    if media.alt_text:
+        if not limits.alt_text:
+            problems.append(
+                Problem(
+                    code="alt_text_unsupported",
+                    message=f"{cls.title} has no alt text: the image goes without its "
+                    "description (say what it shows in the text if it matters)",
+                    field=f"{field}.alt_text",
+                    severity="warning",
+                )
+            )
+        elif limits.max_alt_text is not None:
+            alt_length = cls.count_alt_text(media.alt_text)
+            if alt_length > limits.max_alt_text:
+                problems.append(
+                    Problem(
+                        code="alt_text_too_long",
+                        message=(
+                            f"alt text is {alt_length} characters; {cls.title} takes at most "
+                            f"{limits.max_alt_text}: shorten it"
+                        ),
+                        field=f"{field}.alt_text",
+                        limit=limits.max_alt_text,
+                    )
+                )
+    elif limits.alt_text_required:
+        problems.append(
+            Problem(
+                code="alt_text_missing",
+                message=f"{cls.title} requires alt text on every image",
+                field=f"{field}.alt_text",
+            )
+        )
+    return problems
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    """The problems that stop a post from going out (errors, not warnings)."""
+    return [problem for problem in problems if problem.severity == "error"]

@@ -1,0 +1,106 @@
+"""Small HTML for notebooks: the pieces the rich displays of posts, results and jobs share.
+
+Jupyter shows an object's ``_repr_html_()``; :class:`~govsocial.core.models.Post`,
+:class:`~govsocial.core.models.PublishResult` and :class:`~govsocial.scheduling.jobs.Job`
+build theirs beside their classes from these helpers, which know no model.
+Everything that comes from data is escaped with :func:`html.escape`; links are made only for
+``http://`` and ``https://`` addresses; nothing loads an external resource (no scripts,
+stylesheets, fonts or images), and styles are inline. Credentials are never shown.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+
+__all__ = [
+    "MUTED",
+    "card",
+    "escape",
+    "labels",
+    "link",
+    "muted",
+    "multiline",
+    "status",
+    "table",
+    "when",
+]
+
+_CARD = "border:1px solid #999;border-radius:4px;padding:6px 8px;margin:2px 0;max-width:60em"
+_CELL = "text-align:left;vertical-align:top;padding:2px 8px 2px 0"
+MUTED = "color:#666"
+#: Delivery and job states that went wrong (shown in bold).
+_BAD = frozenset({"failed", "missed", "unknown", "partial", "error"})
+
+
+def escape(value: object) -> str:
+    """``value`` as text safe inside HTML elements and attribute values."""
+    return html.escape(str(value), quote=True)
+
+
+def multiline(text: str) -> str:
+    """Escaped ``text`` with its line breaks kept as ``<br>``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(escape(line) for line in lines)
+
+
+def link(url: str | None, label: str | None = None) -> str:
+    """A link to ``url`` when it is an http(s) address; otherwise its escaped text."""
+    shown = escape(label if label is not None else url or "")
+    if url and url.lower().startswith(("http://", "https://")):
+        return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+    return shown
+
+
+def table(
+    rows: Iterable[Sequence[str]], *, head: Sequence[str] | None = None, side: bool = False
+) -> str:
+    """A table of cells that are already HTML (escape data before passing it).
+
+    :param head: column titles (plain text, escaped here).
+    :param side: the first cell of each row is a row title (plain text, escaped here).
+    """
+    parts = ["<table style='border-collapse:collapse'>"]
+    if head:
+        titles = "".join(f"<th style='{_CELL}'>{escape(title)}</th>" for title in head)
+        parts.append(f"<thead><tr>{titles}</tr></thead>")
+    parts.append("<tbody>")
+    for row in rows:
+        cells = list(row)
+        out = []
+        if side and cells:
+            out.append(f"<th style='{_CELL}'>{escape(cells.pop(0))}</th>")
+        out.extend(f"<td style='{_CELL}'>{cell}</td>" for cell in cells)
+        parts.append("<tr>" + "".join(out) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def card(kind: str, title: str, body: str) -> str:
+    """A bordered card titled ``title`` (HTML) around ``body`` (HTML)."""
+    return (
+        f"<div class='govsocial-{kind}' style='{_CARD}'>"
+        f"<div><strong>{title}</strong></div>{body}</div>"
+    )
+
+
+def status(value: str) -> str:
+    """A delivery or job state, in bold when it went wrong."""
+    text = escape(value)
+    return f"<strong>{text}</strong>" if value in _BAD else text
+
+
+def muted(text: str) -> str:
+    """Escaped ``text`` in grey."""
+    return f"<span style='{MUTED}'>{escape(text)}</span>"
+
+
+def when(moment: datetime) -> str:
+    """``moment`` in UTC, to the second."""
+    return escape(moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def labels(values: Mapping[str, str]) -> str:
+    """``key: value`` pairs, escaped, comma-separated."""
+    return ", ".join(escape(f"{key}: {value}") for key, value in values.items())

@@ -1,0 +1,204 @@
+"""The one exception tree of govsocial.
+
+Every error the library raises on purpose derives from :class:`GovSocialError`::
+
+    GovSocialError
+    ├── ValidationError          bad input: carries the list of Problems found
+    ├── ConfigurationError       unknown platform, missing credential, unreadable file
+    ├── NotPermitted             no valid appointment (SK) for the action on that account
+    ├── AuditTampered            the audit log's hash chain is broken at ``seq``
+    ├── PluginError              a plugin failed to load or broke its contract
+    ├── AuthenticationError      the platform refused the credentials (expired, revoked)
+    ├── PlatformError            the platform answered with an error (keeps its message)
+    │   └── RateLimited          the platform says "slow down" (retry_after seconds)
+    └── PublishOutcomeUnknown    a create call was sent but no answer came back:
+                                 the post may or may not exist; reconcile, never resend blindly
+
+Messages name the field, the limit and the fix where there is one. They never contain a
+secret: adapters build them from platform answers and public identifiers only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from govsocial.core.problem import Problem
+
+__all__ = [
+    "AuthenticationError",
+    "AuditTampered",
+    "ConfigurationError",
+    "GovSocialError",
+    "NotPermitted",
+    "PlatformError",
+    "PluginError",
+    "PublishOutcomeUnknown",
+    "RateLimited",
+    "ValidationError",
+]
+
+
+class GovSocialError(Exception):
+    """Base class of every govsocial error.
+
+    :param message: what went wrong, in words a user can act on.
+    :param field: the input field at fault, when there is one (``"text"``, ``"media[0].alt_text"``).
+    :param hint: how to fix it, when the library knows.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.message
+        if self.hint:
+            text = f"{text} ({self.hint})"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keep errors picklable across processes
+        return (_rebuild, (type(self), self.__dict__))
+
+
+def _rebuild(cls: type[GovSocialError], state: dict[str, Any]) -> GovSocialError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._render())
+    return error
+
+
+class ValidationError(GovSocialError):
+    """The input breaks a platform's limits or a house rule.
+
+    ``problems`` lists every problem found, not only the first.
+    """
+
+    def __init__(self, problems: list[Problem], *, platform: str | None = None) -> None:
+        self.problems = list(problems)
+        self.platform = platform
+        where = f" for {platform}" if platform else ""
+        lines = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+        first_field = problems[0].field if problems else None
+        super().__init__(f"post is not valid{where}: {lines}", field=first_field)
+
+
+class ConfigurationError(GovSocialError):
+    """Something the caller configured is missing or wrong: platform, account, credentials, file."""
+
+
+class PluginError(GovSocialError):
+    """A plugin could not be loaded or does not keep the plugin contract."""
+
+
+class AuthenticationError(GovSocialError):
+    """The platform rejected the account's credentials."""
+
+    def __init__(
+        self, message: str, *, platform: str | None = None, hint: str | None = None
+    ) -> None:
+        self.platform = platform
+        super().__init__(message, field="credentials", hint=hint)
+
+
+class PlatformError(GovSocialError):
+    """The platform answered with an error; ``body`` keeps its message as it was given.
+
+    :param platform: adapter name (``"mastodon"``).
+    :param status: HTTP status code, when the error came over HTTP.
+    :param body: the platform's error text (never request headers, never credentials).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str | None = None,
+        status: int | None = None,
+        body: str | None = None,
+        hint: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.platform = platform
+        self.status = status
+        self.body = body
+        super().__init__(message, hint=hint, field=field)
+
+
+class RateLimited(PlatformError):
+    """The platform asks the client to wait ``retry_after`` seconds (None when it did not say)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None,
+        platform: str | None = None,
+        status: int | None = 429,
+        body: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        hint = f"retry after {retry_after:.0f} s" if retry_after is not None else "retry later"
+        super().__init__(message, platform=platform, status=status, body=body, hint=hint)
+
+
+class PublishOutcomeUnknown(GovSocialError):
+    """A create call left the machine but its answer never came back.
+
+    The post may exist. Do not publish again: reconcile first, using ``idempotency_key``
+    (Mastodon's Idempotency-Key, Bluesky's record key) and ``account``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str,
+        account: str,
+        idempotency_key: str | None,
+        detail: dict[str, str] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.account = account
+        self.idempotency_key = idempotency_key
+        self.detail = dict(detail or {})
+        super().__init__(
+            message,
+            hint="look the post up before any new attempt; never resend blindly",
+        )
+
+
+class NotPermitted(GovSocialError):
+    """The actor may not do this on this account: no appointment, the wrong role, an
+    expired or not yet valid decree, an approval rule. The attempt itself is audit-logged.
+
+    ``actor``, ``action`` and ``account`` say who tried what where.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        actor: str | None,
+        action: str,
+        account: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.actor = actor
+        self.action = action
+        self.account = account
+        super().__init__(message, field="by", hint=hint)
+
+
+class AuditTampered(GovSocialError):
+    """The audit log does not verify: entry ``seq`` was edited, removed or inserted."""
+
+    def __init__(self, message: str, *, seq: int) -> None:
+        self.seq = seq
+        super().__init__(
+            message,
+            hint="restore the database from a backup or archive export, and investigate "
+            "who had write access to it",
+        )

@@ -1,0 +1,484 @@
+"""The data govsocial passes around: posts, media, accounts, references, results, metrics.
+
+All are pydantic v2 models. Inputs (Post, Media, Account) and outputs (PostRef, metrics,
+Interaction, Problem) are frozen: a value that was validated stays valid. Every model
+round-trips through JSON (``model_dump_json`` / ``model_validate_json``); credentials are the
+one exception, on purpose: a SecretStr dumps as ``**********``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from govsocial.core._html import (
+    MUTED,
+    card,
+    escape,
+    labels,
+    link,
+    multiline,
+    muted,
+    status,
+    table,
+)
+from govsocial.core.errors import ConfigurationError, GovSocialError
+from govsocial.core.problem import Problem
+
+__all__ = [
+    "METRIC_FIELDS",
+    "Account",
+    "AccountMetrics",
+    "Interaction",
+    "Media",
+    "Post",
+    "PostMetrics",
+    "PostRef",
+    "PostVariant",
+    "Problem",
+    "PublishResult",
+    "sniff_mime_type",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
+# Magic numbers of the media types platforms accept. Sniffing beats trusting a file name.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"ftyp", 4, "video/mp4"),
+)
+
+
+def sniff_mime_type(head: bytes) -> str | None:
+    """The MIME type told by the first bytes of a file, or None when they say nothing known."""
+    for signature, offset, mime in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if mime == "video/mp4" and head[8:12] == b"qt  ":
+                return "video/quicktime"
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+#: The shared metrics vocabulary (see docs/concepts.md).
+METRIC_FIELDS: tuple[str, ...] = (
+    "views",
+    "reach",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "bookmarks",
+    "clicks",
+)
+
+
+class Media(BaseModel):
+    """An image or video to attach: exactly one of ``path``, ``data`` or ``url``.
+
+    ``mime_type`` is sniffed from the content when not given (falling back to the file
+    name). ``alt_text`` describes the media for people who cannot see it.
+    """
+
+    model_config = _FROZEN
+
+    path: Path | None = None
+    data: bytes | None = Field(default=None, repr=False)
+    url: str | None = None
+    alt_text: str = ""
+    mime_type: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Media:
+        given = [name for name in ("path", "data", "url") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of path=, data= or url= "
+                f"(got {', '.join(given) if given else 'none'})"
+            )
+        if self.mime_type is None:
+            object.__setattr__(self, "mime_type", self._guess_mime_type())
+        return self
+
+    def _guess_mime_type(self) -> str | None:
+        head = b""
+        if self.data is not None:
+            head = self.data[:16]
+        elif self.path is not None:
+            try:
+                with open(self.path, "rb") as handle:
+                    head = handle.read(16)
+            except OSError:
+                head = b""
+        sniffed = sniff_mime_type(head)
+        if sniffed:
+            return sniffed
+        # a URL's query and fragment are not part of the file name (…/a.jpg?w=1 is a JPEG)
+        name = str(self.path) if self.path is not None else urlsplit(self.url or "").path
+        guessed, _ = mimetypes.guess_type(name)
+        return guessed
+
+    @property
+    def source(self) -> str:
+        """A short description of where the bytes come from, for messages."""
+        if self.path is not None:
+            return str(self.path)
+        if self.url is not None:
+            return self.url
+        return f"<{len(self.data or b'')} bytes>"
+
+    @property
+    def kind(self) -> Literal["image", "video", "other"]:
+        mime = self.mime_type or ""
+        if mime.startswith("image/"):
+            return "image"
+        if mime.startswith("video/"):
+            return "video"
+        return "other"
+
+    def size(self) -> int | None:
+        """Size in bytes when it can be known offline (None for a URL or a missing file)."""
+        if self.data is not None:
+            return len(self.data)
+        if self.path is not None:
+            try:
+                return os.stat(self.path).st_size
+            except OSError:
+                return None
+        return None
+
+    def read_bytes(self) -> bytes:
+        """The media's bytes, for a path or data source.
+
+        :raises ConfigurationError: the file cannot be read, or the media is a URL.
+        """
+        if self.data is not None:
+            return self.data
+        if self.path is not None:
+            try:
+                return Path(self.path).read_bytes()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read media file {self.path}: {exc.strerror or exc}",
+                    field="media.path",
+                    hint="check the path and its permissions",
+                ) from None
+        raise ConfigurationError(f"media {self.url} is a URL; fetch it first", field="media.url")
+
+
+class PostVariant(BaseModel):
+    """A per-platform override of a post's text, media or language."""
+
+    model_config = _FROZEN
+
+    text: str | None = None
+    media: tuple[Media, ...] | None = None
+    language: str | None = None
+
+
+class Post(BaseModel):
+    """Something to publish: text, media, language, labels and per-platform variants.
+
+    ``Post("Halo")`` is the short form of ``Post(text="Halo")``. ``labels`` are free
+    key/value tags for reporting (``{"program": "vaksinasi"}``); they are never sent.
+    ``reply_to`` makes the post a reply (a thread when it is your own post).
+    """
+
+    model_config = _FROZEN
+
+    text: str = ""
+    media: tuple[Media, ...] = ()
+    language: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    variants: dict[str, PostVariant] = Field(default_factory=dict)
+    reply_to: PostRef | None = None
+    content_warning: str | None = None
+
+    def __init__(self, text: str | None = None, /, **data: Any) -> None:
+        if text is not None:
+            if "text" in data:
+                raise TypeError("Post() got text both positionally and as text=")
+            data["text"] = text
+        super().__init__(**data)
+
+    def for_platform(self, platform: str) -> Post:
+        """This post with the variant for ``platform`` applied (itself when there is none)."""
+        variant = self.variants.get(platform)
+        if variant is None:
+            return self
+        changes: dict[str, Any] = {}
+        if variant.text is not None:
+            changes["text"] = variant.text
+        if variant.media is not None:
+            changes["media"] = variant.media
+        if variant.language is not None:
+            changes["language"] = variant.language
+        return self.model_copy(update=changes)
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: text, media with alt text, labels and variants."""
+        return post_html(self)
+
+
+class Account(BaseModel):
+    """An account on a platform, with the credentials to act as it.
+
+    Credential values are SecretStr: they print as ``**********``. A value ``env:NAME`` is
+    read from the environment variable NAME when it is used, so files can name secrets
+    without holding them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: str
+    handle: str
+    base_url: str | None = None
+    credentials: dict[str, SecretStr] = Field(default_factory=dict)
+    timezone: str = "Asia/Jakarta"
+    name: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https:// (got {value!r})")
+        return value
+
+    @property
+    def key(self) -> str:
+        """A stable identifier of this account: platform, handle and server."""
+        return f"{self.platform}:{self.handle}@{self.base_url or ''}"
+
+    def credential(self, name: str) -> str:
+        """The secret value of credential ``name``, resolving ``env:NAME`` references.
+
+        :raises ConfigurationError: the credential is missing or its variable is unset.
+        """
+        secret = self.credentials.get(name)
+        if secret is None:
+            raise ConfigurationError(
+                f"account {self.handle} on {self.platform} has no credential {name!r}",
+                field=f"credentials.{name}",
+                hint=f"pass credentials={{{name!r}: ...}} "
+                "(an env:NAME reference keeps the secret out of files)",
+            )
+        value = secret.get_secret_value()
+        if value.startswith("env:"):
+            variable = value[4:]
+            resolved = os.environ.get(variable)
+            if not resolved:
+                raise ConfigurationError(
+                    f"credential {name!r} of {self.handle} refers to environment variable "
+                    f"{variable}, which is not set",
+                    field=f"credentials.{name}",
+                    hint=f"export {variable}=...",
+                )
+            return resolved
+        return value
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Account):
+            return NotImplemented
+        return self.key == other.key and self.credentials == other.credentials
+
+
+class PostRef(BaseModel):
+    """Where a published post lives: platform, account, native id and public URL.
+
+    ``extra`` holds what a platform needs besides the id (Bluesky's ``cid``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: str
+    account: Account
+    id: str
+    url: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.platform, self.account.key, self.id))
+
+
+class PublishResult(BaseModel):
+    """The outcome of publishing to one account: ``ok`` with a ``ref``, or an ``error``."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    account: Account
+    ref: PostRef | None = None
+    error: GovSocialError | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.ref is not None
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: the account, published or the error, the link."""
+        return result_html(self)
+
+    @field_serializer("error")
+    def _error_to_json(self, error: GovSocialError | None) -> dict[str, str | None] | None:
+        if error is None:
+            return None
+        return {"type": type(error).__name__, "message": str(error), "field": error.field}
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _error_from_json(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return GovSocialError(value.get("message", ""), field=value.get("field"))
+        return value
+
+
+class PostMetrics(BaseModel):
+    """A post's figures at one moment. None means the platform does not report that figure."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: PostRef
+    collected_at: datetime
+    views: int | None = None
+    reach: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    clicks: int | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class AccountMetrics(BaseModel):
+    """An account's figures at one moment. None means the platform does not report it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: Account
+    collected_at: datetime
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class Interaction(BaseModel):
+    """A reply to one of the account's posts, or a mention of the account.
+
+    ``ref`` points at the interaction itself (reply to it with ``Client.reply``);
+    ``in_reply_to_id`` is the native id of the post it answers, when known.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["reply", "mention"]
+    ref: PostRef
+    author: str
+    author_name: str | None = None
+    text: str
+    created_at: datetime
+    in_reply_to_id: str | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.ref.platform
+
+
+Post.model_rebuild()
+
+
+# -- rich display in notebooks (Post._repr_html_, PublishResult._repr_html_) ---------
+
+
+def _account_html(account: Account) -> str:
+    where = f" ({account.platform}"
+    where += f", {account.base_url})" if account.base_url else ")"
+    return escape(account.handle) + muted(where)
+
+
+def _ref_html(ref: PostRef) -> str:
+    return link(ref.url, ref.url) if ref.url else escape(ref.id)
+
+
+def _media_html(media: Sequence[Media]) -> str:
+    items = []
+    for item in media:
+        size = item.size()
+        what = f"{item.kind} {item.mime_type or 'unknown type'}"
+        if size is not None:
+            what += f", {size:,} bytes"
+        source = link(item.url) if item.url else escape(item.path.name if item.path else "")
+        alt = escape(item.alt_text) if item.alt_text else "<strong>no alt text</strong>"
+        items.append(
+            f"<li>{escape(what)}{' ' + source if source else ''}<br>"
+            f"<span style='{MUTED}'>alt:</span> {alt}</li>"
+        )
+    return "<ul style='margin:0;padding-left:1.2em'>" + "".join(items) + "</ul>"
+
+
+def _variant_html(variant: PostVariant) -> str:
+    parts = []
+    if variant.text is not None:
+        parts.append(multiline(variant.text))
+    if variant.media is not None:
+        parts.append(_media_html(variant.media) if variant.media else muted("no media"))
+    if variant.language is not None:
+        parts.append(muted(f"language: {variant.language}"))
+    return "<br>".join(parts) or muted("(no change)")
+
+
+def post_html(post: Post) -> str:
+    """A card for ``post``: text, media with alt text, labels, variants and reply target."""
+    rows: list[list[str]] = [["text", multiline(post.text) if post.text else muted("(empty)")]]
+    if post.content_warning:
+        rows.append(["content warning", escape(post.content_warning)])
+    if post.media:
+        rows.append(["media", _media_html(post.media)])
+    if post.language:
+        rows.append(["language", escape(post.language)])
+    if post.labels:
+        rows.append(["labels", labels(post.labels)])
+    if post.reply_to is not None:
+        rows.append(["reply to", _ref_html(post.reply_to)])
+    for platform, variant in post.variants.items():
+        rows.append([f"variant: {platform}", _variant_html(variant)])
+    return card("post", "Post", table(rows, side=True))
+
+
+def result_html(result: PublishResult) -> str:
+    """A card for one account's publish outcome: the account, ok or the error, the link."""
+    rows: list[list[str]] = [["account", _account_html(result.account)]]
+    if result.ok and result.ref is not None:
+        rows.append(["status", "published"])
+        rows.append(["link", _ref_html(result.ref)])
+    else:
+        rows.append(["status", status("failed" if result.error is not None else "no reference")])
+        if result.error is not None:
+            rows.append(["error", f"{escape(type(result.error).__name__)}: {escape(result.error)}"])
+    return card("result", "Publish result", table(rows, side=True))

@@ -1,0 +1,561 @@
+"""The unified inbox: replies and mentions from every account, and who answered them when.
+
+:class:`Conversations` gives a :class:`~govsocial.Workspace`:
+
+- ``sync_inbox()``: pull new replies (to the account's recent published posts) and mentions
+  from every account, de-duplicated across syncs by the platform's id, threaded to the post
+  they answer, incrementally (a mentions cursor per account), through the client's rate
+  budgets. The account's own posts (its answers) are never inbox items.
+- ``inbox(status="open", account=None, older_than=None)``: the items, oldest first.
+- ``assign``, ``reply`` (on the workspace, which also audits it) and ``close_item``
+  (``ws.close(item_id, ...)``).
+- ``set_service_hours``: the hours and holidays response times are counted in, and the
+  target (answered within it, in service time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted
+from govsocial.core.models import Account, Interaction, PostRef
+from govsocial.core.timing import from_epoch
+from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+
+if TYPE_CHECKING:
+    from govsocial.accountability.governance import Person
+    from govsocial.client import AsyncClient
+    from govsocial.store import AccountRow, Store
+    from govsocial.workspace.audit import AuditEntry
+
+__all__ = ["CLOSE_REASONS", "Conversations", "InboxItem", "SyncResult"]
+
+logger = logging.getLogger("govsocial.inbox")
+
+CLOSE_REASONS: tuple[str, ...] = ("answered", "no reply needed", "spam")
+#: The default response target: answered within one working day of service time.
+DEFAULT_TARGET = timedelta(hours=8)
+_COLUMNS = (
+    "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
+    "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
+    "response_url, closed_at, closed_by, close_reason"
+)
+
+
+class InboxItem(BaseModel):
+    """A reply or a mention waiting for (or given) an answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account: str
+    platform: str
+    kind: Literal["reply", "mention"]
+    remote_id: str
+    url: str | None = None
+    author: str
+    author_name: str | None = None
+    text: str
+    received_at: datetime
+    in_reply_to_id: str | None = None
+    delivery_id: str | None = None
+    status: Literal["open", "answered", "closed"]
+    assigned_to: str | None = None
+    responded_at: datetime | None = None
+    responder: str | None = None
+    response_id: str | None = None
+    response_url: str | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+    ref_extra: dict[str, Any] = {}
+
+    @property
+    def response_seconds(self) -> float | None:
+        """Clock seconds from receipt to the first answer (None while unanswered)."""
+        if self.responded_at is None:
+            return None
+        return (self.responded_at - self.received_at).total_seconds()
+
+    def interaction(self, account: Account) -> Interaction:
+        """The platform interaction, as ``account`` (the receiving account) can answer it."""
+        return Interaction(
+            kind=self.kind,
+            ref=PostRef(
+                platform=self.platform,
+                account=account,
+                id=self.remote_id,
+                url=self.url,
+                extra=self.ref_extra,
+            ),
+            author=self.author,
+            author_name=self.author_name,
+            text=self.text,
+            created_at=self.received_at,
+            in_reply_to_id=self.in_reply_to_id,
+        )
+
+
+@dataclass
+class SyncResult:
+    """What a sync found: new items per account, and the accounts that failed (why)."""
+
+    new: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.new.values())
+
+
+def _same_person(author: str, handle: str) -> bool:
+    """Whether ``author`` (as a platform names it) is the account ``handle`` itself."""
+    a, h = author.casefold().lstrip("@"), handle.casefold().lstrip("@")
+    return bool(a) and (a == h or a == h.split("@")[0] or h == a.split("@")[0])
+
+
+class Conversations:
+    """The inbox half of :class:`~govsocial.Workspace` (mixed into it)."""
+
+    store: Store
+
+    if TYPE_CHECKING:  # provided by Workspace
+
+        def account(self, name: str) -> Account: ...
+
+        def person(self, person_id: str) -> Person: ...
+
+        def governed(self, account: str) -> bool: ...
+
+        def _account_row(
+            self, name: str, rows: Sequence[AccountRow] | None = None
+        ) -> AccountRow: ...
+
+        def _authorize(
+            self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
+        ) -> dict[str, str | None]: ...
+
+        def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry: ...
+
+        def client_options(self) -> dict[str, Any]: ...
+
+    # -- service hours -----------------------------------------------------------------------
+
+    def set_service_hours(
+        self,
+        account: str,
+        hours: str = DEFAULT_HOURS,
+        *,
+        holidays: str | Sequence[date | str] | None = "ID",
+        target: timedelta = DEFAULT_TARGET,
+        by: str | None = None,
+    ) -> ServiceHours:
+        """When ``account``'s team answers (``"Mon-Fri 08:00-16:00"``), which holidays are
+        off (``"ID"``: Indonesia's public holidays; add dates for cuti bersama), and the
+        response target, in service time."""
+        self._account_row(account)
+        parsed = ServiceHours.parse(hours, holidays=holidays)
+        if target.total_seconds() <= 0:
+            raise ConfigurationError("the response target must be positive", field="target")
+        with self.store.transaction() as cur:
+            self.store.execute(cur, "DELETE FROM service_hours WHERE account = ?", (account,))
+            self.store.execute(
+                cur,
+                "INSERT INTO service_hours (account, spec, target_seconds) VALUES (?, ?, ?)",
+                (account, json.dumps(parsed.to_dict()), target.total_seconds()),
+            )
+            self._audit(
+                cur,
+                by,
+                "set_service_hours",
+                account=account,
+                detail={**parsed.to_dict(), "target_hours": target.total_seconds() / 3600},
+            )
+        return parsed
+
+    def service_hours(self, account: str) -> tuple[ServiceHours, timedelta]:
+        """``account``'s service hours and response target (the defaults when unset)."""
+        with self.store.transaction() as cur:
+            row = self.store.execute(
+                cur,
+                "SELECT spec, target_seconds FROM service_hours WHERE account = ?",
+                (account,),
+            ).fetchone()
+        if row is None:
+            return ServiceHours.parse(), DEFAULT_TARGET
+        return ServiceHours.from_dict(json.loads(row[0])), timedelta(seconds=float(row[1]))
+
+    # -- syncing ---------------------------------------------------------------------------------
+
+    def sync_inbox(
+        self,
+        accounts: Sequence[str] | None = None,
+        *,
+        window: timedelta = timedelta(days=7),
+        **client_options: Any,
+    ) -> int:
+        """Pull new replies and mentions from every account (or ``accounts``); return how
+        many new items arrived. Replies are read for posts published within ``window``."""
+        return self.sync_inbox_report(accounts, window=window, **client_options).total
+
+    def sync_inbox_report(
+        self,
+        accounts: Sequence[str] | None = None,
+        *,
+        window: timedelta = timedelta(days=7),
+        **client_options: Any,
+    ) -> SyncResult:
+        """Like :meth:`sync_inbox`, saying what each account brought and which failed."""
+        from govsocial.client import Client
+
+        names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
+        with Client(**{**self.client_options(), **client_options}) as client:
+            return client.run(self._sync(client.async_client, names, window))
+
+    async def _sync(
+        self, client: AsyncClient, names: Sequence[str], window: timedelta
+    ) -> SyncResult:
+        result = SyncResult()
+        slots = asyncio.Semaphore(8)
+
+        async def one(name: str) -> None:
+            async with slots:
+                try:
+                    result.new[name] = await self._sync_account(client, name, window)
+                except GovSocialError as error:
+                    result.failed[name] = str(error)
+                    logger.warning("inbox sync of %s failed: %s", name, error)
+
+        await asyncio.gather(*(one(name) for name in names))
+        return result
+
+    async def _sync_account(self, client: AsyncClient, name: str, window: timedelta) -> int:
+        account = self.account(name)
+        since = self._cursor(name, "mentions")
+        found: list[tuple[Interaction, str | None]] = []
+        mentions = await client.fetch_mentions(account, since=since)
+        found += [(m, None) for m in mentions]
+        for delivery_id, ref in self._recent_posts(name, account, window):
+            try:
+                replies = await client.fetch_replies(ref)
+            except GovSocialError as error:  # one post gone must not stop the others
+                logger.info("replies of %s on %s not read: %s", ref.id, name, error)
+                continue
+            found += [(r, delivery_id) for r in replies]
+        new = self._store_items(name, account, found)
+        if mentions:
+            latest = max(m.created_at for m in mentions)
+            self._set_cursor(name, "mentions", latest.isoformat())
+        return new
+
+    def _recent_posts(
+        self, name: str, account: Account, window: timedelta
+    ) -> list[tuple[str, PostRef]]:
+        cutoff = time.time() - window.total_seconds()
+        with self.store.transaction() as cur:
+            rows = self.store.execute(
+                cur,
+                "SELECT id, remote_id, remote_url, remote_extra FROM deliveries "
+                "WHERE account = ? AND status = 'published' AND published_at >= ? "
+                "AND deleted_at IS NULL",
+                (name, cutoff),
+            ).fetchall()
+        return [
+            (
+                row[0],
+                PostRef(
+                    platform=account.platform,
+                    account=account,
+                    id=row[1],
+                    url=row[2],
+                    extra=json.loads(row[3]) if row[3] else {},
+                ),
+            )
+            for row in rows
+        ]
+
+    def _store_items(
+        self, name: str, account: Account, found: Sequence[tuple[Interaction, str | None]]
+    ) -> int:
+        now = time.time()
+        new = 0
+        with self.store.transaction() as cur:
+            delivery_of = {  # the account's own posts, by platform id
+                str(r[0]): str(r[1])
+                for r in self.store.execute(
+                    cur,
+                    "SELECT remote_id, id FROM deliveries WHERE account = ? "
+                    "AND remote_id IS NOT NULL",
+                    (name,),
+                ).fetchall()
+            }
+            answers = {
+                str(r[0])
+                for r in self.store.execute(
+                    cur,
+                    "SELECT response_id FROM inbox_items WHERE account = ? "
+                    "AND response_id IS NOT NULL",
+                    (name,),
+                ).fetchall()
+            }
+            ours = delivery_of.keys() | answers
+            for interaction, delivery_id in found:
+                remote_id = interaction.ref.id
+                if remote_id in ours or _same_person(interaction.author, account.handle):
+                    continue  # the account's own posts and answers are not questions
+                threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
+                cursor = self.store.execute(
+                    cur,
+                    f"INSERT INTO inbox_items ({_COLUMNS}, synced_at) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
+                    "NULL, NULL, NULL, ?) ON CONFLICT (account, remote_id) DO NOTHING",
+                    (
+                        uuid.uuid4().hex[:12],
+                        name,
+                        remote_id,
+                        interaction.kind,
+                        interaction.ref.url,
+                        json.dumps(dict(interaction.ref.extra), sort_keys=True),
+                        interaction.author,
+                        interaction.author_name,
+                        interaction.text,
+                        interaction.created_at.timestamp(),
+                        interaction.in_reply_to_id,
+                        threaded,
+                        now,
+                    ),
+                )
+                if cursor.rowcount:
+                    new += 1
+                elif interaction.kind == "reply" and threaded:
+                    # seen first as a mention (Mastodon notifies replies as mentions too)
+                    self.store.execute(
+                        cur,
+                        "UPDATE inbox_items SET kind = 'reply', delivery_id = ? "
+                        "WHERE account = ? AND remote_id = ? AND delivery_id IS NULL",
+                        (threaded, name, remote_id),
+                    )
+        return new
+
+    def _cursor(self, account: str, kind: str) -> datetime | None:
+        with self.store.transaction() as cur:
+            row = self.store.execute(
+                cur,
+                "SELECT value FROM inbox_cursors WHERE account = ? AND kind = ?",
+                (account, kind),
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def _set_cursor(self, account: str, kind: str, value: str) -> None:
+        with self.store.transaction() as cur:
+            self.store.execute(
+                cur, "DELETE FROM inbox_cursors WHERE account = ? AND kind = ?", (account, kind)
+            )
+            self.store.execute(
+                cur,
+                "INSERT INTO inbox_cursors (account, kind, value, updated_at) VALUES (?, ?, ?, ?)",
+                (account, kind, value, time.time()),
+            )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def inbox(
+        self,
+        status: str | None = "open",
+        *,
+        account: str | None = None,
+        older_than: timedelta | None = None,
+        assigned_to: str | None = None,
+    ) -> list[InboxItem]:
+        """Items, oldest first: ``status`` ``"open"`` (default), ``"answered"``, ``"closed"``
+        or None for all; ``older_than`` keeps those waiting longer than that."""
+        if status is not None and status not in ("open", "answered", "closed"):
+            raise ConfigurationError(
+                f"unknown inbox status {status!r}",
+                field="status",
+                hint="open, answered, closed, or None for all",
+            )
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("status", status),
+            ("account", account),
+            ("assigned_to", assigned_to),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if older_than is not None:
+            clauses.append("received_at < ?")
+            params.append(time.time() - older_than.total_seconds())
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._items(where, params)
+
+    def inbox_item(self, item_id: str) -> InboxItem:
+        """The item with ``item_id``.
+
+        :raises ConfigurationError: there is none.
+        """
+        found = self._items("WHERE id = ?", (item_id,))
+        if not found:
+            raise ConfigurationError(f"no inbox item {item_id!r}", field="item_id")
+        return found[0]
+
+    def _items(self, where: str, params: Sequence[Any]) -> list[InboxItem]:
+        platforms = {row.name: row.platform for row in self.store.accounts()}
+        with self.store.transaction() as cur:
+            rows = self.store.execute(
+                cur, f"SELECT {_COLUMNS} FROM inbox_items {where} ORDER BY received_at", params
+            ).fetchall()
+        return [
+            InboxItem(
+                id=r[0],
+                account=r[1],
+                platform=platforms.get(r[1], "?"),
+                remote_id=r[2],
+                kind=r[3],
+                url=r[4],
+                ref_extra=json.loads(r[5]) if r[5] else {},
+                author=r[6],
+                author_name=r[7],
+                text=r[8],
+                received_at=from_epoch(r[9]),
+                in_reply_to_id=r[10],
+                delivery_id=r[11],
+                status=r[12],
+                assigned_to=r[13],
+                responded_at=from_epoch(r[14]) if r[14] is not None else None,
+                responder=r[15],
+                response_id=r[16],
+                response_url=r[17],
+                closed_at=from_epoch(r[18]) if r[18] is not None else None,
+                closed_by=r[19],
+                close_reason=r[20],
+            )
+            for r in rows
+        ]
+
+    # -- acting ----------------------------------------------------------------------------------
+
+    def assign(self, item_id: str, *, to: str, by: str | None = None) -> InboxItem:
+        """Give the item to ``to`` to answer (on a governed account, someone who may reply)."""
+        item = self.inbox_item(item_id)
+        self.person(to)
+        if self.governed(item.account):
+            try:
+                self._authorize("reply", to, [item.account], obj=item_id)
+            except NotPermitted as refused:
+                raise NotPermitted(
+                    f"{to} cannot answer on {item.account!r}: {refused.message}",
+                    actor=by,
+                    action="assign",
+                    account=item.account,
+                    hint="assign it to an admin of the account",
+                ) from None
+        with self.store.transaction() as cur:
+            self.store.execute(
+                cur, "UPDATE inbox_items SET assigned_to = ? WHERE id = ?", (to, item_id)
+            )
+            self._audit(cur, by, "assign", obj=item_id, account=item.account, detail={"to": to})
+        return self.inbox_item(item_id)
+
+    def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
+        """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``.
+
+        ``ws.close(item_id, by=..., reason=...)`` is the same.
+        """
+        if reason not in CLOSE_REASONS:
+            raise ConfigurationError(
+                f"unknown close reason {reason!r}",
+                field="reason",
+                hint=f"one of: {', '.join(CLOSE_REASONS)}",
+            )
+        item = self.inbox_item(item_id)
+        decrees = self._authorize("reply", by, [item.account], obj=item_id)
+        with self.store.transaction() as cur:
+            self.store.execute(
+                cur,
+                "UPDATE inbox_items SET status = 'closed', closed_at = ?, closed_by = ?, "
+                "close_reason = ? WHERE id = ?",
+                (time.time(), by, reason, item_id),
+            )
+            self._audit(
+                cur,
+                by,
+                "close",
+                obj=item_id,
+                account=item.account,
+                decree=decrees[item.account],
+                detail={"reason": reason},
+            )
+        return self.inbox_item(item_id)
+
+    def _record_response(
+        self, cur: Any, item: InboxItem, sent: PostRef, by: str | None, at: float
+    ) -> dict[str, Any]:
+        """Mark ``item`` answered by ``sent`` (the first answer counts); the audit detail."""
+        first = item.responded_at is None
+        if first:
+            self.store.execute(
+                cur,
+                "UPDATE inbox_items SET status = CASE WHEN status = 'closed' THEN status "
+                "ELSE 'answered' END, responded_at = ?, responder = ?, response_id = ?, "
+                "response_url = ? WHERE id = ?",
+                (at, by, sent.id, sent.url, item.id),
+            )
+        hours, _target = self.service_hours(item.account)
+        zone = self._account_row(item.account).timezone
+        received = item.received_at
+        answered = from_epoch(at)
+        return {
+            "item": item.id,
+            "first": first,
+            "received_at": received.isoformat(),
+            "response_seconds": (answered - received).total_seconds(),
+            "service_seconds": hours.elapsed(received, answered, zone),
+        }
+
+    def archived_interactions(self, start: float | None, end: float | None) -> list[dict[str, Any]]:
+        """Received replies and mentions of a period, as archive records."""
+        clauses, params = [], []
+        if start is not None:
+            clauses.append("received_at >= ?")
+            params.append(start)
+        if end is not None:
+            clauses.append("received_at < ?")
+            params.append(end)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [
+            {
+                "type": "interaction",
+                "item": item.id,
+                "kind": item.kind,
+                "account": item.account,
+                "platform": item.platform,
+                "remote_id": item.remote_id,
+                "url": item.url,
+                "author": item.author,
+                "author_name": item.author_name,
+                "text": item.text,
+                "at": item.received_at.isoformat(),
+                "in_reply_to_id": item.in_reply_to_id,
+                "delivery": item.delivery_id,
+                "status": item.status,
+                "responder": item.responder,
+                "responded_at": item.responded_at.isoformat() if item.responded_at else None,
+                "response_url": item.response_url,
+                "closed_by": item.closed_by,
+                "close_reason": item.close_reason,
+            }
+            for item in self._items(where, params)
+        ]

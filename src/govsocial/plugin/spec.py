@@ -1,0 +1,114 @@
+"""Every hook a govsocial plugin can implement. One place, each documented.
+
+Hooks are synchronous. They are for discovery (which platforms exist), offline checks
+(house rules) and events (an archiver or audit sink listening to publishing). They are never
+used for network calls: publishing loops over adapters in the core, so one failing plugin
+cannot abort a publish to other accounts.
+
+Implement a hook with the :data:`govsocial.hookimpl` marker in a module or class that is
+registered through the ``govsocial`` entry-point group (see docs/plugins.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from govsocial.adapters.media import MediaHost
+    from govsocial.adapters.platform import Limits, Platform
+    from govsocial.core.models import Account, Post, PostRef, Problem, PublishResult
+
+__all__ = ["hookimpl", "hookspec"]
+
+hookspec = pluggy.HookspecMarker("govsocial")
+hookimpl = pluggy.HookimplMarker("govsocial")
+
+
+@hookspec
+def register_platforms(register: Callable[[type[Platform]], None]) -> None:
+    """Register platform adapters.
+
+    Call ``register(PlatformSubclass)`` once per adapter. The core builds ``register``, so
+    it can refuse a second adapter with a name that is already taken (the first one wins
+    and a warning names both).
+
+    :param register: the function to call with each :class:`govsocial.Platform` subclass.
+    :return: nothing.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+@hookspec
+def register_media_hosts(register: Callable[[type[MediaHost]], None]) -> None:
+    """Register media hosts: places that make a local file reachable at a public URL.
+
+    Instagram and Threads fetch media from public URLs; a media host uploads local files
+    for them (an S3 bucket, the agency's CDN). Call ``register(MediaHostSubclass)`` once per
+    host; its ``name`` is how configuration refers to it. The built-in ``directory`` host
+    (:class:`govsocial.adapters.media.DirectoryHost`) is always there.
+
+    :param register: the function to call with each :class:`govsocial.MediaHost` subclass.
+    :return: nothing.
+
+    .. versionadded:: 0.2.0
+    """
+
+
+@hookspec
+def validate_post(post: Post, platform: str, limits: Limits) -> list[Problem] | None:
+    """Add house rules to offline validation (for example "every image needs alt text").
+
+    Called by ``govsocial.validate`` after the platform's own checks, once per platform.
+
+    :param post: the post, with ``platform``'s variant already applied.
+    :param platform: the platform name the post is being checked for.
+    :param limits: the limits in force for that platform.
+    :return: the problems found (an empty list or None when there are none).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+@hookspec
+def publish_started(post: Post, account: Account, idempotency_key: str) -> None:
+    """An event: a post is about to be sent to ``account``.
+
+    Exceptions raised here are reported as warnings and never stop the publish.
+
+    :param post: the post, with the account's platform variant applied.
+    :param account: the account it goes to.
+    :param idempotency_key: the key that identifies this delivery.
+    :return: nothing.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+@hookspec
+def publish_finished(post: Post, result: PublishResult) -> None:
+    """An event: publishing ``post`` to one account ended, well or badly.
+
+    Archivers and audit sinks listen here. ``result.ok`` tells which; ``result.error`` holds
+    the error. Exceptions raised here are reported as warnings.
+
+    :param post: the post, with the account's platform variant applied.
+    :param result: the outcome for one account.
+    :return: nothing.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+@hookspec
+def post_deleted(ref: PostRef) -> None:
+    """An event: the post at ``ref`` was deleted on its platform.
+
+    :param ref: where the post was.
+    :return: nothing.
+
+    .. versionadded:: 0.1.0
+    """

@@ -1,0 +1,415 @@
+"""Workers: publish due deliveries exactly once, whatever crashes.
+
+The rules, in the order a delivery meets them:
+
+1. **Claim** due deliveries under a lease (owner + expiry) in one transaction; with
+   PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets many workers claim side by side.
+2. **Misfire**: a delivery later than the workspace's grace period is ``missed``, never
+   published hours late.
+3. **Record, then send**: the attempt (status ``sending``) is committed BEFORE the request
+   leaves, with the idempotency key chosen when the job was planned.
+4. **Commit the remote id** the moment the platform answers.
+5. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
+   the platform deduplicates repeats) go back to ``scheduled`` with backoff, up to the
+   workspace's ``max_attempts``; the rest are ``failed`` with the platform's message.
+6. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
+   is looked up before anything is sent again: the platform says whether the post exists
+   (Bluesky: by record key), or, where it cannot tell, a repeat with the same key is safe
+   within the platform's idempotency window (Mastodon: about an hour). Outside of that the
+   delivery becomes ``unknown`` for a human: never resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from govsocial.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GovSocialError,
+    NotPermitted,
+    PlatformError,
+    PluginError,
+    PublishOutcomeUnknown,
+    RateLimited,
+    ValidationError,
+)
+from govsocial.core.models import Account, Post, PostRef
+from govsocial.core.timing import Recurrence, from_epoch
+from govsocial.store import DeliveryRow
+from govsocial.workspace import audit
+
+if TYPE_CHECKING:
+    from govsocial.app import Workspace
+    from govsocial.client import AsyncClient
+
+__all__ = ["Worker"]
+
+
+logger = logging.getLogger("govsocial.worker")
+
+_GATEWAY = frozenset({502, 503, 504})
+
+
+class _Resend:
+    """Reconciliation's answer: sending again with the same key cannot duplicate."""
+
+
+class Worker:
+    """Publishes a workspace's due deliveries.
+
+    :param concurrency: deliveries in flight at once (and claimed per batch).
+    :param owner: this worker's name in leases (default: host, pid and a random part).
+    :param clock: the time source (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        concurrency: int = 20,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ws = workspace
+        self.store = workspace.store
+        self.concurrency = max(1, concurrency)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock = clock
+        self.handled = 0
+        self._accounts: dict[str, tuple[Account, str]] = {}
+        self._posts: dict[str, tuple[Post, str | None, dict[str, Any]]] = {}
+        self._governed: tuple[float, set[str]] = (0.0, set())
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.owner} on {self.ws!r}>"
+
+    # -- loops ---------------------------------------------------------------------------
+
+    async def run_due(self, client: AsyncClient) -> int:
+        """Handle everything due now (in batches of ``concurrency``); return how many."""
+        handled = 0
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while True:
+                batch = self.store.claim(self.owner, self.clock(), self.ws.lease, self.concurrency)
+                if not batch:
+                    return handled
+                await asyncio.gather(*(self._handle_safely(client, d) for d in batch))
+                handled += len(batch)
+        finally:
+            heartbeat.cancel()
+            self.store.release(self.owner, self.clock())
+
+    async def run(
+        self,
+        client: AsyncClient,
+        *,
+        stop: asyncio.Event,
+        until_idle: bool = False,
+        poll: float = 0.5,
+        on_handled: Callable[[int], None] | None = None,
+    ) -> int:
+        """Keep publishing what falls due until ``stop`` is set (or, ``until_idle``, nothing
+        is scheduled any more). In-flight deliveries finish; claimed ones are released.
+        """
+        handled = 0
+        in_flight: set[asyncio.Task[None]] = set()
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while not stop.is_set():
+                room = self.concurrency - len(in_flight)
+                batch = (
+                    self.store.claim(self.owner, self.clock(), self.ws.lease, room)
+                    if room > 0
+                    else []
+                )
+                for delivery in batch:
+                    task = asyncio.create_task(self._handle_safely(client, delivery))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                handled += len(batch)
+                if batch and on_handled is not None:
+                    on_handled(len(batch))
+                if until_idle and not batch and not in_flight and self.store.next_due() is None:
+                    break
+                if in_flight and len(batch) == room:
+                    # full: wait for a slot to free up (or a stop), not for the clock
+                    stopper = asyncio.ensure_future(stop.wait())
+                    await asyncio.wait(
+                        {*in_flight, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    stopper.cancel()
+                    continue
+                wait = poll
+                due = self.store.next_due()
+                if due is not None:
+                    wait = min(poll, max(0.0, due - self.clock()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.01))
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+        finally:
+            heartbeat.cancel()
+            self.store.release(self.owner, self.clock())
+        return handled
+
+    async def _heartbeat(self) -> None:
+        interval = max(0.5, self.ws.lease / 3)
+        while True:
+            await asyncio.sleep(interval)
+            self.store.extend_leases(self.owner, self.clock() + self.ws.lease)
+
+    # -- one delivery --------------------------------------------------------------------
+
+    async def _handle_safely(self, client: AsyncClient, delivery: DeliveryRow) -> None:
+        try:
+            await self._handle(client, delivery)
+        except Exception:
+            logger.exception("delivery %s failed unexpectedly", delivery.id)
+            self.store.mark_final(
+                delivery.id,
+                self.owner,
+                "unknown" if delivery.status == "sending" else "failed",
+                "internal error while handling this delivery; see the worker's log",
+                "InternalError",
+                self.clock(),
+            )
+        finally:
+            self.handled += 1
+
+    async def _handle(self, client: AsyncClient, d: DeliveryRow) -> None:
+        now = self.clock()
+        try:
+            account, platform = self._account(d.account)
+            post, recurrence, authority = self._post(d.job_id)
+        except ConfigurationError as missing:
+            self._final(d, "unknown" if d.reconcile else "failed", missing)
+            return
+        if not d.reconcile and not self._authorized(d, authority):
+            self._final(
+                d,
+                "failed",
+                NotPermitted(
+                    f"account {d.account!r} is run under appointments (SK), and this job was "
+                    "planned without an admin's or approvers' authority (before the "
+                    "appointments, or outside the workspace): not published",
+                    actor=None,
+                    action="publish",
+                    account=d.account,
+                    hint="plan it again with schedule(..., by=<admin>) or through a draft",
+                ),
+                recurrence=recurrence,
+            )
+            return
+        if d.reconcile:
+            verdict = await self._reconcile(client, d, account)
+            if isinstance(verdict, PostRef):
+                self._published(d, verdict, recurrence)
+                return
+            if verdict is None:
+                self._final(
+                    d,
+                    "unknown",
+                    GovSocialError(
+                        f"a worker stopped while sending this post to {account.handle}; "
+                        f"{platform} cannot tell whether it arrived, and a repeat could "
+                        "post it twice: check the account, then cancel or re-plan"
+                    ),
+                    recurrence=recurrence,
+                )
+                return
+        elif d.attempts == 0 and now - d.scheduled_at > self.ws.misfire_grace.total_seconds():
+            late = (now - d.scheduled_at) / 60
+            self._final(
+                d,
+                "missed",
+                GovSocialError(
+                    f"due {late:.0f} min ago, past the grace period of "
+                    f"{self.ws.misfire_grace.total_seconds() / 60:.0f} min: not published late"
+                ),
+                recurrence=recurrence,
+            )
+            return
+        if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
+            logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
+            return
+        result = await client.publish_one(post, account, idempotency_key=d.idempotency_key)
+        if result.ok and result.ref is not None:
+            self._published(d, result.ref, recurrence)
+            return
+        failure = result.error or GovSocialError("publishing failed without an error")
+        if isinstance(failure, PublishOutcomeUnknown):
+            verdict = await self._reconcile(client, d, account)
+            if isinstance(verdict, PostRef):
+                self._published(d, verdict, recurrence)
+            elif isinstance(verdict, _Resend):
+                self._retry(d, failure, wait=None, recurrence=recurrence)
+            else:
+                self._final(d, "unknown", failure, recurrence=recurrence)
+            return
+        wait = self._retry_wait(failure, platform)
+        if wait is None:
+            final = "unknown" if isinstance(failure, PluginError) else "failed"
+            self._final(d, final, failure, recurrence=recurrence)
+        else:
+            self._retry(d, failure, wait=wait, recurrence=recurrence)
+
+    def _retry_wait(self, error: GovSocialError, platform: str) -> float | None:
+        """Seconds to wait before retrying, or None when ``error`` must not be retried."""
+        if isinstance(error, ValidationError | ConfigurationError | AuthenticationError):
+            return None
+        if isinstance(error, RateLimited):
+            return error.retry_after if error.retry_after is not None else 60.0
+        if isinstance(error, PlatformError):
+            if error.status is None or error.status in _GATEWAY:
+                return 0.0  # never reached the platform, or its gateway refused it
+            if error.status >= 500 and self._deduplicates(platform):
+                return 0.0
+        return None
+
+    def _deduplicates(self, platform: str) -> bool:
+        cls = self.ws.plugins.platform(platform)
+        return bool(cls.idempotency_window)
+
+    async def _reconcile(
+        self, client: AsyncClient, d: DeliveryRow, account: Account
+    ) -> PostRef | _Resend | None:
+        """Whether the post exists: its ref, _Resend (safe to send again), or None (unknown)."""
+        cls = self.ws.plugins.platform(account.platform)
+        try:
+            found = await client.find_published(account, d.idempotency_key)
+        except NotImplementedError:
+            window = cls.idempotency_window or 0.0
+            started = d.sending_at if d.sending_at is not None else d.updated_at
+            if math.isinf(window) or self.clock() - started < 0.9 * window:
+                return _Resend()
+            return None
+        except GovSocialError as error:
+            logger.warning("could not look delivery %s up: %s", d.id, error)
+            return None
+        return found if found is not None else _Resend()
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def _authorized(self, d: DeliveryRow, authority: dict[str, Any]) -> bool:
+        """Whether the job may go to ``d.account``: always, unless the account is governed
+        and the job carries no decree for it (see :mod:`govsocial.accountability.governance`)."""
+        checked_at, governed = self._governed
+        if self.clock() - checked_at > 5.0:  # appointments change rarely: look every 5 s
+            governed = self.ws.governed_accounts()
+            self._governed = (self.clock(), governed)
+        if d.account not in governed:
+            return True
+        return bool(authority.get("accounts", {}).get(d.account))
+
+    def _audit(self, cur: Any, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
+        authority = self._posts.get(d.job_id, (None, None, {}))[2]
+        audit.append(
+            self.store,
+            cur,
+            actor=authority.get("by"),
+            action=action,
+            obj=d.id,
+            account=d.account,
+            decree=authority.get("accounts", {}).get(d.account),
+            detail={"job": d.job_id, "worker": self.owner, **detail},
+            at=self.clock(),
+        )
+
+    def _published(self, d: DeliveryRow, ref: PostRef, recurrence: str | None) -> None:
+        with self.store.transaction() as cur:  # the remote id and its audit entry, together
+            self.store.mark_published(d.id, ref.id, ref.url, dict(ref.extra), self.clock())
+            self._audit(cur, d, "publish", {"remote_id": ref.id, "url": ref.url})
+        self._next_occurrence(d, recurrence)
+
+    def _final(
+        self,
+        d: DeliveryRow,
+        status: str,
+        error: GovSocialError,
+        *,
+        recurrence: str | None = None,
+    ) -> None:
+        logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
+        with self.store.transaction() as cur:
+            self.store.mark_final(
+                d.id, self.owner, status, str(error), type(error).__name__, self.clock()
+            )
+            self._audit(cur, d, status, {"error": str(error), "error_type": type(error).__name__})
+        self._next_occurrence(d, recurrence)
+
+    def _retry(
+        self, d: DeliveryRow, error: GovSocialError, *, wait: float | None, recurrence: str | None
+    ) -> None:
+        attempts = d.attempts + 1
+        if attempts >= self.ws.max_attempts:
+            self._final(d, "failed", error, recurrence=recurrence)
+            return
+        delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
+        due = self.clock() + delay
+        logger.info(
+            "delivery %s to %s: attempt %d failed (%s: %s); retrying in %.0f s",
+            d.id,
+            d.account,
+            attempts,
+            type(error).__name__,
+            error,
+            delay,
+        )
+        self.store.mark_retry(d.id, self.owner, due, str(error), type(error).__name__, self.clock())
+
+    def _next_occurrence(self, d: DeliveryRow, recurrence: str | None) -> None:
+        """Plan the account's next occurrence of a recurring job (once, whoever gets here)."""
+        if not recurrence:
+            return
+        job = self.store.job(d.job_id)
+        if job is None or job.cancelled:
+            return
+        row = self.ws.account_row(d.account)
+        first = min(
+            (x for x in self.store.deliveries(d.job_id) if x.account == d.account),
+            key=lambda x: x.occurrence,
+        )
+        rule = Recurrence.parse(recurrence, zone=row.timezone, start=from_epoch(first.scheduled_at))
+        following = rule.after(from_epoch(d.scheduled_at))
+        if following is None:
+            return
+        now = self.clock()
+        self.store.add_occurrence(
+            [
+                self.ws.new_delivery(
+                    d.job_id, row, following.timestamp(), occurrence=d.occurrence + 1, now=now
+                )
+            ]
+        )
+
+    # -- caches --------------------------------------------------------------------------
+
+    def _account(self, name: str) -> tuple[Account, str]:
+        found = self._accounts.get(name)
+        if found is None:
+            account = self.ws.account(name)
+            found = self._accounts[name] = (account, account.platform)
+        return found
+
+    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any]]:
+        found = self._posts.get(job_id)
+        if found is None:
+            job = self.store.job(job_id)
+            if job is None:
+                raise ConfigurationError(f"job {job_id} is gone", field="job_id")
+            authority = json.loads(job.authority) if job.authority else {}
+            found = (Post.model_validate_json(job.post), job.recurrence, authority)
+            self._posts[job_id] = found
+        return found
