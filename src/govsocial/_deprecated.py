@@ -86,14 +86,17 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
+        """A spec for an old path in :data:`MOVED`; None (not ours) for every other name."""
         if fullname not in MOVED:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        """None: the import system makes a plain module."""
         return None
 
     def exec_module(self, module: ModuleType) -> None:
+        """Make ``module`` forward every name to its new home, warning."""
         new = MOVED[module.__name__]
         module.__doc__ = f"Deprecated: moved to {new} (see docs/architecture.md)."
         module.__getattr__ = forward(module.__name__, new)  # type: ignore[method-assign]
