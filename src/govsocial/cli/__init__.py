@@ -14,7 +14,7 @@ On the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocia
   ``audit list|verify``, ``archive export``;
 - the inbox: ``inbox sync|list|reply|assign|close``, ``hours``, ``performance``.
 
-Each command module
+Plugins add their own commands through the ``register_commands`` hook. Each command module
 (:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,
 :mod:`~govsocial.cli.governance`, :mod:`~govsocial.cli.inbox`,
 :mod:`~govsocial.cli.performance`) adds its subcommands with their handlers; the helpers they
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
 from govsocial.cli import governance, inbox, performance, publish, schedule
@@ -45,6 +46,9 @@ from govsocial.core.errors import (
     PublishOutcomeUnknown,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from govsocial.plugin.manager import Plugins
 
 __all__ = ["EXIT_CODES", "build_parser", "exit_code", "main", "post_from_args"]
 
@@ -73,8 +77,12 @@ def exit_code(error: GovSocialError) -> int:
     return 2  # pragma: no cover - GovSocialError itself is in the table
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``govsocial`` argument parser, with every command and its handler."""
+def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
+    """The ``govsocial`` argument parser, with every built-in command and its handler.
+
+    :param plugins: whose ``register_commands`` hook adds commands after the built-in ones
+        (None: only the built-in commands).
+    """
     parser = argparse.ArgumentParser(
         prog="govsocial",
         description="Publish, validate and measure an institution's social media posts.",
@@ -94,18 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_parsers(commands)
     performance.add_parsers(commands)
     publish.add_demo_parser(commands)
+    if plugins is not None:
+        plugins.register_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Plugins of the process-wide plugin system
+    (:func:`govsocial.plugin.manager.default_plugins`) may add commands.
+    """
     parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    if _needs_plugins(argv, parser):
+        # Plugins are loaded only when they can matter: a command of theirs, or the help
+        # that lists every command. A built-in command parses the same with or without them.
+        from govsocial.plugin.manager import default_plugins
+
+        parser = build_parser(default_plugins())
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        print(f"govsocial: error: command {args.command!r} has no handler", file=sys.stderr)
+        return 2
     try:
-        status = args.handler(args)
+        status = handler(args)
     except GovSocialError as error:
         print(f"govsocial: error: {error}", file=sys.stderr)
         return exit_code(error)
@@ -113,6 +139,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("govsocial: interrupted", file=sys.stderr)
         return 130
     return 0 if status is None else int(status)
+
+
+def _needs_plugins(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
+    """Whether parsing ``argv`` can depend on plugins' commands: not when it names a built-in
+    command of ``parser`` (skipping ``--db URL`` before it) or asks for ``--version`` first."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    words = iter(argv)
+    for word in words:
+        if word == "--version":
+            return False
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word not in commands.choices
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover
