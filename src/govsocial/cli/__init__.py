@@ -22,7 +22,7 @@ share are in ``govsocial.cli._common``.
 
 Exit status: 0 success; 1 a post is invalid or the platform failed (see
 :data:`EXIT_CODES`); 2 a usage, configuration or permission error; 130 interrupted.
-docs/cli.md has the table.
+docs/cli.md has the table, docs/cli-reference.md every command's ``--help``.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     """The ``govsocial`` argument parser, with every built-in command and its handler.
 
     :param plugins: whose ``register_commands`` hook adds commands after the built-in ones
-        (None: only the built-in commands).
+        (None: only the built-in commands, as docs/cli-reference.md shows them).
     """
     parser = argparse.ArgumentParser(
         prog="govsocial",
