@@ -290,3 +290,37 @@ def test_platforms_know_their_distribution(monkeypatch: pytest.MonkeyPatch) -> N
     plugins = Plugins()
     assert plugins.distribution("paper") == "govsocial-paper 9.9"
     assert plugins.distribution("nothing") is None
+
+
+def test_hook_register_commands(
+    plugins: Plugins, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plugin's command is parsed and run by the CLI's main(), on the workspace of --db."""
+    import argparse
+
+    from fakes import paper_account
+    from govsocial.app import Workspace
+    from govsocial.cli import main
+
+    class Stats:
+        @hookimpl
+        def register_commands(
+            self, commands: argparse._SubParsersAction[argparse.ArgumentParser]
+        ) -> None:
+            stats = commands.add_parser("stats", help="the workspace's accounts")
+            stats.add_argument("--prefix", default="")
+            stats.set_defaults(handler=self.run)
+
+        def run(self, args: argparse.Namespace) -> int:
+            with Workspace.open(args.db) as ws:
+                names = [name for name in ws.accounts() if name.startswith(args.prefix)]
+            print(f"{len(names)} accounts: {', '.join(names)}")
+            return 3
+
+    db = str(tmp_path / "ws.db")
+    with Workspace.open(db, plugins=plugins) as ws:
+        ws.add_account("humas", paper_account())
+        ws.add_account("dinkes", paper_account("@dinkes"))
+    plugins.register(Stats(), name="stats")
+    assert main(["--db", db, "stats", "--prefix", "hu"]) == 3, "the handler's exit status"
+    assert capsys.readouterr().out == "1 accounts: humas\n"

@@ -8,23 +8,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from govsocial.cli.schedule import by_arg, open_workspace
+from govsocial.cli._common import (
+    by_arg,
+    media_args,
+    models_json,
+    needs_by,
+    open_workspace,
+    post_from_args,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from govsocial.accountability.governance import ContentRequest, Draft
+    from govsocial.cli._common import Commands
 
-__all__ = ["HANDLERS", "add_parsers"]
+__all__ = ["add_parsers"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
-    media_args: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Add the accountability subcommands to the main parser."""
     people = commands.add_parser("people", help="the people who act on the accounts")
     people_do = people.add_subparsers(dest="people_command", metavar="ACTION")
@@ -34,6 +38,7 @@ def add_parsers(
     add.add_argument("--unit", help="unit (unit kerja), e.g. Diskominfo")
     by_arg(add)
     people_do.add_parser("list", help="list people and their appointments")
+    people.set_defaults(handler=_cmd_people)
 
     appoint = commands.add_parser("appoint", help="appoint a person to accounts under a decree")
     appoint.add_argument("person")
@@ -43,6 +48,7 @@ def add_parsers(
     appoint.add_argument("--from", dest="valid_from", required=True, metavar="YYYY-MM-DD")
     appoint.add_argument("--until", dest="valid_until", metavar="YYYY-MM-DD")
     by_arg(appoint)
+    appoint.set_defaults(handler=_cmd_appoint)
 
     rule = commands.add_parser("rule", help="set an account's approval rule")
     rule.add_argument("account")
@@ -54,6 +60,7 @@ def add_parsers(
         "--self-approval", action="store_true", help="let approvers approve their own drafts"
     )
     by_arg(rule)
+    rule.set_defaults(handler=_cmd_rule)
 
     drafts = commands.add_parser("drafts", help="list or add drafts")
     drafts_do = drafts.add_subparsers(dest="drafts_command", metavar="ACTION")
@@ -68,14 +75,17 @@ def add_parsers(
     proposed.add_argument("--language", help="language code of the post, e.g. id")
     by_arg(proposed)
     media_args(proposed)
+    drafts.set_defaults(handler=_cmd_drafts)
 
     approve = commands.add_parser("approve", help="approve a draft")
     approve.add_argument("draft_id")
     by_arg(approve)
+    approve.set_defaults(handler=_cmd_approve)
     reject = commands.add_parser("reject", help="reject a draft, saying why")
     reject.add_argument("draft_id")
     reject.add_argument("--reason", required=True)
     by_arg(reject)
+    reject.set_defaults(handler=_cmd_reject)
 
     requests = commands.add_parser("requests", help="content requests between units")
     requests_do = requests.add_subparsers(dest="requests_command", metavar="ACTION")
@@ -92,6 +102,7 @@ def add_parsers(
     fulfil.add_argument("request_id")
     fulfil.add_argument("draft_id")
     by_arg(fulfil)
+    requests.set_defaults(handler=_cmd_requests)
 
     audit = commands.add_parser("audit", help="read or verify the audit log")
     audit_do = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -104,10 +115,12 @@ def add_parsers(
     verify.add_argument(
         "--anchor", metavar="SEQ:HASH", help="a head recorded earlier (detects a cut tail)"
     )
+    audit.set_defaults(handler=_cmd_audit)
 
     institution = commands.add_parser("institution", help="show or set the institution's name")
     institution.add_argument("name", nargs="?", help="e.g. 'Dinas Kominfo Kota Contoh'")
     by_arg(institution)
+    institution.set_defaults(handler=_cmd_institution)
 
     archive = commands.add_parser("archive", help="export the public record")
     archive_do = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
@@ -115,6 +128,7 @@ def add_parsers(
     export.add_argument("directory")
     export.add_argument("--period", help="2026-11 or 2026 (default: everything)")
     by_arg(export)
+    archive.set_defaults(handler=_cmd_archive)
 
 
 def _show_draft(draft: Draft) -> str:
@@ -186,12 +200,10 @@ def _cmd_rule(args: argparse.Namespace) -> int:
 
 
 def _cmd_drafts(args: argparse.Namespace) -> int:
-    from govsocial.cli import post_from_args
-
     with open_workspace(args) as ws:
         if args.drafts_command == "add":
             if args.by is None:
-                raise _needs_by("drafts add")
+                raise needs_by("drafts add")
             draft = ws.draft(
                 post_from_args(args),
                 accounts=args.to,
@@ -203,7 +215,7 @@ def _cmd_drafts(args: argparse.Namespace) -> int:
             return 0
         found = ws.drafts(status=getattr(args, "status", None))
         if getattr(args, "json", False):
-            print(json.dumps([json.loads(d.model_dump_json()) for d in found], indent=2))
+            print_json(models_json(found))
         elif not found:
             print("no drafts")
         else:
@@ -211,15 +223,9 @@ def _cmd_drafts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _needs_by(command: str) -> Exception:
-    from govsocial.core.errors import ConfigurationError
-
-    return ConfigurationError(f"{command} needs --by PERSON (or GOVSOCIAL_ACTOR)", field="by")
-
-
 def _cmd_approve(args: argparse.Namespace) -> int:
     if args.by is None:
-        raise _needs_by("approve")
+        raise needs_by("approve")
     with open_workspace(args) as ws:
         print(_show_draft(ws.approve(args.draft_id, by=args.by)))
     return 0
@@ -227,7 +233,7 @@ def _cmd_approve(args: argparse.Namespace) -> int:
 
 def _cmd_reject(args: argparse.Namespace) -> int:
     if args.by is None:
-        raise _needs_by("reject")
+        raise needs_by("reject")
     with open_workspace(args) as ws:
         print(_show_draft(ws.reject(args.draft_id, by=args.by, reason=args.reason)))
     return 0
@@ -298,17 +304,3 @@ def _cmd_institution(args: argparse.Namespace) -> int:
             ws.set_institution(args.name, by=args.by)
         print(ws.institution or "(not set: govsocial institution 'Dinas ...')")
     return 0
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "institution": _cmd_institution,
-    "people": _cmd_people,
-    "appoint": _cmd_appoint,
-    "rule": _cmd_rule,
-    "drafts": _cmd_drafts,
-    "approve": _cmd_approve,
-    "reject": _cmd_reject,
-    "requests": _cmd_requests,
-    "audit": _cmd_audit,
-    "archive": _cmd_archive,
-}

@@ -1,28 +1,34 @@
-"""The inbox and performance commands of the ``govsocial`` command line.
+"""The inbox commands of the ``govsocial`` command line.
 
-``inbox sync|list|reply|assign|close``, ``hours`` and ``performance`` act on the workspace
-named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts.
+``inbox sync|list|reply|assign|close`` and ``hours`` act on the workspace named by ``--db``;
+``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts. ``performance`` is in
+:mod:`govsocial.cli.performance`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from govsocial.cli.schedule import by_arg, open_workspace
+from govsocial.cli._common import (
+    by_arg,
+    models_json,
+    open_workspace,
+    print_json,
+    text_from_args,
+)
 
 if TYPE_CHECKING:
+    from govsocial.cli._common import Commands
     from govsocial.inbox import InboxItem
 
-__all__ = ["HANDLERS", "add_parsers"]
+__all__ = ["add_parsers"]
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the inbox and performance subcommands to the main parser."""
+def add_parsers(commands: Commands) -> None:
+    """Add ``inbox`` and ``hours`` to the main parser."""
     inbox = commands.add_parser("inbox", help="replies and mentions from every account")
     inbox_do = inbox.add_subparsers(dest="inbox_command", metavar="ACTION", required=True)
     sync = inbox_do.add_parser("sync", help="pull new replies and mentions")
@@ -45,6 +51,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     close.add_argument("item_id")
     close.add_argument("--reason", required=True, choices=("answered", "no reply needed", "spam"))
     by_arg(close)
+    inbox.set_defaults(handler=_cmd_inbox)
 
     hours = commands.add_parser("hours", help="an account's service hours and response target")
     hours.add_argument("account")
@@ -56,14 +63,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     hours.add_argument("--target-hours", type=float, default=8.0, help="in service hours")
     by_arg(hours)
-
-    performance = commands.add_parser("performance", help="work per person, account or unit")
-    performance.add_argument("--period", required=True, help="2026-11, 2026-Q4, 2026 ...")
-    performance.add_argument(
-        "--by", dest="group", default="person", choices=("person", "account", "unit")
-    )
-    performance.add_argument("--format", choices=("html", "csv", "json", "table"), default="table")
-    performance.add_argument("--output", metavar="FILE", help="default: performance-<period>.*")
+    hours.set_defaults(handler=_cmd_hours)
 
 
 def _show(item: InboxItem) -> str:
@@ -91,13 +91,12 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
             older = timedelta(hours=args.older_than) if args.older_than else None
             items = ws.inbox(status, account=args.account, older_than=older)
             if args.json:
-                print(json.dumps([json.loads(i.model_dump_json()) for i in items], indent=2))
+                print_json(models_json(items))
             else:
                 print("\n".join(_show(i) for i in items) if items else "inbox empty")
             return 0
         if args.inbox_command == "reply":
-            text = sys.stdin.read() if args.text == "-" else args.text
-            sent = ws.reply(args.item_id, text, by=args.by)
+            sent = ws.reply(args.item_id, text_from_args(args.text), by=args.by)
             print(f"answered: {sent.url or sent.id}")
             return 0
         if args.inbox_command == "assign":
@@ -124,46 +123,3 @@ def _cmd_hours(args: argparse.Namespace) -> int:
             f"target {args.target_hours:g} service hours"
         )
     return 0
-
-
-def _cmd_performance(args: argparse.Namespace) -> int:
-    from govsocial.analytics.performance import performance_rows
-
-    with open_workspace(args) as ws:
-        if args.format == "table":
-            rows = performance_rows(ws, args.period, args.group)
-            shown = (
-                "posts_published",
-                "drafts_approved",
-                "requests_fulfilled",
-                "replies_sent",
-                "response_median_h",
-                "answered_within_target",
-            )
-            print(f"{args.group:<20} " + " ".join(f"{c[:14]:>14}" for c in shown))
-            for key, row in rows.items():
-                cells = []
-                for column in shown:
-                    value = row[column]
-                    cells.append(f"{'-' if value is None else round(value, 2):>14}")
-                print(f"{key:<20} " + " ".join(cells))
-            if not rows:
-                print("(nothing in this period)")
-            return 0
-        report = ws.performance_report(args.period)
-        path = args.output or f"performance-{report.period.label}.{args.format}"
-        if args.format == "html":
-            written = report.to_html(path)
-        elif args.format == "csv":
-            written = report.to_csv(path, by=args.group)
-        else:
-            written = report.to_json(path)
-        print(f"performance report written to {written}")
-    return 0
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "inbox": _cmd_inbox,
-    "hours": _cmd_hours,
-    "performance": _cmd_performance,
-}

@@ -9,27 +9,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govsocial.cli._common import (
+    by_arg,
+    media_args,
+    models_json,
+    open_workspace,
+    post_from_args,
+    print_json,
+)
+
 if TYPE_CHECKING:
-    from govsocial.app import Workspace
-    from govsocial.core.models import Post
+    from govsocial.cli._common import Commands
     from govsocial.scheduling.jobs import Job
 
-__all__ = ["HANDLERS", "add_parsers", "by_arg", "open_workspace"]
+__all__ = ["add_parsers"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
-    media_args: Callable[[argparse.ArgumentParser], None],
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Add the workspace subcommands to the main parser."""
     accounts = commands.add_parser("accounts", help="the workspace's accounts")
     accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
@@ -37,6 +39,7 @@ def add_parsers(
     imported.add_argument("file", help="accounts file (see docs/cli.md)")
     accounts_do.add_parser("list", help="list accounts")
     accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
+    accounts.set_defaults(handler=_cmd_accounts)
 
     schedule = commands.add_parser("schedule", help="plan a post for accounts at a time")
     schedule.add_argument("text", help="the post text ('-' reads it from standard input)")
@@ -50,6 +53,7 @@ def add_parsers(
     schedule.add_argument("--language", help="language code of the post, e.g. id")
     by_arg(schedule)
     media_args(schedule)
+    schedule.set_defaults(handler=_cmd_schedule)
 
     enqueue = commands.add_parser("enqueue", help="plan a post for each account's next free slot")
     enqueue.add_argument("text", help="the post text ('-' reads it from standard input)")
@@ -57,18 +61,22 @@ def add_parsers(
     enqueue.add_argument("--language", help="language code of the post, e.g. id")
     by_arg(enqueue)
     media_args(enqueue)
+    enqueue.set_defaults(handler=_cmd_enqueue)
 
     jobs = commands.add_parser("jobs", help="list planned and past jobs")
     jobs.add_argument("--status", help="only jobs with this status")
     jobs.add_argument("--json", action="store_true", help="print JSON")
+    jobs.set_defaults(handler=_cmd_jobs)
 
     cancel = commands.add_parser("cancel", help="cancel what has not started of a job")
     cancel.add_argument("job_id")
     by_arg(cancel)
+    cancel.set_defaults(handler=_cmd_cancel)
     reschedule = commands.add_parser("reschedule", help="move what has not started of a job")
     reschedule.add_argument("job_id")
     reschedule.add_argument("--at", required=True, help="when, with its offset")
     by_arg(reschedule)
+    reschedule.set_defaults(handler=_cmd_reschedule)
 
     metrics = commands.add_parser("metrics", help="collect and show metrics")
     metrics_do = metrics.add_subparsers(dest="metrics_command", metavar="ACTION", required=True)
@@ -76,6 +84,7 @@ def add_parsers(
     collect.add_argument(
         "--max-age", type=float, default=90, metavar="DAYS", help="stop measuring older posts"
     )
+    metrics.set_defaults(handler=_cmd_metrics)
 
     report = commands.add_parser("report", help="write a metrics report for a period")
     report.add_argument(
@@ -93,6 +102,7 @@ def add_parsers(
     report.add_argument("--output", metavar="FILE", help="default: report-<period>.<format>")
     report.add_argument("--zone", help="time zone of the calendar (default: the accounts')")
     report.add_argument("--title", help="title of the report")
+    report.set_defaults(handler=_cmd_report)
 
     worker = commands.add_parser("worker", help="publish due posts as they fall due")
     worker.add_argument(
@@ -106,29 +116,7 @@ def add_parsers(
         metavar="SECONDS",
         help="how long a claim outlives this worker if it dies (default 60)",
     )
-
-
-def by_arg(parser: argparse.ArgumentParser) -> None:
-    """``--by PERSON``: who acts (needed on accounts under appointments)."""
-    parser.add_argument(
-        "--by",
-        default=os.environ.get("GOVSOCIAL_ACTOR") or None,
-        metavar="PERSON",
-        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
-    )
-
-
-def open_workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``)."""
-    from govsocial.app import Workspace
-
-    return Workspace.open(args.db)
-
-
-def _post(args: argparse.Namespace) -> Post:
-    from govsocial.cli import post_from_args
-
-    return post_from_args(args)
+    worker.set_defaults(handler=_cmd_worker)
 
 
 def _show_job(job: Job) -> str:
@@ -168,7 +156,7 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 def _cmd_schedule(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         job = ws.schedule(
-            _post(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
+            post_from_args(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
         )
         print(_show_job(job))
     return 0
@@ -176,7 +164,7 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 def _cmd_enqueue(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        print(_show_job(ws.enqueue(_post(args), accounts=args.to, by=args.by)))
+        print(_show_job(ws.enqueue(post_from_args(args), accounts=args.to, by=args.by)))
     return 0
 
 
@@ -184,7 +172,7 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         jobs = ws.jobs(status=args.status)
         if args.json:
-            print(json.dumps([json.loads(job.model_dump_json()) for job in jobs], indent=2))
+            print_json(models_json(jobs))
         elif not jobs:
             print("no jobs")
         else:
@@ -288,16 +276,3 @@ def _cmd_report(args: argparse.Namespace) -> int:
     writers = {"html": report.to_html, "csv": report.to_csv, "json": report.to_json}
     print(writers[args.format](output))
     return 0
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "metrics": _cmd_metrics,
-    "report": _cmd_report,
-    "accounts": _cmd_accounts,
-    "schedule": _cmd_schedule,
-    "enqueue": _cmd_enqueue,
-    "jobs": _cmd_jobs,
-    "cancel": _cmd_cancel,
-    "reschedule": _cmd_reschedule,
-    "worker": _cmd_worker,
-}

@@ -10,6 +10,7 @@ methods for each hook so no caller touches ``pm.hook`` directly.
 
 from __future__ import annotations
 
+import argparse
 import os
 import warnings
 from collections.abc import Callable, Iterable
@@ -210,6 +211,16 @@ class Plugins:
 
     def post_deleted(self, ref: PostRef) -> None:
         self._event("post_deleted", ref=ref)
+
+    def register_commands(
+        self, commands: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> None:
+        """Let each plugin add commands to the ``govsocial`` parser's ``commands``.
+
+        A plugin whose hook raises (a taken command name, a bug) is reported as a
+        :class:`PluginWarning`; the commands of the others, and the built-in ones, stay.
+        """
+        self._event("register_commands", commands=commands)
 
     def _event(self, hook_name: str, **kwargs: Any) -> None:
         caller = getattr(self.pm.hook, hook_name)

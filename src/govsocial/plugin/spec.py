@@ -112,3 +112,27 @@ def post_deleted(ref: PostRef) -> None:
 
     .. versionadded:: 0.1.0
     """
+
+
+if TYPE_CHECKING:
+    import argparse
+
+
+@hookspec
+def register_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add commands to the ``govsocial`` command line.
+
+    ``commands`` is the main parser's subcommands (argparse's, the object
+    ``add_subparsers()`` returns): call ``commands.add_parser(name, help=...)``, add the
+    command's arguments to the parser it returns, and bind the command's handler with
+    ``parser.set_defaults(handler=function)``. The handler takes the parsed
+    ``argparse.Namespace`` (``args.db`` holds the global ``--db``) and returns the exit status
+    (None counts as 0); a :class:`govsocial.GovSocialError` it raises is printed and exits
+    with the status docs/cli.md gives for its class. The built-in commands are added first,
+    so a plugin cannot replace one: a taken name makes the hook fail with a warning.
+
+    :param commands: the ``govsocial`` parser's subcommands, to add parsers to.
+    :return: nothing.
+
+    .. versionadded:: 0.2.0
+    """

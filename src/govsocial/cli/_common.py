@@ -1,0 +1,117 @@
+"""What every command module of the ``govsocial`` command line shares.
+
+The arguments several commands take (``--image``/``--alt``, ``--by``), reading a post or a
+text from the arguments or standard input, opening the workspace named by ``--db``, and
+printing JSON. Command modules import this module (and, inside their handlers, what the
+handler runs: ``demo``, ``platform_table``), never the package itself, so the package has
+no import cycle: :mod:`govsocial.cli` imports the command modules, and each adds its own
+subcommands (``add_parsers(commands)``), binding its handler with
+``set_defaults(handler=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from govsocial.core.errors import GovSocialError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from govsocial.app import Workspace
+    from govsocial.core.models import Post
+
+    #: what ``add_parsers`` and the ``register_commands`` hook receive: the ``govsocial``
+    #: parser's subcommands, to call ``add_parser(name, help=...)`` on.
+    Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = [
+    "by_arg",
+    "media_args",
+    "models_json",
+    "needs_by",
+    "open_workspace",
+    "post_from_args",
+    "print_json",
+    "text_from_args",
+]
+
+
+def media_args(parser: argparse.ArgumentParser) -> None:
+    """``--image PATH`` and ``--alt TEXT``, both repeatable, paired by position."""
+    parser.add_argument(
+        "--image", action="append", default=[], metavar="PATH", help="attach an image (repeatable)"
+    )
+    parser.add_argument(
+        "--alt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="alt text for the image in the same position (repeatable)",
+    )
+
+
+def by_arg(parser: argparse.ArgumentParser) -> None:
+    """``--by PERSON``: who acts (needed on accounts under appointments)."""
+    parser.add_argument(
+        "--by",
+        default=os.environ.get("GOVSOCIAL_ACTOR") or None,
+        metavar="PERSON",
+        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
+    )
+
+
+def text_from_args(value: str) -> str:
+    """``value`` itself, or standard input when it is ``-``."""
+    return sys.stdin.read() if value == "-" else value
+
+
+def post_from_args(args: argparse.Namespace) -> Post:
+    """The post that ``TEXT``, ``--image``, ``--alt`` and ``--language`` describe.
+
+    :raises GovSocialError: more ``--alt`` than ``--image`` (field ``alt``).
+    """
+    from govsocial.core.models import Media, Post
+
+    text = text_from_args(args.text)
+    if len(args.alt) > len(args.image):
+        raise GovSocialError(
+            f"{len(args.alt)} --alt given for {len(args.image)} --image",
+            field="alt",
+            hint="give one --alt after each --image",
+        )
+    alts = args.alt + [""] * (len(args.image) - len(args.alt))
+    media = [
+        Media(path=Path(path), alt_text=alt) for path, alt in zip(args.image, alts, strict=True)
+    ]
+    return Post(text, media=media, language=getattr(args, "language", None))
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``)."""
+    from govsocial.app import Workspace
+
+    return Workspace.open(args.db)
+
+
+def needs_by(command: str) -> GovSocialError:
+    """The error for ``command`` run without ``--by`` (or ``$GOVSOCIAL_ACTOR``)."""
+    from govsocial.core.errors import ConfigurationError
+
+    return ConfigurationError(f"{command} needs --by PERSON (or GOVSOCIAL_ACTOR)", field="by")
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON."""
+    print(json.dumps(value, indent=2))
+
+
+def models_json(models: Iterable[BaseModel]) -> list[Any]:
+    """Pydantic models as JSON values (datetimes as ISO strings, as ``model_dump_json`` does)."""
+    return [json.loads(model.model_dump_json()) for model in models]
