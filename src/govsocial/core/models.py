@@ -16,6 +16,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -51,6 +52,7 @@ __all__ = [
     "METRIC_FIELDS",
     "Account",
     "AccountMetrics",
+    "EventContext",
     "Interaction",
     "Media",
     "Model",
@@ -573,6 +575,30 @@ class Interaction(Model):
 
 
 Post.model_rebuild()
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """Where an event belongs, for the event hooks (``publish_started``, ``publish_finished``,
+    ``post_deleted``).
+
+    Every field is None for a direct :class:`~govsocial.Client` publish or delete; a
+    workspace's worker says which workspace, job and delivery the event is part of. It never
+    holds a secret (no credentials, no database password).
+
+    :param workspace: the workspace the event belongs to (its name or address, without any
+        password), None outside a workspace.
+    :param job_id: the scheduled job, when the event is part of one.
+    :param delivery_id: the delivery (one post to one account at one time) within the job.
+    :param actor: who acted (a person's id in the workspace), when known.
+
+    .. versionadded:: 0.2.0
+    """
+
+    workspace: str | None = None
+    job_id: str | None = None
+    delivery_id: str | None = None
+    actor: str | None = None
 
 
 # -- rich display in notebooks (Post._repr_html_, PublishResult._repr_html_) ---------
