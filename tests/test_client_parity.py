@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from govsocial.client import AsyncClient, Client, ClientOptions
+from govsocial import AsyncClient, Client, ClientOptions
 
 # Names that differ on purpose: the closing verb, the async-only adapter accessor (its
 # methods are coroutines bound to the client's loop: use ``client.run`` and

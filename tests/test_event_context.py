@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+import govsocial
 from fakes import PaperServer
-from govsocial import AsyncClient, Client, Post, hookimpl
-from govsocial.core.models import Account, EventContext, PostRef, PublishResult
+from govsocial import AsyncClient, Client, EventContext, Post, hookimpl
+from govsocial.core.models import Account, PostRef, PublishResult
 from govsocial.plugin.manager import Plugins
 
 DELIVERY = EventContext(workspace="humas-kominfo", job_id="j1", delivery_id="d1", actor="p7")
@@ -142,6 +143,7 @@ def test_a_host_calling_the_hooks_without_context_gives_an_empty_one(plugins: Pl
 
 
 def test_the_context_is_a_small_frozen_value() -> None:
+    assert govsocial.EventContext is EventContext
     with pytest.raises(dataclasses.FrozenInstanceError):
         DELIVERY.workspace = "other"  # type: ignore[misc]
     assert {DELIVERY, dataclasses.replace(DELIVERY)} == {DELIVERY}
