@@ -224,3 +224,27 @@ def test_the_loop_thread_can_be_stopped_from_itself() -> None:
     assert closed.is_set() and not runner.thread.is_alive()
     assert runner.loop.is_closed()
     runner.stop()  # stopping again is harmless
+
+
+def test_a_client_whose_callback_leads_back_to_it_is_still_collected(
+    plugins: Plugins, paper_server: PaperServer
+) -> None:
+    """A workspace passes callbacks bound to itself and keeps the client: that cycle must not
+    make both immortal."""
+
+    class Workspace:
+        def __init__(self) -> None:
+            self.client = Client(transport=paper_server.transport(), on_published=self.record)
+
+        def record(self, post: Post, result: object) -> None:
+            pass
+
+    workspace = Workspace()
+    thread = workspace.client._runner.thread
+    pool = workspace.client.async_client._http_client
+    gone = weakref.ref(workspace)
+    del workspace
+    gc.collect()
+    assert gone() is None
+    assert not thread.is_alive()
+    assert pool.is_closed

@@ -384,9 +384,27 @@ async def _new_async_client(options: ClientOptions) -> AsyncClient:
     return AsyncClient(**options)
 
 
-def _close_forgotten(runner: _LoopThread, client: AsyncClient) -> None:
-    """Close a Client that was dropped without ``close()``: its sessions, loop and thread."""
-    runner.stop(client.aclose(), quiet=True)
+def _close_forgotten(
+    runner: _LoopThread,
+    pool: httpx.AsyncClient | None,
+    client: weakref.ref[AsyncClient],
+) -> None:
+    """Close a Client that was dropped without ``close()``: its sessions, loop and thread.
+
+    Called by the garbage collector. The AsyncClient is held weakly: its callbacks may lead
+    back to the Client (a workspace's ``on_published``), and a strong reference here would
+    keep both alive for ever. When it is already gone (collected in the same cycle), the
+    HTTP pool the client built is closed directly.
+    """
+
+    async def close() -> None:
+        alive = client()
+        if alive is not None:
+            await alive.aclose()
+        elif pool is not None:
+            await pool.aclose()
+
+    runner.stop(close(), quiet=True)
 
 
 class Client:
@@ -450,9 +468,12 @@ class Client:
             runner.stop()
             raise
         self._runner = runner
-        # The finalizer holds the runner and the async client, never self: dropping the last
-        # reference to this Client closes it and ends its thread.
-        self._finalizer = weakref.finalize(self, _close_forgotten, runner, self._async)
+        # The finalizer holds nothing that leads back to self (see _close_forgotten):
+        # dropping the last reference to this Client closes it and ends its thread.
+        pool = self._async._http_client if self._async._owns_http else None
+        self._finalizer = weakref.finalize(
+            self, _close_forgotten, runner, pool, weakref.ref(self._async)
+        )
         # At exit the daemon thread ends with the interpreter, as it always did; closing
         # there could wait on a loop that is still busy.
         self._finalizer.atexit = False
