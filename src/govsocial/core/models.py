@@ -1,13 +1,16 @@
 """The data govsocial passes around: posts, media, accounts, references, results, metrics.
 
-All are pydantic v2 models built on :class:`Model`. Inputs (Post, Media, Account) and outputs
-(PostRef, metrics, Interaction, Problem) are frozen: a value that was validated stays valid.
+All are pydantic v2 models built on :class:`Model` (``Problem``, from
+:mod:`govsocial.core.problem`, on pydantic's own base). Inputs (Post, Media, Account) and
+outputs (PostRef, metrics, Interaction, Problem) are frozen: a value that was validated stays
+valid.
 Every model round-trips through JSON (``model_dump_json`` / ``model_validate_json``);
 credentials are the one exception, on purpose: a SecretStr dumps as ``**********``.
 
 Invalid input (``Media()``, ``Account(base_url="ftp://...")``, ``Post(text=123)``) raises
-:class:`govsocial.ValidationError`, whose problems name each field at fault, what is expected
-and how to fix it; never pydantic's own error. It is a ValueError, as pydantic's was.
+:class:`govsocial.ValidationError`, whose problems name each field at fault and what is
+expected, and whose hint says how to fix it; never pydantic's own error. It is a ValueError,
+as pydantic's was.
 """
 
 from __future__ import annotations
