@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
+import weakref
 from collections.abc import Sequence
 
 import pytest
@@ -128,3 +131,120 @@ async def test_async_client_fans_out_concurrently(paper_server: PaperServer) -> 
     assert all(r.ok for r in results)
     assert len(paper_server.posts) == 50
     assert peak == 50
+
+
+def _loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "govsocial-loop"]
+
+
+def test_a_dropped_client_stops_its_thread_and_closes_its_pool(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    """Forgetting close() leaks neither the thread nor the HTTP pool."""
+    before = _loop_threads()
+    client = Client(transport=paper_server.transport())
+    [result] = client.publish(Post("halo"), [account])
+    assert result.ok
+    thread = client._runner.thread
+    pool = client.async_client._http_client
+    assert thread.is_alive() and not pool.is_closed
+    gone = weakref.ref(client)
+    del client, result
+    gc.collect()
+    assert gone() is None
+    assert not thread.is_alive()
+    assert pool.is_closed
+    assert _loop_threads() == before
+
+
+def test_a_client_in_a_reference_cycle_is_closed_by_the_collector(
+    plugins: Plugins, paper_server: PaperServer
+) -> None:
+    client = Client(transport=paper_server.transport())
+    client.me = client  # type: ignore[attr-defined]  # only the cycle collector frees it
+    thread = client._runner.thread
+    del client
+    gc.collect()
+    assert not thread.is_alive()
+
+
+def test_close_and_with_still_work_and_closing_twice_is_harmless(
+    plugins: Plugins, paper_server: PaperServer, account: Account
+) -> None:
+    with Client(transport=paper_server.transport()) as client:
+        assert client.publish_one(Post("halo"), account).ok
+        thread = client._runner.thread
+    assert not thread.is_alive()
+    client.close()
+    client.close()
+    del client
+    gc.collect()  # the finalizer was detached by close(): nothing runs twice
+
+
+def test_an_error_while_closing_is_raised_and_the_thread_still_stops(
+    plugins: Plugins, paper_server: PaperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: AsyncClient) -> None:
+        raise RuntimeError("pool already gone")
+
+    client = Client(transport=paper_server.transport())
+    monkeypatch.setattr(AsyncClient, "aclose", broken)
+    thread = client._runner.thread
+    with pytest.raises(RuntimeError, match="pool already gone"):
+        client.close()
+    assert not thread.is_alive()
+    client.close()  # closed all the same
+
+
+def test_a_client_that_cannot_be_built_leaves_no_thread(
+    plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: AsyncClient, **options: object) -> None:
+        raise RuntimeError("no pool today")
+
+    before = _loop_threads()
+    monkeypatch.setattr(AsyncClient, "__init__", broken)
+    with pytest.raises(RuntimeError, match="no pool today"):
+        Client()
+    assert _loop_threads() == before
+
+
+def test_the_loop_thread_can_be_stopped_from_itself() -> None:
+    """The collector may finalize a Client on its own loop's thread: no deadlock there."""
+    from govsocial.client._client import _LoopThread
+
+    closed = threading.Event()
+
+    async def close_sessions() -> None:
+        closed.set()
+
+    runner = _LoopThread()
+    runner.loop.call_soon_threadsafe(runner.stop, close_sessions())
+    runner.thread.join(timeout=10)
+    assert closed.is_set() and not runner.thread.is_alive()
+    assert runner.loop.is_closed()
+    runner.stop()  # stopping again is harmless
+
+
+def test_a_client_whose_callback_leads_back_to_it_is_still_collected(
+    plugins: Plugins, paper_server: PaperServer
+) -> None:
+    """A workspace passes callbacks bound to itself and keeps the client: that cycle must not
+    make both immortal."""
+
+    class Workspace:
+        def __init__(self) -> None:
+            self.client = Client(transport=paper_server.transport(), on_published=self.record)
+
+        def record(self, post: Post, result: object) -> None:
+            pass
+
+    workspace = Workspace()
+    thread = workspace.client._runner.thread
+    pool = workspace.client.async_client._http_client
+    gone = weakref.ref(workspace)
+    del workspace
+    gc.collect()
+    assert gone() is None
+    assert not thread.is_alive()
+    assert pool.is_closed

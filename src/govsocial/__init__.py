@@ -1,7 +1,9 @@
 """govsocial: run a government institution's social media well, from Python.
 
 Publish, schedule and measure posts on every platform through one interface. The names
-below are the public API; everything else lives in documented submodules (``govsocial.core.errors``,
+below are the public API: the clients and the workspace, every error a caller can catch, and
+every value a public method returns (``Job``, ``Draft``, ``InboxItem``, ``Report``...).
+Everything else lives in documented submodules (``govsocial.core.errors``,
 ``govsocial.adapters.platform``, ``govsocial.adapters.http``, ``govsocial.testing``) or is private.
 
 Heavy modules (pydantic models, httpx) load on first use, so ``import govsocial`` stays cheap.
@@ -17,15 +19,31 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.accountability.governance import (
+        Appointment,
+        Approval,
+        ApprovalRule,
+        ContentRequest,
+        Draft,
+        Person,
+    )
     from govsocial.adapters.media import DirectoryHost, MediaHost
     from govsocial.adapters.platform import Limits, Platform
+    from govsocial.analytics.analysis import Period
+    from govsocial.analytics.archive import ArchiveExport
+    from govsocial.analytics.collection import Collected
+    from govsocial.analytics.performance import PerformanceReport
+    from govsocial.analytics.report import Report
     from govsocial.app import Workspace
-    from govsocial.client import AsyncClient, Client
+    from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
+        AuditTampered,
         AuthenticationError,
         ConfigurationError,
         GovSocialError,
+        NotFound,
+        NotPermitted,
         PlatformError,
         PluginError,
         PublishOutcomeUnknown,
@@ -35,6 +53,7 @@ if TYPE_CHECKING:
     from govsocial.core.models import (
         Account,
         AccountMetrics,
+        EventContext,
         Interaction,
         Media,
         Post,
@@ -44,23 +63,50 @@ if TYPE_CHECKING:
         Problem,
         PublishResult,
     )
+    from govsocial.core.timing import Recurrence
+    from govsocial.inbox.items import InboxItem, SyncResult
+    from govsocial.inbox.service_hours import ServiceHours
+    from govsocial.plugin.manager import PluginWarning
+    from govsocial.scheduling.jobs import Delivery, Job
+    from govsocial.workspace.audit import AuditEntry, AuditHead
 
 __all__ = [
     "Account",
     "AccountMetrics",
+    "Appointment",
+    "Approval",
+    "ApprovalRule",
+    "ArchiveExport",
     "AsyncClient",
+    "AuditEntry",
+    "AuditHead",
+    "AuditTampered",
     "AuthenticationError",
     "Client",
+    "ClientOptions",
+    "Collected",
     "ConfigurationError",
-    "GovSocialError",
-    "Interaction",
+    "ContentRequest",
+    "Delivery",
     "DirectoryHost",
+    "Draft",
+    "EventContext",
+    "GovSocialError",
+    "InboxItem",
+    "Interaction",
+    "Job",
     "Limits",
     "Media",
     "MediaHost",
+    "NotFound",
+    "NotPermitted",
+    "PerformanceReport",
+    "Period",
+    "Person",
     "Platform",
     "PlatformError",
     "PluginError",
+    "PluginWarning",
     "Post",
     "PostMetrics",
     "PostRef",
@@ -69,6 +115,10 @@ __all__ = [
     "PublishOutcomeUnknown",
     "PublishResult",
     "RateLimited",
+    "Recurrence",
+    "Report",
+    "ServiceHours",
+    "SyncResult",
     "ValidationError",
     "Workspace",
     "__version__",
@@ -78,12 +128,17 @@ __all__ = [
     "validate",
 ]
 
+# name -> the module it lives in; each loads on first use (PEP 562)
 _LAZY = {
     "AsyncClient": "govsocial.client",
     "Client": "govsocial.client",
+    "ClientOptions": "govsocial.client",
+    "AuditTampered": "govsocial.core.errors",
     "AuthenticationError": "govsocial.core.errors",
     "ConfigurationError": "govsocial.core.errors",
     "GovSocialError": "govsocial.core.errors",
+    "NotFound": "govsocial.core.errors",
+    "NotPermitted": "govsocial.core.errors",
     "PlatformError": "govsocial.core.errors",
     "PluginError": "govsocial.core.errors",
     "PublishOutcomeUnknown": "govsocial.core.errors",
@@ -91,6 +146,7 @@ _LAZY = {
     "ValidationError": "govsocial.core.errors",
     "Account": "govsocial.core.models",
     "AccountMetrics": "govsocial.core.models",
+    "EventContext": "govsocial.core.models",
     "Interaction": "govsocial.core.models",
     "Media": "govsocial.core.models",
     "Post": "govsocial.core.models",
@@ -99,13 +155,34 @@ _LAZY = {
     "PostVariant": "govsocial.core.models",
     "Problem": "govsocial.core.models",
     "PublishResult": "govsocial.core.models",
+    "Recurrence": "govsocial.core.timing",
     "DirectoryHost": "govsocial.adapters.media",
     "MediaHost": "govsocial.adapters.media",
     "Limits": "govsocial.adapters.platform",
     "Platform": "govsocial.adapters.platform",
+    "PluginWarning": "govsocial.plugin.manager",
     "count_characters": "govsocial.client.validation",
     "validate": "govsocial.client.validation",
     "Workspace": "govsocial.app",
+    # the workspace's vocabulary: what its methods return
+    "AuditEntry": "govsocial.workspace.audit",
+    "AuditHead": "govsocial.workspace.audit",
+    "Delivery": "govsocial.scheduling.jobs",
+    "Job": "govsocial.scheduling.jobs",
+    "Appointment": "govsocial.accountability.governance",
+    "Approval": "govsocial.accountability.governance",
+    "ApprovalRule": "govsocial.accountability.governance",
+    "ContentRequest": "govsocial.accountability.governance",
+    "Draft": "govsocial.accountability.governance",
+    "Person": "govsocial.accountability.governance",
+    "InboxItem": "govsocial.inbox.items",
+    "SyncResult": "govsocial.inbox.items",
+    "ServiceHours": "govsocial.inbox.service_hours",
+    "Period": "govsocial.analytics.analysis",
+    "ArchiveExport": "govsocial.analytics.archive",
+    "Collected": "govsocial.analytics.collection",
+    "PerformanceReport": "govsocial.analytics.performance",
+    "Report": "govsocial.analytics.report",
 }
 
 _deprecated.install()

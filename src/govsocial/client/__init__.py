@@ -3,6 +3,6 @@
 A client publishes, reads and measures across accounts, with no database.
 """
 
-from govsocial.client._client import AsyncClient, Client
+from govsocial.client._client import AsyncClient, Client, ClientOptions
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "Client", "ClientOptions"]

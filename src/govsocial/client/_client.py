@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 
@@ -26,6 +27,7 @@ from govsocial.core.errors import ConfigurationError, GovSocialError, PluginErro
 from govsocial.core.models import (
     Account,
     AccountMetrics,
+    EventContext,
     Interaction,
     Post,
     PostMetrics,
@@ -35,9 +37,28 @@ from govsocial.core.models import (
 )
 from govsocial.plugin.manager import Plugins, default_plugins
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "Client", "ClientOptions"]
 
 T = TypeVar("T")
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of :class:`AsyncClient` and :class:`Client`, for code that passes
+    them on (``def make(**options: Unpack[ClientOptions])``). Each is documented on
+    :class:`AsyncClient`; a test keeps this list, ``AsyncClient`` and ``Client`` the same.
+    """
+
+    http_client: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
+    timeout: httpx.Timeout
+    max_wait: float
+    max_attempts: int
+    max_concurrency: int
+    plugins: Plugins | None
+    media_host: MediaHost | None
+    checkpoints: Checkpoints | None
+    on_credentials: CredentialsListener | None
+    on_published: Callable[[Post, PublishResult], None] | None
 
 
 class AsyncClient:
@@ -145,29 +166,42 @@ class AsyncClient:
         accounts: Sequence[Account],
         *,
         idempotency_keys: Mapping[Account, str] | None = None,
+        context: EventContext | None = None,
     ) -> list[PublishResult]:
         """Publish ``post`` to every account; one result per account, in order.
 
         :param idempotency_keys: a key per account for this delivery (default: new random
             keys). Reusing a delivery's key makes a repeat harmless where the platform
             supports it (Mastodon, Bluesky).
+        :param context: where the publish belongs, for the event hooks (default: a direct
+            publish, every field None).
         """
         keys = idempotency_keys or {}
         checked: dict[tuple[str, Limits], list[Problem]] = {}  # one validation per platform
         return list(
             await asyncio.gather(
                 *(
-                    self._publish_one(post, account, keys.get(account), checked)
+                    self._publish_one(post, account, keys.get(account), checked, context)
                     for account in accounts
                 )
             )
         )
 
     async def publish_one(
-        self, post: Post, account: Account, *, idempotency_key: str | None = None
+        self,
+        post: Post,
+        account: Account,
+        *,
+        idempotency_key: str | None = None,
+        context: EventContext | None = None,
     ) -> PublishResult:
-        """Publish ``post`` to one account; failures are in ``result.error``, never raised."""
-        return await self._publish_one(post, account, idempotency_key, {})
+        """Publish ``post`` to one account; failures are in ``result.error``, never raised.
+
+        :param idempotency_key: the key for this delivery (default: a new random key).
+        :param context: where the publish belongs, for the event hooks (default: a direct
+            publish, every field None).
+        """
+        return await self._publish_one(post, account, idempotency_key, {}, context)
 
     async def _publish_one(
         self,
@@ -175,6 +209,7 @@ class AsyncClient:
         account: Account,
         idempotency_key: str | None,
         checked: dict[tuple[str, Limits], list[Problem]],
+        context: EventContext | None,
     ) -> PublishResult:
         key = idempotency_key or ""
         effective = post.for_platform(account.platform)
@@ -189,7 +224,7 @@ class AsyncClient:
                     checked[(account.platform, limits)] = problems
                 if blocking(problems):
                     raise ValidationError(blocking(problems), platform=account.platform)
-                self.plugins.publish_started(effective, account, key)
+                self.plugins.publish_started(effective, account, key, context)
                 ref = await adapter.publish(effective, idempotency_key=key)
                 result = PublishResult(account=account, ref=ref, idempotency_key=key)
             except GovSocialError as known:
@@ -202,20 +237,28 @@ class AsyncClient:
                 )
                 bug.__cause__ = exc
                 result = PublishResult(account=account, error=bug, idempotency_key=key or None)
-        self.plugins.publish_finished(effective, result)
+        self.plugins.publish_finished(effective, result, context)
         if self.on_published is not None:
             self.on_published(effective, result)
         return result
 
-    async def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
+    async def reply(
+        self,
+        to: PostRef | Interaction,
+        post: Post | str,
+        *,
+        context: EventContext | None = None,
+    ) -> PostRef:
         """Reply to a post or an interaction as the account that fetched it.
 
+        :param context: where the reply belongs, for the event hooks (default: a direct
+            publish, every field None).
         :raises ValidationError: the reply breaks the platform's limits.
         """
         ref = to.ref if isinstance(to, Interaction) else to
         reply = Post(post) if isinstance(post, str) else post
         reply = reply.model_copy(update={"reply_to": ref})
-        result = await self.publish_one(reply, ref.account)
+        result = await self.publish_one(reply, ref.account, context=context)
         if result.error is not None:
             raise result.error
         assert result.ref is not None
@@ -226,10 +269,14 @@ class AsyncClient:
         renewed; the new values go to ``on_credentials``)."""
         return await self.adapter(account).refresh_credentials()
 
-    async def delete(self, ref: PostRef) -> None:
-        """Delete the post at ``ref`` on its platform."""
+    async def delete(self, ref: PostRef, *, context: EventContext | None = None) -> None:
+        """Delete the post at ``ref`` on its platform.
+
+        :param context: where the delete belongs, for the ``post_deleted`` hook (default: a
+            direct delete, every field None).
+        """
         await self.adapter(ref.account).delete(ref)
-        self.plugins.post_deleted(ref)
+        self.plugins.post_deleted(ref, context)
 
     async def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
         """The post ``account`` made with ``idempotency_key``, or None (for reconciliation).
@@ -282,37 +329,158 @@ class _LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="govsocial-loop", daemon=True
-        )
-        self._thread.start()
+        self.thread = threading.Thread(target=self._main, name="govsocial-loop", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        try:
+            self.loop.run_forever()
+        finally:
+            try:
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                self.loop.close()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
+    def stop(self, last: Coroutine[Any, Any, None] | None = None, *, quiet: bool = False) -> None:
+        """Run ``last`` (closing the client) on the loop, then stop the loop and its thread.
+
+        Safe from any thread, the loop's own included (the garbage collector may run there):
+        there it cannot wait for itself, so it schedules both and returns.
+
+        :param quiet: swallow an error from ``last`` (for the garbage collector's call).
+        """
+        if self.loop.is_closed():  # stopped already
+            if last is not None:
+                last.close()
+            return
+        if threading.current_thread() is self.thread:
+            if last is None:
+                self.loop.stop()
+                return
+            task = self.loop.create_task(last)
+
+            def done(finished: asyncio.Task[None]) -> None:
+                if not finished.cancelled():
+                    finished.exception()  # retrieved: an unclosed client's error is not news
+                self.loop.stop()
+
+            task.add_done_callback(done)
+            return
+        try:
+            if last is not None:
+                asyncio.run_coroutine_threadsafe(last, self.loop).result()
+        except Exception:
+            if not quiet:
+                raise
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+
+
+async def _new_async_client(options: ClientOptions) -> AsyncClient:
+    return AsyncClient(**options)
+
+
+def _close_forgotten(
+    runner: _LoopThread,
+    pool: httpx.AsyncClient | None,
+    client: weakref.ref[AsyncClient],
+) -> None:
+    """Close a Client that was dropped without ``close()``: its sessions, loop and thread.
+
+    Called by the garbage collector. The AsyncClient is held weakly: its callbacks may lead
+    back to the Client (a workspace's ``on_published``), and a strong reference here would
+    keep both alive for ever. When it is already gone (collected in the same cycle), the
+    HTTP pool the client built is closed directly.
+    """
+
+    async def close() -> None:
+        alive = client()
+        if alive is not None:
+            await alive.aclose()
+        elif pool is not None:
+            await pool.aclose()
+
+    runner.stop(close(), quiet=True)
 
 
 class Client:
     """The synchronous facade of :class:`AsyncClient`: the same methods, blocking.
 
-    Takes the same keyword arguments. Use it as a context manager, or call ``close()``.
+    It runs an :class:`AsyncClient` on an event loop in a thread of its own, so it works in
+    scripts and inside notebooks (where a loop is already running). Use it as a context
+    manager or call ``close()``; a client dropped without either is closed when it is
+    garbage-collected (its thread stops).
+
+    :param http_client: an ``httpx.AsyncClient`` to use (the caller keeps owning it).
+    :param transport: an httpx transport for the client govsocial builds (tests pass
+        ``httpx.MockTransport`` or use respx).
+    :param timeout: per-request timeouts (default: connect 10 s, read/write/pool 30 s).
+    :param max_wait: the longest wait for a rate limit or a retry, in seconds.
+    :param max_attempts: attempts per request for the safe-to-retry cases.
+    :param max_concurrency: the most accounts served at the same time.
+    :param plugins: the plugin system (default: the process-wide one).
+    :param media_host: where local media files go for platforms that fetch media from a
+        public URL (Instagram, Threads); see :mod:`govsocial.adapters.media`.
+    :param checkpoints: where adapters keep a delivery's finished steps (default: memory;
+        a workspace passes its database, so a crashed worker's successor resumes).
+    :param on_credentials: called with ``(account, values)`` when an adapter refreshes a
+        credential (a rotated OAuth token), so the caller can store it.
+    :param on_published: called with ``(post, result)`` after each publish to one account,
+        well or badly (a workspace's client records direct publishes in its audit log).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._runner = _LoopThread()
-        self._closed = False
-
-        async def make() -> AsyncClient:
-            return AsyncClient(**kwargs)
-
-        self._async = self._runner.run(make())
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        max_wait: float = 60.0,
+        max_attempts: int = 4,
+        max_concurrency: int = 100,
+        plugins: Plugins | None = None,
+        media_host: MediaHost | None = None,
+        checkpoints: Checkpoints | None = None,
+        on_credentials: CredentialsListener | None = None,
+        on_published: Callable[[Post, PublishResult], None] | None = None,
+    ) -> None:
+        options: ClientOptions = {
+            "http_client": http_client,
+            "transport": transport,
+            "timeout": timeout,
+            "max_wait": max_wait,
+            "max_attempts": max_attempts,
+            "max_concurrency": max_concurrency,
+            "plugins": plugins,
+            "media_host": media_host,
+            "checkpoints": checkpoints,
+            "on_credentials": on_credentials,
+            "on_published": on_published,
+        }
+        runner = _LoopThread()
+        try:
+            self._async = runner.run(_new_async_client(options))
+        except BaseException:
+            runner.stop()
+            raise
+        self._runner = runner
+        # The finalizer holds nothing that leads back to self (see _close_forgotten):
+        # dropping the last reference to this Client closes it and ends its thread.
+        pool = self._async._http_client if self._async._owns_http else None
+        self._finalizer = weakref.finalize(
+            self, _close_forgotten, runner, pool, weakref.ref(self._async)
+        )
+        # At exit the daemon thread ends with the interpreter, as it always did; closing
+        # there could wait on a loop that is still busy.
+        self._finalizer.atexit = False
 
     @property
     def async_client(self) -> AsyncClient:
+        """The :class:`AsyncClient` behind this facade (run its coroutines with :meth:`run`)."""
         return self._async
 
     def __enter__(self) -> Client:
@@ -330,13 +498,11 @@ class Client:
         return f"<Client accounts={len(self._async._adapters)}>"
 
     def close(self) -> None:
-        if self._closed:
+        """Close the adapters' sessions, the HTTP pool the client built, and the loop's
+        thread. Closing twice is harmless."""
+        if self._finalizer.detach() is None:
             return
-        self._closed = True
-        try:
-            self._runner.run(self._async.aclose())
-        finally:
-            self._runner.stop()
+        self._runner.stop(self._async.aclose())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on this client's event loop and return its result (blocking).
@@ -344,15 +510,20 @@ class Client:
         For async code that needs ``async_client`` from synchronous code, such as a
         workspace publishing or collecting metrics.
         """
-        if self._closed:
+        if not self._finalizer.alive:
             coro.close()
             raise ConfigurationError("this Client is closed; make a new one")
         return self._runner.run(coro)
 
+    # Each method below blocks on its AsyncClient namesake and has the same parameters and
+    # docstring (tests/test_client_parity.py keeps them so).
+
     def limits(self, account: Account) -> Limits:
+        """The limits in force for ``account`` (a Mastodon instance's own, for example)."""
         return self.run(self._async.limits(account))
 
     def validate(self, post: Post, account: Account) -> list[Problem]:
+        """Every problem ``post`` has for ``account``, using the server's current limits."""
         return self.run(self._async.validate(post, account))
 
     def publish(
@@ -361,36 +532,87 @@ class Client:
         accounts: Sequence[Account],
         *,
         idempotency_keys: Mapping[Account, str] | None = None,
+        context: EventContext | None = None,
     ) -> list[PublishResult]:
-        return self.run(self._async.publish(post, accounts, idempotency_keys=idempotency_keys))
+        """Publish ``post`` to every account; one result per account, in order.
+
+        :param idempotency_keys: a key per account for this delivery (default: new random
+            keys). Reusing a delivery's key makes a repeat harmless where the platform
+            supports it (Mastodon, Bluesky).
+        :param context: where the publish belongs, for the event hooks (default: a direct
+            publish, every field None).
+        """
+        return self.run(
+            self._async.publish(post, accounts, idempotency_keys=idempotency_keys, context=context)
+        )
 
     def publish_one(
-        self, post: Post, account: Account, *, idempotency_key: str | None = None
+        self,
+        post: Post,
+        account: Account,
+        *,
+        idempotency_key: str | None = None,
+        context: EventContext | None = None,
     ) -> PublishResult:
-        return self.run(self._async.publish_one(post, account, idempotency_key=idempotency_key))
+        """Publish ``post`` to one account; failures are in ``result.error``, never raised.
 
-    def reply(self, to: PostRef | Interaction, post: Post | str) -> PostRef:
-        return self.run(self._async.reply(to, post))
+        :param idempotency_key: the key for this delivery (default: a new random key).
+        :param context: where the publish belongs, for the event hooks (default: a direct
+            publish, every field None).
+        """
+        return self.run(
+            self._async.publish_one(post, account, idempotency_key=idempotency_key, context=context)
+        )
+
+    def reply(
+        self,
+        to: PostRef | Interaction,
+        post: Post | str,
+        *,
+        context: EventContext | None = None,
+    ) -> PostRef:
+        """Reply to a post or an interaction as the account that fetched it.
+
+        :param context: where the reply belongs, for the event hooks (default: a direct
+            publish, every field None).
+        :raises ValidationError: the reply breaks the platform's limits.
+        """
+        return self.run(self._async.reply(to, post, context=context))
 
     def refresh_credentials(self, account: Account) -> bool:
+        """Renew ``account``'s tokens ahead of expiry where its platform allows it (True when
+        renewed; the new values go to ``on_credentials``)."""
         return self.run(self._async.refresh_credentials(account))
 
-    def delete(self, ref: PostRef) -> None:
-        self.run(self._async.delete(ref))
+    def delete(self, ref: PostRef, *, context: EventContext | None = None) -> None:
+        """Delete the post at ``ref`` on its platform.
+
+        :param context: where the delete belongs, for the ``post_deleted`` hook (default: a
+            direct delete, every field None).
+        """
+        self.run(self._async.delete(ref, context=context))
 
     def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
+        """The post ``account`` made with ``idempotency_key``, or None (for reconciliation).
+
+        :raises NotImplementedError: the platform cannot be asked.
+        """
         return self.run(self._async.find_published(account, idempotency_key))
 
     def fetch_metrics(self, refs: Iterable[PostRef]) -> list[PostMetrics]:
+        """Figures for each post, in the order given (batched per account by the adapters)."""
         return self.run(self._async.fetch_metrics(refs))
 
     def fetch_account_metrics(self, account: Account) -> AccountMetrics:
+        """The account's figures (followers, following, posts)."""
         return self.run(self._async.fetch_account_metrics(account))
 
     def fetch_replies(self, ref: PostRef) -> list[Interaction]:
+        """Replies below the post at ``ref``, oldest first."""
         return self.run(self._async.fetch_replies(ref))
 
     def fetch_mentions(
         self, account: Account, *, since: datetime | None = None
     ) -> list[Interaction]:
+        """Posts mentioning ``account``, oldest first."""
         return self.run(self._async.fetch_mentions(account, since=since))

@@ -17,9 +17,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError as PydanticValidationError
-
-from govsocial.core.errors import ConfigurationError
+from govsocial.core.errors import ConfigurationError, ValidationError
 from govsocial.core.models import Account
 
 __all__ = ["load_accounts"]
@@ -51,12 +49,9 @@ def load_accounts(path: str | Path) -> dict[str, Account]:
             )
         try:
             accounts[name] = Account(**table)
-        except PydanticValidationError as exc:
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-                for error in exc.errors()
-            )
+        except ValidationError as exc:
+            details = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
             raise ConfigurationError(
-                f"{path}: account {name!r} is not valid: {details}", field=name
+                f"{path}: account {name!r} is not valid: {details}", field=name, hint=exc.hint
             ) from None
     return accounts

@@ -3,8 +3,9 @@
 Every error the library raises on purpose derives from :class:`GovSocialError`::
 
     GovSocialError
-    ├── ValidationError          bad input: carries the list of Problems found
+    ├── ValidationError          bad input: carries the list of Problems found (also a ValueError)
     ├── ConfigurationError       unknown platform, missing credential, unreadable file
+    ├── NotFound                 no such job, draft, person, delivery... (also a KeyError)
     ├── NotPermitted             no valid appointment (SK) for the action on that account
     ├── AuditTampered            the audit log's hash chain is broken at ``seq``
     ├── PluginError              a plugin failed to load or broke its contract
@@ -30,6 +31,7 @@ __all__ = [
     "AuditTampered",
     "ConfigurationError",
     "GovSocialError",
+    "NotFound",
     "NotPermitted",
     "PlatformError",
     "PluginError",
@@ -70,19 +72,34 @@ def _rebuild(cls: type[GovSocialError], state: dict[str, Any]) -> GovSocialError
     return error
 
 
-class ValidationError(GovSocialError):
-    """The input breaks a platform's limits or a house rule.
+class ValidationError(GovSocialError, ValueError):
+    """The input breaks a platform's limits or a house rule, or a model's own rules.
 
-    ``problems`` lists every problem found, not only the first.
+    ``problems`` lists every problem found, not only the first. Invalid input to a model
+    (``Media()``, ``Account(base_url="ftp://...")``) raises it too, with ``subject`` naming
+    the model. It is also a :class:`ValueError`, as pydantic's own error was, so
+    ``except ValueError`` keeps catching bad input.
+
+    :param problems: every problem found.
+    :param platform: the platform the post was checked for, when there is one.
+    :param subject: what was checked, for the message (``"post"``, ``"account"``).
+    :param hint: how to fix it, when the library knows.
     """
 
-    def __init__(self, problems: list[Problem], *, platform: str | None = None) -> None:
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        platform: str | None = None,
+        subject: str = "post",
+        hint: str | None = None,
+    ) -> None:
         self.problems = list(problems)
         self.platform = platform
         where = f" for {platform}" if platform else ""
         lines = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
         first_field = problems[0].field if problems else None
-        super().__init__(f"post is not valid{where}: {lines}", field=first_field)
+        super().__init__(f"{subject} is not valid{where}: {lines}", field=first_field, hint=hint)
 
 
 class ConfigurationError(GovSocialError):
@@ -202,3 +219,16 @@ class AuditTampered(GovSocialError):
             hint="restore the database from a backup or archive export, and investigate "
             "who had write access to it",
         )
+
+
+class NotFound(GovSocialError, KeyError):
+    """A lookup found nothing: no job, draft, person, inbox item or delivery with that id
+    or name.
+
+    It is a :class:`KeyError` (so a :class:`LookupError`) too, so ``except KeyError`` code
+    written for a lookup keeps working. ``field`` names what was looked up.
+    """
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ quotes its argument; a message reads better as it is.
+        return self._render()

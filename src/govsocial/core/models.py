@@ -1,19 +1,28 @@
 """The data govsocial passes around: posts, media, accounts, references, results, metrics.
 
-All are pydantic v2 models. Inputs (Post, Media, Account) and outputs (PostRef, metrics,
-Interaction, Problem) are frozen: a value that was validated stays valid. Every model
-round-trips through JSON (``model_dump_json`` / ``model_validate_json``); credentials are the
-one exception, on purpose: a SecretStr dumps as ``**********``.
+All are pydantic v2 models built on :class:`Model` (``Problem``, from
+:mod:`govsocial.core.problem`, on pydantic's own base). Inputs (Post, Media, Account) and
+outputs (PostRef, metrics, Interaction, Problem) are frozen: a value that was validated stays
+valid.
+Every model round-trips through JSON (``model_dump_json`` / ``model_validate_json``);
+credentials are the one exception, on purpose: a SecretStr dumps as ``**********``.
+
+Invalid input (``Media()``, ``Account(base_url="ftp://...")``, ``Post(text=123)``) raises
+:class:`govsocial.ValidationError`, whose problems name each field at fault and what is
+expected, and whose hint says how to fix it; never pydantic's own error. It is a ValueError,
+as pydantic's was.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +34,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from govsocial.core._html import (
     MUTED,
@@ -37,15 +48,17 @@ from govsocial.core._html import (
     status,
     table,
 )
-from govsocial.core.errors import ConfigurationError, GovSocialError
+from govsocial.core.errors import ConfigurationError, GovSocialError, ValidationError
 from govsocial.core.problem import Problem
 
 __all__ = [
     "METRIC_FIELDS",
     "Account",
     "AccountMetrics",
+    "EventContext",
     "Interaction",
     "Media",
+    "Model",
     "Post",
     "PostMetrics",
     "PostRef",
@@ -92,7 +105,149 @@ METRIC_FIELDS: tuple[str, ...] = (
 )
 
 
-class Media(BaseModel):
+# -- invalid input: pydantic's errors become one govsocial.ValidationError ------------------
+
+# What a pydantic error type expects, for the hint (the message already says it in pydantic's
+# words; the hint says what to pass).
+_EXPECTED = {
+    "string_type": "a str",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "True or False",
+    "bool_parsing": "True or False",
+    "bytes_type": "bytes",
+    "dict_type": "a dict",
+    "list_type": "a list or tuple",
+    "tuple_type": "a list or tuple",
+    "path_type": "a file path (str or pathlib.Path)",
+    "datetime_type": "a datetime or an ISO 8601 text such as 2026-01-01T09:00+07:00",
+    "datetime_parsing": "a datetime or an ISO 8601 text such as 2026-01-01T09:00+07:00",
+    "datetime_from_date_parsing": "a datetime or an ISO 8601 text such as 2026-01-01T09:00+07:00",
+}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``("media", 0, "alt_text")`` -> ``media[0].alt_text``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _words(name: str) -> str:
+    """``PostRef`` -> ``post ref``: a class name as the subject of a message."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+def _problem(model: type[BaseModel], error: Any) -> tuple[Problem, str | None]:
+    """One pydantic error (an ``ErrorDetails`` dict) as a Problem naming its field, and the
+    hint to fix it."""
+    kind: str = error["type"]
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    context: dict[str, Any] = error.get("ctx") or {}
+    field = _field_path(loc) or _words(model.__name__).replace(" ", "_")
+    leaf = next((part for part in reversed(loc) if isinstance(part, str)), field)
+    message: str = error["msg"]
+    hint: str | None = context.get("hint")
+    if kind == "missing":
+        message = "is required"
+        hint = f"pass {leaf}=..."
+    elif kind == "extra_forbidden":
+        message = "is not a field here"
+        if len(loc) == 1:
+            known = ", ".join(model.model_fields)
+            hint = f"check the spelling; {model.__name__} takes {known}"
+        else:
+            hint = "check the spelling"
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif kind in _EXPECTED:
+        # only the input's type, never its value: it may be a credential
+        message = f"{message} (got {type(error.get('input')).__name__})"
+        hint = hint or f"give {leaf} as {_EXPECTED[kind]}"
+    elif kind in ("model_type", "model_attributes_type"):
+        expected = context.get("class_name", "the documented model")
+        message = f"{message} (got {type(error.get('input')).__name__})"
+        hint = f"pass {leaf} as {expected}(...) or a dict of its fields"
+    return Problem(code=kind, message=message, field=field), hint
+
+
+def invalid_input(model: type[BaseModel], error: PydanticValidationError) -> ValidationError:
+    """pydantic's ``error`` for input to ``model`` as a :class:`govsocial.ValidationError`.
+
+    Each problem names its field (``media[0].alt_text``), says what is expected (never the
+    value given, which may be a secret: only its type), and the error's hint says how to
+    fix each.
+    """
+    details = error.errors(include_url=False)
+    problems: list[Problem] = []
+    hints: list[str] = []
+    for detail in details:
+        problem, hint = _problem(model, detail)
+        problems.append(problem)
+        if hint and hint not in hints:
+            hints.append(hint)
+    return ValidationError(problems, subject=_words(model.__name__), hint="; ".join(hints) or None)
+
+
+def _custom(code: str, message: str, hint: str) -> PydanticCustomError:
+    """An error for a validator to raise: pydantic keeps the location, we keep the hint."""
+    return PydanticCustomError(code, "{message}", {"message": message, "hint": hint})
+
+
+class Model(BaseModel):
+    """The base of govsocial's models: invalid input raises :class:`govsocial.ValidationError`.
+
+    Construction (``Model(...)``), ``model_validate`` and ``model_validate_json`` turn
+    pydantic's error into one ValidationError whose problems name each field at fault, so
+    callers catch one error tree. Nested models report their full path (``media[0].path``).
+    """
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            # what BaseModel.__init__ does, without one more Python frame per model made
+            self.__pydantic_validator__.validate_python(data, self_instance=self)
+        except PydanticValidationError as error:
+            # from None: pydantic's text shows the input values, and a value may be a secret
+            raise invalid_input(type(self), error) from None
+
+    # pydantic validates nested models without calling __init__, so their errors stay
+    # inside the outer error (with the full path) instead of being wrapped as value errors.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` (a dict or a model) as this model; see pydantic's method.
+
+        :raises ValidationError: ``obj`` is not valid, with one problem per field at fault.
+        """
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except PydanticValidationError as error:
+            raise invalid_input(cls, error) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """Validate the JSON text ``json_data`` as this model; see pydantic's method.
+
+        :raises ValidationError: the JSON is not valid or does not fit, with one problem per
+            field at fault.
+        """
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except PydanticValidationError as error:
+            raise invalid_input(cls, error) from None
+
+
+class Media(Model):
     """An image or video to attach: exactly one of ``path``, ``data`` or ``url``.
 
     ``mime_type`` is sniffed from the content when not given (falling back to the file
@@ -111,9 +266,12 @@ class Media(BaseModel):
     def _one_source(self) -> Media:
         given = [name for name in ("path", "data", "url") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(
+            raise _custom(
+                "media_source",
                 "give exactly one of path=, data= or url= "
-                f"(got {', '.join(given) if given else 'none'})"
+                f"(got {', '.join(given) if given else 'none'})",
+                "Media(path='poster.png', alt_text=...) for a file, data=b'...' for bytes "
+                "in memory, url='https://...' for a file on the web",
             )
         if self.mime_type is None:
             object.__setattr__(self, "mime_type", self._guess_mime_type())
@@ -185,7 +343,7 @@ class Media(BaseModel):
         raise ConfigurationError(f"media {self.url} is a URL; fetch it first", field="media.url")
 
 
-class PostVariant(BaseModel):
+class PostVariant(Model):
     """A per-platform override of a post's text, media or language."""
 
     model_config = _FROZEN
@@ -195,7 +353,7 @@ class PostVariant(BaseModel):
     language: str | None = None
 
 
-class Post(BaseModel):
+class Post(Model):
     """Something to publish: text, media, language, labels and per-platform variants.
 
     ``Post("Halo")`` is the short form of ``Post(text="Halo")``. ``labels`` are free
@@ -220,6 +378,9 @@ class Post(BaseModel):
             data["text"] = text
         super().__init__(**data)
 
+    # nested posts (a Job's) are validated by pydantic directly: their errors keep their path
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     def for_platform(self, platform: str) -> Post:
         """This post with the variant for ``platform`` applied (itself when there is none)."""
         variant = self.variants.get(platform)
@@ -239,7 +400,7 @@ class Post(BaseModel):
         return post_html(self)
 
 
-class Account(BaseModel):
+class Account(Model):
     """An account on a platform, with the credentials to act as it.
 
     Credential values are SecretStr: they print as ``**********``. A value ``env:NAME`` is
@@ -263,7 +424,13 @@ class Account(BaseModel):
             return None
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https:// (got {value!r})")
+            scheme = urlsplit(value).scheme
+            got = f"{scheme}://" if scheme and "://" in value else "no scheme"
+            raise _custom(
+                "base_url_scheme",
+                f"base_url must start with https:// or http:// (got {got})",
+                "write the server's address in full, e.g. base_url='https://mastodon.go.id'",
+            )
         return value
 
     @property
@@ -307,7 +474,7 @@ class Account(BaseModel):
         return self.key == other.key and self.credentials == other.credentials
 
 
-class PostRef(BaseModel):
+class PostRef(Model):
     """Where a published post lives: platform, account, native id and public URL.
 
     ``extra`` holds what a platform needs besides the id (Bluesky's ``cid``).
@@ -325,7 +492,7 @@ class PostRef(BaseModel):
         return hash((self.platform, self.account.key, self.id))
 
 
-class PublishResult(BaseModel):
+class PublishResult(Model):
     """The outcome of publishing to one account: ``ok`` with a ``ref``, or an ``error``."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -357,7 +524,7 @@ class PublishResult(BaseModel):
         return value
 
 
-class PostMetrics(BaseModel):
+class PostMetrics(Model):
     """A post's figures at one moment. None means the platform does not report that figure."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -375,7 +542,7 @@ class PostMetrics(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
-class AccountMetrics(BaseModel):
+class AccountMetrics(Model):
     """An account's figures at one moment. None means the platform does not report it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -388,7 +555,7 @@ class AccountMetrics(BaseModel):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
-class Interaction(BaseModel):
+class Interaction(Model):
     """A reply to one of the account's posts, or a mention of the account.
 
     ``ref`` points at the interaction itself (reply to it with ``Client.reply``);
@@ -411,6 +578,30 @@ class Interaction(BaseModel):
 
 
 Post.model_rebuild()
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """Where an event belongs, for the event hooks (``publish_started``, ``publish_finished``,
+    ``post_deleted``).
+
+    Every field is None for a direct :class:`~govsocial.Client` publish or delete; a
+    workspace's worker says which workspace, job and delivery the event is part of. It never
+    holds a secret (no credentials, no database password).
+
+    :param workspace: the workspace the event belongs to (its name or address, without any
+        password), None outside a workspace.
+    :param job_id: the scheduled job, when the event is part of one.
+    :param delivery_id: the delivery (one post to one account at one time) within the job.
+    :param actor: who acted (a person's id in the workspace), when known.
+
+    .. versionadded:: 0.2.0
+    """
+
+    workspace: str | None = None
+    job_id: str | None = None
+    delivery_id: str | None = None
+    actor: str | None = None
 
 
 # -- rich display in notebooks (Post._repr_html_, PublishResult._repr_html_) ---------

@@ -21,7 +21,7 @@ import pluggy
 
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.core.errors import ConfigurationError, PluginError
-from govsocial.core.models import Account, Post, PostRef, Problem, PublishResult
+from govsocial.core.models import Account, EventContext, Post, PostRef, Problem, PublishResult
 from govsocial.plugin import spec as hookspecs
 
 if TYPE_CHECKING:
@@ -203,14 +203,31 @@ class Plugins:
 
     # -- events ----------------------------------------------------------------------------
 
-    def publish_started(self, post: Post, account: Account, idempotency_key: str) -> None:
-        self._event("publish_started", post=post, account=account, idempotency_key=idempotency_key)
+    def publish_started(
+        self,
+        post: Post,
+        account: Account,
+        idempotency_key: str,
+        context: EventContext | None = None,
+    ) -> None:
+        """Tell every ``publish_started`` implementation (None: a direct publish)."""
+        self._event(
+            "publish_started",
+            post=post,
+            account=account,
+            idempotency_key=idempotency_key,
+            context=context or EventContext(),
+        )
 
-    def publish_finished(self, post: Post, result: PublishResult) -> None:
-        self._event("publish_finished", post=post, result=result)
+    def publish_finished(
+        self, post: Post, result: PublishResult, context: EventContext | None = None
+    ) -> None:
+        """Tell every ``publish_finished`` implementation (None: a direct publish)."""
+        self._event("publish_finished", post=post, result=result, context=context or EventContext())
 
-    def post_deleted(self, ref: PostRef) -> None:
-        self._event("post_deleted", ref=ref)
+    def post_deleted(self, ref: PostRef, context: EventContext | None = None) -> None:
+        """Tell every ``post_deleted`` implementation (None: a direct delete)."""
+        self._event("post_deleted", ref=ref, context=context or EventContext())
 
     def register_commands(
         self, commands: argparse._SubParsersAction[argparse.ArgumentParser]

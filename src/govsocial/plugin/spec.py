@@ -19,7 +19,14 @@ import pluggy
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
     from govsocial.adapters.platform import Limits, Platform
-    from govsocial.core.models import Account, Post, PostRef, Problem, PublishResult
+    from govsocial.core.models import (
+        Account,
+        EventContext,
+        Post,
+        PostRef,
+        Problem,
+        PublishResult,
+    )
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -74,43 +81,61 @@ def validate_post(post: Post, platform: str, limits: Limits) -> list[Problem] | 
 
 
 @hookspec
-def publish_started(post: Post, account: Account, idempotency_key: str) -> None:
+def publish_started(
+    post: Post, account: Account, idempotency_key: str, context: EventContext
+) -> None:
     """An event: a post is about to be sent to ``account``.
 
-    Exceptions raised here are reported as warnings and never stop the publish.
+    Exceptions raised here are reported as warnings and never stop the publish. An
+    implementation may leave out ``context`` (pluggy passes only the arguments it names).
 
     :param post: the post, with the account's platform variant applied.
     :param account: the account it goes to.
     :param idempotency_key: the key that identifies this delivery.
+    :param context: where the event belongs: workspace, job, delivery and actor (every field
+        None for a direct ``Client`` publish).
     :return: nothing.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       The ``context`` argument.
     """
 
 
 @hookspec
-def publish_finished(post: Post, result: PublishResult) -> None:
+def publish_finished(post: Post, result: PublishResult, context: EventContext) -> None:
     """An event: publishing ``post`` to one account ended, well or badly.
 
     Archivers and audit sinks listen here. ``result.ok`` tells which; ``result.error`` holds
-    the error. Exceptions raised here are reported as warnings.
+    the error. Exceptions raised here are reported as warnings. An implementation may leave
+    out ``context``.
 
     :param post: the post, with the account's platform variant applied.
     :param result: the outcome for one account.
+    :param context: where the event belongs: workspace, job, delivery and actor (every field
+        None for a direct ``Client`` publish).
     :return: nothing.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       The ``context`` argument.
     """
 
 
 @hookspec
-def post_deleted(ref: PostRef) -> None:
+def post_deleted(ref: PostRef, context: EventContext) -> None:
     """An event: the post at ``ref`` was deleted on its platform.
 
+    An implementation may leave out ``context``.
+
     :param ref: where the post was.
+    :param context: where the event belongs: workspace, job, delivery and actor (every field
+        None for a direct ``Client`` delete).
     :return: nothing.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       The ``context`` argument.
     """
 
 

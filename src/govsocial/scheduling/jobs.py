@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from govsocial.core._html import card, escape, labels, link, multiline, muted, status, table, when
+from govsocial.core.errors import NotFound
 from govsocial.core.models import Account, Post, PostRef
 
 __all__ = ["DELIVERY_STATES", "Delivery", "Job"]
@@ -90,11 +91,19 @@ class Job(BaseModel):
         return "failed"
 
     def delivery(self, account: str | Account) -> Delivery:
-        """The (latest) delivery to ``account`` (a workspace account name)."""
+        """The (latest) delivery to ``account`` (a workspace account name).
+
+        :raises NotFound: the job has no delivery to that account (a KeyError too).
+        """
         name = account if isinstance(account, str) else account.handle
         found = [d for d in self.deliveries if d.account == name]
         if not found:
-            raise KeyError(name)
+            known = ", ".join(sorted({d.account for d in self.deliveries})) or "none"
+            raise NotFound(
+                f"job {self.id} has no delivery to {name!r}",
+                field="account",
+                hint=f"its deliveries go to: {known}",
+            )
         return max(found, key=lambda d: d.occurrence)
 
     def _repr_html_(self) -> str:
