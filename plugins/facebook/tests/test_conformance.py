@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fb_emulator import GraphEmulator
 
 from govsocial import Client
 from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
+from govsocial_facebook.testing import GraphEmulator
 
 
 class TestFacebookConformance(PlatformConformance):

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from instagram_emulator import tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Account, Media, Post
 from govsocial.adapters.media import DirectoryHost
@@ -27,6 +26,7 @@ from govsocial.client import Client
 from govsocial.client.validation import validate
 from govsocial.core.errors import AuthenticationError
 from govsocial.testing import PlatformConformance, eventually, tiny_png, unique_text
+from govsocial_instagram.testing import tiny_jpeg
 
 INSTAGRAM_DELETE_DOCS = (
     "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/"

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from emulator import EmulatedLinkedIn
 
 from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
 from govsocial_linkedin import LinkedIn
+from govsocial_linkedin.testing import EmulatedLinkedIn
 
 
 class TestLinkedInConformance(PlatformConformance):

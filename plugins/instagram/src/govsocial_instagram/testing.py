@@ -33,8 +33,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +42,6 @@ import aiohttp
 from aiohttp import web
 
 from govsocial import Account, PostRef
-from govsocial.testing.emulator import serve
 
 API_VERSION = "v25.0"
 VALID_METRICS = (
@@ -206,13 +203,8 @@ class InstagramEmulator:
 
     # -- serving -----------------------------------------------------------------------------
 
-    @contextmanager
-    def running(self) -> Iterator[InstagramEmulator]:
-        with serve(self.app()) as base_url:
-            self.base_url = base_url
-            yield self
-
     def app(self) -> web.Application:
+        """The aiohttp application; serve it and set ``base_url`` to where it answers."""
         app = web.Application(middlewares=[self._faults_middleware])
         app.router.add_get("/media/{name}", self._serve_file)
         app.router.add_route("*", "/{version}/{node}", self._node)

@@ -30,8 +30,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -39,7 +38,6 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from govsocial.core.models import Account, PostRef
-from govsocial.testing.emulator import serve
 
 SUPPORTED_VERSIONS = frozenset({"202511", "202512", "202601", "202603", "202605", "202608"})
 RESERVED = frozenset("|{}@[]()<>#*_~\\")
@@ -473,7 +471,7 @@ class LinkedInEmulator:
                 post = self.posts.get(unquote(urn))
                 if post is None or post["author"] != org:
                     continue
-                stats = dict(self.stats[post["id"]])
+                stats: dict[str, float] = dict(self.stats[post["id"]])
                 stats["engagement"] = 0.0
                 elements.append(
                     {"totalShareStatistics": stats, key: post["id"], "organizationalEntity": org}
@@ -621,12 +619,11 @@ class EmulatedLinkedIn:
         return f"@[{org.name.replace(' ', '')}]({org.urn})"
 
 
-@contextmanager
-def running() -> Iterator[EmulatedLinkedIn]:
-    """Start the emulator with the Pages Dinas Kominfo (1001) and Warga Peduli (2002)."""
+def start(serve: Callable[[web.Application], str]) -> EmulatedLinkedIn:
+    """The emulator with the Pages Dinas Kominfo (1001) and Warga Peduli (2002), served by
+    ``serve`` (the ``emulators`` fixture's ``serve``), which returns the base URL."""
     emulator = LinkedInEmulator()
     emulator.add_org(1001, "Dinas Kominfo", followers=5120)
     emulator.add_org(2002, "Warga Peduli", followers=37)
-    with serve(emulator.app()) as base_url:
-        emulator.base_url = base_url
-        yield EmulatedLinkedIn(emulator, base_url)
+    emulator.base_url = serve(emulator.app())
+    return EmulatedLinkedIn(emulator, emulator.base_url)

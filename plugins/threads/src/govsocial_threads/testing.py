@@ -30,8 +30,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,6 @@ import aiohttp
 from aiohttp import web
 
 from govsocial import Account, PostRef
-from govsocial.testing.emulator import serve
 
 VERSION = "v1.0"
 DAY = 86400.0
@@ -134,12 +132,6 @@ class ThreadsEmulator:
         with self.lock:
             self.faults.append(fault)
         return fault
-
-    @contextmanager
-    def running(self) -> Iterator[ThreadsEmulator]:
-        with serve(self.app()) as base:
-            self.base_url = base
-            yield self
 
     # -- LocalServer --------------------------------------------------------------------------
 

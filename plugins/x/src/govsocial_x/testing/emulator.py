@@ -1,9 +1,10 @@
 """A small stateful emulator of the X API v2 endpoints the adapter uses.
 
-Answers copy the shapes of the OpenAPI spec (/work/shared/specs/x-api-v2-openapi.json) and
-of the documented examples on docs.x.com; the conformance suite runs through Prism in front
-of it, so every request and answer is checked against the spec as well. State lives in
-plain dicts that tests read directly (what the emulator STORED, not what the adapter said).
+Answers copy the shapes of the OpenAPI spec (``shared/specs/x-api-v2-openapi.json``, beside
+the clone) and of the documented examples on docs.x.com; the conformance suite runs through
+Prism in front of it, so every request and answer is checked against the spec as well.
+State lives in plain dicts that tests read directly (what the emulator STORED, not what the
+adapter said).
 
 Endpoints: POST/GET /2/tweets, DELETE /2/tweets/{id}, GET /2/users/me,
 GET /2/users/{id}/mentions, GET /2/users/{id}/tweets, GET /2/tweets/search/recent,

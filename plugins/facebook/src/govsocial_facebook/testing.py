@@ -32,8 +32,6 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +39,6 @@ from typing import Any
 from aiohttp import web
 
 from govsocial.core.models import Account, PostRef
-from govsocial.testing.emulator import serve
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 MENTION = re.compile(r"@\[(\d+)\]")
@@ -96,7 +93,7 @@ class Seen:
 
 
 class GraphEmulator:
-    """The emulator's state and its aiohttp app; ``serve()`` runs it and sets ``base_url``."""
+    """The emulator's state and its aiohttp app; serve ``app()`` and set ``base_url``."""
 
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
@@ -185,13 +182,11 @@ class GraphEmulator:
 
     # -- serving ------------------------------------------------------------------------------
 
-    @contextmanager
-    def serve(self) -> Iterator[GraphEmulator]:
+    def app(self) -> web.Application:
+        """The aiohttp application answering every Graph path; serve it and set ``base_url``."""
         app = web.Application(client_max_size=20 * 2**20)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        with serve(app) as url:
-            self.base_url = url
-            yield self
+        return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
@@ -379,12 +374,13 @@ class GraphEmulator:
             return graph_error("(#324) Requires upload file", 324), 400
         published = form.get("published", "true").lower() != "false"
         photo_id = self._new_id()
-        photo = {
+        caption = form.get("caption", form.get("message", ""))
+        photo: dict[str, Any] = {
             "id": photo_id,
             "kind": "photo",
             "page_id": me.id,
             "published": published,
-            "name": form.get("caption", form.get("message", "")),
+            "name": caption,
             "alt_text_custom": form.get("alt_text_custom", ""),
             "url": form.get("url"),
             "uploaded": "source" in files,
@@ -392,7 +388,7 @@ class GraphEmulator:
         self.objects[photo_id] = photo
         if not published:
             return {"id": photo_id}, 200
-        post = self._store_post(me, photo["name"], [photo_id])
+        post = self._store_post(me, caption, [photo_id])
         photo["post_id"] = post["id"]
         return {"id": photo_id, "post_id": post["id"]}, 200
 
