@@ -73,6 +73,8 @@ class Fault:
 
 @dataclass
 class Page:
+    """A Facebook Page of the emulator: its id, name and Page access token."""
+
     id: str
     name: str
     token: str
@@ -114,11 +116,13 @@ class GraphEmulator:
     # -- set-up and inspection (called from tests, another thread) --------------------------
 
     def add_page(self, page_id: str, name: str, token: str) -> Page:
+        """Add a Page the emulator knows, with its Page access token."""
         page = Page(page_id, name, token)
         self.pages[page_id] = page
         return page
 
     def account(self, page_id: str) -> Account:
+        """The govsocial account that publishes as Page ``page_id``."""
         page = self.pages[page_id]
         return Account(
             platform="facebook",
@@ -129,6 +133,7 @@ class GraphEmulator:
 
     @property
     def accounts(self) -> list[Account]:
+        """An account for every Page, in the order they were added."""
         return [self.account(page_id) for page_id in self.pages]
 
     def reset(self) -> None:
@@ -141,12 +146,14 @@ class GraphEmulator:
             self.expired_tokens.clear()
 
     def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
+        """Make the next matching request fail or be delayed; returns the fault."""
         fault = Fault(method.upper(), path, **kwargs)
         with self._lock:
             self.faults.append(fault)
         return fault
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
+        """The requests received, optionally only those of ``method`` and ``path``."""
         return [
             s
             for s in list(self.seen)
@@ -162,22 +169,27 @@ class GraphEmulator:
         ]
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The post as the emulator holds it (None: deleted or never made)."""
         found = self.objects.get(ref.id)
         if found is None or ref.id in self.deleted:
             return None
         return found
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a stored post."""
         return str(stored.get("message") or "")
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored post's photos."""
         photos = [self.objects[i] for i in stored.get("attached_media", [])]
         return [str(p.get("alt_text_custom") or "") for p in photos]
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` (a Page) reacts to the post."""
         self.objects[ref.id]["reactions"].append(by.credential("page_id"))
 
     def mention(self, account: Account) -> str:
+        """How a post tags ``account``'s Page."""
         return f"@[{account.credential('page_id')}]"
 
     # -- serving ------------------------------------------------------------------------------

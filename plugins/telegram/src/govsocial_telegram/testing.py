@@ -68,6 +68,7 @@ def channel_post(message_id: int, date: int = 1718000000, **fields: Any) -> dict
 
 
 def body(request: httpx.Request) -> Any:
+    """The JSON body of a request."""
     return json.loads(request.content)
 
 

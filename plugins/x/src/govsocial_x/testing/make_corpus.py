@@ -308,6 +308,7 @@ SEPARATORS = [" ", "", "\n", ", ", " (", ") ", ": ", "\u3000", "。", " — "]
 
 
 def fixed_strings() -> list[str]:
+    """The hand-written strings of the corpus, one kind of piece at a time."""
     texts: list[str] = ["", " ", "a", "Hello world", "a" * 280, "a" * 281, "政" * 140, "政" * 141]
     for group in (EMOJI, CJK, OTHER_SCRIPTS, PUNCTUATION, NFC):
         texts.extend(group)
@@ -334,6 +335,7 @@ def fixed_strings() -> list[str]:
 
 
 def random_strings(count: int, seed: int = 20240501) -> list[str]:
+    """``count`` seeded random mixtures of the pieces (the same on every run)."""
     rng = random.Random(seed)  # noqa: S311 - a seeded, repeatable corpus, not a secret
     pools = [
         EMOJI,
@@ -357,6 +359,7 @@ def random_strings(count: int, seed: int = 20240501) -> list[str]:
 
 
 def corpus_strings() -> list[str]:
+    """The whole corpus: fixed strings then random ones, without repeats."""
     seen: set[str] = set()
     texts = []
     for text in fixed_strings() + random_strings(450):
@@ -380,6 +383,7 @@ def twitter_text_counts(texts: list[str], node_modules: Path) -> list[int]:
 
 
 def main() -> int:
+    """Write the corpus with twitter-text's figures; the exit status."""
     from govsocial.testing.npm import install
 
     node_modules = install(NODE_DIR, "govsocial-x")

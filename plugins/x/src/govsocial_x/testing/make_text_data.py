@@ -45,6 +45,7 @@ def _chars(pattern: str) -> list[str]:
 
 
 def emoji_candidates() -> list[str]:
+    """Emoji sequences and code points to ask twemoji-parser about."""
     emoji = sorted(set(_chars(r"[\p{Emoji}\p{Extended_Pictographic}]")))
     seconds = _chars(r"\p{Emoji}")
     text_default = set(_chars(r"\p{Emoji}")) - set(_chars(r"\p{Emoji_Presentation}"))
@@ -91,6 +92,7 @@ def emoji_candidates() -> list[str]:
 
 
 def probe(mode: str, candidates: list[str], node_modules: Path) -> list[bool]:
+    """Ask twitter-text (``mode``: emoji or tld) which ``candidates`` it recognises."""
     done = subprocess.run(  # noqa: S603 - fixed argv, no shell
         ["node", str(NODE_DIR / "probe.cjs"), str(node_modules), mode],  # noqa: S607 - node on PATH
         input=json.dumps(candidates),
@@ -110,6 +112,7 @@ def _weight_one(char: str) -> bool:
 
 
 def main() -> int:
+    """Write the derived data files; the exit status."""
     from govsocial.core.text import top_level_domains
     from govsocial.testing.npm import install
 
