@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, against the Graph API emulator (tests/emulator.py).
+"""The govsocial conformance suite, against the Graph API emulator (govsocial_facebook.testing).
 
 Facebook has no local server; the emulator stores what it is sent, and every check reads
 that store, never what the adapter says it sent. The second Page ("Warga Peduli") plays

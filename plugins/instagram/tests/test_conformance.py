@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, against the Instagram Graph API emulator (tests/emulator.py).
+"""The govsocial conformance suite, against the Instagram emulator (govsocial_instagram.testing).
 
 Instagram cannot do some of the suite's steps as written, and each such test is overridden
 here, explicitly:

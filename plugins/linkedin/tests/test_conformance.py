@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, run against the LinkedIn emulator (tests/emulator.py).
+"""The govsocial conformance suite, run against the LinkedIn emulator (govsocial_linkedin.testing).
 
 LinkedIn has no local server, so the suite talks real HTTP to an emulator built from the
 documented request and response shapes; every check reads what the emulator STORED.

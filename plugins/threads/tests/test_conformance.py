@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, against the stateful Threads emulator (tests/emulator.py)."""
+"""The govsocial conformance suite, against the Threads emulator (govsocial_threads.testing)."""
 
 from __future__ import annotations
 
