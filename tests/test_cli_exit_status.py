@@ -32,6 +32,7 @@ from govsocial.core.errors import (
     GovSocialError,
     NotFound,
     NotPermitted,
+    NotSupported,
     PlatformError,
     PluginError,
     PublishOutcomeUnknown,
@@ -44,7 +45,7 @@ from govsocial.plugin.manager import Plugins
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class NotSupported(PlatformError):
+class Unsupported(PlatformError):
     """A plugin's own error class, below PlatformError."""
 
 
@@ -55,7 +56,8 @@ EXPECTED: list[tuple[GovSocialError, int]] = [
     (AuthenticationError("token revoked", platform="paper"), 1),
     (PublishOutcomeUnknown("no answer", platform="paper", account="@h", idempotency_key="k"), 1),
     (AuditTampered("entry 2 was edited", seq=2), 1),
-    (NotSupported("no replies here", platform="paper"), 1),
+    (Unsupported("a plugin's own PlatformError", platform="paper"), 1),
+    (NotSupported("no replies here", platform="paper", action="fetch_replies"), 1),
     (ConfigurationError("unknown account"), 2),
     (NotFound("no job abc", field="job_id"), 2),
     (NotPermitted("no appointment", actor="budi", action="schedule"), 2),

@@ -19,6 +19,7 @@ from govsocial_bluesky.localserver import BlueskyLocalServer
 
 class TestBlueskyConformance(PlatformConformance):
     platform = "bluesky"
+    eventually_timeout = 30.0  # the AppView indexes posts, likes and replies asynchronously
 
     @pytest.fixture(scope="class")
     @classmethod

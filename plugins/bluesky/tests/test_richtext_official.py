@@ -8,7 +8,6 @@ tests are skipped on a developer machine and fail on CI (env ``CI`` set).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -19,22 +18,12 @@ from typing import Any, NoReturn
 import pytest
 
 from govsocial_bluesky import devserver, richtext
+from govsocial_bluesky.testing import corpus
 
 NODE_DIR = Path(__file__).parent / "node"
 
 
-def _load_corpus() -> list[str]:
-    spec = importlib.util.spec_from_file_location(
-        "richtext_corpus", Path(__file__).parent / "richtext_corpus.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    texts: list[str] = module.corpus()
-    return texts
-
-
-CORPUS = _load_corpus()
+CORPUS = corpus()
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -93,7 +82,7 @@ def _report(mismatches: list[tuple[str, object, object]]) -> str:
 
 def test_corpus_is_large_and_deterministic() -> None:
     assert len(CORPUS) >= 400
-    assert _load_corpus() == CORPUS
+    assert corpus() == CORPUS
 
 
 def test_grapheme_length_matches(official: list[dict[str, Any]]) -> None:

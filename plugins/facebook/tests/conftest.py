@@ -1,44 +1,28 @@
-"""Fixtures of the Facebook adapter's tests: one Graph API emulator per session."""
+"""Fixtures of the Facebook adapter's tests: one Graph API emulator per session.
+
+The emulator lives in the package (``govsocial_facebook.testing``) and is served by the
+``emulators`` fixture of govsocial's pytest plugin.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from govsocial.plugin.manager import Plugins, reset_default_plugins
+from govsocial.plugin.manager import Plugins
+from govsocial.testing import use_plugins
+from govsocial.testing.pytest_plugin import Emulators
 from govsocial_facebook.insights import InsightsReader
-
-
-def _load_emulator() -> None:
-    """Import tests/emulator.py as ``fb_emulator`` (a name no other plugin's tests use).
-
-    pytest runs with --import-mode=importlib, which puts no test folder on sys.path.
-    """
-    if "fb_emulator" in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        "fb_emulator", Path(__file__).with_name("emulator.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fb_emulator"] = module
-    spec.loader.exec_module(module)
-
-
-_load_emulator()
-
-from fb_emulator import GraphEmulator  # noqa: E402 - registered just above
+from govsocial_facebook.testing import GraphEmulator
 
 
 @pytest.fixture(scope="session")
-def graph_server() -> Iterator[GraphEmulator]:
+def graph_server(emulators: Emulators) -> GraphEmulator:
     """The emulator with the Pages "Humas Kota Contoh" and "Warga Peduli", served once."""
-    with GraphEmulator().serve() as server:
-        yield server
+    server = GraphEmulator()
+    server.base_url = emulators.serve(server.app())
+    return server
 
 
 @pytest.fixture
@@ -57,9 +41,8 @@ def _only_this_plugin() -> Iterator[None]:
     construction) cannot break these tests; the default plugin system is restored after."""
     plugins = Plugins(only=["facebook"])
     assert "facebook" in plugins.platforms(), plugins.load_errors
-    reset_default_plugins(plugins)
-    yield
-    reset_default_plugins(None)
+    with use_plugins(plugins):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, against the Graph API emulator (tests/emulator.py).
+"""The govsocial conformance suite, against the Graph API emulator (govsocial_facebook.testing).
 
 Facebook has no local server; the emulator stores what it is sent, and every check reads
 that store, never what the adapter says it sent. The second Page ("Warga Peduli") plays
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fb_emulator import GraphEmulator
 
 from govsocial import Client
 from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
+from govsocial_facebook.testing import GraphEmulator
 
 
 class TestFacebookConformance(PlatformConformance):

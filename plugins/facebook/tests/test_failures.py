@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fb_emulator import GraphEmulator, graph_error
 
 from govsocial import Account, Client, Post, PostRef
 from govsocial.core.errors import (
@@ -22,6 +21,7 @@ from govsocial.core.errors import (
     RateLimited,
 )
 from govsocial.testing import unique_text
+from govsocial_facebook.testing import GraphEmulator, graph_error
 
 HUMAS = "104000000000001"
 

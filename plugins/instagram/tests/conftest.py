@@ -1,14 +1,11 @@
 """Fixtures of the Instagram adapter's tests: the Graph API emulator and a media host.
 
-The emulator module is loaded under the name ``instagram_emulator`` so test modules can
-import it (the suite runs with ``--import-mode=importlib``, where test folders are not on
-``sys.path``).
+The emulator lives in the package (``govsocial_instagram.testing``) and is served by the
+``emulators`` and ``fresh_emulators`` fixtures of govsocial's pytest plugin.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,41 +14,37 @@ import pytest
 
 from govsocial import Client
 from govsocial.adapters.media import DirectoryHost
+from govsocial.testing.pytest_plugin import Emulators
 from govsocial_instagram import Instagram
-
-_spec = importlib.util.spec_from_file_location(
-    "instagram_emulator", Path(__file__).with_name("emulator.py")
-)
-assert _spec is not None and _spec.loader is not None
-emulator = importlib.util.module_from_spec(_spec)
-sys.modules["instagram_emulator"] = emulator
-_spec.loader.exec_module(emulator)
+from govsocial_instagram.testing import InstagramEmulator
 
 
 @pytest.fixture(scope="session")
-def instagram_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def instagram_server(
+    tmp_path_factory: pytest.TempPathFactory, emulators: Emulators
+) -> InstagramEmulator:
     """One emulator for the session, with the accounts dinkes.kota and warga.kota."""
-    server = emulator.InstagramEmulator(tmp_path_factory.mktemp("ig-media"))
-    with server.running():
-        server.add_account("dinkes.kota")
-        server.add_account("warga.kota")
-        yield server
+    server = InstagramEmulator(tmp_path_factory.mktemp("ig-media"))
+    server.base_url = emulators.serve(server.app())
+    server.add_account("dinkes.kota")
+    server.add_account("warga.kota")
+    return server
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[object]:
+def server(tmp_path: Path, fresh_emulators: Emulators) -> InstagramEmulator:
     """A fresh emulator for one test (so it can count what it holds), with two accounts."""
-    fresh = emulator.InstagramEmulator(tmp_path / "media")
-    with fresh.running():
-        fresh.add_account("dinkes.kota")
-        fresh.add_account("warga.kota")
-        yield fresh
+    fresh = InstagramEmulator(tmp_path / "media")
+    fresh.base_url = fresh_emulators.serve(fresh.app())
+    fresh.add_account("dinkes.kota")
+    fresh.add_account("warga.kota")
+    return fresh
 
 
 @pytest.fixture
-def host(server: object) -> DirectoryHost:
+def host(server: InstagramEmulator) -> DirectoryHost:
     """A media host whose directory the emulator serves at /media."""
-    return DirectoryHost(server.media_dir, server.base_url + "/media")  # type: ignore[attr-defined]
+    return DirectoryHost(server.media_dir, server.base_url + "/media")
 
 
 @pytest.fixture

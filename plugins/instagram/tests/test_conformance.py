@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, against the Instagram Graph API emulator (tests/emulator.py).
+"""The govsocial conformance suite, against the Instagram emulator (govsocial_instagram.testing).
 
 Instagram cannot do some of the suite's steps as written, and each such test is overridden
 here, explicitly:
@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from instagram_emulator import tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Account, Media, Post
 from govsocial.adapters.media import DirectoryHost
@@ -27,6 +26,7 @@ from govsocial.client import Client
 from govsocial.client.validation import validate
 from govsocial.core.errors import AuthenticationError
 from govsocial.testing import PlatformConformance, eventually, tiny_png, unique_text
+from govsocial_instagram.testing import tiny_jpeg
 
 INSTAGRAM_DELETE_DOCS = (
     "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/"

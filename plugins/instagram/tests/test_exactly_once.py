@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from instagram_emulator import InstagramEmulator, tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Client, Media, Post
 from govsocial.adapters.checkpoints import MemoryCheckpoints
@@ -16,6 +15,7 @@ from govsocial.adapters.media import DirectoryHost
 from govsocial.core.errors import PlatformError, PublishOutcomeUnknown
 from govsocial.testing import unique_text
 from govsocial_instagram import Instagram
+from govsocial_instagram.testing import InstagramEmulator, tiny_jpeg
 
 
 def image_post(text: str) -> Post:
@@ -114,7 +114,7 @@ def test_a_carousel_resumes_its_saved_items(server: InstagramEmulator, host: Dir
     async def flaky(owner: str, params: dict[str, str]) -> object:
         calls["n"] += 1
         if params.get("media_type") == "CAROUSEL" and calls["n"] == 4:
-            from instagram_emulator import _error  # type: ignore[import-not-found]
+            from govsocial_instagram.testing import _error
 
             return _error(
                 400, "Create media fail, please try to re-create media", -1, subcode=2207032

@@ -10,7 +10,6 @@ import json
 
 import httpx
 import pytest
-from instagram_emulator import InstagramEmulator, tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Account, Client, Media, Post
 from govsocial.core.errors import (
@@ -23,6 +22,7 @@ from govsocial.core.errors import (
 )
 from govsocial.testing import unique_text
 from govsocial_instagram import InstagramError
+from govsocial_instagram.testing import InstagramEmulator, tiny_jpeg
 
 
 def image_post(text: str | None = None) -> Post:

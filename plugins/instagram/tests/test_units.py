@@ -7,10 +7,10 @@ import json
 import httpx
 from hypothesis import given
 from hypothesis import strategies as st
-from instagram_emulator import tiny_jpeg  # type: ignore[import-not-found]
 
 from govsocial import Media, Post, PostRef, validate
 from govsocial_instagram import Instagram, meta
+from govsocial_instagram.testing import tiny_jpeg
 from govsocial_instagram.text import hashtags, mentions, utf16_length
 
 

@@ -1,35 +1,34 @@
-"""Fixtures of the LinkedIn adapter's tests: one emulator per session."""
+"""Fixtures of the LinkedIn adapter's tests: one emulator per session.
+
+The emulator lives in the package (``govsocial_linkedin.testing``) and is served by the
+``emulators`` fixture of govsocial's pytest plugin.
+"""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from emulator import EmulatedLinkedIn, running
-
-from govsocial.plugin.manager import Plugins, reset_default_plugins
+from govsocial.plugin.manager import Plugins
+from govsocial.testing import use_plugins
+from govsocial.testing.pytest_plugin import Emulators
 from govsocial_linkedin import LinkedIn
+from govsocial_linkedin.testing import EmulatedLinkedIn, start
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _only_this_plugin() -> Iterator[None]:
     """Load only the linkedin entry point, so other plugins in the environment cannot
     change what these tests see (filterwarnings=error turns their warnings into failures)."""
-    reset_default_plugins(Plugins(only=["linkedin"]))
-    yield
-    reset_default_plugins(None)
+    with use_plugins(Plugins(only=["linkedin"])):
+        yield
 
 
 @pytest.fixture(scope="session")
-def linkedin_server() -> Iterator[EmulatedLinkedIn]:
+def linkedin_server(emulators: Emulators) -> EmulatedLinkedIn:
     """The LinkedIn emulator with the Pages Dinas Kominfo and Warga Peduli, started once."""
-    with running() as server:
-        yield server
+    return start(emulators.serve)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The govsocial conformance suite, run against the LinkedIn emulator (tests/emulator.py).
+"""The govsocial conformance suite, run against the LinkedIn emulator (govsocial_linkedin.testing).
 
 LinkedIn has no local server, so the suite talks real HTTP to an emulator built from the
 documented request and response shapes; every check reads what the emulator STORED.
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from emulator import EmulatedLinkedIn
 
 from govsocial.adapters.platform import LocalServer
 from govsocial.testing import PlatformConformance
 from govsocial_linkedin import LinkedIn
+from govsocial_linkedin.testing import EmulatedLinkedIn
 
 
 class TestLinkedInConformance(PlatformConformance):

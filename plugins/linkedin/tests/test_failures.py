@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from emulator import EmulatedLinkedIn, Org, little_plain, little_prefix
 
 from govsocial import Account, Client, Media, Post
 from govsocial.core.errors import (
@@ -24,6 +23,7 @@ from govsocial.testing import tiny_png, unique_text
 from govsocial_linkedin import LinkedIn, from_little
 from govsocial_linkedin.adapter import seconds_to_midnight_utc
 from govsocial_linkedin.little import RESERVED
+from govsocial_linkedin.testing import EmulatedLinkedIn, Org, little_plain, little_prefix
 
 _numbers = itertools.count(30001)
 

@@ -6,7 +6,6 @@ https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares
 from __future__ import annotations
 
 import pytest
-from emulator import little_plain, little_prefix
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from govsocial.core.errors import ConfigurationError
 from govsocial.testing import tiny_png
 from govsocial_linkedin import LinkedIn, from_little, to_little
 from govsocial_linkedin.little import RESERVED
+from govsocial_linkedin.testing import little_plain, little_prefix
 from govsocial_linkedin.urns import comment_parts, organization_urn
 
 ALL_RESERVED = "| { } @ [ ] ( ) < > # * _ ~ \\"

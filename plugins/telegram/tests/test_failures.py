@@ -7,11 +7,8 @@ fake sleep, never timed.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,13 +23,7 @@ from govsocial.core.errors import (
     RateLimited,
 )
 from govsocial_telegram import Telegram
-
-_spec = importlib.util.spec_from_file_location(
-    "govsocial_telegram_tests_support", Path(__file__).parent / "support.py"
-)
-assert _spec is not None and _spec.loader is not None
-support = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(support)
+from govsocial_telegram import testing as support
 
 ACCOUNT, BASE, TOKEN = support.ACCOUNT, support.BASE, support.TOKEN
 ok, failed, channel_post = support.ok, support.failed, support.channel_post

@@ -7,12 +7,9 @@ sendMediaGroup, deleteMessages, getChatMemberCount) with the documented shapes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,14 +21,8 @@ from govsocial.client.validation import validate
 from govsocial.core.errors import ConfigurationError, PlatformError
 from govsocial.testing import tiny_png
 from govsocial_telegram import Telegram
+from govsocial_telegram import testing as support
 from govsocial_telegram.errors import ADMIN_HINT
-
-_spec = importlib.util.spec_from_file_location(
-    "govsocial_telegram_tests_support", Path(__file__).parent / "support.py"
-)
-assert _spec is not None and _spec.loader is not None
-support = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(support)
 
 ACCOUNT, BASE, TOKEN = support.ACCOUNT, support.BASE, support.TOKEN
 CHANNEL, GROUP, CHANNEL_ID, GROUP_ID = (

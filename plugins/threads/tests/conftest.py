@@ -1,35 +1,22 @@
-"""Fixtures of the Threads adapter's tests: one emulator per session, fast polling."""
+"""Fixtures of the Threads adapter's tests: one emulator per session, fast polling.
+
+The emulator lives in the package (``govsocial_threads.testing``) and is served by the
+``emulators`` fixture of govsocial's pytest plugin.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
 
 from govsocial import Account, Client
 from govsocial.adapters.media import DirectoryHost
+from govsocial.testing.pytest_plugin import Emulators
 from govsocial_threads import Threads
-
-
-def _load_emulator() -> ModuleType:
-    """tests/emulator.py as the module ``threads_emulator`` (pytest runs in importlib mode)."""
-    name = "threads_emulator"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "emulator.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ThreadsEmulator = _load_emulator().ThreadsEmulator
+from govsocial_threads.testing import ThreadsEmulator
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,14 +30,13 @@ def _fast_polls() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadsEmulator]:
+def emulator(tmp_path_factory: pytest.TempPathFactory, emulators: Emulators) -> ThreadsEmulator:
     """The emulator with the accounts humas (author) and warga (citizen)."""
-    media = tmp_path_factory.mktemp("media")
-    state = ThreadsEmulator(media)
-    with state.running():
-        state.add_account("humas_kota", followers=1200)
-        state.add_account("warga_kota")
-        yield state
+    state = ThreadsEmulator(tmp_path_factory.mktemp("media"))
+    state.base_url = emulators.serve(state.app())
+    state.add_account("humas_kota", followers=1200)
+    state.add_account("warga_kota")
+    return state
 
 
 @pytest.fixture

@@ -1,16 +1,16 @@
-"""The govsocial conformance suite, against the stateful Threads emulator (tests/emulator.py)."""
+"""The govsocial conformance suite, against the Threads emulator (govsocial_threads.testing)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from threads_emulator import ThreadsEmulator
 
 from govsocial.adapters.media import DirectoryHost
 from govsocial.adapters.platform import LocalServer
 from govsocial.client import Client
 from govsocial.testing import PlatformConformance
+from govsocial_threads.testing import ThreadsEmulator
 
 
 class TestThreadsConformance(PlatformConformance):

@@ -5,11 +5,10 @@ Against the emulator, which keeps containers and posts: every test counts what i
 
 from __future__ import annotations
 
-from threads_emulator import ThreadsEmulator
-
 from govsocial import Account, Client, Post
 from govsocial.core.errors import PlatformError, PublishOutcomeUnknown
 from govsocial.testing import unique_text
+from govsocial_threads.testing import ThreadsEmulator
 
 PUBLISH = r"/threads_publish$"
 CONTAINER = r"/v1\.0/\d+$"

@@ -5,8 +5,6 @@ Every publishing test uses a fresh account and counts what the emulator STORED f
 
 from __future__ import annotations
 
-from threads_emulator import ThreadsEmulator
-
 from govsocial import Account, Client, Media, Post
 from govsocial.core.errors import (
     ConfigurationError,
@@ -15,6 +13,7 @@ from govsocial.core.errors import (
     RateLimited,
 )
 from govsocial.testing import tiny_png, unique_text
+from govsocial_threads.testing import ThreadsEmulator
 
 CREATE = r"/threads$"
 PUBLISH = r"/threads_publish$"

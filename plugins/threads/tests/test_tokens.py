@@ -10,13 +10,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from threads_emulator import ThreadsEmulator
 
 from govsocial import Account, Client, Post
 from govsocial.adapters.media import DirectoryHost
 from govsocial.core.errors import AuthenticationError
 from govsocial.testing import unique_text
 from govsocial_threads import Threads
+from govsocial_threads.testing import ThreadsEmulator
 
 
 def listening(server: ThreadsEmulator, told: list[dict[str, str]]) -> Client:

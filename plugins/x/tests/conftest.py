@@ -1,39 +1,21 @@
-"""Fixtures of the X adapter's tests: the emulator, Prism in front of it, the npm tree."""
+"""Fixtures of the X adapter's tests: the emulator, Prism in front of it, the npm tree.
+
+The emulator and Prism live in the package (``govsocial_x.testing``); the emulator is served
+by the ``emulators`` and ``fresh_emulators`` fixtures of govsocial's pytest plugin.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from govsocial.testing.emulator import serve
 from govsocial.testing.npm import NpmError, install, npm_available
+from govsocial.testing.pytest_plugin import Emulators
+from govsocial_x.testing import Emulator, prism_proxy, spec_path
 
 HERE = Path(__file__).resolve().parent
-
-
-def _load(name: str, filename: str) -> ModuleType:
-    """Import a helper module beside the tests under a name no other plugin uses."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / filename)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-# the test modules import these as ``x_emulator`` and ``x_prism``
-x_emulator = _load("x_emulator", "emulator.py")
-x_prism = _load("x_prism", "prism.py")
-Emulator = x_emulator.Emulator
-prism_proxy = x_prism.prism_proxy
-spec_path = x_prism.spec_path
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +37,11 @@ def _new_emulator() -> Emulator:
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
+def emulator(fresh_emulators: Emulators) -> Emulator:
     """A fresh emulator served directly (no Prism), for unit-level tests."""
     emulator = _new_emulator()
-    with serve(emulator.app()) as base:
-        emulator.base_url = base
-        yield emulator
+    emulator.base_url = fresh_emulators.serve(emulator.app())
+    return emulator
 
 
 @pytest.fixture(scope="session")
@@ -76,13 +57,11 @@ def x_spec() -> Path:
 
 
 @pytest.fixture(scope="session")
-def checked_emulator(node_modules: Path, x_spec: Path) -> Iterator[Emulator]:
+def checked_emulator(node_modules: Path, x_spec: Path, emulators: Emulators) -> Iterator[Emulator]:
     """An emulator reached through Prism (proxy mode, --errors): all traffic spec-checked."""
     emulator = _new_emulator()
-    with (
-        serve(emulator.app()) as upstream,
-        prism_proxy(upstream, node_modules, spec=x_spec) as base,
-    ):
+    upstream = emulators.serve(emulator.app())
+    with prism_proxy(upstream, node_modules, spec=x_spec) as base:
         emulator.base_url = base
         yield emulator
 

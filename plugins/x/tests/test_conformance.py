@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from x_emulator import Emulator
 
 from govsocial.testing import PlatformConformance
+from govsocial_x.testing import Emulator
 
 
 class TestConformance(PlatformConformance):

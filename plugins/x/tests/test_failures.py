@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import respx
-from x_emulator import DUPLICATE, Emulator
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
 from govsocial.core.errors import (
@@ -25,6 +24,7 @@ from govsocial.core.errors import (
 )
 from govsocial.testing import unique_text
 from govsocial_x import X
+from govsocial_x.testing import DUPLICATE, Emulator
 
 pytestmark = pytest.mark.anyio
 

@@ -3,18 +3,15 @@
 ``data/twitter_text_corpus.json`` holds 800+ strings (emoji ZWJ, skin-tone and flag
 sequences, CJK, URLs with and without a scheme on .go.id/.id domains, Indonesian text,
 NFC cases, seeded mixtures) with the weighted length twitter-text gave each
-(``make_corpus.py`` wrote it). The first test holds our count to those figures; the live
-tests re-run twitter-text to prove the figures and the derived data are current.
+(``govsocial_x.testing.make_corpus`` wrote it). The first test holds our count to those
+figures; the live tests re-run twitter-text to prove the figures and the derived data are current.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import unicodedata
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given
@@ -22,24 +19,14 @@ from hypothesis import strategies as st
 
 from govsocial import Post, validate
 from govsocial_x import X
+from govsocial_x.testing import make_corpus
+from govsocial_x.testing import make_text_data as make_data
 from govsocial_x.text import MAX_WEIGHTED_LENGTH, extract_urls, weighted_length
 
 HERE = Path(__file__).resolve().parent
 CORPUS = json.loads((HERE / "data" / "twitter_text_corpus.json").read_text("utf-8"))
 ENTRIES = CORPUS["entries"]
 DATA = HERE.parent / "src" / "govsocial_x" / "data"
-
-
-def _script(name: str) -> ModuleType:
-    module_name = f"x_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_corpus_is_large_and_varied() -> None:
@@ -63,7 +50,6 @@ def test_every_corpus_string_counts_as_twitter_text_counts_it() -> None:
 
 def test_the_committed_figures_are_what_twitter_text_says_now(node_modules: Path) -> None:
     """Re-runs twitter-text 3.1.0 over the committed strings (skipped without npm)."""
-    make_corpus = _script("make_corpus")
     texts = [e["text"] for e in ENTRIES]
     assert make_corpus.twitter_text_counts(texts, node_modules) == [
         e["weighted_length"] for e in ENTRIES
@@ -73,7 +59,6 @@ def test_the_committed_figures_are_what_twitter_text_says_now(node_modules: Path
 
 def test_the_derived_emoji_and_tld_data_are_current(node_modules: Path) -> None:
     """Re-asks twitter-text which emoji sequences and TLDs it knows (skipped without npm)."""
-    make_data = _script("make_text_data")
     from govsocial.core.text import top_level_domains
 
     names = sorted(top_level_domains())

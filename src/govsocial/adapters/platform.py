@@ -39,7 +39,7 @@ from govsocial.core.models import (
     PostRef,
     Problem,
 )
-from govsocial.core.text import grapheme_count
+from govsocial.core.text import find_urls, grapheme_count
 
 if TYPE_CHECKING:
     from govsocial.adapters.checkpoints import Checkpoints
@@ -166,8 +166,21 @@ class Platform(ABC):
 
     @classmethod
     def count_characters(cls, text: str, limits: Limits | None = None) -> int:
-        """``text``'s length as this platform counts it (default: grapheme clusters)."""
-        return grapheme_count(text)
+        """``text``'s length as this platform counts it.
+
+        Default: grapheme clusters; when ``url_length`` is set (in ``limits``, else the class's
+        limits), every URL with a scheme (``https://...``, found by
+        :func:`govsocial.core.text.find_urls`) counts as ``url_length`` characters instead,
+        as X and Mastodon count links.
+        """
+        url_length = (limits or cls.limits).url_length
+        if url_length is None or ":" not in text:
+            return grapheme_count(text)
+        total, start = 0, 0
+        for span in find_urls(text, require_scheme=True):
+            total += grapheme_count(text[start : span.start]) + url_length
+            start = span.end
+        return total + grapheme_count(text[start:])
 
     @classmethod
     def count_post(cls, post: Post, limits: Limits | None = None) -> int:

@@ -12,8 +12,9 @@ Every error the library raises on purpose derives from :class:`GovSocialError`::
     ├── AuthenticationError      the platform refused the credentials (expired, revoked)
     ├── PlatformError            the platform answered with an error (keeps its message)
     │   └── RateLimited          the platform says "slow down" (retry_after seconds)
-    └── PublishOutcomeUnknown    a create call was sent but no answer came back:
-                                 the post may or may not exist; reconcile, never resend blindly
+    ├── PublishOutcomeUnknown    a create call was sent but no answer came back:
+    │                            the post may or may not exist; reconcile, never resend blindly
+    └── NotSupported             the platform cannot do this at all (list mentions, ...)
 
 Messages name the field, the limit and the fix where there is one. They never contain a
 secret: adapters build them from platform answers and public identifiers only.
@@ -38,6 +39,7 @@ __all__ = [
     "PublishOutcomeUnknown",
     "RateLimited",
     "ValidationError",
+    "NotSupported",
 ]
 
 
@@ -232,3 +234,26 @@ class NotFound(GovSocialError, KeyError):
     def __str__(self) -> str:
         # KeyError's own __str__ quotes its argument; a message reads better as it is.
         return self._render()
+
+
+class NotSupported(GovSocialError):
+    """The platform cannot do this at all, for any account: its API offers no way to.
+
+    An adapter raises it from a method it cannot implement (``fetch_mentions`` where the
+    platform has no mentions endpoint, ``fetch_replies`` where replies cannot be listed).
+    The inbox sync skips that account and kind quietly, and the conformance suite skips the
+    check instead of failing it. ``platform`` names the platform and ``action`` what it
+    cannot do, when given.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str | None = None,
+        action: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.platform = platform
+        self.action = action
+        super().__init__(message, hint=hint)

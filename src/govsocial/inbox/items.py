@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted
+from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted, NotSupported
 from govsocial.core.models import Account, Interaction, PostRef
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
@@ -243,11 +243,16 @@ class Conversations:
         account = self.account(name)
         since = self._cursor(name, "mentions")
         found: list[tuple[Interaction, str | None]] = []
-        mentions = await client.fetch_mentions(account, since=since)
+        try:
+            mentions = await client.fetch_mentions(account, since=since)
+        except NotSupported:  # the platform cannot list mentions: nothing to sync, no failure
+            mentions = []
         found += [(m, None) for m in mentions]
         for delivery_id, ref in self._recent_posts(name, account, window):
             try:
                 replies = await client.fetch_replies(ref)
+            except NotSupported:  # the platform cannot list replies, for any post
+                break
             except GovSocialError as error:  # one post gone must not stop the others
                 logger.info("replies of %s on %s not read: %s", ref.id, name, error)
                 continue

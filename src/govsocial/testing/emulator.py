@@ -2,9 +2,11 @@
 
 Where a platform has no local server (X, Facebook, Instagram, Threads, LinkedIn), a plugin's
 tests emulate its documented endpoints with a small stateful aiohttp app and serve it with
-:func:`serve`; the adapter then talks real HTTP to it, and the test reads what the emulator
-stored. Emulators belong in tests: they are built from the platform's documentation, and
-their answers should be checked against the platform's published examples or spec.
+:func:`serve` (or the ``emulators`` fixture of :mod:`govsocial.testing.pytest_plugin`); the
+adapter then talks real HTTP to it, and the test reads what the emulator stored. An emulator
+lives in the plugin's package as ``govsocial_<platform>.testing``, so tests import it like any
+module; it is built from the platform's documentation, and its answers should be checked
+against the platform's published examples or spec. docs/testing-plugins.md has a skeleton.
 """
 
 from __future__ import annotations

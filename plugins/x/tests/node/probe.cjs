@@ -1,5 +1,5 @@
 // Black-box probes of twitter-text 3.1.0 and its twemoji-parser, used to derive the data
-// in govsocial_x/_data (see plugins/x/tests/make_text_data.py).
+// in govsocial_x/_data (see govsocial_x.testing.make_text_data).
 // Usage: node probe.cjs <node_modules dir> emoji|tld  < candidates.json  > answers.json
 //   emoji: for each candidate, true when twemoji-parser finds exactly one emoji spanning it
 //   tld:   for each candidate TLD, true when "https://example.<tld>" is extracted whole

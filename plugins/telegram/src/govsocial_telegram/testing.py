@@ -1,4 +1,9 @@
-"""Shared pieces of the respx tests: a fake account, documented answer shapes, helpers."""
+"""Test helpers of the Telegram plugin: a fake account, documented answer shapes, helpers.
+
+For respx tests of code that talks to the Bot API (the plugin's own included): import them
+like any module (``from govsocial_telegram.testing import ACCOUNT, ok``). Nothing here
+talks to Telegram.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from govsocial import Account
 
 BASE = "https://api.telegram.org"
 # The shape of the example token in https://core.telegram.org/bots/api#authorizing-your-bot
-TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TOKEN = "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # noqa: S105 - the documented example
 CHANNEL_ID = -1001234567890
 GROUP_ID = -1009876543210
 
@@ -63,6 +68,7 @@ def channel_post(message_id: int, date: int = 1718000000, **fields: Any) -> dict
 
 
 def body(request: httpx.Request) -> Any:
+    """The JSON body of a request."""
     return json.loads(request.content)
 
 

@@ -33,8 +33,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +42,6 @@ import aiohttp
 from aiohttp import web
 
 from govsocial import Account, PostRef
-from govsocial.testing.emulator import serve
 
 API_VERSION = "v25.0"
 VALID_METRICS = (
@@ -139,6 +136,7 @@ class InstagramEmulator:
         return account
 
     def expire_token(self, account: Account) -> None:
+        """Make ``account``'s access token expired from now on."""
         self.expired_tokens.add(account.credential("access_token"))
 
     def inject(
@@ -160,12 +158,14 @@ class InstagramEmulator:
             )
 
     def clear_faults(self) -> None:
+        """Forget every injected fault."""
         with self.lock:
             self.faults.clear()
 
     # -- what the tests read (LocalServer and more) ----------------------------------------
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The media or comment as the emulator holds it (None: not there)."""
         with self.lock:
             if ref.extra.get("kind") == "comment":
                 found = self.comments.get(ref.id)
@@ -174,16 +174,20 @@ class InstagramEmulator:
             return dict(found) if found is not None else None
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The caption or comment text of a stored item."""
         return str(stored.get("caption") or stored.get("text") or "")
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored media item."""
         return list(stored.get("alt_texts", []))
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` likes the media."""
         with self.lock:
             self.media[ref.id]["like_count"] += 1
 
     def mention(self, account: Account) -> str:
+        """How a caption mentions ``account``."""
         return account.handle
 
     def tag(self, media_id: str, account: Account) -> None:
@@ -192,27 +196,25 @@ class InstagramEmulator:
             self.tags.setdefault(account.credential("ig_user_id"), []).append(media_id)
 
     def media_of(self, account: Account) -> list[dict[str, Any]]:
+        """Copies of the media ``account`` published."""
         owner = account.credential("ig_user_id")
         with self.lock:
             return [dict(m) for m in self.media.values() if m["owner"] == owner]
 
     def media_count(self, account: Account) -> int:
+        """How many media ``account`` published."""
         return len(self.media_of(account))
 
     def containers_of(self, account: Account) -> list[dict[str, Any]]:
+        """Copies of the media containers ``account`` created."""
         owner = account.credential("ig_user_id")
         with self.lock:
             return [dict(c) for c in self.containers.values() if c["owner"] == owner]
 
     # -- serving -----------------------------------------------------------------------------
 
-    @contextmanager
-    def running(self) -> Iterator[InstagramEmulator]:
-        with serve(self.app()) as base_url:
-            self.base_url = base_url
-            yield self
-
     def app(self) -> web.Application:
+        """The aiohttp application; serve it and set ``base_url`` to where it answers."""
         app = web.Application(middlewares=[self._faults_middleware])
         app.router.add_get("/media/{name}", self._serve_file)
         app.router.add_route("*", "/{version}/{node}", self._node)
@@ -730,6 +732,7 @@ class InstagramEmulator:
 
 
 def utf16(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units, as Meta counts caption offsets."""
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -1,8 +1,8 @@
 """Derive the data behind ``govsocial_x.text`` by probing the official twitter-text 3.1.0.
 
-Run from the repository root (needs npm and node)::
+Run from a clone of the repository (needs npm and node)::
 
-    .venv/bin/python plugins/x/tests/make_text_data.py
+    .venv/bin/python -m govsocial_x.testing.make_text_data
 
 twitter-text counts an emoji as 2 when its bundled ``twemoji-parser`` (11.0.2) recognises
 it, and a URL as 23 when its domain ends in a top-level domain of its frozen list. Neither
@@ -27,9 +27,8 @@ from pathlib import Path
 
 import regex
 
-HERE = Path(__file__).resolve().parent
-NODE_DIR = HERE / "node"
-DATA = HERE.parent / "src" / "govsocial_x" / "data"
+NODE_DIR = Path(__file__).resolve().parents[3] / "tests" / "node"  # plugins/x/tests/node
+DATA = Path(__file__).resolve().parents[1] / "data"  # govsocial_x/data
 
 ZWJ = "\u200d"
 VS16 = "\ufe0f"
@@ -46,6 +45,7 @@ def _chars(pattern: str) -> list[str]:
 
 
 def emoji_candidates() -> list[str]:
+    """Emoji sequences and code points to ask twemoji-parser about."""
     emoji = sorted(set(_chars(r"[\p{Emoji}\p{Extended_Pictographic}]")))
     seconds = _chars(r"\p{Emoji}")
     text_default = set(_chars(r"\p{Emoji}")) - set(_chars(r"\p{Emoji_Presentation}"))
@@ -92,8 +92,9 @@ def emoji_candidates() -> list[str]:
 
 
 def probe(mode: str, candidates: list[str], node_modules: Path) -> list[bool]:
-    done = subprocess.run(
-        ["node", str(NODE_DIR / "probe.cjs"), str(node_modules), mode],
+    """Ask twitter-text (``mode``: emoji or tld) which ``candidates`` it recognises."""
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        ["node", str(NODE_DIR / "probe.cjs"), str(node_modules), mode],  # noqa: S607 - node on PATH
         input=json.dumps(candidates),
         capture_output=True,
         text=True,
@@ -111,6 +112,7 @@ def _weight_one(char: str) -> bool:
 
 
 def main() -> int:
+    """Write the derived data files; the exit status."""
     from govsocial.core.text import top_level_domains
     from govsocial.testing.npm import install
 

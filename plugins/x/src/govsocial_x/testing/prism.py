@@ -21,27 +21,24 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["SPEC", "prism_proxy", "spec_path"]
+__all__ = ["prism_proxy", "spec_path"]
 
-REPO = Path(__file__).resolve().parents[3]
 SPEC_NAME = "x-api-v2-openapi.json"
-NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
 def spec_path() -> Path | None:
     """The X API v2 OpenAPI spec, or None when it is absent.
 
-    ``$GOVSOCIAL_SPECS_DIR`` when set; otherwise ``shared/specs/`` beside the repository or
-    beside any folder above it (a clone made elsewhere under the same workspace finds it).
-    The spec is read where it is, never copied into the project.
+    ``$GOVSOCIAL_SPECS_DIR`` when set; otherwise ``shared/specs/`` beside the clone this
+    module is in (``../shared/specs``) or beside any folder above it, so a clone made
+    elsewhere under the same workspace finds it. The spec is read where it is, never copied
+    into the project.
     """
     configured = os.environ.get("GOVSOCIAL_SPECS_DIR")
     candidates = [Path(configured) / SPEC_NAME] if configured else []
-    candidates += [folder / "shared" / "specs" / SPEC_NAME for folder in REPO.parents]
+    here = Path(__file__).resolve()
+    candidates += [folder / "shared" / "specs" / SPEC_NAME for folder in here.parents]
     return next((path for path in candidates if path.is_file()), None)
-
-
-SPEC = spec_path()
 
 
 def _free_port() -> int:
@@ -52,7 +49,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def prism_proxy(upstream: str, node_modules: Path, *, spec: Path = SPEC) -> Iterator[str]:
+def prism_proxy(upstream: str, node_modules: Path, *, spec: Path) -> Iterator[str]:
     """Run Prism proxying to ``upstream`` until the block ends; yields its base URL."""
     node = shutil.which("node")
     if node is None:
@@ -62,7 +59,7 @@ def prism_proxy(upstream: str, node_modules: Path, *, spec: Path = SPEC) -> Iter
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's life
         prefix="prism-", suffix=".log", delete=False
     )
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - the node found on PATH and Prism's script
         [
             node,
             str(cli),

@@ -1,9 +1,9 @@
 # ruff: noqa: RUF001 - the corpus holds look-alike characters on purpose
 """Build the weighted-length corpus and its expected figures from the official twitter-text.
 
-Run from the repository root (needs npm and node)::
+Run from a clone of the repository (needs npm and node)::
 
-    .venv/bin/python plugins/x/tests/make_corpus.py
+    .venv/bin/python -m govsocial_x.testing.make_corpus
 
 It writes ``plugins/x/tests/data/twitter_text_corpus.json``: every string with the weighted
 length that twitter-text 3.1.0 (npm, config v3) gives it. ``test_text.py`` compares
@@ -21,9 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-CORPUS = HERE / "data" / "twitter_text_corpus.json"
-NODE_DIR = HERE / "node"
+TESTS = Path(__file__).resolve().parents[3] / "tests"  # plugins/x/tests of the clone
+CORPUS = TESTS / "data" / "twitter_text_corpus.json"
+NODE_DIR = TESTS / "node"
 
 EMOJI = [
     "😀",
@@ -308,6 +308,7 @@ SEPARATORS = [" ", "", "\n", ", ", " (", ") ", ": ", "\u3000", "。", " — "]
 
 
 def fixed_strings() -> list[str]:
+    """The hand-written strings of the corpus, one kind of piece at a time."""
     texts: list[str] = ["", " ", "a", "Hello world", "a" * 280, "a" * 281, "政" * 140, "政" * 141]
     for group in (EMOJI, CJK, OTHER_SCRIPTS, PUNCTUATION, NFC):
         texts.extend(group)
@@ -334,7 +335,8 @@ def fixed_strings() -> list[str]:
 
 
 def random_strings(count: int, seed: int = 20240501) -> list[str]:
-    rng = random.Random(seed)
+    """``count`` seeded random mixtures of the pieces (the same on every run)."""
+    rng = random.Random(seed)  # noqa: S311 - a seeded, repeatable corpus, not a secret
     pools = [
         EMOJI,
         CJK,
@@ -357,6 +359,7 @@ def random_strings(count: int, seed: int = 20240501) -> list[str]:
 
 
 def corpus_strings() -> list[str]:
+    """The whole corpus: fixed strings then random ones, without repeats."""
     seen: set[str] = set()
     texts = []
     for text in fixed_strings() + random_strings(450):
@@ -368,8 +371,8 @@ def corpus_strings() -> list[str]:
 
 def twitter_text_counts(texts: list[str], node_modules: Path) -> list[int]:
     """The weighted lengths twitter-text gives ``texts`` (runs node)."""
-    done = subprocess.run(
-        ["node", str(NODE_DIR / "count.cjs"), str(node_modules)],
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        ["node", str(NODE_DIR / "count.cjs"), str(node_modules)],  # noqa: S607 - node on PATH
         input=json.dumps(texts),
         capture_output=True,
         text=True,
@@ -380,6 +383,7 @@ def twitter_text_counts(texts: list[str], node_modules: Path) -> list[int]:
 
 
 def main() -> int:
+    """Write the corpus with twitter-text's figures; the exit status."""
     from govsocial.testing.npm import install
 
     node_modules = install(NODE_DIR, "govsocial-x")
@@ -388,7 +392,7 @@ def main() -> int:
     entries = [{"text": t, "weighted_length": c} for t, c in zip(texts, counts, strict=True)]
     document = {
         "source": "twitter-text 3.1.0 (npm), parseTweet with its default config (v3)",
-        "generator": "plugins/x/tests/make_corpus.py",
+        "generator": "govsocial_x.testing.make_corpus",
         "entries": entries,
     }
     CORPUS.write_text(json.dumps(document, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")

@@ -30,8 +30,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -39,7 +38,6 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from govsocial.core.models import Account, PostRef
-from govsocial.testing.emulator import serve
 
 SUPPORTED_VERSIONS = frozenset({"202511", "202512", "202601", "202603", "202605", "202608"})
 RESERVED = frozenset("|{}@[]()<>#*_~\\")
@@ -93,6 +91,8 @@ def little_plain(commentary: str) -> str:
 
 @dataclass
 class Fault:
+    """A fault to inject into the next request matching ``method`` and ``path``."""
+
     method: str
     path: str
     status: int | None = None
@@ -105,6 +105,8 @@ class Fault:
 
 @dataclass
 class Org:
+    """An organization Page of the emulator, with its member's tokens and client."""
+
     urn: str
     name: str
     token: str
@@ -135,6 +137,7 @@ class LinkedInEmulator:
     # -- set-up --------------------------------------------------------------------------------
 
     def add_org(self, number: int, name: str, followers: int = 0) -> Org:
+        """Add an organization Page the emulator knows."""
         org = Org(
             urn=f"urn:li:organization:{number}",
             name=name,
@@ -154,10 +157,12 @@ class LinkedInEmulator:
             self.expired.add(token)
 
     def inject(self, method: str, path: str, **options: Any) -> None:
+        """Make the next matching request fail as ``options`` say."""
         with self.lock:
             self.faults.append(Fault(method=method, path=path, **options))
 
     def clear(self) -> None:
+        """Forget injected faults and the request log."""
         with self.lock:
             self.faults.clear()
             self.requests.clear()
@@ -165,6 +170,7 @@ class LinkedInEmulator:
     # -- application ---------------------------------------------------------------------------
 
     def app(self) -> web.Application:
+        """The aiohttp application; serve it and set ``base_url``."""
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 2**20)
         app.router.add_post("/rest/posts", self._create_post)
         app.router.add_get("/rest/posts/{urn}", self._get_post)
@@ -473,7 +479,7 @@ class LinkedInEmulator:
                 post = self.posts.get(unquote(urn))
                 if post is None or post["author"] != org:
                     continue
-                stats = dict(self.stats[post["id"]])
+                stats: dict[str, float] = dict(self.stats[post["id"]])
                 stats["engagement"] = 0.0
                 elements.append(
                     {"totalShareStatistics": stats, key: post["id"], "organizationalEntity": org}
@@ -548,9 +554,11 @@ class LinkedInEmulator:
     # -- reading the state, for tests ----------------------------------------------------------
 
     def posts_of(self, org: str) -> list[dict[str, Any]]:
+        """The posts authored by organization ``org`` (its URN)."""
         return [p for p in self.posts.values() if p["author"] == org]
 
     def api_requests(self) -> list[dict[str, Any]]:
+        """The logged requests to the REST API (not to uploads)."""
         return [r for r in self.requests if r["path"].startswith("/rest/")]
 
 
@@ -575,6 +583,7 @@ class EmulatedLinkedIn:
         self.warga = emulator.orgs["urn:li:organization:2002"]
 
     def account(self, org: Org, **changes: str) -> Account:
+        """The govsocial account of ``org``, with credentials changed by ``changes``."""
         credentials = {
             "organization": org.urn,
             "access_token": org.token,
@@ -592,18 +601,22 @@ class EmulatedLinkedIn:
 
     @property
     def accounts(self) -> list[Account]:
+        """The accounts of Dinas Kominfo and Warga Peduli."""
         return [self.account(self.kominfo), self.account(self.warga)]
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The post or comment as the emulator holds it (None: not there)."""
         stored = self.emulator.posts.get(ref.id) or self.emulator.comments.get(ref.id)
         return json.loads(json.dumps(stored, default=str)) if stored is not None else None
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a stored post or comment, without little-text escapes."""
         if "commentary" in stored:
             return little_plain(stored["commentary"])
         return str(stored["message"]["text"])
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored post's images."""
         content = stored.get("content") or {}
         images = (
             [content["media"]]
@@ -613,20 +626,21 @@ class EmulatedLinkedIn:
         return [image.get("altText", "") for image in images]
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` likes the post (its like count goes up)."""
         with self.emulator.lock:
             self.emulator.stats[ref.id]["likeCount"] += 1
 
     def mention(self, account: Account) -> str:
+        """How a post mentions ``account``'s organization."""
         org = self.emulator.orgs[account.credential("organization")]
         return f"@[{org.name.replace(' ', '')}]({org.urn})"
 
 
-@contextmanager
-def running() -> Iterator[EmulatedLinkedIn]:
-    """Start the emulator with the Pages Dinas Kominfo (1001) and Warga Peduli (2002)."""
+def start(serve: Callable[[web.Application], str]) -> EmulatedLinkedIn:
+    """The emulator with the Pages Dinas Kominfo (1001) and Warga Peduli (2002), served by
+    ``serve`` (the ``emulators`` fixture's ``serve``), which returns the base URL."""
     emulator = LinkedInEmulator()
     emulator.add_org(1001, "Dinas Kominfo", followers=5120)
     emulator.add_org(2002, "Warga Peduli", followers=37)
-    with serve(emulator.app()) as base_url:
-        emulator.base_url = base_url
-        yield EmulatedLinkedIn(emulator, base_url)
+    emulator.base_url = serve(emulator.app())
+    return EmulatedLinkedIn(emulator, emulator.base_url)

@@ -1,4 +1,5 @@
-"""A deterministic corpus of post texts for comparing rich-text code with @atproto/api.
+"""Test helpers of the Bluesky plugin: a deterministic corpus of post texts for comparing
+rich-text code with @atproto/api (``from govsocial_bluesky.testing import corpus``).
 
 ``corpus()`` returns the same list on every call and machine: hand-picked edge
 cases first, then seeded random combinations of the same kinds of pieces.
@@ -283,7 +284,7 @@ def _edge_cases() -> list[str]:
 
 
 def _random_cases(count: int) -> list[str]:
-    rnd = random.Random(SEED)
+    rnd = random.Random(SEED)  # noqa: S311 - a seeded, repeatable corpus, not a secret
     pools = [
         EMOJI,
         COMBINING,

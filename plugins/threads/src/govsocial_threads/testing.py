@@ -30,8 +30,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,6 @@ import aiohttp
 from aiohttp import web
 
 from govsocial import Account, PostRef
-from govsocial.testing.emulator import serve
 
 VERSION = "v1.0"
 DAY = 86400.0
@@ -49,6 +47,8 @@ DAY = 86400.0
 
 @dataclass
 class Token:
+    """An access token the emulator issued: its user and validity."""
+
     value: str
     user_id: str
     issued_at: float
@@ -60,6 +60,8 @@ class Token:
 
 @dataclass
 class Fault:
+    """A fault to inject into requests matching ``method`` and ``path``."""
+
     method: str
     path: re.Pattern[str]
     status: int = 500
@@ -73,6 +75,8 @@ class Fault:
 
 @dataclass
 class User:
+    """A Threads user of the emulator."""
+
     user_id: str
     username: str
     followers: int = 0
@@ -119,6 +123,7 @@ class ThreadsEmulator:
         return account
 
     def issue_token(self, user_id: str, *, issued_at: float | None = None) -> Token:
+        """Issue a long-lived token for ``user_id`` (valid 60 days from ``issued_at``)."""
         issued = time.time() if issued_at is None else issued_at
         token = Token("THAA" + secrets.token_urlsafe(24), user_id, issued, issued + 60 * DAY)
         with self.lock:
@@ -126,6 +131,7 @@ class ThreadsEmulator:
         return token
 
     def token_of(self, account: Account) -> Token:
+        """The token record of ``account``'s access token."""
         return self.tokens[account.credential("access_token")]
 
     def inject(self, method: str, path: str, **options: Any) -> Fault:
@@ -135,19 +141,15 @@ class ThreadsEmulator:
             self.faults.append(fault)
         return fault
 
-    @contextmanager
-    def running(self) -> Iterator[ThreadsEmulator]:
-        with serve(self.app()) as base:
-            self.base_url = base
-            yield self
-
     # -- LocalServer --------------------------------------------------------------------------
 
     @property
     def accounts(self) -> list[Account]:
+        """The accounts added, in order."""
         return list(self._accounts)
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The post as the emulator holds it (None: deleted or never made)."""
         with self.lock:
             post = self.posts.get(ref.id)
             if post is None or post["deleted"]:
@@ -155,16 +157,20 @@ class ThreadsEmulator:
             return dict(post)
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a stored post."""
         return str(stored["text"])
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored post's media."""
         return list(stored["alt_texts"])
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` likes the post."""
         with self.lock:
             self.posts[ref.id]["likes"].add(by.credential("user_id"))
 
     def mention(self, account: Account) -> str:
+        """How a post mentions ``account``."""
         return "@" + self.users[account.credential("user_id")].username
 
     # -- test-side reads -------------------------------------------------------------------------
@@ -176,6 +182,7 @@ class ThreadsEmulator:
             return [p for p in self.posts.values() if p["owner"] == user_id and not p["deleted"]]
 
     def containers_of(self, account: Account) -> list[dict[str, Any]]:
+        """The media containers ``account`` created."""
         user_id = account.credential("user_id")
         with self.lock:
             return [
@@ -185,11 +192,13 @@ class ThreadsEmulator:
             ]
 
     def calls(self, method: str, suffix: str) -> int:
+        """How many ``method`` requests went to a path ending in ``suffix``."""
         return sum(1 for m, p, _ in self.requests if m == method and p.endswith(suffix))
 
     # -- the app -------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
+        """The aiohttp application; serve it and set ``base_url``."""
         app = web.Application(middlewares=[self._faults_middleware])
         v = f"/{VERSION}"
         app.router.add_get("/refresh_access_token", self._refresh)

@@ -32,8 +32,6 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +39,6 @@ from typing import Any
 from aiohttp import web
 
 from govsocial.core.models import Account, PostRef
-from govsocial.testing.emulator import serve
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 MENTION = re.compile(r"@\[(\d+)\]")
@@ -76,6 +73,8 @@ class Fault:
 
 @dataclass
 class Page:
+    """A Facebook Page of the emulator: its id, name and Page access token."""
+
     id: str
     name: str
     token: str
@@ -96,7 +95,7 @@ class Seen:
 
 
 class GraphEmulator:
-    """The emulator's state and its aiohttp app; ``serve()`` runs it and sets ``base_url``."""
+    """The emulator's state and its aiohttp app; serve ``app()`` and set ``base_url``."""
 
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
@@ -117,11 +116,13 @@ class GraphEmulator:
     # -- set-up and inspection (called from tests, another thread) --------------------------
 
     def add_page(self, page_id: str, name: str, token: str) -> Page:
+        """Add a Page the emulator knows, with its Page access token."""
         page = Page(page_id, name, token)
         self.pages[page_id] = page
         return page
 
     def account(self, page_id: str) -> Account:
+        """The govsocial account that publishes as Page ``page_id``."""
         page = self.pages[page_id]
         return Account(
             platform="facebook",
@@ -132,6 +133,7 @@ class GraphEmulator:
 
     @property
     def accounts(self) -> list[Account]:
+        """An account for every Page, in the order they were added."""
         return [self.account(page_id) for page_id in self.pages]
 
     def reset(self) -> None:
@@ -144,12 +146,14 @@ class GraphEmulator:
             self.expired_tokens.clear()
 
     def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
+        """Make the next matching request fail or be delayed; returns the fault."""
         fault = Fault(method.upper(), path, **kwargs)
         with self._lock:
             self.faults.append(fault)
         return fault
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
+        """The requests received, optionally only those of ``method`` and ``path``."""
         return [
             s
             for s in list(self.seen)
@@ -165,33 +169,36 @@ class GraphEmulator:
         ]
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The post as the emulator holds it (None: deleted or never made)."""
         found = self.objects.get(ref.id)
         if found is None or ref.id in self.deleted:
             return None
         return found
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a stored post."""
         return str(stored.get("message") or "")
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored post's photos."""
         photos = [self.objects[i] for i in stored.get("attached_media", [])]
         return [str(p.get("alt_text_custom") or "") for p in photos]
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` (a Page) reacts to the post."""
         self.objects[ref.id]["reactions"].append(by.credential("page_id"))
 
     def mention(self, account: Account) -> str:
+        """How a post tags ``account``'s Page."""
         return f"@[{account.credential('page_id')}]"
 
     # -- serving ------------------------------------------------------------------------------
 
-    @contextmanager
-    def serve(self) -> Iterator[GraphEmulator]:
+    def app(self) -> web.Application:
+        """The aiohttp application answering every Graph path; serve it and set ``base_url``."""
         app = web.Application(client_max_size=20 * 2**20)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        with serve(app) as url:
-            self.base_url = url
-            yield self
+        return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
@@ -379,12 +386,13 @@ class GraphEmulator:
             return graph_error("(#324) Requires upload file", 324), 400
         published = form.get("published", "true").lower() != "false"
         photo_id = self._new_id()
-        photo = {
+        caption = form.get("caption", form.get("message", ""))
+        photo: dict[str, Any] = {
             "id": photo_id,
             "kind": "photo",
             "page_id": me.id,
             "published": published,
-            "name": form.get("caption", form.get("message", "")),
+            "name": caption,
             "alt_text_custom": form.get("alt_text_custom", ""),
             "url": form.get("url"),
             "uploaded": "source" in files,
@@ -392,7 +400,7 @@ class GraphEmulator:
         self.objects[photo_id] = photo
         if not published:
             return {"id": photo_id}, 200
-        post = self._store_post(me, photo["name"], [photo_id])
+        post = self._store_post(me, caption, [photo_id])
         photo["post_id"] = post["id"]
         return {"id": photo_id, "post_id": post["id"]}, 200
 

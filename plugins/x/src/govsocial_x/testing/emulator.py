@@ -1,9 +1,10 @@
 """A small stateful emulator of the X API v2 endpoints the adapter uses.
 
-Answers copy the shapes of the OpenAPI spec (/work/shared/specs/x-api-v2-openapi.json) and
-of the documented examples on docs.x.com; the conformance suite runs through Prism in front
-of it, so every request and answer is checked against the spec as well. State lives in
-plain dicts that tests read directly (what the emulator STORED, not what the adapter said).
+Answers copy the shapes of the OpenAPI spec (``shared/specs/x-api-v2-openapi.json``, beside
+the clone) and of the documented examples on docs.x.com; the conformance suite runs through
+Prism in front of it, so every request and answer is checked against the spec as well.
+State lives in plain dicts that tests read directly (what the emulator STORED, not what the
+adapter said).
 
 Endpoints: POST/GET /2/tweets, DELETE /2/tweets/{id}, GET /2/users/me,
 GET /2/users/{id}/mentions, GET /2/users/{id}/tweets, GET /2/tweets/search/recent,
@@ -34,6 +35,8 @@ DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 
 @dataclass
 class User:
+    """An X user of the emulator, with its tokens."""
+
     id: str
     username: str
     name: str
@@ -64,6 +67,7 @@ class Emulator:
     # -- set-up and inspection (called from tests) ----------------------------------------
 
     def add_user(self, username: str, name: str) -> User:
+        """Add a user the emulator knows."""
         user = User(
             id=str(2_244_994_945 + len(self.users)),
             username=username,
@@ -75,6 +79,7 @@ class Emulator:
         return user
 
     def account(self, user: User, *, refresh: bool = False) -> Account:
+        """The govsocial account of ``user`` (with refresh credentials if ``refresh``)."""
         credentials = {"access_token": user.access_token}
         if refresh:
             credentials |= {"refresh_token": user.refresh_token, "client_id": user.client_id}
@@ -86,35 +91,44 @@ class Emulator:
         )
 
     def expire_access_token(self, user: User) -> None:
+        """Give ``user`` a new access token, so the old one is refused."""
         user.access_token = f"at-{user.username}-{secrets.token_hex(8)}"
 
     def user_of(self, account: Account) -> User:
+        """The user behind ``account``."""
         return next(u for u in self.users.values() if f"@{u.username}" == account.handle)
 
     # -- LocalServer ----------------------------------------------------------------------
 
     @property
     def accounts(self) -> list[Account]:
+        """The accounts of the first two users."""
         return [self.account(user) for user in list(self.users.values())[:2]]
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The tweet as the emulator holds it (None: deleted or never made)."""
         return self.tweets.get(ref.id)
 
     def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a stored tweet."""
         return str(stored["text"])
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored tweet's media."""
         return [self.media[m]["alt_text"] for m in stored.get("media_ids", [])]
 
     def like(self, ref: PostRef, by: Account) -> None:
+        """``by`` likes the tweet."""
         self.tweets[ref.id]["public_metrics"]["like_count"] += 1
 
     def mention(self, account: Account) -> str:
+        """How a tweet mentions ``account``."""
         return f"@{self.user_of(account).username}"
 
     # -- the application --------------------------------------------------------------------
 
     def app(self) -> web.Application:
+        """The aiohttp application; serve it and set ``base_url``."""
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_problems])
         app.router.add_post("/2/tweets", self.create_tweet)
         app.router.add_get("/2/tweets", self.lookup_tweets)
@@ -147,6 +161,7 @@ class Emulator:
     # -- posts ------------------------------------------------------------------------------
 
     async def create_tweet(self, request: web.Request) -> web.Response:
+        """``POST /2/tweets``."""
         user = self._user(request)
         body = await request.json()
         text = body.get("text", "")
@@ -199,6 +214,7 @@ class Emulator:
         return web.json_response({"data": {"id": tweet_id, "text": _escaped(text)}}, status=201)
 
     async def delete_tweet(self, request: web.Request) -> web.Response:
+        """``DELETE /2/tweets/{id}``."""
         user = self._user(request)
         tweet = self.tweets.get(request.match_info["id"])
         if tweet is None:
@@ -260,6 +276,7 @@ class Emulator:
         return web.json_response(body)
 
     async def lookup_tweets(self, request: web.Request) -> web.Response:
+        """``GET /2/tweets?ids=``."""
         self._user(request)
         ids = request.query.get("ids", "").split(",")
         found = [self.tweets[i] for i in ids if i in self.tweets]
@@ -283,6 +300,7 @@ class Emulator:
         return web.json_response(body)
 
     async def search_recent(self, request: web.Request) -> web.Response:
+        """``GET /2/tweets/search/recent`` (``conversation_id:`` queries)."""
         self._user(request)
         query = request.query.get("query", "")
         if not query.startswith("conversation_id:"):
@@ -301,6 +319,7 @@ class Emulator:
         return self._listing(request, _newest_first(found), paged=True)
 
     async def me(self, request: web.Request) -> web.Response:
+        """``GET /2/users/me``."""
         user = self._user(request)
         data: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
         if "public_metrics" in request.query.get("user.fields", "").split(","):
@@ -314,6 +333,7 @@ class Emulator:
         return web.json_response({"data": data})
 
     async def mentions(self, request: web.Request) -> web.Response:
+        """``GET /2/users/{id}/mentions``."""
         self._user(request)
         user = self.users.get(request.match_info["id"])
         if user is None:
@@ -332,6 +352,7 @@ class Emulator:
         return self._listing(request, _newest_first(found), paged=True)
 
     async def timeline(self, request: web.Request) -> web.Response:
+        """``GET /2/users/{id}/tweets``."""
         self._user(request)
         found = [
             t
@@ -385,6 +406,7 @@ class Emulator:
         return web.json_response({"data": data, "meta": {}})
 
     async def upload_one_shot(self, request: web.Request) -> web.Response:
+        """``POST /2/media/upload``: the whole file in one request."""
         user = self._user(request)
         body = await request.json()
         data = base64.b64decode(body["media"], validate=True)
@@ -392,6 +414,7 @@ class Emulator:
         return self._media_answer(record, processing=False)
 
     async def upload_initialize(self, request: web.Request) -> web.Response:
+        """``POST /2/media/upload/initialize``."""
         user = self._user(request)
         body = await request.json()
         record = self._new_media(user, body["media_type"], int(body["total_bytes"]))
@@ -410,12 +433,14 @@ class Emulator:
         return record
 
     async def upload_append(self, request: web.Request) -> web.Response:
+        """``POST /2/media/upload/{id}/append``."""
         record = self._owned_media(request, request.match_info["id"])
         body = await request.json()
         record["chunks"][int(body["segment_index"])] = base64.b64decode(body["media"])
         return web.json_response({"data": {"expires_at": int(time.time()) + 86400}, "meta": {}})
 
     async def upload_finalize(self, request: web.Request) -> web.Response:
+        """``POST /2/media/upload/{id}/finalize``."""
         record = self._owned_media(request, request.match_info["id"])
         received = b"".join(record["chunks"][i] for i in sorted(record["chunks"]))
         if len(received) != record["size"]:
@@ -429,12 +454,14 @@ class Emulator:
         return self._media_answer(record, processing=True)
 
     async def upload_status(self, request: web.Request) -> web.Response:
+        """``GET /2/media/upload?command=STATUS``."""
         record = self._owned_media(request, request.query.get("media_id", ""))
         if record["polls_left"] > 0:
             record["polls_left"] -= 1
         return self._media_answer(record, processing=True)
 
     async def media_metadata(self, request: web.Request) -> web.Response:
+        """``POST /2/media/metadata``: the alt text."""
         body = await request.json()
         record = self._owned_media(request, body["id"])
         alt = body["metadata"]["alt_text"]["text"]
@@ -451,6 +478,7 @@ class Emulator:
     # -- OAuth 2.0 --------------------------------------------------------------------------
 
     async def oauth_token(self, request: web.Request) -> web.Response:
+        """``POST /2/oauth2/token``: refresh, rotating the refresh token."""
         form = dict(await request.post())
         fields = {k: str(v) for k, v in form.items()}
         self.refreshes.append(fields)
