@@ -7,6 +7,10 @@ cannot abort a publish to other accounts.
 
 Implement a hook with the :data:`govsocial.hookimpl` marker in a module or class that is
 registered through the ``govsocial`` entry-point group (see docs/plugins.md).
+Implementations are called in pluggy's order: ``tryfirst=True`` ones first,
+``trylast=True`` ones last, and otherwise the most recently registered first; each on its
+own guard, so one that raises is reported and the others still run. Wrappers
+(``wrapper=True``, ``hookwrapper=True``) are refused at registration.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register platform adapters.
 
     Call ``register(PlatformSubclass)`` once per adapter. The core builds ``register``, so
-    it can refuse a second adapter with a name that is already taken (the first one wins
+    it can refuse a second adapter with a name that is already taken (the one registered
+    first in call order wins, so a ``tryfirst=True`` implementation can replace an adapter,
     and a warning names both).
 
     :param register: the function to call with each :class:`govsocial.Platform` subclass.
