@@ -482,3 +482,34 @@ def test_a_wrapper_that_bypassed_register_is_skipped_not_run_as_a_function() -> 
         problems = plugins.validate_post(Post("Ini hoaks"), "paper", Paper.limits)
     assert [problem.code for problem in problems] == ["banned_word"]
 
+
+# -- the plugin SDK: one import path ---------------------------------------------------------
+
+
+def test_the_sdk_exports_everything_with_a_docstring() -> None:
+    import govsocial.adapters as sdk
+
+    assert set(sdk.__all__) == set(dir(sdk)), "__dir__ and __all__ disagree"
+    for name in sdk.__all__:
+        value = getattr(sdk, name)
+        assert value is not None, name
+        assert (getattr(value, "__doc__", None) or "").strip(), f"{name} has no docstring"
+    assert isinstance(sdk.CONTRACT_VERSION, int)
+    assert sdk.Platform is govsocial.Platform and sdk.Post is govsocial.Post
+    with pytest.raises(AttributeError):
+        sdk.NotAName  # noqa: B018
+
+
+def test_there_is_one_hookimpl_marker() -> None:
+    import govsocial.adapters as sdk
+
+    assert sdk.hookimpl is govsocial.hookimpl is hookspecs.hookimpl
+
+
+def test_the_sdk_page_lists_every_export() -> None:
+    import govsocial.adapters as sdk
+
+    page = (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")
+    missing = [name for name in sdk.__all__ if f"`{name}`" not in page]
+    assert not missing, f"docs/sdk.md does not list {missing}"
+    assert f"`CONTRACT_VERSION` (now `{sdk.CONTRACT_VERSION}`)" in page

@@ -5,12 +5,12 @@ Hooks are synchronous. They are for discovery (which platforms exist), offline c
 used for network calls: publishing loops over adapters in the core, so one failing plugin
 cannot abort a publish to other accounts.
 
-Implement a hook with the :data:`govsocial.hookimpl` marker in a module or class that is
-registered through the ``govsocial`` entry-point group (see docs/plugins.md).
-Implementations are called in pluggy's order: ``tryfirst=True`` ones first,
-``trylast=True`` ones last, and otherwise the most recently registered first; each on its
-own guard, so one that raises is reported and the others still run. Wrappers
-(``wrapper=True``, ``hookwrapper=True``) are refused at registration.
+Implement a hook with the :data:`govsocial.adapters.hookimpl` marker (also served as
+``govsocial.hookimpl``) in a module or class that is registered through the ``govsocial``
+entry-point group (see docs/plugins.md). Implementations are called in pluggy's order:
+``tryfirst=True`` ones first, ``trylast=True`` ones last, and otherwise the most recently
+registered first; each on its own guard, so one that raises is reported and the others
+still run. Wrappers (``wrapper=True``, ``hookwrapper=True``) are refused at registration.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from govsocial.adapters import hookimpl
+
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
     from govsocial.adapters.platform import Limits, Platform
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["hookimpl", "hookspec"]
 
+#: Marks the hook specifications below.
 hookspec = pluggy.HookspecMarker("govsocial")
-hookimpl = pluggy.HookimplMarker("govsocial")
 
 
 @hookspec
