@@ -513,3 +513,30 @@ def test_the_sdk_page_lists_every_export() -> None:
     missing = [name for name in sdk.__all__ if f"`{name}`" not in page]
     assert not missing, f"docs/sdk.md does not list {missing}"
     assert f"`CONTRACT_VERSION` (now `{sdk.CONTRACT_VERSION}`)" in page
+
+
+def plugin_sources() -> list[Path]:
+    roots = [*sorted((ROOT / "plugins").glob("*/src")), ROOT / "docs" / "example-plugin" / "src"]
+    return [path for root in roots for path in sorted(root.rglob("*.py"))]
+
+
+@pytest.mark.parametrize("path", plugin_sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_plugins_import_govsocial_only_through_the_sdk(path: Path) -> None:
+    """govsocial.testing is allowed too: a plugin's local server is test tooling."""
+    import ast
+
+    allowed = ("govsocial.adapters", "govsocial.testing")
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        modules = (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.level == 0
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+        for module in modules:
+            if module == "govsocial" or module.startswith("govsocial."):
+                assert module.startswith(allowed), (
+                    f"{path.relative_to(ROOT)}:{node.lineno} imports {module}; "
+                    "import it from govsocial.adapters"
+                )
