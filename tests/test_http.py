@@ -5,12 +5,15 @@ The fake server records every request it received; assertions are on that record
 
 from __future__ import annotations
 
+import base64
 import time
 
 import httpx
 import pytest
 
 from fakes import TOKEN, Paper, PaperServer, paper_account
+from govsocial.adapters import AdapterContext, GovSocialError, Http, RateState
+from govsocial.adapters.http import new_http_client
 from govsocial.client import AsyncClient
 from govsocial.core.errors import (
     AuthenticationError,
@@ -130,10 +133,9 @@ async def test_a_gateway_failure_on_a_create_without_idempotency_is_unknown_not_
 async def test_a_create_marked_not_idempotent_is_unknown_after_a_gateway_failure(
     paper_server: PaperServer, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from govsocial.adapters.http import Http
-
     monkeypatch.setattr(Paper, "idempotency_window", 3600.0)  # posts are covered...
-    adapter = Paper(account, Http(httpx.AsyncClient(transport=paper_server.transport())))
+    http = Http(httpx.AsyncClient(transport=paper_server.transport()))
+    adapter = Paper(account, AdapterContext(http=http))
     paper_server.script = [answer(502, text="Bad Gateway")]
     with pytest.raises(PublishOutcomeUnknown):  # ...but this create says it is not
         await adapter.request(
@@ -289,3 +291,128 @@ async def test_secrets_never_reach_the_logs(
     assert caplog.records, "expected debug logs of the requests"
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert TOKEN not in repr(account) and TOKEN not in repr(result)
+
+
+# -- how a request leaves: straight to govsocial's transport, or through the caller's client ----
+
+
+class Endpoint:
+    """Not a Platform: everything Http.request needs, and nothing more."""
+
+    name = "bare"
+    title = "Bare"
+    idempotency_window: float | None = None
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def rate_bucket(self, method: str, url: str) -> str:
+        return ""
+
+    def rate_state(self, response: httpx.Response) -> RateState | None:
+        return None
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        return None
+
+    def is_throttled(self, response: httpx.Response) -> bool:
+        return False
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        return GovSocialError(f"bare answered {response.status_code}")
+
+    def iter_credentials(self) -> list[str]:
+        return [TOKEN]
+
+
+def recording(seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    return httpx.MockTransport(handler)
+
+
+async def test_http_needs_only_an_endpoint_not_a_platform(account: Account) -> None:
+    seen: list[httpx.Request] = []
+    http = Http(new_http_client(transport=recording(seen)))
+    response = await http.request(Endpoint(account), "GET", "https://bare.test/x", params={"a": 1})
+    assert response.json() == {"ok": True}
+    assert [str(request.url) for request in seen] == ["https://bare.test/x?a=1"]
+    assert seen[0].headers["user-agent"].startswith("govsocial/")
+
+
+async def test_govsocials_client_sends_straight_to_its_transport(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hot path: no httpx client layer per request (docs/performance.md)."""
+    seen: list[httpx.Request] = []
+    client = new_http_client(transport=recording(seen))
+
+    async def client_layer(*args: object, **kwargs: object) -> httpx.Response:
+        raise AssertionError("the request went through httpx's client layer")
+
+    monkeypatch.setattr(client, "send", client_layer)
+    monkeypatch.setattr(client, "request", client_layer)
+    http = Http(client)
+    await http.request(Endpoint(account), "POST", "https://bare.test/posts", json={"t": "halo"})
+    assert [request.content for request in seen] == [b'{"t":"halo"}']
+
+
+async def test_a_callers_own_client_keeps_its_auth_and_mounts(account: Account) -> None:
+    main: list[httpx.Request] = []
+    mounted: list[httpx.Request] = []
+    own = httpx.AsyncClient(
+        transport=recording(main),
+        mounts={"https://media.test": recording(mounted)},
+        auth=httpx.BasicAuth("proxy-user", "proxy-pass"),
+    )
+    http = Http(own)
+    await http.request(Endpoint(account), "GET", "https://bare.test/me")
+    await http.request(Endpoint(account), "GET", "https://media.test/poster.png")
+    assert [str(request.url) for request in main] == ["https://bare.test/me"]
+    assert [str(request.url) for request in mounted] == ["https://media.test/poster.png"]
+    expected = base64.b64encode(b"proxy-user:proxy-pass").decode()
+    assert main[0].headers["authorization"] == f"Basic {expected}"
+
+
+async def test_event_hooks_on_govsocials_client_see_every_request(account: Account) -> None:
+    seen: list[httpx.Request] = []
+    hooked: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        hooked.append(str(request.url))
+
+    client = new_http_client(transport=recording(seen))
+    client.event_hooks["request"].append(hook)
+    await Http(client).request(Endpoint(account), "GET", "https://bare.test/me")
+    assert hooked == ["https://bare.test/me"]
+    assert len(seen) == 1
+
+
+async def test_respx_in_httpx_mode_intercepts_govsocials_default_transport(
+    account: Account,
+) -> None:
+    import respx
+
+    http = Http(new_http_client())  # aiohttp underneath: only the client layer is mocked
+    with respx.mock(using="httpx") as router:
+        route = router.get("https://nowhere.invalid/me").respond(200, json={"handle": "@humas"})
+        response = await http.request(Endpoint(account), "GET", "https://nowhere.invalid/me")
+    assert response.json() == {"handle": "@humas"}
+    assert route.call_count == 1
+    await http.client.aclose()
+
+
+async def test_httpx_own_log_line_shows_no_secret(
+    account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through a caller's client httpx logs each URL; a token in the path is scrubbed there."""
+    seen: list[httpx.Request] = []
+    caplog.set_level("INFO", logger="httpx")
+    http = Http(httpx.AsyncClient(transport=recording(seen)))
+    await http.request(Endpoint(account), "GET", f"https://bare.test/bot{TOKEN}/getMe")
+    assert str(seen[0].url) == f"https://bare.test/bot{TOKEN}/getMe"  # the server got it
+    logged = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert logged and "https://bare.test/bot***/getMe" in logged[0]
+    assert TOKEN not in caplog.text

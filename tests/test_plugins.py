@@ -1,4 +1,5 @@
-"""The plugin system: guarded loading, GOVSOCIAL_LOAD_PLUGINS, misspelled hooks, every hook.
+"""The plugin system: guarded loading, GOVSOCIAL_LOAD_PLUGINS, misspelled hooks, every hook,
+pluggy's call order (tryfirst, trylast, latest first) and wrappers refused.
 
 Every hook in govsocial.plugin.spec must have a ``test_hook_<name>`` here and a heading in
 docs/plugins.md; test_every_hook_is_documented_and_tested fails otherwise.
@@ -18,6 +19,7 @@ import pytest
 import govsocial
 from fakes import Paper, PaperServer
 from govsocial import Post, hookimpl
+from govsocial.adapters.media import MediaHost
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.client import AsyncClient
 from govsocial.core.errors import PluginError
@@ -141,10 +143,19 @@ def test_hook_register_platforms() -> None:
         def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
             register(Clash)
 
+    class KeepFirst:
+        @hookimpl(tryfirst=True)
+        def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+            register(Paper)
+
     plugins = Plugins(load_entrypoints=False)
     plugins.register(GoodPlugin(), name="good")
     assert plugins.platform("paper") is Paper
     plugins.register(ClashPlugin(), name="clash")
+    # pluggy calls the later registration first, and the first adapter called keeps the name
+    with pytest.warns(PluginWarning, match="two adapters claim platform 'paper'"):
+        assert plugins.platform("paper") is Clash
+    plugins.register(KeepFirst(), name="keep")
     with pytest.warns(PluginWarning, match="two adapters claim platform 'paper'"):
         assert plugins.platform("paper") is Paper
 
@@ -324,3 +335,242 @@ def test_hook_register_commands(
     plugins.register(Stats(), name="stats")
     assert main(["--db", db, "stats", "--prefix", "hu"]) == 3, "the handler's exit status"
     assert capsys.readouterr().out == "1 accounts: humas\n"
+
+
+# -- pluggy's semantics ------------------------------------------------------------------------
+
+
+def ordered(
+    label: str, calls: list[str], *, tryfirst: bool = False, trylast: bool = False
+) -> object:
+    """A plugin implementing every hook, recording ``label`` when called."""
+
+    class Ordered:
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def register_platforms(self, register: Callable[[type[Platform]], None]) -> None:
+            calls.append(label)
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def register_media_hosts(self, register: Callable[[type[MediaHost]], None]) -> None:
+            calls.append(label)
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+            calls.append(label)
+            return []
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def publish_started(self, post: Post, account: Account, idempotency_key: str) -> None:
+            calls.append(label)
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def publish_finished(self, post: Post, result: PublishResult) -> None:
+            calls.append(label)
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def post_deleted(self, ref: PostRef) -> None:
+            calls.append(label)
+
+    return Ordered()
+
+
+def call_through_host(plugins: Plugins, hook: str, account: Account) -> None:
+    post = Post("halo")
+    if hook == "register_platforms":
+        plugins.platforms()
+    elif hook == "register_media_hosts":
+        plugins.media_hosts()
+    elif hook == "validate_post":
+        plugins.validate_post(post, "paper", Paper.limits)
+    elif hook == "publish_started":
+        plugins.publish_started(post, account, "k1")
+    elif hook == "publish_finished":
+        plugins.publish_finished(post, PublishResult(account=account, idempotency_key="k1"))
+    elif hook == "post_deleted":
+        plugins.post_deleted(PostRef(platform="paper", account=account, id="1"))
+    else:
+        pytest.fail(f"no host call for hook {hook}")
+
+
+def hook_arguments(hook: str, account: Account) -> dict[str, object]:
+    post = Post("halo")
+    return {
+        "register_platforms": {"register": lambda cls: None},
+        "register_media_hosts": {"register": lambda cls: None},
+        "validate_post": {"post": post, "platform": "paper", "limits": Paper.limits},
+        "publish_started": {"post": post, "account": account, "idempotency_key": "k1"},
+        "publish_finished": {
+            "post": post,
+            "result": PublishResult(account=account, idempotency_key="k1"),
+        },
+        "post_deleted": {"ref": PostRef(platform="paper", account=account, id="1")},
+    }[hook]
+
+
+ORDERED_HOOKS = [
+    "register_platforms",
+    "register_media_hosts",
+    "validate_post",
+    "publish_started",
+    "publish_finished",
+    "post_deleted",
+]
+
+
+@pytest.mark.parametrize("hook", ORDERED_HOOKS)
+def test_every_hook_runs_in_pluggys_order(hook: str, account: Account) -> None:
+    """tryfirst first, trylast last, and otherwise the latest registration first."""
+    calls: list[str] = []
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(ordered("trylast", calls, trylast=True), name="trylast")
+    plugins.register(ordered("earlier", calls), name="earlier")
+    plugins.register(ordered("tryfirst", calls, tryfirst=True), name="tryfirst")
+    plugins.register(ordered("later", calls), name="later")
+    call_through_host(plugins, hook, account)
+    assert calls == ["tryfirst", "later", "earlier", "trylast"]
+    calls.clear()
+    getattr(plugins.pm.hook, hook)(**hook_arguments(hook, account))  # pluggy's own call
+    assert calls == ["tryfirst", "later", "earlier", "trylast"]
+
+
+def test_a_failing_implementation_is_isolated_in_pluggys_order(account: Account) -> None:
+    calls: list[str] = []
+
+    class Failing:
+        @hookimpl(tryfirst=True)
+        def publish_started(self, post: Post, account: Account, idempotency_key: str) -> None:
+            calls.append("failing")
+            raise RuntimeError("archive offline")
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(ordered("trylast", calls, trylast=True), name="trylast")
+    plugins.register(Failing(), name="failing")
+    plugins.register(ordered("plain", calls), name="plain")
+    with pytest.warns(PluginWarning, match="'failing' failed in publish_started"):
+        plugins.publish_started(Post("halo"), account, "k1")
+    assert calls == ["failing", "plain", "trylast"]
+
+
+def test_a_parameter_with_a_default_receives_the_value_as_pluggy_gives_it() -> None:
+    seen: list[object] = []
+
+    class Optional:
+        @hookimpl
+        def validate_post(self, post: Post, platform: str, limits: Limits | None = None) -> None:
+            seen.append(limits)
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(Optional(), name="optional")
+    plugins.validate_post(Post("halo"), "paper", Paper.limits)
+    assert seen == [Paper.limits]
+
+
+class NewStyleWrapper:
+    @hookimpl(wrapper=True)
+    def validate_post(self, post: Post, platform: str, limits: Limits) -> Any:
+        problems = yield
+        return problems
+
+
+class OldStyleWrapper:
+    @hookimpl(hookwrapper=True)
+    def validate_post(self, post: Post, platform: str, limits: Limits) -> Any:
+        yield
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "kind"),
+    [(NewStyleWrapper, "wrapper=True"), (OldStyleWrapper, "hookwrapper=True")],
+)
+def test_a_wrapper_is_refused_at_registration(wrapper: type, kind: str) -> None:
+    plugins = Plugins(load_entrypoints=False)
+    with pytest.raises(PluginError, match=rf"'audit'.*'validate_post'.*{re.escape(kind)}"):
+        plugins.register(wrapper(), name="audit")
+    assert plugins.pm.get_plugin("audit") is None
+    assert plugins.pm.hook.validate_post.get_hookimpls() == []
+
+
+def test_a_wrapper_in_an_entry_point_warns_and_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_entry_points(
+        monkeypatch,
+        FakeEntryPoint("audit", NewStyleWrapper),
+        FakeEntryPoint("paper", GoodPlugin),
+    )
+    with pytest.warns(PluginWarning, match="'audit'.*PluginError.*'validate_post'.*wrapper"):
+        plugins = Plugins()
+    assert plugins.pm.get_plugin("audit") is None
+    assert "wrapper" in plugins.load_errors["audit"]
+    assert list(plugins.platforms()) == ["paper"]
+
+
+def test_a_wrapper_that_bypassed_register_is_skipped_not_run_as_a_function() -> None:
+    class BannedWords:
+        @hookimpl
+        def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+            return [Problem(code="banned_word", message="no hoaxes", field="text")]
+
+    plugins = Plugins(load_entrypoints=False)
+    plugins.register(BannedWords(), name="banned")
+    plugins.pm.register(NewStyleWrapper(), name="sneaky")  # past the check, on purpose
+    with pytest.warns(PluginWarning, match="'sneaky'.*wrapper.*skipped"):
+        problems = plugins.validate_post(Post("Ini hoaks"), "paper", Paper.limits)
+    assert [problem.code for problem in problems] == ["banned_word"]
+
+
+# -- the plugin SDK: one import path ---------------------------------------------------------
+
+
+def test_the_sdk_exports_everything_with_a_docstring() -> None:
+    import govsocial.adapters as sdk
+
+    assert set(sdk.__all__) == set(dir(sdk)), "__dir__ and __all__ disagree"
+    for name in sdk.__all__:
+        value = getattr(sdk, name)
+        assert value is not None, name
+        assert (getattr(value, "__doc__", None) or "").strip(), f"{name} has no docstring"
+    assert isinstance(sdk.CONTRACT_VERSION, int)
+    assert sdk.Platform is govsocial.Platform and sdk.Post is govsocial.Post
+    with pytest.raises(AttributeError):
+        sdk.NotAName  # noqa: B018
+
+
+def test_there_is_one_hookimpl_marker() -> None:
+    import govsocial.adapters as sdk
+
+    assert sdk.hookimpl is govsocial.hookimpl is hookspecs.hookimpl
+
+
+def test_the_sdk_page_lists_every_export() -> None:
+    import govsocial.adapters as sdk
+
+    page = (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")
+    missing = [name for name in sdk.__all__ if f"`{name}`" not in page]
+    assert not missing, f"docs/sdk.md does not list {missing}"
+    assert f"`CONTRACT_VERSION` (now `{sdk.CONTRACT_VERSION}`)" in page
+
+
+def plugin_sources() -> list[Path]:
+    roots = [*sorted((ROOT / "plugins").glob("*/src")), ROOT / "docs" / "example-plugin" / "src"]
+    return [path for root in roots for path in sorted(root.rglob("*.py"))]
+
+
+@pytest.mark.parametrize("path", plugin_sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_plugins_import_govsocial_only_through_the_sdk(path: Path) -> None:
+    """govsocial.testing is allowed too: a plugin's local server is test tooling."""
+    import ast
+
+    allowed = ("govsocial.adapters", "govsocial.testing")
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        modules = (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.level == 0
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+        for module in modules:
+            if module == "govsocial" or module.startswith("govsocial."):
+                assert module.startswith(allowed), (
+                    f"{path.relative_to(ROOT)}:{node.lineno} imports {module}; "
+                    "import it from govsocial.adapters"
+                )

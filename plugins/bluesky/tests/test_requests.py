@@ -19,7 +19,7 @@ import httpx
 import pytest
 import respx
 
-from govsocial.adapters.http import Http
+from govsocial.adapters import AdapterContext, Http
 from govsocial.core.errors import AuthenticationError, PlatformError, RateLimited
 from govsocial.core.models import Account, Media, Post, PostRef
 from govsocial.testing import tiny_png
@@ -86,7 +86,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 async def adapter(sleeps: Sleeps) -> AsyncIterator[Bluesky]:
     async with httpx.AsyncClient() as client:
-        yield Bluesky(ACCOUNT, Http(client, sleep=sleeps, max_wait=30))
+        yield Bluesky(ACCOUNT, AdapterContext(http=Http(client, sleep=sleeps, max_wait=30)))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from govsocial import AsyncClient, Post
-from govsocial.adapters.http import Http
+from govsocial.adapters import AdapterContext, Http
 from govsocial.core.errors import (
     AuthenticationError,
     PlatformError,
@@ -39,7 +39,8 @@ def sleeps() -> support.Sleeps:
 @pytest.fixture
 async def adapter(sleeps: support.Sleeps) -> AsyncIterator[Telegram]:
     async with httpx.AsyncClient() as client:
-        yield Telegram(ACCOUNT, Http(client, sleep=sleeps, max_wait=30, max_attempts=3))
+        http = Http(client, sleep=sleeps, max_wait=30, max_attempts=3)
+        yield Telegram(ACCOUNT, AdapterContext(http=http))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import respx
 
 from govsocial import Account, Media, Post, PostRef
-from govsocial.adapters.http import Http
+from govsocial.adapters import AdapterContext, Http
 from govsocial.client.validation import validate
 from govsocial.core.errors import ConfigurationError, PlatformError
 from govsocial.testing import tiny_png
@@ -45,7 +45,9 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def adapter() -> AsyncIterator[Telegram]:
     async with httpx.AsyncClient() as client:
-        yield Telegram(ACCOUNT, Http(client, sleep=support.Sleeps(), max_wait=30))
+        yield Telegram(
+            ACCOUNT, AdapterContext(http=Http(client, sleep=support.Sleeps(), max_wait=30))
+        )
 
 
 @pytest.fixture
@@ -474,7 +476,7 @@ async def test_base_url_replaces_the_default_server(api: respx.MockRouter) -> No
             json=ok(channel_post(1, text="x"))
         )
         async with httpx.AsyncClient() as client:
-            adapter = Telegram(account, Http(client))
+            adapter = Telegram(account, AdapterContext(http=Http(client)))
             await adapter.publish(Post("x"), idempotency_key="k10")
     assert route.called
 

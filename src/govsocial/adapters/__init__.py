@@ -1,6 +1,216 @@
-"""Layer 1, the adapter SDK: what a platform plugin is written against.
+"""The plugin SDK: everything a platform adapter is written against, from one import path.
 
-:mod:`govsocial.adapters.platform` (``Platform``, ``Limits``), the HTTP layer
-(:mod:`~govsocial.adapters.http`, :mod:`~govsocial.adapters.transport`), answer parsing
-(:mod:`~govsocial.adapters.answers`), checkpoints and media hosts. It imports only the core.
+::
+
+    from govsocial.adapters import AdapterContext, Limits, Platform, Post, PostRef, hookimpl
+
+A plugin imports from here only (its tests may also use :mod:`govsocial.testing`). The
+names, by what they are for (docs/sdk.md describes each):
+
+- the contract: :class:`Platform`, :class:`Limits`, :class:`AdapterContext`,
+  :class:`LocalServer`, ``CredentialsListener``, :data:`hookimpl`, :data:`CONTRACT_VERSION`;
+- HTTP: :class:`Http`, :class:`Endpoint`, :class:`RateState`, :class:`RateBudget`,
+  :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
+- reading answers: :func:`json_object`, :func:`as_dict`, :func:`as_int`, :func:`is_id`,
+  :func:`parse_time`;
+- multi-step publishing and media: :class:`Checkpoints`, :class:`MemoryCheckpoints`,
+  :class:`MediaHost`, :class:`DirectoryHost`;
+- the models an adapter takes and returns: :class:`Account`, :class:`Post`,
+  :class:`PostRef`, :class:`Media`, :class:`Problem`, :class:`PostMetrics`,
+  :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
+- the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
+  :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
+  :class:`ValidationError`, :class:`ConfigurationError`;
+- counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
+  :func:`find_urls`, :class:`Span`, :func:`top_level_domains`.
+
+This is layer 1 of the package: it imports only the core. Names load on first use, so
+``import govsocial`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
+    from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
+    from govsocial.adapters.http import (
+        DEFAULT_TIMEOUT,
+        Endpoint,
+        Http,
+        RateBudget,
+        RateState,
+        header_int,
+        scrub,
+    )
+    from govsocial.adapters.media import DirectoryHost, MediaHost
+    from govsocial.adapters.platform import (
+        METRIC_FIELDS,
+        AdapterContext,
+        CredentialsListener,
+        Limits,
+        LocalServer,
+        Platform,
+    )
+    from govsocial.core.errors import (
+        AuthenticationError,
+        ConfigurationError,
+        GovSocialError,
+        PlatformError,
+        PublishOutcomeUnknown,
+        RateLimited,
+        ValidationError,
+    )
+    from govsocial.core.models import (
+        Account,
+        AccountMetrics,
+        Interaction,
+        Media,
+        Post,
+        PostMetrics,
+        PostRef,
+        Problem,
+        PublishResult,
+    )
+    from govsocial.core.text import (
+        Span,
+        find_urls,
+        grapheme_count,
+        graphemes,
+        top_level_domains,
+        utf8_length,
+    )
+
+#: The version of the adapter contract this govsocial offers: the names exported here, the
+#: ``Platform`` methods the core calls and their signatures, and the hooks of
+#: :mod:`govsocial.plugin.spec`. It goes up by one only when an adapter written for the
+#: previous number stops working unchanged (a name removed, a signature changed, a new
+#: method the core calls with no default). Additions do not change it, and neither do
+#: deprecations: what is deprecated keeps working, with a DeprecationWarning, for one
+#: minor release of govsocial. A plugin declares the govsocial versions it works with in its
+#: ``pyproject.toml`` (``govsocial>=0.2.0.dev0,<0.3``); it may also check this number at
+#: import to fail early with a clear message.
+CONTRACT_VERSION = 1
+
+#: Marks a function or method as a hook implementation (``@hookimpl``); the one marker of
+#: the ``govsocial`` project, also served as ``govsocial.hookimpl`` and
+#: ``govsocial.plugin.spec.hookimpl``. The hooks are listed in docs/plugins.md.
+hookimpl = pluggy.HookimplMarker("govsocial")
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "DEFAULT_TIMEOUT",
+    "METRIC_FIELDS",
+    "Account",
+    "AccountMetrics",
+    "AdapterContext",
+    "AuthenticationError",
+    "Checkpoints",
+    "ConfigurationError",
+    "CredentialsListener",
+    "DirectoryHost",
+    "Endpoint",
+    "GovSocialError",
+    "Http",
+    "Interaction",
+    "Limits",
+    "LocalServer",
+    "Media",
+    "MediaHost",
+    "MemoryCheckpoints",
+    "Platform",
+    "PlatformError",
+    "Post",
+    "PostMetrics",
+    "PostRef",
+    "Problem",
+    "PublishOutcomeUnknown",
+    "PublishResult",
+    "RateBudget",
+    "RateLimited",
+    "RateState",
+    "Span",
+    "ValidationError",
+    "as_dict",
+    "as_int",
+    "find_urls",
+    "grapheme_count",
+    "graphemes",
+    "header_int",
+    "hookimpl",
+    "is_id",
+    "json_object",
+    "parse_time",
+    "scrub",
+    "top_level_domains",
+    "utf8_length",
+]
+
+_HOMES = {
+    "govsocial.adapters.answers": ("as_dict", "as_int", "is_id", "json_object", "parse_time"),
+    "govsocial.adapters.checkpoints": ("Checkpoints", "MemoryCheckpoints"),
+    "govsocial.adapters.http": (
+        "DEFAULT_TIMEOUT",
+        "Endpoint",
+        "Http",
+        "RateBudget",
+        "RateState",
+        "header_int",
+        "scrub",
+    ),
+    "govsocial.adapters.media": ("DirectoryHost", "MediaHost"),
+    "govsocial.adapters.platform": (
+        "METRIC_FIELDS",
+        "AdapterContext",
+        "CredentialsListener",
+        "Limits",
+        "LocalServer",
+        "Platform",
+    ),
+    "govsocial.core.errors": (
+        "AuthenticationError",
+        "ConfigurationError",
+        "GovSocialError",
+        "PlatformError",
+        "PublishOutcomeUnknown",
+        "RateLimited",
+        "ValidationError",
+    ),
+    "govsocial.core.models": (
+        "Account",
+        "AccountMetrics",
+        "Interaction",
+        "Media",
+        "Post",
+        "PostMetrics",
+        "PostRef",
+        "Problem",
+        "PublishResult",
+    ),
+    "govsocial.core.text": (
+        "Span",
+        "find_urls",
+        "grapheme_count",
+        "graphemes",
+        "top_level_domains",
+        "utf8_length",
+    ),
+}
+_LAZY = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'govsocial.adapters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

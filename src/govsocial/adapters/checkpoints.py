@@ -37,7 +37,9 @@ class MemoryCheckpoints:
         self._values: dict[tuple[str, str], dict[str, str]] = {}
 
     def load(self, account_key: str, idempotency_key: str) -> dict[str, str]:
+        """A copy of the values saved for this delivery (empty when none)."""
         return dict(self._values.get((account_key, idempotency_key), {}))
 
     def save(self, account_key: str, idempotency_key: str, values: dict[str, str]) -> None:
+        """Replace the values saved for this delivery (kept until the process ends)."""
         self._values[(account_key, idempotency_key)] = dict(values)

@@ -22,26 +22,28 @@ and adds what every adapter needs:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import random
+import sys
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http.cookiejar import Cookie, CookieJar
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import GovSocialError, PlatformError, PublishOutcomeUnknown, RateLimited
-
-if TYPE_CHECKING:
-    from govsocial.adapters.platform import Platform
+from govsocial.core.models import Account
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Endpoint",
     "Http",
     "RateBudget",
     "RateState",
@@ -72,6 +74,58 @@ class RateState:
     reset_at: float | None = None  # epoch seconds
 
 
+class Endpoint(Protocol):
+    """What :meth:`Http.request` needs from the adapter it sends for: who, and how to read answers.
+
+    :class:`govsocial.adapters.Platform` has all of it, so every adapter is an Endpoint; the
+    HTTP layer depends on this small protocol, not on the adapter base class.
+    """
+
+    @property
+    def name(self) -> str:
+        """The platform's short name, for errors."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """The platform's display name, for messages."""
+        ...
+
+    @property
+    def account(self) -> Account:
+        """The account the request is sent for (its key names the rate budget)."""
+        ...
+
+    @property
+    def idempotency_window(self) -> float | None:
+        """Seconds a repeated create is harmless; falsy when the platform has no idempotency."""
+        ...
+
+    def rate_bucket(self, method: str, url: str) -> str:
+        """Which of the account's rate budgets the request spends."""
+        ...
+
+    def rate_state(self, response: httpx.Response) -> RateState | None:
+        """The rate-limit position an answer reports, if any."""
+        ...
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying a throttled answer, when it says."""
+        ...
+
+    def is_throttled(self, response: httpx.Response) -> bool:
+        """Whether an error answer means "slow down"."""
+        ...
+
+    def error_for(self, response: httpx.Response) -> GovSocialError:
+        """The exception for an error answer."""
+        ...
+
+    def iter_credentials(self) -> Iterable[str]:
+        """Every secret that may appear on the wire, to scrub from messages."""
+        ...
+
+
 class RateBudget:
     """Rate states per account key; tells how long to wait before the next request."""
 
@@ -79,9 +133,11 @@ class RateBudget:
         self._states: dict[str, RateState] = {}
 
     def update(self, key: str, state: RateState) -> None:
+        """Record the rate state the platform last reported for ``key``."""
         self._states[key] = state
 
     def get(self, key: str) -> RateState | None:
+        """The last rate state recorded for ``key``, if any."""
         return self._states.get(key)
 
     def wait_time(self, key: str, now: float | None = None) -> float:
@@ -105,6 +161,13 @@ def header_int(value: str | None) -> int | None:
         return None
 
 
+#: The transport each client made by :func:`new_http_client` was given, so that an
+#: :class:`Http` on such a client can send straight to it (see ``Http._send``).
+_TRANSPORTS: weakref.WeakKeyDictionary[httpx.AsyncClient, httpx.AsyncBaseTransport] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def new_http_client(
     *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
@@ -112,16 +175,59 @@ def new_http_client(
 
     Its transport is :class:`govsocial.adapters.transport.AiohttpTransport` (see docs/performance.md
     for why), or httpx's own pool when ``GOVSOCIAL_HTTP_TRANSPORT=httpx``. No cookies are
-    kept: one pool serves many accounts.
+    kept: one pool serves many accounts. An :class:`Http` on this client sends each request
+    straight to ``transport`` (the aiohttp one, or the one given), skipping httpx's
+    per-request client layer, which such a client does not need.
     """
     if transport is None and os.environ.get("GOVSOCIAL_HTTP_TRANSPORT", "aiohttp") != "httpx":
         from govsocial.adapters.transport import AiohttpTransport
 
         transport = AiohttpTransport(limit=100)
     headers = {"User-Agent": _user_agent()}
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         timeout=timeout, transport=transport, headers=headers, cookies=_NoCookies()
     )
+    if transport is not None:  # None: httpx's own pool, with proxy mounts from the environment
+        _TRANSPORTS[client] = transport
+    return client
+
+
+#: The secrets of the request govsocial is sending through httpx's client layer, if any.
+_SECRETS_IN_FLIGHT: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "govsocial_secrets_in_flight", default=()
+)
+
+
+class _ScrubHttpxLog(logging.Filter):
+    """Scrubs the secrets of the request in flight from httpx's own log lines.
+
+    httpx's client layer logs every request's URL at INFO, and some platforms put a token in
+    the URL (Telegram's bot token is in the path). It acts only inside :meth:`Http._send`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _SECRETS_IN_FLIGHT.get()
+        if secrets:
+            record.msg = scrub(record.getMessage(), secrets)
+            record.args = None
+        return True
+
+
+_HTTPX_LOG_FILTER = _ScrubHttpxLog()
+
+
+def _client_layer_mocked() -> bool:
+    """Whether respx mocks httpx's client layer (``respx.mock(using="httpx")``).
+
+    That mode intercepts requests inside ``httpx.AsyncClient``, so while it is on, requests
+    must go through the client; plugin tests rely on it (docs/testing-plugins.md). respx is
+    a test tool: a process that never imported it pays one dictionary lookup.
+    """
+    mocks = sys.modules.get("respx.mocks")
+    if mocks is None:
+        return False
+    routers = getattr(getattr(mocks, "HTTPXMocker", None), "routers", None)
+    return routers is None or bool(routers)  # unknown respx internals: take the safe path
 
 
 class _NoCookies(CookieJar):
@@ -153,6 +259,10 @@ class Http:
     """An adapter's view of the shared connection pool, with retries and rate budgets.
 
     :param client: the pooled ``httpx.AsyncClient`` (inject one with a MockTransport in tests).
+    :param transport: the transport ``client`` was built with, when the caller built both
+        and wants requests to go straight to it (as they do on a client made by
+        :func:`new_http_client`). Leave it out for a client of your own: requests then go
+        through ``client.send``, so its mounts, proxies, auth and event hooks apply.
     :param max_wait: the longest single wait for a rate limit or backoff, in seconds; a
         platform asking for longer gets a RateLimited error instead of a stalled call.
     :param max_attempts: attempts per request, the first included.
@@ -162,12 +272,14 @@ class Http:
         self,
         client: httpx.AsyncClient,
         *,
+        transport: httpx.AsyncBaseTransport | None = None,
         max_wait: float = 60.0,
         max_attempts: int = 4,
         budget: RateBudget | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.client = client
+        self._transport = transport if transport is not None else _TRANSPORTS.get(client)
         self.max_wait = max_wait
         self.max_attempts = max_attempts
         self.budget = budget or RateBudget()
@@ -177,7 +289,7 @@ class Http:
 
     async def request(
         self,
-        platform: Platform,
+        endpoint: Endpoint,
         method: str,
         url: str,
         *,
@@ -186,8 +298,9 @@ class Http:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send a request for ``platform``'s account; return the 2xx answer or raise.
+        """Send a request for ``endpoint``'s account; return the 2xx answer or raise.
 
+        :param endpoint: the adapter sending it (any :class:`Endpoint`; every ``Platform`` is one).
         :param create: this call creates a post: never retried once it may have been received.
         :param idempotency_key: carried into PublishOutcomeUnknown for reconciliation.
         :param idempotent: override the method-based guess of whether a repeat is harmless.
@@ -197,10 +310,10 @@ class Http:
         :raises GovSocialError: a subclass for every failure; never a bare httpx error.
         """
         method = method.upper()
-        unprotected = create and (not platform.idempotency_window or idempotent is False)
+        unprotected = create and (not endpoint.idempotency_window or idempotent is False)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS and not create
-        args = (platform, method, url, create, idempotency_key, idempotent, unprotected, kwargs)
+        args = (endpoint, method, url, create, idempotency_key, idempotent, unprotected, kwargs)
         try:  # the first attempt goes without tenacity: most requests need no retry
             return await self._attempt(*args)
         except _Retryable as first:
@@ -222,22 +335,22 @@ class Http:
             raise exhausted.final from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
-        """One HTTP exchange, on the client's transport, without httpx's client layer.
+    async def _send(
+        self, endpoint: Endpoint, method: str, url: str, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        """One HTTP exchange: straight to govsocial's transport when it can, else through httpx.
 
-        govsocial needs none of that layer per request (it follows no redirects, keeps no
-        cookies, uses no auth flows), and on the hot path (one post to 50 accounts) its
-        cost showed in the benchmark. The transport still comes from the client, so an
-        injected transport, mounts, and respx's ``using="httpx"`` mode all apply.
+        The request is built here either way: the client's default headers and timeouts
+        apply, and no cookies are sent (one pool serves many accounts) nor redirects
+        followed. On a client made by :func:`new_http_client` (or given with
+        ``transport=``) it then goes straight to that transport, without httpx's
+        per-request client layer, whose cost showed in the benchmark on the hot path (one
+        post to 50 accounts). It goes through ``client.send`` instead when the client is the
+        caller's own (its mounts, proxies and auth then apply), has event hooks, or is
+        mocked by respx's ``using="httpx"`` mode; the endpoint's secrets are then scrubbed
+        from the line httpx logs for it.
         """
         client = self.client
-        transport_for_url = getattr(client, "_transport_for_url", None)
-        if (
-            transport_for_url is None
-            or client.event_hooks["request"]
-            or client.event_hooks["response"]
-        ):
-            return await client.request(method, url, **kwargs)
         options = dict(kwargs)  # the caller's kwargs are reused by a retry: leave them whole
         headers = options.pop("headers", None)
         timeout = options.pop("timeout", None)
@@ -258,7 +371,21 @@ class Http:
             },
             **options,
         )
-        transport: httpx.AsyncBaseTransport = transport_for_url(request.url)
+        transport = self._transport
+        if (
+            transport is None
+            or client.event_hooks["request"]
+            or client.event_hooks["response"]
+            or _client_layer_mocked()
+        ):
+            httpx_log = logging.getLogger("httpx")
+            if _HTTPX_LOG_FILTER not in httpx_log.filters:
+                httpx_log.addFilter(_HTTPX_LOG_FILTER)
+            in_flight = _SECRETS_IN_FLIGHT.set(tuple(endpoint.iter_credentials()))
+            try:
+                return await client.send(request, follow_redirects=False)
+            finally:
+                _SECRETS_IN_FLIGHT.reset(in_flight)
         response = await transport.handle_async_request(request)
         response.request = request
         try:
@@ -282,7 +409,7 @@ class Http:
 
     async def _attempt(
         self,
-        platform: Platform,
+        endpoint: Endpoint,
         method: str,
         url: str,
         create: bool,
@@ -291,62 +418,62 @@ class Http:
         unprotected: bool,
         kwargs: dict[str, Any],
     ) -> httpx.Response:
-        bucket = platform.rate_bucket(method, url)
-        key = f"{platform.account.key}|{bucket}" if bucket else platform.account.key
+        bucket = endpoint.rate_bucket(method, url)
+        key = f"{endpoint.account.key}|{bucket}" if bucket else endpoint.account.key
         wait = self.budget.wait_time(key)
         if wait > self.max_wait:
             raise RateLimited(
-                f"{platform.title} rate budget of {platform.account.handle} is spent "
+                f"{endpoint.title} rate budget of {endpoint.account.handle} is spent "
                 f"until the reset in {wait:.0f} s",
                 retry_after=wait,
-                platform=platform.name,
+                platform=endpoint.name,
                 status=None,
             )
         if wait > 0:
-            logger.info("waiting %.1f s for %s's rate budget", wait, platform.account.handle)
+            logger.info("waiting %.1f s for %s's rate budget", wait, endpoint.account.handle)
             await self._sleep(wait)
         try:
-            response = await self._send(method, url, kwargs)
+            response = await self._send(endpoint, method, url, kwargs)
         except _NOT_SENT as exc:
-            raise _Retryable(self._transport_error(platform, url, exc), None) from None
+            raise _Retryable(self._transport_error(endpoint, url, exc), None) from None
         except httpx.TransportError as exc:
             if create:
                 raise PublishOutcomeUnknown(
-                    f"{platform.title} did not answer the create call for "
-                    f"{platform.account.handle} ({type(exc).__name__}); the post may exist",
-                    platform=platform.name,
-                    account=platform.account.handle,
+                    f"{endpoint.title} did not answer the create call for "
+                    f"{endpoint.account.handle} ({type(exc).__name__}); the post may exist",
+                    platform=endpoint.name,
+                    account=endpoint.account.handle,
                     idempotency_key=idempotency_key,
-                    detail={"method": method, "url": self._public_url(platform, url)},
+                    detail={"method": method, "url": self._public_url(endpoint, url)},
                 ) from None
-            failure = self._transport_error(platform, url, exc)
+            failure = self._transport_error(endpoint, url, exc)
             if idempotent:
                 raise _Retryable(failure, None) from None
             raise failure from None
-        state = platform.rate_state(response)
+        state = endpoint.rate_state(response)
         if state is not None:
             self.budget.update(key, state)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %s", method, self._public_url(platform, url), response.status_code
+                "%s %s -> %s", method, self._public_url(endpoint, url), response.status_code
             )
         if response.is_success:
             return response
         await response.aread()
-        error = self._scrubbed(platform, platform.error_for(response))
+        error = self._scrubbed(endpoint, endpoint.error_for(response))
         if unprotected and response.status_code in _GATEWAY_LOST:
             # a gateway answered, so the platform itself may have made the post: without a
             # way to make a repeat harmless, this is an unknown outcome, never a retry
             raise PublishOutcomeUnknown(
-                f"{platform.title} answered {response.status_code} from a gateway to the "
-                f"create call for {platform.account.handle}; the post may exist",
-                platform=platform.name,
-                account=platform.account.handle,
+                f"{endpoint.title} answered {response.status_code} from a gateway to the "
+                f"create call for {endpoint.account.handle}; the post may exist",
+                platform=endpoint.name,
+                account=endpoint.account.handle,
                 idempotency_key=idempotency_key,
-                detail={"method": method, "url": self._public_url(platform, url)},
+                detail={"method": method, "url": self._public_url(endpoint, url)},
             )
-        if response.status_code in _RETRY_STATUSES or platform.is_throttled(response):
-            asked = self._asked_wait(platform, response, state)
+        if response.status_code in _RETRY_STATUSES or endpoint.is_throttled(response):
+            asked = self._asked_wait(endpoint, response, state)
             if asked is not None and asked > self.max_wait:
                 if isinstance(error, RateLimited):
                     error.retry_after = asked
@@ -356,9 +483,9 @@ class Http:
 
     @staticmethod
     def _asked_wait(
-        platform: Platform, response: httpx.Response, state: RateState | None
+        endpoint: Endpoint, response: httpx.Response, state: RateState | None
     ) -> float | None:
-        asked = platform.retry_after(response)
+        asked = endpoint.retry_after(response)
         if (
             asked is None
             and state is not None
@@ -366,25 +493,25 @@ class Http:
             and (
                 response.status_code == 429
                 or state.remaining == 0
-                or platform.is_throttled(response)
+                or endpoint.is_throttled(response)
             )
         ):
             asked = max(0.0, state.reset_at - time.time())
         return asked
 
-    def _public_url(self, platform: Platform, url: str) -> str:
-        return scrub(url, platform.iter_credentials())
+    def _public_url(self, endpoint: Endpoint, url: str) -> str:
+        return scrub(url, endpoint.iter_credentials())
 
-    def _transport_error(self, platform: Platform, url: str, exc: Exception) -> PlatformError:
+    def _transport_error(self, endpoint: Endpoint, url: str, exc: Exception) -> PlatformError:
         host = httpx.URL(url).host if "://" in url else url
         return PlatformError(
-            f"could not reach {platform.title} at {host}: {type(exc).__name__}",
-            platform=platform.name,
+            f"could not reach {endpoint.title} at {host}: {type(exc).__name__}",
+            platform=endpoint.name,
             hint="check the server address and the network; the request was retried",
         )
 
-    def _scrubbed(self, platform: Platform, error: GovSocialError) -> GovSocialError:
-        secrets = list(platform.iter_credentials())
+    def _scrubbed(self, endpoint: Endpoint, error: GovSocialError) -> GovSocialError:
+        secrets = list(endpoint.iter_credentials())
         if not secrets:
             return error
         error.message = scrub(error.message, secrets)

@@ -56,6 +56,7 @@ class DirectoryHost(MediaHost):
         return f"<DirectoryHost {self.directory} at {self.base_url}>"
 
     async def upload(self, data: bytes, *, mime_type: str | None, filename: str | None) -> str:
+        """Write ``data`` under its SHA-256 name (once) and return its public URL."""
         suffix = (mimetypes.guess_extension(mime_type) if mime_type else None) or (
             Path(filename).suffix if filename else ""
         )

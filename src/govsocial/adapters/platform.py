@@ -2,24 +2,32 @@
 
 An adapter declares its limits as a typed :class:`Limits` value (used offline by
 ``validate`` and ``count_characters``) and implements async methods that talk to the
-platform through the injected :class:`govsocial.adapters.http.Http` session. One adapter instance
-serves one account; the client creates and caches them.
+platform through the :class:`govsocial.adapters.http.Http` session of its
+:class:`AdapterContext`. One adapter instance serves one account; the client creates and
+caches them, each with the context that carries the client's collaborators.
 
-Writing one is described in docs/plugins.md.
+Writing one is described in docs/writing-a-plugin.md; docs/sdk.md lists what
+:mod:`govsocial.adapters` offers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
+from govsocial.adapters.http import Http, RateState
+from govsocial.adapters.media import MediaHost
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import (
     AuthenticationError,
@@ -41,15 +49,49 @@ from govsocial.core.models import (
 )
 from govsocial.core.text import find_urls, grapheme_count
 
-if TYPE_CHECKING:
-    from govsocial.adapters.checkpoints import Checkpoints
-    from govsocial.adapters.http import Http, RateState
-    from govsocial.adapters.media import MediaHost
 
-#: Called with the account and the new values when an adapter refreshes a credential.
-CredentialsListener = Callable[[Account, dict[str, str]], None]
+class CredentialsListener(Protocol):
+    """Told ``(account, values)`` when an adapter refreshes a credential, so it can be stored.
 
-__all__ = ["METRIC_FIELDS", "Limits", "LocalServer", "Platform"]
+    Any callable of that shape will do (a workspace stores the values, encrypted).
+    """
+
+    def __call__(self, account: Account, values: dict[str, str], /) -> None:
+        """Receive the refreshed credential values of ``account``."""
+        ...
+
+
+__all__ = [
+    "METRIC_FIELDS",
+    "AdapterContext",
+    "CredentialsListener",
+    "Limits",
+    "LocalServer",
+    "Platform",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What the client gives every adapter it makes: the services an adapter works with.
+
+    An adapter receives it at construction (``Platform(account, context)``) and reads it as
+    ``self.http``, ``self.checkpoints``, ``self.media_host`` and ``self.on_credentials``.
+    It is frozen: one client shares one context between all its adapters, and nothing
+    changes it afterwards. A test builds one with only ``http``.
+
+    :param http: the shared HTTP session (connection pool, retries, rate budgets).
+    :param checkpoints: where a delivery's finished steps are kept (default: in memory;
+        a workspace gives its database, so a crashed worker's successor resumes).
+    :param media_host: where local media go for platforms that fetch media from a public
+        URL (None: no host, and :meth:`Platform.public_url` says how to configure one).
+    :param on_credentials: told ``(account, values)`` when the adapter refreshes a credential.
+    """
+
+    http: Http
+    checkpoints: Checkpoints = dataclasses.field(default_factory=MemoryCheckpoints)
+    media_host: MediaHost | None = None
+    on_credentials: CredentialsListener | None = None
 
 
 class Limits(BaseModel):
@@ -105,17 +147,29 @@ class LocalServer(Protocol):
     """
 
     @property
-    def accounts(self) -> Sequence[Account]: ...
+    def accounts(self) -> Sequence[Account]:
+        """Two or more accounts on this server, with working credentials."""
+        ...
 
-    def stored_post(self, ref: PostRef) -> dict[str, Any] | None: ...
+    def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
+        """The post as the server stored it, read without the adapter (None: not there)."""
+        ...
 
-    def stored_text(self, stored: dict[str, Any]) -> str: ...
+    def stored_text(self, stored: dict[str, Any]) -> str:
+        """The text of a post :meth:`stored_post` returned."""
+        ...
 
-    def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]: ...
+    def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
+        """The alt texts of a stored post's media, in order."""
+        ...
 
-    def like(self, ref: PostRef, by: Account) -> None: ...
+    def like(self, ref: PostRef, by: Account) -> None:
+        """Make ``by`` like the post at ``ref``."""
+        ...
 
-    def mention(self, account: Account) -> str: ...
+    def mention(self, account: Account) -> str:
+        """The text that mentions ``account`` on this platform (``"@humas"``)."""
+        ...
 
 
 class Platform(ABC):
@@ -145,19 +199,77 @@ class Platform(ABC):
     default_base_url: ClassVar[str | None] = None
     idempotency_window: ClassVar[float | None] = None
 
-    def __init__(self, account: Account, http: Http) -> None:
-        from govsocial.adapters.checkpoints import MemoryCheckpoints
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        """Serve ``account`` with the client's services in ``context``.
 
+        A subclass that needs its own set-up takes the same two arguments and passes them
+        on: ``def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)``.
+        """
+        if not isinstance(context, AdapterContext):  # the 0.1 way: Platform(account, http)
+            warnings.warn(
+                f"{type(self).__name__}(account, http) is deprecated since govsocial 0.2 and "
+                "goes in 0.3: pass a govsocial.adapters.AdapterContext(http=...) instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            context = AdapterContext(http=context)
         self.account = account
-        self.http = http
+        self._context = context
         self.base_url = (account.base_url or self.default_base_url or "").rstrip("/")
-        #: where this adapter's delivery checkpoints go (the client sets its own store)
-        self.checkpoints: Checkpoints = MemoryCheckpoints()
-        #: the client's media host, for platforms that fetch media from public URLs
-        self.media_host: MediaHost | None = None
-        #: told when a credential is refreshed, so it can be stored (a workspace does)
-        self.on_credentials: CredentialsListener | None = None
         self._refreshed: dict[str, str] = {}
+
+    @property
+    def context(self) -> AdapterContext:
+        """The services this adapter was made with (see :class:`AdapterContext`)."""
+        return self._context
+
+    @property
+    def http(self) -> Http:
+        """The shared HTTP session; adapters send through :meth:`request`."""
+        return self._context.http
+
+    @http.setter
+    def http(self, value: Http) -> None:
+        self._replace_in_context(http=value)
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """Where this adapter's delivery checkpoints go (the client's store)."""
+        return self._context.checkpoints
+
+    @checkpoints.setter
+    def checkpoints(self, value: Checkpoints) -> None:
+        self._replace_in_context(checkpoints=value)
+
+    @property
+    def media_host(self) -> MediaHost | None:
+        """The client's media host, for platforms that fetch media from public URLs."""
+        return self._context.media_host
+
+    @media_host.setter
+    def media_host(self, value: MediaHost | None) -> None:
+        self._replace_in_context(media_host=value)
+
+    @property
+    def on_credentials(self) -> CredentialsListener | None:
+        """Told when a credential is refreshed, so it can be stored (a workspace does)."""
+        return self._context.on_credentials
+
+    @on_credentials.setter
+    def on_credentials(self, value: CredentialsListener | None) -> None:
+        self._replace_in_context(on_credentials=value)
+
+    def _replace_in_context(self, **values: Any) -> None:
+        """The 0.1 way of giving an adapter its collaborators: setting them afterwards."""
+        names = ", ".join(values)
+        warnings.warn(
+            f"setting {names} on an adapter is deprecated since govsocial 0.2 and goes in "
+            f"0.3: give it in the AdapterContext the adapter is made with",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        self._context = dataclasses.replace(self._context, **values)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.account.handle} at {self.base_url}>"

@@ -21,7 +21,7 @@ import httpx
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import DEFAULT_TIMEOUT, Http, new_http_client
 from govsocial.adapters.media import MediaHost
-from govsocial.adapters.platform import CredentialsListener, Limits, Platform
+from govsocial.adapters.platform import AdapterContext, CredentialsListener, Limits, Platform
 from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
 from govsocial.core.models import (
@@ -142,10 +142,13 @@ class AsyncClient:
         if adapter is None:
             cls = self.plugins.platform(account.platform)
             cls.check_account(account)
-            adapter = cls(account, self.http)
-            adapter.checkpoints = self.checkpoints
-            adapter.media_host = self.media_host
-            adapter.on_credentials = self.on_credentials
+            context = AdapterContext(
+                http=self.http,
+                checkpoints=self.checkpoints,
+                media_host=self.media_host,
+                on_credentials=self.on_credentials,
+            )
+            adapter = cls(account, context)
             self._adapters[account] = adapter
         return adapter
 

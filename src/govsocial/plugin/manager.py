@@ -6,6 +6,13 @@ on), honours ``GOVSOCIAL_LOAD_PLUGINS`` (a comma-separated list of entry-point o
 distribution names to load; empty loads none), checks that every hook implementation
 matches a spec (a misspelled hook is an error, not a silent no-op), and offers typed
 methods for each hook so no caller touches ``pm.hook`` directly.
+
+Implementations are called in pluggy's order (``tryfirst`` ones first, ``trylast`` ones
+last, and otherwise the most recently registered first), each on its own guard: one that
+raises is reported as a :class:`PluginWarning` and the others still run. Wrappers
+(``wrapper=True``, ``hookwrapper=True``) are refused when a plugin is registered: a wrapper
+surrounds the call of all the other implementations, which the per-implementation guard
+cannot give it (docs/plugins.md says more).
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ class Plugins:
                 plugin = entry_point.load()
                 self.pm.register(plugin, name=entry_point.name)
                 self.pm.check_pending()
+                self._refuse_wrappers(plugin)
                 if entry_point.dist is not None:
                     self._distributions[entry_point.name] = (
                         f"{entry_point.dist.name} {entry_point.dist.version}"
@@ -99,18 +107,46 @@ class Plugins:
         self._platforms = None
 
     def register(self, plugin: object, name: str | None = None) -> None:
-        """Register a plugin object (module or instance) by hand, checking its hooks."""
+        """Register a plugin object (module or instance) by hand, checking its hooks.
+
+        :raises PluginError: a hook no spec declares (a misspelled name), or a wrapper
+            (``wrapper=True`` or ``hookwrapper=True``), which this host does not run; the
+            plugin is then not registered.
+        """
         registered = self.pm.register(plugin, name=name)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(plugin)
             raise PluginError(f"plugin {registered!r} has a hook no spec knows: {exc}") from None
+        self._refuse_wrappers(plugin)
         self._platforms = None
 
     def unregister(self, plugin: object) -> None:
+        """Remove a registered plugin; its hooks are no longer called."""
         self.pm.unregister(plugin)
         self._platforms = None
+
+    def _refuse_wrappers(self, plugin: object) -> None:
+        """Unregister ``plugin`` and raise PluginError when it implements a hook as a wrapper.
+
+        The host calls each implementation on its own guard, so that one failing plugin
+        never stops the others; a wrapper would run around all of them, and would see
+        neither their exceptions (the guard keeps them) nor a result (the ``register_*``
+        hooks return nothing). Refusing it here says so at once, instead of running its
+        generator as a plain function that does nothing.
+        """
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                    kind = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+                    self.pm.unregister(plugin)
+                    raise PluginError(
+                        f"plugin {impl.plugin_name!r} implements hook {caller.name!r} as a "
+                        f"wrapper ({kind}); govsocial calls each implementation on its own "
+                        "guard and runs no wrappers: implement the hook as a plain function "
+                        "(order it with tryfirst=True or trylast=True)"
+                    )
 
     def check_pending(self) -> None:
         """Raise PluginError when a registered plugin implements a hook no spec declares."""
@@ -150,7 +186,7 @@ class Plugins:
                 found[name] = cls
                 self._platform_plugins[name] = plugin_name
 
-            for impl in self.pm.hook.register_platforms.get_hookimpls():
+            for impl in self._in_call_order("register_platforms"):
                 plugin_name = impl.plugin_name
                 self._guarded(impl, "register_platforms", register=register)
             self._platforms = dict(sorted(found.items()))
@@ -169,7 +205,7 @@ class Plugins:
                 raise PluginError(f"register() takes a MediaHost subclass, not {cls!r}")
             found.setdefault(cls.name, cls)
 
-        for impl in self.pm.hook.register_media_hosts.get_hookimpls():
+        for impl in self._in_call_order("register_media_hosts"):
             self._guarded(impl, "register_media_hosts", register=register)
         return found
 
@@ -193,7 +229,7 @@ class Plugins:
 
     def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
         problems: list[Problem] = []
-        for impl in self.pm.hook.validate_post.get_hookimpls():
+        for impl in self._in_call_order("validate_post"):
             found = self._guarded(
                 impl, "validate_post", post=post, platform=platform, limits=limits
             )
@@ -240,14 +276,39 @@ class Plugins:
         self._event("register_commands", commands=commands)
 
     def _event(self, hook_name: str, **kwargs: Any) -> None:
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():
+        for impl in self._in_call_order(hook_name):
             self._guarded(impl, hook_name, **kwargs)
+
+    def _in_call_order(self, hook_name: str) -> list[pluggy.HookImpl]:
+        """The hook's implementations in the order pluggy calls them.
+
+        pluggy keeps them ordered from last to first call (``trylast`` ones at the start,
+        ``tryfirst`` ones at the end, later registrations after earlier ones) and calls them
+        in reverse; so does this host. A wrapper that reached the manager without
+        :meth:`register` (through ``pm.register``) is skipped with a warning, never run as a
+        plain function.
+        """
+        caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
+        ordered: list[pluggy.HookImpl] = []
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.wrapper or impl.hookwrapper:
+                warnings.warn(
+                    f"govsocial plugin {impl.plugin_name!r} implements {hook_name} as a "
+                    "wrapper, which govsocial does not run: it was skipped",
+                    PluginWarning,
+                    stacklevel=3,
+                )
+                continue
+            ordered.append(impl)
+        return ordered
 
     def _guarded(self, impl: pluggy.HookImpl, hook_name: str, **kwargs: Any) -> Any:
         function: Callable[..., Any] = impl.function
         try:
-            return function(**{name: kwargs[name] for name in impl.argnames})
+            arguments = {name: kwargs[name] for name in impl.argnames}
+            # as pluggy does: a parameter with a default gets the value when the call has one
+            arguments.update((name, kwargs[name]) for name in impl.kwargnames if name in kwargs)
+            return function(**arguments)
         except Exception as exc:  # noqa: BLE001 - a plugin's bug is reported, not propagated
             warnings.warn(
                 f"govsocial plugin {impl.plugin_name!r} failed in {hook_name}: "

@@ -5,8 +5,12 @@ Hooks are synchronous. They are for discovery (which platforms exist), offline c
 used for network calls: publishing loops over adapters in the core, so one failing plugin
 cannot abort a publish to other accounts.
 
-Implement a hook with the :data:`govsocial.hookimpl` marker in a module or class that is
-registered through the ``govsocial`` entry-point group (see docs/plugins.md).
+Implement a hook with the :data:`govsocial.adapters.hookimpl` marker (also served as
+``govsocial.hookimpl``) in a module or class that is registered through the ``govsocial``
+entry-point group (see docs/plugins.md). Implementations are called in pluggy's order:
+``tryfirst=True`` ones first, ``trylast=True`` ones last, and otherwise the most recently
+registered first; each on its own guard, so one that raises is reported and the others
+still run. Wrappers (``wrapper=True``, ``hookwrapper=True``) are refused at registration.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pluggy
+
+from govsocial.adapters import hookimpl
 
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
@@ -30,8 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["hookimpl", "hookspec"]
 
+#: Marks the hook specifications below.
 hookspec = pluggy.HookspecMarker("govsocial")
-hookimpl = pluggy.HookimplMarker("govsocial")
 
 
 @hookspec
@@ -39,7 +45,8 @@ def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register platform adapters.
 
     Call ``register(PlatformSubclass)`` once per adapter. The core builds ``register``, so
-    it can refuse a second adapter with a name that is already taken (the first one wins
+    it can refuse a second adapter with a name that is already taken (the one registered
+    first in call order wins, so a ``tryfirst=True`` implementation can replace an adapter,
     and a warning names both).
 
     :param register: the function to call with each :class:`govsocial.Platform` subclass.

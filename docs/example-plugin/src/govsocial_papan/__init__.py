@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
+from govsocial.adapters import Platform, hookimpl
 
 from govsocial_papan.adapter import Papan
 
 __all__ = ["Papan", "register_platforms"]
 
 
-@govsocial.hookimpl
-def register_platforms(register: Callable[[type[govsocial.Platform]], None]) -> None:
+@hookimpl
+def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Tell govsocial about the Papan adapter."""
     register(Papan)

@@ -15,9 +15,17 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-from govsocial import AccountMetrics, Interaction, Limits, Platform, Post, PostMetrics, PostRef
-from govsocial.adapters.http import RateState
-from govsocial.adapters.platform import LocalServer
+from govsocial.adapters import (
+    AccountMetrics,
+    Interaction,
+    Limits,
+    LocalServer,
+    Platform,
+    Post,
+    PostMetrics,
+    PostRef,
+    RateState,
+)
 
 from govsocial_papan.server import PapanServer
 

@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from govsocial.core.models import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 __all__ = ["PapanServer"]
 
@@ -92,7 +92,7 @@ class PapanServer:
             self._httpd.server_close()
             self._httpd = None
 
-    # -- govsocial.adapters.platform.LocalServer ---------------------------------------
+    # -- govsocial.adapters.LocalServer ------------------------------------------------
 
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
         """The post as this server holds it (None: deleted or never made)."""

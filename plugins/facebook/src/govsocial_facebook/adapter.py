@@ -36,18 +36,28 @@ from urllib.parse import quote
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.answers import as_int, json_object, parse_time
-from govsocial.adapters.http import RateState
-from govsocial.adapters.platform import Limits, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    Account,
+    AccountMetrics,
+    AdapterContext,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
     PublishOutcomeUnknown,
+    RateState,
+    as_int,
+    json_object,
+    parse_time,
 )
-from govsocial.core.models import Problem
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.meta import (
     GraphError,
@@ -145,8 +155,8 @@ class Facebook(Platform):
     #: about 24 hours before deleting them).
     unpublished_photo_ttl: ClassVar[float] = 23 * 3600.0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self.insights = InsightsReader(f"{self.base_url}/{self.api_version}", self._get)
 
     # -- offline -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.core.errors import GovSocialError, RateLimited
+from govsocial.adapters import GovSocialError, RateLimited
 from govsocial_facebook.meta import GraphPlatformError
 
 __all__ = ["InsightsReader", "is_invalid_metric", "parse_insights"]

@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.adapters.http import RateState
-from govsocial.core.errors import PlatformError, RateLimited
+from govsocial.adapters import PlatformError, RateLimited, RateState
 from govsocial_meta_graph import TOKEN_CODES, MetaError, parse_error, regain_seconds, usage_state
 
 __all__ = [

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_instagram.adapter import Instagram, InstagramError
 
 __all__ = ["Instagram", "InstagramError", "register_platforms"]
@@ -31,7 +30,7 @@ __all__ = ["Instagram", "InstagramError", "register_platforms"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the Instagram adapter."""
     register(Instagram)

@@ -33,19 +33,29 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.adapters.http import RateState
-from govsocial.adapters.platform import Limits, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    AccountMetrics,
     AuthenticationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
     PublishOutcomeUnknown,
     RateLimited,
+    RateState,
     ValidationError,
+    as_dict,
+    as_int,
+    is_id,
+    json_object,
+    parse_time,
 )
-from govsocial.core.models import Problem
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     MAX_HASHTAGS,

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_linkedin.adapter import LinkedIn
 from govsocial_linkedin.little import from_little, to_little
 
@@ -29,7 +28,7 @@ __all__ = ["LinkedIn", "from_little", "register_platforms", "to_little"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the LinkedIn adapter."""
     register(LinkedIn)

@@ -32,22 +32,31 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.answers import as_int, json_object
-from govsocial.adapters.platform import Limits, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    Account,
+    AccountMetrics,
+    AdapterContext,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
     RateLimited,
+    as_int,
+    json_object,
 )
-from govsocial.core.models import Account, Problem
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
 from govsocial_linkedin.urns import (
     comment_parts,
@@ -57,9 +66,6 @@ from govsocial_linkedin.urns import (
     post_url,
     restli_list,
 )
-
-if TYPE_CHECKING:
-    from govsocial.adapters.http import Http
 
 __all__ = ["STATISTICS_FIELDS", "LinkedIn", "seconds_to_midnight_utc"]
 
@@ -140,8 +146,8 @@ class LinkedIn(Platform):
     #: How far back fetch_mentions looks without ``since`` (LinkedIn keeps notifications 60 days).
     mention_days: ClassVar[int] = 60
 
-    def __init__(self, account: Account, http: Http) -> None:
-        super().__init__(account, http)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self._refresh_lock: asyncio.Lock | None = None
 
     # -- offline -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from govsocial.core.errors import ConfigurationError
+from govsocial.adapters import ConfigurationError
 
 __all__ = [
     "comment_parts",

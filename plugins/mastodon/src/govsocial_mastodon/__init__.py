@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_mastodon.adapter import Mastodon
 
 __all__ = ["Mastodon", "register_platforms"]
@@ -26,7 +25,7 @@ __all__ = ["Mastodon", "register_platforms"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the Mastodon adapter."""
     register(Mastodon)

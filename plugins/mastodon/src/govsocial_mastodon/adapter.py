@@ -32,17 +32,29 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.adapters.http import RateState, header_int
-from govsocial.adapters.platform import Limits, LocalServer, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    AccountMetrics,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    LocalServer,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
     PublishOutcomeUnknown,
     RateLimited,
+    RateState,
+    as_dict,
+    as_int,
+    header_int,
+    is_id,
+    json_object,
+    parse_time,
 )
 from govsocial_mastodon.text import count_characters as _count_characters
 

@@ -35,8 +35,7 @@ from urllib.parse import quote
 
 import httpx
 
-from govsocial import Account, PostRef
-from govsocial.core.errors import ConfigurationError
+from govsocial.adapters import Account, ConfigurationError, PostRef
 
 __all__ = ["FaultEffect", "MastodonMockServer"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import regex
 
-from govsocial.core.text import find_urls, grapheme_count
+from govsocial.adapters import find_urls, grapheme_count
 
 __all__ = ["MENTION_RE", "count_characters", "find_mentions"]
 

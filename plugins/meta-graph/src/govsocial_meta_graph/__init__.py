@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.adapters.http import RateState
+from govsocial.adapters import RateState
 
 __all__ = [
     "EXPIRED_SUBCODE",

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_telegram.adapter import Telegram
 
 __all__ = ["Telegram", "register_platforms"]
@@ -25,7 +24,7 @@ __all__ = ["Telegram", "register_platforms"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the Telegram adapter."""
     register(Telegram)

@@ -33,19 +33,28 @@ from urllib.parse import quote
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.http import Http, scrub
-from govsocial.adapters.platform import Limits, LocalServer, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    Account,
+    AccountMetrics,
+    AdapterContext,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    LocalServer,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
     PublishOutcomeUnknown,
     RateLimited,
     ValidationError,
+    scrub,
 )
-from govsocial.core.models import Account, Problem
 from govsocial_telegram.errors import (
     ADMIN_HINT,
     AUTH_HINT,
@@ -108,8 +117,8 @@ class Telegram(Platform):
     #: Most getUpdates pages (of 100 updates) one read takes.
     max_update_pages: ClassVar[int] = 50
 
-    def __init__(self, account: Account, http: Http) -> None:
-        super().__init__(account, http)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self._username: str | None = None  # the bot's, from getMe
 
     # -- offline -----------------------------------------------------------------------

@@ -39,8 +39,7 @@ from typing import Any
 
 import httpx
 
-from govsocial import Account, PostRef
-from govsocial.core.errors import ConfigurationError
+from govsocial.adapters import Account, ConfigurationError, PostRef
 from govsocial.testing.npm import install
 from govsocial_telegram.text import utf16_length
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_threads.adapter import PublishingQuota, Threads
 
 __all__ = ["PublishingQuota", "Threads", "register_platforms"]
@@ -28,7 +27,7 @@ __all__ = ["PublishingQuota", "Threads", "register_platforms"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the Threads adapter."""
     register(Threads)

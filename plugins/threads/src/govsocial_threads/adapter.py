@@ -41,19 +41,31 @@ from urllib.parse import quote
 
 import httpx
 
-from govsocial import AccountMetrics, Interaction, Media, Post, PostMetrics, PostRef
-from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
-from govsocial.adapters.http import RateState
-from govsocial.adapters.platform import Limits, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    Account,
+    AccountMetrics,
+    AdapterContext,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    Interaction,
+    Limits,
+    Media,
+    Platform,
     PlatformError,
+    Post,
+    PostMetrics,
+    PostRef,
+    Problem,
     PublishOutcomeUnknown,
     RateLimited,
+    RateState,
+    as_dict,
+    as_int,
+    is_id,
+    json_object,
+    parse_time,
 )
-from govsocial.core.models import Problem
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
 from govsocial_threads.text import MAX_LINKS, count_characters, unique_links
@@ -154,8 +166,8 @@ class Threads(Platform):
     #: Most pages read by one replies or mentions call.
     max_pages: ClassVar[int] = 20
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self._refresh_lock: asyncio.Lock | None = None
 
     # -- offline ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ error object, so the adapter can tell an expired token (refreshable) from a revo
 
 from __future__ import annotations
 
-from govsocial.core.errors import AuthenticationError
+from govsocial.adapters import AuthenticationError
 from govsocial_meta_graph import (
     EXPIRED_SUBCODE,
     PERMISSION_CODES,

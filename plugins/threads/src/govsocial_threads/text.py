@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import regex
 
-from govsocial.core.text import find_urls, graphemes, utf8_length
+from govsocial.adapters import find_urls, graphemes, utf8_length
 
 __all__ = ["MAX_LINKS", "count_characters", "is_emoji", "unique_links"]
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import govsocial
-from govsocial.adapters.platform import Platform
+from govsocial.adapters import Platform, hookimpl
 from govsocial_x.adapter import X
 from govsocial_x.text import weighted_length
 
@@ -30,7 +29,7 @@ __all__ = ["X", "register_platforms", "weighted_length"]
 __version__ = "0.1.0"
 
 
-@govsocial.hookimpl
+@hookimpl
 def register_platforms(register: Callable[[type[Platform]], None]) -> None:
     """Register the X adapter."""
     register(X)

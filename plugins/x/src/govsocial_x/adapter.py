@@ -30,26 +30,29 @@ from typing import Any, ClassVar
 
 import httpx
 
-from govsocial.adapters.answers import as_int, json_object, parse_time
-from govsocial.adapters.http import RateState, scrub
-from govsocial.adapters.platform import Limits, Platform
-from govsocial.core.errors import (
+from govsocial.adapters import (
+    Account,
+    AccountMetrics,
+    AdapterContext,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
-    PlatformError,
-    PublishOutcomeUnknown,
-    RateLimited,
-)
-from govsocial.core.models import (
-    Account,
-    AccountMetrics,
     Interaction,
+    Limits,
     Media,
+    Platform,
+    PlatformError,
     Post,
     PostMetrics,
     PostRef,
     Problem,
+    PublishOutcomeUnknown,
+    RateLimited,
+    RateState,
+    as_int,
+    json_object,
+    parse_time,
+    scrub,
 )
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
@@ -117,8 +120,8 @@ class X(Platform):
     #: pages of 100 read at most by fetch_replies and fetch_mentions
     max_pages: ClassVar[int] = 10
 
-    def __init__(self, account: Account, http: Any) -> None:
-        super().__init__(account, http)
+    def __init__(self, account: Account, context: AdapterContext) -> None:
+        super().__init__(account, context)
         self._user: dict[str, str] | None = None
         self._refresh_lock: asyncio.Lock | None = None
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from govsocial.adapters.http import RateState, header_int
+from govsocial.adapters import RateState, header_int
 
 __all__ = ["DailyLimit", "daily_limits", "endpoint", "exhausted_daily_limit", "window_state"]
 

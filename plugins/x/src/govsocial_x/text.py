@@ -38,7 +38,7 @@ from importlib import resources
 
 import regex
 
-from govsocial.core.text import find_urls, top_level_domains
+from govsocial.adapters import find_urls, top_level_domains
 
 __all__ = [
     "EXTRACT_TIME_BUDGET",
