@@ -7,6 +7,7 @@ docs/plugins.md; test_every_hook_is_documented_and_tested fails otherwise.
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import re
 from collections.abc import Callable
@@ -18,7 +19,7 @@ import pytest
 
 import govsocial
 from fakes import Paper, PaperServer
-from govsocial import Post, hookimpl
+from govsocial import EventContext, Post, hookimpl
 from govsocial.adapters.media import MediaHost
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.client import AsyncClient
@@ -307,7 +308,6 @@ def test_hook_register_commands(
     plugins: Plugins, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A plugin's command is parsed and run by the CLI's main(), on the workspace of --db."""
-    import argparse
 
     from fakes import paper_account
     from govsocial.app import Workspace
@@ -371,6 +371,10 @@ def ordered(
         def post_deleted(self, ref: PostRef) -> None:
             calls.append(label)
 
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def register_commands(self, commands: object) -> None:
+            calls.append(label)
+
     return Ordered()
 
 
@@ -388,6 +392,8 @@ def call_through_host(plugins: Plugins, hook: str, account: Account) -> None:
         plugins.publish_finished(post, PublishResult(account=account, idempotency_key="k1"))
     elif hook == "post_deleted":
         plugins.post_deleted(PostRef(platform="paper", account=account, id="1"))
+    elif hook == "register_commands":
+        plugins.register_commands(argparse.ArgumentParser().add_subparsers())
     else:
         pytest.fail(f"no host call for hook {hook}")
 
@@ -398,12 +404,22 @@ def hook_arguments(hook: str, account: Account) -> dict[str, object]:
         "register_platforms": {"register": lambda cls: None},
         "register_media_hosts": {"register": lambda cls: None},
         "validate_post": {"post": post, "platform": "paper", "limits": Paper.limits},
-        "publish_started": {"post": post, "account": account, "idempotency_key": "k1"},
+        "publish_started": {
+            "post": post,
+            "account": account,
+            "idempotency_key": "k1",
+            "context": EventContext(),
+        },
         "publish_finished": {
             "post": post,
             "result": PublishResult(account=account, idempotency_key="k1"),
+            "context": EventContext(),
         },
-        "post_deleted": {"ref": PostRef(platform="paper", account=account, id="1")},
+        "post_deleted": {
+            "ref": PostRef(platform="paper", account=account, id="1"),
+            "context": EventContext(),
+        },
+        "register_commands": {"commands": argparse.ArgumentParser().add_subparsers()},
     }[hook]
 
 
@@ -414,7 +430,12 @@ ORDERED_HOOKS = [
     "publish_started",
     "publish_finished",
     "post_deleted",
+    "register_commands",
 ]
+
+
+def test_the_order_test_covers_every_hook() -> None:
+    assert sorted(ORDERED_HOOKS) == sorted(hook_names())
 
 
 @pytest.mark.parametrize("hook", ORDERED_HOOKS)

@@ -38,7 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
-from govsocial.core.models import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 MENTION = re.compile(r"@\[(\d+)\]")

@@ -41,7 +41,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from govsocial import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 API_VERSION = "v25.0"
 VALID_METRICS = (

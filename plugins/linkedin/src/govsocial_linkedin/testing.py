@@ -37,7 +37,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from govsocial.core.models import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 SUPPORTED_VERSIONS = frozenset({"202511", "202512", "202601", "202603", "202605", "202608"})
 RESERVED = frozenset("|{}@[]()<>#*_~\\")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from govsocial import Account
+from govsocial.adapters import Account
 
 BASE = "https://api.telegram.org"
 # The shape of the example token in https://core.telegram.org/bots/api#authorizing-your-bot

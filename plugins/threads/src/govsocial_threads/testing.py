@@ -39,7 +39,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from govsocial import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 VERSION = "v1.0"
 DAY = 86400.0

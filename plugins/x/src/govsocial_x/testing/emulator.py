@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from govsocial.core.models import Account, PostRef
+from govsocial.adapters import Account, PostRef
 
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 

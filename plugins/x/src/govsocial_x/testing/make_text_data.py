@@ -113,7 +113,7 @@ def _weight_one(char: str) -> bool:
 
 def main() -> int:
     """Write the derived data files; the exit status."""
-    from govsocial.core.text import top_level_domains
+    from govsocial.adapters import top_level_domains
     from govsocial.testing.npm import install
 
     node_modules = install(NODE_DIR, "govsocial-x")
