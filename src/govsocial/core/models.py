@@ -306,6 +306,7 @@ class Media(Model):
 
     @property
     def kind(self) -> Literal["image", "video", "other"]:
+        """What the file is, from its MIME type: ``image``, ``video`` or ``other``."""
         mime = self.mime_type or ""
         if mime.startswith("image/"):
             return "image"
@@ -504,6 +505,7 @@ class PublishResult(Model):
 
     @property
     def ok(self) -> bool:
+        """True when the post is published: no error and a reference to it."""
         return self.error is None and self.ref is not None
 
     def _repr_html_(self) -> str:
@@ -574,6 +576,7 @@ class Interaction(Model):
 
     @property
     def platform(self) -> str:
+        """The platform the interaction happened on (that of the post it refers to)."""
         return self.ref.platform
 
 

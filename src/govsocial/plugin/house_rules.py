@@ -29,6 +29,7 @@ class AltTextRequired:
 
     @hookimpl
     def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+        """A problem for each image or video without alt text, where the platform has alt text."""
         if not limits.alt_text:
             return []
         return [

@@ -228,6 +228,7 @@ class Plugins:
     # -- validate_post ---------------------------------------------------------------------
 
     def validate_post(self, post: Post, platform: str, limits: Limits) -> list[Problem]:
+        """Every implementation's problems with ``post`` on ``platform``, in pluggy's order."""
         problems: list[Problem] = []
         for impl in self._in_call_order("validate_post"):
             found = self._guarded(
