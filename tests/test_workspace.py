@@ -437,7 +437,9 @@ def test_refreshed_credentials_are_stored_sealed_and_used_after_reopening(
     fresh = "rotated-token-" + "9" * 20
 
     async def refresh() -> None:
-        async with AsyncClient(transport=PaperServer().transport(), **ws.client_options()) as c:
+        async with AsyncClient(
+            transport=PaperServer().transport(), **ws.core.client_options()
+        ) as c:
             c.adapter(account).update_credentials(access_token=fresh)
 
     asyncio.run(refresh())
@@ -456,7 +458,7 @@ def test_without_a_secret_key_a_refreshed_credential_is_not_stored_and_a_warning
 ) -> None:
     monkeypatch.delenv("GOVSOCIAL_SECRET_KEY", raising=False)
     account = ws.account(humas)
-    ws.store_refreshed_credentials(account, {"access_token": "rotated-" + "1" * 20})
+    ws.core.store_refreshed_credentials(account, {"access_token": "rotated-" + "1" * 20})
     assert "were not stored" in caplog.text
     assert "rotated-" not in caplog.text
     assert ws.account(humas).credential("access_token") == TOKEN
@@ -506,3 +508,43 @@ def test_refresh_credentials_renews_stores_and_reports_each_account(
         assert again.account("revoked").credential("access_token") == "revoked"
     finally:
         again.close()
+
+
+def test_the_0_1_names_still_work_and_say_what_to_use(ws: Workspace, humas: str) -> None:
+    server = PaperServer()
+    ws.add_person("budi", name="Budi")
+    with pytest.warns(DeprecationWarning, match=r"add_draft"):
+        made = ws.draft(Post("Halo"), accounts=[humas], by="budi")
+    assert ws.draft(made.id) == made  # reading is draft(id), silently
+    with pytest.warns(DeprecationWarning, match=r"draft\(draft_id\)"):
+        assert ws.get_draft(made.id) == made
+    with pytest.warns(DeprecationWarning, match=r"pull_inbox\(\.\.\.\)\.total"):
+        assert ws.sync_inbox(transport=server.transport()) == 0
+    with pytest.warns(DeprecationWarning, match=r"use pull_inbox"):
+        assert ws.sync_inbox_report(transport=server.transport()).failed == {}
+    with pytest.warns(DeprecationWarning, match=r"pull_metrics\(\.\.\.\)\.total"):
+        assert ws.collect_metrics(transport=server.transport()) == 1  # the account's figures
+    with pytest.warns(DeprecationWarning, match=r"use pull_metrics"):
+        assert ws.collect_metrics_report(transport=server.transport()).accounts == 1
+    with pytest.warns(DeprecationWarning, match=r"ws\.core\.client_options"):
+        assert "checkpoints" in ws.client_options()
+    with pytest.warns(DeprecationWarning, match=r"ws\.core\.account_row"):
+        row = ws.account_row(humas)
+    with pytest.warns(DeprecationWarning, match=r"new_delivery\(ws\.core"):
+        assert ws.new_delivery("j", row, 0.0, occurrence=0, now=0.0).account == humas
+    with pytest.warns(DeprecationWarning, match=r"conversations\.archived_interactions"):
+        assert ws.archived_interactions(None, None) == []
+    with pytest.warns(DeprecationWarning, match=r"close_item"), pytest.raises(ConfigurationError):
+        ws.close("no-such-item", reason="spam")
+    assert ws.store.meta("schema_version") is not None, "close(item) did not close the workspace"
+
+
+def test_one_long_lived_client_serves_the_workspace_until_it_closes(
+    plugins: Plugins, tmp_path: Path
+) -> None:
+    ws = Workspace.open(tmp_path / "ws.db", plugins=plugins)
+    client = ws.core.client()
+    assert ws.core.client() is client
+    ws.close()
+    with pytest.raises(ConfigurationError, match="closed"):
+        client.run(asyncio.sleep(0))  # closed with the workspace

@@ -6,16 +6,19 @@ NaN: a platform that does not report views has no views, not zero views.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govsocial.core.errors import ConfigurationError
-from govsocial.store import ACCOUNT_METRIC_COLUMNS, METRIC_COLUMNS
+from govsocial.store import ACCOUNT_METRIC_COLUMNS, METRIC_COLUMNS, SqliteStore
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 __all__ = [
     "ACCOUNT_COLUMNS",
     "POST_COLUMNS",
     "accounts_frame",
+    "metrics_frame",
     "posts_frame",
     "posts_frame_from_columns",
     "sqlite_snapshot_columns",
@@ -154,3 +157,31 @@ def accounts_frame(rows: Sequence[Sequence[Any]]) -> Any:
     for name in ACCOUNT_METRIC_COLUMNS:
         frame[name] = frame[name].astype("float64")
     return frame
+
+
+def metrics_frame(workspace: WorkspaceCore | HasCore, kind: str = "posts") -> Any:
+    """A workspace's metrics snapshots as a DataFrame: ``"posts"`` (one row per post
+    snapshot) or ``"accounts"`` (one row per account snapshot); see
+    :meth:`govsocial.Workspace.metrics_frame`."""
+    store = core_of(workspace).store
+    if kind == "posts":
+        if isinstance(store, SqliteStore):
+            read = sqlite_snapshot_columns(str(store.path))
+            if read is not None:
+                codes, keys, columns = read
+                return posts_frame_from_columns(
+                    codes, keys, columns, store.measured_posts(), store.job_labels()
+                )
+        gc_was_on = gc.isenabled()
+        gc.disable()  # a million fresh tuples would wake the cycle collector again and again
+        try:
+            snapshots = store.post_metric_snapshots()
+            return posts_frame(snapshots, store.measured_posts(), store.job_labels())
+        finally:
+            if gc_was_on:
+                gc.enable()
+    if kind == "accounts":
+        return accounts_frame(store.account_metric_rows())
+    raise ConfigurationError(
+        f"unknown metrics frame {kind!r}", field="kind", hint="use 'posts' or 'accounts'"
+    )

@@ -1,14 +1,14 @@
 """The unified inbox: replies and mentions from every account, and who answered them when.
 
-:class:`Conversations` gives a :class:`~govsocial.Workspace`:
+:class:`Inbox` is the workspace service (``ws.pull_inbox()``, ``ws.inbox()`` ... on
+:class:`~govsocial.Workspace` delegate to it):
 
-- ``sync_inbox()``: pull new replies (to the account's recent published posts) and mentions
+- ``sync()``: pull new replies (to the account's recent published posts) and mentions
   from every account, de-duplicated across syncs by the platform's id, threaded to the post
   they answer, incrementally (a mentions cursor per account), through the client's rate
   budgets. The account's own posts (its answers) are never inbox items.
-- ``inbox(status="open", account=None, older_than=None)``: the items, oldest first.
-- ``assign``, ``reply`` (on the workspace, which also audits it) and ``close_item``
-  (``ws.close(item_id, ...)``).
+- ``items(status="open", account=None, older_than=None)``: the items, oldest first.
+- ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
   target (answered within it, in service time).
 """
@@ -28,17 +28,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted
-from govsocial.core.models import Account, Interaction, PostRef
+from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.accountability.governance import Person
     from govsocial.client import AsyncClient
-    from govsocial.store import AccountRow, Store
-    from govsocial.workspace.audit import AuditEntry
 
-__all__ = ["CLOSE_REASONS", "Conversations", "InboxItem", "SyncResult"]
+__all__ = ["CLOSE_REASONS", "Inbox", "InboxItem", "SyncResult"]
 
 logger = logging.getLogger("govsocial.inbox")
 
@@ -115,6 +113,7 @@ class SyncResult:
 
     @property
     def total(self) -> int:
+        """How many new items arrived, over every account."""
         return sum(self.new.values())
 
 
@@ -124,30 +123,15 @@ def _same_person(author: str, handle: str) -> bool:
     return bool(a) and (a == h or a == h.split("@")[0] or h == a.split("@")[0])
 
 
-class Conversations:
-    """The inbox half of :class:`~govsocial.Workspace` (mixed into it)."""
+class Inbox:
+    """The unified inbox of a workspace: syncing, reading, assigning, replying, closing.
 
-    store: Store
+    :param core: the workspace core (or the :class:`govsocial.Workspace` carrying one).
+    """
 
-    if TYPE_CHECKING:  # provided by Workspace
-
-        def account(self, name: str) -> Account: ...
-
-        def person(self, person_id: str) -> Person: ...
-
-        def governed(self, account: str) -> bool: ...
-
-        def _account_row(
-            self, name: str, rows: Sequence[AccountRow] | None = None
-        ) -> AccountRow: ...
-
-        def _authorize(
-            self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
-        ) -> dict[str, str | None]: ...
-
-        def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry: ...
-
-        def client_options(self) -> dict[str, Any]: ...
+    def __init__(self, core: WorkspaceCore | HasCore) -> None:
+        self.core = core_of(core)
+        self.store = self.core.store
 
     # -- service hours -----------------------------------------------------------------------
 
@@ -163,7 +147,7 @@ class Conversations:
         """When ``account``'s team answers (``"Mon-Fri 08:00-16:00"``), which holidays are
         off (``"ID"``: Indonesia's public holidays; add dates for cuti bersama), and the
         response target, in service time."""
-        self._account_row(account)
+        self.core.account_row(account)
         parsed = ServiceHours.parse(hours, holidays=holidays)
         if target.total_seconds() <= 0:
             raise ConfigurationError("the response target must be positive", field="target")
@@ -174,7 +158,7 @@ class Conversations:
                 "INSERT INTO service_hours (account, spec, target_seconds) VALUES (?, ?, ?)",
                 (account, json.dumps(parsed.to_dict()), target.total_seconds()),
             )
-            self._audit(
+            self.core.record(
                 cur,
                 by,
                 "set_service_hours",
@@ -197,29 +181,18 @@ class Conversations:
 
     # -- syncing ---------------------------------------------------------------------------------
 
-    def sync_inbox(
-        self,
-        accounts: Sequence[str] | None = None,
-        *,
-        window: timedelta = timedelta(days=7),
-        **client_options: Any,
-    ) -> int:
-        """Pull new replies and mentions from every account (or ``accounts``); return how
-        many new items arrived. Replies are read for posts published within ``window``."""
-        return self.sync_inbox_report(accounts, window=window, **client_options).total
-
-    def sync_inbox_report(
+    def sync(
         self,
         accounts: Sequence[str] | None = None,
         *,
         window: timedelta = timedelta(days=7),
         **client_options: Any,
     ) -> SyncResult:
-        """Like :meth:`sync_inbox`, saying what each account brought and which failed."""
-        from govsocial.client import Client
-
+        """Pull new replies and mentions from every account (or ``accounts``); say what each
+        account brought and which failed. Replies are read for posts published within
+        ``window``."""
         names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
-        with Client(**{**self.client_options(), **client_options}) as client:
+        with self.core.using_client(**client_options) as client:
             return client.run(self._sync(client.async_client, names, window))
 
     async def _sync(
@@ -240,7 +213,7 @@ class Conversations:
         return result
 
     async def _sync_account(self, client: AsyncClient, name: str, window: timedelta) -> int:
-        account = self.account(name)
+        account = self.core.account(name)
         since = self._cursor(name, "mentions")
         found: list[tuple[Interaction, str | None]] = []
         mentions = await client.fetch_mentions(account, since=since)
@@ -369,7 +342,7 @@ class Conversations:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def inbox(
+    def items(
         self,
         status: str | None = "open",
         *,
@@ -401,7 +374,7 @@ class Conversations:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return self._items(where, params)
 
-    def inbox_item(self, item_id: str) -> InboxItem:
+    def item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
 
         :raises ConfigurationError: there is none.
@@ -449,11 +422,11 @@ class Conversations:
 
     def assign(self, item_id: str, *, to: str, by: str | None = None) -> InboxItem:
         """Give the item to ``to`` to answer (on a governed account, someone who may reply)."""
-        item = self.inbox_item(item_id)
-        self.person(to)
-        if self.governed(item.account):
+        item = self.item(item_id)
+        self.core.authority.person(to)
+        if self.core.authority.governed(item.account):
             try:
-                self._authorize("reply", to, [item.account], obj=item_id)
+                self.core.authority.authorize("reply", to, [item.account], obj=item_id)
             except NotPermitted as refused:
                 raise NotPermitted(
                     f"{to} cannot answer on {item.account!r}: {refused.message}",
@@ -466,22 +439,21 @@ class Conversations:
             self.store.execute(
                 cur, "UPDATE inbox_items SET assigned_to = ? WHERE id = ?", (to, item_id)
             )
-            self._audit(cur, by, "assign", obj=item_id, account=item.account, detail={"to": to})
-        return self.inbox_item(item_id)
+            self.core.record(
+                cur, by, "assign", obj=item_id, account=item.account, detail={"to": to}
+            )
+        return self.item(item_id)
 
     def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
-        """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``.
-
-        ``ws.close(item_id, by=..., reason=...)`` is the same.
-        """
+        """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         if reason not in CLOSE_REASONS:
             raise ConfigurationError(
                 f"unknown close reason {reason!r}",
                 field="reason",
                 hint=f"one of: {', '.join(CLOSE_REASONS)}",
             )
-        item = self.inbox_item(item_id)
-        decrees = self._authorize("reply", by, [item.account], obj=item_id)
+        item = self.item(item_id)
+        decrees = self.core.authority.authorize("reply", by, [item.account], obj=item_id)
         with self.store.transaction() as cur:
             self.store.execute(
                 cur,
@@ -489,7 +461,7 @@ class Conversations:
                 "close_reason = ? WHERE id = ?",
                 (time.time(), by, reason, item_id),
             )
-            self._audit(
+            self.core.record(
                 cur,
                 by,
                 "close",
@@ -498,7 +470,40 @@ class Conversations:
                 decree=decrees[item.account],
                 detail={"reason": reason},
             )
-        return self.inbox_item(item_id)
+        return self.item(item_id)
+
+    def reply(
+        self,
+        to: str | PostRef | Interaction,
+        post: Post | str,
+        *,
+        by: str | None = None,
+        **client_options: Any,
+    ) -> PostRef:
+        """Reply to an inbox item (its id), a post or an interaction, as the workspace account
+        that received it; audit-logged, and for an item with how long the answer took (in
+        clock and service time); the item is then ``answered``."""
+        item = None
+        if isinstance(to, str):
+            item = self.item(to)
+            to = item.interaction(self.core.account(item.account))
+        ref = to.ref if isinstance(to, Interaction) else to
+        name = item.account if item is not None else self.core.account_name(ref.account)
+        decrees = self.core.authority.authorize(
+            "reply", by, [name], obj=item.id if item else ref.id
+        )
+        account = self.core.account(name)
+        target = ref.model_copy(update={"account": account})  # with opened credentials
+        with self.core.using_client(**client_options) as client:
+            sent = client.reply(target, post)
+        with self.store.transaction() as cur:
+            detail: dict[str, Any] = {"in_reply_to": ref.id, "url": sent.url}
+            if item is not None:
+                detail |= self._record_response(cur, item, sent, by, time.time())
+            self.core.record(
+                cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
+            )
+        return sent
 
     def _record_response(
         self, cur: Any, item: InboxItem, sent: PostRef, by: str | None, at: float
@@ -514,7 +519,7 @@ class Conversations:
                 (at, by, sent.id, sent.url, item.id),
             )
         hours, _target = self.service_hours(item.account)
-        zone = self._account_row(item.account).timezone
+        zone = self.core.account_row(item.account).timezone
         received = item.received_at
         answered = from_epoch(at)
         return {
@@ -559,3 +564,6 @@ class Conversations:
             }
             for item in self._items(where, params)
         ]
+
+
+Conversations = Inbox  # the 0.1 name of the inbox half of the workspace

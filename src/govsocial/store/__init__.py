@@ -232,7 +232,7 @@ class Store(ABC):
                         if engine != self.engine:
                             continue
                     self.execute(cur, statement)
-                self._set_meta(cur, "schema_version", str(version))
+                self.put_meta(cur, "schema_version", str(version))
         return start or 0
 
     def _migration_lock(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
@@ -254,9 +254,10 @@ class Store(ABC):
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as cur:
-            self._set_meta(cur, key, value)
+            self.put_meta(cur, key, value)
 
-    def _set_meta(self, cur: Any, key: str, value: str) -> None:
+    def put_meta(self, cur: Any, key: str, value: str) -> None:
+        """Set the workspace setting ``key`` inside the caller's transaction ``cur``."""
         self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
         self.execute(cur, "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -447,6 +448,29 @@ class Store(ABC):
                 (due_at, due_at, now, job_id),
             )
             return int(result.rowcount)
+
+    def deleted_at(self, delivery_id: str) -> float | None:
+        """When the delivery's post was deleted on its platform (None: it was not)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, "SELECT deleted_at FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def mark_deleted(self, cur: Any, delivery_id: str, at: float) -> None:
+        """Record, inside ``cur``'s transaction, that the delivery's post was deleted."""
+        self.execute(cur, "UPDATE deliveries SET deleted_at = ? WHERE id = ?", (at, delivery_id))
+
+    def mark_draft_scheduled(self, cur: Any, draft_id: str, job_id: str) -> bool:
+        """Move an approved draft to ``scheduled`` with its job, inside ``cur``'s transaction;
+        False (nothing changed) when the draft is no longer ``approved``."""
+        result = self.execute(
+            cur,
+            "UPDATE drafts SET status = 'scheduled', job_id = ? "
+            "WHERE id = ? AND status = 'approved'",
+            (job_id, draft_id),
+        )
+        return int(result.rowcount) == 1
 
     def booked_slots(self, account: str) -> list[float]:
         """Scheduled times of the account's deliveries that still hold their slot."""
