@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -548,3 +548,135 @@ def test_one_long_lived_client_serves_the_workspace_until_it_closes(
     ws.close()
     with pytest.raises(ConfigurationError, match="closed"):
         client.run(asyncio.sleep(0))  # closed with the workspace
+
+
+def test_a_question_mark_or_percent_sign_is_never_taken_for_a_parameter(ws: Workspace) -> None:
+    """On both engines: in a value, in a LIKE pattern given as a value, and in a literal."""
+    store = ws.store
+    name = "Apa kabar? 100% siap"
+    ws.add_person("siti", name=name)
+    ws.add_person("budi", name="Budi")
+    assert ws.person("siti").name == name
+    with store.transaction() as tx:
+        as_value = store.execute(
+            tx, "SELECT id FROM people WHERE name LIKE ? ORDER BY id", ("%kabar? 100%",)
+        ).fetchall()
+        as_literal = store.execute(
+            tx,
+            "SELECT id, '?' AS mark /* why? 5% */ FROM people "
+            "WHERE name LIKE '%kabar? 100%' AND id <> ? -- not budi?\nORDER BY id",
+            ("budi",),
+        ).fetchall()
+    assert [tuple(r) for r in as_value] == [("siti",)]
+    assert [tuple(r) for r in as_literal] == [("siti", "?")]
+
+
+def test_postgresql_statements_keep_literals_and_comments_as_written() -> None:
+    from govsocial.store.sql import to_format
+
+    assert to_format("SELECT 'it''s ?', \"a?\" FROM t WHERE x = ? AND y LIKE 'a%'") == (
+        "SELECT 'it''s ?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%%'"
+    )
+    assert to_format("a - ? / ? -- c?\n/* d? */ ? % 2") == "a - %s / %s -- c?\n/* d? */ %s %% 2"
+
+
+# -- the media host, a workspace setting a separate worker process uses --------------------
+
+
+def _instagram_emulator() -> Any:
+    """plugins/instagram/tests/emulator.py, loaded by path (test folders are not packages)."""
+    import importlib.util
+    import sys
+
+    pytest.importorskip("govsocial_instagram")
+    name = "instagram_emulator"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "plugins/instagram/tests/emulator.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_a_worker_process_publishes_a_local_image_through_the_stored_media_host(
+    tmp_path: Path,
+) -> None:
+    """`govsocial worker --until-idle`, a process of its own, finds the media host in the
+    workspace; the Instagram emulator fetched the image from it and holds the post."""
+    import os
+    import subprocess
+    import sys
+
+    from govsocial import Media
+
+    emulator = _instagram_emulator()
+    server = emulator.InstagramEmulator(tmp_path / "served")
+    image = tmp_path / "poster.jpg"
+    image.write_bytes(emulator.tiny_jpeg())
+    db = tmp_path / "ws.db"
+    with server.running():
+        made = server.add_account("dinkes.kota")
+        token = made.credentials["access_token"].get_secret_value()
+        account = Account(
+            platform="instagram",
+            handle=made.handle,
+            base_url=made.base_url,
+            credentials={
+                "ig_user_id": made.credentials["ig_user_id"].get_secret_value(),
+                "access_token": "env:IG_TEST_TOKEN",
+            },
+        )
+        with Workspace.open(db) as ws:
+            ws.add_account("dinkes-ig", account)
+            with pytest.raises(ConfigurationError, match="settings"):
+                ws.set_media_host("directory", root="/nowhere")
+            ws.set_media_host(
+                "directory", directory=str(server.media_dir), base_url=server.base_url + "/media"
+            )
+            post = Post("Jadwal posyandu", media=[Media(path=image, alt_text="Poster posyandu")])
+            job = ws.schedule(post, ["dinkes-ig"], at=soon(2))
+        env = {**os.environ, "IG_TEST_TOKEN": token}
+        env.pop("GOVSOCIAL_MEDIA_HOST", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "govsocial.cli", "--db", str(db), "worker", "--until-idle"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        [stored] = server.media_of(made)
+        assert server.stored_text(stored) == "Jadwal posyandu"
+        served = list(server.media_dir.iterdir())
+        assert [p.read_bytes() for p in served] == [emulator.tiny_jpeg()]
+        with Workspace.open(db) as ws:
+            [delivery] = ws.job(job.id).deliveries
+            assert delivery.status == "published"
+            assert delivery.ref is not None and delivery.ref.id == stored["id"]
+
+
+def test_the_media_host_variable_wins_over_the_stored_setting(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govsocial.adapters.media import DirectoryHost
+    from govsocial.core.errors import PluginError
+
+    assert ws.media_host() is None
+    ws.set_media_host("directory", directory=str(tmp_path / "a"), base_url="https://a.example/m")
+    stored = ws.media_host()
+    assert isinstance(stored, DirectoryHost) and stored.base_url == "https://a.example/m"
+    assert ws.audit_log(action="set_media_host")[-1].detail["name"] == "directory"
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_HOST", f"directory:{tmp_path / 'b'},https://b.example/m")
+    chosen = ws.media_host()
+    assert isinstance(chosen, DirectoryHost)
+    assert (chosen.directory, chosen.base_url) == (tmp_path / "b", "https://b.example/m")
+    assert ws.core.client_options()["media_host"].base_url == "https://b.example/m"
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_HOST", "s3:bucket")
+    with pytest.raises(PluginError, match="no media host named 's3'"):
+        ws.media_host()
+    monkeypatch.delenv("GOVSOCIAL_MEDIA_HOST")
+    ws.set_media_host(None)
+    assert ws.media_host() is None

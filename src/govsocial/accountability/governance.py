@@ -42,12 +42,13 @@ from pydantic import BaseModel, ConfigDict
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.models import Post
 from govsocial.core.timing import from_epoch, parse_when
-from govsocial.scheduling.planner import Planner
+from govsocial.scheduling.planner import Planner, Then
 from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     from govsocial.scheduling.jobs import Job
+    from govsocial.store.sql import Tx
 
 __all__ = [
     "ROLES",
@@ -149,7 +150,7 @@ class Accountability:
         self.store = self.core.store
         self.planner = planner or Planner(self.core)
 
-    def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> Any:
+    def _audit(self, cur: Tx, actor: str | None, action: str, **fields: Any) -> Any:
         return self.core.record(cur, actor, action, **fields)
 
     # -- drafts and approvals -----------------------------------------------------------------
@@ -181,10 +182,8 @@ class Accountability:
             self.content_request(request)
         draft_id = uuid.uuid4().hex[:12]
         with self.store.transaction() as cur:
-            self.store.execute(
+            self.store.governance.add_draft(
                 cur,
-                "INSERT INTO drafts (id, post, accounts, author, publish_at, recurrence, status, "
-                "request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (
                     draft_id,
                     post.model_dump_json(),
@@ -215,7 +214,7 @@ class Accountability:
 
         :raises ConfigurationError: there is none.
         """
-        found = self._drafts("WHERE id = ?", (draft_id,))
+        found = self._drafts(draft_id=draft_id)
         if not found:
             raise ConfigurationError(f"no draft {draft_id!r} in this workspace", field="draft_id")
         return found[0]
@@ -223,28 +222,17 @@ class Accountability:
     def drafts(self, status: str | None = None) -> list[Draft]:
         """Drafts, oldest first; only those with ``status`` when given."""
         if status is None:
-            return self._drafts("", ())
-        return self._drafts("WHERE status = ?", (status,))
+            return self._drafts()
+        return self._drafts(status=status)
 
-    def _drafts(self, where: str, params: Sequence[Any]) -> list[Draft]:
+    def _drafts(self, *, draft_id: str | None = None, status: str | None = None) -> list[Draft]:
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, post, accounts, author, publish_at, recurrence, status, reason, "
-                f"request_id, job_id, created_at, decided_at FROM drafts {where} "
-                "ORDER BY created_at",
-                params,
-            ).fetchall()
-            approvals: dict[str, list[Approval]] = {}
-            for draft_id, person, decree, at in self.store.execute(
-                cur,
-                "SELECT draft_id, person, decree, at FROM approvals "
-                f"WHERE draft_id IN (SELECT id FROM drafts {where}) ORDER BY at",
-                params,
-            ).fetchall():
-                approvals.setdefault(draft_id, []).append(
-                    Approval(person=person, decree=decree, at=from_epoch(at))
-                )
+            rows, approved = self.store.governance.drafts(cur, draft_id=draft_id, status=status)
+        approvals: dict[str, list[Approval]] = {}
+        for of_draft, person, decree, at in approved:
+            approvals.setdefault(of_draft, []).append(
+                Approval(person=person, decree=decree, at=from_epoch(at))
+            )
         return [
             Draft(
                 id=r[0],
@@ -302,11 +290,7 @@ class Accountability:
         decree = ", ".join(sorted({d for d in decrees.values() if d})) or "-"
         now = time.time()
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "INSERT INTO approvals (draft_id, person, decree, at) VALUES (?, ?, ?, ?)",
-                (draft_id, by, decree, now),
-            )
+            self.store.governance.add_approval(cur, draft_id, by, decree, now)
             count = len(draft.approvals) + 1
             for name in draft.accounts:
                 self._audit(
@@ -319,11 +303,7 @@ class Accountability:
                     detail={"approvals": count, "needed": needed},
                 )
             if count >= needed:
-                self.store.execute(
-                    cur,
-                    "UPDATE drafts SET status = 'approved', decided_at = ? WHERE id = ?",
-                    (now, draft_id),
-                )
+                self.store.governance.mark_draft_approved(cur, draft_id, now)
         draft = self.draft(draft_id)
         if draft.status == "approved" and draft.publish_at is not None:
             if draft.publish_at > datetime.now(UTC):
@@ -348,11 +328,7 @@ class Accountability:
             f"draft {draft_id} is {draft.status}, not pending",
         )
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "UPDATE drafts SET status = 'rejected', reason = ?, decided_at = ? WHERE id = ?",
-                (reason, time.time(), draft_id),
-            )
+            self.store.governance.mark_draft_rejected(cur, draft_id, reason, time.time())
             for name in draft.accounts:
                 self._audit(
                     cur,
@@ -493,13 +469,13 @@ class Accountability:
         draft: Draft,
         by: str | None,
         action: str,
-        plan: Callable[[Callable[[Any, str], None]], Job],
+        plan: Callable[[Then], Job],
     ) -> Job:
         """Run ``plan`` with a ``then`` that moves the draft from approved to scheduled in
         the job's own transaction, or aborts it when another process got there first."""
 
-        def then(tx: Any, job_id: str) -> None:
-            if not self.store.mark_draft_scheduled(tx, draft.id, job_id):
+        def then(tx: Tx, job_id: str) -> None:
+            if not self.store.governance.mark_draft_scheduled(tx, draft.id, job_id):
                 raise _NoLongerApproved
 
         try:
@@ -556,11 +532,8 @@ class Accountability:
                 due_at = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone).timestamp()
         request_id = uuid.uuid4().hex[:12]
         with self.store.transaction() as cur:
-            self.store.execute(
+            self.store.governance.add_request(
                 cur,
-                "INSERT INTO content_requests (id, from_unit, topic, details, attachments, "
-                "due_at, status, requested_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
                 (
                     request_id,
                     from_unit,
@@ -588,19 +561,12 @@ class Accountability:
         actor = by or draft.author
         self.core.authority.authorize("fulfil", actor, draft.accounts, obj=request_id)
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "UPDATE drafts SET request_id = ? WHERE id = ?", (request_id, draft_id)
-            )
+            self.store.governance.link_draft_to_request(cur, draft_id, request_id)
             self._link_request(cur, request_id, draft_id, actor)
         return self.content_request(request_id)
 
-    def _link_request(self, cur: Any, request_id: str, draft_id: str, by: str | None) -> None:
-        self.store.execute(
-            cur,
-            "UPDATE content_requests SET draft_id = ?, fulfilled_at = ?, status = 'drafted' "
-            "WHERE id = ?",
-            (draft_id, time.time(), request_id),
-        )
+    def _link_request(self, cur: Tx, request_id: str, draft_id: str, by: str | None) -> None:
+        self.store.governance.mark_request_drafted(cur, request_id, draft_id, time.time())
         self._audit(cur, by, "fulfil", obj=request_id, detail={"draft": draft_id})
 
     def content_request(self, request_id: str) -> ContentRequest:
@@ -608,7 +574,7 @@ class Accountability:
 
         :raises ConfigurationError: there is none.
         """
-        found = self._requests("WHERE r.id = ?", (request_id,))
+        found = self._requests(request_id)
         if not found:
             raise ConfigurationError(
                 f"no content request {request_id!r} in this workspace", field="request_id"
@@ -617,22 +583,14 @@ class Accountability:
 
     def requests(self, status: str | None = None) -> list[ContentRequest]:
         """Content requests, oldest first, with when each was first published."""
-        found = self._requests("", ())
+        found = self._requests()
         if status is not None:
             found = [r for r in found if r.status == status]
         return found
 
-    def _requests(self, where: str, params: Sequence[Any]) -> list[ContentRequest]:
+    def _requests(self, request_id: str | None = None) -> list[ContentRequest]:
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT r.id, r.from_unit, r.topic, r.details, r.attachments, r.due_at, "
-                "r.status, r.requested_by, r.draft_id, r.created_at, r.fulfilled_at, "
-                "(SELECT MIN(d.published_at) FROM drafts f JOIN deliveries d "
-                "ON d.job_id = f.job_id WHERE f.id = r.draft_id AND d.status = 'published') "
-                f"FROM content_requests r {where} ORDER BY r.created_at",
-                params,
-            ).fetchall()
+            rows = self.store.governance.requests(cur, request_id)
         found = []
         for r in rows:
             published = r[11]

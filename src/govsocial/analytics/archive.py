@@ -133,14 +133,8 @@ def _posts(ws: WorkspaceCore, start: float | None, end: float | None) -> Iterato
                         "decree": entry.decree,
                     }
                 )
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT d.id, d.job_id, d.account, d.remote_id, d.remote_url, d.scheduled_at, "
-            "d.published_at, d.deleted_at, d.status, j.post, j.authority, d.occurrence "
-            "FROM deliveries d JOIN jobs j ON j.id = d.job_id "
-            "WHERE d.published_at IS NOT NULL ORDER BY d.published_at",
-        ).fetchall()
+    with ws.store.transaction() as tx:
+        rows = ws.store.metrics.published_posts(tx)
     for row in rows:
         published = float(row[6])
         if (start is not None and published < start) or (end is not None and published >= end):

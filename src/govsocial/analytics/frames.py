@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govsocial.core.errors import ConfigurationError
-from govsocial.store import ACCOUNT_METRIC_COLUMNS, METRIC_COLUMNS, SqliteStore
+from govsocial.store import ACCOUNT_METRIC_COLUMNS, METRIC_COLUMNS
+from govsocial.store.metrics import adbc_snapshot_columns
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 __all__ = [
@@ -118,33 +119,10 @@ def posts_frame_from_columns(
 
 
 def sqlite_snapshot_columns(path: str) -> tuple[Any, list[str], list[Any]] | None:
-    """``(codes, keys, columns)`` for :func:`posts_frame_from_columns`, read through Arrow
-    (ADBC's SQLite driver); None when that driver is not installed or cannot read the file
-    (the caller then reads row by row).
-
-    Why: Python's sqlite3 module spends about a second turning a million rows into tuples
-    before any analysis starts; ADBC hands the columns over as Arrow arrays, and the
-    delivery ids arrive dictionary-encoded, never as a million Python strings.
-    """
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
-    # built from the constant column list only: no value is ever put into the text
-    query = f"SELECT delivery_id, collected_at, {', '.join(METRIC_COLUMNS)} FROM post_metrics"  # noqa: S608
-    try:
-        with adbc.connect(path) as connection, connection.cursor() as cursor:
-            cursor.execute(query)
-            table = cursor.fetch_arrow_table()
-        ids = table.column(0).combine_chunks().dictionary_encode()
-        codes = ids.indices.to_numpy(zero_copy_only=False)
-        keys = ids.dictionary.to_pylist()
-        columns = [
-            column.to_numpy(zero_copy_only=False).astype("float64") for column in table.columns[1:]
-        ]
-    except Exception:  # noqa: BLE001 - any failure: the row-by-row reader still works
-        return None
-    return codes, keys, columns
+    """``(codes, keys, columns)`` of the SQLite file at ``path`` for
+    :func:`posts_frame_from_columns` (see :func:`govsocial.store.metrics.adbc_snapshot_columns`,
+    which a SQLite store's ``post_metric_columns()`` uses)."""
+    return adbc_snapshot_columns(path)
 
 
 def accounts_frame(rows: Sequence[Sequence[Any]]) -> Any:
@@ -165,13 +143,12 @@ def metrics_frame(workspace: WorkspaceCore | HasCore, kind: str = "posts") -> An
     :meth:`govsocial.Workspace.metrics_frame`."""
     store = core_of(workspace).store
     if kind == "posts":
-        if isinstance(store, SqliteStore):
-            read = sqlite_snapshot_columns(str(store.path))
-            if read is not None:
-                codes, keys, columns = read
-                return posts_frame_from_columns(
-                    codes, keys, columns, store.measured_posts(), store.job_labels()
-                )
+        read = store.post_metric_columns()  # the engine's fast path, where it has one
+        if read is not None:
+            codes, keys, columns = read
+            return posts_frame_from_columns(
+                codes, keys, columns, store.measured_posts(), store.job_labels()
+            )
         gc_was_on = gc.isenabled()
         gc.disable()  # a million fresh tuples would wake the cycle collector again and again
         try:

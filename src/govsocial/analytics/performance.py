@@ -224,25 +224,14 @@ def _count(
 
 
 def _deliveries(ws: WorkspaceCore) -> dict[str, tuple[float, float | None]]:
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT id, scheduled_at, published_at FROM deliveries WHERE published_at IS NOT NULL",
-        ).fetchall()
-    return {str(r[0]): (float(r[1]), float(r[2]) if r[2] is not None else None) for r in rows}
+    with ws.store.transaction() as tx:
+        return ws.store.metrics.published_times(tx)
 
 
 def _engagement(ws: WorkspaceCore) -> dict[str, int]:
     """Each delivery's latest likes + reposts + replies + quotes (the known ones)."""
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT m.delivery_id, m.likes, m.reposts, m.replies, m.quotes FROM post_metrics m "
-            "JOIN (SELECT delivery_id, MAX(collected_at) AS last FROM post_metrics "
-            "GROUP BY delivery_id) latest ON latest.delivery_id = m.delivery_id "
-            "AND latest.last = m.collected_at",
-        ).fetchall()
-    return {str(r[0]): sum(int(v) for v in r[1:] if v is not None) for r in rows}
+    with ws.store.transaction() as tx:
+        return ws.store.metrics.latest_engagement(tx)
 
 
 def performance_frame(

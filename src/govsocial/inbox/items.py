@@ -35,6 +35,7 @@ from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
+    from govsocial.store.sql import Tx
 
 __all__ = ["CLOSE_REASONS", "Inbox", "InboxItem", "SyncResult"]
 
@@ -43,11 +44,6 @@ logger = logging.getLogger("govsocial.inbox")
 CLOSE_REASONS: tuple[str, ...] = ("answered", "no reply needed", "spam")
 #: The default response target: answered within one working day of service time.
 DEFAULT_TARGET = timedelta(hours=8)
-_COLUMNS = (
-    "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
-    "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
-    "response_url, closed_at, closed_by, close_reason"
-)
 
 
 class InboxItem(BaseModel):
@@ -152,11 +148,8 @@ class Inbox:
         if target.total_seconds() <= 0:
             raise ConfigurationError("the response target must be positive", field="target")
         with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM service_hours WHERE account = ?", (account,))
-            self.store.execute(
-                cur,
-                "INSERT INTO service_hours (account, spec, target_seconds) VALUES (?, ?, ?)",
-                (account, json.dumps(parsed.to_dict()), target.total_seconds()),
+            self.store.inbox.put_service_hours(
+                cur, account, json.dumps(parsed.to_dict()), target.total_seconds()
             )
             self.core.record(
                 cur,
@@ -170,11 +163,7 @@ class Inbox:
     def service_hours(self, account: str) -> tuple[ServiceHours, timedelta]:
         """``account``'s service hours and response target (the defaults when unset)."""
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT spec, target_seconds FROM service_hours WHERE account = ?",
-                (account,),
-            ).fetchone()
+            row = self.store.inbox.service_hours(cur, account)
         if row is None:
             return ServiceHours.parse(), DEFAULT_TARGET
         return ServiceHours.from_dict(json.loads(row[0])), timedelta(seconds=float(row[1]))
@@ -236,13 +225,7 @@ class Inbox:
     ) -> list[tuple[str, PostRef]]:
         cutoff = time.time() - window.total_seconds()
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, remote_id, remote_url, remote_extra FROM deliveries "
-                "WHERE account = ? AND status = 'published' AND published_at >= ? "
-                "AND deleted_at IS NULL",
-                (name, cutoff),
-            ).fetchall()
+            rows = self.store.inbox.recent_posts(cur, name, cutoff)
         return [
             (
                 row[0],
@@ -263,35 +246,16 @@ class Inbox:
         now = time.time()
         new = 0
         with self.store.transaction() as cur:
-            delivery_of = {  # the account's own posts, by platform id
-                str(r[0]): str(r[1])
-                for r in self.store.execute(
-                    cur,
-                    "SELECT remote_id, id FROM deliveries WHERE account = ? "
-                    "AND remote_id IS NOT NULL",
-                    (name,),
-                ).fetchall()
-            }
-            answers = {
-                str(r[0])
-                for r in self.store.execute(
-                    cur,
-                    "SELECT response_id FROM inbox_items WHERE account = ? "
-                    "AND response_id IS NOT NULL",
-                    (name,),
-                ).fetchall()
-            }
+            delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
+            answers = self.store.inbox.own_answers(cur, name)
             ours = delivery_of.keys() | answers
             for interaction, delivery_id in found:
                 remote_id = interaction.ref.id
                 if remote_id in ours or _same_person(interaction.author, account.handle):
                     continue  # the account's own posts and answers are not questions
                 threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
-                cursor = self.store.execute(
+                added = self.store.inbox.add_item(
                     cur,
-                    f"INSERT INTO inbox_items ({_COLUMNS}, synced_at) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
-                    "NULL, NULL, NULL, ?) ON CONFLICT (account, remote_id) DO NOTHING",
                     (
                         uuid.uuid4().hex[:12],
                         name,
@@ -305,40 +269,24 @@ class Inbox:
                         interaction.created_at.timestamp(),
                         interaction.in_reply_to_id,
                         threaded,
-                        now,
                     ),
+                    now,
                 )
-                if cursor.rowcount:
+                if added:
                     new += 1
                 elif interaction.kind == "reply" and threaded:
                     # seen first as a mention (Mastodon notifies replies as mentions too)
-                    self.store.execute(
-                        cur,
-                        "UPDATE inbox_items SET kind = 'reply', delivery_id = ? "
-                        "WHERE account = ? AND remote_id = ? AND delivery_id IS NULL",
-                        (threaded, name, remote_id),
-                    )
+                    self.store.inbox.thread_reply(cur, name, remote_id, threaded)
         return new
 
     def _cursor(self, account: str, kind: str) -> datetime | None:
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT value FROM inbox_cursors WHERE account = ? AND kind = ?",
-                (account, kind),
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row else None
+            value = self.store.inbox.cursor(cur, account, kind)
+        return datetime.fromisoformat(value) if value else None
 
     def _set_cursor(self, account: str, kind: str, value: str) -> None:
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "DELETE FROM inbox_cursors WHERE account = ? AND kind = ?", (account, kind)
-            )
-            self.store.execute(
-                cur,
-                "INSERT INTO inbox_cursors (account, kind, value, updated_at) VALUES (?, ?, ?, ?)",
-                (account, kind, value, time.time()),
-            )
+            self.store.inbox.put_cursor(cur, account, kind, value, time.time())
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -358,38 +306,32 @@ class Inbox:
                 field="status",
                 hint="open, answered, closed, or None for all",
             )
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("status", status),
-            ("account", account),
-            ("assigned_to", assigned_to),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if older_than is not None:
-            clauses.append("received_at < ?")
-            params.append(time.time() - older_than.total_seconds())
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._items(where, params)
+        equal = {
+            column: value
+            for column, value in (
+                ("status", status),
+                ("account", account),
+                ("assigned_to", assigned_to),
+            )
+            if value is not None
+        }
+        before = time.time() - older_than.total_seconds() if older_than is not None else None
+        return self._items(equal=equal, received_before=before)
 
     def item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
 
         :raises ConfigurationError: there is none.
         """
-        found = self._items("WHERE id = ?", (item_id,))
+        found = self._items(item_id=item_id)
         if not found:
             raise ConfigurationError(f"no inbox item {item_id!r}", field="item_id")
         return found[0]
 
-    def _items(self, where: str, params: Sequence[Any]) -> list[InboxItem]:
+    def _items(self, **where: Any) -> list[InboxItem]:
         platforms = {row.name: row.platform for row in self.store.accounts()}
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur, f"SELECT {_COLUMNS} FROM inbox_items {where} ORDER BY received_at", params
-            ).fetchall()
+            rows = self.store.inbox.items(cur, **where)
         return [
             InboxItem(
                 id=r[0],
@@ -436,9 +378,7 @@ class Inbox:
                     hint="assign it to an admin of the account",
                 ) from None
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "UPDATE inbox_items SET assigned_to = ? WHERE id = ?", (to, item_id)
-            )
+            self.store.inbox.assign(cur, item_id, to)
             self.core.record(
                 cur, by, "assign", obj=item_id, account=item.account, detail={"to": to}
             )
@@ -455,12 +395,7 @@ class Inbox:
         item = self.item(item_id)
         decrees = self.core.authority.authorize("reply", by, [item.account], obj=item_id)
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "UPDATE inbox_items SET status = 'closed', closed_at = ?, closed_by = ?, "
-                "close_reason = ? WHERE id = ?",
-                (time.time(), by, reason, item_id),
-            )
+            self.store.inbox.close(cur, item_id, by, reason, time.time())
             self.core.record(
                 cur,
                 by,
@@ -506,18 +441,12 @@ class Inbox:
         return sent
 
     def _record_response(
-        self, cur: Any, item: InboxItem, sent: PostRef, by: str | None, at: float
+        self, cur: Tx, item: InboxItem, sent: PostRef, by: str | None, at: float
     ) -> dict[str, Any]:
         """Mark ``item`` answered by ``sent`` (the first answer counts); the audit detail."""
         first = item.responded_at is None
         if first:
-            self.store.execute(
-                cur,
-                "UPDATE inbox_items SET status = CASE WHEN status = 'closed' THEN status "
-                "ELSE 'answered' END, responded_at = ?, responder = ?, response_id = ?, "
-                "response_url = ? WHERE id = ?",
-                (at, by, sent.id, sent.url, item.id),
-            )
+            self.store.inbox.answered(cur, item.id, at, by, sent.id, sent.url)
         hours, _target = self.service_hours(item.account)
         zone = self.core.account_row(item.account).timezone
         received = item.received_at
@@ -532,14 +461,6 @@ class Inbox:
 
     def archived_interactions(self, start: float | None, end: float | None) -> list[dict[str, Any]]:
         """Received replies and mentions of a period, as archive records."""
-        clauses, params = [], []
-        if start is not None:
-            clauses.append("received_at >= ?")
-            params.append(start)
-        if end is not None:
-            clauses.append("received_at < ?")
-            params.append(end)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return [
             {
                 "type": "interaction",
@@ -562,7 +483,7 @@ class Inbox:
                 "closed_by": item.closed_by,
                 "close_reason": item.close_reason,
             }
-            for item in self._items(where, params)
+            for item in self._items(received_from=start, received_before=end)
         ]
 
 

@@ -21,12 +21,13 @@ from govsocial.core.models import Account, Post, PostRef
 from govsocial.core.timing import Recurrence, Slots, from_epoch, parse_when
 from govsocial.scheduling.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.store import AccountRow, DeliveryRow, JobRow
+from govsocial.store.sql import Tx
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
-__all__ = ["Planner", "new_delivery"]
+__all__ = ["Planner", "Then", "new_delivery"]
 
 #: Run inside the transaction that writes a job, given the transaction and the job's id.
-Then = Callable[[Any, str], None]
+Then = Callable[[Tx, str], None]
 
 
 def new_delivery(

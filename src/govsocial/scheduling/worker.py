@@ -47,7 +47,7 @@ from govsocial.core.errors import (
 from govsocial.core.models import Account, Post, PostRef
 from govsocial.core.timing import Recurrence, from_epoch
 from govsocial.scheduling.planner import new_delivery
-from govsocial.store import DeliveryRow
+from govsocial.store import DeliveryRow, Tx
 from govsocial.workspace import audit
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
@@ -314,7 +314,7 @@ class Worker:
             return True
         return bool(authority.get("accounts", {}).get(d.account))
 
-    def _audit(self, cur: Any, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
+    def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
         authority = self._posts.get(d.job_id, (None, None, {}))[2]
         audit.append(
             self.store,

@@ -27,7 +27,12 @@ from typing import Any
 
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.models import METRIC_FIELDS
+from govsocial.store.audit import AuditRows
+from govsocial.store.governance import GovernanceRows
+from govsocial.store.inbox import InboxRows
+from govsocial.store.metrics import MetricsRows, adbc_snapshot_columns
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
+from govsocial.store.sql import Render, Tx, as_is, to_format
 
 __all__ = [
     "ACCOUNT_METRIC_COLUMNS",
@@ -40,6 +45,7 @@ __all__ = [
     "PostgresStore",
     "SqliteStore",
     "Store",
+    "Tx",
     "open_store",
 ]
 
@@ -122,21 +128,36 @@ ACCOUNT_METRIC_COLUMNS = ("followers", "following", "posts")
 
 
 class Store(ABC):
-    """The storage interface the workspace and workers use (one instance per process)."""
+    """The storage interface the workspace and workers use (one instance per process).
+
+    Every statement govsocial runs lives in this package, written with ``?`` for each
+    parameter and put into the engine's own style by :attr:`render` (see
+    :mod:`govsocial.store.sql`). The repositories group them by tables:
+    :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`; the jobs,
+    deliveries, accounts and snapshots are methods of the store itself.
+    """
 
     url: str
     engine = "sqlite"
+    #: the engine's parameter marker (for code that writes its own statements, such as
+    #: benchmarks; govsocial's own go through :attr:`render`)
     placeholder = "?"
+    #: puts a statement written with ``?`` into the engine's parameter style
+    render: Render = staticmethod(as_is)
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self.governance = GovernanceRows(self)
+        self.inbox = InboxRows(self)
+        self.audit = AuditRows(self)
+        self.metrics = MetricsRows(self)
 
     # -- engine specifics ----------------------------------------------------------------
 
     @abstractmethod
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A write transaction; yields a cursor. Commits on success, rolls back on error.
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction; yields its cursor. Commits on success, rolls back on error.
 
         Nested calls in the same thread join the outer transaction, so an action and the
         audit entry recording it commit together or not at all.
@@ -145,7 +166,7 @@ class Store(ABC):
     lock_clause = ""
 
     def _claim(
-        self, cursor: Any, owner: str, now: float, lease: float, limit: int
+        self, cursor: Tx, owner: str, now: float, lease: float, limit: int
     ) -> list[DeliveryRow]:
         # Two index-friendly queries rather than one OR: with a large backlog due, the OR
         # made both engines sort every due row before taking ``limit`` (bench/scheduler.py).
@@ -175,7 +196,7 @@ class Store(ABC):
         return claimed
 
     def _mark_claimed(
-        self, cursor: Any, ids: list[str], status: str, owner: str, until: float, now: float
+        self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
     ) -> None:
         marks = ", ".join("?" for _ in ids)
         self.execute(
@@ -188,11 +209,10 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def _sql(self, sql: str) -> str:
-        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
-
-    def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return cursor.execute(self._sql(sql), tuple(params))
+    def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
+        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
+        tx.execute(self.render(sql), tuple(params))
+        return tx
 
     # -- schema --------------------------------------------------------------------------
 
@@ -235,13 +255,13 @@ class Store(ABC):
                 self.put_meta(cur, "schema_version", str(version))
         return start or 0
 
-    def _migration_lock(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def _migration_lock(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
 
-    def lock_audit(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
-    def snapshot(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def snapshot(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Make the transaction read one consistent snapshot; call it first in a fresh
         transaction (SQLite's transactions always are one)."""
 
@@ -256,7 +276,7 @@ class Store(ABC):
         with self.transaction() as cur:
             self.put_meta(cur, key, value)
 
-    def put_meta(self, cur: Any, key: str, value: str) -> None:
+    def put_meta(self, cur: Tx, key: str, value: str) -> None:
         """Set the workspace setting ``key`` inside the caller's transaction ``cur``."""
         self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
         self.execute(cur, "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)", (key, value))
@@ -355,7 +375,7 @@ class Store(ABC):
             for delivery in deliveries:
                 self._insert_delivery(cur, delivery)
 
-    def _insert_delivery(self, cur: Any, d: DeliveryRow) -> None:
+    def _insert_delivery(self, cur: Tx, d: DeliveryRow) -> None:
         self.execute(
             cur,
             f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
@@ -457,20 +477,9 @@ class Store(ABC):
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def mark_deleted(self, cur: Any, delivery_id: str, at: float) -> None:
+    def mark_deleted(self, cur: Tx, delivery_id: str, at: float) -> None:
         """Record, inside ``cur``'s transaction, that the delivery's post was deleted."""
         self.execute(cur, "UPDATE deliveries SET deleted_at = ? WHERE id = ?", (at, delivery_id))
-
-    def mark_draft_scheduled(self, cur: Any, draft_id: str, job_id: str) -> bool:
-        """Move an approved draft to ``scheduled`` with its job, inside ``cur``'s transaction;
-        False (nothing changed) when the draft is no longer ``approved``."""
-        result = self.execute(
-            cur,
-            "UPDATE drafts SET status = 'scheduled', job_id = ? "
-            "WHERE id = ? AND status = 'approved'",
-            (job_id, draft_id),
-        )
-        return int(result.rowcount) == 1
 
     def booked_slots(self, account: str) -> list[float]:
         """Scheduled times of the account's deliveries that still hold their slot."""
@@ -710,6 +719,12 @@ class Store(ABC):
                 ).fetchall()
             )
 
+    def post_metric_columns(self) -> tuple[Any, list[str], list[Any]] | None:
+        """Every post snapshot as columns ``(codes, keys, columns)`` for
+        :func:`govsocial.analytics.frames.posts_frame_from_columns`, where the engine can
+        hand them over without a Python tuple per row; None where it cannot."""
+        return None
+
     def job_labels(self) -> dict[str, dict[str, str]]:
         """Each job's post labels (read once per job, not once per snapshot)."""
         with self.transaction() as cur:
@@ -738,10 +753,14 @@ class SqliteStore(Store):
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
-        self._active: Any = None
+        self._active: sqlite3.Cursor | None = None
+
+    def post_metric_columns(self) -> tuple[Any, list[str], list[Any]] | None:
+        """Through ADBC's SQLite driver (Arrow columns), when it is installed."""
+        return adbc_snapshot_columns(str(self.path))
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Tx]:
         with self._lock:
             if self._active is not None:  # nested: part of the caller's transaction
                 yield self._active
@@ -769,6 +788,7 @@ class PostgresStore(Store):
 
     engine = "postgresql"
     placeholder = "%s"
+    render: Render = staticmethod(to_format)
     lock_clause = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
@@ -792,17 +812,17 @@ class PostgresStore(Store):
             ) from None
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Tx]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
             yield cur
 
-    def _migration_lock(self, cur: Any) -> None:
+    def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
 
-    def lock_audit(self, cur: Any) -> None:
+    def lock_audit(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
 
-    def snapshot(self, cur: Any) -> None:
+    def snapshot(self, cur: Tx) -> None:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ from govsocial.workspace import audit
 
 if TYPE_CHECKING:
     from govsocial.store import AccountRow, Store
+    from govsocial.store.sql import Tx
     from govsocial.workspace.audit import AuditEntry
 
 __all__ = ["PERMITTED", "ROLES", "as_date", "Appointment", "ApprovalRule", "Authority", "Person"]
@@ -133,7 +134,7 @@ class Authority:
         self.store = store
         self._account_row = account_row
 
-    def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry:
+    def _audit(self, cur: Tx, actor: str | None, action: str, **fields: Any) -> AuditEntry:
         return audit.append(self.store, cur, actor=actor, action=action, **fields)
 
     # -- people and appointments -------------------------------------------------------------
@@ -151,20 +152,15 @@ class Authority:
         if not name.strip():
             raise ConfigurationError("a person needs a name", field="name")
         with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM people WHERE id = ?", (person_id,))
-            self.store.execute(
-                cur,
-                "INSERT INTO people (id, name, unit, created_at) VALUES (?, ?, ?, ?)",
-                (person_id, name, unit, time.time()),
-            )
+            self.store.governance.put_person(cur, person_id, name, unit, time.time())
             self._audit(cur, by, "add_person", obj=person_id, detail={"name": name, "unit": unit})
         return Person(id=person_id, name=name, unit=unit)
 
     def people(self) -> list[Person]:
         """Everyone recorded, by id."""
         with self.store.transaction() as cur:
-            rows = self.store.execute(cur, "SELECT id, name, unit FROM people ORDER BY id")
-            return [Person(id=r[0], name=r[1], unit=r[2]) for r in rows.fetchall()]
+            rows = self.store.governance.people(cur)
+        return [Person(id=r[0], name=r[1], unit=r[2]) for r in rows]
 
     def person(self, person_id: str) -> Person:
         """The person with ``person_id``.
@@ -229,10 +225,8 @@ class Authority:
                     valid_from=start,
                     valid_until=end,
                 )
-                self.store.execute(
+                self.store.governance.add_appointment(
                     cur,
-                    "INSERT INTO appointments (id, person, account, role, decree, valid_from, "
-                    "valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         appointment.id,
                         person,
@@ -264,21 +258,8 @@ class Authority:
         self, *, account: str | None = None, person: str | None = None
     ) -> list[Appointment]:
         """Appointments, filtered by account and person."""
-        clauses, params = [], []
-        if account is not None:
-            clauses.append("account = ?")
-            params.append(account)
-        if person is not None:
-            clauses.append("person = ?")
-            params.append(person)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, person, account, role, decree, valid_from, valid_until "
-                f"FROM appointments{where} ORDER BY account, person, valid_from",
-                params,
-            ).fetchall()
+            rows = self.store.governance.appointments(cur, account=account, person=person)
         return [
             Appointment(
                 id=r[0],
@@ -295,16 +276,12 @@ class Authority:
     def governed(self, account: str) -> bool:
         """Whether ``account`` has appointments, so every action on it needs an actor."""
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur, "SELECT 1 FROM appointments WHERE account = ? LIMIT 1", (account,)
-            ).fetchone()
-        return row is not None
+            return self.store.governance.governed(cur, account)
 
     def governed_accounts(self) -> set[str]:
         """Every account under governance."""
         with self.store.transaction() as cur:
-            rows = self.store.execute(cur, "SELECT DISTINCT account FROM appointments")
-            return {r[0] for r in rows.fetchall()}
+            return self.store.governance.governed_accounts(cur)
 
     def set_approval_rule(
         self,
@@ -330,12 +307,8 @@ class Authority:
             self_approval=self_approval,
         )
         with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM approval_rules WHERE account = ?", (account,))
-            self.store.execute(
-                cur,
-                "INSERT INTO approval_rules (account, approvers, admin_needs_approval, "
-                "self_approval) VALUES (?, ?, ?, ?)",
-                (account, approvers, int(admin_needs_approval), int(self_approval)),
+            self.store.governance.put_approval_rule(
+                cur, account, approvers, admin_needs_approval, self_approval
             )
             self._audit(cur, by, "set_approval_rule", account=account, detail=rule.model_dump())
         return rule
@@ -343,17 +316,10 @@ class Authority:
     def approval_rule(self, account: str) -> ApprovalRule:
         """``account``'s approval rule (the default one when none was set)."""
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT approvers, admin_needs_approval, self_approval FROM approval_rules "
-                "WHERE account = ?",
-                (account,),
-            ).fetchone()
+            row = self.store.governance.approval_rule(cur, account)
         if row is None:
             return ApprovalRule()
-        return ApprovalRule(
-            approvers=int(row[0]), admin_needs_approval=bool(row[1]), self_approval=bool(row[2])
-        )
+        return ApprovalRule(approvers=row[0], admin_needs_approval=row[1], self_approval=row[2])
 
     # -- permission ------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from govsocial.core.errors import ConfigurationError, GovSocialError, Validation
 from govsocial.core.models import Account, Post, PublishResult
 from govsocial.core.timing import Slots, check_zone
 from govsocial.plugin.manager import Plugins, default_plugins
-from govsocial.store import AccountRow, Store, open_store
+from govsocial.store import AccountRow, Store, Tx, open_store
 from govsocial.workspace import audit
 from govsocial.workspace.authority import Authority
 from govsocial.workspace.credentials import Sealer
@@ -142,7 +142,7 @@ class WorkspaceCore:
 
     # -- the audit log -------------------------------------------------------------------
 
-    def record(self, tx: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry:
+    def record(self, tx: Tx, actor: str | None, action: str, **fields: Any) -> AuditEntry:
         """Append an audit entry inside the caller's transaction ``tx`` (so the action and
         its entry commit together); ``fields``: ``obj``, ``account``, ``decree``,
         ``detail``, ``at`` (see :func:`govsocial.workspace.audit.append`)."""
