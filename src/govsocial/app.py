@@ -533,6 +533,8 @@ class Workspace:
 
         :raises ConfigurationError: there is none.
         """
+        if draft_id is None and set(create) == {"draft_id"}:
+            draft_id = create.pop("draft_id")
         if isinstance(draft_id, Post) or create:
             _deprecated("draft(post, ...) to create a draft", "add_draft(post, ...)")
             post = draft_id if isinstance(draft_id, Post) else create.pop("post")
