@@ -81,6 +81,7 @@ class Workspace:
     :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
     :param lease: seconds a worker's claim lasts without renewal.
     :param max_attempts: attempts per delivery for failures that are safe to retry.
+    :param plugins: the plugin system (default: the process-wide one).
     """
 
     def __init__(

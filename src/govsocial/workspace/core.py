@@ -26,6 +26,7 @@ is handed either accepts both through :func:`core_of`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -38,7 +39,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from govsocial.adapters.checkpoints import MemoryCheckpoints
 from govsocial.client import Client
 from govsocial.client.validation import blocking, validate
-from govsocial.core.errors import ConfigurationError, GovSocialError, ValidationError
+from govsocial.core.errors import (
+    ConfigurationError,
+    GovSocialError,
+    PluginError,
+    ValidationError,
+)
 from govsocial.core.models import Account, Post, PublishResult
 from govsocial.core.timing import Slots, check_zone
 from govsocial.plugin.manager import Plugins, default_plugins
@@ -358,8 +364,6 @@ class WorkspaceCore:
         :raises PluginError: no media host of that name is registered.
         :raises ConfigurationError: the host refuses the settings.
         """
-        import json
-
         host = None if name is None else self._build_media_host(name, settings)
         with self.store.transaction() as tx:
             value = json.dumps({"name": name, **settings}, sort_keys=True) if name else ""
@@ -372,8 +376,6 @@ class WorkspaceCore:
         """The media host in force: ``$GOVSOCIAL_MEDIA_HOST`` (``name:setting,setting``, e.g.
         ``directory:/var/www/media,https://example.go.id/media``), else the stored setting,
         else None (posts with local images then fail on Instagram and Threads)."""
-        import json
-
         text = os.environ.get(MEDIA_HOST_VARIABLE, "").strip()
         if text:
             name, _, rest = text.partition(":")
@@ -388,8 +390,6 @@ class WorkspaceCore:
     def _build_media_host(
         self, name: str, settings: dict[str, str], args: Sequence[str] = ()
     ) -> MediaHost:
-        from govsocial.core.errors import PluginError
-
         hosts = self.plugins.media_hosts()
         cls = hosts.get(name)
         if cls is None:
