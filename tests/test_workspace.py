@@ -578,6 +578,9 @@ def test_postgresql_statements_keep_literals_and_comments_as_written() -> None:
         "SELECT 'it''s ?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%%'"
     )
     assert to_format("a - ? / ? -- c?\n/* d? */ ? % 2") == "a - %s / %s -- c?\n/* d? */ %s %% 2"
+    assert to_format("SELECT $$a?b%$$, $f$ '? $f$ WHERE $1 = ?") == (
+        "SELECT $$a?b%%$$, $f$ '? $f$ WHERE $1 = %s"
+    )
 
 
 # -- the media host, a workspace setting a separate worker process uses --------------------

@@ -11,6 +11,7 @@ nothing to either engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
@@ -59,6 +60,9 @@ class Database(Protocol):
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
 
 
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
 def as_is(sql: str) -> str:
     """SQLite: statements are written in its own ``qmark`` style."""
     return sql
@@ -66,8 +70,9 @@ def as_is(sql: str) -> str:
 
 @lru_cache(maxsize=4096)  # statements are constants: each is read once per process
 def to_format(sql: str) -> str:
-    """PostgreSQL (psycopg): ``?`` outside literals, quoted names and comments becomes ``%s``;
-    every ``%`` becomes ``%%``, inside literals too (psycopg reads ``%`` everywhere)."""
+    """PostgreSQL (psycopg): ``?`` outside literals (``'...'`` and ``$tag$...$tag$``), quoted
+    names and comments becomes ``%s``; every ``%`` becomes ``%%``, inside literals too
+    (psycopg reads ``%`` everywhere)."""
     return "".join(_format_tokens(sql))
 
 
@@ -86,6 +91,11 @@ def _format_tokens(sql: str) -> Iterator[str]:
                 j += 1
             yield sql[i : j + 1].replace("%", "%%")
             i = j + 1
+        elif c == "$" and (tag := _DOLLAR_TAG.match(sql, i)) is not None:
+            end = sql.find(tag.group(0), tag.end())  # a dollar-quoted body, as written
+            j = n if end < 0 else end + len(tag.group(0))
+            yield sql[i:j].replace("%", "%%")
+            i = j
         elif sql.startswith("--", i):
             j = sql.find("\n", i)
             j = n if j < 0 else j
@@ -104,9 +114,9 @@ def _format_tokens(sql: str) -> Iterator[str]:
             i += 1
         else:
             j = i
-            while j < n and sql[j] not in "'\"?%-/":
+            while j < n and sql[j] not in "'\"?%-/$":
                 j += 1
-            if j == i:  # a lone - or / that starts no comment
+            if j == i:  # a lone - or / that starts no comment, or a $ that quotes nothing
                 j = i + 1
             yield sql[i:j]
             i = j
