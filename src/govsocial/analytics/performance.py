@@ -278,6 +278,7 @@ class PerformanceReport:
         return f"<PerformanceReport {self.period.label!r}: {people} people>"
 
     def to_dict(self) -> dict[str, Any]:
+        """Every table, the period and the audit head, as plain data."""
         return {
             "title": self.title,
             "period": self.period.label,
@@ -288,6 +289,7 @@ class PerformanceReport:
         }
 
     def to_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON to ``path``; return the path."""
         return _write(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
     def to_csv(self, path: str | Path, by: str = "person") -> Path:
@@ -340,6 +342,7 @@ class PerformanceReport:
         ]
 
     def html(self) -> str:
+        """The report as one HTML page (tables, charts, evidence)."""
         from govsocial.analytics.report import _css, _page_css
 
         body = self._body()
@@ -355,6 +358,7 @@ class PerformanceReport:
         return f"<div><style>{_css()}</style>{self._body()}</div>"
 
     def to_html(self, path: str | Path) -> Path:
+        """Write :meth:`html` to ``path``; return the path."""
         return _write(path, self.html())
 
     def _body(self) -> str:

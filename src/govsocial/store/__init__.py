@@ -61,6 +61,8 @@ _DELIVERY_COLUMNS = (
 
 @dataclass
 class AccountRow:
+    """An account as stored: credentials sealed or as ``env:`` references."""
+
     name: str
     platform: str
     handle: str
@@ -74,6 +76,8 @@ class AccountRow:
 
 @dataclass
 class JobRow:
+    """A job as stored: the post as JSON, its recurrence and authority."""
+
     id: str
     post: str  # Post JSON
     recurrence: str | None
@@ -84,6 +88,8 @@ class JobRow:
 
 @dataclass
 class DeliveryRow:
+    """A delivery as stored, with its lease and outcome."""
+
     id: str
     job_id: str
     account: str
@@ -106,6 +112,7 @@ class DeliveryRow:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> DeliveryRow:
+        """A delivery from a row of the delivery columns."""
         values = list(row[:18])
         values[14] = json.loads(values[14]) if values[14] else {}
         return cls(*values)
@@ -207,7 +214,8 @@ class Store(ABC):
         )
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection."""
 
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
@@ -266,6 +274,7 @@ class Store(ABC):
         transaction (SQLite's transactions always are one)."""
 
     def meta(self, key: str) -> str | None:
+        """The workspace setting ``key`` (None when unset)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur, "SELECT value FROM govsocial_meta WHERE key = ?", (key,)
@@ -273,6 +282,7 @@ class Store(ABC):
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set the workspace setting ``key``, in a transaction of its own."""
         with self.transaction() as cur:
             self.put_meta(cur, key, value)
 
@@ -284,6 +294,7 @@ class Store(ABC):
     # -- accounts ------------------------------------------------------------------------
 
     def put_account(self, row: AccountRow) -> None:
+        """Keep ``row``, replacing the account of that name."""
         with self.transaction() as cur:
             self.execute(cur, "DELETE FROM accounts WHERE name = ?", (row.name,))
             self.execute(
@@ -304,6 +315,7 @@ class Store(ABC):
             )
 
     def accounts(self) -> list[AccountRow]:
+        """Every account row, by name."""
         with self.transaction() as cur:
             rows = self.execute(
                 cur,
@@ -326,6 +338,7 @@ class Store(ABC):
         ]
 
     def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
+        """Replace account ``name``'s stored credentials."""
         with self.transaction() as cur:
             self.execute(
                 cur,
@@ -336,6 +349,7 @@ class Store(ABC):
     # -- checkpoints ---------------------------------------------------------------------
 
     def checkpoint(self, idempotency_key: str) -> dict[str, str]:
+        """The adapter checkpoint of the delivery with ``idempotency_key`` (empty: none)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -418,6 +432,7 @@ class Store(ABC):
         return added
 
     def job(self, job_id: str) -> JobRow | None:
+        """The job ``job_id`` (None: there is none)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -428,6 +443,7 @@ class Store(ABC):
         return None if row is None else JobRow(row[0], row[1], row[2], bool(row[3]), *row[4:])
 
     def jobs(self) -> list[JobRow]:
+        """Every job, oldest first."""
         with self.transaction() as cur:
             rows = self.execute(
                 cur,
@@ -437,6 +453,7 @@ class Store(ABC):
         return [JobRow(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
 
     def deliveries(self, job_id: str | None = None) -> list[DeliveryRow]:
+        """Deliveries (of one job, or all), by due time, account and occurrence."""
         sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
         params: tuple[Any, ...] = ()
         if job_id is not None:
@@ -575,6 +592,7 @@ class Store(ABC):
             return int(result.rowcount) == 1
 
     def extend_leases(self, owner: str, until: float) -> int:
+        """Renew ``owner``'s leases until ``until``; how many."""
         with self.transaction() as cur:
             result = self.execute(
                 cur,
@@ -609,6 +627,7 @@ class Store(ABC):
         return min(times) if times else None
 
     def count_due(self, now: float) -> int:
+        """How many scheduled deliveries are due at ``now``."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -667,6 +686,7 @@ class Store(ABC):
     def add_account_metrics(
         self, account: str, collected_at: float, figures: dict[str, int | None], raw: Any
     ) -> None:
+        """One snapshot of ``account``'s figures."""
         with self.transaction() as cur:
             self.execute(
                 cur,
@@ -709,6 +729,8 @@ class Store(ABC):
             )
 
     def account_metric_rows(self) -> list[tuple[Any, ...]]:
+        """Every account snapshot: ``(platform, account, collected_at, followers, following,
+        posts)``."""
         with self.transaction() as cur:
             return list(
                 self.execute(
@@ -761,6 +783,7 @@ class SqliteStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE: the write lock from the start, so claims never race."""
         with self._lock:
             if self._active is not None:  # nested: part of the caller's transaction
                 yield self._active
@@ -779,6 +802,7 @@ class SqliteStore(Store):
                 cur.close()
 
     def close(self) -> None:
+        """Close the connection."""
         with self._lock:
             self._conn.close()
 
@@ -813,6 +837,7 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
+        """One database transaction on the connection, serialized within the process."""
         with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
             yield cur
 
@@ -820,12 +845,15 @@ class PostgresStore(Store):
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
 
     def lock_audit(self, cur: Tx) -> None:
+        """A transaction-scoped advisory lock: one audit append at a time."""
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
 
     def snapshot(self, cur: Tx) -> None:
+        """REPEATABLE READ for the rest of the transaction."""
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
     def close(self) -> None:
+        """Close the connection."""
         with self._lock:
             self._conn.close()
 

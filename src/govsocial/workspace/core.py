@@ -499,7 +499,8 @@ class HasCore(Protocol):
     """Anything that carries a workspace core (the :class:`govsocial.Workspace` facade)."""
 
     @property
-    def core(self) -> WorkspaceCore: ...
+    def core(self) -> WorkspaceCore:
+        """The workspace core it carries."""
 
 
 def core_of(workspace: WorkspaceCore | HasCore) -> WorkspaceCore:
