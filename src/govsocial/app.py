@@ -16,7 +16,8 @@ methods each hand over to one service built on the workspace's
 - ``ws.accountability`` (:class:`~govsocial.accountability.governance.Accountability`):
   drafts, approvals, content requests; people and appointments are ``ws.core.authority``;
 - ``ws.conversations`` (:class:`~govsocial.inbox.items.Inbox`): the inbox;
-- :mod:`govsocial.analytics`: metrics, frames, reports, performance, the archive.
+- ``ws.analytics`` (:class:`~govsocial.analytics.service.Analytics`): metrics, frames,
+  reports, performance, the archive.
 
 Everything is validated before anything is written, and a job with its deliveries is
 written in one transaction: a bad request leaves nothing half-written. Publishing follows
@@ -42,6 +43,7 @@ from govsocial.accountability.governance import (
     Draft,
     Person,
 )
+from govsocial.analytics.service import Analytics
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
@@ -140,6 +142,11 @@ class Workspace:
     def conversations(self) -> Inbox:
         """The inbox: sync, read, assign, reply, close."""
         return Inbox(self.core)
+
+    @cached_property
+    def analytics(self) -> Analytics:
+        """Metrics, frames, summaries, reports, performance, the archive."""
+        return Analytics(self.core)
 
     @property
     def store(self) -> Store:
@@ -725,12 +732,7 @@ class Workspace:
         Young posts are measured often, old ones rarely, none past ``max_age`` (see
         :func:`govsocial.analytics.collection.next_measurement`).
         """
-        from govsocial.analytics.collection import collect
-
-        with self.core.using_client(**client_options) as client:
-            return client.run(
-                collect(self.core, client.async_client, max_age=max_age, progress=progress)
-            )
+        return self.analytics.collect(max_age=max_age, progress=progress, **client_options)
 
     def collect_metrics(
         self,
@@ -763,9 +765,7 @@ class Workspace:
         ``"accounts"``: one row per account snapshot: platform, account, collected_at,
         followers, following, posts.
         """
-        from govsocial.analytics.frames import metrics_frame
-
-        return metrics_frame(self.core, kind)
+        return self.analytics.metrics_frame(kind)
 
     def summary(
         self, period: str, by: str = "platform", *, zone: str | None = None
@@ -777,16 +777,7 @@ class Workspace:
         Needs ``govsocial[notebook]``. ``zone`` sets the calendar (default: the first
         account's zone, else Asia/Jakarta). See docs/metrics.md for every definition.
         """
-        from govsocial.analytics.analysis import summary
-        from govsocial.analytics.frames import metrics_frame
-
-        return summary(
-            metrics_frame(self.core, "posts"),
-            metrics_frame(self.core, "accounts"),
-            period,
-            by=by,
-            zone=zone or self.core.calendar_zone(),
-        )
+        return self.analytics.summary(period, by, zone=zone)
 
     def report(self, period: str, *, zone: str | None = None, title: str | None = None) -> Report:
         """A report on ``period``: summaries by platform, account and label, top posts,
@@ -797,15 +788,7 @@ class Workspace:
 
         :raises ConfigurationError: an unknown ``period`` (field ``period``) or ``zone``.
         """
-        try:
-            from govsocial.analytics.report import workspace_report
-        except ImportError:
-            raise ConfigurationError(
-                "reports need pandas and matplotlib",
-                field="report",
-                hint="pip install 'govsocial[notebook]'",
-            ) from None
-        return workspace_report(self.core, period, zone=zone, title=title)
+        return self.analytics.report(period, zone=zone, title=title)
 
     def performance(self, period: str | Period, by: str = "person") -> pd.DataFrame:
         """Performance for ``period`` (``"2026-11"``, ``"2026-Q4"`` ...) by ``"person"``,
@@ -813,17 +796,13 @@ class Workspace:
         content requests and their turnaround, replies and their median response time in
         service hours, engagement, and the audit entries behind each row. A pandas DataFrame
         (needs ``govsocial[notebook]``); see :mod:`govsocial.analytics.performance`."""
-        from govsocial.analytics.performance import performance_frame
-
-        return performance_frame(self.core, period, by)
+        return self.analytics.performance(period, by)
 
     def performance_report(
         self, period: str | Period, *, title: str | None = None
     ) -> PerformanceReport:
         """The performance report of ``period`` (HTML with charts, CSV, JSON), as SKP evidence."""
-        from govsocial.analytics.performance import PerformanceReport
-
-        return PerformanceReport(self.core, period, title=title)
+        return self.analytics.performance_report(period, title=title)
 
     def export_archive(
         self,
@@ -838,9 +817,7 @@ class Workspace:
         ``period`` is ``"2026-11"``, ``"2026"``, a pair of aware datetimes, or None for all.
         See :mod:`govsocial.analytics.archive`.
         """
-        from govsocial.analytics.archive import export_archive
-
-        return export_archive(self.core, path, period, by=by)
+        return self.analytics.export_archive(path, period, by=by)
 
     # -- plumbing, moved to the core and the services (0.1 names, warning) ---------------
 
