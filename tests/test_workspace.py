@@ -540,11 +540,25 @@ def test_the_0_1_names_still_work_and_say_what_to_use(ws: Workspace, humas: str)
 
 
 def test_one_long_lived_client_serves_the_workspace_until_it_closes(
-    plugins: Plugins, tmp_path: Path
+    plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import govsocial.workspace.core
+
+    built: list[object] = []
+    real = govsocial.workspace.core.Client
+
+    def counted(**options: object) -> object:
+        built.append(options)
+        return real(**options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(govsocial.workspace.core, "Client", counted)
     ws = Workspace.open(tmp_path / "ws.db", plugins=plugins)
+    assert ws.run_due() == 0 and ws.pull_inbox().total == 0 and ws.pull_metrics().total == 0
+    assert ws.refresh_credentials() == {}
     client = ws.core.client()
-    assert ws.core.client() is client
+    assert len(built) == 1, "every call used the one client"
+    ws.run_due(transport=PaperServer().transport())  # options of its own: a client of its own
+    assert len(built) == 2 and ws.core.client() is client
     ws.close()
     with pytest.raises(ConfigurationError, match="closed"):
         client.run(asyncio.sleep(0))  # closed with the workspace
