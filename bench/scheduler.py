@@ -48,6 +48,7 @@ from publish import BenchError, LoopbackServer
 
 from govsocial import Account, AsyncClient, Post, audit
 from govsocial.app import Workspace
+from govsocial.scheduling.planner import new_delivery
 from govsocial.scheduling.worker import Worker
 from govsocial.store import DeliveryRow, Store, open_store
 
@@ -132,7 +133,7 @@ def populate(ws: Workspace, rows: int, due: Callable[[int], float]) -> list[str]
     """``rows`` scheduled deliveries, one job per post to every account; ids in index order.
 
     Delivery ``i`` is job ``i // accounts`` for account ``i % accounts``, due at ``due(i)``;
-    its id and idempotency key come from :meth:`Workspace.new_delivery`.
+    its id and idempotency key come from :func:`govsocial.scheduling.planner.new_delivery`.
     """
     accounts = ws.store.accounts()
     n_acc = len(accounts)
@@ -147,7 +148,7 @@ def populate(ws: Workspace, rows: int, due: Callable[[int], float]) -> list[str]
                 job_id = secrets.token_hex(16)
                 post = Post(f"govsocial scheduler bench, post {i // n_acc}")
                 jobs.append((job_id, post.model_dump_json(), None, 0, now))
-            d = ws.new_delivery(job_id, accounts[i % n_acc], due(i), occurrence=0, now=now)
+            d = new_delivery(ws.core, job_id, accounts[i % n_acc], due(i), occurrence=0, now=now)
             deliveries.append(tuple(getattr(d, column) for column in DELIVERY_FIELDS))
             ids.append(d.id)
         with ws.store.transaction() as cur:

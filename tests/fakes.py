@@ -221,7 +221,7 @@ class Clock:
 
 def run(ws: Workspace, server: PaperServer, clock: Clock, **worker_options: object) -> int:
     async def go() -> int:
-        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+        async with AsyncClient(transport=server.transport(), **ws.core.client_options()) as client:
             client.http._sleep = _no_sleep
             worker = Worker(ws, clock=clock, **worker_options)  # type: ignore[arg-type]
             return await worker.run_due(client)
@@ -241,7 +241,7 @@ def publish_now(
         ws.schedule(Post(text, labels=labels), [account], at=soon(30))
 
     async def go() -> None:
-        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+        async with AsyncClient(transport=server.transport(), **ws.core.client_options()) as client:
             await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
 
     asyncio.run(go())
@@ -252,7 +252,7 @@ def collect_at(ws: Workspace, server: PaperServer, clock: float, **options: obje
     from govsocial.analytics.collection import collect
 
     async def go() -> Collected:
-        async with AsyncClient(transport=server.transport(), **ws.client_options()) as client:
+        async with AsyncClient(transport=server.transport(), **ws.core.client_options()) as client:
             return await collect(ws, client, clock=lambda: clock, **options)  # type: ignore[arg-type]
 
     return asyncio.run(go())

@@ -82,7 +82,7 @@ def test_two_workers_and_a_tampering_script_on_one_postgres_database(
         texts = [f"Info {i} {uuid.uuid4().hex[:8]}" for i in range(30)]
         soon = datetime.now(UTC) + timedelta(seconds=5)  # both workers are up by then
         for text in texts:
-            draft = ws.draft(Post(text), accounts=["humas"], by="budi", at=soon)
+            draft = ws.add_draft(Post(text), accounts=["humas"], by="budi", at=soon)
             ws.approve(draft.id, by="siti")
 
         env = {

@@ -96,7 +96,7 @@ def test_once_appointed_every_action_names_its_actor(team: Workspace, humas: str
 def test_a_draft_approved_by_an_approver_is_published_with_its_decrees_on_record(
     team: Workspace, humas: str
 ) -> None:
-    draft = team.draft(Post("Vaksinasi Sabtu"), accounts=[humas], by="budi", at=soon())
+    draft = team.add_draft(Post("Vaksinasi Sabtu"), accounts=[humas], by="budi", at=soon())
     assert draft.status == "pending"
     server, clock = PaperServer(), Clock()
     publish_due(team, server, clock)
@@ -122,7 +122,7 @@ def test_a_contributor_may_not_schedule_and_an_approver_may_not_draft(
     ):
         team.schedule(Post("Halo"), [humas], at=soon(), by="budi")
     with pytest.raises(NotPermitted, match="rahmat may not draft"):
-        team.draft(Post("Halo"), accounts=[humas], by="rahmat")
+        team.add_draft(Post("Halo"), accounts=[humas], by="rahmat")
     assert team.jobs() == []
     assert team.drafts() == []
     assert refused(team, "schedule") and refused(team, "draft")
@@ -175,10 +175,10 @@ def test_approving_ones_own_draft_is_refused_unless_the_rule_allows_it(
     team.appoint(
         "siti", accounts=[humas], role="approver", decree="800/126/SK/2026", valid_from=today()
     )
-    draft = team.draft(Post("Halo"), accounts=[humas], by="siti", at=soon())
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="siti", at=soon())
     with pytest.raises(NotPermitted, match=r"wrote draft .* may not approve it"):
         team.approve(draft.id, by="siti")
-    assert team.get_draft(draft.id).status == "pending"
+    assert team.draft(draft.id).status == "pending"
     team.set_approval_rule(humas, self_approval=True, by="siti")
     assert team.approve(draft.id, by="siti").status == "scheduled"
 
@@ -187,7 +187,7 @@ def test_approving_twice_and_approving_a_decided_draft_are_refused(
     team: Workspace, humas: str
 ) -> None:
     team.set_approval_rule(humas, approvers=2, by="siti")
-    draft = team.draft(Post("Halo"), accounts=[humas], by="budi", at=soon())
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="budi", at=soon())
     assert team.approve(draft.id, by="rahmat").status == "pending", "needs two"
     with pytest.raises(NotPermitted, match="rahmat already approved"):
         team.approve(draft.id, by="rahmat")
@@ -196,7 +196,7 @@ def test_approving_twice_and_approving_a_decided_draft_are_refused(
         "wati", accounts=[humas], role="approver", decree="800/127/SK/2026", valid_from=today()
     )
     assert team.approve(draft.id, by="wati").status == "scheduled"
-    other = team.draft(Post("Lain"), accounts=[humas], by="budi")
+    other = team.add_draft(Post("Lain"), accounts=[humas], by="budi")
     team.reject(other.id, by="rahmat", reason="data belum diverifikasi")
     with pytest.raises(NotPermitted, match="is rejected, not pending"):
         team.approve(other.id, by="wati")
@@ -204,7 +204,7 @@ def test_approving_twice_and_approving_a_decided_draft_are_refused(
 
 
 def test_a_rejection_needs_a_reason_and_keeps_it(team: Workspace, humas: str) -> None:
-    draft = team.draft(Post("Halo"), accounts=[humas], by="budi")
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     with pytest.raises(ConfigurationError, match="reason"):
         team.reject(draft.id, by="rahmat", reason=" ")
     rejected = team.reject(draft.id, by="rahmat", reason="angka tidak sesuai data BPS")
@@ -216,12 +216,12 @@ def test_a_rejection_needs_a_reason_and_keeps_it(team: Workspace, humas: str) ->
 def test_an_approved_draft_without_a_time_is_scheduled_by_an_admin(
     team: Workspace, humas: str
 ) -> None:
-    draft = team.draft(Post("Halo"), accounts=[humas], by="budi")
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     assert team.approve(draft.id, by="rahmat").status == "approved"
     with pytest.raises(NotPermitted):
         team.schedule(draft, at=soon(), by="budi")
     job = team.schedule(draft, at=soon(), by="siti")
-    assert team.get_draft(draft.id).job_id == job.id
+    assert team.draft(draft.id).job_id == job.id
 
 
 def test_a_job_planned_before_the_appointments_is_not_published(ws: Workspace, humas: str) -> None:
@@ -287,7 +287,7 @@ def test_a_content_request_is_tracked_to_publication(team: Workspace, humas: str
     assert (
         request.due is not None and request.due.astimezone(ZoneInfo("Asia/Jakarta")).date() == due
     )
-    draft = team.draft(Post("Vaksin Sabtu 08.00"), accounts=[humas], by="budi", at=soon())
+    draft = team.add_draft(Post("Vaksin Sabtu 08.00"), accounts=[humas], by="budi", at=soon())
     fulfilled = team.fulfil(request.id, draft.id, by="budi")
     assert (fulfilled.status, fulfilled.draft_id) == ("drafted", draft.id)
     team.approve(draft.id, by="rahmat")
@@ -322,7 +322,7 @@ def test_the_audit_log_refuses_updates_and_deletes(team: Workspace) -> None:
 
 
 def test_an_edited_entry_is_named(team: Workspace, humas: str) -> None:
-    team.draft(Post("Halo"), accounts=[humas], by="budi")
+    team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     entries = team.audit_log()
     target = next(e for e in entries if e.action == "draft")
     assert team.verify_audit() == len(entries)
@@ -334,7 +334,7 @@ def test_an_edited_entry_is_named(team: Workspace, humas: str) -> None:
 
 
 def test_a_removed_entry_and_a_removed_tail_are_detected(team: Workspace, humas: str) -> None:
-    team.draft(Post("Halo"), accounts=[humas], by="budi")
+    team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     head = team.audit_head()
     assert head is not None
     _tamper(team, "DELETE FROM audit_log WHERE seq = 2")
@@ -346,7 +346,7 @@ def test_a_removed_entry_and_a_removed_tail_are_detected(team: Workspace, humas:
 def test_a_truncated_tail_is_caught_by_the_recorded_head_and_an_anchor(
     team: Workspace, humas: str
 ) -> None:
-    team.draft(Post("Halo"), accounts=[humas], by="budi")
+    team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     head = team.audit_head()
     assert head is not None
     _tamper(team, "DELETE FROM audit_log WHERE seq = ?", (head.seq,))
@@ -360,7 +360,7 @@ def test_a_truncated_tail_is_caught_by_the_recorded_head_and_an_anchor(
 
 def test_the_audit_log_filters_by_time_actor_and_account(team: Workspace, humas: str) -> None:
     before = datetime.now(UTC)
-    team.draft(Post("Halo"), accounts=[humas], by="budi")
+    team.add_draft(Post("Halo"), accounts=[humas], by="budi")
     recent = team.audit_log(since=before)
     assert [e.action for e in recent] == ["draft"]
     assert [e.action for e in team.audit_log(actor="budi")] == ["draft"]
@@ -383,7 +383,7 @@ def test_a_deleted_post_stays_in_the_archive_with_its_media_checksum_and_history
     from govsocial.testing import tiny_png
 
     post = Post("Peta vaksin", media=[Media(data=tiny_png(), alt_text="Peta")])
-    draft = team.draft(post, accounts=[humas], by="budi", at=soon())
+    draft = team.add_draft(post, accounts=[humas], by="budi", at=soon())
     team.approve(draft.id, by="rahmat")
     server, clock = PaperServer(), Clock()
     publish_due(team, server, clock)
@@ -461,3 +461,101 @@ def test_an_entry_added_after_the_recorded_head_is_detected(team: Workspace, hum
     with pytest.raises(AuditTampered, match="added outside govsocial") as raised:
         team.verify_audit()
     assert raised.value.seq == seq
+
+
+# -- one draft, one job (the scheduling of a draft is one guarded transaction) ---------------
+
+
+def test_a_failure_after_the_job_is_written_leaves_no_job_and_the_draft_approved(
+    team: Workspace, humas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="budi")
+    team.approve(draft.id, by="rahmat")
+    store = team.store
+    written = store.insert_job
+
+    def insert_then_crash(*args: object, **kwargs: object) -> None:
+        written(*args, **kwargs)  # type: ignore[arg-type]
+        assert len(store.jobs()) == 1, "the job is written inside the transaction"
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(store, "insert_job", insert_then_crash)
+    with pytest.raises(RuntimeError, match="dies"):
+        team.schedule(draft, at=soon(), by="siti")
+    monkeypatch.undo()
+    assert store.jobs() == [] and store.deliveries() == []
+    assert team.draft(draft.id).status == "approved"
+    job = team.schedule(draft, at=soon(), by="siti")  # and it can still be scheduled once
+    assert team.draft(draft.id).job_id == job.id
+
+
+def test_a_scheduled_draft_is_not_scheduled_again_even_from_a_stale_copy(
+    team: Workspace, humas: str
+) -> None:
+    draft = team.add_draft(Post("Halo"), accounts=[humas], by="budi")
+    approved = team.approve(draft.id, by="rahmat")
+    team.schedule(approved, at=soon(), by="siti")
+    with pytest.raises(NotPermitted, match="scheduled"):
+        team.schedule(approved, at=soon(), by="siti")
+    with pytest.raises(NotPermitted, match="scheduled"):
+        team.enqueue(approved, by="siti")
+    assert len(team.jobs()) == 1
+
+
+def test_two_workspaces_scheduling_one_draft_at_once_make_one_job(
+    postgres_url: str, plugins: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from fakes import TOKEN, paper_account
+
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    first = Workspace.open(postgres_url)
+    second = Workspace.open(postgres_url)
+    try:
+        first.add_account("humas", paper_account())
+        first.add_person("siti", name="Siti")
+        first.add_person("budi", name="Budi")
+        first.add_person("rahmat", name="Rahmat")
+        since = today() - timedelta(days=1)
+        first.appoint("siti", accounts=["humas"], role="admin", decree=SK_ADMIN, valid_from=since)
+        first.appoint(
+            "rahmat", accounts=["humas"], role="approver", decree=SK_APPROVER, valid_from=since
+        )
+        first.appoint(
+            "budi", accounts=["humas"], role="contributor", decree=SK_CONTRIBUTOR, valid_from=since
+        )
+        draft = first.add_draft(Post("Halo"), accounts=["humas"], by="budi")
+        first.approve(draft.id, by="rahmat")
+        # Both hold their written job, uncommitted, before either moves the draft.
+        both_written = threading.Barrier(2, timeout=10)
+        for ws in (first, second):
+            original = ws.store.insert_job
+
+            def insert_and_wait(*args: object, _original: object = original) -> None:
+                _original(*args)  # type: ignore[operator]
+                both_written.wait()
+
+            monkeypatch.setattr(ws.store, "insert_job", insert_and_wait)
+        outcomes: list[object] = []
+
+        def schedule(ws: Workspace) -> None:
+            try:
+                outcomes.append(ws.schedule(ws.draft(draft.id), at=soon(), by="siti"))
+            except NotPermitted as refused:
+                outcomes.append(refused)
+
+        threads = [threading.Thread(target=schedule, args=(ws,)) for ws in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(type(o).__name__ for o in outcomes) == ["Job", "NotPermitted"]
+        monkeypatch.undo()
+        jobs = first.store.jobs()
+        assert len(jobs) == 1, "one draft made one job"
+        assert first.draft(draft.id).job_id == jobs[0].id
+        assert len(first.store.deliveries()) == 1
+    finally:
+        first.close()
+        second.close()

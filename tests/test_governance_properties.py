@@ -135,7 +135,7 @@ class Governance(RuleBasedStateMachine):
         made: list[str] = []
 
         def act() -> None:
-            draft = self.ws.draft(
+            draft = self.ws.add_draft(
                 Post(text), accounts=[ACCOUNT], by=author, at=soon() if timed else None
             )
             made.append(draft.id)
@@ -177,7 +177,7 @@ class Governance(RuleBasedStateMachine):
         made: list[str] = []
 
         def act() -> None:
-            made.append(self.ws.schedule(self.ws.get_draft(draft.id), at=soon(), by=by).id)
+            made.append(self.ws.schedule(self.ws.draft(draft.id), at=soon(), by=by).id)
 
         if self._expect(allowed, act):
             draft.status = "scheduled"

@@ -90,8 +90,8 @@ def test_replies_and_mentions_arrive_once_threaded_to_the_post(
     server.citizen_post("@humas mohon info antrean", author="ani")
     server.citizen_post("Obrolan lain tanpa sebutan", author="ani")
     transport = server.transport()
-    assert ws.sync_inbox(transport=transport) == 2
-    assert ws.sync_inbox(transport=transport) == 0, "a second sync finds nothing new"
+    assert ws.pull_inbox(transport=transport).total == 2
+    assert ws.pull_inbox(transport=transport).total == 0, "a second sync finds nothing new"
     items = ws.inbox()
     assert [(i.kind, i.author) for i in items] == [("reply", "warga"), ("mention", "ani")]
     reply = items[0]
@@ -107,7 +107,7 @@ def test_an_answer_goes_to_the_server_and_is_not_a_new_question(
     ws, server, post_id = published
     question = server.citizen_post("Buka hari Sabtu?", in_reply_to=post_id)
     transport = server.transport()
-    ws.sync_inbox(transport=transport)
+    ws.pull_inbox(transport=transport)
     [item] = ws.inbox()
     sent = ws.reply(item.id, "Ya, buka 08.00", transport=transport)
     stored = server.posts[sent.id]
@@ -116,7 +116,7 @@ def test_an_answer_goes_to_the_server_and_is_not_a_new_question(
     assert answered.status == "answered"
     assert answered.response_id == sent.id
     assert answered.response_seconds is not None and answered.response_seconds >= 0
-    assert ws.sync_inbox(transport=transport) == 0, "the account's own answer is no question"
+    assert ws.pull_inbox(transport=transport).total == 0, "the account's own answer is no question"
     [entry] = ws.audit_log(action="reply")
     assert entry.detail["item"] == item.id and entry.detail["first"] is True
     assert entry.detail["service_seconds"] <= entry.detail["response_seconds"]
@@ -128,9 +128,9 @@ def test_mentions_are_read_incrementally_from_the_saved_cursor(
     ws, server, _ = published
     transport = server.transport()
     server.citizen_post("@humas satu", author="ani", at=datetime.now(UTC) - timedelta(hours=2))
-    assert ws.sync_inbox(transport=transport) == 1
+    assert ws.pull_inbox(transport=transport).total == 1
     server.citizen_post("@humas dua", author="ani")
-    assert ws.sync_inbox(transport=transport) == 1
+    assert ws.pull_inbox(transport=transport).total == 1
     asked = [r for r in server.requests if r.url.path == "/mentions"]
     assert "since" not in asked[0].url.params
     assert asked[1].url.params["since"] > (datetime.now(UTC) - timedelta(hours=3)).isoformat()
@@ -142,15 +142,15 @@ def test_older_than_assign_and_close(
     ws, server, post_id = published
     server.citizen_post("Lama", in_reply_to=post_id, at=datetime.now(UTC) - timedelta(days=2))
     server.citizen_post("Baru", in_reply_to=post_id)
-    ws.sync_inbox(transport=server.transport())
+    ws.pull_inbox(transport=server.transport())
     assert [i.text for i in ws.inbox(older_than=timedelta(days=1))] == ["Lama"]
     old = ws.inbox()[0]
     ws.add_person("siti", name="Siti")
     assert ws.assign(old.id, to="siti").assigned_to == "siti"
     assert [i.text for i in ws.inbox(assigned_to="siti")] == ["Lama"]
     with pytest.raises(ConfigurationError, match="no reply needed"):
-        ws.close(old.id, reason="bosan")
-    closed = ws.close(old.id, by="siti", reason="spam")
+        ws.close_item(old.id, reason="bosan")
+    closed = ws.close_item(old.id, by="siti", reason="spam")
     assert (closed.status, closed.close_reason, closed.closed_by) == ("closed", "spam", "siti")
     assert [i.text for i in ws.inbox()] == ["Baru"]
     assert [i.text for i in ws.inbox("closed")] == ["Lama"]
@@ -162,7 +162,7 @@ def test_on_a_governed_account_only_an_admin_answers_or_is_assigned(
     ws, server, post_id = published
     server.citizen_post("Tanya", in_reply_to=post_id)
     transport = server.transport()
-    ws.sync_inbox(transport=transport)
+    ws.pull_inbox(transport=transport)
     [item] = ws.inbox()
     ws.add_person("siti", name="Siti", unit="Diskominfo")
     ws.add_person("budi", name="Budi", unit="Dinkes")
@@ -194,7 +194,7 @@ def test_performance_counts_each_persons_work_with_its_evidence(ws: Workspace, h
     ws.appoint("budi", accounts=[humas], role="contributor", decree="800/2/SK", valid_from=today)
     ws.set_service_hours(humas, "Mon-Sun 00:00-24:00", holidays=None, target=timedelta(hours=1))
     request = ws.request_content(from_unit="Dinkes", topic="Vaksin", by="siti")
-    draft = ws.draft(
+    draft = ws.add_draft(
         Post("Vaksin Sabtu"), accounts=[humas], by="budi", at=soon(), request=request.id
     )
     ws.approve(draft.id, by="siti")
@@ -204,7 +204,7 @@ def test_performance_counts_each_persons_work_with_its_evidence(ws: Workspace, h
     [post_id] = list(server.posts)
     server.citizen_post("Di mana?", in_reply_to=post_id)
     transport = server.transport()
-    ws.sync_inbox(transport=transport)
+    ws.pull_inbox(transport=transport)
     [item] = ws.inbox()
     ws.reply(item.id, "Di Balai Kota", by="siti", transport=transport)
 
@@ -241,7 +241,7 @@ def test_inbox_hours_and_performance_commands(
 
     ws, server, post_id = published
     server.citizen_post("Tanya jadwal", in_reply_to=post_id)
-    ws.sync_inbox(transport=server.transport())
+    ws.pull_inbox(transport=server.transport())
     db = ws.url
     capsys.readouterr()
     assert (

@@ -64,7 +64,7 @@ def test_replies_and_mentions_synced_once_answered_and_timed(
         )
 
         async def publish() -> None:
-            async with AsyncClient(**ws.client_options()) as client:
+            async with AsyncClient(**ws.core.client_options()) as client:
                 await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
 
         asyncio.run(publish())
@@ -81,12 +81,12 @@ def test_replies_and_mentions_synced_once_answered_and_timed(
             assert mentioned.ok, mentioned.error
 
         def both() -> Any:
-            ws.sync_inbox()
+            ws.pull_inbox()
             found = ws.inbox()
             return found if len(found) >= 2 else None
 
         items = eventually(both, timeout=40, interval=1.0)
-        assert ws.sync_inbox() == 0, "nothing new on a second sync"
+        assert ws.pull_inbox().total == 0, "nothing new on a second sync"
         assert len(ws.inbox(None)) == 2, "each reply or mention once"
         reply = next(i for i in items if question_text in i.text)
         mention = next(i for i in items if mention_text.split(" ", 1)[1] in i.text)
@@ -98,7 +98,7 @@ def test_replies_and_mentions_synced_once_answered_and_timed(
         sent = ws.reply(reply.id, answer_text)
         stored = server.stored_post(sent)
         assert stored is not None and answer_text in server.stored_text(stored)
-        assert ws.sync_inbox() == 0, "the answer is not a new question"
+        assert ws.pull_inbox().total == 0, "the answer is not a new question"
         answered = ws.inbox_item(reply.id)
         assert answered.status == "answered" and answered.response_id == sent.id
 

@@ -135,8 +135,6 @@ def test_the_arrow_and_row_readers_give_the_same_frame(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With ADBC installed the frame is read through Arrow; without, row by row: same data."""
-    import govsocial.analytics.frames
-
     server = PaperServer()
     publish_now(ws, server, {"satu": {"program": "vaksinasi"}, "dua": {"program": "vaksinasi"}})
     for post in server.posts.values():
@@ -144,7 +142,7 @@ def test_the_arrow_and_row_readers_give_the_same_frame(
     collect_at(ws, server, time.time() + 3700)
     collect_at(ws, server, time.time() + 3 * 3700)
     first = ws.metrics_frame("posts")
-    monkeypatch.setattr(govsocial.analytics.frames, "sqlite_snapshot_columns", lambda path: None)
+    monkeypatch.setattr(type(ws.store), "post_metric_columns", lambda self: None)
     second = ws.metrics_frame("posts")
     assert len(first) == len(second) == 4
     key = ["post_id", "collected_at"]

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -437,7 +437,9 @@ def test_refreshed_credentials_are_stored_sealed_and_used_after_reopening(
     fresh = "rotated-token-" + "9" * 20
 
     async def refresh() -> None:
-        async with AsyncClient(transport=PaperServer().transport(), **ws.client_options()) as c:
+        async with AsyncClient(
+            transport=PaperServer().transport(), **ws.core.client_options()
+        ) as c:
             c.adapter(account).update_credentials(access_token=fresh)
 
     asyncio.run(refresh())
@@ -456,7 +458,7 @@ def test_without_a_secret_key_a_refreshed_credential_is_not_stored_and_a_warning
 ) -> None:
     monkeypatch.delenv("GOVSOCIAL_SECRET_KEY", raising=False)
     account = ws.account(humas)
-    ws.store_refreshed_credentials(account, {"access_token": "rotated-" + "1" * 20})
+    ws.core.store_refreshed_credentials(account, {"access_token": "rotated-" + "1" * 20})
     assert "were not stored" in caplog.text
     assert "rotated-" not in caplog.text
     assert ws.account(humas).credential("access_token") == TOKEN
@@ -506,3 +508,192 @@ def test_refresh_credentials_renews_stores_and_reports_each_account(
         assert again.account("revoked").credential("access_token") == "revoked"
     finally:
         again.close()
+
+
+def test_the_0_1_names_still_work_and_say_what_to_use(ws: Workspace, humas: str) -> None:
+    server = PaperServer()
+    ws.add_person("budi", name="Budi")
+    with pytest.warns(DeprecationWarning, match=r"add_draft"):
+        made = ws.draft(Post("Halo"), accounts=[humas], by="budi")
+    assert ws.draft(made.id) == made  # reading is draft(id), silently
+    with pytest.warns(DeprecationWarning, match=r"draft\(draft_id\)"):
+        assert ws.get_draft(made.id) == made
+    with pytest.warns(DeprecationWarning, match=r"pull_inbox\(\.\.\.\)\.total"):
+        assert ws.sync_inbox(transport=server.transport()) == 0
+    with pytest.warns(DeprecationWarning, match=r"use pull_inbox"):
+        assert ws.sync_inbox_report(transport=server.transport()).failed == {}
+    with pytest.warns(DeprecationWarning, match=r"pull_metrics\(\.\.\.\)\.total"):
+        assert ws.collect_metrics(transport=server.transport()) == 1  # the account's figures
+    with pytest.warns(DeprecationWarning, match=r"use pull_metrics"):
+        assert ws.collect_metrics_report(transport=server.transport()).accounts == 1
+    with pytest.warns(DeprecationWarning, match=r"ws\.core\.client_options"):
+        assert "checkpoints" in ws.client_options()
+    with pytest.warns(DeprecationWarning, match=r"ws\.core\.account_row"):
+        row = ws.account_row(humas)
+    with pytest.warns(DeprecationWarning, match=r"new_delivery\(ws\.core"):
+        assert ws.new_delivery("j", row, 0.0, occurrence=0, now=0.0).account == humas
+    with pytest.warns(DeprecationWarning, match=r"conversations\.archived_interactions"):
+        assert ws.archived_interactions(None, None) == []
+    with pytest.warns(DeprecationWarning, match=r"close_item"), pytest.raises(ConfigurationError):
+        ws.close("no-such-item", reason="spam")
+    assert ws.store.meta("schema_version") is not None, "close(item) did not close the workspace"
+
+
+def test_one_long_lived_client_serves_the_workspace_until_it_closes(
+    plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import govsocial.workspace.core
+
+    built: list[object] = []
+    real = govsocial.workspace.core.Client
+
+    def counted(**options: object) -> object:
+        built.append(options)
+        return real(**options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(govsocial.workspace.core, "Client", counted)
+    ws = Workspace.open(tmp_path / "ws.db", plugins=plugins)
+    assert ws.run_due() == 0 and ws.pull_inbox().total == 0 and ws.pull_metrics().total == 0
+    assert ws.refresh_credentials() == {}
+    client = ws.core.client()
+    assert len(built) == 1, "every call used the one client"
+    ws.run_due(transport=PaperServer().transport())  # options of its own: a client of its own
+    assert len(built) == 2 and ws.core.client() is client
+    ws.close()
+    with pytest.raises(ConfigurationError, match="closed"):
+        client.run(asyncio.sleep(0))  # closed with the workspace
+
+
+def test_a_question_mark_or_percent_sign_is_never_taken_for_a_parameter(ws: Workspace) -> None:
+    """On both engines: in a value, in a LIKE pattern given as a value, and in a literal."""
+    store = ws.store
+    name = "Apa kabar? 100% siap"
+    ws.add_person("siti", name=name)
+    ws.add_person("budi", name="Budi")
+    assert ws.person("siti").name == name
+    with store.transaction() as tx:
+        as_value = store.execute(
+            tx, "SELECT id FROM people WHERE name LIKE ? ORDER BY id", ("%kabar? 100%",)
+        ).fetchall()
+        as_literal = store.execute(
+            tx,
+            "SELECT id, '?' AS mark /* why? 5% */ FROM people "
+            "WHERE name LIKE '%kabar? 100%' AND id <> ? -- not budi?\nORDER BY id",
+            ("budi",),
+        ).fetchall()
+    assert [tuple(r) for r in as_value] == [("siti",)]
+    assert [tuple(r) for r in as_literal] == [("siti", "?")]
+
+
+def test_postgresql_statements_keep_literals_and_comments_as_written() -> None:
+    from govsocial.store.sql import to_format
+
+    assert to_format("SELECT 'it''s ?', \"a?\" FROM t WHERE x = ? AND y LIKE 'a%'") == (
+        "SELECT 'it''s ?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%%'"
+    )
+    assert to_format("a - ? / ? -- c?\n/* d? */ ? % 2") == "a - %s / %s -- c?\n/* d? */ %s %% 2"
+    assert to_format("SELECT $$a?b%$$, $f$ '? $f$ WHERE $1 = ?") == (
+        "SELECT $$a?b%%$$, $f$ '? $f$ WHERE $1 = %s"
+    )
+
+
+# -- the media host, a workspace setting a separate worker process uses --------------------
+
+
+def _instagram_emulator() -> Any:
+    """plugins/instagram/tests/emulator.py, loaded by path (test folders are not packages)."""
+    import importlib.util
+    import sys
+
+    pytest.importorskip("govsocial_instagram")
+    name = "instagram_emulator"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "plugins/instagram/tests/emulator.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_a_worker_process_publishes_a_local_image_through_the_stored_media_host(
+    tmp_path: Path,
+) -> None:
+    """`govsocial worker --until-idle`, a process of its own, finds the media host in the
+    workspace; the Instagram emulator fetched the image from it and holds the post."""
+    import os
+    import subprocess
+    import sys
+
+    from govsocial import Media
+
+    emulator = _instagram_emulator()
+    server = emulator.InstagramEmulator(tmp_path / "served")
+    image = tmp_path / "poster.jpg"
+    image.write_bytes(emulator.tiny_jpeg())
+    db = tmp_path / "ws.db"
+    with server.running():
+        made = server.add_account("dinkes.kota")
+        token = made.credentials["access_token"].get_secret_value()
+        account = Account(
+            platform="instagram",
+            handle=made.handle,
+            base_url=made.base_url,
+            credentials={
+                "ig_user_id": made.credentials["ig_user_id"].get_secret_value(),
+                "access_token": "env:IG_TEST_TOKEN",
+            },
+        )
+        with Workspace.open(db) as ws:
+            ws.add_account("dinkes-ig", account)
+            with pytest.raises(ConfigurationError, match="settings"):
+                ws.set_media_host("directory", root="/nowhere")
+            ws.set_media_host(
+                "directory", directory=str(server.media_dir), base_url=server.base_url + "/media"
+            )
+            post = Post("Jadwal posyandu", media=[Media(path=image, alt_text="Poster posyandu")])
+            job = ws.schedule(post, ["dinkes-ig"], at=soon(2))
+        env = {**os.environ, "IG_TEST_TOKEN": token}
+        env.pop("GOVSOCIAL_MEDIA_HOST", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "govsocial.cli", "--db", str(db), "worker", "--until-idle"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        [stored] = server.media_of(made)
+        assert server.stored_text(stored) == "Jadwal posyandu"
+        served = list(server.media_dir.iterdir())
+        assert [p.read_bytes() for p in served] == [emulator.tiny_jpeg()]
+        with Workspace.open(db) as ws:
+            [delivery] = ws.job(job.id).deliveries
+            assert delivery.status == "published"
+            assert delivery.ref is not None and delivery.ref.id == stored["id"]
+
+
+def test_the_media_host_variable_wins_over_the_stored_setting(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govsocial.adapters.media import DirectoryHost
+    from govsocial.core.errors import PluginError
+
+    assert ws.media_host() is None
+    ws.set_media_host("directory", directory=str(tmp_path / "a"), base_url="https://a.example/m")
+    stored = ws.media_host()
+    assert isinstance(stored, DirectoryHost) and stored.base_url == "https://a.example/m"
+    assert ws.audit_log(action="set_media_host")[-1].detail["name"] == "directory"
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_HOST", f"directory:{tmp_path / 'b'},https://b.example/m")
+    chosen = ws.media_host()
+    assert isinstance(chosen, DirectoryHost)
+    assert (chosen.directory, chosen.base_url) == (tmp_path / "b", "https://b.example/m")
+    assert ws.core.client_options()["media_host"].base_url == "https://b.example/m"
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_HOST", "s3:bucket")
+    with pytest.raises(PluginError, match="no media host named 's3'"):
+        ws.media_host()
+    monkeypatch.delenv("GOVSOCIAL_MEDIA_HOST")
+    ws.set_media_host(None)
+    assert ws.media_host() is None

@@ -2,7 +2,9 @@
 content requests, and the audit trail of all of it.
 
 In an Indonesian agency the accounts are run by civil servants (ASN) appointed by a decree
-(SK). :class:`Accountability` gives a :class:`~govsocial.Workspace` that structure:
+(SK). :class:`Accountability` is the workspace service for drafts, approvals and content
+requests; people, appointments and permissions are the core's
+(:mod:`govsocial.workspace.authority`):
 
 - **Governance is opt-in per account.** An account with no appointments works as the
   scheduler always did. Once it has one, every action on it names its actor (``by=``), and
@@ -30,7 +32,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -40,13 +42,13 @@ from pydantic import BaseModel, ConfigDict
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.models import Post
 from govsocial.core.timing import from_epoch, parse_when
-from govsocial.workspace import audit
+from govsocial.scheduling.planner import Planner, Then
+from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.plugin.manager import Plugins
     from govsocial.scheduling.jobs import Job
-    from govsocial.store import AccountRow, Store
-    from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.store.sql import Tx
 
 __all__ = [
     "ROLES",
@@ -59,67 +61,7 @@ __all__ = [
     "Person",
 ]
 
-Role = Literal["admin", "approver", "contributor"]
-ROLES: tuple[str, ...] = ("admin", "approver", "contributor")
-
-#: Which roles may do each action on a governed account.
-PERMITTED: dict[str, tuple[str, ...]] = {
-    "draft": ("contributor", "admin"),
-    "fulfil": ("contributor", "admin"),
-    "approve": ("approver",),
-    "reject": ("approver",),
-    "schedule": ("admin",),
-    "enqueue": ("admin",),
-    "cancel": ("admin",),
-    "reschedule": ("admin",),
-    "reply": ("admin",),
-    "delete": ("admin",),
-}
-
 _FROZEN = ConfigDict(frozen=True)
-
-
-class Person(BaseModel):
-    """Someone who acts on the accounts: an ASN, usually, in a unit (unit kerja)."""
-
-    model_config = _FROZEN
-
-    id: str
-    name: str
-    unit: str | None = None
-
-
-class Appointment(BaseModel):
-    """A person's role on an account under a decree (SK), valid on the dates given."""
-
-    model_config = _FROZEN
-
-    id: str
-    person: str
-    account: str
-    role: Role
-    decree: str
-    valid_from: date
-    valid_until: date | None = None
-
-    def valid_on(self, day: date) -> bool:
-        """Whether the appointment is in force on ``day`` (both ends included)."""
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
-
-
-class ApprovalRule(BaseModel):
-    """How an account's posts are approved.
-
-    ``approvers``: how many different approvers a draft needs. ``admin_needs_approval``:
-    whether an admin's own posts need a draft and approval too. ``self_approval``: whether
-    an approver may approve a draft they wrote.
-    """
-
-    model_config = _FROZEN
-
-    approvers: int = 1
-    admin_needs_approval: bool = False
-    self_approval: bool = False
 
 
 class Approval(BaseModel):
@@ -196,383 +138,24 @@ class ContentRequest(BaseModel):
         return done > self.due
 
 
-def _day(value: str | date, field: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        raise ConfigurationError(
-            f"{field} {value!r} is not a date",
-            field=field,
-            hint="write it as YYYY-MM-DD, e.g. 2026-01-01",
-        ) from None
-
-
 class Accountability:
-    """The accountability half of :class:`~govsocial.Workspace` (mixed into it)."""
+    """Drafts, approvals and content requests of a workspace.
 
-    store: Store
-    plugins: Plugins
+    :param core: the workspace core (or the :class:`govsocial.Workspace` carrying one).
+    :param planner: schedules approved drafts (default: a planner over the same core).
+    """
 
-    if TYPE_CHECKING:  # provided by Workspace
+    def __init__(self, core: WorkspaceCore | HasCore, planner: Planner | None = None) -> None:
+        self.core = core_of(core)
+        self.store = self.core.store
+        self.planner = planner or Planner(self.core)
 
-        def _account_row(
-            self, name: str, rows: Sequence[AccountRow] | None = None
-        ) -> AccountRow: ...
-
-        def _rows_for(self, accounts: Sequence[str]) -> list[AccountRow]: ...
-
-        def _validate(self, post: Post, rows: Sequence[AccountRow]) -> None: ...
-
-        def _calendar_zone(self) -> str: ...
-
-        def _plan(
-            self,
-            post: Post,
-            accounts: Sequence[str],
-            at: str | datetime,
-            recurrence: str | None,
-            *,
-            authority: dict[str, Any],
-            by: str | None,
-            action: str,
-        ) -> Job: ...
-
-    # -- audit -----------------------------------------------------------------------------
-
-    def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry:
-        return audit.append(self.store, cur, actor=actor, action=action, **fields)
-
-    def audit_log(
-        self,
-        since: str | datetime | None = None,
-        *,
-        until: str | datetime | None = None,
-        actor: str | None = None,
-        action: str | None = None,
-        account: str | None = None,
-    ) -> list[AuditEntry]:
-        """Audit entries, oldest first: who did what, when, under which decree."""
-        return audit.entries(
-            self.store,
-            since=_epoch(since, "since"),
-            until=_epoch(until, "until"),
-            actor=actor,
-            action=action,
-            account=account,
-        )
-
-    def verify_audit(self, anchor: AuditHead | tuple[int, str] | None = None) -> int:
-        """Check the audit log's hash chain; return how many entries verified.
-
-        :raises AuditTampered: naming the first edited, missing or inserted entry.
-        """
-        return audit.verify(self.store, anchor=anchor)
-
-    def audit_head(self) -> AuditHead | None:
-        """The newest entry's (seq, hash): keep it elsewhere to detect truncation later."""
-        return audit.head(self.store)
-
-    # -- people and appointments -------------------------------------------------------------
-
-    def add_person(
-        self, person_id: str, *, name: str, unit: str | None = None, by: str | None = None
-    ) -> Person:
-        """Record a person (replacing the name and unit of one with that id)."""
-        if not person_id or not person_id.strip() or " " in person_id:
-            raise ConfigurationError(
-                f"person id {person_id!r} must be one word",
-                field="person",
-                hint="use a short handle such as 'siti'",
-            )
-        if not name.strip():
-            raise ConfigurationError("a person needs a name", field="name")
-        with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM people WHERE id = ?", (person_id,))
-            self.store.execute(
-                cur,
-                "INSERT INTO people (id, name, unit, created_at) VALUES (?, ?, ?, ?)",
-                (person_id, name, unit, time.time()),
-            )
-            self._audit(cur, by, "add_person", obj=person_id, detail={"name": name, "unit": unit})
-        return Person(id=person_id, name=name, unit=unit)
-
-    def people(self) -> list[Person]:
-        """Everyone recorded, by id."""
-        with self.store.transaction() as cur:
-            rows = self.store.execute(cur, "SELECT id, name, unit FROM people ORDER BY id")
-            return [Person(id=r[0], name=r[1], unit=r[2]) for r in rows.fetchall()]
-
-    def person(self, person_id: str) -> Person:
-        """The person with ``person_id``.
-
-        :raises ConfigurationError: there is none (the message lists who there is).
-        """
-        found = {p.id: p for p in self.people()}
-        if person_id not in found:
-            known = ", ".join(found) or "none yet: add one with add_person"
-            raise ConfigurationError(
-                f"no person {person_id!r} in this workspace (known: {known})", field="person"
-            )
-        return found[person_id]
-
-    def appoint(
-        self,
-        person: str,
-        *,
-        accounts: Sequence[str],
-        role: str,
-        decree: str,
-        valid_from: str | date,
-        valid_until: str | date | None = None,
-        by: str | None = None,
-    ) -> list[Appointment]:
-        """Appoint ``person`` to ``role`` on ``accounts`` under ``decree`` (the SK number).
-
-        The first appointment on an account puts it under governance: from then on every
-        action on it names its actor.
-        """
-        self.person(person)
-        if role not in ROLES:
-            raise ConfigurationError(
-                f"unknown role {role!r}", field="role", hint=f"one of {', '.join(ROLES)}"
-            )
-        if not decree or not decree.strip():
-            raise ConfigurationError(
-                "an appointment needs the decree (SK) number that makes it",
-                field="decree",
-                hint="e.g. decree='800/123/SK/2026'",
-            )
-        start = _day(valid_from, "valid_from")
-        end = _day(valid_until, "valid_until") if valid_until is not None else None
-        if end is not None and end < start:
-            raise ConfigurationError(
-                f"valid_until {end} is before valid_from {start}", field="valid_until"
-            )
-        names = [accounts] if isinstance(accounts, str) else list(dict.fromkeys(accounts))
-        if not names:
-            raise ConfigurationError("name at least one account", field="accounts")
-        for name in names:
-            self._account_row(name)
-        made: list[Appointment] = []
-        with self.store.transaction() as cur:
-            for name in names:
-                appointment = Appointment(
-                    id=uuid.uuid4().hex[:12],
-                    person=person,
-                    account=name,
-                    role=role,  # checked against ROLES above
-                    decree=decree.strip(),
-                    valid_from=start,
-                    valid_until=end,
-                )
-                self.store.execute(
-                    cur,
-                    "INSERT INTO appointments (id, person, account, role, decree, valid_from, "
-                    "valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        appointment.id,
-                        person,
-                        name,
-                        role,
-                        appointment.decree,
-                        start.isoformat(),
-                        end.isoformat() if end else None,
-                        time.time(),
-                    ),
-                )
-                self._audit(
-                    cur,
-                    by,
-                    "appoint",
-                    obj=person,
-                    account=name,
-                    decree=appointment.decree,
-                    detail={
-                        "role": role,
-                        "valid_from": start.isoformat(),
-                        "valid_until": end.isoformat() if end else None,
-                    },
-                )
-                made.append(appointment)
-        return made
-
-    def appointments(
-        self, *, account: str | None = None, person: str | None = None
-    ) -> list[Appointment]:
-        """Appointments, filtered by account and person."""
-        clauses, params = [], []
-        if account is not None:
-            clauses.append("account = ?")
-            params.append(account)
-        if person is not None:
-            clauses.append("person = ?")
-            params.append(person)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, person, account, role, decree, valid_from, valid_until "
-                f"FROM appointments{where} ORDER BY account, person, valid_from",
-                params,
-            ).fetchall()
-        return [
-            Appointment(
-                id=r[0],
-                person=r[1],
-                account=r[2],
-                role=r[3],
-                decree=r[4],
-                valid_from=date.fromisoformat(r[5]),
-                valid_until=date.fromisoformat(r[6]) if r[6] else None,
-            )
-            for r in rows
-        ]
-
-    def governed(self, account: str) -> bool:
-        """Whether ``account`` has appointments, so every action on it needs an actor."""
-        with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur, "SELECT 1 FROM appointments WHERE account = ? LIMIT 1", (account,)
-            ).fetchone()
-        return row is not None
-
-    def governed_accounts(self) -> set[str]:
-        """Every account under governance."""
-        with self.store.transaction() as cur:
-            rows = self.store.execute(cur, "SELECT DISTINCT account FROM appointments")
-            return {r[0] for r in rows.fetchall()}
-
-    def set_approval_rule(
-        self,
-        account: str,
-        *,
-        approvers: int = 1,
-        admin_needs_approval: bool = False,
-        self_approval: bool = False,
-        by: str | None = None,
-    ) -> ApprovalRule:
-        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`)."""
-        self._account_row(account)
-        if approvers < 1:
-            raise ConfigurationError(
-                f"approvers must be at least 1, not {approvers}",
-                field="approvers",
-                hint="a draft always needs one approver; use admin_needs_approval=False "
-                "to let admins post without a draft",
-            )
-        rule = ApprovalRule(
-            approvers=approvers,
-            admin_needs_approval=admin_needs_approval,
-            self_approval=self_approval,
-        )
-        with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM approval_rules WHERE account = ?", (account,))
-            self.store.execute(
-                cur,
-                "INSERT INTO approval_rules (account, approvers, admin_needs_approval, "
-                "self_approval) VALUES (?, ?, ?, ?)",
-                (account, approvers, int(admin_needs_approval), int(self_approval)),
-            )
-            self._audit(cur, by, "set_approval_rule", account=account, detail=rule.model_dump())
-        return rule
-
-    def approval_rule(self, account: str) -> ApprovalRule:
-        """``account``'s approval rule (the default one when none was set)."""
-        with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT approvers, admin_needs_approval, self_approval FROM approval_rules "
-                "WHERE account = ?",
-                (account,),
-            ).fetchone()
-        if row is None:
-            return ApprovalRule()
-        return ApprovalRule(
-            approvers=int(row[0]), admin_needs_approval=bool(row[1]), self_approval=bool(row[2])
-        )
-
-    # -- permission ------------------------------------------------------------------------
-
-    def _authorize(
-        self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
-    ) -> dict[str, str | None]:
-        """The decree that lets ``by`` do ``action`` on each account (None: not governed).
-
-        A refusal is audit-logged (in its own transaction, so it stays) and raised.
-        """
-        decrees: dict[str, str | None] = {}
-        for account in accounts:
-            try:
-                decrees[account] = self._decree_for(action, by, account)
-            except NotPermitted as refused:
-                with self.store.transaction() as cur:
-                    self._audit(
-                        cur,
-                        by,
-                        f"refused:{action}",
-                        obj=obj,
-                        account=account,
-                        detail={"reason": refused.message},
-                    )
-                raise
-        return decrees
-
-    def _decree_for(self, action: str, by: str | None, account: str) -> str | None:
-        found = self.appointments(account=account)
-        if not found:
-            return None
-        roles = PERMITTED[action]
-        needed = " or ".join(roles)
-        article = "an" if needed[0] in "aeiou" else "a"
-        if by is None:
-            raise NotPermitted(
-                f"account {account!r} is run under appointments (SK): {action} needs "
-                f"by=<person> with a valid {needed} appointment",
-                actor=None,
-                action=action,
-                account=account,
-                hint=f"pass by='<person id>'; {needed}s of {account}: "
-                + (", ".join(sorted({a.person for a in found if a.role in roles})) or "none"),
-            )
-        mine = [a for a in found if a.person == by]
-        fitting = [a for a in mine if a.role in roles]
-        if not fitting:
-            held = ", ".join(f"{a.role} under {a.decree}" for a in mine) or "no appointment"
-            raise NotPermitted(
-                f"{by} may not {action} on {account!r}: that needs {article} {needed} "
-                "appointment, "
-                f"and {by} has {held} there",
-                actor=by,
-                action=action,
-                account=account,
-                hint=f"appoint {by} as {roles[0]} on {account} with the decree (SK) that "
-                "grants it, or ask someone who holds that role",
-            )
-        today = datetime.now(ZoneInfo(self._account_row(account).timezone)).date()
-        valid = [a for a in fitting if a.valid_on(today)]
-        if valid:
-            return valid[0].decree
-        latest = max(fitting, key=lambda a: a.valid_until or date.max)
-        if latest.valid_from > today:
-            when = f"starts {latest.valid_from.isoformat()}"
-        else:
-            when = f"ended {latest.valid_until.isoformat() if latest.valid_until else '?'}"
-        raise NotPermitted(
-            f"{by}'s {latest.role} appointment on {account!r} under decree {latest.decree} "
-            f"{when}; today is {today.isoformat()} there",
-            actor=by,
-            action=action,
-            account=account,
-            hint="record the decree that renews the appointment with appoint(...)",
-        )
+    def _audit(self, cur: Tx, actor: str | None, action: str, **fields: Any) -> Any:
+        return self.core.record(cur, actor, action, **fields)
 
     # -- drafts and approvals -----------------------------------------------------------------
 
-    def draft(
+    def add_draft(
         self,
         post: Post,
         *,
@@ -587,11 +170,11 @@ class Accountability:
         The post is validated for every account's platform now, so a contributor learns at
         once what does not fit.
         """
-        self.person(by)
-        rows = self._rows_for(accounts)
+        self.core.authority.person(by)
+        rows = self.core.account_rows(accounts)
         names = [row.name for row in rows]
-        decrees = self._authorize("draft", by, names)
-        self._validate(post, rows)
+        decrees = self.core.authority.authorize("draft", by, names)
+        self.core.validate(post, rows)
         publish_at: float | None = None
         if at is not None:
             publish_at = parse_when(at, zone=rows[0].timezone, now=datetime.now(UTC)).timestamp()
@@ -599,10 +182,8 @@ class Accountability:
             self.content_request(request)
         draft_id = uuid.uuid4().hex[:12]
         with self.store.transaction() as cur:
-            self.store.execute(
+            self.store.governance.add_draft(
                 cur,
-                "INSERT INTO drafts (id, post, accounts, author, publish_at, recurrence, status, "
-                "request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (
                     draft_id,
                     post.model_dump_json(),
@@ -626,14 +207,14 @@ class Accountability:
                 )
             if request is not None:
                 self._link_request(cur, request, draft_id, by)
-        return self.get_draft(draft_id)
+        return self.draft(draft_id)
 
-    def get_draft(self, draft_id: str) -> Draft:
+    def draft(self, draft_id: str) -> Draft:
         """The draft with ``draft_id``.
 
         :raises ConfigurationError: there is none.
         """
-        found = self._drafts("WHERE id = ?", (draft_id,))
+        found = self._drafts(draft_id=draft_id)
         if not found:
             raise ConfigurationError(f"no draft {draft_id!r} in this workspace", field="draft_id")
         return found[0]
@@ -641,28 +222,17 @@ class Accountability:
     def drafts(self, status: str | None = None) -> list[Draft]:
         """Drafts, oldest first; only those with ``status`` when given."""
         if status is None:
-            return self._drafts("", ())
-        return self._drafts("WHERE status = ?", (status,))
+            return self._drafts()
+        return self._drafts(status=status)
 
-    def _drafts(self, where: str, params: Sequence[Any]) -> list[Draft]:
+    def _drafts(self, *, draft_id: str | None = None, status: str | None = None) -> list[Draft]:
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, post, accounts, author, publish_at, recurrence, status, reason, "
-                f"request_id, job_id, created_at, decided_at FROM drafts {where} "
-                "ORDER BY created_at",
-                params,
-            ).fetchall()
-            approvals: dict[str, list[Approval]] = {}
-            for draft_id, person, decree, at in self.store.execute(
-                cur,
-                "SELECT draft_id, person, decree, at FROM approvals "
-                f"WHERE draft_id IN (SELECT id FROM drafts {where}) ORDER BY at",
-                params,
-            ).fetchall():
-                approvals.setdefault(draft_id, []).append(
-                    Approval(person=person, decree=decree, at=from_epoch(at))
-                )
+            rows, approved = self.store.governance.drafts(cur, draft_id=draft_id, status=status)
+        approvals: dict[str, list[Approval]] = {}
+        for of_draft, person, decree, at in approved:
+            approvals.setdefault(of_draft, []).append(
+                Approval(person=person, decree=decree, at=from_epoch(at))
+            )
         return [
             Draft(
                 id=r[0],
@@ -690,9 +260,9 @@ class Accountability:
             appointment is not valid today, or approving one's own draft where the rule
             forbids it, or approving twice, or a draft no longer pending.
         """
-        draft = self.get_draft(draft_id)
-        self.person(by)
-        decrees = self._authorize("approve", by, draft.accounts, obj=draft_id)
+        draft = self.draft(draft_id)
+        self.core.authority.person(by)
+        decrees = self.core.authority.authorize("approve", by, draft.accounts, obj=draft_id)
         self._refuse_unless(
             draft.status == "pending",
             "approve",
@@ -707,7 +277,7 @@ class Accountability:
             draft,
             f"{by} already approved draft {draft_id}",
         )
-        rules = [self.approval_rule(name) for name in draft.accounts]
+        rules = [self.core.authority.approval_rule(name) for name in draft.accounts]
         self._refuse_unless(
             by != draft.author or all(rule.self_approval for rule in rules),
             "approve",
@@ -720,11 +290,7 @@ class Accountability:
         decree = ", ".join(sorted({d for d in decrees.values() if d})) or "-"
         now = time.time()
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "INSERT INTO approvals (draft_id, person, decree, at) VALUES (?, ?, ?, ?)",
-                (draft_id, by, decree, now),
-            )
+            self.store.governance.add_approval(cur, draft_id, by, decree, now)
             count = len(draft.approvals) + 1
             for name in draft.accounts:
                 self._audit(
@@ -737,16 +303,12 @@ class Accountability:
                     detail={"approvals": count, "needed": needed},
                 )
             if count >= needed:
-                self.store.execute(
-                    cur,
-                    "UPDATE drafts SET status = 'approved', decided_at = ? WHERE id = ?",
-                    (now, draft_id),
-                )
-        draft = self.get_draft(draft_id)
+                self.store.governance.mark_draft_approved(cur, draft_id, now)
+        draft = self.draft(draft_id)
         if draft.status == "approved" and draft.publish_at is not None:
             if draft.publish_at > datetime.now(UTC):
-                self._schedule_draft(draft, at=draft.publish_at, by=by, action="schedule")
-            draft = self.get_draft(draft_id)
+                self._schedule(draft, at=draft.publish_at, by=by, action="schedule")
+            draft = self.draft(draft_id)
         return draft
 
     def reject(self, draft_id: str, *, by: str, reason: str) -> Draft:
@@ -755,9 +317,9 @@ class Accountability:
             raise ConfigurationError(
                 "a rejection needs a reason the author can act on", field="reason"
             )
-        draft = self.get_draft(draft_id)
-        self.person(by)
-        decrees = self._authorize("reject", by, draft.accounts, obj=draft_id)
+        draft = self.draft(draft_id)
+        self.core.authority.person(by)
+        decrees = self.core.authority.authorize("reject", by, draft.accounts, obj=draft_id)
         self._refuse_unless(
             draft.status == "pending",
             "reject",
@@ -766,11 +328,7 @@ class Accountability:
             f"draft {draft_id} is {draft.status}, not pending",
         )
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "UPDATE drafts SET status = 'rejected', reason = ?, decided_at = ? WHERE id = ?",
-                (reason, time.time(), draft_id),
-            )
+            self.store.governance.mark_draft_rejected(cur, draft_id, reason, time.time())
             for name in draft.accounts:
                 self._audit(
                     cur,
@@ -781,7 +339,7 @@ class Accountability:
                     decree=decrees[name],
                     detail={"reason": reason},
                 )
-        return self.get_draft(draft_id)
+        return self.draft(draft_id)
 
     def _refuse_unless(
         self, condition: bool, action: str, by: str, draft: Draft, message: str
@@ -799,7 +357,60 @@ class Accountability:
             )
         raise NotPermitted(message, actor=by, action=action, account=",".join(draft.accounts))
 
-    def _schedule_draft(
+    def schedule(
+        self,
+        draft_id: str,
+        *,
+        by: str,
+        at: str | datetime | None = None,
+        accounts: Sequence[str] | None = None,
+    ) -> Job:
+        """Schedule the approved draft ``draft_id`` at ``at`` (default: the draft's time) on
+        its accounts (or some of them), ``by`` an admin of each.
+
+        The job and the draft's move to ``scheduled`` are one transaction guarded by the
+        draft still being ``approved``: two admins at once, or a crash between the steps,
+        can never make two jobs of one draft.
+
+        :raises NotPermitted: ``by`` may not schedule, the draft is not approved (or was
+            scheduled meanwhile), or an account is not one it was approved for.
+        """
+        draft = self.draft(draft_id)
+        self.core.authority.authorize(
+            "schedule", by, list(accounts or draft.accounts), obj=draft_id
+        )
+        return self._schedule(draft, at=at, by=by, action="schedule", accounts=accounts)
+
+    def enqueue(
+        self, draft_id: str, *, by: str | None = None, accounts: Sequence[str] | None = None
+    ) -> Job:
+        """Queue the approved draft ``draft_id`` in the next free posting slot of each of its
+        accounts (or ``accounts``), in one transaction guarded like :meth:`schedule`."""
+        draft = self.draft(draft_id)
+        names = [row.name for row in self.core.account_rows(list(accounts or draft.accounts))]
+        self.core.authority.authorize("enqueue", by, names, obj=draft.id)
+        if draft.status != "approved":
+            raise NotPermitted(
+                f"draft {draft.id} is {draft.status}: only an approved draft can be queued",
+                actor=by,
+                action="enqueue",
+            )
+        authority: dict[str, Any] = {
+            "by": by,
+            "draft": draft.id,
+            "approved_by": [a.person for a in draft.approvals],
+            "accounts": {n: ", ".join(a.decree for a in draft.approvals) for n in names},
+        }
+        return self._guarded(
+            draft,
+            by,
+            "enqueue",
+            lambda then: self.planner.enqueue(
+                draft.post, names, by=by, authority=authority, then=then
+            ),
+        )
+
+    def _schedule(
         self,
         draft: Draft,
         *,
@@ -809,15 +420,7 @@ class Accountability:
         accounts: Sequence[str] | None = None,
     ) -> Job:
         if draft.status != "approved":
-            with self.store.transaction() as cur:
-                self._audit(
-                    cur,
-                    by,
-                    f"refused:{action}",
-                    obj=draft.id,
-                    account=",".join(draft.accounts),
-                    detail={"reason": f"draft is {draft.status}"},
-                )
+            self._refuse(draft, by, action, f"draft is {draft.status}")
             raise NotPermitted(
                 f"draft {draft.id} is {draft.status}: only an approved draft can be scheduled",
                 actor=by,
@@ -845,40 +448,58 @@ class Accountability:
             "approved_by": [a.person for a in draft.approvals],
             "accounts": {name: ", ".join(a.decree for a in draft.approvals) for name in names},
         }
-        job = self._plan(
-            draft.post,
-            names,
-            when,
-            draft.recurrence,
-            authority=authority,
-            by=by,
-            action=action,
+        return self._guarded(
+            draft,
+            by,
+            action,
+            lambda then: self.planner.plan(
+                draft.post,
+                names,
+                when,
+                draft.recurrence,
+                authority=authority,
+                by=by,
+                action=action,
+                then=then,
+            ),
         )
-        with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "UPDATE drafts SET status = 'scheduled', job_id = ? WHERE id = ?",
-                (job.id, draft.id),
-            )
-        return job
 
-    def _direct_authority(
-        self, action: str, names: Sequence[str], by: str | None
-    ) -> dict[str, Any]:
-        """The authority for an admin planning ``post`` directly (no draft)."""
-        decrees = self._authorize(action, by, names)
-        for name in names:
-            if decrees[name] is not None and self.approval_rule(name).admin_needs_approval:
-                message = (
-                    f"posts on {name!r} need approval, even an admin's: draft it with "
-                    f"draft(post, accounts=[...], by={by!r}) and have an approver approve it"
-                )
-                with self.store.transaction() as cur:
-                    self._audit(
-                        cur, by, f"refused:{action}", account=name, detail={"reason": message}
-                    )
-                raise NotPermitted(message, actor=by, action=action, account=name)
-        return {"by": by, "draft": None, "approved_by": [], "accounts": decrees}
+    def _guarded(
+        self,
+        draft: Draft,
+        by: str | None,
+        action: str,
+        plan: Callable[[Then], Job],
+    ) -> Job:
+        """Run ``plan`` with a ``then`` that moves the draft from approved to scheduled in
+        the job's own transaction, or aborts it when another process got there first."""
+
+        def then(tx: Tx, job_id: str) -> None:
+            if not self.store.governance.mark_draft_scheduled(tx, draft.id, job_id):
+                raise _NoLongerApproved
+
+        try:
+            return plan(then)
+        except _NoLongerApproved:
+            status = self.draft(draft.id).status
+            self._refuse(draft, by, action, f"draft is {status}")
+            raise NotPermitted(
+                f"draft {draft.id} is {status}: it was scheduled meanwhile, and a draft makes "
+                "one job",
+                actor=by,
+                action=action,
+            ) from None
+
+    def _refuse(self, draft: Draft, by: str | None, action: str, reason: str) -> None:
+        with self.store.transaction() as cur:
+            self._audit(
+                cur,
+                by,
+                f"refused:{action}",
+                obj=draft.id,
+                account=",".join(draft.accounts),
+                detail={"reason": reason},
+            )
 
     # -- content requests ---------------------------------------------------------------------
 
@@ -906,16 +527,13 @@ class Accountability:
             if isinstance(due, datetime):
                 due_at = parse_when(due, zone="UTC", now=datetime.now(UTC), field="due").timestamp()
             else:
-                day = _day(due, "due")
-                zone = ZoneInfo(self._calendar_zone())
+                day = as_date(due, "due")
+                zone = ZoneInfo(self.core.calendar_zone())
                 due_at = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone).timestamp()
         request_id = uuid.uuid4().hex[:12]
         with self.store.transaction() as cur:
-            self.store.execute(
+            self.store.governance.add_request(
                 cur,
-                "INSERT INTO content_requests (id, from_unit, topic, details, attachments, "
-                "due_at, status, requested_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
                 (
                     request_id,
                     from_unit,
@@ -939,23 +557,16 @@ class Accountability:
     def fulfil(self, request_id: str, draft_id: str, *, by: str | None = None) -> ContentRequest:
         """Mark the request as answered by ``draft_id`` (its publication closes it)."""
         self.content_request(request_id)
-        draft = self.get_draft(draft_id)
+        draft = self.draft(draft_id)
         actor = by or draft.author
-        self._authorize("fulfil", actor, draft.accounts, obj=request_id)
+        self.core.authority.authorize("fulfil", actor, draft.accounts, obj=request_id)
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "UPDATE drafts SET request_id = ? WHERE id = ?", (request_id, draft_id)
-            )
+            self.store.governance.link_draft_to_request(cur, draft_id, request_id)
             self._link_request(cur, request_id, draft_id, actor)
         return self.content_request(request_id)
 
-    def _link_request(self, cur: Any, request_id: str, draft_id: str, by: str | None) -> None:
-        self.store.execute(
-            cur,
-            "UPDATE content_requests SET draft_id = ?, fulfilled_at = ?, status = 'drafted' "
-            "WHERE id = ?",
-            (draft_id, time.time(), request_id),
-        )
+    def _link_request(self, cur: Tx, request_id: str, draft_id: str, by: str | None) -> None:
+        self.store.governance.mark_request_drafted(cur, request_id, draft_id, time.time())
         self._audit(cur, by, "fulfil", obj=request_id, detail={"draft": draft_id})
 
     def content_request(self, request_id: str) -> ContentRequest:
@@ -963,7 +574,7 @@ class Accountability:
 
         :raises ConfigurationError: there is none.
         """
-        found = self._requests("WHERE r.id = ?", (request_id,))
+        found = self._requests(request_id)
         if not found:
             raise ConfigurationError(
                 f"no content request {request_id!r} in this workspace", field="request_id"
@@ -972,22 +583,14 @@ class Accountability:
 
     def requests(self, status: str | None = None) -> list[ContentRequest]:
         """Content requests, oldest first, with when each was first published."""
-        found = self._requests("", ())
+        found = self._requests()
         if status is not None:
             found = [r for r in found if r.status == status]
         return found
 
-    def _requests(self, where: str, params: Sequence[Any]) -> list[ContentRequest]:
+    def _requests(self, request_id: str | None = None) -> list[ContentRequest]:
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT r.id, r.from_unit, r.topic, r.details, r.attachments, r.due_at, "
-                "r.status, r.requested_by, r.draft_id, r.created_at, r.fulfilled_at, "
-                "(SELECT MIN(d.published_at) FROM drafts f JOIN deliveries d "
-                "ON d.job_id = f.job_id WHERE f.id = r.draft_id AND d.status = 'published') "
-                f"FROM content_requests r {where} ORDER BY r.created_at",
-                params,
-            ).fetchall()
+            rows = self.store.governance.requests(cur, request_id)
         found = []
         for r in rows:
             published = r[11]
@@ -1010,18 +613,5 @@ class Accountability:
         return found
 
 
-def _epoch(value: str | datetime | None, field: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ConfigurationError(
-                f"{field} {value!r} is not a date or time",
-                field=field,
-                hint="ISO 8601, e.g. 2026-11-01 or 2026-11-01T00:00+07:00",
-            ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+class _NoLongerApproved(Exception):
+    """The draft left ``approved`` between reading it and writing its job."""

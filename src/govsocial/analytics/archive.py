@@ -18,15 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import from_epoch
+from govsocial.inbox.items import Inbox
 from govsocial.workspace.audit import GENESIS, AuditHead
-
-if TYPE_CHECKING:
-    from govsocial.app import Workspace
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 __all__ = ["ArchiveExport", "export_archive", "period_bounds"]
 
@@ -117,7 +116,7 @@ def _iso(epoch: float | None) -> str | None:
     return from_epoch(epoch).isoformat() if epoch is not None else None
 
 
-def _posts(ws: Workspace, start: float | None, end: float | None) -> Iterator[dict[str, Any]]:
+def _posts(ws: WorkspaceCore, start: float | None, end: float | None) -> Iterator[dict[str, Any]]:
     accounts = {row.name: row for row in ws.store.accounts()}
     history: dict[str, list[dict[str, Any]]] = {}
     for entry in ws.audit_log():
@@ -134,14 +133,8 @@ def _posts(ws: Workspace, start: float | None, end: float | None) -> Iterator[di
                         "decree": entry.decree,
                     }
                 )
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT d.id, d.job_id, d.account, d.remote_id, d.remote_url, d.scheduled_at, "
-            "d.published_at, d.deleted_at, d.status, j.post, j.authority, d.occurrence "
-            "FROM deliveries d JOIN jobs j ON j.id = d.job_id "
-            "WHERE d.published_at IS NOT NULL ORDER BY d.published_at",
-        ).fetchall()
+    with ws.store.transaction() as tx:
+        rows = ws.store.metrics.published_posts(tx)
     for row in rows:
         published = float(row[6])
         if (start is not None and published < start) or (end is not None and published >= end):
@@ -176,21 +169,22 @@ def _posts(ws: Workspace, start: float | None, end: float | None) -> Iterator[di
 
 
 def _interactions(
-    ws: Workspace, start: float | None, end: float | None
+    ws: WorkspaceCore, start: float | None, end: float | None
 ) -> Iterator[dict[str, Any]]:
     """Collected replies and mentions (from the inbox)."""
-    return iter(ws.archived_interactions(start, end))
+    return iter(Inbox(ws).archived_interactions(start, end))
 
 
 def export_archive(
-    ws: Workspace,
+    workspace: WorkspaceCore | HasCore,
     path: str | Path,
     period: str | tuple[datetime, datetime] | None = None,
     *,
     by: str | None = None,
 ) -> ArchiveExport:
     """Write the archive of ``period`` into the folder ``path`` (made if missing)."""
-    start, end, label = period_bounds(period, ws._calendar_zone())
+    ws = core_of(workspace)
+    start, end, label = period_bounds(period, ws.calendar_zone())
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     records_path = directory / f"govsocial-archive-{label}.jsonl"
@@ -198,7 +192,7 @@ def export_archive(
     posts = list(_posts(ws, start, end))
     interactions = list(_interactions(ws, start, end))
     with ws.store.transaction() as cur:
-        ws._audit(
+        ws.record(
             cur,
             by,
             "export_archive",
@@ -247,7 +241,7 @@ def export_archive(
 
 
 def _index_html(
-    ws: Workspace,
+    ws: WorkspaceCore,
     label: str,
     posts: list[dict[str, Any]],
     interactions: list[dict[str, Any]],
@@ -256,7 +250,7 @@ def _index_html(
     records_name: str,
 ) -> str:
     esc = html.escape
-    zone = ws._calendar_zone()
+    zone = ws.calendar_zone()
 
     def local(iso: str | None) -> str:
         if iso is None:

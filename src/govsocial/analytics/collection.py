@@ -24,9 +24,9 @@ from govsocial.adapters.platform import METRIC_FIELDS
 from govsocial.core.errors import GovSocialError
 from govsocial.core.models import Account, PostRef
 from govsocial.store import MeasuredPost
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.app import Workspace
     from govsocial.client import AsyncClient
 
 __all__ = ["STOPPED", "Collected", "collect", "next_measurement"]
@@ -68,11 +68,12 @@ class Collected:
 
     @property
     def total(self) -> int:
+        """Snapshots stored, posts and accounts together."""
         return self.posts + self.accounts
 
 
 async def collect(
-    ws: Workspace,
+    workspace: WorkspaceCore | HasCore,
     client: AsyncClient,
     *,
     max_age: timedelta = timedelta(days=90),
@@ -83,6 +84,7 @@ async def collect(
 
     ``progress(account, posts)`` is called as each account finishes, failed or not.
     """
+    ws = core_of(workspace)
     result = Collected()
     rows = {row.name: row for row in ws.store.accounts()}
     due: dict[str, list[MeasuredPost]] = {}

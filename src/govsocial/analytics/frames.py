@@ -6,16 +6,20 @@ NaN: a platform that does not report views has no views, not zero views.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govsocial.core.errors import ConfigurationError
 from govsocial.store import ACCOUNT_METRIC_COLUMNS, METRIC_COLUMNS
+from govsocial.store.metrics import adbc_snapshot_columns
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 __all__ = [
     "ACCOUNT_COLUMNS",
     "POST_COLUMNS",
     "accounts_frame",
+    "metrics_frame",
     "posts_frame",
     "posts_frame_from_columns",
     "sqlite_snapshot_columns",
@@ -115,33 +119,10 @@ def posts_frame_from_columns(
 
 
 def sqlite_snapshot_columns(path: str) -> tuple[Any, list[str], list[Any]] | None:
-    """``(codes, keys, columns)`` for :func:`posts_frame_from_columns`, read through Arrow
-    (ADBC's SQLite driver); None when that driver is not installed or cannot read the file
-    (the caller then reads row by row).
-
-    Why: Python's sqlite3 module spends about a second turning a million rows into tuples
-    before any analysis starts; ADBC hands the columns over as Arrow arrays, and the
-    delivery ids arrive dictionary-encoded, never as a million Python strings.
-    """
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
-    # built from the constant column list only: no value is ever put into the text
-    query = f"SELECT delivery_id, collected_at, {', '.join(METRIC_COLUMNS)} FROM post_metrics"  # noqa: S608
-    try:
-        with adbc.connect(path) as connection, connection.cursor() as cursor:
-            cursor.execute(query)
-            table = cursor.fetch_arrow_table()
-        ids = table.column(0).combine_chunks().dictionary_encode()
-        codes = ids.indices.to_numpy(zero_copy_only=False)
-        keys = ids.dictionary.to_pylist()
-        columns = [
-            column.to_numpy(zero_copy_only=False).astype("float64") for column in table.columns[1:]
-        ]
-    except Exception:  # noqa: BLE001 - any failure: the row-by-row reader still works
-        return None
-    return codes, keys, columns
+    """``(codes, keys, columns)`` of the SQLite file at ``path`` for
+    :func:`posts_frame_from_columns` (see :func:`govsocial.store.metrics.adbc_snapshot_columns`,
+    which a SQLite store's ``post_metric_columns()`` uses)."""
+    return adbc_snapshot_columns(path)
 
 
 def accounts_frame(rows: Sequence[Sequence[Any]]) -> Any:
@@ -154,3 +135,30 @@ def accounts_frame(rows: Sequence[Sequence[Any]]) -> Any:
     for name in ACCOUNT_METRIC_COLUMNS:
         frame[name] = frame[name].astype("float64")
     return frame
+
+
+def metrics_frame(workspace: WorkspaceCore | HasCore, kind: str = "posts") -> Any:
+    """A workspace's metrics snapshots as a DataFrame: ``"posts"`` (one row per post
+    snapshot) or ``"accounts"`` (one row per account snapshot); see
+    :meth:`govsocial.Workspace.metrics_frame`."""
+    store = core_of(workspace).store
+    if kind == "posts":
+        read = store.post_metric_columns()  # the engine's fast path, where it has one
+        if read is not None:
+            codes, keys, columns = read
+            return posts_frame_from_columns(
+                codes, keys, columns, store.measured_posts(), store.job_labels()
+            )
+        gc_was_on = gc.isenabled()
+        gc.disable()  # a million fresh tuples would wake the cycle collector again and again
+        try:
+            snapshots = store.post_metric_snapshots()
+            return posts_frame(snapshots, store.measured_posts(), store.job_labels())
+        finally:
+            if gc_was_on:
+                gc.enable()
+    if kind == "accounts":
+        return accounts_frame(store.account_metric_rows())
+    raise ConfigurationError(
+        f"unknown metrics frame {kind!r}", field="kind", hint="use 'posts' or 'accounts'"
+    )

@@ -35,11 +35,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govsocial.accountability.governance import Accountability
 from govsocial.analytics.analysis import Period
 from govsocial.core.errors import ConfigurationError
+from govsocial.inbox.items import Inbox
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.app import Workspace
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
+
     from govsocial.workspace.audit import AuditEntry
 
 __all__ = ["COLUMNS", "PerformanceReport", "performance_rows"]
@@ -123,22 +127,24 @@ def _median_hours(values: list[float]) -> float | None:
     return round(statistics.median(values) / 3600, 4) if values else None
 
 
-def _period(ws: Workspace, period: Period | str) -> Period:
+def _period(ws: WorkspaceCore, period: Period | str) -> Period:
     if isinstance(period, Period):
         return period
-    return Period.parse(period, zone=ws._calendar_zone())
+    return Period.parse(period, zone=ws.calendar_zone())
 
 
 def performance_rows(
-    ws: Workspace, period: Period | str, by: str = "person"
+    workspace: WorkspaceCore | HasCore, period: Period | str, by: str = "person"
 ) -> dict[str, dict[str, Any]]:
     """The performance table as plain rows: ``{key: {column: value}}`` (no pandas needed)."""
+    ws = core_of(workspace)
+    inbox = Inbox(ws)
     if by not in GROUPINGS:
         raise ConfigurationError(
             f"performance by {by!r} is not known", field="by", hint="person, account or unit"
         )
     span = _period(ws, period)
-    units = {p.id: p.unit or "(tanpa unit)" for p in ws.people()}
+    units = {p.id: p.unit or "(tanpa unit)" for p in ws.authority.people()}
     entries = ws.audit_log(span.start, until=span.end)
     tallies: dict[str, _Tally] = {}
 
@@ -150,16 +156,16 @@ def performance_rows(
 
     deliveries = _deliveries(ws)
     engagement = _engagement(ws)
-    requests = {r.id: r for r in ws.requests()}
+    requests = {r.id: r for r in Accountability(ws).requests()}
     targets: dict[str, float] = {}
     for entry in entries:
         for key in keys(entry):
             tally = tallies.get(key) or _Tally()
-            if _count(entry, tally, deliveries, engagement, requests, targets, ws):
+            if _count(entry, tally, deliveries, engagement, requests, targets, inbox):
                 tally.evidence.append(entry.seq)
                 tallies[key] = tally  # only who did something counted appears
     if by == "account":
-        for item in ws.inbox(None):
+        for item in inbox.items(None):
             tally = tallies.setdefault(item.account, _Tally())
             if span.start <= item.received_at < span.end:
                 tally.received += 1
@@ -178,7 +184,7 @@ def _count(
     engagement: dict[str, int],
     requests: dict[str, Any],
     targets: dict[str, float],
-    ws: Workspace,
+    inbox: Inbox,
 ) -> bool:
     """Add ``entry`` to ``tally``; whether it counted (and so is evidence)."""
     action, detail = entry.action, entry.detail
@@ -209,7 +215,7 @@ def _count(
         tally.replies += 1
         if detail.get("first") and detail.get("service_seconds") is not None and entry.account:
             if entry.account not in targets:
-                targets[entry.account] = ws.service_hours(entry.account)[1].total_seconds()
+                targets[entry.account] = inbox.service_hours(entry.account)[1].total_seconds()
             service = float(detail["service_seconds"])
             tally.responses.append(service)
             tally.within += service <= targets[entry.account]
@@ -217,29 +223,20 @@ def _count(
     return False
 
 
-def _deliveries(ws: Workspace) -> dict[str, tuple[float, float | None]]:
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT id, scheduled_at, published_at FROM deliveries WHERE published_at IS NOT NULL",
-        ).fetchall()
-    return {str(r[0]): (float(r[1]), float(r[2]) if r[2] is not None else None) for r in rows}
+def _deliveries(ws: WorkspaceCore) -> dict[str, tuple[float, float | None]]:
+    with ws.store.transaction() as tx:
+        return ws.store.metrics.published_times(tx)
 
 
-def _engagement(ws: Workspace) -> dict[str, int]:
+def _engagement(ws: WorkspaceCore) -> dict[str, int]:
     """Each delivery's latest likes + reposts + replies + quotes (the known ones)."""
-    with ws.store.transaction() as cur:
-        rows = ws.store.execute(
-            cur,
-            "SELECT m.delivery_id, m.likes, m.reposts, m.replies, m.quotes FROM post_metrics m "
-            "JOIN (SELECT delivery_id, MAX(collected_at) AS last FROM post_metrics "
-            "GROUP BY delivery_id) latest ON latest.delivery_id = m.delivery_id "
-            "AND latest.last = m.collected_at",
-        ).fetchall()
-    return {str(r[0]): sum(int(v) for v in r[1:] if v is not None) for r in rows}
+    with ws.store.transaction() as tx:
+        return ws.store.metrics.latest_engagement(tx)
 
 
-def performance_frame(ws: Workspace, period: Period | str, by: str = "person") -> Any:
+def performance_frame(
+    workspace: WorkspaceCore | HasCore, period: Period | str, by: str = "person"
+) -> pd.DataFrame:
     """The performance table as a pandas DataFrame (needs ``govsocial[notebook]``)."""
     try:
         import pandas as pd
@@ -249,7 +246,7 @@ def performance_frame(ws: Workspace, period: Period | str, by: str = "person") -
             field="performance",
             hint="pip install 'govsocial[notebook]', or use performance_rows()",
         ) from None
-    rows = performance_rows(ws, period, by)
+    rows = performance_rows(workspace, period, by)
     columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     frame.index.name = by
@@ -263,7 +260,10 @@ class PerformanceReport:
     :meth:`to_csv` or :meth:`to_json`; in a notebook it shows itself.
     """
 
-    def __init__(self, ws: Workspace, period: Period | str, *, title: str | None = None) -> None:
+    def __init__(
+        self, workspace: WorkspaceCore | HasCore, period: Period | str, *, title: str | None = None
+    ) -> None:
+        ws = core_of(workspace)
         self.period = _period(ws, period)
         self.title = title or (
             f"Kinerja pengelola media sosial {self.period.label}"
@@ -278,6 +278,7 @@ class PerformanceReport:
         return f"<PerformanceReport {self.period.label!r}: {people} people>"
 
     def to_dict(self) -> dict[str, Any]:
+        """Every table, the period and the audit head, as plain data."""
         return {
             "title": self.title,
             "period": self.period.label,
@@ -288,6 +289,7 @@ class PerformanceReport:
         }
 
     def to_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON to ``path``; return the path."""
         return _write(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
     def to_csv(self, path: str | Path, by: str = "person") -> Path:
@@ -340,6 +342,7 @@ class PerformanceReport:
         ]
 
     def html(self) -> str:
+        """The report as one HTML page (tables, charts, evidence)."""
         from govsocial.analytics.report import _css, _page_css
 
         body = self._body()
@@ -355,6 +358,7 @@ class PerformanceReport:
         return f"<div><style>{_css()}</style>{self._body()}</div>"
 
     def to_html(self, path: str | Path) -> Path:
+        """Write :meth:`html` to ``path``; return the path."""
         return _write(path, self.html())
 
     def _body(self) -> str:

@@ -39,15 +39,15 @@ from govsocial.analytics.analysis import (
     summary,
     top_posts,
 )
+from govsocial.analytics.frames import metrics_frame
 from govsocial.analytics.plots import figure_to_png, plot_cadence, plot_engagement, plot_followers
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import check_zone
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
     from matplotlib.figure import Figure
-
-    from govsocial.app import Workspace
 
 __all__ = ["NO_DATA", "Report", "build_report", "workspace_report"]
 
@@ -632,7 +632,7 @@ def build_report(
 
 
 def workspace_report(
-    ws: Workspace,
+    workspace: WorkspaceCore | HasCore,
     period: Period | str,
     *,
     zone: str | None = None,
@@ -645,12 +645,13 @@ def workspace_report(
     ``zone`` defaults to the first account's zone; the title names the institution when the
     workspace knows it (its ``institution`` setting).
     """
-    zone = zone or ws._calendar_zone()
+    ws = core_of(workspace)
+    zone = zone or ws.calendar_zone()
     check_zone(zone)
     span = period if isinstance(period, Period) else Period.parse(period, zone=zone)
     return build_report(
-        ws.metrics_frame("posts"),
-        ws.metrics_frame("accounts"),
+        metrics_frame(ws, "posts"),
+        metrics_frame(ws, "accounts"),
         span,
         zone=zone,
         title=title,

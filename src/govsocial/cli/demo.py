@@ -151,7 +151,7 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
             from_unit="Dinas Kesehatan", topic="Jadwal vaksinasi", due=start.date(), by="siti"
         )
         say(f"  Diskominfo asks Dinas Kesehatan for material: request {request.id[:8]}")
-        draft = ws.draft(
+        draft = ws.add_draft(
             Post(texts[0]),
             accounts=names,
             by="budi",
@@ -175,7 +175,7 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
         async def work() -> int:
             from govsocial.client import AsyncClient
 
-            async with AsyncClient(**ws.client_options()) as client:
+            async with AsyncClient(**ws.core.client_options()) as client:
                 return await Worker(ws, concurrency=10).run(
                     client, stop=asyncio.Event(), until_idle=True, poll=0.2
                 )
@@ -233,7 +233,7 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
     deadline = time.monotonic() + 30
     items = []
     while time.monotonic() < deadline:  # an AppView indexes replies asynchronously
-        ws.sync_inbox()
+        ws.pull_inbox()
         items = ws.inbox()
         if len(items) >= asked:
             break
@@ -329,7 +329,7 @@ def _measure_and_report(
             if delivery.ref is not None and platform in servers:
                 servers[platform].like(delivery.ref, servers[platform].accounts[1])
     time.sleep(2)  # an AppView indexes likes asynchronously
-    done = ws.collect_metrics_report()
+    done = ws.pull_metrics()
     say(f"  {done.posts} post snapshots, {done.accounts} account snapshots")
     for name, reason in done.failed.items():
         say(f"  {name}: not collected: {reason}")

@@ -204,7 +204,7 @@ def _cmd_drafts(args: argparse.Namespace) -> int:
         if args.drafts_command == "add":
             if args.by is None:
                 raise needs_by("drafts add")
-            draft = ws.draft(
+            draft = ws.add_draft(
                 post_from_args(args),
                 accounts=args.to,
                 by=args.by,

@@ -80,7 +80,7 @@ def _show(item: InboxItem) -> str:
 def _cmd_inbox(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.inbox_command == "sync":
-            done = ws.sync_inbox_report(args.account, window=timedelta(days=args.days))
+            done = ws.pull_inbox(args.account, window=timedelta(days=args.days))
             for name, count in sorted(done.new.items()):
                 print(f"{name}: {count} new")
             for name, reason in sorted(done.failed.items()):

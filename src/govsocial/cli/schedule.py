@@ -215,7 +215,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
-            async with AsyncClient(**ws.client_options()) as client:
+            async with AsyncClient(**ws.core.client_options()) as client:
                 handled = await worker.run(
                     client,
                     stop=stop,
@@ -247,7 +247,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
 
         print(f"collecting metrics in {ws!r} ...", file=sys.stderr, flush=True)
-        done = ws.collect_metrics_report(max_age=timedelta(days=args.max_age), progress=progress)
+        done = ws.pull_metrics(max_age=timedelta(days=args.max_age), progress=progress)
         if live:
             print(file=sys.stderr)
         print(f"{done.posts} post snapshots, {done.accounts} account snapshots")

@@ -1,14 +1,14 @@
 """The unified inbox: replies and mentions from every account, and who answered them when.
 
-:class:`Conversations` gives a :class:`~govsocial.Workspace`:
+:class:`Inbox` is the workspace service (``ws.pull_inbox()``, ``ws.inbox()`` ... on
+:class:`~govsocial.Workspace` delegate to it):
 
-- ``sync_inbox()``: pull new replies (to the account's recent published posts) and mentions
+- ``sync()``: pull new replies (to the account's recent published posts) and mentions
   from every account, de-duplicated across syncs by the platform's id, threaded to the post
   they answer, incrementally (a mentions cursor per account), through the client's rate
   budgets. The account's own posts (its answers) are never inbox items.
-- ``inbox(status="open", account=None, older_than=None)``: the items, oldest first.
-- ``assign``, ``reply`` (on the workspace, which also audits it) and ``close_item``
-  (``ws.close(item_id, ...)``).
+- ``items(status="open", account=None, older_than=None)``: the items, oldest first.
+- ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
   target (answered within it, in service time).
 """
@@ -28,28 +28,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted, NotSupported
-from govsocial.core.models import Account, Interaction, PostRef
+from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.accountability.governance import Person
     from govsocial.client import AsyncClient
-    from govsocial.store import AccountRow, Store
-    from govsocial.workspace.audit import AuditEntry
+    from govsocial.store.sql import Tx
 
-__all__ = ["CLOSE_REASONS", "Conversations", "InboxItem", "SyncResult"]
+__all__ = ["CLOSE_REASONS", "Inbox", "InboxItem", "SyncResult"]
 
 logger = logging.getLogger("govsocial.inbox")
 
 CLOSE_REASONS: tuple[str, ...] = ("answered", "no reply needed", "spam")
 #: The default response target: answered within one working day of service time.
 DEFAULT_TARGET = timedelta(hours=8)
-_COLUMNS = (
-    "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
-    "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
-    "response_url, closed_at, closed_by, close_reason"
-)
 
 
 class InboxItem(BaseModel):
@@ -115,6 +109,7 @@ class SyncResult:
 
     @property
     def total(self) -> int:
+        """How many new items arrived, over every account."""
         return sum(self.new.values())
 
 
@@ -124,30 +119,15 @@ def _same_person(author: str, handle: str) -> bool:
     return bool(a) and (a == h or a == h.split("@")[0] or h == a.split("@")[0])
 
 
-class Conversations:
-    """The inbox half of :class:`~govsocial.Workspace` (mixed into it)."""
+class Inbox:
+    """The unified inbox of a workspace: syncing, reading, assigning, replying, closing.
 
-    store: Store
+    :param core: the workspace core (or the :class:`govsocial.Workspace` carrying one).
+    """
 
-    if TYPE_CHECKING:  # provided by Workspace
-
-        def account(self, name: str) -> Account: ...
-
-        def person(self, person_id: str) -> Person: ...
-
-        def governed(self, account: str) -> bool: ...
-
-        def _account_row(
-            self, name: str, rows: Sequence[AccountRow] | None = None
-        ) -> AccountRow: ...
-
-        def _authorize(
-            self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
-        ) -> dict[str, str | None]: ...
-
-        def _audit(self, cur: Any, actor: str | None, action: str, **fields: Any) -> AuditEntry: ...
-
-        def client_options(self) -> dict[str, Any]: ...
+    def __init__(self, core: WorkspaceCore | HasCore) -> None:
+        self.core = core_of(core)
+        self.store = self.core.store
 
     # -- service hours -----------------------------------------------------------------------
 
@@ -163,18 +143,15 @@ class Conversations:
         """When ``account``'s team answers (``"Mon-Fri 08:00-16:00"``), which holidays are
         off (``"ID"``: Indonesia's public holidays; add dates for cuti bersama), and the
         response target, in service time."""
-        self._account_row(account)
+        self.core.account_row(account)
         parsed = ServiceHours.parse(hours, holidays=holidays)
         if target.total_seconds() <= 0:
             raise ConfigurationError("the response target must be positive", field="target")
         with self.store.transaction() as cur:
-            self.store.execute(cur, "DELETE FROM service_hours WHERE account = ?", (account,))
-            self.store.execute(
-                cur,
-                "INSERT INTO service_hours (account, spec, target_seconds) VALUES (?, ?, ?)",
-                (account, json.dumps(parsed.to_dict()), target.total_seconds()),
+            self.store.inbox.put_service_hours(
+                cur, account, json.dumps(parsed.to_dict()), target.total_seconds()
             )
-            self._audit(
+            self.core.record(
                 cur,
                 by,
                 "set_service_hours",
@@ -186,40 +163,25 @@ class Conversations:
     def service_hours(self, account: str) -> tuple[ServiceHours, timedelta]:
         """``account``'s service hours and response target (the defaults when unset)."""
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT spec, target_seconds FROM service_hours WHERE account = ?",
-                (account,),
-            ).fetchone()
+            row = self.store.inbox.service_hours(cur, account)
         if row is None:
             return ServiceHours.parse(), DEFAULT_TARGET
         return ServiceHours.from_dict(json.loads(row[0])), timedelta(seconds=float(row[1]))
 
     # -- syncing ---------------------------------------------------------------------------------
 
-    def sync_inbox(
-        self,
-        accounts: Sequence[str] | None = None,
-        *,
-        window: timedelta = timedelta(days=7),
-        **client_options: Any,
-    ) -> int:
-        """Pull new replies and mentions from every account (or ``accounts``); return how
-        many new items arrived. Replies are read for posts published within ``window``."""
-        return self.sync_inbox_report(accounts, window=window, **client_options).total
-
-    def sync_inbox_report(
+    def sync(
         self,
         accounts: Sequence[str] | None = None,
         *,
         window: timedelta = timedelta(days=7),
         **client_options: Any,
     ) -> SyncResult:
-        """Like :meth:`sync_inbox`, saying what each account brought and which failed."""
-        from govsocial.client import Client
-
+        """Pull new replies and mentions from every account (or ``accounts``); say what each
+        account brought and which failed. Replies are read for posts published within
+        ``window``."""
         names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
-        with Client(**{**self.client_options(), **client_options}) as client:
+        with self.core.using_client(**client_options) as client:
             return client.run(self._sync(client.async_client, names, window))
 
     async def _sync(
@@ -240,7 +202,7 @@ class Conversations:
         return result
 
     async def _sync_account(self, client: AsyncClient, name: str, window: timedelta) -> int:
-        account = self.account(name)
+        account = self.core.account(name)
         since = self._cursor(name, "mentions")
         found: list[tuple[Interaction, str | None]] = []
         try:
@@ -268,13 +230,7 @@ class Conversations:
     ) -> list[tuple[str, PostRef]]:
         cutoff = time.time() - window.total_seconds()
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur,
-                "SELECT id, remote_id, remote_url, remote_extra FROM deliveries "
-                "WHERE account = ? AND status = 'published' AND published_at >= ? "
-                "AND deleted_at IS NULL",
-                (name, cutoff),
-            ).fetchall()
+            rows = self.store.inbox.recent_posts(cur, name, cutoff)
         return [
             (
                 row[0],
@@ -295,35 +251,16 @@ class Conversations:
         now = time.time()
         new = 0
         with self.store.transaction() as cur:
-            delivery_of = {  # the account's own posts, by platform id
-                str(r[0]): str(r[1])
-                for r in self.store.execute(
-                    cur,
-                    "SELECT remote_id, id FROM deliveries WHERE account = ? "
-                    "AND remote_id IS NOT NULL",
-                    (name,),
-                ).fetchall()
-            }
-            answers = {
-                str(r[0])
-                for r in self.store.execute(
-                    cur,
-                    "SELECT response_id FROM inbox_items WHERE account = ? "
-                    "AND response_id IS NOT NULL",
-                    (name,),
-                ).fetchall()
-            }
+            delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
+            answers = self.store.inbox.own_answers(cur, name)
             ours = delivery_of.keys() | answers
             for interaction, delivery_id in found:
                 remote_id = interaction.ref.id
                 if remote_id in ours or _same_person(interaction.author, account.handle):
                     continue  # the account's own posts and answers are not questions
                 threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
-                cursor = self.store.execute(
+                added = self.store.inbox.add_item(
                     cur,
-                    f"INSERT INTO inbox_items ({_COLUMNS}, synced_at) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
-                    "NULL, NULL, NULL, ?) ON CONFLICT (account, remote_id) DO NOTHING",
                     (
                         uuid.uuid4().hex[:12],
                         name,
@@ -337,44 +274,28 @@ class Conversations:
                         interaction.created_at.timestamp(),
                         interaction.in_reply_to_id,
                         threaded,
-                        now,
                     ),
+                    now,
                 )
-                if cursor.rowcount:
+                if added:
                     new += 1
                 elif interaction.kind == "reply" and threaded:
                     # seen first as a mention (Mastodon notifies replies as mentions too)
-                    self.store.execute(
-                        cur,
-                        "UPDATE inbox_items SET kind = 'reply', delivery_id = ? "
-                        "WHERE account = ? AND remote_id = ? AND delivery_id IS NULL",
-                        (threaded, name, remote_id),
-                    )
+                    self.store.inbox.thread_reply(cur, name, remote_id, threaded)
         return new
 
     def _cursor(self, account: str, kind: str) -> datetime | None:
         with self.store.transaction() as cur:
-            row = self.store.execute(
-                cur,
-                "SELECT value FROM inbox_cursors WHERE account = ? AND kind = ?",
-                (account, kind),
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row else None
+            value = self.store.inbox.cursor(cur, account, kind)
+        return datetime.fromisoformat(value) if value else None
 
     def _set_cursor(self, account: str, kind: str, value: str) -> None:
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "DELETE FROM inbox_cursors WHERE account = ? AND kind = ?", (account, kind)
-            )
-            self.store.execute(
-                cur,
-                "INSERT INTO inbox_cursors (account, kind, value, updated_at) VALUES (?, ?, ?, ?)",
-                (account, kind, value, time.time()),
-            )
+            self.store.inbox.put_cursor(cur, account, kind, value, time.time())
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def inbox(
+    def items(
         self,
         status: str | None = "open",
         *,
@@ -390,38 +311,32 @@ class Conversations:
                 field="status",
                 hint="open, answered, closed, or None for all",
             )
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("status", status),
-            ("account", account),
-            ("assigned_to", assigned_to),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if older_than is not None:
-            clauses.append("received_at < ?")
-            params.append(time.time() - older_than.total_seconds())
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._items(where, params)
+        equal = {
+            column: value
+            for column, value in (
+                ("status", status),
+                ("account", account),
+                ("assigned_to", assigned_to),
+            )
+            if value is not None
+        }
+        before = time.time() - older_than.total_seconds() if older_than is not None else None
+        return self._items(equal=equal, received_before=before)
 
-    def inbox_item(self, item_id: str) -> InboxItem:
+    def item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
 
         :raises ConfigurationError: there is none.
         """
-        found = self._items("WHERE id = ?", (item_id,))
+        found = self._items(item_id=item_id)
         if not found:
             raise ConfigurationError(f"no inbox item {item_id!r}", field="item_id")
         return found[0]
 
-    def _items(self, where: str, params: Sequence[Any]) -> list[InboxItem]:
+    def _items(self, **where: Any) -> list[InboxItem]:
         platforms = {row.name: row.platform for row in self.store.accounts()}
         with self.store.transaction() as cur:
-            rows = self.store.execute(
-                cur, f"SELECT {_COLUMNS} FROM inbox_items {where} ORDER BY received_at", params
-            ).fetchall()
+            rows = self.store.inbox.items(cur, **where)
         return [
             InboxItem(
                 id=r[0],
@@ -454,11 +369,11 @@ class Conversations:
 
     def assign(self, item_id: str, *, to: str, by: str | None = None) -> InboxItem:
         """Give the item to ``to`` to answer (on a governed account, someone who may reply)."""
-        item = self.inbox_item(item_id)
-        self.person(to)
-        if self.governed(item.account):
+        item = self.item(item_id)
+        self.core.authority.person(to)
+        if self.core.authority.governed(item.account):
             try:
-                self._authorize("reply", to, [item.account], obj=item_id)
+                self.core.authority.authorize("reply", to, [item.account], obj=item_id)
             except NotPermitted as refused:
                 raise NotPermitted(
                     f"{to} cannot answer on {item.account!r}: {refused.message}",
@@ -468,33 +383,25 @@ class Conversations:
                     hint="assign it to an admin of the account",
                 ) from None
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur, "UPDATE inbox_items SET assigned_to = ? WHERE id = ?", (to, item_id)
+            self.store.inbox.assign(cur, item_id, to)
+            self.core.record(
+                cur, by, "assign", obj=item_id, account=item.account, detail={"to": to}
             )
-            self._audit(cur, by, "assign", obj=item_id, account=item.account, detail={"to": to})
-        return self.inbox_item(item_id)
+        return self.item(item_id)
 
     def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
-        """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``.
-
-        ``ws.close(item_id, by=..., reason=...)`` is the same.
-        """
+        """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         if reason not in CLOSE_REASONS:
             raise ConfigurationError(
                 f"unknown close reason {reason!r}",
                 field="reason",
                 hint=f"one of: {', '.join(CLOSE_REASONS)}",
             )
-        item = self.inbox_item(item_id)
-        decrees = self._authorize("reply", by, [item.account], obj=item_id)
+        item = self.item(item_id)
+        decrees = self.core.authority.authorize("reply", by, [item.account], obj=item_id)
         with self.store.transaction() as cur:
-            self.store.execute(
-                cur,
-                "UPDATE inbox_items SET status = 'closed', closed_at = ?, closed_by = ?, "
-                "close_reason = ? WHERE id = ?",
-                (time.time(), by, reason, item_id),
-            )
-            self._audit(
+            self.store.inbox.close(cur, item_id, by, reason, time.time())
+            self.core.record(
                 cur,
                 by,
                 "close",
@@ -503,23 +410,50 @@ class Conversations:
                 decree=decrees[item.account],
                 detail={"reason": reason},
             )
-        return self.inbox_item(item_id)
+        return self.item(item_id)
+
+    def reply(
+        self,
+        to: str | PostRef | Interaction,
+        post: Post | str,
+        *,
+        by: str | None = None,
+        **client_options: Any,
+    ) -> PostRef:
+        """Reply to an inbox item (its id), a post or an interaction, as the workspace account
+        that received it; audit-logged, and for an item with how long the answer took (in
+        clock and service time); the item is then ``answered``."""
+        item = None
+        if isinstance(to, str):
+            item = self.item(to)
+            to = item.interaction(self.core.account(item.account))
+        ref = to.ref if isinstance(to, Interaction) else to
+        name = item.account if item is not None else self.core.account_name(ref.account)
+        decrees = self.core.authority.authorize(
+            "reply", by, [name], obj=item.id if item else ref.id
+        )
+        account = self.core.account(name)
+        target = ref.model_copy(update={"account": account})  # with opened credentials
+        with self.core.using_client(**client_options) as client:
+            sent = client.reply(target, post)
+        with self.store.transaction() as cur:
+            detail: dict[str, Any] = {"in_reply_to": ref.id, "url": sent.url}
+            if item is not None:
+                detail |= self._record_response(cur, item, sent, by, time.time())
+            self.core.record(
+                cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
+            )
+        return sent
 
     def _record_response(
-        self, cur: Any, item: InboxItem, sent: PostRef, by: str | None, at: float
+        self, cur: Tx, item: InboxItem, sent: PostRef, by: str | None, at: float
     ) -> dict[str, Any]:
         """Mark ``item`` answered by ``sent`` (the first answer counts); the audit detail."""
         first = item.responded_at is None
         if first:
-            self.store.execute(
-                cur,
-                "UPDATE inbox_items SET status = CASE WHEN status = 'closed' THEN status "
-                "ELSE 'answered' END, responded_at = ?, responder = ?, response_id = ?, "
-                "response_url = ? WHERE id = ?",
-                (at, by, sent.id, sent.url, item.id),
-            )
+            self.store.inbox.answered(cur, item.id, at, by, sent.id, sent.url)
         hours, _target = self.service_hours(item.account)
-        zone = self._account_row(item.account).timezone
+        zone = self.core.account_row(item.account).timezone
         received = item.received_at
         answered = from_epoch(at)
         return {
@@ -532,14 +466,6 @@ class Conversations:
 
     def archived_interactions(self, start: float | None, end: float | None) -> list[dict[str, Any]]:
         """Received replies and mentions of a period, as archive records."""
-        clauses, params = [], []
-        if start is not None:
-            clauses.append("received_at >= ?")
-            params.append(start)
-        if end is not None:
-            clauses.append("received_at < ?")
-            params.append(end)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return [
             {
                 "type": "interaction",
@@ -562,5 +488,8 @@ class Conversations:
                 "closed_by": item.closed_by,
                 "close_reason": item.close_reason,
             }
-            for item in self._items(where, params)
+            for item in self._items(received_from=start, received_before=end)
         ]
+
+
+Conversations = Inbox  # the 0.1 name of the inbox half of the workspace

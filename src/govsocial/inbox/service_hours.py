@@ -138,6 +138,7 @@ class ServiceHours:
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> ServiceHours:
+        """The hours stored by :meth:`to_dict`."""
         listed: list[date | str] = list(stored.get("holidays", []))
         if stored.get("country"):
             listed.append(str(stored["country"]))
@@ -147,6 +148,7 @@ class ServiceHours:
         return f"ServiceHours.parse({self.text!r}, country={self.country!r})"
 
     def is_holiday(self, day: date) -> bool:
+        """Whether ``day`` is off: one of the agency's own days or a public holiday."""
         if day in self.extra_holidays:
             return True
         return self.country is not None and day in _country_holidays(self.country, day.year)

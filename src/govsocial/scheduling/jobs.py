@@ -74,6 +74,8 @@ class Job(BaseModel):
 
     @property
     def status(self) -> str:
+        """The job's state from its deliveries': ``scheduled``, ``running``, ``partial``, one
+        delivery state shared by all, or ``cancelled``."""
         states = {d.status for d in self.deliveries}
         if not states or states == {"cancelled"}:
             return "cancelled" if self.cancelled or states else "scheduled"

@@ -46,11 +46,12 @@ from govsocial.core.errors import (
 )
 from govsocial.core.models import Account, Post, PostRef
 from govsocial.core.timing import Recurrence, from_epoch
-from govsocial.store import DeliveryRow
+from govsocial.scheduling.planner import new_delivery
+from govsocial.store import DeliveryRow, Tx
 from govsocial.workspace import audit
+from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
-    from govsocial.app import Workspace
     from govsocial.client import AsyncClient
 
 __all__ = ["Worker"]
@@ -75,14 +76,14 @@ class Worker:
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: WorkspaceCore | HasCore,
         *,
         concurrency: int = 20,
         owner: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.ws = workspace
-        self.store = workspace.store
+        self.ws = core_of(workspace)
+        self.store = self.ws.store
         self.concurrency = max(1, concurrency)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
@@ -307,13 +308,13 @@ class Worker:
         and the job carries no decree for it (see :mod:`govsocial.accountability.governance`)."""
         checked_at, governed = self._governed
         if self.clock() - checked_at > 5.0:  # appointments change rarely: look every 5 s
-            governed = self.ws.governed_accounts()
+            governed = self.ws.authority.governed_accounts()
             self._governed = (self.clock(), governed)
         if d.account not in governed:
             return True
         return bool(authority.get("accounts", {}).get(d.account))
 
-    def _audit(self, cur: Any, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
+    def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
         authority = self._posts.get(d.job_id, (None, None, {}))[2]
         audit.append(
             self.store,
@@ -388,8 +389,13 @@ class Worker:
         now = self.clock()
         self.store.add_occurrence(
             [
-                self.ws.new_delivery(
-                    d.job_id, row, following.timestamp(), occurrence=d.occurrence + 1, now=now
+                new_delivery(
+                    self.ws,
+                    d.job_id,
+                    row,
+                    following.timestamp(),
+                    occurrence=d.occurrence + 1,
+                    now=now,
                 )
             ]
         )

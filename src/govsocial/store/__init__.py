@@ -27,7 +27,12 @@ from typing import Any
 
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.models import METRIC_FIELDS
+from govsocial.store.audit import AuditRows
+from govsocial.store.governance import GovernanceRows
+from govsocial.store.inbox import InboxRows
+from govsocial.store.metrics import MetricsRows, adbc_snapshot_columns
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
+from govsocial.store.sql import Render, Tx, as_is, to_format
 
 __all__ = [
     "ACCOUNT_METRIC_COLUMNS",
@@ -40,6 +45,7 @@ __all__ = [
     "PostgresStore",
     "SqliteStore",
     "Store",
+    "Tx",
     "open_store",
 ]
 
@@ -55,6 +61,8 @@ _DELIVERY_COLUMNS = (
 
 @dataclass
 class AccountRow:
+    """An account as stored: credentials sealed or as ``env:`` references."""
+
     name: str
     platform: str
     handle: str
@@ -68,6 +76,8 @@ class AccountRow:
 
 @dataclass
 class JobRow:
+    """A job as stored: the post as JSON, its recurrence and authority."""
+
     id: str
     post: str  # Post JSON
     recurrence: str | None
@@ -78,6 +88,8 @@ class JobRow:
 
 @dataclass
 class DeliveryRow:
+    """A delivery as stored, with its lease and outcome."""
+
     id: str
     job_id: str
     account: str
@@ -100,6 +112,7 @@ class DeliveryRow:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> DeliveryRow:
+        """A delivery from a row of the delivery columns."""
         values = list(row[:18])
         values[14] = json.loads(values[14]) if values[14] else {}
         return cls(*values)
@@ -122,21 +135,36 @@ ACCOUNT_METRIC_COLUMNS = ("followers", "following", "posts")
 
 
 class Store(ABC):
-    """The storage interface the workspace and workers use (one instance per process)."""
+    """The storage interface the workspace and workers use (one instance per process).
+
+    Every statement govsocial runs lives in this package, written with ``?`` for each
+    parameter and put into the engine's own style by :attr:`render` (see
+    :mod:`govsocial.store.sql`). The repositories group them by tables:
+    :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`; the jobs,
+    deliveries, accounts and snapshots are methods of the store itself.
+    """
 
     url: str
     engine = "sqlite"
+    #: the engine's parameter marker (for code that writes its own statements, such as
+    #: benchmarks; govsocial's own go through :attr:`render`)
     placeholder = "?"
+    #: puts a statement written with ``?`` into the engine's parameter style
+    render: Render = staticmethod(as_is)
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self.governance = GovernanceRows(self)
+        self.inbox = InboxRows(self)
+        self.audit = AuditRows(self)
+        self.metrics = MetricsRows(self)
 
     # -- engine specifics ----------------------------------------------------------------
 
     @abstractmethod
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A write transaction; yields a cursor. Commits on success, rolls back on error.
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction; yields its cursor. Commits on success, rolls back on error.
 
         Nested calls in the same thread join the outer transaction, so an action and the
         audit entry recording it commit together or not at all.
@@ -145,7 +173,7 @@ class Store(ABC):
     lock_clause = ""
 
     def _claim(
-        self, cursor: Any, owner: str, now: float, lease: float, limit: int
+        self, cursor: Tx, owner: str, now: float, lease: float, limit: int
     ) -> list[DeliveryRow]:
         # Two index-friendly queries rather than one OR: with a large backlog due, the OR
         # made both engines sort every due row before taking ``limit`` (bench/scheduler.py).
@@ -175,7 +203,7 @@ class Store(ABC):
         return claimed
 
     def _mark_claimed(
-        self, cursor: Any, ids: list[str], status: str, owner: str, until: float, now: float
+        self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
     ) -> None:
         marks = ", ".join("?" for _ in ids)
         self.execute(
@@ -186,13 +214,13 @@ class Store(ABC):
         )
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection."""
 
-    def _sql(self, sql: str) -> str:
-        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
-
-    def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return cursor.execute(self._sql(sql), tuple(params))
+    def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
+        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
+        tx.execute(self.render(sql), tuple(params))
+        return tx
 
     # -- schema --------------------------------------------------------------------------
 
@@ -232,20 +260,21 @@ class Store(ABC):
                         if engine != self.engine:
                             continue
                     self.execute(cur, statement)
-                self._set_meta(cur, "schema_version", str(version))
+                self.put_meta(cur, "schema_version", str(version))
         return start or 0
 
-    def _migration_lock(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def _migration_lock(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
 
-    def lock_audit(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
-    def snapshot(self, cur: Any) -> None:  # noqa: B027 - a no-op unless overridden
+    def snapshot(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Make the transaction read one consistent snapshot; call it first in a fresh
         transaction (SQLite's transactions always are one)."""
 
     def meta(self, key: str) -> str | None:
+        """The workspace setting ``key`` (None when unset)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur, "SELECT value FROM govsocial_meta WHERE key = ?", (key,)
@@ -253,16 +282,19 @@ class Store(ABC):
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
+        """Set the workspace setting ``key``, in a transaction of its own."""
         with self.transaction() as cur:
-            self._set_meta(cur, key, value)
+            self.put_meta(cur, key, value)
 
-    def _set_meta(self, cur: Any, key: str, value: str) -> None:
+    def put_meta(self, cur: Tx, key: str, value: str) -> None:
+        """Set the workspace setting ``key`` inside the caller's transaction ``cur``."""
         self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
         self.execute(cur, "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- accounts ------------------------------------------------------------------------
 
     def put_account(self, row: AccountRow) -> None:
+        """Keep ``row``, replacing the account of that name."""
         with self.transaction() as cur:
             self.execute(cur, "DELETE FROM accounts WHERE name = ?", (row.name,))
             self.execute(
@@ -283,6 +315,7 @@ class Store(ABC):
             )
 
     def accounts(self) -> list[AccountRow]:
+        """Every account row, by name."""
         with self.transaction() as cur:
             rows = self.execute(
                 cur,
@@ -305,6 +338,7 @@ class Store(ABC):
         ]
 
     def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
+        """Replace account ``name``'s stored credentials."""
         with self.transaction() as cur:
             self.execute(
                 cur,
@@ -315,6 +349,7 @@ class Store(ABC):
     # -- checkpoints ---------------------------------------------------------------------
 
     def checkpoint(self, idempotency_key: str) -> dict[str, str]:
+        """The adapter checkpoint of the delivery with ``idempotency_key`` (empty: none)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -354,7 +389,7 @@ class Store(ABC):
             for delivery in deliveries:
                 self._insert_delivery(cur, delivery)
 
-    def _insert_delivery(self, cur: Any, d: DeliveryRow) -> None:
+    def _insert_delivery(self, cur: Tx, d: DeliveryRow) -> None:
         self.execute(
             cur,
             f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) "
@@ -397,6 +432,7 @@ class Store(ABC):
         return added
 
     def job(self, job_id: str) -> JobRow | None:
+        """The job ``job_id`` (None: there is none)."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -407,6 +443,7 @@ class Store(ABC):
         return None if row is None else JobRow(row[0], row[1], row[2], bool(row[3]), *row[4:])
 
     def jobs(self) -> list[JobRow]:
+        """Every job, oldest first."""
         with self.transaction() as cur:
             rows = self.execute(
                 cur,
@@ -416,6 +453,7 @@ class Store(ABC):
         return [JobRow(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
 
     def deliveries(self, job_id: str | None = None) -> list[DeliveryRow]:
+        """Deliveries (of one job, or all), by due time, account and occurrence."""
         sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
         params: tuple[Any, ...] = ()
         if job_id is not None:
@@ -447,6 +485,18 @@ class Store(ABC):
                 (due_at, due_at, now, job_id),
             )
             return int(result.rowcount)
+
+    def deleted_at(self, delivery_id: str) -> float | None:
+        """When the delivery's post was deleted on its platform (None: it was not)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, "SELECT deleted_at FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def mark_deleted(self, cur: Tx, delivery_id: str, at: float) -> None:
+        """Record, inside ``cur``'s transaction, that the delivery's post was deleted."""
+        self.execute(cur, "UPDATE deliveries SET deleted_at = ? WHERE id = ?", (at, delivery_id))
 
     def booked_slots(self, account: str) -> list[float]:
         """Scheduled times of the account's deliveries that still hold their slot."""
@@ -542,6 +592,7 @@ class Store(ABC):
             return int(result.rowcount) == 1
 
     def extend_leases(self, owner: str, until: float) -> int:
+        """Renew ``owner``'s leases until ``until``; how many."""
         with self.transaction() as cur:
             result = self.execute(
                 cur,
@@ -576,6 +627,7 @@ class Store(ABC):
         return min(times) if times else None
 
     def count_due(self, now: float) -> int:
+        """How many scheduled deliveries are due at ``now``."""
         with self.transaction() as cur:
             row = self.execute(
                 cur,
@@ -634,6 +686,7 @@ class Store(ABC):
     def add_account_metrics(
         self, account: str, collected_at: float, figures: dict[str, int | None], raw: Any
     ) -> None:
+        """One snapshot of ``account``'s figures."""
         with self.transaction() as cur:
             self.execute(
                 cur,
@@ -676,6 +729,8 @@ class Store(ABC):
             )
 
     def account_metric_rows(self) -> list[tuple[Any, ...]]:
+        """Every account snapshot: ``(platform, account, collected_at, followers, following,
+        posts)``."""
         with self.transaction() as cur:
             return list(
                 self.execute(
@@ -685,6 +740,12 @@ class Store(ABC):
                     "ORDER BY m.collected_at",
                 ).fetchall()
             )
+
+    def post_metric_columns(self) -> tuple[Any, list[str], list[Any]] | None:
+        """Every post snapshot as columns ``(codes, keys, columns)`` for
+        :func:`govsocial.analytics.frames.posts_frame_from_columns`, where the engine can
+        hand them over without a Python tuple per row; None where it cannot."""
+        return None
 
     def job_labels(self) -> dict[str, dict[str, str]]:
         """Each job's post labels (read once per job, not once per snapshot)."""
@@ -714,10 +775,15 @@ class SqliteStore(Store):
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
-        self._active: Any = None
+        self._active: sqlite3.Cursor | None = None
+
+    def post_metric_columns(self) -> tuple[Any, list[str], list[Any]] | None:
+        """Through ADBC's SQLite driver (Arrow columns), when it is installed."""
+        return adbc_snapshot_columns(str(self.path))
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE: the write lock from the start, so claims never race."""
         with self._lock:
             if self._active is not None:  # nested: part of the caller's transaction
                 yield self._active
@@ -736,6 +802,7 @@ class SqliteStore(Store):
                 cur.close()
 
     def close(self) -> None:
+        """Close the connection."""
         with self._lock:
             self._conn.close()
 
@@ -745,6 +812,7 @@ class PostgresStore(Store):
 
     engine = "postgresql"
     placeholder = "%s"
+    render: Render = staticmethod(to_format)
     lock_clause = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
@@ -768,20 +836,24 @@ class PostgresStore(Store):
             ) from None
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Tx]:
+        """One database transaction on the connection, serialized within the process."""
         with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
             yield cur
 
-    def _migration_lock(self, cur: Any) -> None:
+    def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
 
-    def lock_audit(self, cur: Any) -> None:
+    def lock_audit(self, cur: Tx) -> None:
+        """A transaction-scoped advisory lock: one audit append at a time."""
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
 
-    def snapshot(self, cur: Any) -> None:
+    def snapshot(self, cur: Tx) -> None:
+        """REPEATABLE READ for the rest of the transaction."""
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
     def close(self) -> None:
+        """Close the connection."""
         with self._lock:
             self._conn.close()
 

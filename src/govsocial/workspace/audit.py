@@ -33,14 +33,12 @@ from govsocial.core.timing import from_epoch
 
 if TYPE_CHECKING:
     from govsocial.store import Store
+    from govsocial.store.sql import Tx
 
 __all__ = ["GENESIS", "AuditEntry", "AuditHead", "append", "entries", "head", "verify"]
 
 #: The ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
-
-_COLUMNS = "seq, at, actor, action, object, account, decree, detail, prev_hash, hash"
-_HEAD_KEY = "audit_head"
 
 
 class AuditHead(NamedTuple):
@@ -101,7 +99,7 @@ def _digest(
 
 def append(
     store: Store,
-    cur: Any,
+    cur: Tx,
     *,
     actor: str | None,
     action: str,
@@ -113,22 +111,12 @@ def append(
 ) -> AuditEntry:
     """Add an entry inside the caller's transaction ``cur``; return it."""
     store.lock_audit(cur)
-    row = store.execute(cur, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (int(row[0]) + 1, str(row[1])) if row else (1, GENESIS)
+    last = store.audit.last(cur)
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     when = round(time.time() if at is None else at, 6)
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     digest = _digest(prev, seq, when, actor, action, obj, account, decree, text)
-    store.execute(
-        cur,
-        f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, when, actor, action, obj, account, decree, text, prev, digest),
-    )
-    store.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (_HEAD_KEY,))
-    store.execute(
-        cur,
-        "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)",
-        (_HEAD_KEY, f"{seq}:{digest}"),
-    )
+    store.audit.add(cur, (seq, when, actor, action, obj, account, decree, text, prev, digest))
     return _entry((seq, when, actor, action, obj, account, decree, text, prev, digest))
 
 
@@ -147,17 +135,6 @@ def _entry(row: Sequence[Any]) -> AuditEntry:
     )
 
 
-def _rows(store: Store, where: str = "", params: Sequence[Any] = ()) -> list[Sequence[Any]]:
-    with store.transaction() as cur:
-        return list(
-            store.execute(
-                cur,
-                f"SELECT {_COLUMNS} FROM audit_log {where} ORDER BY seq",
-                params,
-            ).fetchall()
-        )
-
-
 def entries(
     store: Store,
     *,
@@ -168,29 +145,18 @@ def entries(
     account: str | None = None,
 ) -> list[AuditEntry]:
     """Entries, oldest first, filtered by time range, actor, action and account."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, op, value in (
-        ("at", ">=", since),
-        ("at", "<", until),
-        ("actor", "=", actor),
-        ("action", "=", action),
-        ("account", "=", account),
-    ):
-        if value is not None:
-            clauses.append(f"{column} {op} ?")
-            params.append(value)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return [_entry(row) for row in _rows(store, where, params)]
+    with store.transaction() as cur:
+        rows = store.audit.rows(
+            cur, since=since, until=until, actor=actor, action=action, account=account
+        )
+    return [_entry(row) for row in rows]
 
 
 def head(store: Store) -> AuditHead | None:
     """The newest entry's seq and hash (None while the log is empty)."""
     with store.transaction() as cur:
-        row = store.execute(
-            cur, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    return AuditHead(int(row[0]), str(row[1])) if row else None
+        last = store.audit.last(cur)
+    return AuditHead(*last) if last else None
 
 
 def verify(store: Store, *, anchor: AuditHead | tuple[int, str] | None = None) -> int:
@@ -202,13 +168,11 @@ def verify(store: Store, *, anchor: AuditHead | tuple[int, str] | None = None) -
     """
     with store.transaction() as cur:  # the rows and the recorded head as of one instant
         store.snapshot(cur)
-        rows = list(store.execute(cur, f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall())
-        found = store.execute(
-            cur, "SELECT value FROM govsocial_meta WHERE key = ?", (_HEAD_KEY,)
-        ).fetchone()
+        rows = store.audit.rows(cur)
+        found = store.audit.recorded_head(cur)
     count = _check_chain(_entry(row) for row in rows)
     if found:
-        seq_text, _, digest = str(found[0]).partition(":")
+        seq_text, _, digest = found.partition(":")
         recorded = AuditHead(int(seq_text), digest)
         _check_anchor(rows, recorded, "the workspace's recorded head")
         if rows and int(rows[-1][0]) > recorded.seq:

@@ -1,0 +1,184 @@
+"""The inbox tables: items (replies and mentions), per-account cursors and service hours.
+Each method takes the transaction it runs in (see :mod:`govsocial.store.sql`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from govsocial.store.sql import Database, Tx
+
+__all__ = ["ITEM_COLUMNS", "InboxRows"]
+
+#: The columns of an item row, in the order :meth:`InboxRows.items` returns them.
+ITEM_COLUMNS = (
+    "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
+    "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
+    "response_url, closed_at, closed_by, close_reason"
+)
+_FILTERS = ("status", "account", "assigned_to")
+
+
+class InboxRows:
+    """Reads and writes of the inbox tables (``store.inbox``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- service hours ---------------------------------------------------------------------
+
+    def put_service_hours(self, tx: Tx, account: str, spec: str, target_seconds: float) -> None:
+        """Set ``account``'s service hours (``spec``, JSON) and response target."""
+        self.db.execute(tx, "DELETE FROM service_hours WHERE account = ?", (account,))
+        self.db.execute(
+            tx,
+            "INSERT INTO service_hours (account, spec, target_seconds) VALUES (?, ?, ?)",
+            (account, spec, target_seconds),
+        )
+
+    def service_hours(self, tx: Tx, account: str) -> tuple[str, float] | None:
+        """``(spec, target_seconds)`` of ``account``, or None when unset."""
+        row = self.db.execute(
+            tx, "SELECT spec, target_seconds FROM service_hours WHERE account = ?", (account,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+    # -- syncing ---------------------------------------------------------------------------
+
+    def recent_posts(self, tx: Tx, account: str, since: float) -> list[tuple[Any, ...]]:
+        """The account's posts published since ``since`` and not deleted: ``(delivery_id,
+        remote_id, remote_url, remote_extra)``."""
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx,
+                "SELECT id, remote_id, remote_url, remote_extra FROM deliveries "
+                "WHERE account = ? AND status = 'published' AND published_at >= ? "
+                "AND deleted_at IS NULL",
+                (account, since),
+            ).fetchall()
+        ]
+
+    def own_posts(self, tx: Tx, account: str) -> dict[str, str]:
+        """The account's published posts: delivery id by platform id."""
+        rows = self.db.execute(
+            tx,
+            "SELECT remote_id, id FROM deliveries WHERE account = ? AND remote_id IS NOT NULL",
+            (account,),
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def own_answers(self, tx: Tx, account: str) -> set[str]:
+        """The platform ids of the account's answers to its items."""
+        rows = self.db.execute(
+            tx,
+            "SELECT response_id FROM inbox_items WHERE account = ? AND response_id IS NOT NULL",
+            (account,),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def add_item(self, tx: Tx, row: Sequence[Any], synced_at: float) -> bool:
+        """An open item ``(id, account, remote_id, kind, url, ref_extra, author, author_name,
+        text, received_at, in_reply_to_id, delivery_id)``; False when the account already has
+        that platform id."""
+        cursor = self.db.execute(
+            tx,
+            f"INSERT INTO inbox_items ({ITEM_COLUMNS}, synced_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, ?) ON CONFLICT (account, remote_id) DO NOTHING",
+            (*row, synced_at),
+        )
+        return bool(cursor.rowcount)
+
+    def thread_reply(self, tx: Tx, account: str, remote_id: str, delivery_id: str) -> None:
+        """An item first seen as a mention is a reply to ``delivery_id``."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_items SET kind = 'reply', delivery_id = ? "
+            "WHERE account = ? AND remote_id = ? AND delivery_id IS NULL",
+            (delivery_id, account, remote_id),
+        )
+
+    def cursor(self, tx: Tx, account: str, kind: str) -> str | None:
+        """Where the last sync of ``kind`` for ``account`` stopped."""
+        row = self.db.execute(
+            tx,
+            "SELECT value FROM inbox_cursors WHERE account = ? AND kind = ?",
+            (account, kind),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_cursor(self, tx: Tx, account: str, kind: str, value: str, at: float) -> None:
+        """Remember where the sync of ``kind`` for ``account`` stopped."""
+        self.db.execute(
+            tx, "DELETE FROM inbox_cursors WHERE account = ? AND kind = ?", (account, kind)
+        )
+        self.db.execute(
+            tx,
+            "INSERT INTO inbox_cursors (account, kind, value, updated_at) VALUES (?, ?, ?, ?)",
+            (account, kind, value, at),
+        )
+
+    # -- reading and acting ----------------------------------------------------------------
+
+    def items(
+        self,
+        tx: Tx,
+        *,
+        item_id: str | None = None,
+        equal: dict[str, str] | None = None,
+        received_before: float | None = None,
+        received_from: float | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Item rows (:data:`ITEM_COLUMNS`), oldest first: one by id, or those whose
+        ``status``, ``account`` and ``assigned_to`` equal ``equal``'s, received in
+        ``[received_from, received_before)``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if item_id is not None:
+            clauses.append("id = ?")
+            params.append(item_id)
+        for column, value in (equal or {}).items():
+            if column not in _FILTERS:
+                raise ValueError(f"inbox items are not filtered by {column!r}")
+            clauses.append(f"{column} = ?")
+            params.append(value)
+        if received_from is not None:
+            clauses.append("received_at >= ?")
+            params.append(received_from)
+        if received_before is not None:
+            clauses.append("received_at < ?")
+            params.append(received_before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx, f"SELECT {ITEM_COLUMNS} FROM inbox_items {where} ORDER BY received_at", params
+            ).fetchall()
+        ]
+
+    def assign(self, tx: Tx, item_id: str, to: str) -> None:
+        """Give the item to ``to``."""
+        self.db.execute(tx, "UPDATE inbox_items SET assigned_to = ? WHERE id = ?", (to, item_id))
+
+    def close(self, tx: Tx, item_id: str, by: str | None, reason: str, at: float) -> None:
+        """Close the item."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_items SET status = 'closed', closed_at = ?, closed_by = ?, "
+            "close_reason = ? WHERE id = ?",
+            (at, by, reason, item_id),
+        )
+
+    def answered(
+        self, tx: Tx, item_id: str, at: float, by: str | None, response_id: str, url: str | None
+    ) -> None:
+        """The item's first answer (a closed item stays closed)."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_items SET status = CASE WHEN status = 'closed' THEN status "
+            "ELSE 'answered' END, responded_at = ?, responder = ?, response_id = ?, "
+            "response_url = ? WHERE id = ?",
+            (at, by, response_id, url, item_id),
+        )

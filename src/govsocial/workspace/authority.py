@@ -1,0 +1,417 @@
+"""People, their appointments under decrees (SK), approval rules, and who may do what.
+
+In an Indonesian agency the accounts are run by civil servants (ASN) appointed by a decree
+(SK). :class:`Authority` keeps that structure for a workspace:
+
+- **Governance is opt-in per account.** An account with no appointments works as the
+  scheduler always did. Once it has one, every action on it names its actor (``by=``), and
+  the actor's appointment must be valid that day (in the account's zone) for that account,
+  in a role that allows the action:
+
+  ============  ==========================================================
+  role          may
+  ============  ==========================================================
+  contributor   draft posts, fulfil content requests
+  approver      approve or reject drafts
+  admin         draft, schedule, enqueue, cancel, reschedule, reply, delete
+  ============  ==========================================================
+
+- **A refusal is audit-logged** (in its own transaction, so it stays) and raised as
+  :class:`~govsocial.NotPermitted`.
+
+Services reach it as ``core.authority`` (see :class:`govsocial.workspace.core.WorkspaceCore`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.workspace import audit
+
+if TYPE_CHECKING:
+    from govsocial.store import AccountRow, Store
+    from govsocial.store.sql import Tx
+    from govsocial.workspace.audit import AuditEntry
+
+__all__ = ["PERMITTED", "ROLES", "as_date", "Appointment", "ApprovalRule", "Authority", "Person"]
+
+_FROZEN = ConfigDict(frozen=True)
+
+Role = Literal["admin", "approver", "contributor"]
+ROLES: tuple[str, ...] = ("admin", "approver", "contributor")
+
+#: Which roles may do each action on a governed account.
+PERMITTED: dict[str, tuple[str, ...]] = {
+    "draft": ("contributor", "admin"),
+    "fulfil": ("contributor", "admin"),
+    "approve": ("approver",),
+    "reject": ("approver",),
+    "schedule": ("admin",),
+    "enqueue": ("admin",),
+    "cancel": ("admin",),
+    "reschedule": ("admin",),
+    "reply": ("admin",),
+    "delete": ("admin",),
+}
+
+
+class Person(BaseModel):
+    """Someone who acts on the accounts: an ASN, usually, in a unit (unit kerja)."""
+
+    model_config = _FROZEN
+
+    id: str
+    name: str
+    unit: str | None = None
+
+
+class Appointment(BaseModel):
+    """A person's role on an account under a decree (SK), valid on the dates given."""
+
+    model_config = _FROZEN
+
+    id: str
+    person: str
+    account: str
+    role: Role
+    decree: str
+    valid_from: date
+    valid_until: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the appointment is in force on ``day`` (both ends included)."""
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+class ApprovalRule(BaseModel):
+    """How an account's posts are approved.
+
+    ``approvers``: how many different approvers a draft needs. ``admin_needs_approval``:
+    whether an admin's own posts need a draft and approval too. ``self_approval``: whether
+    an approver may approve a draft they wrote.
+    """
+
+    model_config = _FROZEN
+
+    approvers: int = 1
+    admin_needs_approval: bool = False
+    self_approval: bool = False
+
+
+def as_date(value: str | date, field: str) -> date:
+    """``value`` (a date, a datetime, or ISO text) as a date; ``field`` names it in errors."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise ConfigurationError(
+            f"{field} {value!r} is not a date",
+            field=field,
+            hint="write it as YYYY-MM-DD, e.g. 2026-01-01",
+        ) from None
+
+
+class Authority:
+    """People, appointments, approval rules and permission checks of one workspace.
+
+    :param store: the workspace's store.
+    :param account_row: looks an account's stored row up by name (raising
+        :class:`~govsocial.ConfigurationError` for an unknown one).
+    """
+
+    def __init__(self, store: Store, account_row: Callable[[str], AccountRow]) -> None:
+        self.store = store
+        self._account_row = account_row
+
+    def _audit(self, cur: Tx, actor: str | None, action: str, **fields: Any) -> AuditEntry:
+        return audit.append(self.store, cur, actor=actor, action=action, **fields)
+
+    # -- people and appointments -------------------------------------------------------------
+
+    def add_person(
+        self, person_id: str, *, name: str, unit: str | None = None, by: str | None = None
+    ) -> Person:
+        """Record a person (replacing the name and unit of one with that id)."""
+        if not person_id or not person_id.strip() or " " in person_id:
+            raise ConfigurationError(
+                f"person id {person_id!r} must be one word",
+                field="person",
+                hint="use a short handle such as 'siti'",
+            )
+        if not name.strip():
+            raise ConfigurationError("a person needs a name", field="name")
+        with self.store.transaction() as cur:
+            self.store.governance.put_person(cur, person_id, name, unit, time.time())
+            self._audit(cur, by, "add_person", obj=person_id, detail={"name": name, "unit": unit})
+        return Person(id=person_id, name=name, unit=unit)
+
+    def people(self) -> list[Person]:
+        """Everyone recorded, by id."""
+        with self.store.transaction() as cur:
+            rows = self.store.governance.people(cur)
+        return [Person(id=r[0], name=r[1], unit=r[2]) for r in rows]
+
+    def person(self, person_id: str) -> Person:
+        """The person with ``person_id``.
+
+        :raises ConfigurationError: there is none (the message lists who there is).
+        """
+        found = {p.id: p for p in self.people()}
+        if person_id not in found:
+            known = ", ".join(found) or "none yet: add one with add_person"
+            raise ConfigurationError(
+                f"no person {person_id!r} in this workspace (known: {known})", field="person"
+            )
+        return found[person_id]
+
+    def appoint(
+        self,
+        person: str,
+        *,
+        accounts: Sequence[str],
+        role: str,
+        decree: str,
+        valid_from: str | date,
+        valid_until: str | date | None = None,
+        by: str | None = None,
+    ) -> list[Appointment]:
+        """Appoint ``person`` to ``role`` on ``accounts`` under ``decree`` (the SK number).
+
+        The first appointment on an account puts it under governance: from then on every
+        action on it names its actor.
+        """
+        self.person(person)
+        if role not in ROLES:
+            raise ConfigurationError(
+                f"unknown role {role!r}", field="role", hint=f"one of {', '.join(ROLES)}"
+            )
+        if not decree or not decree.strip():
+            raise ConfigurationError(
+                "an appointment needs the decree (SK) number that makes it",
+                field="decree",
+                hint="e.g. decree='800/123/SK/2026'",
+            )
+        start = as_date(valid_from, "valid_from")
+        end = as_date(valid_until, "valid_until") if valid_until is not None else None
+        if end is not None and end < start:
+            raise ConfigurationError(
+                f"valid_until {end} is before valid_from {start}", field="valid_until"
+            )
+        names = [accounts] if isinstance(accounts, str) else list(dict.fromkeys(accounts))
+        if not names:
+            raise ConfigurationError("name at least one account", field="accounts")
+        for name in names:
+            self._account_row(name)
+        made: list[Appointment] = []
+        with self.store.transaction() as cur:
+            for name in names:
+                appointment = Appointment(
+                    id=uuid.uuid4().hex[:12],
+                    person=person,
+                    account=name,
+                    role=role,  # checked against ROLES above
+                    decree=decree.strip(),
+                    valid_from=start,
+                    valid_until=end,
+                )
+                self.store.governance.add_appointment(
+                    cur,
+                    (
+                        appointment.id,
+                        person,
+                        name,
+                        role,
+                        appointment.decree,
+                        start.isoformat(),
+                        end.isoformat() if end else None,
+                        time.time(),
+                    ),
+                )
+                self._audit(
+                    cur,
+                    by,
+                    "appoint",
+                    obj=person,
+                    account=name,
+                    decree=appointment.decree,
+                    detail={
+                        "role": role,
+                        "valid_from": start.isoformat(),
+                        "valid_until": end.isoformat() if end else None,
+                    },
+                )
+                made.append(appointment)
+        return made
+
+    def appointments(
+        self, *, account: str | None = None, person: str | None = None
+    ) -> list[Appointment]:
+        """Appointments, filtered by account and person."""
+        with self.store.transaction() as cur:
+            rows = self.store.governance.appointments(cur, account=account, person=person)
+        return [
+            Appointment(
+                id=r[0],
+                person=r[1],
+                account=r[2],
+                role=r[3],
+                decree=r[4],
+                valid_from=date.fromisoformat(r[5]),
+                valid_until=date.fromisoformat(r[6]) if r[6] else None,
+            )
+            for r in rows
+        ]
+
+    def governed(self, account: str) -> bool:
+        """Whether ``account`` has appointments, so every action on it needs an actor."""
+        with self.store.transaction() as cur:
+            return self.store.governance.governed(cur, account)
+
+    def governed_accounts(self) -> set[str]:
+        """Every account under governance."""
+        with self.store.transaction() as cur:
+            return self.store.governance.governed_accounts(cur)
+
+    def set_approval_rule(
+        self,
+        account: str,
+        *,
+        approvers: int = 1,
+        admin_needs_approval: bool = False,
+        self_approval: bool = False,
+        by: str | None = None,
+    ) -> ApprovalRule:
+        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`)."""
+        self._account_row(account)
+        if approvers < 1:
+            raise ConfigurationError(
+                f"approvers must be at least 1, not {approvers}",
+                field="approvers",
+                hint="a draft always needs one approver; use admin_needs_approval=False "
+                "to let admins post without a draft",
+            )
+        rule = ApprovalRule(
+            approvers=approvers,
+            admin_needs_approval=admin_needs_approval,
+            self_approval=self_approval,
+        )
+        with self.store.transaction() as cur:
+            self.store.governance.put_approval_rule(
+                cur, account, approvers, admin_needs_approval, self_approval
+            )
+            self._audit(cur, by, "set_approval_rule", account=account, detail=rule.model_dump())
+        return rule
+
+    def approval_rule(self, account: str) -> ApprovalRule:
+        """``account``'s approval rule (the default one when none was set)."""
+        with self.store.transaction() as cur:
+            row = self.store.governance.approval_rule(cur, account)
+        if row is None:
+            return ApprovalRule()
+        return ApprovalRule(approvers=row[0], admin_needs_approval=row[1], self_approval=row[2])
+
+    # -- permission ------------------------------------------------------------------------
+
+    def authorize(
+        self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
+    ) -> dict[str, str | None]:
+        """The decree that lets ``by`` do ``action`` on each account (None: not governed).
+
+        A refusal is audit-logged (in its own transaction, so it stays) and raised.
+        """
+        decrees: dict[str, str | None] = {}
+        for account in accounts:
+            try:
+                decrees[account] = self.decree_for(action, by, account)
+            except NotPermitted as refused:
+                with self.store.transaction() as cur:
+                    self._audit(
+                        cur,
+                        by,
+                        f"refused:{action}",
+                        obj=obj,
+                        account=account,
+                        detail={"reason": refused.message},
+                    )
+                raise
+        return decrees
+
+    def decree_for(self, action: str, by: str | None, account: str) -> str | None:
+        """The decree under which ``by`` may do ``action`` on ``account`` today (None: the
+        account is not governed), raising :class:`~govsocial.NotPermitted` without audit."""
+        found = self.appointments(account=account)
+        if not found:
+            return None
+        roles = PERMITTED[action]
+        needed = " or ".join(roles)
+        article = "an" if needed[0] in "aeiou" else "a"
+        if by is None:
+            raise NotPermitted(
+                f"account {account!r} is run under appointments (SK): {action} needs "
+                f"by=<person> with a valid {needed} appointment",
+                actor=None,
+                action=action,
+                account=account,
+                hint=f"pass by='<person id>'; {needed}s of {account}: "
+                + (", ".join(sorted({a.person for a in found if a.role in roles})) or "none"),
+            )
+        mine = [a for a in found if a.person == by]
+        fitting = [a for a in mine if a.role in roles]
+        if not fitting:
+            held = ", ".join(f"{a.role} under {a.decree}" for a in mine) or "no appointment"
+            raise NotPermitted(
+                f"{by} may not {action} on {account!r}: that needs {article} {needed} "
+                "appointment, "
+                f"and {by} has {held} there",
+                actor=by,
+                action=action,
+                account=account,
+                hint=f"appoint {by} as {roles[0]} on {account} with the decree (SK) that "
+                "grants it, or ask someone who holds that role",
+            )
+        today = datetime.now(ZoneInfo(self._account_row(account).timezone)).date()
+        valid = [a for a in fitting if a.valid_on(today)]
+        if valid:
+            return valid[0].decree
+        latest = max(fitting, key=lambda a: a.valid_until or date.max)
+        if latest.valid_from > today:
+            when = f"starts {latest.valid_from.isoformat()}"
+        else:
+            when = f"ended {latest.valid_until.isoformat() if latest.valid_until else '?'}"
+        raise NotPermitted(
+            f"{by}'s {latest.role} appointment on {account!r} under decree {latest.decree} "
+            f"{when}; today is {today.isoformat()} there",
+            actor=by,
+            action=action,
+            account=account,
+            hint="record the decree that renews the appointment with appoint(...)",
+        )
+
+    def direct_authority(self, action: str, names: Sequence[str], by: str | None) -> dict[str, Any]:
+        """The authority for ``by`` planning a post directly (no draft) on ``names``: the
+        decree per account; refused where the account's rule wants even an admin's posts
+        approved."""
+        decrees = self.authorize(action, by, names)
+        for name in names:
+            if decrees[name] is not None and self.approval_rule(name).admin_needs_approval:
+                message = (
+                    f"posts on {name!r} need approval, even an admin's: draft it with "
+                    f"draft(post, accounts=[...], by={by!r}) and have an approver approve it"
+                )
+                with self.store.transaction() as cur:
+                    self._audit(
+                        cur, by, f"refused:{action}", account=name, detail={"reason": message}
+                    )
+                raise NotPermitted(message, actor=by, action=action, account=name)
+        return {"by": by, "draft": None, "approved_by": [], "accounts": decrees}

@@ -1,0 +1,548 @@
+"""What every workspace service needs, and nothing more: :class:`WorkspaceCore`.
+
+The services (planning and the worker in :mod:`govsocial.scheduling`, drafts and approvals
+in :mod:`govsocial.accountability`, the inbox in :mod:`govsocial.inbox`, metrics, reports and
+the archive in :mod:`govsocial.analytics`) each take a core in their constructor and use only
+this public API:
+
+- ``store``, ``plugins``, and the worker settings ``misfire_grace``, ``lease``,
+  ``max_attempts``;
+- accounts: :meth:`~WorkspaceCore.account`, :meth:`~WorkspaceCore.accounts`,
+  :meth:`~WorkspaceCore.account_row`, :meth:`~WorkspaceCore.account_rows`,
+  :meth:`~WorkspaceCore.account_name`, :meth:`~WorkspaceCore.calendar_zone`,
+  :meth:`~WorkspaceCore.validate`;
+- the audit log: :meth:`~WorkspaceCore.record` (inside the caller's transaction),
+  :meth:`~WorkspaceCore.audit_log`, :meth:`~WorkspaceCore.audit_head`;
+- people, appointments and permissions: ``authority``
+  (:class:`~govsocial.workspace.authority.Authority`);
+- credentials, sealed (:mod:`govsocial.workspace.credentials`);
+- one long-lived client (:meth:`~WorkspaceCore.client`), built on first use and closed by
+  :meth:`~WorkspaceCore.close`;
+- the media host setting (:meth:`~WorkspaceCore.media_host`).
+
+:class:`govsocial.Workspace` is the friendly facade over a core and its services. Code that
+is handed either accepts both through :func:`core_of`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from govsocial.adapters.checkpoints import MemoryCheckpoints
+from govsocial.client import Client
+from govsocial.client.validation import blocking, validate
+from govsocial.core.errors import (
+    ConfigurationError,
+    GovSocialError,
+    PluginError,
+    ValidationError,
+)
+from govsocial.core.models import Account, Post, PublishResult
+from govsocial.core.timing import Slots, check_zone
+from govsocial.plugin.manager import Plugins, default_plugins
+from govsocial.store import AccountRow, Store, Tx, open_store
+from govsocial.workspace import audit
+from govsocial.workspace.authority import Authority
+from govsocial.workspace.credentials import Sealer
+
+if TYPE_CHECKING:
+    from govsocial.adapters.media import MediaHost
+    from govsocial.workspace.audit import AuditEntry, AuditHead
+
+__all__ = [
+    "DEFAULT_DB",
+    "MEDIA_HOST_VARIABLE",
+    "DeliveryCheckpoints",
+    "HasCore",
+    "WorkspaceCore",
+    "core_of",
+]
+
+logger = logging.getLogger("govsocial.workspace")
+
+#: Where a workspace lives when nothing says otherwise.
+DEFAULT_DB = "govsocial.db"
+
+#: The environment variable naming the media host (``directory:/var/www/media,https://...``);
+#: it wins over the setting stored with :meth:`WorkspaceCore.set_media_host`.
+MEDIA_HOST_VARIABLE = "GOVSOCIAL_MEDIA_HOST"
+_MEDIA_HOST_KEY = "media_host"
+
+
+class WorkspaceCore:
+    """A workspace's store, plugins, accounts, audit log, authority and client.
+
+    :param store: where everything is kept (see :func:`govsocial.store.open_store`).
+    :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
+    :param lease: seconds a worker's claim lasts without renewal.
+    :param max_attempts: attempts per delivery for failures that are safe to retry.
+    :param plugins: the plugin system (default: the process-wide one).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        misfire_grace: timedelta = timedelta(minutes=15),
+        lease: float = 60.0,
+        max_attempts: int = 5,
+        plugins: Plugins | None = None,
+    ) -> None:
+        self.store = store
+        self.misfire_grace = misfire_grace
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.plugins = plugins or default_plugins()
+        self.sealer = Sealer(
+            lambda: store.meta("credential_salt"), lambda s: store.set_meta("credential_salt", s)
+        )
+        self.authority = Authority(store, self.account_row)
+        self._client: Client | None = None
+
+    @classmethod
+    def open(cls, url: str | Path | None = None, **options: Any) -> WorkspaceCore:
+        """Open (creating or upgrading) the workspace at ``url`` (default: ``$GOVSOCIAL_DB``,
+        then ``./govsocial.db``); ``options`` as for the constructor."""
+        url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
+        return cls(open_store(url), **options)
+
+    @property
+    def url(self) -> str:
+        """The database's URL."""
+        return self.store.url
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceCore {self.store.url.split('@')[-1]}>"
+
+    def close(self) -> None:
+        """Close the long-lived client (if one was built) and the database."""
+        client, self._client = self._client, None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            self.store.close()
+
+    # -- the institution -----------------------------------------------------------------
+
+    @property
+    def institution(self) -> str | None:
+        """The institution's name, shown in report titles (None until set)."""
+        return self.store.meta("institution")
+
+    def set_institution(self, name: str, *, by: str | None = None) -> None:
+        """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``)."""
+        if not name or not name.strip():
+            raise ConfigurationError("the institution needs a name", field="institution")
+        with self.store.transaction() as tx:
+            self.store.put_meta(tx, "institution", name.strip())
+            self.record(tx, by, "set_institution", detail={"name": name.strip()})
+
+    # -- the audit log -------------------------------------------------------------------
+
+    def record(self, tx: Tx, actor: str | None, action: str, **fields: Any) -> AuditEntry:
+        """Append an audit entry inside the caller's transaction ``tx`` (so the action and
+        its entry commit together); ``fields``: ``obj``, ``account``, ``decree``,
+        ``detail``, ``at`` (see :func:`govsocial.workspace.audit.append`)."""
+        return audit.append(self.store, tx, actor=actor, action=action, **fields)
+
+    def audit_log(
+        self,
+        since: str | datetime | None = None,
+        *,
+        until: str | datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        account: str | None = None,
+    ) -> list[AuditEntry]:
+        """Audit entries, oldest first: who did what, when, under which decree."""
+        return audit.entries(
+            self.store,
+            since=_epoch(since, "since"),
+            until=_epoch(until, "until"),
+            actor=actor,
+            action=action,
+            account=account,
+        )
+
+    def verify_audit(self, anchor: AuditHead | tuple[int, str] | None = None) -> int:
+        """Check the audit log's hash chain; return how many entries verified.
+
+        :raises AuditTampered: naming the first edited, missing or inserted entry.
+        """
+        return audit.verify(self.store, anchor=anchor)
+
+    def audit_head(self) -> AuditHead | None:
+        """The newest entry's (seq, hash): keep it elsewhere to detect truncation later."""
+        return audit.head(self.store)
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
+        """Keep ``account`` under ``name`` (replacing one of that name), credentials sealed
+        or as ``env:`` references; ``slots`` are its posting slots."""
+        if not name or not name.strip():
+            raise ConfigurationError("an account needs a name", field="name")
+        cls = self.plugins.platform(account.platform)
+        missing = [f for f in cls.credential_fields if f not in account.credentials]
+        if missing:  # env: references are resolved where the worker runs, not here
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.name} lacks credential {missing[0]!r}",
+                field=f"credentials.{missing[0]}",
+                hint=f"{cls.title} needs: {', '.join(cls.credential_fields)}",
+            )
+        if account.base_url is None and cls.default_base_url is None:
+            raise ConfigurationError(
+                f"account {account.handle} on {cls.name} has no base_url", field="base_url"
+            )
+        check_zone(account.timezone)
+        slot_text = Slots.parse(slots).text if slots else None
+        row = AccountRow(
+            name=name,
+            platform=account.platform,
+            handle=account.handle,
+            base_url=account.base_url,
+            timezone=account.timezone,
+            display_name=account.name,
+            credentials=self.sealer.seal(
+                account.credentials,
+                public=[n for n in account.credentials if n not in cls.secret_names()],
+            ),
+            slots=slot_text,
+            created_at=time.time(),
+        )
+        self.store.put_account(row)
+
+    def accounts(self) -> dict[str, Account]:
+        """Every account by name, credentials opened (``env:`` references stay references)."""
+        return {row.name: self.account_from(row) for row in self.store.accounts()}
+
+    def account(self, name: str) -> Account:
+        """The account called ``name``, credentials opened.
+
+        :raises ConfigurationError: there is none (the message lists the known names).
+        """
+        return self.account_from(self.account_row(name))
+
+    def account_from(self, row: AccountRow) -> Account:
+        """The account a stored row describes, credentials opened."""
+        return Account(
+            platform=row.platform,
+            handle=row.handle,
+            base_url=row.base_url,
+            timezone=row.timezone,
+            name=row.display_name,
+            credentials=self.sealer.open(row.credentials),
+        )
+
+    def accounts_lenient(self) -> dict[str, Account]:
+        """Accounts for display: one whose credentials cannot be opened shows without them."""
+        found: dict[str, Account] = {}
+        for row in self.store.accounts():
+            try:
+                found[row.name] = self.account_from(row)
+            except ConfigurationError:
+                found[row.name] = Account(
+                    platform=row.platform,
+                    handle=row.handle,
+                    base_url=row.base_url,
+                    timezone=row.timezone,
+                )
+        return found
+
+    def account_row(self, name: str, rows: Sequence[AccountRow] | None = None) -> AccountRow:
+        """The stored row of account ``name`` (platform, handle, zone, slots; credentials
+        still sealed), looked up in ``rows`` when given.
+
+        :raises ConfigurationError: there is none (the message lists the known names).
+        """
+        rows = self.store.accounts() if rows is None else rows
+        for row in rows:
+            if row.name == name:
+                return row
+        known = ", ".join(r.name for r in rows) or "none yet: add one with add_account"
+        raise ConfigurationError(
+            f"no account named {name!r} in this workspace (known: {known})",
+            field="accounts",
+        )
+
+    def account_rows(self, accounts: Sequence[str]) -> list[AccountRow]:
+        """The rows of ``accounts`` (a name or several; duplicates dropped, order kept).
+
+        :raises ConfigurationError: none named, or one unknown.
+        """
+        if isinstance(accounts, str):
+            accounts = [accounts]
+        if not accounts:
+            raise ConfigurationError("name at least one account", field="accounts")
+        known = self.store.accounts()
+        names = list(dict.fromkeys(accounts))
+        return [self.account_row(name, known) for name in names]
+
+    def account_name(self, account: Account) -> str:
+        """The workspace's name for ``account`` (matched by platform, handle and server).
+
+        :raises ConfigurationError: the workspace does not hold it.
+        """
+        for row in self.store.accounts():
+            if (row.platform, row.handle, row.base_url) == (
+                account.platform,
+                account.handle,
+                account.base_url,
+            ):
+                return row.name
+        raise ConfigurationError(
+            f"{account.handle} on {account.platform} is not an account of this workspace",
+            field="account",
+        )
+
+    def calendar_zone(self) -> str:
+        """The zone periods are counted in: the first account's, else Asia/Jakarta."""
+        rows = self.store.accounts()
+        return rows[0].timezone if rows else "Asia/Jakarta"
+
+    def validate(self, post: Post, rows: Sequence[AccountRow]) -> None:
+        """Refuse ``post`` unless it fits every platform of ``rows``.
+
+        :raises ValidationError: naming the platform and every problem.
+        """
+        for platform in dict.fromkeys(row.platform for row in rows):
+            problems = blocking(validate(post, platform, plugins=self.plugins))
+            if problems:
+                raise ValidationError(problems, platform=platform)
+
+    # -- credentials ---------------------------------------------------------------------
+
+    def store_refreshed_credentials(self, account: Account, values: dict[str, str]) -> None:
+        """Keep credentials an adapter refreshed (a rotated OAuth token) with their account.
+
+        They are sealed like any credential; without ``GOVSOCIAL_SECRET_KEY`` they cannot be
+        stored, and a warning says so (the next process would use the old, maybe revoked, one).
+        """
+        from pydantic import SecretStr
+
+        for row in self.store.accounts():
+            if (row.platform, row.handle, row.base_url) != (
+                account.platform,
+                account.handle,
+                account.base_url,
+            ):
+                continue
+            try:
+                sealed = self.sealer.seal({k: SecretStr(v) for k, v in values.items()})
+            except ConfigurationError as exc:
+                logger.warning(
+                    "refreshed credentials of %s (%s) were not stored: %s",
+                    row.name,
+                    ", ".join(sorted(values)),
+                    exc,
+                )
+                return
+            self.store.update_credentials(row.name, {**row.credentials, **sealed})
+            return
+
+    # -- the media host ------------------------------------------------------------------
+
+    def set_media_host(
+        self, name: str | None, *, by: str | None = None, **settings: str
+    ) -> MediaHost | None:
+        """Name the media host that serves local images to platforms that fetch media from a
+        public URL (Instagram, Threads), with its settings, stored in the workspace so every
+        process that opens it (``govsocial worker``) uses it. ``None`` removes the setting.
+
+        ``set_media_host("directory", root="/var/www/media", base_url="https://.../media")``.
+        The host is built now, so a wrong name or setting fails here, not at publish time.
+
+        :raises PluginError: no media host of that name is registered.
+        :raises ConfigurationError: the host refuses the settings.
+        """
+        host = None if name is None else self._build_media_host(name, settings)
+        with self.store.transaction() as tx:
+            value = json.dumps({"name": name, **settings}, sort_keys=True) if name else ""
+            self.store.put_meta(tx, _MEDIA_HOST_KEY, value)
+            self.record(tx, by, "set_media_host", detail={"name": name, **settings})
+        self._close_client()  # the next client is built with the new host
+        return host
+
+    def media_host(self) -> MediaHost | None:
+        """The media host in force: ``$GOVSOCIAL_MEDIA_HOST`` (``name:setting,setting``, e.g.
+        ``directory:/var/www/media,https://example.go.id/media``), else the stored setting,
+        else None (posts with local images then fail on Instagram and Threads)."""
+        text = os.environ.get(MEDIA_HOST_VARIABLE, "").strip()
+        if text:
+            name, _, rest = text.partition(":")
+            args = [part.strip() for part in rest.split(",")] if rest.strip() else []
+            return self._build_media_host(name.strip(), {}, args)
+        stored = self.store.meta(_MEDIA_HOST_KEY)
+        if not stored:
+            return None
+        settings = dict(json.loads(stored))
+        return self._build_media_host(str(settings.pop("name")), settings)
+
+    def _build_media_host(
+        self, name: str, settings: dict[str, str], args: Sequence[str] = ()
+    ) -> MediaHost:
+        hosts = self.plugins.media_hosts()
+        cls = hosts.get(name)
+        if cls is None:
+            raise PluginError(
+                f"no media host named {name!r}",
+                field="media_host",
+                hint=f"registered: {', '.join(sorted(hosts)) or 'none'}",
+            )
+        try:
+            return cls(*args, **settings)
+        except TypeError as exc:
+            raise ConfigurationError(
+                f"media host {name!r} does not take these settings: {exc}",
+                field="media_host",
+                hint=f"{MEDIA_HOST_VARIABLE}=directory:/var/www/media,https://example.go.id/media",
+            ) from None
+
+    # -- the client ----------------------------------------------------------------------
+
+    def client_options(self) -> dict[str, Any]:
+        """What a client working for this workspace is given: its plugins, the delivery
+        checkpoints (committed to the database, so a crashed worker's successor resumes a
+        multi-step publish), a listener that stores credentials an adapter refreshed, and
+        the media host when one is set.
+
+        ``AsyncClient(**core.client_options())`` is how workers build theirs.
+        """
+        options: dict[str, Any] = {
+            "plugins": self.plugins,
+            "checkpoints": DeliveryCheckpoints(self.store),
+            "on_credentials": self.store_refreshed_credentials,
+        }
+        host = self.media_host()
+        if host is not None:
+            options["media_host"] = host
+        return options
+
+    def client(self) -> Client:
+        """The workspace's one long-lived :class:`~govsocial.Client` (pooled connections,
+        adapters and their caches kept between calls), built on first use and closed by
+        :meth:`close`."""
+        if self._client is None:
+            self._client = Client(**self.client_options())
+        return self._client
+
+    @contextmanager
+    def using_client(self, **overrides: Any) -> Iterator[Client]:
+        """The long-lived client, or, given ``overrides`` (``transport=...``), a client of
+        its own with them, closed when the block ends."""
+        if not overrides:
+            yield self.client()
+            return
+        with Client(**{**self.client_options(), **overrides}) as client:
+            yield client
+
+    def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def refresh_credentials(
+        self, accounts: Sequence[str] | None = None, **client_options: Any
+    ) -> dict[str, str]:
+        """Renew expiring tokens of every account, or ``accounts``; the new ones are stored
+        sealed. Returns, per account, ``"renewed"``, ``"nothing to renew"`` or why it failed."""
+        names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
+        outcome: dict[str, str] = {}
+        with self.using_client(**client_options) as client:
+            for name in names:
+                try:
+                    renewed = client.refresh_credentials(self.account(name))
+                except GovSocialError as error:
+                    outcome[name] = f"failed: {error}"
+                    continue
+                outcome[name] = "renewed" if renewed else "nothing to renew"
+        return outcome
+
+    def direct_client(self, *, by: str | None = None, **client_options: Any) -> Client:
+        """A new :class:`~govsocial.Client` for direct calls whose every publish to an
+        account of this workspace is audit-logged as ``direct_publish`` by ``by``."""
+
+        def record(post: Post, result: PublishResult) -> None:
+            try:
+                name = self.account_name(result.account)
+            except ConfigurationError:
+                name = None
+            with self.store.transaction() as tx:
+                self.record(
+                    tx,
+                    by,
+                    "direct_publish" if result.ok else "direct_publish_failed",
+                    obj=result.ref.id if result.ref else None,
+                    account=name,
+                    detail={
+                        "platform": result.account.platform,
+                        "handle": result.account.handle,
+                        "url": result.ref.url if result.ref else None,
+                        "text": post.text[:500],
+                        "error": str(result.error) if result.error else None,
+                    },
+                )
+
+        return Client(**{**self.client_options(), "on_published": record, **client_options})
+
+
+class HasCore(Protocol):
+    """Anything that carries a workspace core (the :class:`govsocial.Workspace` facade)."""
+
+    @property
+    def core(self) -> WorkspaceCore:
+        """The workspace core it carries."""
+
+
+def core_of(workspace: WorkspaceCore | HasCore) -> WorkspaceCore:
+    """The core itself, or the one a facade carries: services accept either."""
+    return workspace if isinstance(workspace, WorkspaceCore) else workspace.core
+
+
+class DeliveryCheckpoints:
+    """Adapter checkpoints stored with their delivery (see :mod:`govsocial.adapters.checkpoints`).
+
+    A save is committed before it returns. A client call made through the workspace that is
+    no delivery (a reply, say) has no row: its checkpoints stay in memory.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._memory = MemoryCheckpoints()
+
+    def load(self, account_key: str, idempotency_key: str) -> dict[str, str]:
+        """The delivery's saved steps (or, for no delivery, those kept in memory)."""
+        return self.store.checkpoint(idempotency_key) or self._memory.load(
+            account_key, idempotency_key
+        )
+
+    def save(self, account_key: str, idempotency_key: str, values: dict[str, str]) -> None:
+        """Save a delivery's steps, committed before this returns."""
+        if not self.store.save_checkpoint(idempotency_key, values):
+            self._memory.save(account_key, idempotency_key, values)
+
+
+def _epoch(value: str | datetime | None, field: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"{field} {value!r} is not a date or time",
+                field=field,
+                hint="ISO 8601, e.g. 2026-11-01 or 2026-11-01T00:00+07:00",
+            ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
