@@ -153,3 +153,45 @@ def test_the_context_is_a_small_frozen_value() -> None:
         "delivery_id",
         "actor",
     ]
+
+
+def test_a_workspace_worker_and_delete_say_which_workspace_job_and_delivery(
+    plugins: Plugins, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker passes its workspace, job and delivery; deleting through the planner too."""
+    from fakes import TOKEN, Clock, paper_account, run, soon
+    from govsocial import Workspace
+
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    listener = WithContext()
+    plugins.register(listener, name="listener")
+    server, clock = PaperServer(), Clock()
+    with Workspace.open(tmp_path / "ws.db", plugins=plugins) as ws:
+        ws.add_account("humas", paper_account())
+        job = ws.schedule(Post("Jadwal vaksinasi"), accounts=["humas"], at=soon(60))
+        clock.now += 61
+        assert run(ws, server, clock) == 1
+        [delivery] = ws.job(job.id).deliveries
+        expected = EventContext(
+            workspace=ws.core.address, job_id=job.id, delivery_id=delivery.id, actor=None
+        )
+        assert listener.events == [("started", expected), ("finished", expected)]
+        [published] = server.posts
+        [deleted] = ws.delete_post(job.id, transport=server.transport())
+        assert deleted.id == published and server.posts == {}, "the server no longer has it"
+        assert listener.events[-1] == ("deleted", expected)
+
+
+def test_the_workspace_address_in_a_context_never_holds_a_password() -> None:
+    from types import SimpleNamespace
+
+    from govsocial.workspace.core import WorkspaceCore
+
+    def address(url: str) -> str:
+        holder = SimpleNamespace(store=SimpleNamespace(url=url))
+        return WorkspaceCore.address.fget(holder)  # type: ignore[attr-defined,no-any-return]
+
+    assert address("postgresql://humas:s3cret@db.example:5432/gs") == (
+        "postgresql://db.example:5432/gs"
+    )
+    assert address("/var/lib/govsocial/ws.db") == "/var/lib/govsocial/ws.db"

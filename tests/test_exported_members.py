@@ -78,13 +78,15 @@ def _classes_in(hint: Any) -> set[type]:
     return found
 
 
-# Workspace methods that are public only for the worker; issue 11 item 2 makes them private
-# (delete an entry when its method goes).
-PLUMBING = {"account_row", "new_delivery"}
+# Deprecated 0.1 plumbing still on the facade (each warns and goes in 0.3), and the store
+# itself, which is the engine below the services rather than something a user handles.
+PLUMBING = {"account_row", "new_delivery", "store"}
 
 
 def _returned_classes(cls: type) -> dict[str, set[type]]:
-    namespace = _govsocial_classes()
+    import pandas as pd  # DataFrame methods name it under TYPE_CHECKING
+
+    namespace = {**_govsocial_classes(), "pd": pd}
     returned: dict[str, set[type]] = {}
     for name, member in inspect.getmembers(cls):
         if name.startswith("_") or name in PLUMBING:

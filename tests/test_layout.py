@@ -36,3 +36,46 @@ def test_an_unknown_name_on_an_old_path_is_an_attribute_error() -> None:
     with warnings.catch_warnings(), pytest.raises(AttributeError):
         warnings.simplefilter("error")
         stub.NoSuchThing  # noqa: B018
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected groups of govsocial modules (every kind of import counts)."""
+    grimp = pytest.importorskip("grimp")  # comes with import-linter, in the dev extra
+    graph = grimp.build_graph("govsocial", include_external_packages=False)
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in edges[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_cycles_in_the_package() -> None:
+    """Zero cycles, counting imports inside functions and under TYPE_CHECKING."""
+    assert _cycles() == []

@@ -151,7 +151,7 @@ def test_the_inbox_skips_what_the_platform_cannot_list(
         publish_now(ws, server, {"Halo warga": {}, "Info banjir": {}})
         assert len(server.posts) == 2, "two published posts whose replies could be asked for"
         Mute.replies_asked = 0
-        report = ws.sync_inbox_report(transport=server.transport())
+        report = ws.pull_inbox(transport=server.transport())
     assert report.failed == {}, "a platform that cannot list is no failure"
     assert report.new == {"humas": 0}
     assert Mute.replies_asked == 1, "asked once; the other post is not asked again"

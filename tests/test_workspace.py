@@ -601,20 +601,8 @@ def test_postgresql_statements_keep_literals_and_comments_as_written() -> None:
 
 
 def _instagram_emulator() -> Any:
-    """plugins/instagram/tests/emulator.py, loaded by path (test folders are not packages)."""
-    import importlib.util
-    import sys
-
-    pytest.importorskip("govsocial_instagram")
-    name = "instagram_emulator"
-    if name not in sys.modules:
-        path = Path(__file__).parents[1] / "plugins/instagram/tests/emulator.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The Instagram plugin's emulator (``govsocial_instagram.testing``)."""
+    return pytest.importorskip("govsocial_instagram.testing")
 
 
 def test_a_worker_process_publishes_a_local_image_through_the_stored_media_host(
@@ -633,7 +621,10 @@ def test_a_worker_process_publishes_a_local_image_through_the_stored_media_host(
     image = tmp_path / "poster.jpg"
     image.write_bytes(emulator.tiny_jpeg())
     db = tmp_path / "ws.db"
-    with server.running():
+    from govsocial.testing.emulator import serve
+
+    with serve(server.app()) as base_url:
+        server.base_url = base_url
         made = server.add_account("dinkes.kota")
         token = made.credentials["access_token"].get_secret_value()
         account = Account(

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from govsocial.core.timing import Recurrence
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
-    from govsocial.plugin.manager import PluginWarning
+    from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditEntry, AuditHead
 
@@ -109,6 +109,7 @@ __all__ = [
     "PlatformError",
     "PluginError",
     "PluginWarning",
+    "Plugins",
     "Post",
     "PostMetrics",
     "PostRef",
@@ -164,6 +165,7 @@ _LAZY = {
     "Limits": "govsocial.adapters.platform",
     "Platform": "govsocial.adapters.platform",
     "PluginWarning": "govsocial.plugin.manager",
+    "Plugins": "govsocial.plugin.manager",
     "count_characters": "govsocial.client.validation",
     "validate": "govsocial.client.validation",
     "Workspace": "govsocial.app",

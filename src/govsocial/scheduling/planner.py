@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govsocial.core.errors import ConfigurationError
-from govsocial.core.models import Account, Post, PostRef
+from govsocial.core.models import Account, EventContext, Post, PostRef
 from govsocial.core.timing import Recurrence, Slots, from_epoch, parse_when
 from govsocial.scheduling.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.store import AccountRow, DeliveryRow, JobRow
@@ -273,7 +273,12 @@ class Planner:
                 assert d.ref is not None
                 if store.deleted_at(d.id) is not None:
                     continue
-                client.delete(d.ref)
+                client.delete(
+                    d.ref,
+                    context=EventContext(
+                        workspace=self.core.address, job_id=job_id, delivery_id=d.id, actor=by
+                    ),
+                )
                 with store.transaction() as tx:
                     store.mark_deleted(tx, d.id, time.time())
                     self.core.record(

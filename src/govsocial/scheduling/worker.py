@@ -44,7 +44,7 @@ from govsocial.core.errors import (
     RateLimited,
     ValidationError,
 )
-from govsocial.core.models import Account, Post, PostRef
+from govsocial.core.models import Account, EventContext, Post, PostRef
 from govsocial.core.timing import Recurrence, from_epoch
 from govsocial.scheduling.planner import new_delivery
 from govsocial.store import DeliveryRow, Tx
@@ -245,7 +245,12 @@ class Worker:
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
             return
-        result = await client.publish_one(post, account, idempotency_key=d.idempotency_key)
+        context = EventContext(
+            workspace=self.ws.address, job_id=d.job_id, delivery_id=d.id, actor=authority.get("by")
+        )
+        result = await client.publish_one(
+            post, account, idempotency_key=d.idempotency_key, context=context
+        )
         if result.ok and result.ref is not None:
             self._published(d, result.ref, recurrence)
             return

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from govsocial.adapters.checkpoints import MemoryCheckpoints
 from govsocial.client import Client
@@ -119,8 +120,17 @@ class WorkspaceCore:
         """The database's URL."""
         return self.store.url
 
+    @property
+    def address(self) -> str:
+        """The database's URL without user name or password: safe for logs and event hooks."""
+        parts = urlsplit(self.store.url)
+        if parts.username is None and parts.password is None:
+            return self.store.url
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
     def __repr__(self) -> str:
-        return f"<WorkspaceCore {self.store.url.split('@')[-1]}>"
+        return f"<WorkspaceCore {self.address}>"
 
     def close(self) -> None:
         """Close the long-lived client (if one was built) and the database."""
