@@ -46,11 +46,12 @@ from typing import Any
 
 from publish import BenchError, LoopbackServer
 
-from govsocial import Account, AsyncClient, Post, audit
+from govsocial import Account, AsyncClient, Post
 from govsocial.app import Workspace
 from govsocial.scheduling.planner import new_delivery
 from govsocial.scheduling.worker import Worker
 from govsocial.store import DeliveryRow, Store, open_store
+from govsocial.workspace import audit
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DAY = 86_400.0
