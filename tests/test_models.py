@@ -202,13 +202,26 @@ def test_validating_stored_data_raises_the_same_error() -> None:
     assert error.field == "media[0]"
 
 
-MODELS = [
-    value
-    for name in models.__all__
-    if isinstance(value := getattr(models, name), type)
-    and issubclass(value, BaseModel)
-    and value is not models.Model
-]
+def _public_models() -> list[type[BaseModel]]:
+    """Every pydantic model a user or a plugin author can reach: govsocial's exports, the
+    SDK's (``govsocial.adapters``) and the core models module's."""
+    import govsocial
+    import govsocial.adapters
+
+    found: dict[str, type[BaseModel]] = {}
+    for module in (govsocial, govsocial.adapters, models):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value is not models.Model
+            ):
+                found[value.__qualname__] = value
+    return sorted(found.values(), key=lambda model: model.__name__)
+
+
+MODELS = _public_models()
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)

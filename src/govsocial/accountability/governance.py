@@ -37,10 +37,10 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from govsocial.core.errors import ConfigurationError, NotPermitted
-from govsocial.core.models import Post
+from govsocial.core.models import Model, Post
 from govsocial.core.timing import from_epoch, parse_when
 from govsocial.scheduling.planner import Planner, Then
 from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
@@ -64,7 +64,7 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True)
 
 
-class Approval(BaseModel):
+class Approval(Model):
     """One approver's yes to a draft, under their decree."""
 
     model_config = _FROZEN
@@ -77,7 +77,7 @@ class Approval(BaseModel):
 DraftStatus = Literal["pending", "approved", "rejected", "scheduled"]
 
 
-class Draft(BaseModel):
+class Draft(Model):
     """A proposed post: ``pending`` until enough approvers say yes (``approved``, then
     ``scheduled`` once it has a job) or one says no (``rejected``, with the reason)."""
 
@@ -101,7 +101,7 @@ class Draft(BaseModel):
 RequestStatus = Literal["open", "drafted", "published"]
 
 
-class ContentRequest(BaseModel):
+class ContentRequest(Model):
     """A request to another unit for material to publish (or from it), and its progress.
 
     ``turnaround`` is the time from the request to the first published post made from it.

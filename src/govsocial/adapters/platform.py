@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
@@ -42,6 +42,7 @@ from govsocial.core.models import (
     AccountMetrics,
     Interaction,
     Media,
+    Model,
     Post,
     PostMetrics,
     PostRef,
@@ -94,7 +95,7 @@ class AdapterContext:
     on_credentials: CredentialsListener | None = None
 
 
-class Limits(BaseModel):
+class Limits(Model):
     """What a platform accepts, declared by its adapter. None means "no limit known"."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted, NotSupported
-from govsocial.core.models import Account, Interaction, Post, PostRef
+from govsocial.core.models import Account, Interaction, Model, Post, PostRef
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
@@ -46,7 +46,7 @@ CLOSE_REASONS: tuple[str, ...] = ("answered", "no reply needed", "spam")
 DEFAULT_TARGET = timedelta(hours=8)
 
 
-class InboxItem(BaseModel):
+class InboxItem(Model):
     """A reply or a mention waiting for (or given) an answer."""
 
     model_config = ConfigDict(frozen=True)
@@ -72,7 +72,7 @@ class InboxItem(BaseModel):
     closed_at: datetime | None = None
     closed_by: str | None = None
     close_reason: str | None = None
-    ref_extra: dict[str, Any] = {}
+    ref_extra: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def response_seconds(self) -> float | None:

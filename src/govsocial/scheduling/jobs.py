@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from govsocial.core._html import card, escape, labels, link, multiline, muted, status, table, when
 from govsocial.core.errors import NotFound
-from govsocial.core.models import Account, Post, PostRef
+from govsocial.core.models import Account, Model, Post, PostRef
 
 __all__ = ["DELIVERY_STATES", "Delivery", "Job"]
 
@@ -37,7 +37,7 @@ DELIVERY_STATES: tuple[str, ...] = (
 )
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """One post to one account at one time."""
 
     model_config = ConfigDict(frozen=True)
@@ -55,7 +55,7 @@ class Delivery(BaseModel):
     idempotency_key: str
 
 
-class Job(BaseModel):
+class Job(Model):
     """A post planned for accounts; ``status`` summarizes its deliveries.
 
     ``scheduled`` (nothing started), ``running``, ``published`` (every delivery),

@@ -26,9 +26,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from govsocial.core.errors import AuditTampered
+from govsocial.core.models import Model
 from govsocial.core.timing import from_epoch
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class AuditHead(NamedTuple):
     hash: str
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     """One recorded action."""
 
     model_config = ConfigDict(frozen=True)
@@ -60,7 +61,7 @@ class AuditEntry(BaseModel):
     object: str | None = None
     account: str | None = None
     decree: str | None = None
-    detail: dict[str, Any] = {}
+    detail: dict[str, Any] = Field(default_factory=dict)
     prev_hash: str
     hash: str
 

@@ -31,9 +31,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.models import Model
 from govsocial.workspace import audit
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ PERMITTED: dict[str, tuple[str, ...]] = {
 }
 
 
-class Person(BaseModel):
+class Person(Model):
     """Someone who acts on the accounts: an ASN, usually, in a unit (unit kerja)."""
 
     model_config = _FROZEN
@@ -73,7 +74,7 @@ class Person(BaseModel):
     unit: str | None = None
 
 
-class Appointment(BaseModel):
+class Appointment(Model):
     """A person's role on an account under a decree (SK), valid on the dates given."""
 
     model_config = _FROZEN
@@ -91,7 +92,7 @@ class Appointment(BaseModel):
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
 
-class ApprovalRule(BaseModel):
+class ApprovalRule(Model):
     """How an account's posts are approved.
 
     ``approvers``: how many different approvers a draft needs. ``admin_needs_approval``:
