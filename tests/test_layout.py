@@ -79,3 +79,24 @@ def _cycles() -> list[list[str]]:
 def test_no_import_cycles_in_the_package() -> None:
     """Zero cycles, counting imports inside functions and under TYPE_CHECKING."""
     assert _cycles() == []
+
+
+def test_the_npm_helper_and_the_demo_import_without_pytest() -> None:
+    """``scripts/install`` and ``govsocial demo`` run without the test extra: nothing they
+    import may need pytest (the conformance suite does, so it loads only when asked for)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "from govsocial.testing.npm import install\n"
+        "import govsocial.cli.demo, govsocial.testing.emulator\n"
+        "import govsocial.testing\n"
+        "try:\n"
+        "    govsocial.testing.PlatformConformance\n"
+        "except ImportError:\n"
+        "    print('suite needs pytest')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "suite needs pytest\n"

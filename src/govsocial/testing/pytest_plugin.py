@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 
 from govsocial.plugin.manager import Plugins
-from govsocial.testing import use_plugins
+from govsocial.testing.conformance import use_plugins
 from govsocial.testing.emulator import serve
 
 __all__ = ["Emulators", "emulators", "fresh_emulators", "isolated_plugins"]
