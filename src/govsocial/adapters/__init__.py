@@ -20,7 +20,8 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
   :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
-  :class:`ValidationError`, :class:`ConfigurationError`;
+  :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
+- ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
   :func:`find_urls`, :class:`Span`, :func:`top_level_domains`.
 
@@ -36,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
     from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
     from govsocial.adapters.http import (
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         ConfigurationError,
         GovSocialError,
+        NotSupported,
         PlatformError,
         PublishOutcomeUnknown,
         RateLimited,
@@ -122,6 +126,7 @@ __all__ = [
     "Media",
     "MediaHost",
     "MemoryCheckpoints",
+    "NotSupported",
     "Platform",
     "PlatformError",
     "Post",
@@ -133,6 +138,7 @@ __all__ = [
     "RateBudget",
     "RateLimited",
     "RateState",
+    "SecretStr",
     "Span",
     "ValidationError",
     "as_dict",
@@ -175,6 +181,7 @@ _HOMES = {
         "AuthenticationError",
         "ConfigurationError",
         "GovSocialError",
+        "NotSupported",
         "PlatformError",
         "PublishOutcomeUnknown",
         "RateLimited",
@@ -191,6 +198,7 @@ _HOMES = {
         "Problem",
         "PublishResult",
     ),
+    "pydantic": ("SecretStr",),
     "govsocial.core.text": (
         "Span",
         "find_urls",

@@ -104,7 +104,12 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
+    for name, error in plugins.load_errors.items():
+        print(f"(plugin {name} failed to load: {error})", file=sys.stderr)
     if not rows:
+        if plugins.load_errors:
+            print(f"No platform adapter loaded: {', '.join(plugins.load_errors)} failed (above).")
+            return 1
         print(
             "No platform adapters installed. Try: pip install govsocial-mastodon govsocial-bluesky"
         )
@@ -112,8 +117,6 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
     widths = [max(len(str(row[key])) for row in rows) for key in ("name", "distribution")]
     for row in rows:
         print(f"{row['name']:<{widths[0]}}  {row['distribution']:<{widths[1]}}  {row['limits']}")
-    for name, error in plugins.load_errors.items():
-        print(f"(plugin {name} failed to load: {error})", file=sys.stderr)
     return 0
 
 
