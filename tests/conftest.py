@@ -9,6 +9,15 @@ from typing import Any
 import pytest
 
 from fakes import TOKEN, PaperPlugin, PaperServer, paper_account
+
+# Tests that deliberately name credential variables outside the default allow list
+# (GOVSOCIAL_CRED_*, HUMAS_*): allowed here, once, for the session and its subprocesses.
+# tests/test_env_allow.py sets or removes GOVSOCIAL_ENV_ALLOW itself.
+os.environ.setdefault(
+    "GOVSOCIAL_ENV_ALLOW",
+    "GOVSOCIAL_CRED_*,HUMAS_*,PAPER_TOKEN,SOME_TOKEN,T,WRONG_TOKEN,IG_TEST_TOKEN,BROKEN_TOKEN,"
+    "AUDIT_TEST_TOKEN,GS_TOKEN,NOPE,MASTODON_TEST_TOKEN*,GS_REAL_*,GS_INBOX_*",
+)
 from govsocial.app import Workspace
 from govsocial.core.models import Account
 from govsocial.plugin.manager import Plugins, reset_default_plugins

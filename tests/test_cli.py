@@ -80,10 +80,10 @@ def test_publish_reports_a_missing_secret_per_account(
     path = tmp_path / "accounts.toml"
     path.write_text(
         '[humas]\nplatform = "paper"\nhandle = "@humas"\nbase_url = "https://paper.test"\n'
-        'credentials = { access_token = "env:GOVSOCIAL_TEST_UNSET" }\n'
+        'credentials = { access_token = "env:GOVSOCIAL_CRED_TEST_UNSET" }\n'
     )
     assert main(["publish", "Halo", "--accounts", str(path)]) == 1
-    assert "GOVSOCIAL_TEST_UNSET, which is not set" in capsys.readouterr().out
+    assert "GOVSOCIAL_CRED_TEST_UNSET, which is not set" in capsys.readouterr().out
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

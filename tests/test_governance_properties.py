@@ -64,7 +64,7 @@ class Governance(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        os.environ["GOVSOCIAL_PROPS_TOKEN"] = TOKEN
+        os.environ["GOVSOCIAL_CRED_PROPS_TOKEN"] = TOKEN
         self.directory = Path(tempfile.mkdtemp(prefix="gs-props-"))
         self.plugins = Plugins(load_entrypoints=False)
         self.plugins.register(PaperPlugin(), name="paper")
@@ -84,7 +84,7 @@ class Governance(RuleBasedStateMachine):
     def setup(self) -> None:
         self.ws.add_account(
             ACCOUNT,
-            paper_account(token="env:GOVSOCIAL_PROPS_TOKEN"),
+            paper_account(token="env:GOVSOCIAL_CRED_PROPS_TOKEN"),
         )
         for person in PEOPLE:
             self.ws.add_person(person, name=person.upper(), unit="Diskominfo")

@@ -134,7 +134,7 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
             account = server.accounts[0]
             references = {}
             for field, secret in account.credentials.items():  # secrets stay in the environment
-                variable = f"GOVSOCIAL_DEMO_{platform.upper()}_{field.upper()}"
+                variable = f"GOVSOCIAL_CRED_DEMO_{platform.upper()}_{field.upper()}"
                 os.environ[variable] = secret.get_secret_value()
                 references[field] = f"env:{variable}"
             named = Account(**account.model_dump(exclude={"credentials"}), credentials=references)

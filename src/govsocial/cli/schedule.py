@@ -138,7 +138,9 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 
     with open_workspace(args) as ws:
         if args.accounts_command == "import":
-            found = load_accounts(Path(args.file))
+            found = load_accounts(Path(args.file), check_env=False)
+            for name, account in found.items():  # the whole file is refused, and audited
+                ws.core.check_env_references(name, account)
             for name, account in found.items():
                 ws.add_account(name, account)
                 print(f"{name}: {account.platform} {account.handle}")

@@ -9,7 +9,12 @@ Each table is an account, named the way the team calls it::
     credentials = { access_token = "env:HUMAS_MASTODON_TOKEN" }
 
 Credential values should be ``env:NAME`` references: the secret stays in the environment,
-the file can be shared and versioned.
+the file can be shared and versioned. Because a shared file may come from someone who must
+not read the worker's environment, each NAME must be allowed by ``GOVSOCIAL_ENV_ALLOW``
+(default ``GOVSOCIAL_CRED_*`` and ``HUMAS_*``; never ``GOVSOCIAL_SECRET_KEY`` or another
+govsocial setting), and an ``http://`` base_url must name a host in ``GOVSOCIAL_ALLOW_HTTP``
+(default: loopback). A file breaking either rule is refused when it is loaded, before any
+request (see docs/operations.md, Secrets).
 """
 
 from __future__ import annotations
@@ -17,16 +22,22 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from govsocial.core._env import check_env_reference
 from govsocial.core.errors import ConfigurationError, ValidationError
 from govsocial.core.models import Account
 
 __all__ = ["load_accounts"]
 
 
-def load_accounts(path: str | Path) -> dict[str, Account]:
+def load_accounts(path: str | Path, *, check_env: bool = True) -> dict[str, Account]:
     """The accounts defined in the TOML file at ``path``, by name.
 
-    :raises ConfigurationError: the file is missing, not TOML, or an account is malformed.
+    :param check_env: refuse ``env:`` references to variables ``GOVSOCIAL_ENV_ALLOW`` does
+        not allow (the default); a caller that checks them itself, and audits the refusal
+        (``govsocial accounts import`` through the workspace), passes False.
+
+    :raises ConfigurationError: the file is missing, not TOML, or an account is malformed,
+        names an environment variable it may not read or an ``http://`` server not allowed.
     """
     path = Path(path)
     try:
@@ -54,4 +65,16 @@ def load_accounts(path: str | Path) -> dict[str, Account]:
             raise ConfigurationError(
                 f"{path}: account {name!r} is not valid: {details}", field=name, hint=exc.hint
             ) from None
+        for field, secret in accounts[name].credentials.items() if check_env else ():
+            value = secret.get_secret_value()
+            if not value.startswith("env:"):
+                continue
+            try:
+                check_env_reference(
+                    value[4:], field=f"credentials.{field}", owner=f"account {name!r}"
+                )
+            except ConfigurationError as exc:
+                raise ConfigurationError(
+                    f"{path}: {exc.message}", field=f"{name}.credentials.{field}", hint=exc.hint
+                ) from None
     return accounts

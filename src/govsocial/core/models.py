@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from govsocial.core._env import check_env_reference, http_refusal
 from govsocial.core._html import (
     MUTED,
     card,
@@ -406,7 +407,10 @@ class Account(Model):
 
     Credential values are SecretStr: they print as ``**********``. A value ``env:NAME`` is
     read from the environment variable NAME when it is used, so files can name secrets
-    without holding them.
+    without holding them; NAME must be allowed by ``GOVSOCIAL_ENV_ALLOW`` (default
+    ``GOVSOCIAL_CRED_*`` and ``HUMAS_*``) and is never one of govsocial's own settings such
+    as ``GOVSOCIAL_SECRET_KEY``. An ``http://`` base_url is refused unless its host is in
+    ``GOVSOCIAL_ALLOW_HTTP`` (default: loopback only). See docs/operations.md (Secrets).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -432,6 +436,10 @@ class Account(Model):
                 f"base_url must start with https:// or http:// (got {got})",
                 "write the server's address in full, e.g. base_url='https://mastodon.go.id'",
             )
+        refusal = http_refusal(value)
+        if refusal is not None:
+            rule, fix = refusal
+            raise _custom("base_url_http", f"base_url {value} refused: {rule}", fix)
         return value
 
     @property
@@ -442,7 +450,8 @@ class Account(Model):
     def credential(self, name: str) -> str:
         """The secret value of credential ``name``, resolving ``env:NAME`` references.
 
-        :raises ConfigurationError: the credential is missing or its variable is unset.
+        :raises ConfigurationError: the credential is missing, its variable is not allowed
+            (``GOVSOCIAL_ENV_ALLOW``) or is unset.
         """
         secret = self.credentials.get(name)
         if secret is None:
@@ -455,6 +464,9 @@ class Account(Model):
         value = secret.get_secret_value()
         if value.startswith("env:"):
             variable = value[4:]
+            check_env_reference(
+                variable, field=f"credentials.{name}", owner=f"{self.handle} on {self.platform}"
+            )
             resolved = os.environ.get(variable)
             if not resolved:
                 raise ConfigurationError(

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 from govsocial.adapters.checkpoints import MemoryCheckpoints
 from govsocial.client import Client
 from govsocial.client.validation import blocking, validate
+from govsocial.core._env import check_env_reference, env_reference_refusal
 from govsocial.core.errors import (
     ConfigurationError,
     GovSocialError,
@@ -214,6 +215,7 @@ class WorkspaceCore:
                 f"account {account.handle} on {cls.name} has no base_url", field="base_url"
             )
         check_zone(account.timezone)
+        self.check_env_references(name, account)
         slot_text = Slots.parse(slots).text if slots else None
         row = AccountRow(
             name=name,
@@ -230,6 +232,37 @@ class WorkspaceCore:
             created_at=time.time(),
         )
         self.store.put_account(row)
+
+    def check_env_references(self, name: str, account: Account) -> None:
+        """Refuse an ``env:`` reference of ``account`` (to be kept as ``name``) to a variable
+        the operator does not allow (``GOVSOCIAL_ENV_ALLOW``), recording the refusal in the
+        audit log (``env_reference_refused``) before raising.
+
+        :raises ConfigurationError: names the field, the variable, the rule and the fix.
+        """
+        for field, secret in account.credentials.items():
+            value = secret.get_secret_value()
+            if not value.startswith("env:"):
+                continue
+            refusal = env_reference_refusal(value[4:])
+            if refusal is None:
+                continue
+            with self.store.transaction() as tx:
+                self.record(
+                    tx,
+                    None,
+                    "env_reference_refused",
+                    obj=name,
+                    detail={
+                        "field": f"credentials.{field}",
+                        "variable": value[4:],
+                        "rule": refusal[0],
+                        "platform": account.platform,
+                        "handle": account.handle,
+                        "base_url": account.base_url,
+                    },
+                )
+            check_env_reference(value[4:], field=f"credentials.{field}", owner=f"account {name!r}")
 
     def accounts(self) -> dict[str, Account]:
         """Every account by name, credentials opened (``env:`` references stay references)."""

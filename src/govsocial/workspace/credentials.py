@@ -1,7 +1,9 @@
 """How a workspace stores account credentials: never in plain text.
 
 - A value ``env:NAME`` is stored as the reference ``{"env": "NAME"}`` and read from the
-  environment each time it is used: the secret never touches the database.
+  environment each time it is used: the secret never touches the database. NAME must be
+  allowed by ``GOVSOCIAL_ENV_ALLOW`` and is never ``GOVSOCIAL_SECRET_KEY`` (see
+  :mod:`govsocial.core._env`); a refused reference is not stored.
 - A credential the platform declares public (not in ``Platform.secret_names()``, such as
   Bluesky's ``identifier``, a handle) is stored as it is.
 - Any other value is stored sealed (``{"sealed": "..."}``, Fernet: AES-128-CBC with an
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from govsocial.core._env import check_env_reference
 from govsocial.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -83,11 +86,13 @@ class Sealer:
 
         :param public: credential names that are not secret (Bluesky's ``identifier``, a
             handle): stored as they are.
+        :raises ConfigurationError: an ``env:`` reference names a variable not allowed.
         """
         stored: dict[str, dict[str, str]] = {}
         for name, secret in credentials.items():
             value = secret.get_secret_value()
             if value.startswith("env:") and len(value) > 4:
+                check_env_reference(value[4:], field=f"credentials.{name}", owner="an account")
                 stored[name] = {"env": value[4:]}
                 continue
             if name in public:
