@@ -6,7 +6,10 @@ Registered through the ``govsocial`` entry-point group, like any third-party plu
     account = govsocial.Account(
         platform="bluesky",
         handle="humas.example.go.id",
-        credentials={"identifier": "humas.example.go.id", "app_password": "env:BSKY_APP_PASSWORD"},
+        credentials={
+            "identifier": "humas.example.go.id",
+            "app_password": "env:HUMAS_BSKY_APP_PASSWORD",
+        },
     )
 """
 

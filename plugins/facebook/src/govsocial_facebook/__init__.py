@@ -8,7 +8,7 @@ entry-point group; nothing needs importing by hand::
     account = govsocial.Account(
         platform="facebook",
         handle="humas.kota",
-        credentials={"page_id": "104xxxxxxxxxxxx", "page_access_token": "env:FB_PAGE_TOKEN"},
+        credentials={"page_id": "104xxxxxxxxxxxx", "page_access_token": "env:HUMAS_FB_PAGE_TOKEN"},
     )
 """
 

@@ -8,7 +8,7 @@ entry-point group::
     account = govsocial.Account(
         platform="instagram",
         handle="@dinkes.kota",
-        credentials={"ig_user_id": "17841400000000000", "access_token": "env:IG_TOKEN"},
+        credentials={"ig_user_id": "17841400000000000", "access_token": "env:HUMAS_IG_TOKEN"},
     )
     host = govsocial.DirectoryHost("/var/www/html/media", "https://dinkes.example.go.id/media")
     with govsocial.Client(media_host=host) as client:

@@ -10,7 +10,7 @@ entry-point group; nothing needs importing by hand::
         handle="Dinas Kominfo",
         credentials={
             "organization": "urn:li:organization:12345",
-            "access_token": "env:LINKEDIN_TOKEN",
+            "access_token": "env:HUMAS_LINKEDIN_TOKEN",
         },
     )
 """

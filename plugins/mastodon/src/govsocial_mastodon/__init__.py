@@ -9,7 +9,7 @@ entry-point group; nothing needs importing by hand::
         platform="mastodon",
         handle="@humas@mastodon.example",
         base_url="https://mastodon.example",
-        credentials={"access_token": "env:MASTODON_TOKEN"},
+        credentials={"access_token": "env:HUMAS_MASTODON_TOKEN"},
     )
 """
 

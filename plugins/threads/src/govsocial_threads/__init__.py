@@ -8,7 +8,7 @@ entry-point group; nothing needs importing by hand::
     account = govsocial.Account(
         platform="threads",
         handle="@dinaskominfo",
-        credentials={"user_id": "17841400000000000", "access_token": "env:THREADS_TOKEN"},
+        credentials={"user_id": "17841400000000000", "access_token": "env:HUMAS_THREADS_TOKEN"},
     )
 
 Threads downloads media from public URLs, so posts with local files need a media host:

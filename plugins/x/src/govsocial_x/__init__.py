@@ -9,9 +9,9 @@ entry-point group; nothing needs importing by hand::
         platform="x",
         handle="@humas_kota",
         credentials={
-            "access_token": "env:X_ACCESS_TOKEN",
-            "refresh_token": "env:X_REFRESH_TOKEN",
-            "client_id": "env:X_CLIENT_ID",
+            "access_token": "env:HUMAS_X_ACCESS_TOKEN",
+            "refresh_token": "env:HUMAS_X_REFRESH_TOKEN",
+            "client_id": "env:HUMAS_X_CLIENT_ID",
         },
     )
 """
