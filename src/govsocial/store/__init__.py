@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govsocial.core.errors import ConfigurationError
-from govsocial.core.models import METRIC_FIELDS
+from govsocial.core.errors import ConfigurationError, ValidationError
+from govsocial.core.models import LONE_SURROGATE, METRIC_FIELDS
+from govsocial.core.problem import Problem
 from govsocial.store.audit import AuditRows
 from govsocial.store.governance import GovernanceRows
 from govsocial.store.inbox import InboxRows
@@ -218,8 +219,20 @@ class Store(ABC):
         """Close the connection."""
 
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
-        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
-        tx.execute(self.render(sql), tuple(params))
+        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows.
+
+        :raises ValidationError: a text parameter holds a lone surrogate, which no database
+            stores (the models refuse them first; this catches text that is not a model's).
+        """
+        try:
+            tx.execute(self.render(sql), tuple(params))
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise ValidationError(
+                [Problem(code="lone_surrogate", message=f"a text {message}")],
+                subject="input",
+                hint=hint,
+            ) from None
         return tx
 
     # -- schema --------------------------------------------------------------------------
