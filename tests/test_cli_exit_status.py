@@ -159,6 +159,7 @@ def db(
         'credentials = { access_token = "env:PAPER_TOKEN" }\n'
     )
     url = str(tmp_path / "ws.db")
+    assert main(["--db", url, "init"]) == 0  # only init creates a workspace
     assert main(["--db", url, "accounts", "import", str(accounts)]) == 0
     return url
 
@@ -242,6 +243,7 @@ def test_exit_status_of_real_processes(tmp_path: Path) -> None:
     assert too_long.returncode == 1, too_long.stderr
     assert "limit is 500" in too_long.stdout
     db = str(tmp_path / "ws.db")
+    assert govsocial("init", db, cwd=tmp_path).returncode == 0
     unknown = govsocial(
         "--db", db, "schedule", "Halo", "--to", "nobody", "--at", LATER, cwd=tmp_path
     )

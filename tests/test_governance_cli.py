@@ -19,6 +19,7 @@ def db(tmp_path: Path, plugins: Plugins) -> str:
         'credentials = { access_token = "env:PAPER_TOKEN" }\n'
     )
     url = str(tmp_path / "ws.db")
+    assert main(["--db", url, "init"]) == 0  # only init creates a workspace
     assert main(["--db", url, "accounts", "import", str(accounts)]) == 0
     return url
 

@@ -19,6 +19,7 @@ def db(tmp_path: Path, plugins: Plugins) -> str:
         'timezone = "Asia/Jayapura"\ncredentials = { access_token = "env:PAPER_TOKEN" }\n'
     )
     url = str(tmp_path / "ws.db")
+    assert main(["--db", url, "init"]) == 0  # only init creates a workspace
     assert main(["--db", url, "accounts", "import", str(accounts)]) == 0
     return url
 
@@ -68,8 +69,11 @@ def test_db_defaults_to_the_environment(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("GOVSOCIAL_DB", str(tmp_path / "from-env.db"))
-    assert main(["jobs"]) == 0
+    assert main(["jobs"]) == 2, "only init creates a workspace"
+    assert not (tmp_path / "from-env.db").exists()
+    assert main(["init"]) == 0
     assert (tmp_path / "from-env.db").exists()
+    assert main(["jobs"]) == 0
 
 
 def test_metrics_collect_on_a_workspace_without_posts(

@@ -108,6 +108,7 @@ class Workspace:
         cls,
         url: str | Path | None = None,
         *,
+        create: bool = True,
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
@@ -115,11 +116,14 @@ class Workspace:
     ) -> Workspace:
         """Open (creating or upgrading) the workspace at ``url``.
 
-        ``url`` defaults to ``$GOVSOCIAL_DB``, then ``./govsocial.db``.
+        ``url`` defaults to ``$GOVSOCIAL_DB``, then ``./govsocial.db``. Where no workspace
+        exists yet, one is created, as :func:`sqlite3.connect` creates a file;
+        ``create=False`` refuses instead (:class:`~govsocial.ConfigurationError`), which is
+        how the command line opens ``--db``. A new SQLite file is readable by its owner only.
         """
         url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
         return cls(
-            open_store(url),
+            open_store(url, create=create),
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,
@@ -175,11 +179,11 @@ class Workspace:
 
     @property
     def url(self) -> str:
-        """The database's URL."""
+        """The database's URL, without its password (kept only in the connection)."""
         return self.core.url
 
     def __repr__(self) -> str:
-        return f"<Workspace {self.core.url.split('@')[-1]}>"
+        return f"<Workspace {self.core.address}>"
 
     # -- closing -------------------------------------------------------------------------
 

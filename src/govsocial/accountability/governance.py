@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ConfigDict
 
 from govsocial.core.errors import ConfigurationError, NotPermitted
-from govsocial.core.models import Model, Post
+from govsocial.core.models import Model, Post, refuse_lone_surrogates
 from govsocial.core.timing import from_epoch, parse_when
 from govsocial.scheduling.planner import Planner, Then
 from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
@@ -317,6 +317,7 @@ class Accountability:
             raise ConfigurationError(
                 "a rejection needs a reason the author can act on", field="reason"
             )
+        refuse_lone_surrogates(reason, "reason", subject="rejection")
         draft = self.draft(draft_id)
         self.core.authority.person(by)
         decrees = self.core.authority.authorize("reject", by, draft.accounts, obj=draft_id)

@@ -4,7 +4,9 @@ Without a workspace: ``platforms`` (installed adapters, versions, limits), ``val
 (offline checks), ``publish`` (to accounts from a TOML file) and ``demo`` (everything against
 local servers, nothing to configure).
 
-On the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``):
+On the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``),
+which ``init`` creates (the other commands refuse one that does not exist, so a mistyped
+``--db`` is an error rather than a new, empty workspace):
 
 - scheduling: ``accounts import|list|refresh``, ``schedule``, ``enqueue``, ``jobs``,
   ``cancel``, ``reschedule``, ``worker``;

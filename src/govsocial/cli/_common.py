@@ -93,11 +93,16 @@ def post_from_args(args: argparse.Namespace) -> Post:
     return Post(text, media=media, language=getattr(args, "language", None))
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``)."""
+def open_workspace(args: argparse.Namespace, **options: Any) -> Workspace:
+    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``).
+
+    It must exist: only ``govsocial init`` creates one, so a mistyped ``--db`` is an error
+    naming the fix rather than a new, empty workspace. ``options`` as for
+    :meth:`govsocial.Workspace.open`.
+    """
     from govsocial.app import Workspace
 
-    return Workspace.open(args.db)
+    return Workspace.open(args.db, create=False, **options)
 
 
 def needs_by(command: str) -> GovSocialError:

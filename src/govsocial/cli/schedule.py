@@ -1,8 +1,9 @@
 """The workspace commands of the ``govsocial`` command line.
 
-``accounts import|list``, ``schedule``, ``enqueue``, ``jobs``, ``cancel``, ``reschedule``,
-``metrics collect``, ``report`` and ``worker`` all act on the workspace named by ``--db``
-(default ``$GOVSOCIAL_DB``, then ``./govsocial.db``).
+``init`` creates the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then
+``./govsocial.db``), the only command that does; ``accounts import|list``, ``schedule``,
+``enqueue``, ``jobs``, ``cancel``, ``reschedule``, ``metrics collect``, ``report`` and
+``worker`` act on it and refuse one that does not exist.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ __all__ = ["add_parsers"]
 
 def add_parsers(commands: Commands) -> None:
     """Add the workspace subcommands to the main parser."""
+    init = commands.add_parser(
+        "init", help="create the workspace (the other commands refuse a --db that does not exist)"
+    )
+    init.add_argument(
+        "url",
+        nargs="?",
+        metavar="URL",
+        help="where: a file path, sqlite:///path or postgresql://... (default: --db)",
+    )
+    init.set_defaults(handler=_cmd_init)
+
     accounts = commands.add_parser("accounts", help="the workspace's accounts")
     accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
@@ -133,6 +145,17 @@ def _show_job(job: Job) -> str:
     return "\n".join(lines)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from govsocial.app import Workspace
+
+    with Workspace.open(args.url or args.db) as ws:
+        if ws.store.created:
+            print(f"created the workspace {ws.url}")
+        else:
+            print(f"{ws.url} is already a workspace (schema up to date)")
+    return 0
+
+
 def _cmd_accounts(args: argparse.Namespace) -> int:
     from govsocial.client.accounts_file import load_accounts
 
@@ -195,7 +218,6 @@ def _cmd_reschedule(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from govsocial.app import Workspace
     from govsocial.client import AsyncClient
     from govsocial.core.errors import ConfigurationError
     from govsocial.scheduling.worker import Worker
@@ -208,7 +230,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    with Workspace.open(args.db, lease=args.lease) as ws:
+    with open_workspace(args, lease=args.lease) as ws:
         worker = Worker(ws, concurrency=args.concurrency)
 
         async def main() -> int:
@@ -233,9 +255,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from govsocial.app import Workspace
-
-    with Workspace.open(args.db) as ws:
+    with open_workspace(args) as ws:
         accounts = len(ws.store.accounts())
         seen = {"accounts": 0, "posts": 0}
         live = sys.stderr.isatty()

@@ -48,9 +48,17 @@ def load_accounts(path: str | Path, *, check_env: bool = True) -> dict[str, Acco
             field="accounts",
             hint="pass --accounts FILE (see docs/cli.md for its format)",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"accounts file {path} is not UTF-8 text (byte {exc.start})",
+            field="accounts",
+            hint="save it as UTF-8; docs/cli.md shows the format",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(
-            f"accounts file {path} is not valid TOML: {exc}", field="accounts"
+            f"accounts file {path} is not valid TOML: {exc}",
+            field="accounts",
+            hint="fix the line named; docs/cli.md shows the format",
         ) from None
     accounts: dict[str, Account] = {}
     for name, table in data.items():

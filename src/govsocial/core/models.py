@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -66,6 +67,9 @@ __all__ = [
     "PostVariant",
     "Problem",
     "PublishResult",
+    "LONE_SURROGATE",
+    "has_lone_surrogate",
+    "refuse_lone_surrogates",
     "sniff_mime_type",
 ]
 
@@ -197,6 +201,54 @@ def invalid_input(model: type[BaseModel], error: PydanticValidationError) -> Val
     return ValidationError(problems, subject=_words(model.__name__), hint="; ".join(hints) or None)
 
 
+#: fields whose values are platforms' own answers, kept as JSON and never sent again
+_UNCHECKED = frozenset({"raw"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: what is wrong with a text holding a lone surrogate, and how to fix it
+LONE_SURROGATE = (
+    "contains a lone surrogate (U+D800 to U+DFFF), which is not a character: "
+    "it cannot be stored or sent",
+    "remove it; a file or argument that is not UTF-8 decodes to such code points, so "
+    "save or type it as UTF-8",
+)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate: a code point U+D800 to U+DFFF, which no
+    UTF-8 encoder, database or platform accepts (Python strings never pair them)."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def refuse_lone_surrogates(text: str, field: str, *, subject: str = "input") -> str:
+    """``text`` itself, unless it holds a lone surrogate; for text that is not a model's
+    field (a rejection's reason). Models refuse them in every field themselves.
+
+    :raises ValidationError: it does, naming ``field`` (``subject`` names what was checked).
+    """
+    if has_lone_surrogate(text):
+        message, hint = LONE_SURROGATE
+        raise ValidationError(
+            [Problem(code="lone_surrogate", message=message, field=field)],
+            subject=subject,
+            hint=hint,
+        )
+    return text
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether ``value`` (a text, or a dict, list or tuple of texts) holds a lone surrogate."""
+    if isinstance(value, str):
+        return has_lone_surrogate(value)
+    if isinstance(value, SecretStr):
+        return _lone_surrogate(value.get_secret_value())
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_lone_surrogate(item) for item in value)
+    return False
+
+
 def _custom(code: str, message: str, hint: str) -> PydanticCustomError:
     """An error for a validator to raise: pydantic keeps the location, we keep the hint."""
     return PydanticCustomError(code, "{message}", {"message": message, "hint": hint})
@@ -221,6 +273,15 @@ class Model(BaseModel):
     # pydantic validates nested models without calling __init__, so their errors stay
     # inside the outer error (with the full path) instead of being wrapped as value errors.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_lone_surrogates(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse text with a lone surrogate: it cannot be encoded, stored or sent, so it
+        would fail later, inside a transaction or a request (security review, finding 16)."""
+        if info.field_name not in _UNCHECKED and _lone_surrogate(value):
+            raise _custom("lone_surrogate", *LONE_SURROGATE)
+        return value
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:

@@ -16,7 +16,10 @@ a dead worker's lease expires and its deliveries are claimed again, those caught
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -24,9 +27,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from govsocial.core.errors import ConfigurationError
-from govsocial.core.models import METRIC_FIELDS
+from govsocial.core.errors import ConfigurationError, ValidationError
+from govsocial.core.models import LONE_SURROGATE, METRIC_FIELDS
+from govsocial.core.problem import Problem
 from govsocial.store.audit import AuditRows
 from govsocial.store.governance import GovernanceRows
 from govsocial.store.inbox import InboxRows
@@ -47,7 +52,16 @@ __all__ = [
     "Store",
     "Tx",
     "open_store",
+    "redact_url",
 ]
+
+logger = logging.getLogger("govsocial.store")
+
+#: what a workspace's SQLite file (and its ``-wal``/``-shm`` files) is created with: it
+#: holds citizens' messages and the sealed credentials, so only its owner reads it
+FILE_MODE = 0o600
+
+_warned_modes: set[str] = set()  # paths already warned about, once per process
 
 #: Delivery states that never change again.
 FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled"})
@@ -134,6 +148,27 @@ METRIC_COLUMNS = METRIC_FIELDS  # the shared vocabulary, one column per figure
 ACCOUNT_METRIC_COLUMNS = ("followers", "following", "posts")
 
 
+def redact_url(url: str, *, user: bool = True) -> str:
+    """``url`` without its password (in the user info or a ``password=`` query parameter),
+    safe to print, log and put in error messages.
+
+    :param user: keep the user name (``postgresql://gs@db/x``); False drops it too, as
+        :attr:`govsocial.workspace.core.WorkspaceCore.address` does for event hooks.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc and "password" not in parts.query:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if user and parts.username is not None:
+        host = f"{parts.netloc.rsplit('@', 1)[0].split(':', 1)[0]}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(key == "password" for key, _ in pairs):
+            query = urlencode([(k, v) for k, v in pairs if k != "password"])
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+
+
 class Store(ABC):
     """The storage interface the workspace and workers use (one instance per process).
 
@@ -144,6 +179,7 @@ class Store(ABC):
     deliveries, accounts and snapshots are methods of the store itself.
     """
 
+    #: the database's URL, without its password (:func:`redact_url`)
     url: str
     engine = "sqlite"
     #: the engine's parameter marker (for code that writes its own statements, such as
@@ -151,6 +187,8 @@ class Store(ABC):
     placeholder = "?"
     #: puts a statement written with ``?`` into the engine's parameter style
     render: Render = staticmethod(as_is)
+    #: whether :func:`open_store` made this workspace (the database held none before)
+    created = False
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -159,7 +197,14 @@ class Store(ABC):
         self.audit = AuditRows(self)
         self.metrics = MetricsRows(self)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {redact_url(self.url, user=False)}>"
+
     # -- engine specifics ----------------------------------------------------------------
+
+    def is_workspace(self) -> bool:
+        """Whether the database already holds a govsocial workspace (False: nothing yet)."""
+        return True
 
     @abstractmethod
     @contextmanager
@@ -218,8 +263,20 @@ class Store(ABC):
         """Close the connection."""
 
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
-        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
-        tx.execute(self.render(sql), tuple(params))
+        """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows.
+
+        :raises ValidationError: a text parameter holds a lone surrogate, which no database
+            stores (the models refuse them first; this catches text that is not a model's).
+        """
+        try:
+            tx.execute(self.render(sql), tuple(params))
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise ValidationError(
+                [Problem(code="lone_surrogate", message=f"a text {message}")],
+                subject="input",
+                hint=hint,
+            ) from None
         return tx
 
     # -- schema --------------------------------------------------------------------------
@@ -755,12 +812,23 @@ class Store(ABC):
 
 
 class SqliteStore(Store):
-    """SQLite: the embedded default. WAL, and BEGIN IMMEDIATE for every write transaction."""
+    """SQLite: the embedded default. WAL, and BEGIN IMMEDIATE for every write transaction.
 
-    def __init__(self, path: Path) -> None:
+    A new file (and its ``-wal``/``-shm`` files) is created readable by its owner only
+    (:data:`FILE_MODE`); an existing file's mode is left alone, with one warning per process
+    when other users can read it.
+
+    :param create: False refuses a path where no workspace exists yet.
+    :raises ConfigurationError: the file cannot be opened, does not exist (``create=False``),
+        is not an SQLite database, is damaged, or is another program's database.
+    """
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         super().__init__()
         self.path = path
         self.url = f"sqlite:///{path}"
+        self._active: sqlite3.Cursor | None = None
+        created = _create_private(path, create)
         try:
             self._conn = sqlite3.connect(
                 path, timeout=30.0, isolation_level=None, check_same_thread=False
@@ -771,11 +839,38 @@ class SqliteStore(Store):
                 field="db",
                 hint="check the path and that its folder exists and is writable",
             ) from None
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._active: sqlite3.Cursor | None = None
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            tables = {
+                row[0]
+                for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise _damaged(path, exc) from None
+        if created:
+            for suffix in ("-wal", "-shm"):  # SQLite gives them the file's mode; make sure
+                side = Path(f"{path}{suffix}")
+                if side.exists():
+                    side.chmod(FILE_MODE)
+        if tables and "govsocial_meta" not in tables:
+            self._conn.close()
+            raise ConfigurationError(
+                f"{path} is an SQLite database, but not a govsocial workspace",
+                field="db",
+                hint="check --db and $GOVSOCIAL_DB; `govsocial init NEW.db` creates a workspace",
+            )
+
+    def is_workspace(self) -> bool:
+        """Whether the file already holds a govsocial workspace (False: new and empty)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='govsocial_meta'"
+            ).fetchone()
+        return row is not None
 
     def post_metric_columns(self) -> tuple[Any, list[str], list[Any]] | None:
         """Through ADBC's SQLite driver (Arrow columns), when it is installed."""
@@ -792,8 +887,10 @@ class SqliteStore(Store):
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 cur.execute("ROLLBACK")
+                if type(exc) is sqlite3.DatabaseError:  # damaged file, not a constraint
+                    raise _damaged(self.path, exc) from None
                 raise
             else:
                 cur.execute("COMMIT")
@@ -815,9 +912,9 @@ class PostgresStore(Store):
     render: Render = staticmethod(to_format)
     lock_clause = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         super().__init__()
-        self.url = url
+        self.url = redact_url(url)  # the password stays in the connection only
         try:
             import psycopg
         except ImportError:
@@ -829,8 +926,12 @@ class PostgresStore(Store):
         try:
             self._conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
+            password = urlsplit(url).password
+            message = str(exc).strip()
+            if password:
+                message = message.replace(password, "***")
             raise ConfigurationError(
-                f"cannot connect to the workspace database: {str(exc).strip()}",
+                f"cannot connect to the workspace database {self.url}: {message}",
                 field="db",
                 hint="check the postgresql:// URL and that the server is running",
             ) from None
@@ -840,6 +941,12 @@ class PostgresStore(Store):
         """One database transaction on the connection, serialized within the process."""
         with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
             yield cur
+
+    def is_workspace(self) -> bool:
+        """Whether the schema on the search path holds a govsocial workspace."""
+        with self.transaction() as cur:
+            row = self.execute(cur, "SELECT to_regclass('govsocial_meta')").fetchone()
+        return row is not None and row[0] is not None
 
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
@@ -858,28 +965,95 @@ class PostgresStore(Store):
             self._conn.close()
 
 
-def open_store(url: str | Path) -> Store:
+def open_store(url: str | Path, *, create: bool = True) -> Store:
     """The store at ``url``: a file path or ``sqlite:///path``, or ``postgresql://...``.
 
     The schema is created or upgraded in place.
+
+    :param create: True (the default) makes a new workspace where there is none, as
+        :func:`sqlite3.connect` creates a file; False refuses, with an error naming the fix
+        (the command line opens workspaces this way, so a mistyped ``--db`` creates nothing).
+    :raises ConfigurationError: the URL, the file or the server is unusable, or no
+        workspace exists and ``create`` is False.
     """
     text = str(url)
     store: Store
     if text.startswith(("postgresql://", "postgres://")):
-        store = PostgresStore(text)
+        store = PostgresStore(text, create=create)
     elif text.startswith("sqlite:///"):
-        store = SqliteStore(Path(text[len("sqlite:///") :]))
+        store = SqliteStore(Path(text[len("sqlite:///") :]), create=create)
     elif "://" in text:
         raise ConfigurationError(
-            f"unknown workspace URL {text!r}",
+            f"unknown workspace URL {redact_url(text)!r}",
             field="db",
             hint="use a file path (govsocial.db), sqlite:///path or postgresql://...",
         )
     else:
-        store = SqliteStore(Path(text))
+        store = SqliteStore(Path(text), create=create)
     try:
-        store.migrate()
+        if not create and not store.is_workspace():
+            raise _missing(store.url)
+        store.created = store.migrate() == 0
     except BaseException:
         store.close()
         raise
     return store
+
+
+def _missing(where: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"no workspace at {where}",
+        field="db",
+        hint="check --db and $GOVSOCIAL_DB for a typo; `govsocial init` creates a new workspace",
+    )
+
+
+def _damaged(path: Path, exc: sqlite3.DatabaseError) -> ConfigurationError:
+    return ConfigurationError(
+        f"the workspace database {path} is damaged or not an SQLite file ({exc})",
+        field="db",
+        hint="check --db and $GOVSOCIAL_DB for a typo, or restore the file from a backup",
+    )
+
+
+def _create_private(path: Path, create: bool) -> bool:
+    """Create ``path`` empty with :data:`FILE_MODE` unless it exists; whether it was created.
+
+    An existing file keeps its mode; if other users can read it, say so once per process.
+    """
+    if str(path) == ":memory:":
+        return False
+    if not create:
+        if not path.exists():
+            raise _missing(str(path))
+        _warn_if_readable(path)
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        _warn_if_readable(path)
+        return False
+    except OSError:
+        return False  # sqlite3.connect says why, in the error the caller raises
+    try:
+        os.chmod(path, FILE_MODE)  # whatever the umask took away or let through
+    finally:
+        os.close(fd)
+    return True
+
+
+def _warn_if_readable(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    key = str(path.resolve())
+    if mode & 0o077 and key not in _warned_modes:
+        _warned_modes.add(key)
+        logger.warning(
+            "the workspace database %s can be read by other users (mode %s); it holds "
+            "citizens' messages and sealed credentials: chmod 600 %s",
+            path,
+            oct(mode),
+            path,
+        )

@@ -152,10 +152,11 @@ class Authority:
             )
         if not name.strip():
             raise ConfigurationError("a person needs a name", field="name")
+        person = Person(id=person_id, name=name, unit=unit)  # refuses a lone surrogate
         with self.store.transaction() as cur:
             self.store.governance.put_person(cur, person_id, name, unit, time.time())
             self._audit(cur, by, "add_person", obj=person_id, detail={"name": name, "unit": unit})
-        return Person(id=person_id, name=name, unit=unit)
+        return person
 
     def people(self) -> list[Person]:
         """Everyone recorded, by id."""

@@ -35,7 +35,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from govsocial.adapters.checkpoints import MemoryCheckpoints
 from govsocial.client import Client
@@ -50,7 +49,7 @@ from govsocial.core.errors import (
 from govsocial.core.models import Account, Post, PublishResult
 from govsocial.core.timing import Slots, check_zone
 from govsocial.plugin.manager import Plugins, default_plugins
-from govsocial.store import AccountRow, Store, Tx, open_store
+from govsocial.store import AccountRow, Store, Tx, open_store, redact_url
 from govsocial.workspace import audit
 from govsocial.workspace.authority import Authority
 from govsocial.workspace.credentials import Sealer
@@ -110,25 +109,24 @@ class WorkspaceCore:
         self._client: Client | None = None
 
     @classmethod
-    def open(cls, url: str | Path | None = None, **options: Any) -> WorkspaceCore:
+    def open(
+        cls, url: str | Path | None = None, *, create: bool = True, **options: Any
+    ) -> WorkspaceCore:
         """Open (creating or upgrading) the workspace at ``url`` (default: ``$GOVSOCIAL_DB``,
-        then ``./govsocial.db``); ``options`` as for the constructor."""
+        then ``./govsocial.db``); ``create=False`` refuses where none exists yet (see
+        :func:`govsocial.store.open_store`); ``options`` as for the constructor."""
         url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
-        return cls(open_store(url), **options)
+        return cls(open_store(url, create=create), **options)
 
     @property
     def url(self) -> str:
-        """The database's URL."""
+        """The database's URL, without its password (kept only in the connection)."""
         return self.store.url
 
     @property
     def address(self) -> str:
         """The database's URL without user name or password: safe for logs and event hooks."""
-        parts = urlsplit(self.store.url)
-        if parts.username is None and parts.password is None:
-            return self.store.url
-        host = parts.netloc.rsplit("@", 1)[-1]
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        return redact_url(self.store.url, user=False)
 
     def __repr__(self) -> str:
         return f"<WorkspaceCore {self.address}>"
