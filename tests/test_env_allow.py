@@ -86,6 +86,7 @@ def test_master_key_reference_is_refused_before_any_request(
 
     assert main(["publish", "Halo", "--accounts", str(path)]) == 2
     db = tmp_path / "ws.db"
+    assert main(["init", str(db)]) == 0
     assert main(["--db", str(db), "accounts", "import", str(path)]) == 2
     err = capsys.readouterr().err
     assert "GOVSOCIAL_SECRET_KEY" in err and "credentials.access_token" in err
