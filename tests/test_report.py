@@ -18,6 +18,7 @@ import pytest
 
 from fakes import TOKEN, PaperServer, collect_at, paper_account, publish_now
 from govsocial.app import Workspace
+from govsocial.core._html import CSP_META
 from govsocial.core.errors import ConfigurationError
 from govsocial.plugin.manager import Plugins
 
@@ -401,8 +402,10 @@ def test_report_renders_in_headless_chromium(ws: Workspace, tmp_path: Path) -> N
         assert ink > 20_000, "dark pixels: text, table rules and chart lines were drawn"
 
     probe = tmp_path / "probe.html"
+    page = report.read_text(encoding="utf-8")
+    assert CSP_META in page, "the report forbids scripts, so the probe lifts the policy"
     probe.write_text(
-        report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8"
+        page.replace(CSP_META, "").replace("</body>", PROBE + "</body>"), encoding="utf-8"
     )
     dumped = chromium("--dump-dom", probe.as_uri(), profile=tmp_path / "profile-dom")
     dom = dumped.stdout

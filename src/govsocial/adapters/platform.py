@@ -400,8 +400,11 @@ class Platform(ABC):
         return response.status_code == 401
 
     def snippet(self, response: httpx.Response) -> str:
-        """The start of an answer's body, secrets scrubbed: for messages about odd answers."""
-        return scrub(response.text[:200], self.iter_credentials())
+        """The start of an answer's body, secrets scrubbed: for messages about odd answers.
+
+        The whole body is scrubbed before it is cut to 200 characters, so a secret that
+        straddles the cut is not left half in the message."""
+        return scrub(response.text, self.iter_credentials())[:200]
 
     def unreadable(self, response: httpx.Response, what: str) -> PlatformError:
         """The error for a successful answer whose body is not what the platform documents

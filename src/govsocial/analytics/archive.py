@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from govsocial.core._html import CSP_META, safe_url
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.items import Inbox
@@ -267,9 +268,10 @@ def _index_html(
         approvers = ", ".join(p["authority"].get("approved_by") or []) or (
             p["authority"].get("by") or ""
         )
+        href = safe_url(p["url"])
         link = (
-            f'<a href="{esc(p["url"])}">{esc(p["remote_id"] or "")}</a>'
-            if p["url"]
+            f'<a href="{esc(href)}">{esc(p["remote_id"] or "")}</a>'
+            if href is not None
             else esc(p["remote_id"] or "")
         )
         status = "deleted " + local(p["deleted_at"]) if p["deleted_at"] else ""
@@ -289,6 +291,7 @@ def _index_html(
     head_text = f"entry {head.seq}, hash {head.hash}" if head else "empty"
     return f"""<!doctype html>
 <html lang="id"><head><meta charset="utf-8">
+{CSP_META}
 <title>Arsip media sosial {esc(label)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #111; }}

@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govsocial.accountability.governance import Accountability
+from govsocial.analytics._csv import csv_row
 from govsocial.analytics.analysis import Period
+from govsocial.core._html import CSP_META
 from govsocial.core.errors import ConfigurationError
 from govsocial.inbox.items import Inbox
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
@@ -303,9 +305,9 @@ class PerformanceReport:
         columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([by, *columns])
+        writer.writerow(csv_row([by, *columns]))
         for key, row in rows.items():
-            writer.writerow([key, *("" if row[c] is None else row[c] for c in columns)])
+            writer.writerow(csv_row([key, *("" if row[c] is None else row[c] for c in columns)]))
         return _write(path, out.getvalue())
 
     def charts(self) -> list[tuple[str, str, str]]:
@@ -348,6 +350,7 @@ class PerformanceReport:
         body = self._body()
         return (
             '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
+            f"{CSP_META}\n"
             f"<title>{html.escape(self.title)}</title>\n"
             f"<style>\n{_page_css()}{_css()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
         )
@@ -433,6 +436,8 @@ def _bars(rows: dict[str, dict[str, Any]], columns: Sequence[str], labels: Seque
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
+    from govsocial.analytics.plots import _literal
+
     figure = Figure(figsize=(8, 3.2), dpi=110)
     axes = figure.add_subplot(1, 1, 1)
     keys = list(rows) or ["-"]
@@ -446,12 +451,15 @@ def _bars(rows: dict[str, dict[str, Any]], columns: Sequence[str], labels: Seque
             positions,
             values,
             width,
-            label=label,
+            label=_literal(label),
             color=greys[index],
             hatch=hatches[index],
             edgecolor="#000000",
         )
-    axes.set_xticks([i + width * (len(columns) - 1) / 2 for i in range(len(keys))], keys)
+    axes.set_xticks(
+        [i + width * (len(columns) - 1) / 2 for i in range(len(keys))],
+        [_literal(key) for key in keys],
+    )
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)

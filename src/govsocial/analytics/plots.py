@@ -51,6 +51,13 @@ def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
+def _literal(text: object) -> str:
+    """``text`` as matplotlib shows it literally: every ``$`` escaped, so a name such as
+    ``a$b`` or ``$\\frac{a}{b}$`` is never parsed as math text (which garbles it, or raises
+    on an unknown symbol). Every label drawn from data goes through here."""
+    return str(text).replace("$", r"\$")
+
+
 def _nothing(axes: Axes, message: str) -> None:
     axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
     axes.set_xticks([])
@@ -82,8 +89,8 @@ def plot_engagement(summary_df: pd.DataFrame) -> Figure:
     if attrs.get("period"):
         title += f", {attrs['period']}"
     figure, axes = _figure()
-    axes.set_title(title)
-    groups = [str(name) for name in summary_df.index]
+    axes.set_title(_literal(title))
+    groups = [_literal(name) for name in summary_df.index]
     if not groups or summary_df["engagement"].isna().all():
         _nothing(axes, "No engagement figures for this period")
         return figure
@@ -119,7 +126,7 @@ def plot_engagement(summary_df: pd.DataFrame) -> Figure:
             fontsize=8,
         )
     axes.set_xticks(positions, groups, rotation=20 if len(groups) > 4 else 0)
-    axes.set_xlabel(by.capitalize())
+    axes.set_xlabel(_literal(by.capitalize()))
     axes.set_ylabel("Likes + reposts + replies + quotes")
     axes.set_ylim(0, max(bottoms) * 1.25 or 1.0)
     axes.legend(title="Kind of engagement", fontsize=8)
@@ -138,7 +145,7 @@ def plot_followers(
     span = _as_period(period, zone)
     frame = _accounts_frame(accounts)
     figure, axes = _figure()
-    axes.set_title(f"Followers, {span.label}")
+    axes.set_title(_literal(f"Followers, {span.label}"))
     known = frame[frame["followers"].notna() & (frame["collected_at"] < span.end)]
     known = known.sort_values("collected_at", kind="mergesort")
     drawn = 0
@@ -152,7 +159,7 @@ def plot_followers(
         axes.plot(
             when,
             points["followers"].to_numpy(),
-            label=f"{account} ({platform})",
+            label=_literal(f"{account} ({platform})"),
             color=_INK if drawn % 2 == 0 else "0.45",
             marker=MARKERS[drawn % len(MARKERS)],
             linestyle=LINE_STYLES[drawn % len(LINE_STYLES)],
@@ -193,7 +200,7 @@ def plot_cadence(
     counts = cadence(posts, span, every=every, by=by)
     unit = str(counts.index.name)
     figure, axes = _figure()
-    axes.set_title(f"Posts per {unit}, {span.label}")
+    axes.set_title(_literal(f"Posts per {unit}, {span.label}"))
     buckets = list(counts.index)
     positions = list(range(len(buckets)))
     if counts.columns.empty or int(counts.to_numpy().sum()) == 0:
@@ -207,7 +214,7 @@ def plot_cadence(
             heights,
             bottom=bottoms,
             width=0.8,
-            label=str(name),
+            label=_literal(name),
             color=GREYS[k % len(GREYS)],
             edgecolor=_INK,
             hatch=HATCHES[k % len(HATCHES)],

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
+from govsocial.analytics._csv import csv_row
 from govsocial.analytics.analysis import (
     BY,
     DEFAULT_ZONE,
@@ -41,6 +42,7 @@ from govsocial.analytics.analysis import (
 )
 from govsocial.analytics.frames import metrics_frame
 from govsocial.analytics.plots import figure_to_png, plot_cadence, plot_engagement, plot_followers
+from govsocial.core._html import CSP_META, safe_url
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import check_zone
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
@@ -178,9 +180,9 @@ def _records(frame: Any, index: str | None = None) -> list[dict[str, Any]]:
 
 
 def _link(url: Any) -> str:
-    if _missing(url) or not str(url).startswith(("https://", "http://")):
+    text = None if _missing(url) else safe_url(str(url))
+    if text is None:
         return _MISSING
-    text = str(url)
     shown = text.split("://", 1)[1]
     return f'<a href="{html.escape(text)}">{html.escape(shown)}</a>'
 
@@ -272,6 +274,7 @@ class Report:
         """The whole report as one self-contained HTML document."""
         return (
             '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
+            f"{CSP_META}\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(self.title)}</title>\n"
             f"<style>\n{_page_css()}{_css()}</style>\n</head>\n<body>\n"
@@ -412,11 +415,11 @@ class Report:
         try:
             with target.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(CSV_COLUMNS)
+                writer.writerow(csv_row(CSV_COLUMNS))
                 for by, frame in self.summaries.items():
                     for record in _records(frame, "group"):
                         values = [record[column] for column in ("group", *SUMMARY_COLUMNS)]
-                        writer.writerow([by, *("" if v is None else v for v in values)])
+                        writer.writerow(csv_row([by, *("" if v is None else v for v in values)]))
         except OSError as error:
             raise _unwritable(target, error) from None
         return target

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
 from govsocial.cli import governance, inbox, performance, publish, schedule
-from govsocial.cli._common import post_from_args
+from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
     AuthenticationError,
@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = handler(args)
     except GovSocialError as error:
-        print(f"govsocial: error: {error}", file=sys.stderr)
+        print(f"govsocial: error: {shown(error)}", file=sys.stderr)
         return exit_code(error)
     except KeyboardInterrupt:
         print("govsocial: interrupted", file=sys.stderr)

@@ -39,6 +39,7 @@ __all__ = [
     "open_workspace",
     "post_from_args",
     "print_json",
+    "shown",
     "text_from_args",
 ]
 
@@ -110,6 +111,42 @@ def needs_by(command: str) -> GovSocialError:
     from govsocial.core.errors import ConfigurationError
 
     return ConfigurationError(f"{command} needs --by PERSON (or GOVSOCIAL_ACTOR)", field="by")
+
+
+#: Characters that reorder or hide text on a terminal: the bidirectional embeddings,
+#: overrides and isolates, the directional marks, and the zero-width joiners and spaces.
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if char == "\n":
+        return "\u23ce"  # ⏎
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return f"\\x{code:02x}"
+    if char in _INVISIBLE:
+        return f"\\u{code:04x}"
+    return char
+
+
+def shown(value: object) -> str:
+    """``value`` as text safe to print on a terminal: every command prints what came from
+    outside (citizens' messages, authors, handles, names, platform errors, post text) through
+    this.
+
+    C0 and C1 control characters (escape sequences such as ``ESC [2J`` or an OSC 52 clipboard
+    write, BEL, backspace, carriage return, tab) are shown as ``\\x1b``-style escapes, a
+    line break as ``⏎`` (so one item stays one line), and bidirectional overrides, isolates
+    and zero-width characters as ``\\u202e``-style escapes. Everything else, accents and
+    scripts included, is kept as it is.
+    """
+    text = str(value)
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(_visible(char) for char in text)
 
 
 def print_json(value: Any) -> None:

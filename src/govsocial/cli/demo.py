@@ -17,6 +17,7 @@ from typing import TextIO, TypeVar
 
 from govsocial.adapters.platform import LocalServer
 from govsocial.app import Workspace
+from govsocial.cli._common import shown
 from govsocial.cli._png import gradient_png
 from govsocial.client import Client
 from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted
@@ -38,7 +39,8 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run the demo; return 0 when every started platform worked, 1 otherwise."""
 
     def say(message: str) -> None:
-        print(message, file=out, flush=True)
+        # servers' answers and errors are outside text: each line goes through shown()
+        print("\n".join(shown(line) for line in message.split("\n")), file=out, flush=True)
 
     platforms = default_plugins().platforms()
     if not platforms:

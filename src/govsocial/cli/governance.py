@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from govsocial.cli._common import (
     open_workspace,
     post_from_args,
     print_json,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -134,15 +136,17 @@ def add_parsers(commands: Commands) -> None:
 def _show_draft(draft: Draft) -> str:
     when = f" at {draft.publish_at:%Y-%m-%d %H:%M}Z" if draft.publish_at else ""
     approvals = ", ".join(f"{a.person} ({a.decree})" for a in draft.approvals) or "none"
-    line = (
+    lines = [
         f"draft {draft.id}  {draft.status}  by {draft.author} for "
-        f"{', '.join(draft.accounts)}{when}\n  approvals: {approvals}"
-    )
+        f"{', '.join(draft.accounts)}{when}",
+        f"  approvals: {approvals}",
+    ]
     if draft.reason:
-        line += f"\n  rejected: {draft.reason}"
+        lines.append(f"  rejected: {draft.reason}")
     if draft.job_id:
-        line += f"\n  job {draft.job_id}"
-    return line + f"\n  {draft.post.text[:200]}"
+        lines.append(f"  job {draft.job_id}")
+    lines.append(f"  {draft.post.text[:200]}")
+    return "\n".join(shown(line) for line in lines)
 
 
 def _show_request(request: ContentRequest) -> str:
@@ -151,7 +155,7 @@ def _show_request(request: ContentRequest) -> str:
         f"  turnaround {request.turnaround / 3600:.1f} h" if request.turnaround is not None else ""
     )
     late = "  LATE" if request.late else ""
-    return (
+    return shown(
         f"request {request.id}  {request.status}  from {request.from_unit}: {request.topic}"
         f"{due}{turnaround}{late}"
     )
@@ -161,13 +165,15 @@ def _cmd_people(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.people_command == "add":
             person = ws.add_person(args.id, name=args.name, unit=args.unit, by=args.by)
-            print(f"{person.id}: {person.name} ({person.unit or 'no unit'})")
+            print(shown(f"{person.id}: {person.name} ({person.unit or 'no unit'})"))
             return 0
         for person in ws.people():
-            print(f"{person.id:<12} {person.name} ({person.unit or 'no unit'})")
+            print(shown(f"{person.id:<12} {person.name} ({person.unit or 'no unit'})"))
             for a in ws.appointments(person=person.id):
                 until = a.valid_until.isoformat() if a.valid_until else "open"
-                print(f"  {a.role:<11} {a.account:<20} {a.decree}  {a.valid_from} .. {until}")
+                print(
+                    shown(f"  {a.role:<11} {a.account:<20} {a.decree}  {a.valid_from} .. {until}")
+                )
     return 0
 
 
@@ -182,7 +188,7 @@ def _cmd_appoint(args: argparse.Namespace) -> int:
             valid_until=args.valid_until,
             by=args.by,
         ):
-            print(f"{a.person} is {a.role} of {a.account} under {a.decree}")
+            print(shown(f"{a.person} is {a.role} of {a.account} under {a.decree}"))
     return 0
 
 
@@ -195,7 +201,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
             self_approval=args.self_approval,
             by=args.by,
         )
-        print(f"{args.account}: {rule.model_dump()}")
+        print(shown(f"{args.account}: {rule.model_dump()}"))
     return 0
 
 
@@ -265,7 +271,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.audit_command == "list":
             for entry in ws.audit_log(args.since, actor=args.actor, account=args.account):
-                print(entry.model_dump_json() if args.json else entry.describe())
+                if args.json:
+                    # ASCII JSON: control and bidi characters arrive as \u escapes
+                    print(json.dumps(entry.model_dump(mode="json"), separators=(",", ":")))
+                else:
+                    print(shown(entry.describe()))
             return 0
         anchor = None
         if args.anchor:
@@ -280,11 +290,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         try:
             count = ws.verify_audit(anchor=anchor)
         except AuditTampered as tampered:
-            print(f"TAMPERED: {tampered}", file=sys.stderr)
+            print(f"TAMPERED: {shown(tampered)}", file=sys.stderr)
             return 1
         head = ws.audit_head()
-        shown = f"{head.seq}:{head.hash}" if head else "empty"
-        print(f"audit log verified: {count} entries; head {shown}")
+        head_text = f"{head.seq}:{head.hash}" if head else "empty"
+        print(f"audit log verified: {count} entries; head {head_text}")
     return 0
 
 
@@ -302,5 +312,5 @@ def _cmd_institution(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.name:
             ws.set_institution(args.name, by=args.by)
-        print(ws.institution or "(not set: govsocial institution 'Dinas ...')")
+        print(shown(ws.institution or "(not set: govsocial institution 'Dinas ...')"))
     return 0

@@ -17,6 +17,7 @@ from govsocial.cli._common import (
     models_json,
     open_workspace,
     print_json,
+    shown,
     text_from_args,
 )
 
@@ -71,7 +72,7 @@ def _show(item: InboxItem) -> str:
     if item.response_seconds is not None:
         waited = f"  answered after {item.response_seconds / 3600:.1f} h by {item.responder}"
     assigned = f"  -> {item.assigned_to}" if item.assigned_to else ""
-    return (
+    return shown(
         f"{item.id}  {item.status:<8} {item.kind:<7} {item.account:<16} "
         f"{item.received_at:%Y-%m-%d %H:%M}Z  {item.author}: {item.text[:80]}{assigned}{waited}"
     )
@@ -82,9 +83,9 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
         if args.inbox_command == "sync":
             done = ws.pull_inbox(args.account, window=timedelta(days=args.days))
             for name, count in sorted(done.new.items()):
-                print(f"{name}: {count} new")
+                print(shown(f"{name}: {count} new"))
             for name, reason in sorted(done.failed.items()):
-                print(f"{name}: FAILED {reason}", file=sys.stderr)
+                print(shown(f"{name}: FAILED {reason}"), file=sys.stderr)
             return 1 if done.failed else 0
         if args.inbox_command == "list":
             status = None if args.status == "all" else args.status
@@ -97,7 +98,7 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
             return 0
         if args.inbox_command == "reply":
             sent = ws.reply(args.item_id, text_from_args(args.text), by=args.by)
-            print(f"answered: {sent.url or sent.id}")
+            print(shown(f"answered: {sent.url or sent.id}"))
             return 0
         if args.inbox_command == "assign":
             print(_show(ws.assign(args.item_id, to=args.to, by=args.by)))
@@ -119,7 +120,9 @@ def _cmd_hours(args: argparse.Namespace) -> int:
         )
         extra = f", +{len(parsed.extra_holidays)} days" if parsed.extra_holidays else ""
         print(
-            f"{args.account}: {parsed.text} (holidays: {parsed.country or 'none'}{extra}); "
-            f"target {args.target_hours:g} service hours"
+            shown(
+                f"{args.account}: {parsed.text} (holidays: {parsed.country or 'none'}{extra}); "
+                f"target {args.target_hours:g} service hours"
+            )
         )
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from govsocial.cli._common import open_workspace
+from govsocial.cli._common import open_workspace, shown
 
 if TYPE_CHECKING:
     from govsocial.cli._common import Commands
@@ -35,7 +35,7 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.format == "table":
             rows = performance_rows(ws, args.period, args.group)
-            shown = (
+            columns = (
                 "posts_published",
                 "drafts_approved",
                 "requests_fulfilled",
@@ -43,13 +43,13 @@ def _cmd_performance(args: argparse.Namespace) -> int:
                 "response_median_h",
                 "answered_within_target",
             )
-            print(f"{args.group:<20} " + " ".join(f"{c[:14]:>14}" for c in shown))
+            print(f"{args.group:<20} " + " ".join(f"{c[:14]:>14}" for c in columns))
             for key, row in rows.items():
                 cells = []
-                for column in shown:
+                for column in columns:
                     value = row[column]
                     cells.append(f"{'-' if value is None else round(value, 2):>14}")
-                print(f"{key:<20} " + " ".join(cells))
+                print(shown(f"{key:<20} ") + " ".join(cells))
             if not rows:
                 print("(nothing in this period)")
             return 0

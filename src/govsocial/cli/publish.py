@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from govsocial.cli._common import media_args, post_from_args, print_json
+from govsocial.cli._common import media_args, post_from_args, print_json, shown
 
 if TYPE_CHECKING:
     from govsocial.cli._common import Commands
@@ -105,10 +105,11 @@ def _cmd_platforms(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     for name, error in plugins.load_errors.items():
-        print(f"(plugin {name} failed to load: {error})", file=sys.stderr)
+        print(shown(f"(plugin {name} failed to load: {error})"), file=sys.stderr)
     if not rows:
         if plugins.load_errors:
-            print(f"No platform adapter loaded: {', '.join(plugins.load_errors)} failed (above).")
+            failed = shown(", ".join(plugins.load_errors))
+            print(f"No platform adapter loaded: {failed} failed (above).")
             return 1
         print(
             "No platform adapters installed. Try: pip install govsocial-mastodon govsocial-bluesky"
@@ -137,7 +138,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for problem in all_problems:
             where = f"{problem.field}: " if problem.field else ""
             note = " (warning)" if problem.severity == "warning" else ""
-            print(f"{problem.platform}: {where}{problem.message} [{problem.code}]{note}")
+            print(shown(f"{problem.platform}: {where}{problem.message} [{problem.code}]{note}"))
     return 1 if blocking(all_problems) else 0
 
 
@@ -164,12 +165,12 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         if result.ok and result.ref is not None:
             output.append({"account": name, "ok": True, "id": result.ref.id, "url": result.ref.url})
             if not args.json:
-                print(f"{name}: published {result.ref.url or result.ref.id}")
+                print(shown(f"{name}: published {result.ref.url or result.ref.id}"))
         else:
             failed += 1
             output.append({"account": name, "ok": False, "error": str(result.error)})
             if not args.json:
-                print(f"{name}: FAILED {type(result.error).__name__}: {result.error}")
+                print(shown(f"{name}: FAILED {type(result.error).__name__}: {result.error}"))
     if args.json:
         print_json(output)
     return 1 if failed else 0

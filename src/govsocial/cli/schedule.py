@@ -23,6 +23,7 @@ from govsocial.cli._common import (
     open_workspace,
     post_from_args,
     print_json,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -139,8 +140,10 @@ def _show_job(job: Job) -> str:
         where = f"  {d.ref.url or d.ref.id}" if d.ref else ""
         error = f"  ({d.error})" if d.error and d.status != "published" else ""
         lines.append(
-            f"  {d.account:<20} {d.status:<10} {d.due_at:%Y-%m-%d %H:%M}Z "
-            f"attempts={d.attempts}{where}{error}"
+            shown(
+                f"  {d.account:<20} {d.status:<10} {d.due_at:%Y-%m-%d %H:%M}Z "
+                f"attempts={d.attempts}{where}{error}"
+            )
         )
     return "\n".join(lines)
 
@@ -166,15 +169,16 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
                 ws.core.check_env_references(name, account)
             for name, account in found.items():
                 ws.add_account(name, account)
-                print(f"{name}: {account.platform} {account.handle}")
+                print(shown(f"{name}: {account.platform} {account.handle}"))
         elif args.accounts_command == "refresh":
             outcome = ws.refresh_credentials()
             for name, result in outcome.items():
-                print(f"{name:<20} {result}")
+                print(shown(f"{name:<20} {result}"))
             return 1 if any(r.startswith("failed") for r in outcome.values()) else 0
         else:
             for name, account in ws.accounts().items():
-                print(f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})")
+                line = f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})"
+                print(shown(line))
     return 0
 
 
@@ -265,7 +269,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             seen["posts"] += posts
             filled = 30 * seen["accounts"] // max(1, accounts)
             bar = f"[{'#' * filled}{'.' * (30 - filled)}] {seen['accounts']}/{accounts} accounts"
-            line = f"{bar}, {seen['posts']} posts  ({account})"
+            line = shown(f"{bar}, {seen['posts']} posts  ({account})")
             print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
 
         print(f"collecting metrics in {ws!r} ...", file=sys.stderr, flush=True)
@@ -274,7 +278,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
         print(f"{done.posts} post snapshots, {done.accounts} account snapshots")
         for name, reason in done.failed.items():
-            print(f"  {name}: not collected: {reason}", file=sys.stderr)
+            print(shown(f"  {name}: not collected: {reason}"), file=sys.stderr)
     return 1 if done.failed else 0
 
 

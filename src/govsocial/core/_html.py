@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 __all__ = [
+    "CSP_META",
     "MUTED",
     "card",
     "escape",
@@ -22,6 +23,7 @@ __all__ = [
     "link",
     "muted",
     "multiline",
+    "safe_url",
     "status",
     "table",
     "when",
@@ -30,6 +32,12 @@ __all__ = [
 _CARD = "border:1px solid #999;border-radius:4px;padding:6px 8px;margin:2px 0;max-width:60em"
 _CELL = "text-align:left;vertical-align:top;padding:2px 8px 2px 0"
 MUTED = "color:#666"
+#: The Content-Security-Policy of the standalone pages govsocial writes (reports, the
+#: archive's index): no scripts, no external resources; inline styles and ``data:`` images.
+CSP_META = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">"
+)
 #: Delivery and job states that went wrong (shown in bold).
 _BAD = frozenset({"failed", "missed", "unknown", "partial", "error"})
 
@@ -45,11 +53,38 @@ def multiline(text: str) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
+#: What browsers skip or drop in an href: leading C0 controls and spaces, and tabs and line
+#: breaks anywhere (``"\tjava\nscript:"`` is ``javascript:`` to a browser).
+_URL_EDGE = "".join(chr(code) for code in range(0x21))
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` when it is an ``http://`` or ``https://`` address fit for an ``href``; else None.
+
+    Every HTML govsocial writes (notebook displays, reports, the archive's index) makes links
+    only through this check. Leading and trailing spaces and control characters are removed,
+    as browsers do; an address that still holds a control character, a space or a backslash
+    is refused, so ``javascript:``, ``data:``, ``vbscript:`` and their disguises
+    (``JAVASCRIPT:``, ``" javascript:"``, ``"\x01javascript:"``, ``"java\tscript:"``) are
+    never links.
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip(_URL_EDGE)
+    if not text.lower().startswith(("http://", "https://")):
+        return None
+    if any(ord(char) < 0x21 or 0x7F <= ord(char) < 0xA0 or char == "\\" for char in text):
+        return None
+    return text
+
+
 def link(url: str | None, label: str | None = None) -> str:
-    """A link to ``url`` when it is an http(s) address; otherwise its escaped text."""
+    """A link to ``url`` when it is an http(s) address (:func:`safe_url`); otherwise its
+    escaped text."""
     shown = escape(label if label is not None else url or "")
-    if url and url.lower().startswith(("http://", "https://")):
-        return f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+    checked = safe_url(url)
+    if checked is not None:
+        return f'<a href="{escape(checked)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
     return shown
 
 

@@ -400,7 +400,7 @@ class X(Platform):
                 platform=self.name,
                 account=self.account.handle,
                 idempotency_key=key,
-                detail={"body": scrub(response.text[:200], self.iter_credentials())},
+                detail={"body": scrub(response.text, self.iter_credentials())[:200]},
             )
         return self._ref(str(data["id"]))
 
