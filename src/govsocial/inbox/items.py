@@ -344,6 +344,7 @@ class Inbox:
             latest = self._mentions_cursor(mentions, seen)
             if latest is not None and (cursor is None or latest > cursor):
                 self._set_cursor(name, "mentions", latest.isoformat())
+        if not result.problems.get(name):  # all was read: nothing new predates this sync
             self._set_cursor(name, "synced", started.isoformat())
         return new
 
