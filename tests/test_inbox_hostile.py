@@ -159,7 +159,7 @@ def test_a_lone_surrogate_is_stored_replaced_and_the_others_arrive(
     assert [i.author for i in ws.inbox("open") if i.remote_id == "m1"] == ["ani\ufffd"]
 
 
-def test_one_accounts_crash_does_not_stop_the_others(
+def test_an_unexpected_crash_in_an_accounts_sync_is_reported_not_raised(
     published: tuple[Workspace, PaperServer, str], humas: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws, server, post_id = published
