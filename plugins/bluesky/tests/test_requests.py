@@ -601,3 +601,33 @@ async def test_mentions_follow_the_cursor_until_since(
     assert all(m.kind == "mention" for m in found)
     assert route.call_count == 2  # the second page already reached back past `since`
     assert route.calls[0].request.url.params.get_list("reasons") == ["mention"]
+
+
+@pytest.mark.anyio
+async def test_mentions_page_by_indexed_at_not_the_authors_created_at(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """A mention whose author wrote createdAt 2025 (or 2099) but that the AppView indexed
+    after ``since`` is returned, with ``received_at`` = ``indexedAt`` (issue 13, finding 4)."""
+    since = datetime(2026, 1, 2, tzinfo=UTC)
+
+    def note(n: int, created: str) -> dict[str, Any]:
+        return {
+            "uri": f"at://{BOB_DID}/{POST_NSID}/m{n}",
+            "cid": f"bafym{n}",
+            "author": {"did": BOB_DID, "handle": "bob.test"},
+            "reason": "mention",
+            "record": {"text": f"@alice.test {n}", "createdAt": created},
+            "indexedAt": f"2026-01-02T00:0{n}:00.000Z",
+        }
+
+    pds.get("/xrpc/app.bsky.notification.listNotifications").respond(
+        json={"notifications": [note(2, "2099-01-01T00:00:00Z"), note(1, "2025-01-01T00:00:00Z")]}
+    )
+    found = await adapter.fetch_mentions(since=since)
+    assert [m.text for m in found] == ["@alice.test 1", "@alice.test 2"]
+    assert [m.received_at for m in found] == [
+        datetime(2026, 1, 2, 0, 1, tzinfo=UTC),
+        datetime(2026, 1, 2, 0, 2, tzinfo=UTC),
+    ]
+    assert found[1].created_at == datetime(2099, 1, 1, tzinfo=UTC), "the author's date is kept"

@@ -487,6 +487,34 @@ async def test_mentions_follow_link_pages_and_stop_at_since(mock: respx.MockRout
     assert not third.called
 
 
+async def test_mentions_page_by_the_notification_time_not_the_status_date(
+    mock: respx.MockRouter,
+) -> None:
+    """A status its author's server dated 2025 (or 2099), notified after ``since``, is a new
+    mention, with ``received_at`` = the notification's time (issue 13, finding 4)."""
+
+    def notification(n: int, dated: str) -> dict[str, Any]:
+        return {
+            "id": str(n),
+            "type": "mention",
+            "created_at": f"2026-11-27T10:0{n}:00.000Z",
+            "account": {"id": "7", "acct": "warga"},
+            "status": status(id=str(100 + n), created_at=dated, content=f"<p>@humas {n}</p>"),
+        }
+
+    mock.get(f"{BASE}/api/v1/notifications").respond(
+        json=[notification(2, "2099-01-01T00:00:00.000Z"), notification(1, "2025-01-01T00:00:00Z")]
+    )
+    since = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    async with AsyncClient() as client:
+        mentions = await client.fetch_mentions(account(), since=since)
+    assert [m.text for m in mentions] == ["@humas 1", "@humas 2"]
+    assert [m.received_at for m in mentions] == [
+        datetime(2026, 11, 27, 10, 1, tzinfo=UTC),
+        datetime(2026, 11, 27, 10, 2, tzinfo=UTC),
+    ]
+
+
 async def test_a_404_on_delete_keeps_the_server_message(mock: respx.MockRouter) -> None:
     """https://docs.joinmastodon.org/methods/statuses/#delete : 404 Record not found."""
     mock.delete(f"{BASE}/api/v1/statuses/99").respond(404, json={"error": "Record not found"})

@@ -635,6 +635,10 @@ class Interaction(Model):
 
     ``ref`` points at the interaction itself (reply to it with ``Client.reply``);
     ``in_reply_to_id`` is the native id of the post it answers, when known.
+    ``created_at`` is the date the author's app wrote, which the author controls;
+    ``received_at`` is when the platform received it by the platform's own clock (Bluesky
+    ``indexedAt``, the Mastodon notification's time), None when the platform does not say.
+    The inbox orders, pages and times items by ``received_at``, never by ``created_at``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -646,6 +650,7 @@ class Interaction(Model):
     text: str
     created_at: datetime
     in_reply_to_id: str | None = None
+    received_at: datetime | None = None
 
     @property
     def platform(self) -> str:

@@ -5,8 +5,14 @@
 
 - ``sync()``: pull new replies (to the account's recent published posts) and mentions
   from every account, de-duplicated across syncs by the platform's id, threaded to the post
-  they answer, incrementally (a mentions cursor per account), through the client's rate
-  budgets. The account's own posts (its answers) are never inbox items.
+  they answer, incrementally (a mentions cursor per account, on the platform's clock with an
+  overlap window, never on an author-written date), through the client's rate budgets. The
+  account's own posts (its answers) are never inbox items. One bad page or item is
+  reported in the result's failures and skipped; it never aborts the sync.
+- An item's ``received_at`` is when the platform received it (Bluesky ``indexedAt``, the
+  Mastodon notification) or, failing that, the author's date, clamped to what the workspace
+  saw: never later than the sync that first saw it, never earlier than the sync before it.
+  An author date outside that is kept as ``claimed_at`` and flagged ``clock_skew``.
 - ``items(status="open", account=None, older_than=None)``: the items, oldest first.
 - ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
@@ -22,8 +28,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field
 
@@ -73,6 +80,11 @@ class InboxItem(Model):
     closed_by: str | None = None
     close_reason: str | None = None
     ref_extra: dict[str, Any] = Field(default_factory=dict)
+    #: the date the author's app wrote (None for items synced before govsocial kept it)
+    claimed_at: datetime | None = None
+    #: the author's date is far from when the platform and the workspace saw the item
+    #: (dated in the future, or backdated): ``received_at`` does not use it
+    clock_skew: bool = False
 
     @property
     def response_seconds(self) -> float | None:
@@ -102,10 +114,21 @@ class InboxItem(Model):
 
 @dataclass
 class SyncResult:
-    """What a sync found: new items per account, and the accounts that failed (why)."""
+    """What a sync found: new items per account, and the accounts that failed (why).
+
+    An account whose mentions or replies were read only in part (a bad page, a bad item)
+    has both its ``new`` count and, in ``failed``, what was skipped; ``problems`` lists each.
+    """
 
     new: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def report(self, account: str, problem: str) -> None:
+        """Record (and log) that part of ``account``'s sync failed: ``problem`` says what."""
+        logger.warning("inbox sync of %s: %s", account, problem)
+        self.problems.setdefault(account, []).append(problem)
+        self.failed[account] = "; ".join(self.problems[account])
 
     @property
     def total(self) -> int:
@@ -113,10 +136,89 @@ class SyncResult:
         return sum(self.new.values())
 
 
-def _same_person(author: str, handle: str) -> bool:
-    """Whether ``author`` (as a platform names it) is the account ``handle`` itself."""
-    a, h = author.casefold().lstrip("@"), handle.casefold().lstrip("@")
-    return bool(a) and (a == h or a == h.split("@")[0] or h == a.split("@")[0])
+#: How far an author's date may stray from the platform's and the workspace's clocks before
+#: the item is flagged ``clock_skew``; also the overlap each mentions sync re-reads.
+CLOCK_TOLERANCE = timedelta(minutes=10)
+
+
+def _same_person(author: str, account: Account) -> bool:
+    """Whether ``author`` (as a platform names it) is ``account`` itself.
+
+    Names are compared whole: ``humas@evil.example`` is not ``@humas`` of
+    ``https://social.go.id``. A name without a domain is local to the account's server
+    (Mastodon's ``acct``), so ``humas`` there is ``@humas@social.go.id``.
+    """
+    a, h = author.casefold().lstrip("@"), account.handle.casefold().lstrip("@")
+    if not a or not h:
+        return False
+    if a == h:
+        return True
+    a_user, _, a_domain = a.partition("@")
+    h_user, _, h_domain = h.partition("@")
+    if a_user != h_user:
+        return False
+    if not a_domain:  # a local account of the server this account lives on
+        return True
+    home = urlsplit(account.base_url).hostname if account.base_url else None
+    return not h_domain and home is not None and a_domain == home.casefold()
+
+
+def _clean(text: str | None) -> str | None:
+    """``text`` without lone surrogates (a database refuses them): each becomes U+FFFD."""
+    if text is None:
+        return None
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _item_row(
+    name: str,
+    account: Account,
+    interaction: Interaction,
+    delivery_id: str | None,
+    delivery_of: dict[str, str],
+    seen: datetime,
+    floor: datetime | None,
+) -> tuple[tuple[Any, ...], float | None, bool] | None:
+    """The row of one item, its author's date and whether that is implausible; None for
+    the account's own post. Raises on an item that cannot be stored."""
+    if _same_person(interaction.author, account):
+        return None
+    claimed = _aware(interaction.created_at)
+    platform = _aware(interaction.received_at) if interaction.received_at else claimed
+    received = min(platform, seen)
+    if floor is not None:
+        received = max(received, min(floor, seen))
+    skew = claimed > seen + CLOCK_TOLERANCE or claimed < received - CLOCK_TOLERANCE
+    threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
+    remote_id = _clean(str(interaction.ref.id)) or ""
+    if not remote_id:
+        raise ValueError("the platform gave no id")
+    values = (
+        uuid.uuid4().hex[:12],
+        name,
+        remote_id,
+        interaction.kind,
+        _clean(interaction.ref.url),
+        json.dumps(dict(interaction.ref.extra), sort_keys=True, ensure_ascii=True),
+        _clean(interaction.author) or "",
+        _clean(interaction.author_name),
+        _clean(interaction.text) or "",
+        received.timestamp(),
+        _clean(interaction.in_reply_to_id),
+        threaded,
+    )
+    return values, claimed.timestamp(), skew
+
+
+def _why(error: BaseException) -> str:
+    """What went wrong, in one line (a GovSocialError's message; else its type and text)."""
+    if isinstance(error, GovSocialError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 class Inbox:
@@ -193,22 +295,35 @@ class Inbox:
         async def one(name: str) -> None:
             async with slots:
                 try:
-                    result.new[name] = await self._sync_account(client, name, window)
-                except GovSocialError as error:
-                    result.failed[name] = str(error)
-                    logger.warning("inbox sync of %s failed: %s", name, error)
+                    result.new[name] = await self._sync_account(client, name, window, result)
+                except Exception as error:  # noqa: BLE001 - one account never stops the others
+                    result.report(name, _why(error))
 
         await asyncio.gather(*(one(name) for name in names))
         return result
 
-    async def _sync_account(self, client: AsyncClient, name: str, window: timedelta) -> int:
+    async def _sync_account(
+        self, client: AsyncClient, name: str, window: timedelta, result: SyncResult
+    ) -> int:
         account = self.core.account(name)
-        since = self._cursor(name, "mentions")
+        started = datetime.now(UTC)
+        cursor = self._cursor(name, "mentions")
+        if cursor is not None:  # one a 0.2 sync took from an author's 2099 date
+            cursor = min(_aware(cursor), started)
+        previous = self._cursor(name, "synced")
+        # the platform's clock, re-reading an overlap: a late-indexed mention is not lost,
+        # and one already stored is recognised by its platform id
+        since = cursor - CLOCK_TOLERANCE if cursor is not None else None
         found: list[tuple[Interaction, str | None]] = []
+        mentions: list[Interaction] = []
+        mentions_read = False
         try:
-            mentions = await client.fetch_mentions(account, since=since)
+            mentions = list(await client.fetch_mentions(account, since=since))
+            mentions_read = True
         except NotSupported:  # the platform cannot list mentions: nothing to sync, no failure
-            mentions = []
+            pass
+        except Exception as error:  # noqa: BLE001 - a bad page: reported, replies still read
+            result.report(name, f"mentions not read: {_why(error)}")
         found += [(m, None) for m in mentions]
         for delivery_id, ref in self._recent_posts(name, account, window):
             try:
@@ -218,12 +333,32 @@ class Inbox:
             except GovSocialError as error:  # one post gone must not stop the others
                 logger.info("replies of %s on %s not read: %s", ref.id, name, error)
                 continue
+            except Exception as error:  # noqa: BLE001 - a bad page: reported, next post read
+                result.report(name, f"replies to {ref.id} not read: {_why(error)}")
+                continue
             found += [(r, delivery_id) for r in replies]
-        new = self._store_items(name, account, found)
-        if mentions:
-            latest = max(m.created_at for m in mentions)
-            self._set_cursor(name, "mentions", latest.isoformat())
+        seen = datetime.now(UTC)
+        floor = previous - CLOCK_TOLERANCE if previous is not None else None
+        new = self._store_items(name, account, found, seen=seen, floor=floor, result=result)
+        if mentions_read:
+            latest = self._mentions_cursor(mentions, seen)
+            if latest is not None and (cursor is None or latest > cursor):
+                self._set_cursor(name, "mentions", latest.isoformat())
+        if not result.problems.get(name):  # all was read: nothing new predates this sync
+            self._set_cursor(name, "synced", started.isoformat())
         return new
+
+    @staticmethod
+    def _mentions_cursor(mentions: Sequence[Interaction], seen: datetime) -> datetime | None:
+        """Where the next mentions sync starts: the newest the platform received, by its
+        clock; an adapter that gives no ``received_at`` has its author dates capped at the
+        time of this sync, so a mention dated 2099 cannot hide later ones."""
+        times = [
+            min(_aware(m.received_at or m.created_at), seen)
+            for m in mentions
+            if isinstance(m, Interaction)
+        ]
+        return max(times) if times else None
 
     def _recent_posts(
         self, name: str, account: Account, window: timedelta
@@ -246,39 +381,51 @@ class Inbox:
         ]
 
     def _store_items(
-        self, name: str, account: Account, found: Sequence[tuple[Interaction, str | None]]
+        self,
+        name: str,
+        account: Account,
+        found: Sequence[tuple[Interaction, str | None]],
+        *,
+        seen: datetime | None = None,
+        floor: datetime | None = None,
+        result: SyncResult | None = None,
     ) -> int:
-        now = time.time()
+        """Store the new items; ``seen`` is when this sync saw them, ``floor`` the earliest a
+        new one can have arrived (the previous sync, less the tolerance)."""
+        seen = seen or datetime.now(UTC)
+        result = result if result is not None else SyncResult()
         new = 0
         with self.store.transaction() as cur:
             delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
             answers = self.store.inbox.own_answers(cur, name)
             ours = delivery_of.keys() | answers
             for interaction, delivery_id in found:
-                remote_id = interaction.ref.id
-                if remote_id in ours or _same_person(interaction.author, account.handle):
+                try:
+                    row = _item_row(
+                        name, account, interaction, delivery_id, delivery_of, seen, floor
+                    )
+                except Exception as error:  # noqa: BLE001 - a bad item: reported, others stored
+                    result.report(name, f"an item was skipped: {_why(error)}")
+                    continue
+                if row is None:
+                    continue
+                values, claimed, skew = row
+                remote_id, threaded = str(values[2]), values[11]
+                if remote_id in ours:
                     continue  # the account's own posts and answers are not questions
-                threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
                 added = self.store.inbox.add_item(
-                    cur,
-                    (
-                        uuid.uuid4().hex[:12],
-                        name,
-                        remote_id,
-                        interaction.kind,
-                        interaction.ref.url,
-                        json.dumps(dict(interaction.ref.extra), sort_keys=True),
-                        interaction.author,
-                        interaction.author_name,
-                        interaction.text,
-                        interaction.created_at.timestamp(),
-                        interaction.in_reply_to_id,
-                        threaded,
-                    ),
-                    now,
+                    cur, values, seen.timestamp(), claimed_at=claimed, clock_skew=skew
                 )
                 if added:
                     new += 1
+                    if skew:
+                        logger.warning(
+                            "inbox item %s of %s is dated %s by its author; received %s",
+                            remote_id,
+                            name,
+                            from_epoch(claimed).isoformat() if claimed is not None else "?",
+                            from_epoch(values[9]).isoformat(),
+                        )
                 elif interaction.kind == "reply" and threaded:
                     # seen first as a mention (Mastodon notifies replies as mentions too)
                     self.store.inbox.thread_reply(cur, name, remote_id, threaded)
@@ -287,7 +434,7 @@ class Inbox:
     def _cursor(self, account: str, kind: str) -> datetime | None:
         with self.store.transaction() as cur:
             value = self.store.inbox.cursor(cur, account, kind)
-        return datetime.fromisoformat(value) if value else None
+        return _aware(datetime.fromisoformat(value)) if value else None
 
     def _set_cursor(self, account: str, kind: str, value: str) -> None:
         with self.store.transaction() as cur:
@@ -361,6 +508,8 @@ class Inbox:
                 closed_at=from_epoch(r[18]) if r[18] is not None else None,
                 closed_by=r[19],
                 close_reason=r[20],
+                claimed_at=from_epoch(r[21]) if r[21] is not None else None,
+                clock_skew=bool(r[22]),
             )
             for r in rows
         ]

@@ -15,7 +15,7 @@ __all__ = ["ITEM_COLUMNS", "InboxRows"]
 ITEM_COLUMNS = (
     "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
     "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
-    "response_url, closed_at, closed_by, close_reason"
+    "response_url, closed_at, closed_by, close_reason, claimed_at, clock_skew"
 )
 _FILTERS = ("status", "account", "assigned_to")
 
@@ -78,16 +78,25 @@ class InboxRows:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
-    def add_item(self, tx: Tx, row: Sequence[Any], synced_at: float) -> bool:
+    def add_item(
+        self,
+        tx: Tx,
+        row: Sequence[Any],
+        synced_at: float,
+        *,
+        claimed_at: float | None = None,
+        clock_skew: bool = False,
+    ) -> bool:
         """An open item ``(id, account, remote_id, kind, url, ref_extra, author, author_name,
-        text, received_at, in_reply_to_id, delivery_id)``; False when the account already has
-        that platform id."""
+        text, received_at, in_reply_to_id, delivery_id)``, with the date its author wrote
+        (``claimed_at``) and whether that date is implausible (``clock_skew``); False when the
+        account already has that platform id."""
         cursor = self.db.execute(
             tx,
             f"INSERT INTO inbox_items ({ITEM_COLUMNS}, synced_at) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
-            "NULL, NULL, NULL, ?) ON CONFLICT (account, remote_id) DO NOTHING",
-            (*row, synced_at),
+            "NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (account, remote_id) DO NOTHING",
+            (*row, claimed_at, int(clock_skew), synced_at),
         )
         return bool(cursor.rowcount)
 

@@ -229,6 +229,12 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
             target_seconds DOUBLE PRECISION NOT NULL
         )""",
     ),
+    # 6: an inbox item's received_at is the platform's (or govsocial's) clock; the date
+    # its author wrote is kept beside it, and a far-future or backdated one is flagged
+    (
+        "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
+        "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

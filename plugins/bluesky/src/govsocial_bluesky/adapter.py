@@ -529,10 +529,11 @@ class Bluesky(Platform):
             views.interaction(view, kind="reply", account=ref.account, fallback_time=now)
             for view in views.thread_replies(thread)
         ]
-        return sorted((i for i in found if i is not None), key=lambda i: i.created_at)
+        return sorted((i for i in found if i is not None), key=_received)
 
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
-        """Notifications with reason "mention" (newer than ``since``), oldest first."""
+        """Notifications with reason "mention" the AppView indexed after ``since``, oldest
+        first (by ``indexedAt``: the author-written ``createdAt`` neither hides nor pages)."""
         found: list[Interaction] = []
         cursor: str | None = None
         now = datetime.now(UTC)
@@ -554,13 +555,18 @@ class Bluesky(Platform):
                 item = views.interaction(
                     note, kind="mention", account=self.account, fallback_time=now
                 )
-                if item is not None and (since is None or item.created_at > since):
+                if item is not None and (since is None or _received(item) > since):
                     found.append(item)
             cursor = answer.get("cursor") if isinstance(answer.get("cursor"), str) else None
             if not cursor or not page or older:
                 break
         unique = {item.ref.id: item for item in found}
-        return sorted(unique.values(), key=lambda i: i.created_at)
+        return sorted(unique.values(), key=_received)
+
+
+def _received(item: Interaction) -> datetime:
+    """When the platform received ``item`` (its own clock), else the author's date."""
+    return item.received_at or item.created_at
 
 
 def _record_missing(error: XrpcError) -> bool:

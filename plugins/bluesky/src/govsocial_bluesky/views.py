@@ -113,6 +113,9 @@ def interaction(
         text=str(record.get("text") or ""),
         created_at=created,
         in_reply_to_id=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
+        # the AppView's clock (it never sorts a post later than it saw it); createdAt is the
+        # author's, and one post dated 2099 must not become the inbox's cursor
+        received_at=parse_datetime(view.get("indexedAt")),
     )
 
 

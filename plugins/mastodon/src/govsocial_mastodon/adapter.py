@@ -445,7 +445,9 @@ class Mastodon(Platform):
         return sorted(found, key=lambda item: item.created_at)
 
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
-        """``GET /api/v1/notifications?types[]=mention``, following ``Link`` pages."""
+        """``GET /api/v1/notifications?types[]=mention``, following ``Link`` pages, down to
+        ``since``: by the notification's time (this server's clock, its ``received_at``),
+        never by the status's ``created_at``, which the author's server writes."""
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         url = f"{self.base_url}/api/v1/notifications"
@@ -468,13 +470,14 @@ class Mastodon(Platform):
                 if not isinstance(status, dict):
                     continue
                 for interaction in self._interactions([status], "mention"):
-                    if since is None or interaction.created_at > since:
-                        found.setdefault(interaction.ref.id, interaction)
+                    if arrived is not None:
+                        interaction = interaction.model_copy(update={"received_at": arrived})
+                    found.setdefault(interaction.ref.id, interaction)
             next_url = response.links.get("next", {}).get("url")
             if reached_since or not page or not next_url or not self._same_origin(next_url):
                 break
             url, params = next_url, None
-        return sorted(found.values(), key=lambda item: item.created_at)
+        return sorted(found.values(), key=lambda item: item.received_at or item.created_at)
 
     def _interactions(self, statuses: Iterable[Any], kind: str) -> list[Interaction]:
         found = []
