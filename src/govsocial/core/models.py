@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -280,8 +280,14 @@ class Model(BaseModel):
         """Refuse text with a lone surrogate: it cannot be encoded, stored or sent, so it
         would fail later, inside a transaction or a request (security review, finding 16)."""
         if info.field_name not in _UNCHECKED and _lone_surrogate(value):
+            if cls._surrogates_replaced and isinstance(value, str):
+                return _SURROGATE.sub("\ufffd", value)
             raise _custom("lone_surrogate", *LONE_SURROGATE)
         return value
+
+    #: True on models of what others wrote (a citizen's reply): a lone surrogate there is
+    #: replaced with U+FFFD, so the message is kept, instead of refused.
+    _surrogates_replaced: ClassVar[bool] = False
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
@@ -642,6 +648,7 @@ class Interaction(Model):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _surrogates_replaced: ClassVar[bool] = True  # a citizen's text is kept, not refused
 
     kind: Literal["reply", "mention"]
     ref: PostRef
