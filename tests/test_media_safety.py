@@ -490,3 +490,130 @@ def test_a_service_started_in_the_filesystem_root_has_no_default_media_folder(
     assert policy.roots == ()
     with pytest.raises(ValidationError, match="filesystem root"):
         policy.check_path("/etc/passwd", field="media[0].path")
+
+
+# -- every platform answer is bounded too ---------------------------------------------------------
+
+
+async def test_a_gzip_bomb_platform_answer_is_refused_once_without_being_inflated(
+    recorder: Recorder,
+) -> None:
+    from govsocial.adapters.http import new_http_client
+    from govsocial.adapters.transport import MAX_ANSWER_BYTES
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * (1024 * 1024)
+    bomb = packer.compress(b'{"followers": 1') + b"".join(
+        packer.compress(block) for _ in range(200)
+    )
+    bomb += packer.compress(b"}") + packer.flush()
+
+    def gzipped(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    recorder.answer = gzipped
+    account = Account(
+        platform="paper",
+        handle="@humas",
+        base_url=recorder.url(path=""),
+        credentials={"access_token": TOKEN},
+    )
+    client = new_http_client()
+    try:
+        adapter = Paper(account, AdapterContext(http=Http(client)))
+        tracemalloc.start()
+        try:
+            with pytest.raises(PlatformError, match="reading stopped there"):
+                await adapter.fetch_account_metrics()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    finally:
+        await client.aclose()
+    assert recorder.hits == ["/me"], "a flood is not asked for again"
+    assert peak < MAX_ANSWER_BYTES * 2.5, f"{peak:,} bytes allocated for a 200 MB bomb"
+
+
+async def test_an_answer_announcing_more_than_the_cap_is_not_read(recorder: Recorder) -> None:
+    from govsocial.adapters.http import new_http_client
+
+    def huge(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(10**12))
+        handler.end_headers()
+        try:
+            while True:
+                handler.wfile.write(b" " * 65536)
+                recorder.sent += 65536
+        except OSError:
+            return
+
+    recorder.answer = huge
+    account = Account(
+        platform="paper",
+        handle="@humas",
+        base_url=recorder.url(path=""),
+        credentials={"access_token": TOKEN},
+    )
+    client = new_http_client()
+    try:
+        adapter = Paper(account, AdapterContext(http=Http(client)))
+        with pytest.raises(PlatformError, match="reading stopped there"):
+            await adapter.fetch_account_metrics()
+    finally:
+        await client.aclose()
+    recorder.thread.join(0.5)
+    assert recorder.sent < 64 * 1024 * 1024
+
+
+async def test_a_gzip_platform_answer_within_the_cap_still_reads(recorder: Recorder) -> None:
+    from govsocial.adapters.http import new_http_client
+
+    packed = gzip.compress(b'{"followers": 7}')
+
+    def gzipped(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(packed)))
+        handler.end_headers()
+        handler.wfile.write(packed)
+
+    recorder.answer = gzipped
+    account = Account(
+        platform="paper",
+        handle="@humas",
+        base_url=recorder.url(path=""),
+        credentials={"access_token": TOKEN},
+    )
+    client = new_http_client()
+    try:
+        metrics = await Paper(account, AdapterContext(http=Http(client))).fetch_account_metrics()
+    finally:
+        await client.aclose()
+    assert metrics.followers == 7
+
+
+async def test_a_request_sets_its_own_cap(recorder: Recorder) -> None:
+    from govsocial.adapters.http import new_http_client
+
+    account = Account(
+        platform="paper",
+        handle="@humas",
+        base_url=recorder.url(path=""),
+        credentials={"access_token": TOKEN},
+    )
+    client = new_http_client()
+    try:
+        adapter = Paper(account, AdapterContext(http=Http(client)))
+        with pytest.raises(PlatformError, match="more than 10 bytes"):
+            await adapter.request("GET", "/poster.png", max_bytes=10)
+        assert (await adapter.request("GET", "/poster.png", max_bytes=len(PNG))).content == PNG
+    finally:
+        await client.aclose()

@@ -514,6 +514,10 @@ async def fetch(
                     if total > cap:
                         raise ValidationError([_too_large(url, cap, field=f"{field}.url")])
                     chunks.append(piece)
+            rest = getattr(decoder, "flush", lambda: b"")()  # what inflation held back
+            if total + len(rest) > cap:
+                raise ValidationError([_too_large(url, cap, field=f"{field}.url")])
+            chunks.append(rest)
             return answer.status, answer.headers.get("Content-Type", ""), b"".join(chunks)
 
 
@@ -554,6 +558,7 @@ def _decoder(encoding: str, url: str, field: str) -> Any:
                 if room <= 0:
                     return  # the caller refuses: past the cap
 
+        inflate.flush = inflater.flush  # type: ignore[attr-defined]
         return inflate
     raise ValidationError(
         [
