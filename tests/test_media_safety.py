@@ -617,3 +617,27 @@ async def test_a_request_sets_its_own_cap(recorder: Recorder) -> None:
         assert (await adapter.request("GET", "/poster.png", max_bytes=len(PNG))).content == PNG
     finally:
         await client.aclose()
+
+
+async def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_connect(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the first lookup says public, the one for the connection says loopback."""
+    import asyncio.base_events
+    import socket
+
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+
+    async def rebinding(self: object, host: str, port: object, **kwargs: object) -> list[object]:
+        assert host == "media.rebind.test"
+        address = next(answers)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 0))]
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", rebinding)
+    adapter = MediaPaper(ACCOUNT, AdapterContext(http=Http(httpx.AsyncClient())))
+    with pytest.raises(ValidationError, match="loopback") as raised:
+        await adapter.read_media(
+            Media(url=recorder.url(host="media.rebind.test")), field="media[0]"
+        )
+    assert raised.value.field == "media[0].url"
+    assert recorder.hits == []

@@ -8,8 +8,8 @@ process doing the reading, at the time it reads (``Platform.read_media`` and ``v
   resolved. Roots: ``GOVSOCIAL_MEDIA_ROOTS`` (folders separated by ``os.pathsep``), default
   the current working directory. Only regular files are read, and never more than the cap.
 - **URLs** (``Media(url=...)``) are fetched only from globally routable addresses: the host
-  is resolved first and every address it gives is checked, and the connection goes to the
-  checked addresses only (no second lookup an attacker's DNS could answer differently).
+  is resolved first and every address it gives is checked, and the connection is made by a
+  resolver that checks again the very addresses it connects to (DNS rebinding fails).
   Loopback, private, link-local (cloud metadata), unique-local, multicast, unspecified and
   reserved addresses are refused unless ``GOVSOCIAL_MEDIA_ALLOW_NETS`` (CIDR ranges,
   separated by commas or spaces) allows them. Redirects are not followed.
