@@ -353,7 +353,10 @@ class Media(Model):
         return None
 
     def read_bytes(self) -> bytes:
-        """The media's bytes, for a path or data source.
+        """The media's bytes, for a path or data source, read as they are: no checks.
+
+        Adapters read media with ``Platform.read_media`` instead, which confines paths to
+        the media roots, sniffs the type and caps the size (docs/media-hosts.md).
 
         :raises ConfigurationError: the file cannot be read, or the media is a URL.
         """
