@@ -641,3 +641,47 @@ async def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused_at_con
         )
     assert raised.value.field == "media[0].url"
     assert recorder.hits == []
+
+
+# -- the worker decides, under its own settings ----------------------------------------------------
+
+
+def test_a_worker_refuses_a_file_the_author_was_allowed_to_attach(
+    tmp_path: Path, plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author's process allowed the folder; the worker's does not: nothing is uploaded."""
+    import asyncio
+    import time
+
+    from fakes import soon
+    from govsocial.app import Workspace
+    from govsocial.scheduling.worker import Worker
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "poster.png").write_bytes(PNG)
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    account = Account(
+        platform="mediapaper",
+        handle="@humas",
+        base_url="https://paper.test",
+        credentials={"access_token": "env:PAPER_TOKEN"},
+    )
+    paper = PaperServer()
+    with Workspace.open(str(tmp_path / "ws.db"), plugins=plugins) as ws:
+        ws.add_account("humas", account)
+        monkeypatch.setenv("GOVSOCIAL_MEDIA_ROOTS", str(shared))  # the author's setting
+        post = Post("Jadwal posyandu", media=[Media(path=shared / "poster.png")])
+        job = ws.schedule(post, ["humas"], at=soon(30))
+        monkeypatch.delenv("GOVSOCIAL_MEDIA_ROOTS")  # the worker's: its working directory
+
+        async def work() -> None:
+            options = ws.core.client_options()
+            async with AsyncClient(transport=paper.transport(), **options) as client:
+                await Worker(ws, clock=lambda: time.time() + 31).run_due(client)
+
+        asyncio.run(work())
+        [delivery] = ws.job(job.id).deliveries
+    assert delivery.status == "failed"
+    assert delivery.error is not None and "outside the media folders" in delivery.error
+    assert paper.posts == {}
