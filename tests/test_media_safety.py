@@ -464,6 +464,9 @@ def test_a_declared_type_other_than_the_bytes_is_refused(plugins: Plugins) -> No
         (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "image/heic"),
         (b"\x1a\x45\xdf\xa3\x01\x00\x00\x00", "video/webm"),
+        (b"OggS\x00\x02\x00\x00", "video/ogg"),
+        (b"BM\x8a\x00\x00\x00\x00\x00\x00\x00\x8a\x00\x00\x00", "image/bmp"),
+        (b"II*\x00\x08\x00\x00\x00", "image/tiff"),
     ],
 )
 def test_magic_numbers(head: bytes, mime: str) -> None:

@@ -17,7 +17,8 @@ process doing the reading, at the time it reads (``Platform.read_media`` and ``v
   ``max_video_bytes``, else :data:`DEFAULT_MAX_MEDIA_BYTES`); a compressed answer is
   decoded in bounded steps, so a gzip bomb is refused without being inflated.
 - **Type**: the bytes are sniffed (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, MP4/MOV,
-  WebM); bytes that are no known image or video, or another type than declared, are refused.
+  WebM, Ogg); bytes that are no known image or video, or another type than declared, are
+  refused.
 
 docs/security.md lists the attacks these stop; docs/media-hosts.md the settings.
 """
@@ -77,6 +78,7 @@ _SAME = {
     "video/x-m4v": "video/mp4",
     "video/3gpp": "video/mp4",
     "video/x-matroska": "video/webm",
+    "audio/ogg": "video/ogg",
 }
 
 

@@ -97,7 +97,8 @@ _IMAGE_BRANDS = {
 def sniff_mime_type(head: bytes) -> str | None:
     """The MIME type told by the first bytes of a file, or None when they say nothing known.
 
-    Knows JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, MP4, MOV and WebM (16 bytes suffice).
+    Knows JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, MP4, MOV, WebM and Ogg (16 bytes
+    suffice).
     """
     for signature, offset, mime in _SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
@@ -115,6 +116,8 @@ def sniff_mime_type(head: bytes) -> str | None:
         return "image/tiff"
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return "video/webm"
+    if head[:4] == b"OggS":
+        return "video/ogg"
     return None
 
 
