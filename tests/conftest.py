@@ -23,6 +23,14 @@ from govsocial.core.models import Account
 from govsocial.plugin.manager import Plugins, reset_default_plugins
 
 
+@pytest.fixture(autouse=True)
+def _media_roots(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests write their media files under pytest's temporary folders: make those a media
+    root, next to the working directory (the default root; docs/media-hosts.md)."""
+    roots = [str(tmp_path_factory.getbasetemp()), os.getcwd()]
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_ROOTS", os.pathsep.join(roots))
+
+
 @pytest.fixture
 def plugins() -> Iterator[Plugins]:
     """A fresh plugin system holding only the fake platform, installed as the default."""

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from govsocial.adapters.transport import AnswerTooLarge
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import GovSocialError, PlatformError, PublishOutcomeUnknown, RateLimited
 from govsocial.core.models import Account
@@ -303,6 +304,9 @@ class Http:
         :param endpoint: the adapter sending it (any :class:`Endpoint`; every ``Platform`` is one).
         :param create: this call creates a post: never retried once it may have been received.
         :param idempotency_key: carried into PublishOutcomeUnknown for reconciliation.
+        :param max_bytes: the most bytes of the answer read, after decompression (default:
+            ``govsocial.adapters.transport.MAX_ANSWER_BYTES``; the default transport enforces
+            it, a larger answer is a PlatformError).
         :param idempotent: override the method-based guess of whether a repeat is harmless.
             ``create=True, idempotent=False`` says this create is not covered by the
             platform's idempotency (an Instagram comment), so a gateway failure is an
@@ -354,6 +358,7 @@ class Http:
         options = dict(kwargs)  # the caller's kwargs are reused by a retry: leave them whole
         headers = options.pop("headers", None)
         timeout = options.pop("timeout", None)
+        max_bytes = options.pop("max_bytes", None)
         if self._defaults is None:  # computed once: the client's headers and timeouts
             self._defaults = (dict(client.headers), client.timeout.as_dict())
         default_headers, default_timeout = self._defaults
@@ -362,13 +367,16 @@ class Http:
             if len(self._urls) > 512:
                 self._urls.clear()
             parsed = self._urls[url] = httpx.URL(url)
+        extensions: dict[str, Any] = {
+            "timeout": httpx.Timeout(timeout).as_dict() if timeout else default_timeout
+        }
+        if max_bytes is not None:  # read by AiohttpTransport, the default transport
+            extensions["govsocial.max_bytes"] = max_bytes
         request = httpx.Request(
             method,
             parsed,
             headers={**default_headers, **headers} if headers else default_headers,
-            extensions={
-                "timeout": httpx.Timeout(timeout).as_dict() if timeout else default_timeout
-            },
+            extensions=extensions,
             **options,
         )
         transport = self._transport
@@ -436,6 +444,22 @@ class Http:
             response = await self._send(endpoint, method, url, kwargs)
         except _NOT_SENT as exc:
             raise _Retryable(self._transport_error(endpoint, url, exc), None) from None
+        except AnswerTooLarge as exc:
+            if not create:  # a repeat would read the same flood: never retried
+                raise PlatformError(
+                    f"{endpoint.title} answered {self._public_url(endpoint, url)} with more "
+                    f"than {exc.cap:,} bytes (after decompression); reading stopped there",
+                    platform=endpoint.name,
+                    hint="a proxy or the server is misbehaving; report it if it persists",
+                ) from None
+            raise PublishOutcomeUnknown(
+                f"{endpoint.title} answered the create call for {endpoint.account.handle} "
+                f"with more than {exc.cap:,} bytes; the post may exist",
+                platform=endpoint.name,
+                account=endpoint.account.handle,
+                idempotency_key=idempotency_key,
+                detail={"method": method, "url": self._public_url(endpoint, url)},
+            ) from None
         except httpx.TransportError as exc:
             if create:
                 raise PublishOutcomeUnknown(

@@ -12,6 +12,7 @@ Writing one is described in docs/writing-a-plugin.md; docs/sdk.md lists what
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 import warnings
@@ -28,6 +29,7 @@ from pydantic import ConfigDict
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
 from govsocial.adapters.media import MediaHost
+from govsocial.adapters.media_safety import MediaPolicy, media_cap
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import (
     AuthenticationError,
@@ -35,6 +37,7 @@ from govsocial.core.errors import (
     GovSocialError,
     PlatformError,
     RateLimited,
+    ValidationError,
 )
 from govsocial.core.models import (
     METRIC_FIELDS,
@@ -87,12 +90,16 @@ class AdapterContext:
     :param media_host: where local media go for platforms that fetch media from a public
         URL (None: no host, and :meth:`Platform.public_url` says how to configure one).
     :param on_credentials: told ``(account, values)`` when the adapter refreshes a credential.
+    :param media_policy: the media roots and allowed address ranges media is read under
+        (None: from ``GOVSOCIAL_MEDIA_ROOTS`` and ``GOVSOCIAL_MEDIA_ALLOW_NETS`` at each
+        read; see :mod:`govsocial.adapters.media_safety`).
     """
 
     http: Http
     checkpoints: Checkpoints = dataclasses.field(default_factory=MemoryCheckpoints)
     media_host: MediaHost | None = None
     on_credentials: CredentialsListener | None = None
+    media_policy: MediaPolicy | None = None
 
 
 class Limits(Model):
@@ -553,15 +560,86 @@ class Platform(ABC):
                 " (see docs/media-hosts.md)",
             )
         filename = media.path.name if media.path is not None else None
-        data = await self.read_media(media)
+        data = await self.read_media(media, field=field)
         return await self.media_host.upload(data, mime_type=media.mime_type, filename=filename)
 
-    async def read_media(self, media: Media) -> bytes:
-        """The bytes of ``media``: read from its path or data, or downloaded from its URL."""
+    async def read_media(self, media: Media, *, field: str | None = None) -> bytes:
+        """The bytes of ``media``: read from its path or data, or downloaded from its URL.
+
+        Every read is checked here, in the process that publishes (docs/security.md): a
+        path must lie under a media root (``GOVSOCIAL_MEDIA_ROOTS``, default the working
+        directory), a URL must reach a public address (``GOVSOCIAL_MEDIA_ALLOW_NETS`` allows
+        more), no more than the platform's size limit is read or decoded, and the bytes
+        must be an image or video of the declared type.
+
+        :param field: the media's field for errors (default: ``media[i]`` of the post being
+            published, else ``media``).
+        :raises ValidationError: a check refused the media; the problem names the field
+            (``media[0].url``), what was found and how to fix it.
+        :raises ConfigurationError: the file cannot be read.
+        :raises PlatformError: the URL's server cannot be reached or answered an error.
+        """
+        from govsocial.adapters import media_safety
+
+        field = field or media_safety.media_field(media)
+        policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
+        limits = await self.get_limits()
+        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
         if media.url is not None:
-            response = await self.http.request(self, "GET", media.url)
-            return response.content
-        return media.read_bytes()
+            data = await self._download(media.url, policy=policy, cap=cap, field=field)
+        elif media.path is not None:
+            path = policy.check_path(media.path, field=f"{field}.path")
+            try:
+                data = await asyncio.to_thread(media_safety.read_file, path, cap, field=field)
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read media file {media.path}: {exc.strerror or exc}",
+                    field=f"{field}.path",
+                    hint="check the path and its permissions",
+                ) from None
+        else:
+            data = media.read_bytes()
+        problem = media_safety.mismatch_problem(data[:32], media, field=field)
+        if problem is not None:
+            raise ValidationError(
+                [problem],
+                platform=self.name,
+                hint="attach an image or video, and declare its real type or none",
+            )
+        return data
+
+    async def _download(self, url: str, *, policy: MediaPolicy, cap: int, field: str) -> bytes:
+        from govsocial.adapters import media_safety
+
+        try:
+            status, _, body = await media_safety.fetch(
+                url, policy=policy, cap=cap, field=field, headers=_user_agent(self.http)
+            )
+        except (TimeoutError, OSError) as exc:
+            raise PlatformError(
+                f"could not download media {url}: {type(exc).__name__}: {exc}",
+                platform=self.name,
+                hint="check the URL and that its server is up",
+            ) from None
+        except ValidationError:
+            raise
+        except Exception as exc:  # aiohttp's own errors: import-light, so caught broadly
+            if type(exc).__module__.split(".")[0] != "aiohttp":
+                raise
+            raise PlatformError(
+                f"could not download media {url}: {type(exc).__name__}: {exc}",
+                platform=self.name,
+                hint="check the URL and that its server is up",
+            ) from None
+        if not 200 <= status < 300:
+            raise PlatformError(
+                f"media {url} answered {status}"
+                + (" (a redirect; redirects are not followed)" if 300 <= status < 400 else ""),
+                platform=self.name,
+                status=status,
+                hint="give the media's final, direct URL",
+            )
+        return body
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Release what the adapter holds (sessions); the HTTP pool belongs to the client."""
@@ -585,3 +663,8 @@ class Platform(ABC):
         for field, value in self._refreshed.items():
             if field not in public:  # refreshed tokens are secret even if undeclared
                 yield value
+
+
+def _user_agent(http: Http) -> list[tuple[str, str]]:
+    agent = http.client.headers.get("user-agent")
+    return [("User-Agent", agent)] if agent else []

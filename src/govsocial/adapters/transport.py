@@ -21,8 +21,10 @@ Choices, each deliberate:
 - No cookie jar: one pool serves many accounts, and no cookie may cross between them.
 - Proxies are read once from the environment (``HTTP(S)_PROXY``, ``NO_PROXY``); never
   ``trust_env=True``, which reads ~/.netrc on every request.
-- Bodies are read whole: govsocial exchanges small JSON documents and media it already
-  holds in memory.
+- Bodies are read whole, but never more than :data:`MAX_ANSWER_BYTES` (or the request's
+  ``govsocial.max_bytes`` extension), counted after decompression, which runs in bounded
+  steps: an endless answer or a gzip bomb raises :class:`AnswerTooLarge` instead of filling
+  memory (security review finding 13).
 
 Set ``GOVSOCIAL_HTTP_TRANSPORT=httpx`` to use httpx's own pool instead (for example with
 respx's default mocking, which patches httpcore).
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -42,7 +45,18 @@ import yarl
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["MAX_ANSWER_BYTES", "AiohttpTransport", "AnswerTooLarge"]
+
+#: The most bytes of one answer read (after decompression) when the request sets no cap.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+
+class AnswerTooLarge(httpx.TransportError):
+    """An answer's body, decoded, is larger than the cap: reading stopped there."""
+
+    def __init__(self, message: str, *, request: httpx.Request, cap: int) -> None:
+        super().__init__(message, request=request)
+        self.cap = cap
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -116,10 +130,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 proxy=self._proxy(request.url),
                 timeout=self._timeout(timeout),
             ) as answer:
-                content = await answer.read()
+                cap = int(request.extensions.get("govsocial.max_bytes") or MAX_ANSWER_BYTES)
+                content = await _read_capped(answer, cap, request)
                 reason = answer.reason or ""
                 status = answer.status
                 headers = answer.raw_headers
+                encoding = answer.headers.get("Content-Encoding", "").strip().lower()
+                if encoding in ("gzip", "x-gzip", "deflate"):
+                    content = _inflate(content, cap, request)
+                    headers = tuple((k, v) for k, v in headers if k.lower() != b"content-encoding")
         return httpx.Response(
             status,
             headers=headers,
@@ -156,6 +175,67 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+async def _read_capped(answer: aiohttp.ClientResponse, cap: int, request: httpx.Request) -> bytes:
+    """The raw body, refusing one longer than ``cap`` without reading past it."""
+    length = answer.content_length
+    if length is not None and length <= cap:
+        return await answer.read()
+    if length is not None:
+        raise _too_large(request, cap, f"says {length:,} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in answer.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > cap:
+            raise _too_large(request, cap, "went on")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inflate(raw: bytes, cap: int, request: httpx.Request) -> bytes:
+    """``raw`` gzip or zlib data decoded in steps, refusing more than ``cap`` bytes out."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+    out: list[bytes] = []
+    total = 0
+    data = raw
+    try:
+        while data:
+            piece = inflater.decompress(data, cap - total + 1)
+            total += len(piece)
+            if total > cap:
+                raise _too_large(request, cap, "decompresses to more")
+            out.append(piece)
+            data = inflater.unconsumed_tail
+        rest = inflater.flush()  # at most a window's worth is held back
+        if total + len(rest) > cap:
+            raise _too_large(request, cap, "decompresses to more")
+        out.append(rest)
+    except zlib.error:
+        try:  # a raw deflate stream, as some servers send for "deflate"
+            return _inflate_raw(raw, cap, request)
+        except zlib.error as exc:
+            raise httpx.RemoteProtocolError(
+                f"cannot decode the answer: {exc}", request=request
+            ) from None
+    return b"".join(out)
+
+
+def _inflate_raw(raw: bytes, cap: int, request: httpx.Request) -> bytes:
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    piece = inflater.decompress(raw, cap + 1)
+    if len(piece) > cap or inflater.unconsumed_tail:
+        raise _too_large(request, cap, "decompresses to more")
+    return piece
+
+
+def _too_large(request: httpx.Request, cap: int, how: str) -> AnswerTooLarge:
+    return AnswerTooLarge(
+        f"the answer from {request.url.host} {how} than the {cap:,} bytes govsocial reads",
+        request=request,
+        cap=cap,
+    )
 
 
 def _error_map() -> tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]:

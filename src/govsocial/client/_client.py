@@ -21,6 +21,7 @@ import httpx
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import DEFAULT_TIMEOUT, Http, new_http_client
 from govsocial.adapters.media import MediaHost
+from govsocial.adapters.media_safety import publishing
 from govsocial.adapters.platform import AdapterContext, CredentialsListener, Limits, Platform
 from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
@@ -228,7 +229,8 @@ class AsyncClient:
                 if blocking(problems):
                     raise ValidationError(blocking(problems), platform=account.platform)
                 self.plugins.publish_started(effective, account, key, context)
-                ref = await adapter.publish(effective, idempotency_key=key)
+                with publishing(effective):  # media errors then name media[i]
+                    ref = await adapter.publish(effective, idempotency_key=key)
                 result = PublishResult(account=account, ref=ref, idempotency_key=key)
             except GovSocialError as known:
                 result = PublishResult(account=account, error=known, idempotency_key=key or None)

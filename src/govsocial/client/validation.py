@@ -9,8 +9,11 @@ own ``check_post`` and every plugin's ``validate_post`` house rules. It returns 
 
 from __future__ import annotations
 
+import os
+import stat
 from urllib.parse import urlsplit
 
+from govsocial.adapters.media_safety import MediaPolicy, mismatch_problem
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.core.models import Media, Post, Problem
 from govsocial.core.text import utf8_length
@@ -34,11 +37,19 @@ def validate(
     *,
     limits: Limits | None = None,
     plugins: Plugins | None = None,
+    media_policy: MediaPolicy | None = None,
 ) -> list[Problem]:
     """Every problem ``post`` has for ``platform``; ``[]`` when it can be sent.
 
+    Media files are checked where this runs: a file outside the media roots is a problem
+    (``media_outside_roots``, and it is not read), and a file's or data's bytes must be an
+    image or video of the declared type (``media_type_mismatch``). A URL's address and bytes
+    are checked when it is downloaded.
+
     :param limits: the limits to check against (default: the adapter's declared ones; an
         online client passes the server's own, e.g. a Mastodon instance's).
+    :param media_policy: the media roots (default: ``GOVSOCIAL_MEDIA_ROOTS``, else the
+        working directory; see :mod:`govsocial.adapters.media_safety`).
     :raises ConfigurationError: no adapter for ``platform`` is installed.
     """
     plugins = plugins or default_plugins()
@@ -56,13 +67,15 @@ def validate(
         if name not in known
     ]
     effective = post.for_platform(platform)
-    problems += _check(effective, cls, limits)
+    problems += _check(effective, cls, limits, media_policy)
     problems += cls.check_post(effective, limits)
     problems += plugins.validate_post(effective, platform, limits)
     return [p if p.platform else p.model_copy(update={"platform": platform}) for p in problems]
 
 
-def _check(post: Post, cls: type[Platform], limits: Limits) -> list[Problem]:
+def _check(
+    post: Post, cls: type[Platform], limits: Limits, policy: MediaPolicy | None
+) -> list[Problem]:
     problems: list[Problem] = []
     if not post.text.strip() and not post.media:
         problems.append(
@@ -138,13 +151,39 @@ def _check(post: Post, cls: type[Platform], limits: Limits) -> list[Problem]:
             )
         )
     for index, media in enumerate(post.media):
-        problems += _check_media(index, media, cls, limits)
+        if media.path is not None and policy is None:
+            policy = MediaPolicy.from_environment()
+        problems += _check_media(index, media, cls, limits, policy)
     return problems
 
 
-def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) -> list[Problem]:
+def _head(path: str | os.PathLike[str]) -> bytes | None:
+    """The first bytes of the regular file at ``path``, None when it cannot be read."""
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        try:
+            return handle.read(32)
+        except OSError:
+            return None
+
+
+def _check_media(
+    index: int, media: Media, cls: type[Platform], limits: Limits, policy: MediaPolicy | None
+) -> list[Problem]:
     problems: list[Problem] = []
     field = f"media[{index}]"
+    head: bytes | None = media.data[:32] if media.data is not None else None
+    if media.path is not None and policy is not None:
+        resolved = policy.resolve_path(media.path)
+        if resolved is None:  # not read, not even its size: it is none of our business
+            return [policy.outside_roots(media.path, field=f"{field}.path")]
+        head = _head(resolved)
     if media.url is not None:
         parts = urlsplit(media.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -155,11 +194,12 @@ def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) 
                     field=f"{field}.url",
                 )
             )
-    if media.path is not None and media.size() is None:
+    if media.path is not None and (media.size() is None or head is None):
         problems.append(
             Problem(
                 code="unreadable_media",
-                message=f"media file {media.path} cannot be read (missing or no permission)",
+                message=f"media file {media.path} cannot be read "
+                "(missing, no permission, or not a regular file)",
                 field=f"{field}.path",
             )
         )
@@ -186,6 +226,10 @@ def _check_media(index: int, media: Media, cls: type[Platform], limits: Limits) 
                 field=f"{field}.mime_type",
             )
         )
+    if head is not None and media.mime_type in accepted:
+        mismatch = mismatch_problem(head, media, field=field)
+        if mismatch is not None:
+            problems.append(mismatch)
     size = media.size()
     cap = limits.max_image_bytes if media.kind == "image" else limits.max_video_bytes
     if size is not None and cap is not None and size > cap:

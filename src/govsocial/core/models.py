@@ -85,15 +85,44 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 )
 
 
+# ISO BMFF brands (bytes 8-12 of an ``ftyp`` box) that are still images, not video.
+_IMAGE_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"hevc": "image/heic",
+    b"mif1": "image/heic",
+    b"msf1": "image/heic",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+}
+
+
 def sniff_mime_type(head: bytes) -> str | None:
-    """The MIME type told by the first bytes of a file, or None when they say nothing known."""
+    """The MIME type told by the first bytes of a file, or None when they say nothing known.
+
+    Knows JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, MP4, MOV, WebM and Ogg (16 bytes
+    suffice).
+    """
     for signature, offset, mime in _SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
-            if mime == "video/mp4" and head[8:12] == b"qt  ":
-                return "video/quicktime"
+            if mime == "video/mp4":
+                brand = head[8:12]
+                if brand == b"qt  ":
+                    return "video/quicktime"
+                return _IMAGE_BRANDS.get(brand, mime)
             return mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[:2] == b"BM" and len(head) >= 14 and head[6:10] == b"\0\0\0\0":
+        return "image/bmp"
+    if head[:4] in (b"II*\0", b"MM\0*"):
+        return "image/tiff"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm"
+    if head[:4] == b"OggS":
+        return "video/ogg"
     return None
 
 
@@ -350,9 +379,10 @@ class Media(Model):
         if self.data is not None:
             head = self.data[:16]
         elif self.path is not None:
-            try:
-                with open(self.path, "rb") as handle:
-                    head = handle.read(16)
+            try:  # a regular file only: a pipe or device would block or never end
+                if os.path.isfile(self.path):
+                    with open(self.path, "rb") as handle:
+                        head = handle.read(16)
             except OSError:
                 head = b""
         sniffed = sniff_mime_type(head)
@@ -394,7 +424,10 @@ class Media(Model):
         return None
 
     def read_bytes(self) -> bytes:
-        """The media's bytes, for a path or data source.
+        """The media's bytes, for a path or data source, read as they are: no checks.
+
+        Adapters read media with ``Platform.read_media`` instead, which confines paths to
+        the media roots, sniffs the type and caps the size (docs/media-hosts.md).
 
         :raises ConfigurationError: the file cannot be read, or the media is a URL.
         """
