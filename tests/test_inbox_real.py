@@ -162,7 +162,7 @@ def test_bluesky_a_mention_dated_2099_hides_nothing_and_a_backdated_reply_takes_
 
     with BlueskyLocalServer(bluesky_appview) as local, Workspace.open(tmp_path / "ws.db") as ws:
         author, citizen = local.accounts[:2]
-        ws.add_account("humas", env_account(author, "GS_HOSTILE_BLUESKY", monkeypatch))
+        ws.add_account("humas", env_account(author, "GS_INBOX_HOSTILE_BLUESKY", monkeypatch))
         job = ws.schedule(
             Post(unique_text("Jadwal posyandu")),
             ["humas"],
