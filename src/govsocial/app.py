@@ -26,7 +26,6 @@ the exactly-once rules in :mod:`govsocial.scheduling.worker`.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -51,7 +50,7 @@ from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
 from govsocial.plugin.manager import Plugins
 from govsocial.scheduling.jobs import Job
 from govsocial.scheduling.planner import Planner, new_delivery
-from govsocial.store import AccountRow, DeliveryRow, Store, open_store
+from govsocial.store import AccountRow, DeliveryRow, Store
 from govsocial.workspace.core import DEFAULT_DB, DeliveryCheckpoints, WorkspaceCore
 
 if TYPE_CHECKING:
@@ -80,6 +79,8 @@ def _deprecated(old: str, new: str) -> None:
 class Workspace:
     """Accounts, jobs and deliveries in one database (SQLite file or PostgreSQL).
 
+    :param store: the database, or a :class:`~govsocial.workspace.core.WorkspaceCore` already
+        open on it (the other parameters are then the core's own).
     :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
     :param lease: seconds a worker's claim lasts without renewal.
     :param max_attempts: attempts per delivery for failures that are safe to retry.
@@ -88,13 +89,16 @@ class Workspace:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | WorkspaceCore,
         *,
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
         plugins: Plugins | None = None,
     ) -> None:
+        if isinstance(store, WorkspaceCore):  # already opened (Workspace.open): use it as is
+            self.core = store
+            return
         self.core = WorkspaceCore(
             store,
             misfire_grace=misfire_grace,
@@ -121,14 +125,15 @@ class Workspace:
         ``create=False`` refuses instead (:class:`~govsocial.ConfigurationError`), which is
         how the command line opens ``--db``. A new SQLite file is readable by its owner only.
         """
-        url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
-        return cls(
-            open_store(url, create=create),
+        core = WorkspaceCore.open(
+            url,
+            create=create,
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,
             plugins=plugins,
         )
+        return cls(core)
 
     # -- the services --------------------------------------------------------------------
 

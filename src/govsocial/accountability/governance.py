@@ -150,9 +150,6 @@ class Accountability:
         self.store = self.core.store
         self.planner = planner or Planner(self.core)
 
-    def _audit(self, cur: Tx, actor: str | None, action: str, **fields: Any) -> Any:
-        return self.core.record(cur, actor, action, **fields)
-
     # -- drafts and approvals -----------------------------------------------------------------
 
     def add_draft(
@@ -196,7 +193,7 @@ class Accountability:
                 ),
             )
             for name in names:
-                self._audit(
+                self.core.record(
                     cur,
                     by,
                     "draft",
@@ -293,7 +290,7 @@ class Accountability:
             self.store.governance.add_approval(cur, draft_id, by, decree, now)
             count = len(draft.approvals) + 1
             for name in draft.accounts:
-                self._audit(
+                self.core.record(
                     cur,
                     by,
                     "approve",
@@ -331,7 +328,7 @@ class Accountability:
         with self.store.transaction() as cur:
             self.store.governance.mark_draft_rejected(cur, draft_id, reason, time.time())
             for name in draft.accounts:
-                self._audit(
+                self.core.record(
                     cur,
                     by,
                     "reject",
@@ -347,15 +344,7 @@ class Accountability:
     ) -> None:
         if condition:
             return
-        with self.store.transaction() as cur:
-            self._audit(
-                cur,
-                by,
-                f"refused:{action}",
-                obj=draft.id,
-                account=",".join(draft.accounts),
-                detail={"reason": message},
-            )
+        self._refuse(draft, by, action, message)
         raise NotPermitted(message, actor=by, action=action, account=",".join(draft.accounts))
 
     def schedule(
@@ -493,7 +482,7 @@ class Accountability:
 
     def _refuse(self, draft: Draft, by: str | None, action: str, reason: str) -> None:
         with self.store.transaction() as cur:
-            self._audit(
+            self.core.record(
                 cur,
                 by,
                 f"refused:{action}",
@@ -546,7 +535,7 @@ class Accountability:
                     time.time(),
                 ),
             )
-            self._audit(
+            self.core.record(
                 cur,
                 by,
                 "request_content",
@@ -568,7 +557,7 @@ class Accountability:
 
     def _link_request(self, cur: Tx, request_id: str, draft_id: str, by: str | None) -> None:
         self.store.governance.mark_request_drafted(cur, request_id, draft_id, time.time())
-        self._audit(cur, by, "fulfil", obj=request_id, detail={"draft": draft_id})
+        self.core.record(cur, by, "fulfil", obj=request_id, detail={"draft": draft_id})
 
     def content_request(self, request_id: str) -> ContentRequest:
         """The content request with ``request_id``.

@@ -331,7 +331,11 @@ def default_plugins() -> Plugins:
     return _default
 
 
-def reset_default_plugins(plugins: Plugins | None = None) -> None:
-    """Replace (or forget, with None) the process-wide plugin system; for tests and hosts."""
+def reset_default_plugins(plugins: Plugins | None = None) -> Plugins | None:
+    """Replace (or forget, with None) the process-wide plugin system; for tests and hosts.
+
+    Returns the one it replaced (None when none was loaded yet), so a caller can put it back.
+    """
     global _default
-    _default = plugins
+    before, _default = _default, plugins
+    return before

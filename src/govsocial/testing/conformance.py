@@ -107,10 +107,7 @@ def use_plugins(plugins: Plugins) -> Iterator[Plugins]:
             with use_plugins(Plugins(only=["myplatform"])):
                 yield
     """
-    from govsocial.plugin import manager
-
-    before = manager._default  # the current default, if any, without loading one
-    reset_default_plugins(plugins)
+    before = reset_default_plugins(plugins)  # the default it replaces, never loading one
     try:
         yield plugins
     finally:
