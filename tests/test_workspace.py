@@ -688,3 +688,24 @@ def test_the_media_host_variable_wins_over_the_stored_setting(
     monkeypatch.delenv("GOVSOCIAL_MEDIA_HOST")
     ws.set_media_host(None)
     assert ws.media_host() is None
+
+
+def test_lookups_by_id_raise_not_found_which_is_still_a_configuration_error(
+    ws: Workspace, humas: str
+) -> None:
+    from govsocial import NotFound
+
+    lookups = {
+        "job_id": lambda: ws.job("nope"),
+        "draft_id": lambda: ws.draft("nope"),
+        "request_id": lambda: ws.content_request("nope"),
+        "item_id": lambda: ws.inbox_item("nope"),
+        "person": lambda: ws.person("nope"),
+        "accounts": lambda: ws.account("nope"),
+    }
+    for field, lookup in lookups.items():
+        with pytest.raises(NotFound) as caught:
+            lookup()
+        assert caught.value.field == field
+        assert isinstance(caught.value, ConfigurationError) and isinstance(caught.value, KeyError)
+        assert "'nope'" in str(caught.value) and "NotFound" not in str(caught.value)

@@ -270,7 +270,7 @@ class Workspace:
     def account(self, name: str) -> Account:
         """The account called ``name``.
 
-        :raises ConfigurationError: there is none (the message lists the known names).
+        :raises NotFound: there is none; the message lists the known names.
         """
         return self.core.account(name)
 
@@ -379,7 +379,7 @@ class Workspace:
     def job(self, job_id: str) -> Job:
         """The job with ``job_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         return self.planner.job(job_id)
 
@@ -414,7 +414,7 @@ class Workspace:
     def person(self, person_id: str) -> Person:
         """The person with ``person_id``.
 
-        :raises ConfigurationError: there is none (the message lists who there is).
+        :raises NotFound: there is none; the message lists who there is.
         """
         return self.core.authority.person(person_id)
 
@@ -548,7 +548,7 @@ class Workspace:
         ``draft(post, accounts=..., by=...)``, creating one, is deprecated: use
         :meth:`add_draft`.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         if draft_id is None and set(create) == {"draft_id"}:
             draft_id = create.pop("draft_id")
@@ -616,7 +616,7 @@ class Workspace:
     def content_request(self, request_id: str) -> ContentRequest:
         """The content request with ``request_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         return self.accountability.content_request(request_id)
 
@@ -697,7 +697,7 @@ class Workspace:
     def inbox_item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         return self.conversations.item(item_id)
 

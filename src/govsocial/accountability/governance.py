@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict
 
-from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.errors import ConfigurationError, NotFound, NotPermitted
 from govsocial.core.models import Model, Post, refuse_lone_surrogates
 from govsocial.core.timing import from_epoch, parse_when
 from govsocial.scheduling.planner import Planner, Then
@@ -209,11 +209,11 @@ class Accountability:
     def draft(self, draft_id: str) -> Draft:
         """The draft with ``draft_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         found = self._drafts(draft_id=draft_id)
         if not found:
-            raise ConfigurationError(f"no draft {draft_id!r} in this workspace", field="draft_id")
+            raise NotFound(f"no draft {draft_id!r} in this workspace", field="draft_id")
         return found[0]
 
     def drafts(self, status: str | None = None) -> list[Draft]:
@@ -562,11 +562,11 @@ class Accountability:
     def content_request(self, request_id: str) -> ContentRequest:
         """The content request with ``request_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         found = self._requests(request_id)
         if not found:
-            raise ConfigurationError(
+            raise NotFound(
                 f"no content request {request_id!r} in this workspace", field="request_id"
             )
         return found[0]

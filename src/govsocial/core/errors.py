@@ -5,7 +5,7 @@ Every error the library raises on purpose derives from :class:`GovSocialError`::
     GovSocialError
     ├── ValidationError          bad input: carries the list of Problems found (also a ValueError)
     ├── ConfigurationError       unknown platform, missing credential, unreadable file
-    ├── NotFound                 no such job, draft, person, delivery... (also a KeyError)
+    │   └── NotFound             no such job, draft, person, delivery... (also a KeyError)
     ├── NotPermitted             no valid appointment (SK) for the action on that account
     ├── AuditTampered            the audit log's hash chain is broken at ``seq``
     ├── PluginError              a plugin failed to load or broke its contract
@@ -223,7 +223,7 @@ class AuditTampered(GovSocialError):
         )
 
 
-class NotFound(GovSocialError, KeyError):
+class NotFound(ConfigurationError, KeyError):
     """A lookup found nothing: no job, draft, person, inbox item or delivery with that id
     or name.
 

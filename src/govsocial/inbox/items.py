@@ -34,7 +34,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field
 
-from govsocial.core.errors import ConfigurationError, GovSocialError, NotPermitted, NotSupported
+from govsocial.core.errors import (
+    ConfigurationError,
+    GovSocialError,
+    NotFound,
+    NotPermitted,
+    NotSupported,
+)
 from govsocial.core.models import Account, Interaction, Model, Post, PostRef
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
@@ -473,11 +479,11 @@ class Inbox:
     def item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         found = self._items(item_id=item_id)
         if not found:
-            raise ConfigurationError(f"no inbox item {item_id!r}", field="item_id")
+            raise NotFound(f"no inbox item {item_id!r}", field="item_id")
         return found[0]
 
     def _items(self, **where: Any) -> list[InboxItem]:

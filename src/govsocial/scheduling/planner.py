@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from govsocial.core.errors import ConfigurationError
+from govsocial.core.errors import ConfigurationError, NotFound
 from govsocial.core.models import Account, EventContext, Post, PostRef
 from govsocial.core.timing import Recurrence, Slots, from_epoch, parse_when
 from govsocial.scheduling.jobs import DELIVERY_STATES, Delivery, Job
@@ -298,11 +298,11 @@ class Planner:
     def job(self, job_id: str) -> Job:
         """The job with ``job_id``.
 
-        :raises ConfigurationError: there is none.
+        :raises NotFound: there is none (a ConfigurationError, as before).
         """
         row = self.core.store.job(job_id)
         if row is None:
-            raise ConfigurationError(f"no job {job_id!r} in this workspace", field="job_id")
+            raise NotFound(f"no job {job_id!r} in this workspace", field="job_id")
         return self._job(row, self.core.store.deliveries(job_id))
 
     def jobs(self, status: str | None = None) -> list[Job]:

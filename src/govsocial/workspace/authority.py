@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict
 
-from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.errors import ConfigurationError, NotFound, NotPermitted
 from govsocial.core.models import Model
 from govsocial.workspace import audit
 
@@ -167,12 +167,12 @@ class Authority:
     def person(self, person_id: str) -> Person:
         """The person with ``person_id``.
 
-        :raises ConfigurationError: there is none (the message lists who there is).
+        :raises NotFound: there is none; the message lists who there is.
         """
         found = {p.id: p for p in self.people()}
         if person_id not in found:
             known = ", ".join(found) or "none yet: add one with add_person"
-            raise ConfigurationError(
+            raise NotFound(
                 f"no person {person_id!r} in this workspace (known: {known})", field="person"
             )
         return found[person_id]

@@ -43,6 +43,7 @@ from govsocial.core._env import check_env_reference, env_reference_refusal
 from govsocial.core.errors import (
     ConfigurationError,
     GovSocialError,
+    NotFound,
     PluginError,
     ValidationError,
 )
@@ -269,7 +270,7 @@ class WorkspaceCore:
     def account(self, name: str) -> Account:
         """The account called ``name``, credentials opened.
 
-        :raises ConfigurationError: there is none (the message lists the known names).
+        :raises NotFound: there is none; the message lists the known names.
         """
         return self.account_from(self.account_row(name))
 
@@ -303,14 +304,14 @@ class WorkspaceCore:
         """The stored row of account ``name`` (platform, handle, zone, slots; credentials
         still sealed), looked up in ``rows`` when given.
 
-        :raises ConfigurationError: there is none (the message lists the known names).
+        :raises NotFound: there is none; the message lists the known names.
         """
         rows = self.store.accounts() if rows is None else rows
         for row in rows:
             if row.name == name:
                 return row
         known = ", ".join(r.name for r in rows) or "none yet: add one with add_account"
-        raise ConfigurationError(
+        raise NotFound(
             f"no account named {name!r} in this workspace (known: {known})",
             field="accounts",
         )
