@@ -49,7 +49,7 @@ def test_the_reference_has_every_command_and_action() -> None:
         for action in [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]:
             for sub in action.choices:
                 assert f"\n#### govsocial {name} {sub}\n" in page
-    assert "usage: govsocial inbox reply [-h] [--by PERSON] item_id text" in page
+    assert "usage: govsocial inbox reply [-h] [--by PERSON] [--key PATH] item_id text" in page
 
 
 def test_every_command_is_named_in_the_docs_and_the_package_docstring() -> None:

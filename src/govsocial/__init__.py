@@ -69,7 +69,9 @@ if TYPE_CHECKING:
     from govsocial.inbox.service_hours import ServiceHours
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
-    from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
+    from govsocial.workspace.content import PinnedContent, PinnedMedia
+    from govsocial.workspace.signing import SigningKey
 
 __all__ = [
     "Account",
@@ -79,6 +81,7 @@ __all__ = [
     "ApprovalRule",
     "ArchiveExport",
     "AsyncClient",
+    "AuditAnchor",
     "AuditEntry",
     "AuditHead",
     "AuditTampered",
@@ -105,6 +108,8 @@ __all__ = [
     "PerformanceReport",
     "Period",
     "Person",
+    "PinnedContent",
+    "PinnedMedia",
     "Platform",
     "PlatformError",
     "PluginError",
@@ -121,6 +126,7 @@ __all__ = [
     "Recurrence",
     "Report",
     "ServiceHours",
+    "SigningKey",
     "SyncResult",
     "ValidationError",
     "Workspace",
@@ -170,8 +176,12 @@ _LAZY = {
     "validate": "govsocial.client.validation",
     "Workspace": "govsocial.app",
     # the workspace's vocabulary: what its methods return
+    "AuditAnchor": "govsocial.workspace.audit",
     "AuditEntry": "govsocial.workspace.audit",
     "AuditHead": "govsocial.workspace.audit",
+    "PinnedContent": "govsocial.workspace.content",
+    "PinnedMedia": "govsocial.workspace.content",
+    "SigningKey": "govsocial.workspace.signing",
     "Delivery": "govsocial.scheduling.jobs",
     "Job": "govsocial.scheduling.jobs",
     "Appointment": "govsocial.accountability.governance",

@@ -27,7 +27,8 @@ the exactly-once rules in :mod:`govsocial.scheduling.worker`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -51,7 +52,10 @@ from govsocial.plugin.manager import Plugins
 from govsocial.scheduling.jobs import Job
 from govsocial.scheduling.planner import Planner, new_delivery
 from govsocial.store import AccountRow, DeliveryRow, Store
+from govsocial.workspace.anchors import publish as publish_anchor
+from govsocial.workspace.audit import AuditAnchor
 from govsocial.workspace.core import DEFAULT_DB, DeliveryCheckpoints, WorkspaceCore
+from govsocial.workspace.signing import SigningKey, acting
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
@@ -229,6 +233,19 @@ class Workspace:
     ) -> None:
         self.close()
 
+    @contextmanager
+    def _acting(self, by: str | None, key: SigningKey | None) -> Iterator[None]:
+        """``by`` acts with ``key`` in the block; a key for no one is refused."""
+        if key is not None and by is None:
+            raise NotPermitted(
+                "key= was given without by=: a signature needs the person who acts",
+                actor=None,
+                action="sign",
+                hint="pass by='<person id>' with their key",
+            )
+        with acting(by, key):
+            yield
+
     # -- the institution and settings ----------------------------------------------------
 
     @property
@@ -236,18 +253,27 @@ class Workspace:
         """The institution's name, shown in report titles (None until set)."""
         return self.core.institution
 
-    def set_institution(self, name: str, *, by: str | None = None) -> None:
+    def set_institution(
+        self, name: str, *, by: str | None = None, key: SigningKey | None = None
+    ) -> None:
         """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``)."""
-        self.core.set_institution(name, by=by)
+        with self._acting(by, key):
+            self.core.set_institution(name, by=by)
 
     def set_media_host(
-        self, name: str | None, *, by: str | None = None, **settings: str
+        self,
+        name: str | None,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        **settings: str,
     ) -> MediaHost | None:
         """Name the media host (and its settings) that serves local images to Instagram and
         Threads, stored in the workspace so ``govsocial worker`` uses it too:
         ``set_media_host("directory", directory="/var/www/media",
         base_url="https://example.go.id/media")``; None removes it. See docs/media-hosts.md."""
-        return self.core.set_media_host(name, by=by, **settings)
+        with self._acting(by, key):
+            return self.core.set_media_host(name, by=by, **settings)
 
     def media_host(self) -> MediaHost | None:
         """The media host in force (``$GOVSOCIAL_MEDIA_HOST``, else the stored setting)."""
@@ -289,13 +315,17 @@ class Workspace:
         renew"`` or why it failed. Run it daily (``govsocial accounts refresh``)."""
         return self.core.refresh_credentials(accounts, **client_options)
 
-    def client(self, *, by: str | None = None, **client_options: Any) -> Client:
+    def client(
+        self, *, by: str | None = None, key: SigningKey | None = None, **client_options: Any
+    ) -> Client:
         """A :class:`~govsocial.Client` for direct calls, outside the draft and schedule flow.
 
         It works like any client (a developer's escape hatch), but every publish it makes to
         an account of this workspace is written to the audit log as ``direct_publish``, with
         ``by`` as the actor: the record shows it did not go through approval.
         """
+        with self._acting(by, key):
+            self.core.authority.check_signer(by, action="direct_publish")
         return self.core.direct_client(by=by, **client_options)
 
     # -- planning ------------------------------------------------------------------------
@@ -308,6 +338,7 @@ class Workspace:
         recurrence: str | None = None,
         *,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> Job:
         """Plan ``post`` for ``accounts`` at ``at`` (aware datetime or ISO text with offset).
 
@@ -320,6 +351,17 @@ class Workspace:
         :raises ValidationError: the post does not fit an account's platform.
         :raises NotPermitted: ``by`` may not schedule on an account, or the post needs approval.
         """
+        with self._acting(by, key):
+            return self._schedule(post, accounts, at, recurrence, by)
+
+    def _schedule(
+        self,
+        post: Post | Draft,
+        accounts: Sequence[str] | None,
+        at: str | datetime | None,
+        recurrence: str | None,
+        by: str | None,
+    ) -> Job:
         if isinstance(post, Draft):
             if by is None:
                 raise NotPermitted(
@@ -337,7 +379,12 @@ class Workspace:
         return self.planner.schedule(post, accounts, at, recurrence, by=by)
 
     def enqueue(
-        self, post: Post | Draft, accounts: Sequence[str] | None = None, *, by: str | None = None
+        self,
+        post: Post | Draft,
+        accounts: Sequence[str] | None = None,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
     ) -> Job:
         """Plan ``post`` for the next free posting slot of each account (its own time each).
 
@@ -345,19 +392,31 @@ class Workspace:
 
         :raises ConfigurationError: an account has no posting slots.
         """
-        if isinstance(post, Draft):
-            return self.accountability.enqueue(post.id, by=by, accounts=accounts)
-        if accounts is None:
-            raise ConfigurationError("enqueue(post, accounts) needs the accounts", field="accounts")
-        return self.planner.enqueue(post, accounts, by=by)
+        with self._acting(by, key):
+            if isinstance(post, Draft):
+                return self.accountability.enqueue(post.id, by=by, accounts=accounts)
+            if accounts is None:
+                raise ConfigurationError(
+                    "enqueue(post, accounts) needs the accounts", field="accounts"
+                )
+            return self.planner.enqueue(post, accounts, by=by)
 
-    def cancel(self, job_id: str, *, by: str | None = None) -> Job:
+    def cancel(self, job_id: str, *, by: str | None = None, key: SigningKey | None = None) -> Job:
         """Cancel what has not started (and every later occurrence)."""
-        return self.planner.cancel(job_id, by=by)
+        with self._acting(by, key):
+            return self.planner.cancel(job_id, by=by)
 
-    def reschedule(self, job_id: str, at: str | datetime, *, by: str | None = None) -> Job:
+    def reschedule(
+        self,
+        job_id: str,
+        at: str | datetime,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Job:
         """Move what has not started to ``at``."""
-        return self.planner.reschedule(job_id, at, by=by)
+        with self._acting(by, key):
+            return self.planner.reschedule(job_id, at, by=by)
 
     def delete_post(
         self,
@@ -365,6 +424,7 @@ class Workspace:
         *,
         account: str | None = None,
         by: str | None = None,
+        key: SigningKey | None = None,
         **client_options: Any,
     ) -> list[PostRef]:
         """Delete a job's published posts on their platforms (one account's with ``account``).
@@ -374,7 +434,8 @@ class Workspace:
         :raises NotPermitted: ``by`` may not delete on a governed account.
         :raises GovSocialError: the platform refused or cannot delete (Instagram).
         """
-        return self.planner.delete_post(job_id, account=account, by=by, **client_options)
+        with self._acting(by, key):
+            return self.planner.delete_post(job_id, account=account, by=by, **client_options)
 
     def job(self, job_id: str) -> Job:
         """The job with ``job_id``.
@@ -402,10 +463,26 @@ class Workspace:
     # -- people, appointments, approval rules --------------------------------------------
 
     def add_person(
-        self, person_id: str, *, name: str, unit: str | None = None, by: str | None = None
+        self,
+        person_id: str,
+        *,
+        name: str,
+        unit: str | None = None,
+        public_key: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
     ) -> Person:
-        """Record a person (replacing the name and unit of one with that id)."""
-        return self.core.authority.add_person(person_id, name=name, unit=unit, by=by)
+        """Record a person (replacing the name and unit of one with that id).
+
+        ``public_key`` (a :class:`SigningKey`'s ``public_key``) makes them sign: from then
+        on every action they take needs ``key=`` their key, and the audit log holds their
+        signature (docs/accountability.md). A registered key stays when the person is
+        recorded again without one; replacing it needs a signed action.
+        """
+        with self._acting(by, key):
+            return self.core.authority.add_person(
+                person_id, name=name, unit=unit, public_key=public_key, by=by
+            )
 
     def people(self) -> list[Person]:
         """Everyone recorded, by id."""
@@ -428,21 +505,23 @@ class Workspace:
         valid_from: str | date,
         valid_until: str | date | None = None,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> list[Appointment]:
         """Appoint ``person`` to ``role`` on ``accounts`` under ``decree`` (the SK number).
 
         The first appointment on an account puts it under governance: from then on every
         action on it names its actor.
         """
-        return self.core.authority.appoint(
-            person,
-            accounts=accounts,
-            role=role,
-            decree=decree,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            by=by,
-        )
+        with self._acting(by, key):
+            return self.core.authority.appoint(
+                person,
+                accounts=accounts,
+                role=role,
+                decree=decree,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                by=by,
+            )
 
     def appointments(
         self, *, account: str | None = None, person: str | None = None
@@ -466,15 +545,17 @@ class Workspace:
         admin_needs_approval: bool = False,
         self_approval: bool = False,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ApprovalRule:
         """Set how ``account``'s posts are approved (see :class:`ApprovalRule`)."""
-        return self.core.authority.set_approval_rule(
-            account,
-            approvers=approvers,
-            admin_needs_approval=admin_needs_approval,
-            self_approval=self_approval,
-            by=by,
-        )
+        with self._acting(by, key):
+            return self.core.authority.set_approval_rule(
+                account,
+                approvers=approvers,
+                admin_needs_approval=admin_needs_approval,
+                self_approval=self_approval,
+                by=by,
+            )
 
     def approval_rule(self, account: str) -> ApprovalRule:
         """``account``'s approval rule (the default one when none was set)."""
@@ -494,12 +575,43 @@ class Workspace:
         """Audit entries, oldest first: who did what, when, under which decree."""
         return self.core.audit_log(since, until=until, actor=actor, action=action, account=account)
 
-    def verify_audit(self, anchor: AuditHead | tuple[int, str] | None = None) -> int:
-        """Check the audit log's hash chain; return how many entries verified.
+    def verify_audit(
+        self,
+        anchor: AuditHead | tuple[int, str] | None = None,
+        *,
+        anchors: Sequence[AuditAnchor | str] = (),
+    ) -> int:
+        """Check the audit log: its hash chain, that entries never go back in time, every
+        signature (against the keys the log registered), the people and approvals tables
+        against the log, and ``anchors`` read back from the platforms (:class:`AuditAnchor`
+        or the posts' text); return how many entries verified.
 
-        :raises AuditTampered: naming the first edited, missing or inserted entry.
+        :raises AuditTampered: naming the first edited, missing, inserted or wrongly signed
+            entry, or one at odds with an anchor; the message lists every finding.
         """
-        return self.core.verify_audit(anchor)
+        return self.core.verify_audit(anchor, anchors=anchors)
+
+    def publish_audit_anchor(
+        self,
+        account: str,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        **client_options: Any,
+    ) -> AuditAnchor:
+        """Post the audit log's head (entry number, hash, date) now, as a normal post on
+        ``account`` (a dedicated transparency account is typical), so anyone can later hold
+        the database to a public record: ``verify_audit(anchors=[post text, ...])``.
+
+        On a governed account ``by`` must be an admin; the anchor skips approval (it is
+        written by govsocial, not by a person) and is audit-logged as
+        ``publish_audit_anchor``.
+
+        :raises NotPermitted: ``by`` may not post on the account, or did not sign.
+        :raises GovSocialError: the platform refused the post.
+        """
+        with self._acting(by, key):
+            return publish_anchor(self.core, account, by=by, **client_options)
 
     def audit_head(self) -> AuditHead | None:
         """The newest entry's (seq, hash): keep it elsewhere to detect truncation later."""
@@ -516,15 +628,18 @@ class Workspace:
         at: str | datetime | None = None,
         recurrence: str | None = None,
         request: str | None = None,
+        key: SigningKey | None = None,
     ) -> Draft:
         """Propose ``post`` for ``accounts`` (at ``at`` when given), for approval.
 
         The post is validated for every account's platform now, so a contributor learns at
-        once what does not fit.
+        once what does not fit. Its content is pinned now: the text, variants and the
+        SHA-256 of every media file, which is what an approval covers.
         """
-        return self.accountability.add_draft(
-            post, accounts=accounts, by=by, at=at, recurrence=recurrence, request=request
-        )
+        with self._acting(by, key):
+            return self.accountability.add_draft(
+                post, accounts=accounts, by=by, at=at, recurrence=recurrence, request=request
+            )
 
     @overload
     def draft(self, draft_id: str, /) -> Draft: ...
@@ -569,19 +684,25 @@ class Workspace:
         """Drafts, oldest first; only those with ``status`` when given."""
         return self.accountability.drafts(status)
 
-    def approve(self, draft_id: str, *, by: str) -> Draft:
+    def approve(self, draft_id: str, *, by: str, key: SigningKey | None = None) -> Draft:
         """``by`` approves the draft. With enough approvals it is ``approved``; if it names a
         time, it is scheduled then (the approvers' decrees are its authority).
 
         :raises NotPermitted: not an approver on every account of the draft, or the
             appointment is not valid today, or approving one's own draft where the rule
-            forbids it, or approving twice, or a draft no longer pending.
+            forbids it, or approving twice, or a draft no longer pending, or a media file
+            changed since the draft was written (the approval covers the pinned content), or
+            ``by`` signs and ``key`` is not theirs.
         """
-        return self.accountability.approve(draft_id, by=by)
+        with self._acting(by, key):
+            return self.accountability.approve(draft_id, by=by)
 
-    def reject(self, draft_id: str, *, by: str, reason: str) -> Draft:
+    def reject(
+        self, draft_id: str, *, by: str, reason: str, key: SigningKey | None = None
+    ) -> Draft:
         """``by`` rejects the draft, saying why (the author sees the reason)."""
-        return self.accountability.reject(draft_id, by=by, reason=reason)
+        with self._acting(by, key):
+            return self.accountability.reject(draft_id, by=by, reason=reason)
 
     # -- content requests ----------------------------------------------------------------
 
@@ -594,24 +715,34 @@ class Workspace:
         details: str | None = None,
         attachments: Sequence[str] = (),
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ContentRequest:
         """Record a request for material between the admins and another unit.
 
         ``due`` is a date (the end of that day in the workspace's calendar zone) or an
         aware datetime. Its turnaround to the first published post feeds the reports.
         """
-        return self.accountability.request_content(
-            from_unit=from_unit,
-            topic=topic,
-            due=due,
-            details=details,
-            attachments=attachments,
-            by=by,
-        )
+        with self._acting(by, key):
+            return self.accountability.request_content(
+                from_unit=from_unit,
+                topic=topic,
+                due=due,
+                details=details,
+                attachments=attachments,
+                by=by,
+            )
 
-    def fulfil(self, request_id: str, draft_id: str, *, by: str | None = None) -> ContentRequest:
+    def fulfil(
+        self,
+        request_id: str,
+        draft_id: str,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> ContentRequest:
         """Mark the request as answered by ``draft_id`` (its publication closes it)."""
-        return self.accountability.fulfil(request_id, draft_id, by=by)
+        with self._acting(by, key):
+            return self.accountability.fulfil(request_id, draft_id, by=by)
 
     def content_request(self, request_id: str) -> ContentRequest:
         """The content request with ``request_id``.
@@ -634,13 +765,15 @@ class Workspace:
         holidays: str | Sequence[date | str] | None = "ID",
         target: timedelta = DEFAULT_TARGET,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ServiceHours:
         """When ``account``'s team answers (``"Mon-Fri 08:00-16:00"``), which holidays are
         off (``"ID"``: Indonesia's public holidays; add dates for cuti bersama), and the
         response target, in service time."""
-        return self.conversations.set_service_hours(
-            account, hours, holidays=holidays, target=target, by=by
-        )
+        with self._acting(by, key):
+            return self.conversations.set_service_hours(
+                account, hours, holidays=holidays, target=target, by=by
+            )
 
     def service_hours(self, account: str) -> tuple[ServiceHours, timedelta]:
         """``account``'s service hours and response target (the defaults when unset)."""
@@ -701,9 +834,12 @@ class Workspace:
         """
         return self.conversations.item(item_id)
 
-    def assign(self, item_id: str, *, to: str, by: str | None = None) -> InboxItem:
+    def assign(
+        self, item_id: str, *, to: str, by: str | None = None, key: SigningKey | None = None
+    ) -> InboxItem:
         """Give the item to ``to`` to answer (on a governed account, someone who may reply)."""
-        return self.conversations.assign(item_id, to=to, by=by)
+        with self._acting(by, key):
+            return self.conversations.assign(item_id, to=to, by=by)
 
     def reply(
         self,
@@ -711,6 +847,7 @@ class Workspace:
         post: Post | str,
         *,
         by: str | None = None,
+        key: SigningKey | None = None,
         **client_options: Any,
     ) -> PostRef:
         """Reply to an inbox item (its id), a post or an interaction, as the workspace account
@@ -720,11 +857,15 @@ class Workspace:
         who sent it and, for an inbox item, how long the answer took (in clock and service
         time) go into the audit log; the item is then ``answered``.
         """
-        return self.conversations.reply(to, post, by=by, **client_options)
+        with self._acting(by, key):
+            return self.conversations.reply(to, post, by=by, **client_options)
 
-    def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
+    def close_item(
+        self, item_id: str, *, by: str | None = None, reason: str, key: SigningKey | None = None
+    ) -> InboxItem:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
-        return self.conversations.close_item(item_id, by=by, reason=reason)
+        with self._acting(by, key):
+            return self.conversations.close_item(item_id, by=by, reason=reason)
 
     # -- metrics, reports, performance, the archive --------------------------------------
 
@@ -819,6 +960,7 @@ class Workspace:
         period: str | tuple[datetime, datetime] | None = None,
         *,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ArchiveExport:
         """Write everything published (and received) in ``period`` into the folder ``path``:
         JSON Lines records, the period's audit entries, and a readable ``index.html``.
@@ -826,7 +968,8 @@ class Workspace:
         ``period`` is ``"2026-11"``, ``"2026"``, a pair of aware datetimes, or None for all.
         See :mod:`govsocial.analytics.archive`.
         """
-        return self.analytics.export_archive(path, period, by=by)
+        with self._acting(by, key):
+            return self.analytics.export_archive(path, period, by=by)
 
     # -- plumbing, moved to the core and the services (0.1 names, warning) ---------------
 

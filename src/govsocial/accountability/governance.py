@@ -23,6 +23,10 @@ requests; people, appointments and permissions are the core's
   draft, or by an admin directly when the account's rule lets admins skip approval. Each job
   carries its authority (who, which draft, which decrees); a worker refuses to publish a job
   on a governed account without one.
+- **An approval covers one exact content** (:mod:`govsocial.workspace.content`): the draft
+  pins its text, variants and the SHA-256 of every media file when it is written; an
+  approval names that digest (and a signing approver signs it); a file changed before
+  approval is refused then, and one changed after it is refused by the worker.
 - **Everything is audit-logged** in the same transaction as the action, refusals included
   (see :mod:`govsocial.workspace.audit`).
 """
@@ -39,11 +43,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict
 
-from govsocial.core.errors import ConfigurationError, NotFound, NotPermitted
+from govsocial.core.errors import ConfigurationError, GovSocialError, NotFound, NotPermitted
 from govsocial.core.models import Model, Post, refuse_lone_surrogates
 from govsocial.core.timing import from_epoch, parse_when
 from govsocial.scheduling.planner import Planner, Then
 from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
+from govsocial.workspace.content import PinnedContent, pin
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
@@ -72,6 +77,8 @@ class Approval(Model):
     person: str
     decree: str
     at: datetime
+    #: the digest of the content approved (None for approvals made before content was pinned)
+    content: str | None = None
 
 
 DraftStatus = Literal["pending", "approved", "rejected", "scheduled"]
@@ -96,6 +103,9 @@ class Draft(Model):
     created_at: datetime
     decided_at: datetime | None = None
     approvals: tuple[Approval, ...] = ()
+    #: what an approval covers: the post's digest and each media file's (None for drafts
+    #: written before content was pinned)
+    content: PinnedContent | None = None
 
 
 RequestStatus = Literal["open", "drafted", "published"]
@@ -172,6 +182,7 @@ class Accountability:
         names = [row.name for row in rows]
         decrees = self.core.authority.authorize("draft", by, names)
         self.core.validate(post, rows)
+        pinned = pin(post)
         publish_at: float | None = None
         if at is not None:
             publish_at = parse_when(at, zone=rows[0].timezone, now=datetime.now(UTC)).timestamp()
@@ -190,9 +201,13 @@ class Accountability:
                     recurrence,
                     request,
                     time.time(),
+                    pinned.model_dump_json(),
                 ),
             )
             for name in names:
+                detail: dict[str, Any] = {"content": pinned.digest}
+                if request:
+                    detail["request"] = request
                 self.core.record(
                     cur,
                     by,
@@ -200,7 +215,7 @@ class Accountability:
                     obj=draft_id,
                     account=name,
                     decree=decrees[name],
-                    detail={"request": request} if request else None,
+                    detail=detail,
                 )
             if request is not None:
                 self._link_request(cur, request, draft_id, by)
@@ -226,9 +241,9 @@ class Accountability:
         with self.store.transaction() as cur:
             rows, approved = self.store.governance.drafts(cur, draft_id=draft_id, status=status)
         approvals: dict[str, list[Approval]] = {}
-        for of_draft, person, decree, at in approved:
+        for of_draft, person, decree, at, content in approved:
             approvals.setdefault(of_draft, []).append(
-                Approval(person=person, decree=decree, at=from_epoch(at))
+                Approval(person=person, decree=decree, at=from_epoch(at), content=content)
             )
         return [
             Draft(
@@ -245,6 +260,7 @@ class Accountability:
                 created_at=from_epoch(r[10]),
                 decided_at=from_epoch(r[11]) if r[11] is not None else None,
                 approvals=tuple(approvals.get(r[0], ())),
+                content=PinnedContent.model_validate_json(r[12]) if r[12] else None,
             )
             for r in rows
         ]
@@ -283,11 +299,12 @@ class Accountability:
             f"{by} wrote draft {draft_id} and may not approve it: the approval rule of "
             f"{', '.join(draft.accounts)} needs someone else",
         )
+        content = self._content_now(draft, by)
         needed = max(rule.approvers for rule in rules)
         decree = ", ".join(sorted({d for d in decrees.values() if d})) or "-"
         now = time.time()
         with self.store.transaction() as cur:
-            self.store.governance.add_approval(cur, draft_id, by, decree, now)
+            self.store.governance.add_approval(cur, draft_id, by, decree, now, content)
             count = len(draft.approvals) + 1
             for name in draft.accounts:
                 self.core.record(
@@ -297,7 +314,7 @@ class Accountability:
                     obj=draft_id,
                     account=name,
                     decree=decrees[name],
-                    detail={"approvals": count, "needed": needed},
+                    detail={"approvals": count, "needed": needed, "content": content},
                 )
             if count >= needed:
                 self.store.governance.mark_draft_approved(cur, draft_id, now)
@@ -307,6 +324,30 @@ class Accountability:
                 self._schedule(draft, at=draft.publish_at, by=by, action="schedule")
             draft = self.draft(draft_id)
         return draft
+
+    def _content_now(self, draft: Draft, by: str) -> str:
+        """The digest of the draft's content as it is now, refused (NotPermitted, audit-logged)
+        when a media file changed since the draft pinned it: the approver would approve bytes
+        they were not shown."""
+        try:
+            now = pin(draft.post)
+        except GovSocialError as error:
+            reason = f"draft {draft.id}'s content cannot be read to approve it: {error}"
+        else:
+            if draft.content is None or now.digest == draft.content.digest:
+                return now.digest
+            drafted = {m.field: m for m in draft.content.media}
+            changed = [
+                f"{m.field} {m.source}: drafted sha256 {drafted[m.field].sha256}, now {m.sha256}"
+                for m in now.media
+                if m.field in drafted and drafted[m.field].sha256 != m.sha256
+            ] or [f"content drafted as {draft.content.digest}, now {now.digest}"]
+            reason = (
+                f"draft {draft.id} changed since it was written ({'; '.join(changed)}): it "
+                "cannot be approved; write the draft again"
+            )
+        self._refuse(draft, by, "approve", reason)
+        raise NotPermitted(reason, actor=by, action="approve", account=",".join(draft.accounts))
 
     def reject(self, draft_id: str, *, by: str, reason: str) -> Draft:
         """``by`` rejects the draft, saying why (the author sees the reason)."""
@@ -390,6 +431,7 @@ class Accountability:
             "draft": draft.id,
             "approved_by": [a.person for a in draft.approvals],
             "accounts": {n: ", ".join(a.decree for a in draft.approvals) for n in names},
+            **_pinned_authority(draft),
         }
         return self._guarded(
             draft,
@@ -437,6 +479,7 @@ class Accountability:
             "draft": draft.id,
             "approved_by": [a.person for a in draft.approvals],
             "accounts": {name: ", ".join(a.decree for a in draft.approvals) for name in names},
+            **_pinned_authority(draft),
         }
         return self._guarded(
             draft,
@@ -601,6 +644,18 @@ class Accountability:
                 )
             )
         return found
+
+
+def _pinned_authority(draft: Draft) -> dict[str, Any]:
+    """What a job from ``draft`` carries of the approved content: its digest and each media
+    file's (nothing for a draft approved before content was pinned)."""
+    approved = {a.content for a in draft.approvals if a.content}
+    if draft.content is None or approved != {draft.content.digest}:
+        return {}
+    return {
+        "content": draft.content.digest,
+        "media": [m.model_dump(mode="json") for m in draft.content.media],
+    }
 
 
 class _NoLongerApproved(Exception):

@@ -82,7 +82,7 @@ def period_bounds(
     return start_at, end_at, text
 
 
-def _media_record(media: dict[str, Any]) -> dict[str, Any]:
+def _media_record(media: dict[str, Any], approved: dict[str, Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "mime_type": media.get("mime_type"),
         "alt_text": media.get("alt_text", ""),
@@ -101,15 +101,31 @@ def _media_record(media: dict[str, Any]) -> dict[str, Any]:
     if data is not None:
         record["sha256"] = hashlib.sha256(data).hexdigest()
         record["bytes"] = len(data)
+    if approved is not None and approved.get("sha256"):
+        # what was approved is what the worker sent: it refuses any other bytes
+        record["sha256_approved"] = approved["sha256"]
+        record["bytes_approved"] = approved.get("size")
+        if record.get("sha256") not in (None, approved["sha256"]):
+            record["note"] = (
+                "the file changed after publication: sha256_approved is what was published"
+            )
     return record
 
 
-def _post_record(post_json: str) -> dict[str, Any]:
+def _post_record(post_json: str, authority: dict[str, Any] | None = None) -> dict[str, Any]:
     post: dict[str, Any] = json.loads(post_json)
-    post["media"] = [_media_record(m) for m in post.get("media", [])]
-    for variant in post.get("variants", {}).values():
+    pinned = {m["field"]: m for m in (authority or {}).get("media", [])}
+    post["media"] = [
+        _media_record(m, pinned.get(f"media[{i}]")) for i, m in enumerate(post.get("media", []))
+    ]
+    for platform, variant in post.get("variants", {}).items():
         if variant.get("media") is not None:
-            variant["media"] = [_media_record(m) for m in variant["media"]]
+            variant["media"] = [
+                _media_record(m, pinned.get(f"variants.{platform}.media[{i}]"))
+                for i, m in enumerate(variant["media"])
+            ]
+    if (authority or {}).get("content"):
+        post["approved_content"] = authority["content"] if authority else None
     return post
 
 
@@ -163,7 +179,7 @@ def _posts(ws: WorkspaceCore, start: float | None, end: float | None) -> Iterato
             "published_at": _iso(row[6]),
             "deleted_at": _iso(row[7]),
             "status": "deleted" if row[7] is not None else row[8],
-            "post": _post_record(row[9]),
+            "post": _post_record(row[9], authority),
             "authority": authority,
             "history": trail,
         }

@@ -12,9 +12,11 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
   ``cancel``, ``reschedule``, ``worker``;
 - metrics: ``metrics collect``, ``report``;
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
-  ``drafts add|list``, ``approve``, ``reject``, ``requests add|list|fulfil``,
-  ``audit list|verify``, ``archive export``;
+  ``drafts add|list|show``, ``approve``, ``reject``, ``requests add|list|fulfil``,
+  ``audit list|verify|anchor``, ``archive export``;
 - the inbox: ``inbox sync|list|reply|assign|close``, ``hours``, ``performance``.
+
+Without a workspace too: ``keys new NAME`` (a signing key file for signed actions).
 
 Plugins add their own commands through the ``register_commands`` hook. Each command module
 (:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
-from govsocial.cli import governance, inbox, performance, publish, schedule
+from govsocial.cli import governance, inbox, keys, performance, publish, schedule
 from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
@@ -107,6 +109,7 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     governance.add_parsers(commands)
     inbox.add_parsers(commands)
     performance.add_parsers(commands)
+    keys.add_parsers(commands)
     publish.add_demo_parser(commands)
     if plugins is not None:
         plugins.register_commands(commands)

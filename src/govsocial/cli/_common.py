@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from govsocial.app import Workspace
     from govsocial.core.models import Post
+    from govsocial.workspace.signing import SigningKey
 
     #: what ``add_parsers`` and the ``register_commands`` hook receive: the ``govsocial``
     #: parser's subcommands, to call ``add_parser(name, help=...)`` on.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "by_arg",
     "media_args",
+    "signing_key",
     "models_json",
     "needs_by",
     "open_workspace",
@@ -59,13 +61,31 @@ def media_args(parser: argparse.ArgumentParser) -> None:
 
 
 def by_arg(parser: argparse.ArgumentParser) -> None:
-    """``--by PERSON``: who acts (needed on accounts under appointments)."""
+    """``--by PERSON``: who acts (needed on accounts under appointments), and ``--key PATH``:
+    their signing key (needed when they sign)."""
     parser.add_argument(
         "--by",
         default=os.environ.get("GOVSOCIAL_ACTOR") or None,
         metavar="PERSON",
         help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
     )
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("GOVSOCIAL_KEY") or None,
+        metavar="PATH",
+        help="the signing key file of --by, when they sign (`govsocial keys new`; "
+        "default $GOVSOCIAL_KEY)",
+    )
+
+
+def signing_key(args: argparse.Namespace) -> SigningKey | None:
+    """The key ``--key`` (or ``$GOVSOCIAL_KEY``) names, loaded; None when none is named."""
+    path = getattr(args, "key", None)
+    if not path:
+        return None
+    from govsocial.workspace.signing import SigningKey
+
+    return SigningKey.load(path)
 
 
 def text_from_args(value: str) -> str:

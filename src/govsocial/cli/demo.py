@@ -280,14 +280,20 @@ def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -
     year = datetime.now(ZoneInfo("Asia/Jakarta")).year
     ws.add_person("siti", name="Siti Rahma", unit="Diskominfo")
     ws.add_person("budi", name="Budi Santoso", unit="Dinas Kesehatan")
-    period = {"valid_from": f"{year}-01-01", "valid_until": f"{year}-12-31"}
     for person, role, number in (
         ("siti", "admin", 123),
         ("siti", "approver", 124),
         ("budi", "contributor", 125),
     ):
         decree = f"800/{number}/SK/{year}"
-        ws.appoint(person, accounts=names, role=role, decree=decree, **period)
+        ws.appoint(
+            person,
+            accounts=names,
+            role=role,
+            decree=decree,
+            valid_from=f"{year}-01-01",
+            valid_until=f"{year}-12-31",
+        )
         say(f"  {person} appointed {role} of every account by decree {decree}")
 
 

@@ -2,7 +2,9 @@
 
 ``people``, ``appoint``, ``rule``, ``drafts``, ``approve``, ``reject``, ``requests``,
 ``audit`` and ``archive`` act on the workspace named by ``--db``. ``--by`` (default
-``$GOVSOCIAL_ACTOR``) names who acts.
+``$GOVSOCIAL_ACTOR``) names who acts, ``--key`` (default ``$GOVSOCIAL_KEY``) their signing
+key when they sign. ``drafts show`` lists every media file of a draft with its SHA-256: what
+an approval covers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from govsocial.cli._common import (
     post_from_args,
     print_json,
     shown,
+    signing_key,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +41,11 @@ def add_parsers(commands: Commands) -> None:
     add.add_argument("id", help="a short handle, e.g. siti")
     add.add_argument("--name", required=True, help="full name")
     add.add_argument("--unit", help="unit (unit kerja), e.g. Diskominfo")
+    add.add_argument(
+        "--public-key",
+        metavar="KEY",
+        help="ed25519:... (printed by `govsocial keys new`): the person signs from then on",
+    )
     by_arg(add)
     people_do.add_parser("list", help="list people and their appointments")
     people.set_defaults(handler=_cmd_people)
@@ -69,6 +77,11 @@ def add_parsers(commands: Commands) -> None:
     listed = drafts_do.add_parser("list", help="list drafts")
     listed.add_argument("--status", choices=("pending", "approved", "rejected", "scheduled"))
     listed.add_argument("--json", action="store_true", help="print JSON")
+    show = drafts_do.add_parser(
+        "show", help="show one draft in full: text, variants, each media file and its SHA-256"
+    )
+    show.add_argument("draft_id")
+    show.add_argument("--json", action="store_true", help="print JSON")
     proposed = drafts_do.add_parser("add", help="propose a post for approval")
     proposed.add_argument("text", help="the post text ('-' reads it from standard input)")
     proposed.add_argument("--to", action="append", required=True, metavar="ACCOUNT")
@@ -113,10 +126,24 @@ def add_parsers(commands: Commands) -> None:
     audit_list.add_argument("--actor")
     audit_list.add_argument("--account")
     audit_list.add_argument("--json", action="store_true", help="print JSON lines")
-    verify = audit_do.add_parser("verify", help="check the hash chain")
+    verify = audit_do.add_parser(
+        "verify", help="check the hash chain, times, signatures and anchors"
+    )
     verify.add_argument(
         "--anchor", metavar="SEQ:HASH", help="a head recorded earlier (detects a cut tail)"
     )
+    verify.add_argument(
+        "--published",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="the text of an anchor post read back from the platform (repeatable)",
+    )
+    anchor = audit_do.add_parser(
+        "anchor", help="post the audit log's head on ACCOUNT (a public anchor)"
+    )
+    anchor.add_argument("account", help="the workspace account to post it on")
+    by_arg(anchor)
     audit.set_defaults(handler=_cmd_audit)
 
     institution = commands.add_parser("institution", help="show or set the institution's name")
@@ -133,7 +160,7 @@ def add_parsers(commands: Commands) -> None:
     archive.set_defaults(handler=_cmd_archive)
 
 
-def _show_draft(draft: Draft) -> str:
+def _show_draft(draft: Draft, *, full: bool = False) -> str:
     when = f" at {draft.publish_at:%Y-%m-%d %H:%M}Z" if draft.publish_at else ""
     approvals = ", ".join(f"{a.person} ({a.decree})" for a in draft.approvals) or "none"
     lines = [
@@ -145,7 +172,20 @@ def _show_draft(draft: Draft) -> str:
         lines.append(f"  rejected: {draft.reason}")
     if draft.job_id:
         lines.append(f"  job {draft.job_id}")
-    lines.append(f"  {draft.post.text[:200]}")
+    lines.append(f"  {draft.post.text if full else draft.post.text[:200]}")
+    if full:
+        for platform, variant in sorted(draft.post.variants.items()):
+            if variant.text is not None:
+                lines.append(f"  variant {platform}: {variant.text}")
+    # every media file with its digest: what an approval covers (docs/accountability.md)
+    if draft.content is not None:
+        lines += [f"  {m.describe()}" for m in draft.content.media]
+        lines.append(f"  content {draft.content.digest}")
+    else:
+        lines += [
+            f"  media[{i}] {m.source} (not pinned: drafted before content was pinned)"
+            for i, m in enumerate(draft.post.media)
+        ]
     return "\n".join(shown(line) for line in lines)
 
 
@@ -164,8 +204,16 @@ def _show_request(request: ContentRequest) -> str:
 def _cmd_people(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.people_command == "add":
-            person = ws.add_person(args.id, name=args.name, unit=args.unit, by=args.by)
-            print(shown(f"{person.id}: {person.name} ({person.unit or 'no unit'})"))
+            person = ws.add_person(
+                args.id,
+                name=args.name,
+                unit=args.unit,
+                public_key=args.public_key,
+                by=args.by,
+                key=signing_key(args),
+            )
+            signs = f"; signs with {person.public_key}" if person.public_key else ""
+            print(shown(f"{person.id}: {person.name} ({person.unit or 'no unit'}){signs}"))
             return 0
         for person in ws.people():
             print(shown(f"{person.id:<12} {person.name} ({person.unit or 'no unit'})"))
@@ -187,6 +235,7 @@ def _cmd_appoint(args: argparse.Namespace) -> int:
             valid_from=args.valid_from,
             valid_until=args.valid_until,
             by=args.by,
+            key=signing_key(args),
         ):
             print(shown(f"{a.person} is {a.role} of {a.account} under {a.decree}"))
     return 0
@@ -200,6 +249,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
             admin_needs_approval=args.admin_needs_approval,
             self_approval=args.self_approval,
             by=args.by,
+            key=signing_key(args),
         )
         print(shown(f"{args.account}: {rule.model_dump()}"))
     return 0
@@ -214,10 +264,20 @@ def _cmd_drafts(args: argparse.Namespace) -> int:
                 post_from_args(args),
                 accounts=args.to,
                 by=args.by,
+                key=signing_key(args),
                 at=args.at,
                 request=args.request,
             )
             print(_show_draft(draft))
+            return 0
+        if args.drafts_command == "show":
+            one = ws.draft(args.draft_id)
+            if args.json:
+                print_json(
+                    one.model_dump(mode="json", exclude={"post": {"media": {"__all__": {"data"}}}})
+                )
+            else:
+                print(_show_draft(one, full=True))
             return 0
         found = ws.drafts(status=getattr(args, "status", None))
         if getattr(args, "json", False):
@@ -233,7 +293,7 @@ def _cmd_approve(args: argparse.Namespace) -> int:
     if args.by is None:
         raise needs_by("approve")
     with open_workspace(args) as ws:
-        print(_show_draft(ws.approve(args.draft_id, by=args.by)))
+        print(_show_draft(ws.approve(args.draft_id, by=args.by, key=signing_key(args))))
     return 0
 
 
@@ -241,7 +301,11 @@ def _cmd_reject(args: argparse.Namespace) -> int:
     if args.by is None:
         raise needs_by("reject")
     with open_workspace(args) as ws:
-        print(_show_draft(ws.reject(args.draft_id, by=args.by, reason=args.reason)))
+        print(
+            _show_draft(
+                ws.reject(args.draft_id, by=args.by, key=signing_key(args), reason=args.reason)
+            )
+        )
     return 0
 
 
@@ -255,10 +319,15 @@ def _cmd_requests(args: argparse.Namespace) -> int:
                 details=args.details,
                 attachments=args.attachment,
                 by=args.by,
+                key=signing_key(args),
             )
             print(_show_request(made))
         elif args.requests_command == "fulfil":
-            print(_show_request(ws.fulfil(args.request_id, args.draft_id, by=args.by)))
+            print(
+                _show_request(
+                    ws.fulfil(args.request_id, args.draft_id, by=args.by, key=signing_key(args))
+                )
+            )
         else:
             found = ws.requests(status=getattr(args, "status", None))
             print("\n".join(_show_request(r) for r in found) if found else "no content requests")
@@ -277,6 +346,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                 else:
                     print(shown(entry.describe()))
             return 0
+        if args.audit_command == "anchor":
+            made = ws.publish_audit_anchor(args.account, by=args.by, key=signing_key(args))
+            print(shown(f"anchored entry #{made.seq} (hash {made.hash}) at {made.url}"))
+            return 0
         anchor = None
         if args.anchor:
             seq, _, digest = args.anchor.partition(":")
@@ -288,7 +361,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                 )
             anchor = (int(seq), digest)
         try:
-            count = ws.verify_audit(anchor=anchor)
+            count = ws.verify_audit(anchor=anchor, anchors=args.published)
         except AuditTampered as tampered:
             print(f"TAMPERED: {shown(tampered)}", file=sys.stderr)
             return 1
@@ -300,7 +373,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_archive(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        made = ws.export_archive(args.directory, period=args.period, by=args.by)
+        made = ws.export_archive(
+            args.directory, period=args.period, by=args.by, key=signing_key(args)
+        )
         print(
             f"{made.posts} posts, {made.interactions} replies and mentions, "
             f"{made.audit_entries} audit entries\n  {made.records}\n  {made.audit}\n  {made.index}"
@@ -311,6 +386,6 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 def _cmd_institution(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         if args.name:
-            ws.set_institution(args.name, by=args.by)
+            ws.set_institution(args.name, by=args.by, key=signing_key(args))
         print(shown(ws.institution or "(not set: govsocial institution 'Dinas ...')"))
     return 0

@@ -18,6 +18,7 @@ from govsocial.cli._common import (
     open_workspace,
     print_json,
     shown,
+    signing_key,
     text_from_args,
 )
 
@@ -97,13 +98,19 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
                 print("\n".join(_show(i) for i in items) if items else "inbox empty")
             return 0
         if args.inbox_command == "reply":
-            sent = ws.reply(args.item_id, text_from_args(args.text), by=args.by)
+            sent = ws.reply(
+                args.item_id, text_from_args(args.text), by=args.by, key=signing_key(args)
+            )
             print(shown(f"answered: {sent.url or sent.id}"))
             return 0
         if args.inbox_command == "assign":
-            print(_show(ws.assign(args.item_id, to=args.to, by=args.by)))
+            print(_show(ws.assign(args.item_id, to=args.to, by=args.by, key=signing_key(args))))
             return 0
-        print(_show(ws.close_item(args.item_id, by=args.by, reason=args.reason)))
+        print(
+            _show(
+                ws.close_item(args.item_id, by=args.by, key=signing_key(args), reason=args.reason)
+            )
+        )
     return 0
 
 
@@ -117,6 +124,7 @@ def _cmd_hours(args: argparse.Namespace) -> int:
             holidays=holidays,
             target=timedelta(hours=args.target_hours),
             by=args.by,
+            key=signing_key(args),
         )
         extra = f", +{len(parsed.extra_holidays)} days" if parsed.extra_holidays else ""
         print(

@@ -24,6 +24,7 @@ from govsocial.cli._common import (
     post_from_args,
     print_json,
     shown,
+    signing_key,
 )
 
 if TYPE_CHECKING:
@@ -185,7 +186,12 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
 def _cmd_schedule(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         job = ws.schedule(
-            post_from_args(args), accounts=args.to, at=args.at, recurrence=args.every, by=args.by
+            post_from_args(args),
+            accounts=args.to,
+            at=args.at,
+            recurrence=args.every,
+            by=args.by,
+            key=signing_key(args),
         )
         print(_show_job(job))
     return 0
@@ -193,7 +199,13 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 def _cmd_enqueue(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        print(_show_job(ws.enqueue(post_from_args(args), accounts=args.to, by=args.by)))
+        print(
+            _show_job(
+                ws.enqueue(
+                    post_from_args(args), accounts=args.to, by=args.by, key=signing_key(args)
+                )
+            )
+        )
     return 0
 
 
@@ -211,13 +223,13 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        print(_show_job(ws.cancel(args.job_id, by=args.by)))
+        print(_show_job(ws.cancel(args.job_id, by=args.by, key=signing_key(args))))
     return 0
 
 
 def _cmd_reschedule(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        print(_show_job(ws.reschedule(args.job_id, at=args.at, by=args.by)))
+        print(_show_job(ws.reschedule(args.job_id, at=args.at, by=args.by, key=signing_key(args))))
     return 0
 
 

@@ -214,8 +214,10 @@ class NotPermitted(GovSocialError):
 class AuditTampered(GovSocialError):
     """The audit log does not verify: entry ``seq`` was edited, removed or inserted."""
 
-    def __init__(self, message: str, *, seq: int) -> None:
+    def __init__(self, message: str, *, seq: int, problems: list[str] | None = None) -> None:
         self.seq = seq
+        #: every finding, when verification found several (the message lists the first few)
+        self.problems = problems or [message]
         super().__init__(
             message,
             hint="restore the database from a backup or archive export, and investigate "

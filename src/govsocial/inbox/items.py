@@ -527,8 +527,8 @@ class Inbox:
         item = self.item(item_id)
         self.core.authority.person(to)
         if self.core.authority.governed(item.account):
-            try:
-                self.core.authority.authorize("reply", to, [item.account], obj=item_id)
+            try:  # whether ``to`` could reply (``to`` is not acting: no signature asked)
+                self.core.authority.decree_for("reply", to, item.account)
             except NotPermitted as refused:
                 raise NotPermitted(
                     f"{to} cannot answer on {item.account!r}: {refused.message}",

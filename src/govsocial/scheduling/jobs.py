@@ -23,7 +23,15 @@ from govsocial.core.models import Account, Model, Post, PostRef
 __all__ = ["DELIVERY_STATES", "Delivery", "Job"]
 
 DeliveryState = Literal[
-    "scheduled", "claimed", "sending", "published", "unknown", "failed", "missed", "cancelled"
+    "scheduled",
+    "claimed",
+    "sending",
+    "published",
+    "unknown",
+    "failed",
+    "missed",
+    "refused",
+    "cancelled",
 ]
 DELIVERY_STATES: tuple[str, ...] = (
     "scheduled",
@@ -33,6 +41,7 @@ DELIVERY_STATES: tuple[str, ...] = (
     "unknown",
     "failed",
     "missed",
+    "refused",
     "cancelled",
 )
 
@@ -59,7 +68,8 @@ class Job(Model):
     """A post planned for accounts; ``status`` summarizes its deliveries.
 
     ``scheduled`` (nothing started), ``running``, ``published`` (every delivery),
-    ``partial`` (some published, some failed or missed), ``failed``, ``unknown`` (some
+    ``partial`` (some published, some failed or missed), ``failed``, ``refused`` (the
+    worker would not send it: not the content approved), ``unknown`` (some
     outcome needs a human), ``cancelled``.
     """
 
@@ -84,12 +94,18 @@ class Job(Model):
         if "unknown" in states:
             return "unknown"
         if "scheduled" in states:
-            return "scheduled" if not states & {"published", "failed", "missed"} else "running"
+            return (
+                "scheduled"
+                if not states & {"published", "failed", "missed", "refused"}
+                else "running"
+            )
         settled = states - {"cancelled"}
         if settled == {"published"}:
             return "published"
         if "published" in settled:
             return "partial"
+        if settled == {"refused"}:
+            return "refused"
         return "failed"
 
     def delivery(self, account: str | Account) -> Delivery:

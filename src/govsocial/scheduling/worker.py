@@ -9,10 +9,15 @@ The rules, in the order a delivery meets them:
 3. **Record, then send**: the attempt (status ``sending``) is committed BEFORE the request
    leaves, with the idempotency key chosen when the job was planned.
 4. **Commit the remote id** the moment the platform answers.
-5. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
+5. **Pinned content**: a job made from an approved draft carries the digest of the content
+   approved (:mod:`govsocial.workspace.content`). Before sending, the worker reads every
+   media file, recomputes the digests and holds the post to them and to the approvals in
+   the audit log; anything different is ``refused`` (naming the file and both digests) and
+   nothing is sent. The bytes checked are the bytes sent.
+6. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
    the platform deduplicates repeats) go back to ``scheduled`` with backoff, up to the
    workspace's ``max_attempts``; the rest are ``failed`` with the platform's message.
-6. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
+7. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
    is looked up before anything is sent again: the platform says whether the post exists
    (Bluesky: by record key), or, where it cannot tell, a repeat with the same key is safe
    within the platform's idempotency window (Mastodon: about an hour). Outside of that the
@@ -49,6 +54,7 @@ from govsocial.core.timing import Recurrence, from_epoch
 from govsocial.scheduling.planner import new_delivery
 from govsocial.store import DeliveryRow, Tx
 from govsocial.workspace import audit
+from govsocial.workspace.content import PinnedContent, check_pinned
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
@@ -242,6 +248,11 @@ class Worker:
                 recurrence=recurrence,
             )
             return
+        checked = self._pinned(post, authority)
+        if isinstance(checked, GovSocialError):
+            self._final(d, "refused", checked, recurrence=recurrence)
+            return
+        post = checked
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
             return
@@ -318,6 +329,58 @@ class Worker:
         if d.account not in governed:
             return True
         return bool(authority.get("accounts", {}).get(d.account))
+
+    def _pinned(self, post: Post, authority: dict[str, Any]) -> Post | GovSocialError:
+        """The post to send, holding the bytes checked, or why it must not be sent: a media
+        file (or the text) is not what was approved, or an approver's audit entry does not
+        name this content."""
+        digest = authority.get("content")
+        if not digest:
+            return post
+        pinned = PinnedContent(digest=digest, media=authority.get("media", []))
+        try:
+            sent, mismatches, found = check_pinned(post, pinned)
+        except GovSocialError as error:
+            return error
+        if mismatches:
+            return NotPermitted(
+                "; ".join(m.message() for m in mismatches) + ": not published",
+                actor=authority.get("by"),
+                action="publish",
+                hint="draft the new file and have it approved",
+            )
+        if found != digest:
+            return NotPermitted(
+                f"the job's post is not the content approved (its digest is {found}, the "
+                f"approved one {digest}): it was changed after approval; not published",
+                actor=authority.get("by"),
+                action="publish",
+            )
+        draft = authority.get("draft")
+        approvers = set(authority.get("approved_by", []))
+        if draft:
+            entries = audit.entries(self.store, action="approve", obj=str(draft))
+            for entry in entries:
+                broken = audit.signature_holds(self.store, entry)
+                if broken is not None:
+                    return NotPermitted(
+                        f"{broken}: the approval of draft {draft} cannot be trusted; not published",
+                        actor=authority.get("by"),
+                        action="publish",
+                        hint="run verify_audit() and investigate who wrote to the database",
+                    )
+            recorded = {e.actor for e in entries if e.detail.get("content") == digest}
+            missing = sorted(approvers - recorded) or ([] if recorded else ["anyone"])
+            if missing:
+                return NotPermitted(
+                    f"the audit log holds no approval of content {digest} of draft {draft} by "
+                    f"{', '.join(missing)}: the job's authority does not match the approvals "
+                    "recorded; not published",
+                    actor=authority.get("by"),
+                    action="publish",
+                    hint="run verify_audit() and investigate who wrote to the database",
+                )
+        return sent
 
     def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
         authority = self._posts.get(d.job_id, (None, None, {}))[2]

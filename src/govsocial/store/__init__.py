@@ -64,7 +64,7 @@ FILE_MODE = 0o600
 _warned_modes: set[str] = set()  # paths already warned about, once per process
 
 #: Delivery states that never change again.
-FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled"})
+FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "refused", "cancelled"})
 
 _DELIVERY_COLUMNS = (
     "id, job_id, account, occurrence, scheduled_at, due_at, status, idempotency_key, attempts, "

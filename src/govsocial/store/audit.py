@@ -13,10 +13,12 @@ from govsocial.store.sql import Database, Tx
 __all__ = ["AUDIT_COLUMNS", "AuditRows"]
 
 #: The columns of an audit row, in the order :meth:`AuditRows.rows` returns them.
-AUDIT_COLUMNS = "seq, at, actor, action, object, account, decree, detail, prev_hash, hash"
+AUDIT_COLUMNS = (
+    "seq, at, actor, action, object, account, decree, detail, prev_hash, hash, signature"
+)
 _HEAD_KEY = "audit_head"
 _FILTERS = {"since": ("at", ">="), "until": ("at", "<"), "actor": ("actor", "=")}
-_FILTERS |= {"action": ("action", "="), "account": ("account", "=")}
+_FILTERS |= {"action": ("action", "="), "account": ("account", "="), "object": ("object", "=")}
 
 
 class AuditRows:
@@ -25,18 +27,18 @@ class AuditRows:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def last(self, tx: Tx) -> tuple[int, str] | None:
-        """The newest entry's ``(seq, hash)``, or None while the log is empty."""
+    def last(self, tx: Tx) -> tuple[int, str, float] | None:
+        """The newest entry's ``(seq, hash, at)``, or None while the log is empty."""
         row = self.db.execute(
-            tx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            tx, "SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
+        return None if row is None else (int(row[0]), str(row[1]), float(row[2]))
 
     def add(self, tx: Tx, row: Sequence[Any]) -> None:
         """Append a row (:data:`AUDIT_COLUMNS`) and record it as the head."""
         self.db.execute(
             tx,
-            f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row,
         )
         self.db.execute(tx, "DELETE FROM govsocial_meta WHERE key = ?", (_HEAD_KEY,))
@@ -48,7 +50,7 @@ class AuditRows:
 
     def rows(self, tx: Tx, **where: Any) -> list[tuple[Any, ...]]:
         """Rows, oldest first, filtered by ``since``/``until`` (epoch seconds), ``actor``,
-        ``action`` and ``account`` (None: no filter)."""
+        ``action``, ``account`` and ``object`` (None: no filter)."""
         clauses: list[str] = []
         params: list[Any] = []
         for name, value in where.items():

@@ -13,7 +13,7 @@ __all__ = ["GovernanceRows"]
 
 _DRAFT_COLUMNS = (
     "id, post, accounts, author, publish_at, recurrence, status, reason, request_id, job_id, "
-    "created_at, decided_at"
+    "created_at, decided_at, content"
 )
 
 
@@ -25,21 +25,41 @@ class GovernanceRows:
 
     # -- people --------------------------------------------------------------------------
 
-    def put_person(self, tx: Tx, person_id: str, name: str, unit: str | None, at: float) -> None:
-        """Record a person, replacing one with that id."""
-        self.db.execute(tx, "DELETE FROM people WHERE id = ?", (person_id,))
+    def put_person(
+        self,
+        tx: Tx,
+        person_id: str,
+        name: str,
+        unit: str | None,
+        at: float,
+        public_key: str | None = None,
+    ) -> None:
+        """Record a person (with the public key they sign with, if any), replacing one with
+        that id."""
+        # in place: a person with appointments or approvals is referenced by them
         self.db.execute(
             tx,
-            "INSERT INTO people (id, name, unit, created_at) VALUES (?, ?, ?, ?)",
-            (person_id, name, unit, at),
+            "INSERT INTO people (id, name, unit, created_at, public_key) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, unit = excluded.unit, "
+            "public_key = excluded.public_key",
+            (person_id, name, unit, at, public_key),
         )
 
-    def people(self, tx: Tx) -> list[tuple[str, str, str | None]]:
-        """Everyone: ``(id, name, unit)``, by id."""
+    def people(self, tx: Tx) -> list[tuple[str, str, str | None, str | None]]:
+        """Everyone: ``(id, name, unit, public_key)``, by id."""
         return [
-            (r[0], r[1], r[2])
-            for r in self.db.execute(tx, "SELECT id, name, unit FROM people ORDER BY id").fetchall()
+            (r[0], r[1], r[2], r[3])
+            for r in self.db.execute(
+                tx, "SELECT id, name, unit, public_key FROM people ORDER BY id"
+            ).fetchall()
         ]
+
+    def public_key(self, tx: Tx, person_id: str) -> str | None:
+        """The public key ``person_id`` signs with (None: none registered, or no such person)."""
+        row = self.db.execute(
+            tx, "SELECT public_key FROM people WHERE id = ?", (person_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     # -- appointments and rules ------------------------------------------------------------
 
@@ -111,12 +131,12 @@ class GovernanceRows:
     # -- drafts and approvals --------------------------------------------------------------
 
     def add_draft(self, tx: Tx, row: Sequence[Any]) -> None:
-        """``(id, post, accounts, author, publish_at, recurrence, request_id, created_at)``,
-        pending."""
+        """``(id, post, accounts, author, publish_at, recurrence, request_id, created_at,
+        content)``, pending; ``content`` is the pinned content's JSON."""
         self.db.execute(
             tx,
             "INSERT INTO drafts (id, post, accounts, author, publish_at, recurrence, status, "
-            "request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            "request_id, created_at, content) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
             row,
         )
 
@@ -124,7 +144,7 @@ class GovernanceRows:
         self, tx: Tx, *, draft_id: str | None = None, status: str | None = None
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Drafts (one, those with ``status``, or all), oldest first, and their approvals
-        ``(draft_id, person, decree, at)`` in order."""
+        ``(draft_id, person, decree, at, content)`` in order."""
         where, params = "", tuple[str, ...]()
         if draft_id is not None:
             where, params = "WHERE id = ?", (draft_id,)
@@ -135,19 +155,37 @@ class GovernanceRows:
         ).fetchall()
         approvals = self.db.execute(
             tx,
-            "SELECT draft_id, person, decree, at FROM approvals "
+            "SELECT draft_id, person, decree, at, content FROM approvals "
             f"WHERE draft_id IN (SELECT id FROM drafts {where}) ORDER BY at",
             params,
         ).fetchall()
         return [tuple(r) for r in rows], [tuple(r) for r in approvals]
 
-    def add_approval(self, tx: Tx, draft_id: str, person: str, decree: str, at: float) -> None:
-        """Record ``person``'s approval of the draft under ``decree``."""
+    def add_approval(
+        self,
+        tx: Tx,
+        draft_id: str,
+        person: str,
+        decree: str,
+        at: float,
+        content: str | None = None,
+    ) -> None:
+        """Record ``person``'s approval of the draft under ``decree``, of the content whose
+        digest is ``content``."""
         self.db.execute(
             tx,
-            "INSERT INTO approvals (draft_id, person, decree, at) VALUES (?, ?, ?, ?)",
-            (draft_id, person, decree, at),
+            "INSERT INTO approvals (draft_id, person, decree, at, content) VALUES (?, ?, ?, ?, ?)",
+            (draft_id, person, decree, at, content),
         )
+
+    def all_approvals(self, tx: Tx) -> list[tuple[str, str, str | None]]:
+        """Every approval row: ``(draft_id, person, content)``."""
+        return [
+            (str(r[0]), str(r[1]), r[2])
+            for r in self.db.execute(
+                tx, "SELECT draft_id, person, content FROM approvals ORDER BY draft_id, person"
+            ).fetchall()
+        ]
 
     def mark_draft_approved(self, tx: Tx, draft_id: str, at: float) -> None:
         """The draft has its approvals."""

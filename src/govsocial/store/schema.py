@@ -235,6 +235,16 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
         "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
     ),
+    # 7: signed actions and pinned content: a person's Ed25519 public key, an audit entry's
+    # signature, the content (text, variants, media digests) a draft pins and an approval
+    # covers; audit entries found by their object (a draft's approvals, at publication)
+    (
+        "ALTER TABLE people ADD COLUMN public_key TEXT",
+        "ALTER TABLE audit_log ADD COLUMN signature TEXT",
+        "ALTER TABLE drafts ADD COLUMN content TEXT",
+        "ALTER TABLE approvals ADD COLUMN content TEXT",
+        "CREATE INDEX audit_log_object ON audit_log (object, action)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,11 +13,15 @@ In an Indonesian agency the accounts are run by civil servants (ASN) appointed b
   ============  ==========================================================
   contributor   draft posts, fulfil content requests
   approver      approve or reject drafts
-  admin         draft, schedule, enqueue, cancel, reschedule, reply, delete
+  admin         draft, schedule, enqueue, cancel, reschedule, reply, delete,
+                publish an audit anchor
   ============  ==========================================================
 
 - **A refusal is audit-logged** (in its own transaction, so it stays) and raised as
   :class:`~govsocial.NotPermitted`.
+- **Who acts, is it signed, is it permitted** is one check, :meth:`Authority.authorize`:
+  a person registered with a public key (:mod:`govsocial.workspace.signing`) must act with
+  the matching key (``key=``), on every account, governed or not.
 
 Services reach it as ``core.authority`` (see :class:`govsocial.workspace.core.WorkspaceCore`).
 """
@@ -36,6 +40,7 @@ from pydantic import ConfigDict
 from govsocial.core.errors import ConfigurationError, NotFound, NotPermitted
 from govsocial.core.models import Model
 from govsocial.workspace import audit
+from govsocial.workspace.signing import SigningKey, acting_key, check_public_key
 
 if TYPE_CHECKING:
     from govsocial.store import AccountRow, Store
@@ -61,6 +66,7 @@ PERMITTED: dict[str, tuple[str, ...]] = {
     "reschedule": ("admin",),
     "reply": ("admin",),
     "delete": ("admin",),
+    "publish_audit_anchor": ("admin",),
 }
 
 
@@ -72,6 +78,8 @@ class Person(Model):
     id: str
     name: str
     unit: str | None = None
+    #: the Ed25519 public key they sign their actions with (None: they do not sign)
+    public_key: str | None = None
 
 
 class Appointment(Model):
@@ -141,9 +149,21 @@ class Authority:
     # -- people and appointments -------------------------------------------------------------
 
     def add_person(
-        self, person_id: str, *, name: str, unit: str | None = None, by: str | None = None
+        self,
+        person_id: str,
+        *,
+        name: str,
+        unit: str | None = None,
+        public_key: str | None = None,
+        by: str | None = None,
     ) -> Person:
-        """Record a person (replacing the name and unit of one with that id)."""
+        """Record a person (replacing the name and unit of one with that id).
+
+        ``public_key`` (a :attr:`SigningKey.public_key`) makes them sign every action from
+        now on. A person's key, once registered, stays when they are recorded again without
+        one; replacing it needs an action signed by someone who signs (the person with their
+        old key, or, say, a head of office).
+        """
         if not person_id or not person_id.strip() or " " in person_id:
             raise ConfigurationError(
                 f"person id {person_id!r} must be one word",
@@ -152,17 +172,34 @@ class Authority:
             )
         if not name.strip():
             raise ConfigurationError("a person needs a name", field="name")
-        person = Person(id=person_id, name=name, unit=unit)  # refuses a lone surrogate
+        if public_key is not None:
+            check_public_key(public_key)
+        self.authorize("add_person", by, (), obj=person_id)
         with self.store.transaction() as cur:
-            self.store.governance.put_person(cur, person_id, name, unit, time.time())
-            self._audit(cur, by, "add_person", obj=person_id, detail={"name": name, "unit": unit})
+            existing = self.store.governance.public_key(cur, person_id)
+        key = public_key or existing
+        person = Person(id=person_id, name=name, unit=unit, public_key=key)  # no lone surrogate
+        if existing is not None and key != existing and acting_key(by) is None:
+            message = (
+                f"replacing {person_id}'s public key needs an action signed by someone who "
+                "signs: the person with their old key, or another signing person"
+            )
+            self._refused(by, "add_person", person_id, None, message)
+            raise NotPermitted(message, actor=by, action="add_person", hint="pass by= and key=")
+        detail: dict[str, Any] = {"name": name, "unit": unit}
+        if key is not None:
+            detail["public_key"] = key
+        with self.store.transaction() as cur:
+            # the entry first: it is signed with the key ``by`` holds now, before a new one
+            self._audit(cur, by, "add_person", obj=person_id, detail=detail)
+            self.store.governance.put_person(cur, person_id, name, unit, time.time(), key)
         return person
 
     def people(self) -> list[Person]:
         """Everyone recorded, by id."""
         with self.store.transaction() as cur:
             rows = self.store.governance.people(cur)
-        return [Person(id=r[0], name=r[1], unit=r[2]) for r in rows]
+        return [Person(id=r[0], name=r[1], unit=r[2], public_key=r[3]) for r in rows]
 
     def person(self, person_id: str) -> Person:
         """The person with ``person_id``.
@@ -215,6 +252,7 @@ class Authority:
             raise ConfigurationError("name at least one account", field="accounts")
         for name in names:
             self._account_row(name)
+        self.authorize("appoint", by, (), obj=person)
         made: list[Appointment] = []
         with self.store.transaction() as cur:
             for name in names:
@@ -308,6 +346,7 @@ class Authority:
             admin_needs_approval=admin_needs_approval,
             self_approval=self_approval,
         )
+        self.authorize("set_approval_rule", by, (), obj=account)
         with self.store.transaction() as cur:
             self.store.governance.put_approval_rule(
                 cur, account, approvers, admin_needs_approval, self_approval
@@ -326,28 +365,103 @@ class Authority:
     # -- permission ------------------------------------------------------------------------
 
     def authorize(
-        self, action: str, by: str | None, accounts: Sequence[str], *, obj: str | None = None
+        self,
+        action: str,
+        by: str | None,
+        accounts: Sequence[str],
+        *,
+        obj: str | None = None,
     ) -> dict[str, str | None]:
-        """The decree that lets ``by`` do ``action`` on each account (None: not governed).
+        """Who acts, is it signed, is it permitted: the one check every ``by=`` action passes.
+
+        Returns the decree that lets ``by`` do ``action`` on each of ``accounts`` (None: the
+        account is not governed); ``accounts`` may be empty for a workspace-wide action
+        (then only who acts and the signature are checked). The key is the one ``by`` acts
+        with in this block (:func:`govsocial.workspace.signing.acting`; every ``by=`` method
+        of :class:`govsocial.Workspace` takes ``key=`` and does it).
 
         A refusal is audit-logged (in its own transaction, so it stays) and raised.
+
+        :raises NotPermitted: ``by`` signs and gave no key or the wrong one, or gave a key
+            without signing, or has no appointment allowing ``action`` on an account.
         """
+        where = ",".join(accounts) or None
+        try:
+            self.check_signer(by, action=action)
+        except NotPermitted as refused:
+            self._refused(by, action, obj, where, refused.message)
+            raise
         decrees: dict[str, str | None] = {}
         for account in accounts:
             try:
                 decrees[account] = self.decree_for(action, by, account)
             except NotPermitted as refused:
-                with self.store.transaction() as cur:
-                    self._audit(
-                        cur,
-                        by,
-                        f"refused:{action}",
-                        obj=obj,
-                        account=account,
-                        detail={"reason": refused.message},
-                    )
+                self._refused(by, action, obj, account, refused.message)
                 raise
         return decrees
+
+    def check_signer(
+        self, by: str | None, key: SigningKey | None = None, *, action: str = "act"
+    ) -> SigningKey | None:
+        """The key ``by`` acts with, after checking it is the one registered for them.
+
+        ``key`` defaults to the key ``by`` acts with in this block. Nothing is needed of a
+        person with no public key, or of an action without ``by``.
+
+        :raises NotPermitted: ``by`` signs and the key is missing or another's, or a key is
+            given for someone who has none registered.
+        """
+        if by is None:
+            return None
+        key = key if key is not None else acting_key(by)
+        with self.store.transaction() as cur:
+            registered = self.store.governance.public_key(cur, by)
+        if registered is None:
+            if key is not None:
+                raise NotPermitted(
+                    f"a signing key was given for {by}, who has no public key registered: "
+                    "the action would not be signed",
+                    actor=by,
+                    action=action,
+                    hint=f"register it first: add_person({by!r}, ..., public_key=key.public_key)"
+                    ", or act without key=",
+                )
+            return None
+        if key is None:
+            raise NotPermitted(
+                f"{by} signs their actions (a public key is registered for them): pass their key",
+                actor=by,
+                action=action,
+                hint="key=govsocial.SigningKey.load(path); on the command line --key PATH or "
+                "GOVSOCIAL_KEY",
+            )
+        logged = audit.registered_key(self.store, by)
+        if logged is None or logged[0] != registered:
+            raise NotPermitted(
+                f"{by}'s public key in the people table is not the one the audit log "
+                f"registered{f' in entry {logged[1]}' if logged else ''}: it was changed "
+                "outside govsocial; nothing is done as them until it is put right",
+                actor=by,
+                action=action,
+                hint="run verify_audit() and investigate who wrote to the database",
+            )
+        if key.public_key != registered:
+            raise NotPermitted(
+                f"the key given is not {by}'s: it is {key.public_key[:20]}..., and {by} signs "
+                f"with {registered[:20]}...",
+                actor=by,
+                action=action,
+                hint=f"load {by}'s own key file",
+            )
+        return key
+
+    def _refused(
+        self, by: str | None, action: str, obj: str | None, account: str | None, reason: str
+    ) -> None:
+        with self.store.transaction() as cur:
+            self._audit(
+                cur, by, f"refused:{action}", obj=obj, account=account, detail={"reason": reason}
+            )
 
     def decree_for(self, action: str, by: str | None, account: str) -> str | None:
         """The decree under which ``by`` may do ``action`` on ``account`` today (None: the

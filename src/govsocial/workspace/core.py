@@ -57,7 +57,7 @@ from govsocial.workspace.credentials import Sealer
 
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
-    from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
 
 __all__ = [
     "DEFAULT_DB",
@@ -183,12 +183,19 @@ class WorkspaceCore:
             account=account,
         )
 
-    def verify_audit(self, anchor: AuditHead | tuple[int, str] | None = None) -> int:
-        """Check the audit log's hash chain; return how many entries verified.
+    def verify_audit(
+        self,
+        anchor: AuditHead | tuple[int, str] | None = None,
+        *,
+        anchors: Sequence[AuditAnchor | str] = (),
+    ) -> int:
+        """Check the audit log (chain, times, signatures, tables, ``anchors`` published
+        outside); return how many entries verified (see :func:`govsocial.workspace.audit.verify`).
 
-        :raises AuditTampered: naming the first edited, missing or inserted entry.
+        :raises AuditTampered: naming the first edited, missing, inserted or wrongly signed
+            entry, or one at odds with an anchor.
         """
-        return audit.verify(self.store, anchor=anchor)
+        return audit.verify(self.store, anchor=anchor, anchors=anchors)
 
     def audit_head(self) -> AuditHead | None:
         """The newest entry's (seq, hash): keep it elsewhere to detect truncation later."""
