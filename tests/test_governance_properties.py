@@ -8,7 +8,9 @@ lets admins post without approval. The audit chain must verify at every step.
 
 People on the one governed account: ``a`` admin, ``b`` approver, ``c`` contributor, ``d`` an
 approver whose decree ended yesterday, ``e`` with no appointment, ``f`` contributor and
-approver at once (so self-approval can happen).
+approver at once (so self-approval can happen), ``g`` an approver who signs (issue 12: only
+their own key makes their approval count). Drafts may carry an image; swapping its bytes
+before approval makes approval impossible, after approval keeps the post off the server.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from hypothesis.stateful import (
 )
 
 from fakes import TOKEN, Clock, PaperPlugin, PaperServer, paper_account, run, soon
-from govsocial import Post
+from govsocial import Media, Post, SigningKey
 from govsocial.app import Workspace
 from govsocial.core.errors import NotPermitted
 from govsocial.plugin.manager import Plugins, reset_default_plugins
@@ -56,6 +58,8 @@ class DraftModel:
     timed: bool
     status: str = "pending"
     approvals: set[str] = field(default_factory=set)
+    image: Path | None = None
+    swapped: bool = False
 
 
 class Governance(RuleBasedStateMachine):
@@ -74,10 +78,17 @@ class Governance(RuleBasedStateMachine):
         self.legit: set[str] = set()
         self.approvers_needed, self.admin_needs_approval, self.self_approval = 1, False, False
         self.counter = 0
+        self.keys = {"g": SigningKey.generate(), "other": SigningKey.generate()}
+        self.roots = os.environ.get("GOVSOCIAL_MEDIA_ROOTS")
+        os.environ["GOVSOCIAL_MEDIA_ROOTS"] = str(self.directory)
 
     def teardown(self) -> None:
         self.ws.close()
         reset_default_plugins(None)
+        if self.roots is None:
+            os.environ.pop("GOVSOCIAL_MEDIA_ROOTS", None)
+        else:
+            os.environ["GOVSOCIAL_MEDIA_ROOTS"] = self.roots
         shutil.rmtree(self.directory, ignore_errors=True)
 
     @initialize()
@@ -88,6 +99,7 @@ class Governance(RuleBasedStateMachine):
         )
         for person in PEOPLE:
             self.ws.add_person(person, name=person.upper(), unit="Diskominfo")
+        self.ws.add_person("g", name="G", public_key=self.keys["g"].public_key)
         start = today() - timedelta(days=10)
         for person, role in (
             ("a", "admin"),
@@ -95,6 +107,7 @@ class Governance(RuleBasedStateMachine):
             ("c", "contributor"),
             ("f", "contributor"),
             ("f", "approver"),
+            ("g", "approver"),
         ):
             self.ws.appoint(
                 person,
@@ -102,6 +115,8 @@ class Governance(RuleBasedStateMachine):
                 role=role,
                 decree=f"SK-{person}-{role}",
                 valid_from=start,
+                by="g" if person == "g" else None,
+                key=self.keys["g"] if person == "g" else None,
             )
         self.ws.appoint(
             "d",
@@ -129,36 +144,65 @@ class Governance(RuleBasedStateMachine):
         assert allowed, "the model says this must be refused"
         return True
 
-    @rule(target=drafts, author=st.sampled_from(PEOPLE), timed=st.booleans())
-    def draft(self, author: str, timed: bool) -> DraftModel | None:
+    @rule(target=drafts, author=st.sampled_from(PEOPLE), timed=st.booleans(), image=st.booleans())
+    def draft(self, author: str, timed: bool, image: bool) -> DraftModel | None:
         text = self._text()
         made: list[str] = []
+        path = self.directory / f"{text}.png" if image else None
+        if path is not None:
+            path.write_bytes(b"\x89PNG\r\n\x1a\n" + text.encode() * 4)
+        media = [Media(path=path, alt_text="p")] if path is not None else []
 
         def act() -> None:
             draft = self.ws.add_draft(
-                Post(text), accounts=[ACCOUNT], by=author, at=soon() if timed else None
+                Post(text, media=media),
+                accounts=[ACCOUNT],
+                by=author,
+                at=soon() if timed else None,
             )
             made.append(draft.id)
 
         if self._expect(author in ("a", "c", "f"), act):
-            return DraftModel(made[0], author, text, timed)
+            return DraftModel(made[0], author, text, timed, image=path)
         return None
 
-    @rule(draft=drafts, by=st.sampled_from(PEOPLE))
-    def approve(self, draft: DraftModel | None, by: str) -> None:
+    @rule(draft=drafts)
+    def swap_image(self, draft: DraftModel | None) -> None:
+        """The image's bytes change on disk: nobody approves or publishes the new ones."""
+        if draft is None or draft.image is None:
+            return
+        self.counter += 1
+        draft.image.write_bytes(b"\x89PNG\r\n\x1a\n" + f"swap{self.counter}".encode() * 4)
+        draft.swapped = True
+        published = {str(p["text"]) for p in self.server.posts.values()}
+        if draft.text not in published:
+            self.legit.discard(draft.text)
+
+    @rule(
+        draft=drafts,
+        by=st.sampled_from((*PEOPLE, "g")),
+        key=st.sampled_from(("none", "own", "other")),
+    )
+    def approve(self, draft: DraftModel | None, by: str, key: str) -> None:
         if draft is None:
             return
+        signs = by == "g"
         allowed = (
-            by in ("b", "f")
+            by in ("b", "f", "g")
+            and (key == "own" if signs else key == "none")
             and draft.status == "pending"
             and by not in draft.approvals
             and (by != draft.author or self.self_approval)
+            and not draft.swapped
         )
-        if self._expect(allowed, lambda: self.ws.approve(draft.id, by=by)):
+        given = {"none": None, "own": self.keys.get(by), "other": self.keys["other"]}[key]
+        if key == "own" and given is None:
+            return  # only g has a key of their own
+        if self._expect(allowed, lambda: self.ws.approve(draft.id, by=by, key=given)):
             draft.approvals.add(by)
             if len(draft.approvals) >= self.approvers_needed:
                 draft.status = "scheduled" if draft.timed else "approved"
-                if draft.timed:
+                if draft.timed and not draft.swapped:
                     self.legit.add(draft.text)
 
     @rule(draft=drafts, by=st.sampled_from(PEOPLE))
@@ -181,7 +225,8 @@ class Governance(RuleBasedStateMachine):
 
         if self._expect(allowed, act):
             draft.status = "scheduled"
-            self.legit.add(draft.text)
+            if not draft.swapped:
+                self.legit.add(draft.text)
             return made[0]
         return None
 
