@@ -6,13 +6,16 @@ The anchor is read back from what the server stored, never from what govsocial r
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from fakes import Paper, PaperServer
+from fakes import TOKEN, Paper, PaperServer, paper_account
 from govsocial import AuditAnchor, Post
 from govsocial.app import Workspace
+from govsocial.cli import main
 from govsocial.core.errors import AuditTampered, ConfigurationError, NotPermitted, ValidationError
+from govsocial.plugin.manager import Plugins
 from test_signing import SK, today
 
 
@@ -93,3 +96,26 @@ def test_an_anchor_the_platform_refuses_is_an_error_and_on_record(
     assert paper_server.posts == {}
     [failed] = ws.audit_log(action="publish_audit_anchor_failed")
     assert "limit is 20" in failed.detail["error"]
+
+
+def test_audit_verify_on_the_command_line_takes_published_anchors(
+    tmp_path: Path,
+    plugins: Plugins,
+    paper_server: PaperServer,
+    roomy: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    db = str(tmp_path / "ws.db")
+    with Workspace.open(db, plugins=plugins) as ws:
+        ws.add_account("humas", paper_account())
+        ws.add_person("siti", name="Siti")
+        anchor = ws.publish_audit_anchor("humas", transport=paper_server.transport())
+    text = _stored_anchor(paper_server)
+    assert main(["--db", db, "audit", "verify", "--published", text]) == 0
+    assert "audit log verified" in capsys.readouterr().out
+    forged = text.replace(anchor.hash, "f" * 32)
+    assert main(["--db", db, "audit", "verify", "--published", forged]) == 1
+    assert f"audit entry {anchor.seq} differs from the anchor" in capsys.readouterr().err
+    assert main(["--db", db, "audit", "verify", "--published", "Halo"]) == 2

@@ -216,7 +216,8 @@ def _cmd_people(args: argparse.Namespace) -> int:
             print(shown(f"{person.id}: {person.name} ({person.unit or 'no unit'}){signs}"))
             return 0
         for person in ws.people():
-            print(shown(f"{person.id:<12} {person.name} ({person.unit or 'no unit'})"))
+            signs = "  signs" if person.public_key else ""
+            print(shown(f"{person.id:<12} {person.name} ({person.unit or 'no unit'}){signs}"))
             for a in ws.appointments(person=person.id):
                 until = a.valid_until.isoformat() if a.valid_until else "open"
                 print(
