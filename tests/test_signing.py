@@ -9,6 +9,7 @@ database access would.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import stat
@@ -383,7 +384,10 @@ def test_a_swapped_public_key_is_refused_at_once_and_named(
 
 
 def test_govsocial_keys_new_writes_a_key_the_cli_signs_with(
-    file_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    file_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ws = file_ws
     db = ws.url.removeprefix("sqlite:///")
@@ -403,11 +407,8 @@ def test_govsocial_keys_new_writes_a_key_the_cli_signs_with(
     capsys.readouterr()
     assert main(["--db", db, "approve", draft.id, "--by", "rahmat"]) == 2
     assert "rahmat signs their actions" in capsys.readouterr().err
-    os.environ["GOVSOCIAL_KEY"] = str(key_path)
-    try:
-        assert main(["--db", db, "approve", draft.id, "--by", "rahmat"]) == 0
-    finally:
-        del os.environ["GOVSOCIAL_KEY"]
+    monkeypatch.setenv("GOVSOCIAL_KEY", str(key_path))
+    assert main(["--db", db, "approve", draft.id, "--by", "rahmat"]) == 0
     [entry] = ws.audit_log(action="approve")
     assert entry.signature is not None
     assert main(["--db", db, "audit", "verify"]) == 0
@@ -433,15 +434,35 @@ def _people(ws: Workspace, keys: dict[str, SigningKey]) -> None:
 
 
 def test_entries_never_go_back_in_time(file_ws: Workspace) -> None:
-    """A worker with a clock behind the log's newest entry writes no earlier date; a row
-    dated before its predecessor (written outside) is named."""
+    """A caller with a clock behind the log's newest entry writes no earlier date; a row
+    dated before its predecessor, written outside with a correct hash, is named."""
     ws = file_ws
     ws.add_person("budi", name="Budi")
     from govsocial.workspace import audit
 
     with ws.store.transaction() as cur:
         entry = audit.append(ws.store, cur, actor=None, action="note", at=1.0)
-    first = ws.audit_log()[0]
-    assert entry.at >= first.at
-    assert all(a.at <= b.at for a, b in zip(ws.audit_log(), ws.audit_log()[1:], strict=False))
-    assert entry.at > datetime(2000, 1, 1, tzinfo=UTC)
+    log = ws.audit_log()
+    assert entry.at == log[-2].at and entry.at > datetime(2000, 1, 1, tzinfo=UTC)
+    assert all(a.at <= b.at for a, b in itertools.pairwise(log))
+    assert ws.verify_audit() == len(log)
+
+    head = ws.audit_head()
+    assert head is not None
+    seq, when = head.seq + 1, 1.0  # 1970, after an entry of today
+    digest = audit._digest(head.hash, seq, when, None, "note", None, None, None, "{}")
+    with ws.store.transaction() as cur:
+        ws.store.execute(
+            cur,
+            "INSERT INTO audit_log (seq, at, actor, action, object, account, decree, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, when, None, "note", None, None, None, "{}", head.hash, digest),
+        )
+        ws.store.execute(
+            cur,
+            "UPDATE govsocial_meta SET value = ? WHERE key = 'audit_head'",
+            (f"{seq}:{digest}",),
+        )
+    with pytest.raises(AuditTampered, match="never go back in time") as raised:
+        ws.verify_audit()
+    assert raised.value.seq == seq

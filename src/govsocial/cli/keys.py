@@ -42,7 +42,7 @@ SUBCOMMANDS: list[Callable[[Commands], None]] = [_add_new]
 
 def add_parsers(commands: Commands) -> None:
     """Add the ``keys`` command group and its subcommands to the main parser."""
-    keys = commands.add_parser("keys", help="key files: signing keys")
+    keys = commands.add_parser("keys", help="keys: signing key files for signed actions")
     keys_do = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     for add in SUBCOMMANDS:
         add(keys_do)
