@@ -383,6 +383,19 @@ def test_a_swapped_public_key_is_refused_at_once_and_named(
         ws.verify_audit()
 
 
+def test_a_deleted_public_key_does_not_let_its_person_act_unsigned(
+    file_ws: Workspace, keys: dict[str, SigningKey]
+) -> None:
+    ws = file_ws
+    _people(ws, keys)
+    draft = ws.add_draft(Post("Hapus"), accounts=["humas"], by="budi")
+    with ws.store.transaction() as cur:  # what a second process would do, in short
+        ws.store.execute(cur, "UPDATE people SET public_key = NULL WHERE id = 'rahmat'")
+    with pytest.raises(NotPermitted, match="not the one the audit log registered"):
+        ws.approve(draft.id, by="rahmat")
+    assert ws.draft(draft.id).approvals == ()
+
+
 def test_govsocial_keys_new_writes_a_key_the_cli_signs_with(
     file_ws: Workspace,
     tmp_path: Path,

@@ -416,6 +416,16 @@ class Authority:
         key = key if key is not None else acting_key(by)
         with self.store.transaction() as cur:
             registered = self.store.governance.public_key(cur, by)
+        logged = audit.registered_key(self.store, by)
+        if (logged[0] if logged else None) != registered:
+            raise NotPermitted(
+                f"{by}'s public key in the people table is not the one the audit log "
+                f"registered{f' in entry {logged[1]}' if logged else ''}: it was changed "
+                "outside govsocial; nothing is done as them until it is put right",
+                actor=by,
+                action=action,
+                hint="run verify_audit() and investigate who wrote to the database",
+            )
         if registered is None:
             if key is not None:
                 raise NotPermitted(
@@ -434,16 +444,6 @@ class Authority:
                 action=action,
                 hint="key=govsocial.SigningKey.load(path); on the command line --key PATH or "
                 "GOVSOCIAL_KEY",
-            )
-        logged = audit.registered_key(self.store, by)
-        if logged is None or logged[0] != registered:
-            raise NotPermitted(
-                f"{by}'s public key in the people table is not the one the audit log "
-                f"registered{f' in entry {logged[1]}' if logged else ''}: it was changed "
-                "outside govsocial; nothing is done as them until it is put right",
-                actor=by,
-                action=action,
-                hint="run verify_audit() and investigate who wrote to the database",
             )
         if key.public_key != registered:
             raise NotPermitted(
