@@ -155,21 +155,27 @@ def test_the_unchanged_file_is_published_and_archived_with_its_approved_digest(
 EDIT_JOB = r"""
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-for job_id, post in db.execute("SELECT id, post FROM jobs").fetchall():
+for job_id, post, authority in db.execute("SELECT id, post, authority FROM jobs").fetchall():
     body = json.loads(post)
     body["text"] = "Diubah setelah disetujui"
     db.execute("UPDATE jobs SET post = ? WHERE id = ?", (json.dumps(body), job_id))
+    if sys.argv[2] == "strip":  # and make the job look like one without pinned content
+        held = json.loads(authority)
+        for name in ("content", "media", "draft", "approved_by"):
+            held.pop(name, None)
+        db.execute("UPDATE jobs SET authority = ? WHERE id = ?", (json.dumps(held), job_id))
 db.commit()
 print("edited")
 """
 
 
+@pytest.mark.parametrize("authority", ["keep", "strip"])
 def test_a_job_text_edited_in_the_database_is_refused(
-    team: Workspace, tmp_path: Path, paper_server: PaperServer
+    team: Workspace, tmp_path: Path, paper_server: PaperServer, authority: str
 ) -> None:
     _approved(team, Post("Asli"))
     done = subprocess.run(
-        [sys.executable, "-c", EDIT_JOB, str(tmp_path / "ws.db")],
+        [sys.executable, "-c", EDIT_JOB, str(tmp_path / "ws.db"), authority],
         capture_output=True,
         text=True,
         timeout=60,
@@ -180,7 +186,8 @@ def test_a_job_text_edited_in_the_database_is_refused(
     assert paper_server.posts == {}
     [delivery] = team.jobs()[0].deliveries
     assert delivery.status == "refused"
-    assert "is not the content approved" in (delivery.error or "")
+    expected = "is not the content approved" if authority == "keep" else "changed outside"
+    assert expected in (delivery.error or "")
 
 
 def test_drafts_show_lists_each_media_file_with_its_digest(

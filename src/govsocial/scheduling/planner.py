@@ -205,6 +205,8 @@ class Planner:
                         "at": starts[row.name].isoformat(),
                         "draft": authority.get("draft"),
                         "recurrence": recurrence,
+                        # the approved content the job carries, in the (signed) entry
+                        **({"content": authority["content"]} if authority.get("content") else {}),
                     },
                 )
             if then is not None:

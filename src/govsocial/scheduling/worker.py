@@ -248,7 +248,7 @@ class Worker:
                 recurrence=recurrence,
             )
             return
-        checked = self._pinned(post, authority)
+        checked = self._pinned(post, authority, d.job_id)
         if isinstance(checked, GovSocialError):
             self._final(d, "refused", checked, recurrence=recurrence)
             return
@@ -330,13 +330,34 @@ class Worker:
             return True
         return bool(authority.get("accounts", {}).get(d.account))
 
-    def _pinned(self, post: Post, authority: dict[str, Any]) -> Post | GovSocialError:
+    def _pinned(self, post: Post, authority: dict[str, Any], job_id: str) -> Post | GovSocialError:
         """The post to send, holding the bytes checked, or why it must not be sent: a media
         file (or the text) is not what was approved, or an approver's audit entry does not
-        name this content."""
+        name this content, or the job no longer carries the content its planning entry (or
+        its draft's approvals) name: the log, not the job row, says what must be checked."""
         digest = authority.get("content")
+        planned = [
+            e for e in audit.entries(self.store, obj=job_id) if e.action in ("schedule", "enqueue")
+        ]
+        named = {str(e.detail["content"]) for e in planned if e.detail.get("content")}
+        draft = authority.get("draft") or next(
+            (e.detail["draft"] for e in planned if e.detail.get("draft")), None
+        )
+        if draft:
+            approved = audit.entries(self.store, action="approve", obj=str(draft))
+            named |= {str(e.detail["content"]) for e in approved if e.detail.get("content")}
+        if named and digest not in named:
+            return NotPermitted(
+                f"the audit log says this job carries approved content {', '.join(sorted(named))}"
+                f", and the job row says {digest or 'none'}: it was changed outside govsocial; "
+                "not published",
+                actor=authority.get("by"),
+                action="publish",
+                hint="run verify_audit() and investigate who wrote to the database",
+            )
         if not digest:
             return post
+        authority = {**authority, "draft": draft}
         pinned = PinnedContent(digest=digest, media=authority.get("media", []))
         try:
             sent, mismatches, found = check_pinned(post, pinned)
