@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         PostVariant,
         Problem,
         PublishResult,
+        VideoInfo,
     )
     from govsocial.core.timing import Recurrence
     from govsocial.inbox.items import InboxItem, SyncResult
@@ -117,6 +118,7 @@ __all__ = [
     "Problem",
     "PublishOutcomeUnknown",
     "PublishResult",
+    "VideoInfo",
     "RateLimited",
     "Recurrence",
     "Report",
@@ -159,6 +161,7 @@ _LAZY = {
     "PostVariant": "govsocial.core.models",
     "Problem": "govsocial.core.models",
     "PublishResult": "govsocial.core.models",
+    "VideoInfo": "govsocial.core.models",
     "Recurrence": "govsocial.core.timing",
     "DirectoryHost": "govsocial.adapters.media",
     "MediaHost": "govsocial.adapters.media",

@@ -7,7 +7,8 @@
 A plugin imports from here only (its tests may also use :mod:`govsocial.testing`). The
 names, by what they are for (docs/sdk.md describes each):
 
-- the contract: :class:`Platform`, :class:`Limits`, :class:`AdapterContext`,
+- the contract: :class:`Platform`, :class:`Limits` (with :class:`VideoLimits`),
+  :class:`AdapterContext`,
   :class:`LocalServer`, ``CredentialsListener``, :data:`hookimpl`, :data:`CONTRACT_VERSION`;
 - HTTP: :class:`Http`, :class:`Endpoint`, :class:`RateState`, :class:`RateBudget`,
   :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
@@ -23,7 +24,8 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
 - ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
-  :func:`find_urls`, :class:`Span`, :func:`top_level_domains`.
+  :func:`find_urls`, :class:`Span`, :func:`top_level_domains`;
+- reading a video's facts: :func:`probe_video`, :class:`VideoInfo`.
 
 This is layer 1 of the package: it imports only the core. Names load on first use, so
 ``import govsocial`` stays light.
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         Limits,
         LocalServer,
         Platform,
+        VideoLimits,
     )
     from govsocial.core.errors import (
         AuthenticationError,
@@ -88,6 +91,7 @@ if TYPE_CHECKING:
         top_level_domains,
         utf8_length,
     )
+    from govsocial.core.video import VideoInfo, probe_video
 
 #: The version of the adapter contract this govsocial offers: the names exported here, the
 #: ``Platform`` methods the core calls and their signatures, and the hooks of
@@ -141,6 +145,8 @@ __all__ = [
     "SecretStr",
     "Span",
     "ValidationError",
+    "VideoInfo",
+    "VideoLimits",
     "as_dict",
     "as_int",
     "find_urls",
@@ -151,6 +157,7 @@ __all__ = [
     "is_id",
     "json_object",
     "parse_time",
+    "probe_video",
     "scrub",
     "top_level_domains",
     "utf8_length",
@@ -176,6 +183,7 @@ _HOMES = {
         "Limits",
         "LocalServer",
         "Platform",
+        "VideoLimits",
     ),
     "govsocial.core.errors": (
         "AuthenticationError",
@@ -207,6 +215,7 @@ _HOMES = {
         "top_level_domains",
         "utf8_length",
     ),
+    "govsocial.core.video": ("VideoInfo", "probe_video"),
 }
 _LAZY = {name: module for module, names in _HOMES.items() for name in names}
 

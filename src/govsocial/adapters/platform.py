@@ -72,6 +72,7 @@ __all__ = [
     "Limits",
     "LocalServer",
     "Platform",
+    "VideoLimits",
 ]
 
 
@@ -102,8 +103,47 @@ class AdapterContext:
     media_policy: MediaPolicy | None = None
 
 
+class VideoLimits(Model):
+    """What a platform accepts of a video, beyond its type and size. None: no limit known.
+
+    Durations are seconds; aspect ratios are width over height (9:16 portrait is 0.5625);
+    codecs use FFmpeg's names (``h264``, ``hevc``, ``vp9``; ``aac``, ``opus``), as
+    :class:`~govsocial.core.video.VideoInfo` reports them. ``source`` is the page of the
+    platform's docs the figures come from: validation messages point to it.
+    ``max_pixels`` is width times height (Mastodon's ``video_matrix_limit``).
+    ``captions`` and ``cover``: whether the adapter sends a video's captions file and cover
+    image (when False, validation warns that they are left behind).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_duration: float | None = None
+    max_duration: float | None = None
+    min_aspect_ratio: float | None = None
+    max_aspect_ratio: float | None = None
+    min_width: int | None = None
+    min_height: int | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    max_pixels: int | None = None
+    min_frame_rate: float | None = None
+    max_frame_rate: float | None = None
+    video_codecs: frozenset[str] = frozenset()
+    audio_codecs: frozenset[str] = frozenset()
+    max_audio_channels: int | None = None
+    max_bitrate: int | None = None
+    captions: bool = False
+    cover: bool = False
+    source: str = ""
+
+
 class Limits(Model):
-    """What a platform accepts, declared by its adapter. None means "no limit known"."""
+    """What a platform accepts, declared by its adapter. None means "no limit known".
+
+    ``max_image_bytes`` caps still images, ``max_gif_bytes`` animated GIFs (None: the
+    image cap), ``max_video_bytes`` videos; ``video`` holds the rest of the platform's
+    video rules (:class:`VideoLimits`), checked offline by ``govsocial.validate``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -115,6 +155,8 @@ class Limits(Model):
     video_types: frozenset[str] = frozenset()
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
+    max_gif_bytes: int | None = None
+    video: VideoLimits | None = None
     alt_text: bool = True
     max_alt_text: int | None = None
     alt_text_required: bool = False

@@ -50,6 +50,7 @@ from govsocial.adapters import (
     RateLimited,
     RateState,
     ValidationError,
+    VideoLimits,
     as_dict,
     as_int,
     is_id,
@@ -165,6 +166,24 @@ class Instagram(Platform):
         video_types=frozenset({"video/mp4", "video/quicktime"}),
         max_image_bytes=8 * _MIB,
         max_video_bytes=300 * 1_000_000,
+        # Reels specifications (IG User Media reference): 3 s to 15 min, 23-60 fps, at most
+        # 1920 px wide, aspect 0.01:1 to 10:1, H.264 or HEVC with AAC (mono or stereo),
+        # video bit rate at most 25 Mbps.
+        video=VideoLimits(
+            min_duration=3,
+            max_duration=15 * 60,
+            min_aspect_ratio=0.01,
+            max_aspect_ratio=10,
+            max_width=1920,
+            min_frame_rate=23,
+            max_frame_rate=60,
+            video_codecs=frozenset({"h264", "hevc"}),
+            audio_codecs=frozenset({"aac"}),
+            max_audio_channels=2,
+            max_bitrate=25_000_000,
+            source="https://developers.facebook.com/docs/instagram-platform/"
+            "instagram-graph-api/reference/ig-user/media#reel-specifications",
+        ),
         alt_text=True,
         max_alt_text=1000,
         threads=True,

@@ -49,6 +49,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    VideoLimits,
     as_dict,
     as_int,
     header_int,
@@ -138,6 +139,14 @@ class Mastodon(Platform):
         video_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
         max_image_bytes=16 * _MB,
         max_video_bytes=99 * _MB,
+        # Mastodon's defaults (app/models/media_attachment.rb), refined by each server's
+        # configuration.media_attachments; any codec ffmpeg reads is transcoded, so none
+        # is required. No duration limit.
+        video=VideoLimits(
+            max_frame_rate=120,
+            max_pixels=8_294_400,
+            source="https://docs.joinmastodon.org/entities/Instance/#media_attachments",
+        ),
         alt_text=True,
         max_alt_text=1500,
         threads=True,
@@ -575,6 +584,14 @@ def limits_from_instance(instance: dict[str, Any], default: Limits) -> Limits:
         "max_video_bytes": _positive(media.get("video_size_limit")),
     }
     update.update({name: value for name, value in fields.items() if value is not None})
+    video_rules = {
+        "max_frame_rate": _positive(media.get("video_frame_rate_limit")),
+        "max_pixels": _positive(media.get("video_matrix_limit")),
+    }
+    if default.video is not None and any(v is not None for v in video_rules.values()):
+        update["video"] = default.video.model_copy(
+            update={k: v for k, v in video_rules.items() if v is not None}
+        )
     mime_types = media.get("supported_mime_types")
     if isinstance(mime_types, list) and mime_types:
         types = {str(mime).lower() for mime in mime_types if isinstance(mime, str)}

@@ -49,6 +49,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    VideoLimits,
     as_int,
     json_object,
     parse_time,
@@ -98,6 +99,20 @@ class X(Platform):
         video_types=frozenset({"video/mp4"}),
         max_image_bytes=5 * 1024 * 1024,
         max_video_bytes=512 * 1024 * 1024,
+        max_gif_bytes=15 * 1024 * 1024,
+        # Media best practices (accounts without X Premium, whose limits are longer):
+        # 0.5 s to 140 s, at most 60 fps, aspect 1:3 to 3:1, H.264 with AAC, mono or stereo.
+        video=VideoLimits(
+            min_duration=0.5,
+            max_duration=140,
+            min_aspect_ratio=1 / 3,
+            max_aspect_ratio=3,
+            max_frame_rate=60,
+            video_codecs=frozenset({"h264"}),
+            audio_codecs=frozenset({"aac"}),
+            max_audio_channels=2,
+            source="https://docs.x.com/x-api/media/quickstart/best-practices",
+        ),
         alt_text=True,
         max_alt_text=1000,
         threads=True,
