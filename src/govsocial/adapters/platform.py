@@ -650,6 +650,33 @@ class Platform(ABC):
             )
         return data
 
+    async def read_captions(self, media: Media, *, cap: int, field: str | None = None) -> bytes:
+        """The bytes of ``media``'s captions file, checked as media files are: under a media
+        root, a regular file of at most ``cap`` bytes, SubRip or WebVTT in UTF-8.
+
+        :raises ValidationError: a check refused it; the problem names ``<field>.captions``.
+        :raises ConfigurationError: there are no captions, or the file cannot be read.
+        """
+        from govsocial.adapters import media_safety
+
+        field = f"{field or media_safety.media_field(media)}.captions"
+        if media.captions is None:
+            raise ConfigurationError("this media has no captions", field=field)
+        policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
+        path = policy.check_path(media.captions, field=field)
+        try:
+            data = await asyncio.to_thread(media_safety.read_file, path, cap, field=field)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read captions file {media.captions}: {exc.strerror or exc}",
+                field=field,
+                hint="check the path and its permissions",
+            ) from None
+        problem = media_safety.captions_problem(media.captions, data, field=field)
+        if problem is not None:
+            raise ValidationError([problem], platform=self.name)
+        return data
+
     async def _download(self, url: str, *, policy: MediaPolicy, cap: int, field: str) -> bytes:
         from govsocial.adapters import media_safety
 

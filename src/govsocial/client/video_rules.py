@@ -3,21 +3,18 @@
 :func:`video_problems` compares a :class:`~govsocial.core.video.VideoInfo` (read from the
 file by PyAV) with a platform's :class:`~govsocial.adapters.platform.VideoLimits` and says,
 in people's units, what is wrong and how to fix it: "Instagram needs 3 s to 15 min; this is
-16 min 40 s: cut it". :func:`captions_problem` checks a captions file is SRT or WebVTT.
+16 min 40 s: cut it". ``captions_problem`` (from the adapter SDK's media checks, where
+adapters use it too) checks a captions file is SubRip or WebVTT in UTF-8.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
+from govsocial.adapters.media_safety import captions_problem
 from govsocial.adapters.platform import VideoLimits
 from govsocial.core.problem import Problem
 from govsocial.core.video import VideoInfo, describe_duration
 
 __all__ = ["captions_problem", "video_problems"]
-
-_SRT_CUE = re.compile(rb"^\s*\d+\s*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3} --> ", re.MULTILINE)
 
 
 def _ratio(value: float) -> str:
@@ -151,39 +148,3 @@ def video_problems(info: VideoInfo, rules: VideoLimits, *, title: str, field: st
             rules.max_bitrate,
         )
     return problems
-
-
-def captions_problem(path: Path, head: bytes | None, *, field: str) -> Problem | None:
-    """Why the captions file at ``path`` (first bytes ``head``) is unusable, or None."""
-    if head is None:
-        return Problem(
-            code="captions_unreadable",
-            message=f"captions file {path} cannot be read (missing, no permission, or not a "
-            "regular file)",
-            field=field,
-        )
-    text = head.removeprefix(b"\xef\xbb\xbf")
-    if path.suffix.lower() == ".vtt":
-        if not text.startswith(b"WEBVTT"):
-            return Problem(
-                code="captions_format",
-                message=f"captions file {path} is not WebVTT: it must start with WEBVTT",
-                field=field,
-            )
-    elif not _SRT_CUE.search(text):
-        return Problem(
-            code="captions_format",
-            message=f"captions file {path} is not SubRip: no cue like "
-            "'1' then '00:00:01,000 --> 00:00:03,000'",
-            field=field,
-        )
-    try:
-        text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(text) - 4:  # a cut multi-byte character at the end is fine
-            return Problem(
-                code="captions_encoding",
-                message=f"captions file {path} is not UTF-8: save it as UTF-8",
-                field=field,
-            )
-    return None
