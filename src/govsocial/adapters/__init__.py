@@ -25,7 +25,9 @@ names, by what they are for (docs/sdk.md describes each):
 - ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
   :func:`find_urls`, :class:`Span`, :func:`top_level_domains`;
-- reading a video's facts: :func:`probe_video`, :class:`VideoInfo`.
+- reading a video's facts: :func:`probe_video`, :class:`VideoInfo`;
+- large files in resumable chunks (``Platform.upload``): :class:`UploadProtocol`,
+  :class:`ResumableUpload`, :class:`UploadProgress`, :class:`UploadExpired`, :func:`poll`.
 
 This is layer 1 of the package: it imports only the core. Names load on first use, so
 ``import govsocial`` stays light.
@@ -61,6 +63,13 @@ if TYPE_CHECKING:
         LocalServer,
         Platform,
         VideoLimits,
+    )
+    from govsocial.adapters.upload import (
+        ResumableUpload,
+        UploadExpired,
+        UploadProgress,
+        UploadProtocol,
+        poll,
     )
     from govsocial.core.errors import (
         AuthenticationError,
@@ -142,8 +151,12 @@ __all__ = [
     "RateBudget",
     "RateLimited",
     "RateState",
+    "ResumableUpload",
     "SecretStr",
     "Span",
+    "UploadExpired",
+    "UploadProgress",
+    "UploadProtocol",
     "ValidationError",
     "VideoInfo",
     "VideoLimits",
@@ -157,6 +170,7 @@ __all__ = [
     "is_id",
     "json_object",
     "parse_time",
+    "poll",
     "probe_video",
     "scrub",
     "top_level_domains",
@@ -176,6 +190,13 @@ _HOMES = {
         "scrub",
     ),
     "govsocial.adapters.media": ("DirectoryHost", "MediaHost"),
+    "govsocial.adapters.upload": (
+        "ResumableUpload",
+        "UploadExpired",
+        "UploadProgress",
+        "UploadProtocol",
+        "poll",
+    ),
     "govsocial.adapters.platform": (
         "METRIC_FIELDS",
         "AdapterContext",

@@ -29,7 +29,7 @@ import random
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from http.cookiejar import Cookie, CookieJar
 from typing import Any, Protocol
@@ -297,6 +297,7 @@ class Http:
         create: bool = False,
         idempotency_key: str | None = None,
         idempotent: bool | None = None,
+        accept: Collection[int] = (),
         **kwargs: Any,
     ) -> httpx.Response:
         """Send a request for ``endpoint``'s account; return the 2xx answer or raise.
@@ -311,13 +312,25 @@ class Http:
             ``create=True, idempotent=False`` says this create is not covered by the
             platform's idempotency (an Instagram comment), so a gateway failure is an
             unknown outcome even on a platform that deduplicates posts.
+        :param accept: other statuses returned as answers, not errors (a resumable upload's
+            ``308 Resume Incomplete``).
         :raises GovSocialError: a subclass for every failure; never a bare httpx error.
         """
         method = method.upper()
         unprotected = create and (not endpoint.idempotency_window or idempotent is False)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS and not create
-        args = (endpoint, method, url, create, idempotency_key, idempotent, unprotected, kwargs)
+        args = (
+            endpoint,
+            method,
+            url,
+            create,
+            idempotency_key,
+            idempotent,
+            unprotected,
+            frozenset(accept),
+            kwargs,
+        )
         try:  # the first attempt goes without tenacity: most requests need no retry
             return await self._attempt(*args)
         except _Retryable as first:
@@ -424,6 +437,7 @@ class Http:
         idempotency_key: str | None,
         idempotent: bool,
         unprotected: bool,
+        accept: frozenset[int],
         kwargs: dict[str, Any],
     ) -> httpx.Response:
         bucket = endpoint.rate_bucket(method, url)
@@ -481,7 +495,7 @@ class Http:
             logger.debug(
                 "%s %s -> %s", method, self._public_url(endpoint, url), response.status_code
             )
-        if response.is_success:
+        if response.is_success or response.status_code in accept:
             return response
         await response.aread()
         error = self._scrubbed(endpoint, endpoint.error_for(response))

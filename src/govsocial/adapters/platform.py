@@ -17,7 +17,7 @@ import dataclasses
 import uuid
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +30,7 @@ from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
 from govsocial.adapters.media import MediaHost
 from govsocial.adapters.media_safety import MediaPolicy, media_cap
+from govsocial.adapters.upload import UploadProgress, UploadProtocol
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import (
     AuthenticationError,
@@ -94,6 +95,8 @@ class AdapterContext:
     :param media_policy: the media roots and allowed address ranges media is read under
         (None: from ``GOVSOCIAL_MEDIA_ROOTS`` and ``GOVSOCIAL_MEDIA_ALLOW_NETS`` at each
         read; see :mod:`govsocial.adapters.media_safety`).
+    :param on_progress: told each :class:`~govsocial.adapters.upload.UploadProgress` of a
+        chunked upload (the command line draws a bar with it).
     """
 
     http: Http
@@ -101,6 +104,7 @@ class AdapterContext:
     media_host: MediaHost | None = None
     on_credentials: CredentialsListener | None = None
     media_policy: MediaPolicy | None = None
+    on_progress: Callable[[UploadProgress], None] | None = None
 
 
 class VideoLimits(Model):
@@ -649,6 +653,71 @@ class Platform(ABC):
                 hint="attach an image or video, and declare its real type or none",
             )
         return data
+
+    async def upload(
+        self,
+        media: Media,
+        protocol: UploadProtocol,
+        *,
+        idempotency_key: str,
+        name: str | None = None,
+        chunk_size: int | None = None,
+        progress: Callable[[UploadProgress], None] | None = None,
+    ) -> dict[str, str]:
+        """Send ``media`` in chunks with ``protocol``, resumable (:mod:`govsocial.adapters.upload`).
+
+        The file is checked as :meth:`read_media` checks it (media roots, size limit, bytes
+        of the declared type) but read one chunk at a time; the session and each
+        acknowledged offset are saved in the delivery's checkpoint under ``name`` (default:
+        the media's field, ``media[0]``), so a repeat after a crash resumes where the
+        platform says it stopped, and a finished upload is never sent again.
+
+        :returns: what ``protocol.finish`` returned (the platform's media id).
+        """
+        from govsocial.adapters import media_safety
+        from govsocial.adapters.upload import ChunkSource, run_upload
+
+        field = media_safety.media_field(media)
+        policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
+        limits = await self.get_limits()
+        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        if media.path is not None:
+            path = policy.check_path(media.path, field=f"{field}.path")
+            source = await asyncio.to_thread(ChunkSource.from_path, path, cap=cap, field=field)
+            head = await source.read(0, 32)
+        else:  # bytes in memory, or a URL downloaded (bounded) by read_media
+            data = media.data if media.data is not None else await self.read_media(media)
+            if len(data) > cap:
+                raise ValidationError(
+                    [
+                        Problem(
+                            code="media_too_large",
+                            message=f"{media.source} is {len(data):,} bytes; {self.title} "
+                            f"takes up to {cap:,}",
+                            field=f"{field}.data",
+                            limit=cap,
+                        )
+                    ],
+                    platform=self.name,
+                )
+            source = ChunkSource.from_bytes(data)
+            head = data[:32]
+        problem = media_safety.mismatch_problem(head, media, field=field)
+        if problem is not None:
+            raise ValidationError(
+                [problem],
+                platform=self.name,
+                hint="attach an image or video, and declare its real type or none",
+            )
+        return await run_upload(
+            self,
+            protocol,
+            source,
+            idempotency_key=idempotency_key,
+            name=name or field,
+            chunk_size=chunk_size,
+            progress=progress or self.context.on_progress,
+        )
 
     async def read_captions(self, media: Media, *, cap: int, field: str | None = None) -> bytes:
         """The bytes of ``media``'s captions file, checked as media files are: under a media
