@@ -323,6 +323,12 @@ class Store(ABC):
     def _migration_lock(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
 
+    def scrub(self) -> bool:
+        """After erasing, make sure no copy of the erased data lingers in the database's
+        own files; whether that was done in full (PostgreSQL: it is the operator's
+        ``VACUUM FULL``, see docs/inbox.md; nothing to do here)."""
+        return True
+
     def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
@@ -844,6 +850,9 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA busy_timeout=30000")
+            # what is deleted or overwritten (an erased citizen's message) is zeroed in the
+            # file, not left in free pages: see scrub()
+            self._conn.execute("PRAGMA secure_delete=ON")
             tables = {
                 row[0]
                 for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -897,6 +906,18 @@ class SqliteStore(Store):
             finally:
                 self._active = None
                 cur.close()
+
+    def scrub(self) -> bool:
+        """Copy the write-ahead log into the file and truncate it to nothing
+        (``wal_checkpoint(TRUNCATE)``): with ``secure_delete`` the file holds zeros where the
+        erased data was, and the log no longer holds the old pages. False when another
+        connection's read kept the log from being emptied (it is emptied at a later
+        checkpoint)."""
+        with self._lock:
+            if self._active is not None:
+                raise RuntimeError("scrub() runs after the erasing transaction, not inside it")
+            busy, _frames, _done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def close(self) -> None:
         """Close the connection."""
