@@ -109,6 +109,14 @@ def _show(item: InboxItem) -> str:
     )
 
 
+_NOT_SCRUBBED = {
+    "postgresql": "PostgreSQL keeps the old row versions until the table is rewritten: run "
+    "VACUUM FULL inbox_items; as its owner (docs/inbox.md)",
+    "sqlite": "another process is reading the workspace: its write-ahead log is emptied at "
+    "the next checkpoint",
+}
+
+
 def _erased(done: Erasure) -> str:
     where = ", ".join(f"{name}: {count}" for name, count in sorted(done.by_platform.items()))
     closed = f", {done.closed} open closed" if done.closed else ""
@@ -151,11 +159,7 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
             print(_erased(erased))
             print(f"audit: forget, pseudonym {erased.pseudonym} (the handle is not kept)")
             if not erased.scrubbed:
-                print(
-                    "the database's write-ahead log is still in use; it is emptied at the next "
-                    "checkpoint",
-                    file=sys.stderr,
-                )
+                print(_NOT_SCRUBBED[ws.store.engine], file=sys.stderr)
             return 0
         if args.inbox_command == "retention":
             return _retention(args, ws)

@@ -72,8 +72,10 @@ class Erasure:
     ``items`` had their content erased (``by_account`` and ``by_platform`` split them),
     ``closed`` of them were still open and are now closed as ``"erased"``. ``pseudonym`` is
     the keyed pseudonym of the handle forgotten (None for retention), as the audit log keeps
-    it. ``scrubbed`` is False when an SQLite write-ahead log could not be emptied at once
-    (another process was reading); the next checkpoint empties it.
+    it. ``scrubbed`` is False when the database's files may still hold the erased data: on
+    PostgreSQL until the operator runs ``VACUUM FULL inbox_items``, on SQLite when its
+    write-ahead log could not be emptied at once (another process was reading; the next
+    checkpoint empties it).
     """
 
     items: int = 0
@@ -247,7 +249,7 @@ def _erase(
     core: WorkspaceCore,
     tx: Tx,
     key: bytes,
-    rows: Sequence[tuple[str, str, str, str, str | None]],
+    rows: Sequence[tuple[str, str, str, str, str | None, str]],
     platforms: dict[str, str],
     by: str | None,
 ) -> Erasure:
@@ -256,8 +258,8 @@ def _erase(
     items = closed = 0
     by_account: dict[str, int] = {}
     by_platform: dict[str, int] = {}
-    for item_id, account, remote_id, _author, response_id in rows:
-        erased, was_open = core.store.inbox.erase(
+    for item_id, account, remote_id, _author, response_id, status in rows:
+        erased = core.store.inbox.erase(
             tx,
             item_id,
             remote_id=tombstone(key, remote_id),
@@ -268,7 +270,7 @@ def _erase(
         if not erased:
             continue  # erased meanwhile, by another process
         items += 1
-        closed += was_open
+        closed += status == "open"  # as read just before: an answer meanwhile is rare
         by_account[account] = by_account.get(account, 0) + 1
         on = platforms.get(account, "?")
         by_platform[on] = by_platform.get(on, 0) + 1

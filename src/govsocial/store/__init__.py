@@ -325,9 +325,8 @@ class Store(ABC):
 
     def scrub(self) -> bool:
         """After erasing, make sure no copy of the erased data lingers in the database's
-        own files; whether that was done in full (PostgreSQL: it is the operator's
-        ``VACUUM FULL``, see docs/inbox.md; nothing to do here)."""
-        return True
+        own files; whether that was done in full."""
+        return False
 
     def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
@@ -968,6 +967,12 @@ class PostgresStore(Store):
         with self.transaction() as cur:
             row = self.execute(cur, "SELECT to_regclass('govsocial_meta')").fetchone()
         return row is not None and row[0] is not None
+
+    def scrub(self) -> bool:
+        """False: an UPDATE leaves the old row versions in the table's pages, and even
+        ``VACUUM`` does not overwrite them; the operator's ``VACUUM FULL inbox_items``
+        rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
+        return False
 
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all

@@ -204,9 +204,10 @@ class InboxRows:
         *,
         accounts: Sequence[str] | None = None,
         received_before: float | None = None,
-    ) -> list[tuple[str, str, str, str, str | None]]:
+    ) -> list[tuple[str, str, str, str, str | None, str]]:
         """Items whose content is still kept: ``(id, account, remote_id, author,
-        response_id)``, of ``accounts`` (all when None), received before ``received_before``."""
+        response_id, status)``, of ``accounts`` (all when None), received before
+        ``received_before``."""
         clauses = ["erased_at IS NULL"]
         params: list[Any] = []
         if accounts is not None:
@@ -219,12 +220,19 @@ class InboxRows:
             params.append(received_before)
         rows = self.db.execute(
             tx,
-            "SELECT id, account, remote_id, author, response_id FROM inbox_items "
+            "SELECT id, account, remote_id, author, response_id, status FROM inbox_items "
             f"WHERE {' AND '.join(clauses)} ORDER BY received_at",
             params,
         ).fetchall()
         return [
-            (str(r[0]), str(r[1]), str(r[2]), str(r[3]), None if r[4] is None else str(r[4]))
+            (
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                None if r[4] is None else str(r[4]),
+                str(r[5]),
+            )
             for r in rows
         ]
 
@@ -237,17 +245,11 @@ class InboxRows:
         response_id: str | None,
         at: float,
         by: str | None,
-    ) -> tuple[bool, bool]:
+    ) -> bool:
         """Erase the citizen's content of one item (see the module's docstring); its remote
         id and answer id become the pseudonyms given. An open item is closed as
-        :data:`ERASED_REASON` (it can no longer be answered). ``(erased, closed)``: False
-        when it was erased already."""
-        row = self.db.execute(
-            tx, "SELECT status FROM inbox_items WHERE id = ? AND erased_at IS NULL", (item_id,)
-        ).fetchone()
-        if row is None:
-            return False, False
-        was_open = row[0] == "open"
+        :data:`ERASED_REASON` (it can no longer be answered). False when it was erased
+        already."""
         cursor = self.db.execute(
             tx,
             "UPDATE inbox_items SET remote_id = ?, url = NULL, ref_extra = '{}', author = '', "
@@ -260,8 +262,7 @@ class InboxRows:
             "WHERE id = ? AND erased_at IS NULL",
             (remote_id, response_id, at, at, by, ERASED_REASON, item_id),
         )
-        erased = bool(cursor.rowcount)
-        return erased, erased and was_open
+        return bool(cursor.rowcount)
 
     def retention(self, tx: Tx) -> int | None:
         """The inbox retention in days (None: content is kept)."""
