@@ -436,3 +436,25 @@ def test_the_forget_command_prints_counts_and_the_pseudonym(
     assert main(["--db", db, "inbox", "list", "--status", "all"]) == 0
     listed = capsys.readouterr().out
     assert listed.count("[erased]") == 2 and "tolong" not in listed
+
+
+def test_a_reader_in_another_process_delays_the_scrub_and_the_next_checkpoint_finishes_it(
+    paper_ws: tuple[Workspace, PaperServer, str, Path],
+) -> None:
+    ws, server, _, path = paper_ws
+    server.citizen_post("@humas golongan darah saya AB", author="warga.rahasia")
+    ws.pull_inbox(transport=server.transport())
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM inbox_items").fetchone()[0] == 1
+        done = ws.forget("warga.rahasia", by="dpo", reason=REASON)
+        assert done.items == 1 and not done.scrubbed, "the log could not be emptied yet"
+    finally:
+        reader.close()
+    ws.set_retention(inbox_days=3650, by="dpo")
+    assert ws.apply_retention().scrubbed, "the next retention run, with nothing to erase"
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    held = _file_bytes(path)
+    assert b"golongan darah" not in held and b"warga.rahasia" not in held

@@ -319,7 +319,9 @@ def apply_retention(
 ) -> Erasure:
     """Erase the content of inbox items that arrived more than the retention period before
     ``now``; nothing when no retention is set. Each batch erased is audit-logged
-    (``apply_retention``, with counts); a run that erases nothing writes nothing."""
+    (``apply_retention``, with counts); a run that erases nothing writes nothing to the log.
+    Every run with a retention set also scrubs the database's files (an SQLite log is
+    emptied), finishing a scrub a reader delayed."""
     days = retention(core)
     if days is None:
         return Erasure()
@@ -328,8 +330,8 @@ def apply_retention(
     platforms = {row.name: row.platform for row in core.store.accounts()}
     with core.store.transaction() as tx:
         rows = core.store.inbox.unerased(tx, received_before=cutoff)
-    if not rows:
-        return Erasure()
+    if not rows:  # still empty the log: it finishes a scrub an earlier reader delayed
+        return Erasure(scrubbed=core.store.scrub())
     key = _key(core)
     total = Erasure()
     for start in range(0, len(rows), _BATCH):
@@ -350,7 +352,7 @@ def apply_retention(
                     },
                 )
         total = _sum(total, done)
-    return _sum(total, Erasure(), scrubbed=core.store.scrub() if total.items else True)
+    return _sum(total, Erasure(), scrubbed=core.store.scrub())
 
 
 def _sum(a: Erasure, b: Erasure, **override: Any) -> Erasure:

@@ -915,7 +915,15 @@ class SqliteStore(Store):
         with self._lock:
             if self._active is not None:
                 raise RuntimeError("scrub() runs after the erasing transaction, not inside it")
-            busy, _frames, _done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            # a reader in another process makes the checkpoint wait: not for long (the
+            # worker's other work waits on this connection), the next checkpoint finishes it
+            self._conn.execute("PRAGMA busy_timeout=2000")
+            try:
+                busy, _frames, _done = self._conn.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=30000")
         return not busy
 
     def close(self) -> None:
