@@ -55,20 +55,24 @@ def env_account(account: Account, prefix: str, monkeypatch: pytest.MonkeyPatch) 
     return Account(**account.model_dump(exclude={"credentials"}), credentials=references)
 
 
-def citizen_of(server: Any) -> tuple[Account, list[bytes]]:
-    """A citizen account, and the strings that identify them (to look for in the file)."""
+def parties(server: Any) -> tuple[Account, Account, list[bytes]]:
+    """The agency's account, a citizen, and the strings that identify the citizen (to look
+    for in the file). Neither is the agency account test_inbox_real.py syncs (the servers
+    live for the whole session: a mention of that account here would be a third item there).
+    """
     if server.accounts[0].platform == "mastodon":
         name = f"warga{uuid.uuid4().hex[:8]}"
+        agency = server.new_account(f"humas{uuid.uuid4().hex[:8]}")
         citizen = server.new_account(name, display_name=f"Warga Rahasia {name}")
-        return citizen, [name.encode()]
-    citizen = server.accounts[1]
+        return agency, citizen, [name.encode()]
+    agency, citizen = server.accounts[1], server.accounts[0]  # alice is the agency elsewhere
     handle = citizen.handle.lstrip("@")
     did = httpx.get(
         f"{server.server.pds_url}/xrpc/com.atproto.identity.resolveHandle",
         params={"handle": handle},
         timeout=30,
     ).json()["did"]
-    return citizen, [handle.encode(), str(did).encode()]
+    return agency, citizen, [handle.encode(), str(did).encode()]
 
 
 def file_bytes(path: Path) -> bytes:
@@ -85,8 +89,7 @@ def file_bytes(path: Path) -> bytes:
 def test_a_forgotten_citizen_leaves_no_trace_and_can_still_write(
     server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    author = server.accounts[0]
-    citizen, identifiers = citizen_of(server)
+    author, citizen, identifiers = parties(server)
     platform = author.platform
     path = tmp_path / "ws.db"
     with Workspace.open(path) as ws:
