@@ -128,13 +128,17 @@ def test_a_forgotten_citizen_leaves_no_trace_and_can_still_write(
         held = file_bytes(path)
         assert all(s in held for s in secrets), "the check sees them while they are kept"
 
+        # the citizen's items: these two, and on a shared server maybe an earlier
+        # test's posts by the same account that notify this one
+        theirs = len(ws.inbox(None))
+        assert theirs >= 2 and all(i.author.lstrip("@") in citizen.handle for i in ws.inbox(None))
         done = ws.forget(citizen.handle, by="dpo", reason=REASON)
 
-        assert (done.items, done.by_platform) == (2, {platform: 2}), done
+        assert (done.items, done.by_platform) == (theirs, {platform: theirs}), done
         assert done.scrubbed
         assert ws.pull_inbox().total == 0, "the erased messages are not synced again"
         assert ws.pull_inbox().total == 0
-        assert [i.erased for i in ws.inbox(None)] == [True, True]
+        assert [i.erased for i in ws.inbox(None)] == [True] * theirs
         answered = ws.inbox_item(reply.id)
         assert answered.status == "answered" and answered.responder == "siti"
         assert answered.response_seconds is not None, "the response time stays"
@@ -143,7 +147,11 @@ def test_a_forgotten_citizen_leaves_no_trace_and_can_still_write(
             assert secret not in held, secret
             assert secret.lower() not in held.lower(), secret
         [entry] = ws.audit_log(action="forget")
-        assert (entry.actor, entry.detail["reason"], entry.detail["items"]) == ("dpo", REASON, 2)
+        assert (entry.actor, entry.detail["reason"], entry.detail["items"]) == (
+            "dpo",
+            REASON,
+            theirs,
+        )
         log = json.dumps([e.model_dump(mode="json") for e in ws.audit_log()])
         for secret in secrets:
             assert secret.decode() not in log
@@ -153,6 +161,7 @@ def test_a_forgotten_citizen_leaves_no_trace_and_can_still_write(
             [again] = client.publish(Post(later), [citizen])
             assert again.ok, again.error
         eventually(lambda: later in texts(), timeout=40, interval=1.0)
-        [new] = [i for i in ws.inbox(None) if not i.erased]
-        assert new.text == later and not new.clock_skew
-        assert ws.forget(citizen.handle, by="dpo", reason=REASON).items == 1, "once more"
+        [new] = [i for i in ws.inbox(None) if i.text == later]
+        assert not new.erased and not new.clock_skew
+        assert ws.forget(citizen.handle, by="dpo", reason=REASON).items >= 1, "once more"
+        assert ws.inbox_item(new.id).erased
