@@ -458,3 +458,45 @@ def test_a_reader_in_another_process_delays_the_scrub_and_the_next_checkpoint_fi
     assert not wal.exists() or wal.stat().st_size == 0
     held = _file_bytes(path)
     assert b"golongan darah" not in held and b"warga.rahasia" not in held
+
+
+#: Every column of inbox_items, as erasing treats it. A new column fails the test below
+#: until someone decides whether it holds a citizen's data (then erase it in
+#: InboxRows.erase) or only the agency's facts.
+ERASED_COLUMNS = {
+    "remote_id",  # becomes a keyed pseudonym
+    "url",
+    "ref_extra",
+    "author",
+    "author_name",
+    "text",
+    "in_reply_to_id",
+    "claimed_at",
+    "response_id",  # becomes a keyed pseudonym
+    "response_url",
+}
+KEPT_COLUMNS = {
+    "id",
+    "account",
+    "kind",
+    "received_at",
+    "delivery_id",
+    "status",
+    "assigned_to",
+    "responded_at",
+    "responder",
+    "closed_at",
+    "closed_by",
+    "close_reason",
+    "synced_at",
+    "clock_skew",
+    "erased_at",
+}
+
+
+def test_every_inbox_column_is_either_erased_or_a_fact_the_agency_keeps(ws: Workspace) -> None:
+    with ws.store.transaction() as tx:
+        cursor = ws.store.execute(tx, "SELECT * FROM inbox_items WHERE 1 = 0")
+        columns = {d[0] for d in cursor.description}
+    assert columns == ERASED_COLUMNS | KEPT_COLUMNS
+    assert not ERASED_COLUMNS & KEPT_COLUMNS
