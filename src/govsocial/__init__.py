@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         VideoInfo,
     )
     from govsocial.core.timing import Recurrence
+    from govsocial.inbox.erasure import Erasure
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
     from govsocial.plugin.manager import Plugins, PluginWarning
@@ -92,6 +93,7 @@ __all__ = [
     "Delivery",
     "DirectoryHost",
     "Draft",
+    "Erasure",
     "EventContext",
     "GovSocialError",
     "InboxItem",
@@ -183,6 +185,7 @@ _LAZY = {
     "ContentRequest": "govsocial.accountability.governance",
     "Draft": "govsocial.accountability.governance",
     "Person": "govsocial.accountability.governance",
+    "Erasure": "govsocial.inbox.erasure",
     "InboxItem": "govsocial.inbox.items",
     "SyncResult": "govsocial.inbox.items",
     "ServiceHours": "govsocial.inbox.service_hours",

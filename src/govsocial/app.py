@@ -45,6 +45,7 @@ from govsocial.accountability.governance import (
 from govsocial.analytics.service import Analytics
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.models import Account, Interaction, Post, PostRef
+from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
 from govsocial.plugin.manager import Plugins
@@ -725,6 +726,47 @@ class Workspace:
     def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         return self.conversations.close_item(item_id, by=by, reason=reason)
+
+    # -- erasure (UU PDP, GDPR) ----------------------------------------------------------
+
+    def forget(self, who: str, *, by: str, reason: str, platform: str | None = None) -> Erasure:
+        """Erase a citizen's inbox data on their request.
+
+        ``who`` is the handle (``@warga@kota.example``, ``warga.bsky.social``,
+        ``@warga_tg``) or author id (a Bluesky DID, a Facebook user id) as the platform
+        gives it; the same handle on several platforms is forgotten on all of them unless
+        ``platform`` names one. The items' text, author, name, URLs and platform data are
+        erased; when they arrived and were answered, and by whom on the agency's side,
+        stay, so reports stay right. The audit log records ``by``, ``reason`` (a case
+        number, never the person), the counts and a keyed pseudonym of the handle.
+        Idempotent: a second call erases 0 items. See docs/inbox.md, "Privacy".
+
+        :raises ConfigurationError: ``who``, ``by`` or ``reason`` missing, or the reason
+            names the person.
+        :raises NotPermitted: an account with the citizen's items is run under appointments
+            and ``by`` is not its admin (nothing is erased).
+        """
+        return self.conversations.forget(who, by=by, reason=reason, platform=platform)
+
+    def forgotten(self, who: str) -> list[AuditEntry]:
+        """Each request to forget ``who`` (the audit entries, oldest first): when, by whom,
+        why and how many items; the answer to "did you erase my data?"."""
+        return self.conversations.forgotten(who)
+
+    def set_retention(self, *, inbox_days: int | None, by: str) -> int | None:
+        """Keep inbox content ``inbox_days`` days after it arrived, then erase it as
+        :meth:`forget` does (None, the default: keep it). Audit-logged; ``govsocial worker``
+        applies it once an hour, and :meth:`apply_retention` at once."""
+        return self.conversations.set_retention(inbox_days, by=by)
+
+    def retention(self) -> int | None:
+        """The inbox retention in days (None: inbox content is kept)."""
+        return self.conversations.retention()
+
+    def apply_retention(self, *, by: str | None = None) -> Erasure:
+        """Erase the content of inbox items older than the retention now; what was erased
+        (nothing when no retention is set)."""
+        return self.conversations.apply_retention(by=by)
 
     # -- metrics, reports, performance, the archive --------------------------------------
 

@@ -14,7 +14,8 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
   ``drafts add|list``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify``, ``archive export``;
-- the inbox: ``inbox sync|list|reply|assign|close``, ``hours``, ``performance``.
+- the inbox: ``inbox sync|list|reply|assign|close|forget|retention``, ``hours``,
+  ``performance``.
 
 Plugins add their own commands through the ``register_commands`` hook. Each command module
 (:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -27,6 +28,7 @@ from govsocial.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from govsocial.app import Workspace
     from govsocial.cli._common import Commands
     from govsocial.scheduling.jobs import Job
 
@@ -243,17 +245,49 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
-            async with AsyncClient(**ws.core.client_options()) as client:
-                handled = await worker.run(
-                    client,
-                    stop=stop,
-                    until_idle=args.until_idle,
-                    on_handled=lambda n: print(f"claimed {n}", file=sys.stderr, flush=True),
-                )
+            retention = asyncio.create_task(_retention_hourly(ws, stop))
+            try:
+                async with AsyncClient(**ws.core.client_options()) as client:
+                    handled = await worker.run(
+                        client,
+                        stop=stop,
+                        until_idle=args.until_idle,
+                        on_handled=lambda n: print(f"claimed {n}", file=sys.stderr, flush=True),
+                    )
+            finally:
+                stop.set()  # the retention run under way finishes; no new one starts
+                await retention
             print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
             return 0
 
         return asyncio.run(main())
+
+
+#: How often a running worker erases inbox content past the retention (docs/inbox.md).
+RETENTION_EVERY = 3600.0
+
+
+async def _retention_hourly(ws: Workspace, stop: asyncio.Event) -> None:
+    """Apply the inbox retention when the worker starts and then once an hour until
+    ``stop``, in a thread (it writes to the database), never stopping the worker."""
+    while True:
+        await asyncio.to_thread(_apply_retention, ws)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
+        if stop.is_set():
+            return
+
+
+def _apply_retention(ws: Workspace) -> None:
+    """Apply the inbox retention; what was erased is logged, and a failure is logged too."""
+    log = logging.getLogger("govsocial.inbox")
+    try:
+        done = ws.apply_retention()
+    except Exception as error:  # noqa: BLE001 - retention never stops the worker
+        log.warning("inbox retention not applied: %s", error)
+        return
+    if done.items:
+        log.info("inbox retention erased %d items %s", done.items, done.by_platform)
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:

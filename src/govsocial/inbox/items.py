@@ -17,6 +17,9 @@
 - ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
   target (answered within it, in service time).
+- ``forget`` (a citizen's erasure request), ``set_retention`` and ``apply_retention``:
+  erase citizens' content and keep the service statistics (see
+  :mod:`govsocial.inbox.erasure`).
 """
 
 from __future__ import annotations
@@ -43,12 +46,15 @@ from govsocial.core.errors import (
 )
 from govsocial.core.models import Account, Interaction, Model, Post, PostRef
 from govsocial.core.timing import from_epoch
+from govsocial.inbox import erasure
+from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
     from govsocial.store.sql import Tx
+    from govsocial.workspace.audit import AuditEntry
 
 __all__ = ["CLOSE_REASONS", "Inbox", "InboxItem", "SyncResult"]
 
@@ -91,6 +97,14 @@ class InboxItem(Model):
     #: the author's date is far from when the platform and the workspace saw the item
     #: (dated in the future, or backdated): ``received_at`` does not use it
     clock_skew: bool = False
+    #: when the citizen's content was erased (``forget`` or retention): the text, author,
+    #: URL and platform id are gone, the times and the agency's side stay
+    erased_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        """Whether the citizen's content of this item was erased."""
+        return self.erased_at is not None
 
     @property
     def response_seconds(self) -> float | None:
@@ -405,6 +419,9 @@ class Inbox:
             delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
             answers = self.store.inbox.own_answers(cur, name)
             ours = delivery_of.keys() | answers
+            ids = sorted({str(i.ref.id) for i, _ in found if isinstance(i, Interaction)})
+            pseudonyms = erasure.tombstones(self.core, cur, ids)
+            erased = self.store.inbox.erased_among(cur, name, sorted(pseudonyms.values()))
             for interaction, delivery_id in found:
                 try:
                     row = _item_row(
@@ -419,6 +436,8 @@ class Inbox:
                 remote_id, threaded = str(values[2]), values[11]
                 if remote_id in ours:
                     continue  # the account's own posts and answers are not questions
+                if pseudonyms.get(remote_id) in erased:
+                    continue  # erased (forgotten, or past retention): never brought back
                 added = self.store.inbox.add_item(
                     cur, values, seen.timestamp(), claimed_at=claimed, clock_skew=skew
                 )
@@ -516,6 +535,7 @@ class Inbox:
                 close_reason=r[20],
                 claimed_at=from_epoch(r[21]) if r[21] is not None else None,
                 clock_skew=bool(r[22]),
+                erased_at=from_epoch(r[23]) if r[23] is not None else None,
             )
             for r in rows
         ]
@@ -581,6 +601,13 @@ class Inbox:
         item = None
         if isinstance(to, str):
             item = self.item(to)
+            if item.erased:
+                raise ConfigurationError(
+                    f"inbox item {item.id} was erased on request or by retention: "
+                    "it can no longer be answered",
+                    field="to",
+                    hint="answer the citizen's newer message, if there is one",
+                )
             to = item.interaction(self.core.account(item.account))
         ref = to.ref if isinstance(to, Interaction) else to
         name = item.account if item is not None else self.core.account_name(ref.account)
@@ -592,8 +619,12 @@ class Inbox:
         with self.core.using_client(**client_options) as client:
             sent = client.reply(target, post)
         with self.store.transaction() as cur:
-            detail: dict[str, Any] = {"in_reply_to": ref.id, "url": sent.url}
-            if item is not None:
+            # an item's answer names the item, not the citizen's post: the platform id can
+            # name its author (Bluesky's holds the DID), and the audit log is never erased
+            detail: dict[str, Any] = {"url": sent.url}
+            if item is None:
+                detail["in_reply_to"] = ref.id
+            else:
                 detail |= self._record_response(cur, item, sent, by, time.time())
             self.core.record(
                 cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
@@ -619,6 +650,31 @@ class Inbox:
             "service_seconds": hours.elapsed(received, answered, zone),
         }
 
+    # -- erasure ---------------------------------------------------------------------------
+
+    def forget(self, who: str, *, by: str, reason: str, platform: str | None = None) -> Erasure:
+        """Erase what the citizen ``who`` (handle or author id) wrote to the workspace's
+        accounts, on every platform or only ``platform``; audit-logged with a pseudonym of
+        the handle, never the handle (see :func:`govsocial.inbox.erasure.forget`)."""
+        return erasure.forget(self.core, who, by=by, reason=reason, platform=platform)
+
+    def forgotten(self, who: str) -> list[AuditEntry]:
+        """The audit entries of each request to forget ``who``, oldest first."""
+        return erasure.forgotten(self.core, who)
+
+    def set_retention(self, inbox_days: int | None, *, by: str) -> int | None:
+        """Keep inbox content ``inbox_days`` after it arrived (None: keep it, the
+        default); ``govsocial worker`` and :meth:`apply_retention` erase what is older."""
+        return erasure.set_retention(self.core, inbox_days, by=by)
+
+    def retention(self) -> int | None:
+        """The inbox retention in days (None: content is kept)."""
+        return erasure.retention(self.core)
+
+    def apply_retention(self, *, by: str | None = None, now: datetime | None = None) -> Erasure:
+        """Erase the content of items older than the retention; counts of what was erased."""
+        return erasure.apply_retention(self.core, by=by, now=now)
+
     def archived_interactions(self, start: float | None, end: float | None) -> list[dict[str, Any]]:
         """Received replies and mentions of a period, as archive records."""
         return [
@@ -630,9 +686,9 @@ class Inbox:
                 "platform": item.platform,
                 "remote_id": item.remote_id,
                 "url": item.url,
-                "author": item.author,
+                "author": None if item.erased else item.author,
                 "author_name": item.author_name,
-                "text": item.text,
+                "text": None if item.erased else item.text,
                 "at": item.received_at.isoformat(),
                 "in_reply_to_id": item.in_reply_to_id,
                 "delivery": item.delivery_id,
@@ -642,6 +698,7 @@ class Inbox:
                 "response_url": item.response_url,
                 "closed_by": item.closed_by,
                 "close_reason": item.close_reason,
+                "erased_at": item.erased_at.isoformat() if item.erased_at else None,
             }
             for item in self._items(received_from=start, received_before=end)
         ]

@@ -323,6 +323,11 @@ class Store(ABC):
     def _migration_lock(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
 
+    def scrub(self) -> bool:
+        """After erasing, make sure no copy of the erased data lingers in the database's
+        own files; whether that was done in full."""
+        return False
+
     def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
@@ -844,6 +849,9 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA busy_timeout=30000")
+            # what is deleted or overwritten (an erased citizen's message) is zeroed in the
+            # file, not left in free pages: see scrub()
+            self._conn.execute("PRAGMA secure_delete=ON")
             tables = {
                 row[0]
                 for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -898,6 +906,26 @@ class SqliteStore(Store):
                 self._active = None
                 cur.close()
 
+    def scrub(self) -> bool:
+        """Copy the write-ahead log into the file and truncate it to nothing
+        (``wal_checkpoint(TRUNCATE)``): with ``secure_delete`` the file holds zeros where the
+        erased data was, and the log no longer holds the old pages. False when another
+        connection's read kept the log from being emptied (it is emptied at a later
+        checkpoint)."""
+        with self._lock:
+            if self._active is not None:
+                raise RuntimeError("scrub() runs after the erasing transaction, not inside it")
+            # a reader in another process makes the checkpoint wait: not for long (the
+            # worker's other work waits on this connection), the next checkpoint finishes it
+            self._conn.execute("PRAGMA busy_timeout=2000")
+            try:
+                busy, _frames, _done = self._conn.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=30000")
+        return not busy
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -947,6 +975,12 @@ class PostgresStore(Store):
         with self.transaction() as cur:
             row = self.execute(cur, "SELECT to_regclass('govsocial_meta')").fetchone()
         return row is not None and row[0] is not None
+
+    def scrub(self) -> bool:
+        """False: an UPDATE leaves the old row versions in the table's pages, and even
+        ``VACUUM`` does not overwrite them; the operator's ``VACUUM FULL inbox_items``
+        rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
+        return False
 
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all

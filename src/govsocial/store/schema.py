@@ -235,6 +235,13 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
         "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
     ),
+    # 7: erasure (UU PDP, GDPR): when an item's citizen content was erased (on request or
+    # by the retention setting); its remote id is then a keyed pseudonym, so a later sync
+    # still recognises it; retention reads items by when they arrived
+    (
+        "ALTER TABLE inbox_items ADD COLUMN erased_at DOUBLE PRECISION",
+        "CREATE INDEX inbox_received ON inbox_items (received_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
