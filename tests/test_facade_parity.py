@@ -43,6 +43,7 @@ DELIBERATE: dict[tuple[str, str], str] = {
     ("enqueue", "Accountability"): "the facade takes a Post too",
     ("schedule", "Planner"): "the facade takes a Draft too (accounts and time default to it)",
     ("schedule", "Accountability"): "the facade takes a Post too",
+    ("apply_retention", "Inbox"): "now= is the service's clock, for tests of the retention",
 }
 
 

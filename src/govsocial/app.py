@@ -757,7 +757,7 @@ class Workspace:
         """Keep inbox content ``inbox_days`` days after it arrived, then erase it as
         :meth:`forget` does (None, the default: keep it). Audit-logged; ``govsocial worker``
         applies it once an hour, and :meth:`apply_retention` at once."""
-        return self.conversations.set_retention(inbox_days, by=by)
+        return self.conversations.set_retention(inbox_days=inbox_days, by=by)
 
     def retention(self) -> int | None:
         """The inbox retention in days (None: inbox content is kept)."""

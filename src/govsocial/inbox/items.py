@@ -662,7 +662,7 @@ class Inbox:
         """The audit entries of each request to forget ``who``, oldest first."""
         return erasure.forgotten(self.core, who)
 
-    def set_retention(self, inbox_days: int | None, *, by: str) -> int | None:
+    def set_retention(self, *, inbox_days: int | None, by: str) -> int | None:
         """Keep inbox content ``inbox_days`` after it arrived (None: keep it, the
         default); ``govsocial worker`` and :meth:`apply_retention` erase what is older."""
         return erasure.set_retention(self.core, inbox_days, by=by)
