@@ -228,6 +228,27 @@ class PlatformConformance:
         if limits.alt_text:
             assert conformance_server.stored_alt_texts(stored) == [alt]
 
+    def test_publish_video(self, conformance_server: LocalServer, client: Client) -> None:
+        """A short 9:16 video (4 s, 30 fps, H.264 and AAC: within every platform's rules)
+        is stored by the server; where the server says what media a post holds
+        (``stored_media_kinds``), it holds one video. Skipped when the platform takes no
+        video (``limits.video_types`` is empty) or PyAV is missing (the ``video`` extra)."""
+        limits = self.adapter_class().limits
+        if not limits.video_types:
+            pytest.skip(f"{self.platform} takes no video (limits.video_types is empty)")
+        pytest.importorskip("av", reason="making a test video needs PyAV: govsocial[video]")
+        from govsocial.testing.video import make_video
+
+        data = make_video(width=360, height=640, seconds=4, fps=30)
+        post = Post(unique_text("Video layanan"), media=[Media(data=data)])
+        assert [p for p in validate(post, self.platform) if p.severity == "error"] == []
+        ref = self.publish(client, post, conformance_server.accounts[0])
+        stored = conformance_server.stored_post(ref)
+        assert stored is not None, "the server has no such post"
+        kinds = getattr(conformance_server, "stored_media_kinds", None)
+        if kinds is not None:
+            assert kinds(stored) == ["video"]
+
     def test_one_bad_account_does_not_stop_the_others(
         self, conformance_server: LocalServer, client: Client
     ) -> None:
