@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
+    from govsocial.core.listening import Classification, Notice
     from govsocial.core.models import (
         Account,
         AccountMetrics,
@@ -67,6 +68,13 @@ if TYPE_CHECKING:
     from govsocial.core.timing import Recurrence
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
+    from govsocial.listening import (
+        VERDICTS,
+        EmailNotifier,
+        clarification,
+        clarification_reply,
+        classify,
+    )
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditEntry, AuditHead
@@ -83,6 +91,7 @@ __all__ = [
     "AuditHead",
     "AuditTampered",
     "AuthenticationError",
+    "Classification",
     "Client",
     "ClientOptions",
     "Collected",
@@ -91,6 +100,7 @@ __all__ = [
     "Delivery",
     "DirectoryHost",
     "Draft",
+    "EmailNotifier",
     "EventContext",
     "GovSocialError",
     "InboxItem",
@@ -102,6 +112,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "NotSupported",
+    "Notice",
     "PerformanceReport",
     "Period",
     "Person",
@@ -122,9 +133,13 @@ __all__ = [
     "Report",
     "ServiceHours",
     "SyncResult",
+    "VERDICTS",
     "ValidationError",
     "Workspace",
     "__version__",
+    "clarification",
+    "clarification_reply",
+    "classify",
     "count_characters",
     "hookimpl",
     "platforms",
@@ -181,6 +196,13 @@ _LAZY = {
     "Draft": "govsocial.accountability.governance",
     "Person": "govsocial.accountability.governance",
     "InboxItem": "govsocial.inbox.items",
+    "Classification": "govsocial.core.listening",
+    "Notice": "govsocial.core.listening",
+    "VERDICTS": "govsocial.listening.clarification",
+    "EmailNotifier": "govsocial.listening.notify",
+    "clarification": "govsocial.listening.clarification",
+    "clarification_reply": "govsocial.listening.clarification",
+    "classify": "govsocial.listening.classify",
     "SyncResult": "govsocial.inbox.items",
     "ServiceHours": "govsocial.inbox.service_hours",
     "Period": "govsocial.analytics.analysis",
