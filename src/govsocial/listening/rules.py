@@ -174,6 +174,8 @@ def _emergency(
     for word in cries:
         ev.add("emergency", 2.5, f"cry for help '{word}'")
     if strong or phrases or cries:
+        for word in hazards:
+            ev.add("emergency", 1.0, f"hazard '{word}'")
         return True
     if not hazards:
         return False
