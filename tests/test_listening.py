@@ -688,3 +688,36 @@ def test_the_inbox_commands_filter_and_relabel(
     out = tmp_path / "labels.jsonl"
     assert main(["--db", db, "inbox", "labels", "--output", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["intent"] == "question"
+
+
+def test_a_workspace_of_schema_6_is_upgraded_and_its_items_classified(
+    plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 7 on a workspace written before it: the old item gains its intent."""
+    import sqlite3
+
+    import govsocial.store as store_module
+    from govsocial.store import schema
+
+    path = tmp_path / "old.db"
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    with monkeypatch.context() as old:
+        old.setattr(store_module, "MIGRATIONS", schema.MIGRATIONS[:6])
+        old.setattr(store_module, "SCHEMA_VERSION", 6)
+        with Workspace.open(path, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+    with sqlite3.connect(path) as db:  # an item as a 0.2 sync stored it
+        db.execute(
+            "INSERT INTO inbox_items (id, account, remote_id, kind, ref_extra, author, text, "
+            "received_at, status, synced_at) VALUES ('old1', 'humas', '77', 'mention', '{}', "
+            "'ani', '@humas kebakaran di gudang, tolong', 1.0, 'open', 1.0)"
+        )
+    assert "intent" not in [
+        r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(inbox_items)")
+    ]
+    with Workspace.open(path, plugins=plugins) as ws:
+        assert ws.store.meta("schema_version") == str(len(schema.MIGRATIONS)) == "7"
+        assert ws.inbox_item("old1").intent is None
+        ws.pull_inbox(transport=PaperServer().transport())
+        item = ws.inbox_item("old1")
+        assert (item.intent, item.classifier) == ("emergency", "govsocial.lexicon")
