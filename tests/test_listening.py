@@ -701,9 +701,15 @@ def test_a_workspace_of_schema_6_is_upgraded_and_its_items_classified(
 
     path = tmp_path / "old.db"
     monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    # the schema just before the listening migration, whatever its number after a merge
+    before = next(
+        n
+        for n, migration in enumerate(schema.MIGRATIONS)
+        if any("ADD COLUMN intent" in str(statement) for statement in migration)
+    )
     with monkeypatch.context() as old:
-        old.setattr(store_module, "MIGRATIONS", schema.MIGRATIONS[:6])
-        old.setattr(store_module, "SCHEMA_VERSION", 6)
+        old.setattr(store_module, "MIGRATIONS", schema.MIGRATIONS[:before])
+        old.setattr(store_module, "SCHEMA_VERSION", before)
         with Workspace.open(path, plugins=plugins) as ws:
             ws.add_account("humas", paper_account())
     with sqlite3.connect(path) as db:  # an item as a 0.2 sync stored it
@@ -716,7 +722,7 @@ def test_a_workspace_of_schema_6_is_upgraded_and_its_items_classified(
         r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(inbox_items)")
     ]
     with Workspace.open(path, plugins=plugins) as ws:
-        assert ws.store.meta("schema_version") == str(len(schema.MIGRATIONS)) == "7"
+        assert ws.store.meta("schema_version") == str(len(schema.MIGRATIONS))
         assert ws.inbox_item("old1").intent is None
         ws.pull_inbox(transport=PaperServer().transport())
         item = ws.inbox_item("old1")

@@ -246,8 +246,9 @@ class InboxRows:
 
     def labels(self, tx: Tx) -> list[tuple[Any, ...]]:
         """Every item's latest label with the item's text and language, oldest label
-        first: ``(item_id, account, text, language, intent, sentiment, previous_intent,
-        previous_sentiment, previous_classifier, labelled_by, labelled_at)``."""
+        first (an item whose text was erased is left out): ``(item_id, account, text,
+        language, intent, sentiment, previous_intent, previous_sentiment,
+        previous_classifier, labelled_by, labelled_at)``."""
         return [
             tuple(r)
             for r in self.db.execute(
@@ -256,7 +257,7 @@ class InboxRows:
                 "l.previous_intent, l.previous_sentiment, l.previous_classifier, "
                 "l.labelled_by, l.labelled_at FROM inbox_labels l "
                 "JOIN inbox_items i ON i.id = l.item_id "
-                "WHERE NOT EXISTS (SELECT 1 FROM inbox_labels later WHERE "
+                "WHERE i.text <> '' AND NOT EXISTS (SELECT 1 FROM inbox_labels later WHERE "
                 "later.item_id = l.item_id AND (later.labelled_at > l.labelled_at OR "
                 "(later.labelled_at = l.labelled_at AND later.id > l.id))) "
                 "ORDER BY l.labelled_at, l.id",
