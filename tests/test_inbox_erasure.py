@@ -474,6 +474,7 @@ ERASED_COLUMNS = {
     "claimed_at",
     "response_id",  # becomes a keyed pseudonym
     "response_url",
+    "reasons",  # the classifier's reasons quote the citizen's words
 }
 KEPT_COLUMNS = {
     "id",
@@ -491,6 +492,13 @@ KEPT_COLUMNS = {
     "synced_at",
     "clock_skew",
     "erased_at",
+    # the classification: what kind of message it was, never its words
+    "intent",
+    "sentiment",
+    "confidence",
+    "classifier",
+    "language",
+    "notified_at",
 }
 
 

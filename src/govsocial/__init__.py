@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
+    from govsocial.core.listening import Classification, Notice
     from govsocial.core.models import (
         Account,
         AccountMetrics,
@@ -69,6 +70,13 @@ if TYPE_CHECKING:
     from govsocial.inbox.erasure import Erasure
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
+    from govsocial.listening import (
+        VERDICTS,
+        EmailNotifier,
+        clarification,
+        clarification_reply,
+        classify,
+    )
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditEntry, AuditHead
@@ -85,6 +93,7 @@ __all__ = [
     "AuditHead",
     "AuditTampered",
     "AuthenticationError",
+    "Classification",
     "Client",
     "ClientOptions",
     "Collected",
@@ -94,6 +103,7 @@ __all__ = [
     "DirectoryHost",
     "Draft",
     "Erasure",
+    "EmailNotifier",
     "EventContext",
     "GovSocialError",
     "InboxItem",
@@ -105,6 +115,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "NotSupported",
+    "Notice",
     "PerformanceReport",
     "Period",
     "Person",
@@ -126,9 +137,13 @@ __all__ = [
     "Report",
     "ServiceHours",
     "SyncResult",
+    "VERDICTS",
     "ValidationError",
     "Workspace",
     "__version__",
+    "clarification",
+    "clarification_reply",
+    "classify",
     "count_characters",
     "hookimpl",
     "platforms",
@@ -187,6 +202,13 @@ _LAZY = {
     "Person": "govsocial.accountability.governance",
     "Erasure": "govsocial.inbox.erasure",
     "InboxItem": "govsocial.inbox.items",
+    "Classification": "govsocial.core.listening",
+    "Notice": "govsocial.core.listening",
+    "VERDICTS": "govsocial.listening.clarification",
+    "EmailNotifier": "govsocial.listening.notify",
+    "clarification": "govsocial.listening.clarification",
+    "clarification_reply": "govsocial.listening.clarification",
+    "classify": "govsocial.listening.classify",
     "SyncResult": "govsocial.inbox.items",
     "ServiceHours": "govsocial.inbox.service_hours",
     "Period": "govsocial.analytics.analysis",

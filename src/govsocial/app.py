@@ -688,12 +688,44 @@ class Workspace:
         account: str | None = None,
         older_than: timedelta | None = None,
         assigned_to: str | None = None,
+        intent: str | None = None,
+        sentiment: str | None = None,
     ) -> list[InboxItem]:
-        """Items, oldest first: ``status`` ``"open"`` (default), ``"answered"``, ``"closed"``
-        or None for all; ``older_than`` keeps those waiting longer than that."""
+        """Items, emergencies first, then oldest first: ``status`` ``"open"`` (default),
+        ``"answered"``, ``"closed"`` or None for all; ``older_than`` keeps those waiting
+        longer than that; ``intent`` (``"question"``, ``"complaint"``, ``"praise"``,
+        ``"hoax_report"``, ``"emergency"``, ``"other"``) and ``sentiment`` keep those so
+        classified."""
         return self.conversations.items(
-            status, account=account, older_than=older_than, assigned_to=assigned_to
+            status,
+            account=account,
+            older_than=older_than,
+            assigned_to=assigned_to,
+            intent=intent,
+            sentiment=sentiment,
         )
+
+    def label(
+        self,
+        item_id: str,
+        *,
+        intent: str,
+        sentiment: str | None = None,
+        by: str | None = None,
+    ) -> InboxItem:
+        """Correct an item's classification (a person decides); audit-logged, and kept as
+        training data (:meth:`labels_frame`, :meth:`export_labels`)."""
+        return self.conversations.label(item_id, intent=intent, sentiment=sentiment, by=by)
+
+    def labels_frame(self) -> pd.DataFrame:
+        """The re-labels as training data, one row per labelled item: the message, the
+        person's intent and sentiment, the machine's before (needs ``govsocial[notebook]``)."""
+        return self.analytics.labels_frame()
+
+    def export_labels(self, path: str | Path, format: str | None = None) -> int:
+        """Write the re-labels as training data to ``path`` (``.jsonl`` or ``.csv``); the
+        number of rows written."""
+        return self.analytics.export_labels(path, format)
 
     def inbox_item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.

@@ -102,6 +102,18 @@ class Analytics:
 
         return PerformanceReport(self.core, period, title=title)
 
+    def labels_frame(self) -> pd.DataFrame:
+        """The inbox's re-labels as training data, one row per labelled item (pandas)."""
+        from govsocial.analytics.labels import labels_frame
+
+        return labels_frame(self.core)
+
+    def export_labels(self, path: str | Path, format: str | None = None) -> int:
+        """Write the inbox's re-labels to ``path`` (``.jsonl`` or ``.csv``): rows written."""
+        from govsocial.analytics.labels import export_labels
+
+        return export_labels(self.core, path, format)
+
     def export_archive(
         self,
         path: str | Path,

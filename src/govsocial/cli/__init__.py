@@ -14,14 +14,16 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
   ``drafts add|list``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify``, ``archive export``;
-- the inbox: ``inbox sync|list|reply|assign|close|forget|retention``, ``hours``,
+- the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,
   ``performance``.
+
+Offline: ``classify`` (what a message is).
 
 Plugins add their own commands through the ``register_commands`` hook. Each command module
 (:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,
 :mod:`~govsocial.cli.governance`, :mod:`~govsocial.cli.inbox`,
-:mod:`~govsocial.cli.performance`) adds its subcommands with their handlers; the helpers they
-share are in ``govsocial.cli._common``.
+:mod:`~govsocial.cli.listening`, :mod:`~govsocial.cli.performance`) adds its subcommands
+with their handlers; the helpers they share are in ``govsocial.cli._common``.
 
 Exit status: 0 success; 1 a post is invalid or the platform failed (see
 :data:`EXIT_CODES`); 2 a usage, configuration or permission error; 130 interrupted.
@@ -36,7 +38,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
-from govsocial.cli import governance, inbox, performance, publish, schedule
+from govsocial.cli import governance, inbox, listening, performance, publish, schedule
 from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
@@ -107,6 +109,7 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     schedule.add_parsers(commands)
     governance.add_parsers(commands)
     inbox.add_parsers(commands)
+    listening.add_parsers(commands)
     performance.add_parsers(commands)
     publish.add_demo_parser(commands)
     if plugins is not None:

@@ -1,9 +1,9 @@
 """The inbox commands of the ``govsocial`` command line.
 
-``inbox sync|list|reply|assign|close|forget|retention`` and ``hours`` act on the workspace
-named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts. ``performance`` is
-in :mod:`govsocial.cli.performance`; ``worker`` (in :mod:`govsocial.cli.schedule`) applies
-the inbox retention.
+``inbox sync|list|reply|assign|close|label|labels|forget|retention`` and ``hours`` act on the
+workspace named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts.
+``performance`` is in :mod:`govsocial.cli.performance`; ``worker`` (in
+:mod:`govsocial.cli.schedule`) applies the inbox retention.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from govsocial.cli._common import (
     shown,
     text_from_args,
 )
+from govsocial.core.listening import INTENTS, SENTIMENTS
 
 if TYPE_CHECKING:
     from govsocial.app import Workspace
@@ -38,9 +39,10 @@ def add_parsers(commands: Commands) -> None:
     sync = inbox_do.add_parser("sync", help="pull new replies and mentions")
     sync.add_argument("--account", action="append", metavar="NAME", help="only these accounts")
     sync.add_argument("--days", type=float, default=7, help="read replies to posts this recent")
-    listed = inbox_do.add_parser("list", help="list items, oldest first")
+    listed = inbox_do.add_parser("list", help="list items, emergencies first, then oldest first")
     listed.add_argument("--status", default="open", choices=("open", "answered", "closed", "all"))
     listed.add_argument("--account", metavar="NAME")
+    listed.add_argument("--intent", choices=INTENTS, help="only items classified so")
     listed.add_argument("--older-than", type=float, metavar="HOURS", help="waiting longer")
     listed.add_argument("--json", action="store_true", help="print JSON")
     reply = inbox_do.add_parser("reply", help="answer an item on its platform")
@@ -78,6 +80,14 @@ def add_parsers(commands: Commands) -> None:
     retention.add_argument("days", nargs="?", help="days to keep inbox content, or 'off'")
     retention.add_argument("--apply", action="store_true", help="erase what is older now")
     by_arg(retention)
+    label = inbox_do.add_parser("label", help="correct an item's classification")
+    label.add_argument("item_id")
+    label.add_argument("--intent", required=True, choices=INTENTS)
+    label.add_argument("--sentiment", choices=SENTIMENTS)
+    by_arg(label)
+    labels = inbox_do.add_parser("labels", help="export the re-labels as training data")
+    labels.add_argument("--output", required=True, metavar="PATH", help="a .jsonl or .csv file")
+    labels.add_argument("--format", choices=("jsonl", "csv"), help="default: from the suffix")
     inbox.set_defaults(handler=_cmd_inbox)
 
     hours = commands.add_parser("hours", help="an account's service hours and response target")
@@ -98,13 +108,14 @@ def _show(item: InboxItem) -> str:
     if item.response_seconds is not None:
         waited = f"  answered after {item.response_seconds / 3600:.1f} h by {item.responder}"
     assigned = f"  -> {item.assigned_to}" if item.assigned_to else ""
+    intent = (item.intent or "?").upper() if item.intent == "emergency" else item.intent or "?"
     if item.erased:
         return shown(
-            f"{item.id}  {item.status:<8} {item.kind:<7} {item.account:<16} "
+            f"{item.id}  {item.status:<8} {intent:<11} {item.kind:<7} {item.account:<16} "
             f"{item.received_at:%Y-%m-%d %H:%M}Z  [erased]{assigned}{waited}"
         )
     return shown(
-        f"{item.id}  {item.status:<8} {item.kind:<7} {item.account:<16} "
+        f"{item.id}  {item.status:<8} {intent:<11} {item.kind:<7} {item.account:<16} "
         f"{item.received_at:%Y-%m-%d %H:%M}Z  {item.author}: {item.text[:80]}{assigned}{waited}"
     )
 
@@ -169,11 +180,13 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
                 print(shown(f"{name}: {count} new"))
             for name, reason in sorted(done.failed.items()):
                 print(shown(f"{name}: FAILED {reason}"), file=sys.stderr)
+            for item_id in done.emergencies:
+                print(shown(f"EMERGENCY: {_show(ws.inbox_item(item_id))}"))
             return 1 if done.failed else 0
         if args.inbox_command == "list":
             status = None if args.status == "all" else args.status
             older = timedelta(hours=args.older_than) if args.older_than else None
-            items = ws.inbox(status, account=args.account, older_than=older)
+            items = ws.inbox(status, account=args.account, older_than=older, intent=args.intent)
             if args.json:
                 print_json(models_json(items))
             else:
@@ -182,6 +195,14 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
         if args.inbox_command == "reply":
             sent = ws.reply(args.item_id, text_from_args(args.text), by=args.by)
             print(shown(f"answered: {sent.url or sent.id}"))
+            return 0
+        if args.inbox_command == "label":
+            item = ws.label(args.item_id, intent=args.intent, sentiment=args.sentiment, by=args.by)
+            print(_show(item))
+            return 0
+        if args.inbox_command == "labels":
+            count = ws.export_labels(args.output, args.format)
+            print(shown(f"{count} labelled items written to {args.output}"))
             return 0
         if args.inbox_command == "assign":
             print(_show(ws.assign(args.item_id, to=args.to, by=args.by)))

@@ -242,6 +242,32 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN erased_at DOUBLE PRECISION",
         "CREATE INDEX inbox_received ON inbox_items (received_at)",
     ),
+    # 8: every inbox item's classification (intent, sentiment, confidence, which classifier
+    # decided, the language read), its reasons in one column of their own (they quote the
+    # citizen's words, so erasing a message erases them with it), when its emergency notice
+    # went out; and the re-labels people made, the training data for a better classifier
+    (
+        "ALTER TABLE inbox_items ADD COLUMN intent TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN sentiment TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN confidence DOUBLE PRECISION",
+        "ALTER TABLE inbox_items ADD COLUMN classifier TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN language TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN reasons TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN notified_at DOUBLE PRECISION",
+        "CREATE INDEX inbox_intent ON inbox_items (intent, status)",
+        """CREATE TABLE inbox_labels (
+            id TEXT PRIMARY KEY,
+            item_id TEXT NOT NULL REFERENCES inbox_items(id) ON DELETE CASCADE,
+            intent TEXT NOT NULL,
+            sentiment TEXT,
+            previous_intent TEXT,
+            previous_sentiment TEXT,
+            previous_classifier TEXT,
+            labelled_by TEXT,
+            labelled_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX inbox_labels_item ON inbox_labels (item_id, labelled_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
