@@ -1,8 +1,8 @@
 """The adapter against telegram-test-api (npm): what the SERVER stored and delivered.
 
 telegram-test-api serves sendMessage, deleteMessage, getUpdates and getMe itself; sendPhoto,
-sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens come from
-the launcher in front of it (localserver_npm/server.js). Users commenting in the discussion
+sendVideo, sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens
+come from the launcher in front of it (localserver_npm/server.js). Users commenting in the discussion
 group are telegram-test-api client messages, shaped as https://core.telegram.org/bots/api#message.
 """
 
@@ -70,6 +70,41 @@ def test_an_album_is_stored_as_messages_with_the_caption_on_the_first_and_delete
     assert len({s["media_group_id"] for s in stored if s}) == 1
     client.delete(ref)
     assert [server.stored_post(ref.model_copy(update={"id": i})) for i in ids] == [None] * 3
+
+
+def test_a_video_is_sent_with_its_size_duration_and_cover(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    video = make_video(width=360, height=640, seconds=3)
+    text = unique_text("Video posyandu")
+    ref = publish(
+        client, Post(text, media=[Media(data=video, cover=Media(data=tiny_png()))]), humas
+    )
+    stored = server.stored_post(ref)
+    assert stored is not None and stored["caption"] == text
+    sent = stored["video"]
+    assert (sent["width"], sent["height"], sent["duration"]) == (360, 640, 3)
+    assert sent["file_size"] == len(video) and sent["file_name"] == "video0.mp4"
+    assert sent["cover"][0]["file_size"] == len(tiny_png())
+    assert server.stored_media_kinds(stored) == ["video"]
+
+
+def test_an_album_of_a_photo_and_a_video_keeps_each_kind(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    media = [Media(data=tiny_png()), Media(data=make_video(width=64, height=64, seconds=1))]
+    ref = publish(client, Post(unique_text("Album"), media=media), humas)
+    ids = ref.extra["message_ids"].split(",")
+    stored = [server.stored_post(ref.model_copy(update={"id": i})) for i in ids]
+    assert [server.stored_media_kinds(s) for s in stored if s] == [["image"], ["video"]]
+    video = stored[1]
+    assert video is not None and video["video"]["width"] == 64
 
 
 def test_a_thread_reply_to_an_own_post_is_stored_with_reply_parameters(

@@ -53,6 +53,8 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     ValidationError,
+    VideoLimits,
+    probe_video,
     scrub,
 )
 from govsocial_telegram.errors import (
@@ -83,7 +85,22 @@ CAPTION_LIMIT = 1024
 DELETE_WINDOW = 48 * 3600
 
 _CHAT_ID = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?[0-9]{1,20})$")
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+}
+
+
+def _video_facts(data: bytes) -> dict[str, int]:
+    """``width``, ``height`` and ``duration`` (whole seconds) of a video, for sendVideo;
+    empty when the video cannot be read here (no PyAV: Telegram works them out itself)."""
+    try:
+        info = probe_video(data)
+    except GovSocialError:
+        return {}
+    return {"width": info.width, "height": info.height, "duration": max(1, round(info.duration))}
 
 
 class Telegram(Platform):
@@ -105,8 +122,12 @@ class Telegram(Platform):
         max_media=10,
         # sendPhoto takes photos; a GIF would need sendAnimation (not used).
         image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
-        video_types=frozenset(),
+        # sendVideo: "Telegram clients support MPEG4 videos"; bots upload up to 50 MB
+        # (https://core.telegram.org/bots/api#sendvideo, #sending-files).
+        video_types=frozenset({"video/mp4"}),
         max_image_bytes=10_000_000,
+        max_video_bytes=50 * 1024 * 1024,
+        video=VideoLimits(cover=True, source="https://core.telegram.org/bots/api#sendvideo"),
         alt_text=False,
         threads=True,
         delete=True,
@@ -134,7 +155,8 @@ class Telegram(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """With images the text becomes a caption, which takes at most 1024 characters."""
+        """With images or a video the text becomes a caption, which takes at most 1024
+        characters."""
         if not post.media:
             return []
         length = cls.count_characters(post.text, limits)
@@ -317,6 +339,8 @@ class Telegram(Platform):
             payload: dict[str, Any] = {"chat_id": chat_id, "text": post.text, **reply}
             result = await self._call("sendMessage", json=payload, create=True, idempotency_key=key)
             return self._ref(result, chat_id, key)
+        if len(post.media) == 1 and post.media[0].kind == "video":
+            return await self._send_video(post, chat_id, reply, key)
         if len(post.media) == 1:
             return await self._send_photo(post, chat_id, reply, key)
         return await self._send_media_group(post, chat_id, reply, key)
@@ -359,18 +383,45 @@ class Telegram(Platform):
             )
         return self._ref(result, chat_id, key)
 
+    async def _send_video(
+        self, post: Post, chat_id: str, reply: dict[str, Any], key: str
+    ) -> PostRef:
+        """``sendVideo``: the video with its size and duration (read from the file, so the
+        app shows it right before it loads), streamable, and its cover when given."""
+        media = post.media[0]
+        fields: dict[str, Any] = {"chat_id": chat_id, "supports_streaming": True, **reply}
+        if post.text:
+            fields["caption"] = post.text
+        if media.url is not None:  # Telegram downloads it (by URL: up to 20 MB)
+            fields["video"] = media.url
+            result = await self._call("sendVideo", json=fields, create=True, idempotency_key=key)
+            return self._ref(result, chat_id, key)
+        upload = await self._file(media, 0)
+        fields |= _video_facts(upload[1])
+        files = {"video": upload}
+        if media.cover is not None:
+            files["cover"] = await self._file(media.cover, 1)
+            fields["cover"] = "attach://cover"
+        result = await self._call(
+            "sendVideo", data=_form(fields), files=files, create=True, idempotency_key=key
+        )
+        return self._ref(result, chat_id, key)
+
     async def _send_media_group(
         self, post: Post, chat_id: str, reply: dict[str, Any], key: str
     ) -> PostRef:
         items: list[dict[str, Any]] = []
         files: dict[str, tuple[str, bytes, str]] = {}
         for index, media in enumerate(post.media):
-            item: dict[str, Any] = {"type": "photo"}
+            kind = "video" if media.kind == "video" else "photo"
+            item: dict[str, Any] = {"type": kind}
             if media.url is not None:
                 item["media"] = media.url
             else:
-                files[f"photo{index}"] = await self._file(media, index)
-                item["media"] = f"attach://photo{index}"
+                files[f"{kind}{index}"] = await self._file(media, index)
+                item["media"] = f"attach://{kind}{index}"
+                if kind == "video":
+                    item |= {"supports_streaming": True, **_video_facts(files[f"{kind}{index}"][1])}
             if index == 0 and post.text:
                 item["caption"] = post.text
             items.append(item)
@@ -402,7 +453,8 @@ class Telegram(Platform):
         if media.path is not None:
             name = media.path.name
         else:
-            name = f"photo{index}{_EXTENSIONS.get(mime, '')}"
+            kind = "video" if media.kind == "video" else "photo"
+            name = f"{kind}{index}{_EXTENSIONS.get(mime, '')}"
         return (name, data, mime)
 
     def _ref(self, message: Any, chat_id: str, key: str) -> PostRef:

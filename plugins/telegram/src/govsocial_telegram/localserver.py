@@ -8,7 +8,8 @@ accounts, each a bot administering a channel that has a linked discussion group.
 telegram-test-api itself serves ``sendMessage``, ``deleteMessage``, ``getUpdates`` and
 ``getMe``, keeps what bots sent, and takes messages "from users" (``POST /sendMessage``)
 that bots then receive as updates. The launcher adds what it lacks (a 401 for unknown
-tokens, ``sendPhoto``, ``sendMediaGroup``, ``deleteMessages``, ``getChatMemberCount``).
+tokens, ``sendPhoto``, ``sendVideo``, ``sendMediaGroup``, ``deleteMessages``,
+``getChatMemberCount``).
 Telegram's own behaviour that no test server reproduces, copying a channel post into the
 discussion group (``is_automatic_forward``), is done here by :meth:`comment`, with the
 message shapes of https://core.telegram.org/bots/api#message.
@@ -256,6 +257,10 @@ class TelegramTestServer:
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
         """Always empty: Telegram has no alt text for photos."""
         return []
+
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """``image`` for a photo message, ``video`` for a video message."""
+        return ["image"] * bool(stored.get("photo")) + ["video"] * bool(stored.get("video"))
 
     def like(self, ref: PostRef, by: Account) -> None:
         """Nothing to do: reactions are not part of telegram-test-api, and the adapter reads

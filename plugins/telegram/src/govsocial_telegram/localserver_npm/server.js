@@ -13,7 +13,7 @@
 //   1. a token check: an unknown bot token gets the Bot API's 401 "Unauthorized" answer
 //      (telegram-test-api accepts any token);
 //   2. the methods the package lacks, stored in the package's own storage so its
-//      getUpdatesHistory shows them: sendPhoto, sendMediaGroup (JSON or multipart),
+//      getUpdatesHistory shows them: sendPhoto, sendVideo, sendMediaGroup (JSON or multipart),
 //      deleteMessages, getChatMemberCount, and getMe answering with the configured bot;
 //   3. a control route, POST /_govsocial/members {chat_id, count}, to set a member count.
 // Answers follow https://core.telegram.org/bots/api (Message objects, ok/result envelopes).
@@ -105,6 +105,39 @@ function photoSizes(value, params) {
   return [{ file_id: id, file_unique_id: `u${id}`, width: 1, height: 1, file_size: size }];
 }
 
+// A Video object (https://core.telegram.org/bots/api#video) for a video given as an upload,
+// attach://name, a URL or a file_id. Telegram reads the file itself; this test server takes
+// the width, height and duration the bot sent, and records the cover when one came.
+function videoOf(value, params, fields) {
+  let file = value;
+  if (typeof value === 'string' && value.startsWith('attach://')) {
+    file = params[value.slice('attach://'.length)];
+    if (file === undefined) {
+      throw new Error(`Bad Request: file ${value} was not attached`);
+    }
+  }
+  if (file === undefined || file === '') {
+    throw new Error('Bad Request: there is no video in the request');
+  }
+  const id = `video-${fileCounter++}`;
+  const video = {
+    file_id: id,
+    file_unique_id: `u${id}`,
+    width: Number(fields.width || 0),
+    height: Number(fields.height || 0),
+    duration: Number(fields.duration || 0),
+    mime_type: 'video/mp4',
+    file_size: typeof file === 'object' ? file.size : 0,
+  };
+  if (typeof file === 'object' && file.filename) {
+    video.file_name = file.filename;
+  }
+  if (fields.cover !== undefined) {
+    video.cover = photoSizes(fields.cover, params);
+  }
+  return video;
+}
+
 function chatOf(chatId) {
   const known = chats.get(String(chatId));
   const numeric = Number(chatId);
@@ -147,20 +180,30 @@ const methods = {
     };
     return storeBotMessage(bot.token, message);
   },
+  sendvideo(params, bot) {
+    const message = {
+      chat_id: params.chat_id,
+      video: videoOf(params.video, params, params),
+      caption: params.caption,
+      reply_parameters: replyParameters(params),
+    };
+    return storeBotMessage(bot.token, message);
+  },
   sendmediagroup(params, bot) {
     const media = jsonField(params.media);
     if (!Array.isArray(media) || media.length < 2 || media.length > 10) {
       throw new Error('Bad Request: media must include 2-10 items');
     }
     const group = `group-${fileCounter++}`;
-    const sizes = media.map((item) => photoSizes(item.media, params));
-    return media.map((item, index) => storeBotMessage(bot.token, {
+    const files = media.map((item) => (item.type === 'video'
+      ? { video: videoOf(item.media, params, item) }
+      : { photo: photoSizes(item.media, params) }));
+    return media.map((item, index) => storeBotMessage(bot.token, Object.assign({
       chat_id: params.chat_id,
       media_group_id: group,
-      photo: sizes[index],
       caption: item.caption,
       reply_parameters: replyParameters(params),
-    }));
+    }, files[index])));
   },
   deletemessages(params) {
     const chatId = Number(params.chat_id);
