@@ -2,8 +2,9 @@
 
 telegram-test-api serves sendMessage, deleteMessage, getUpdates and getMe itself; sendPhoto,
 sendVideo, sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens
-come from the launcher in front of it (localserver_npm/server.js). Users commenting in the discussion
-group are telegram-test-api client messages, shaped as https://core.telegram.org/bots/api#message.
+come from the launcher in front of it (localserver_npm/server.js). Users commenting in the
+discussion group are telegram-test-api client messages, shaped as
+https://core.telegram.org/bots/api#message.
 """
 
 from __future__ import annotations
