@@ -370,3 +370,23 @@ def test_the_loopback_server_refuses_a_range_that_does_not_follow(
     assert wrong.status_code == 400
     ok = httpx.put(session, content=b"12345", headers={"Content-Range": "bytes 0-4/10"})
     assert ok.status_code == 308 and ok.headers["range"] == "bytes=0-4"
+
+
+def test_the_command_line_bar_draws_on_a_terminal_and_stays_silent_in_a_pipe() -> None:
+    import io
+
+    from govsocial.cli._common import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = ProgressBar(screen, width=10)
+    bar(UploadProgress("media[0]", 50 * MIB, 200 * MIB))
+    bar(UploadProgress("media[0]", 200 * MIB, 200 * MIB))
+    assert "\rmedia[0]  [##--------]  52.4 of 209.7 MB   25%" in screen.getvalue()
+    assert screen.getvalue().endswith("100%\n")
+    pipe = io.StringIO()
+    ProgressBar(pipe)(UploadProgress("media[0]", 1, 2))
+    assert pipe.getvalue() == ""

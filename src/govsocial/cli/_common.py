@@ -24,6 +24,7 @@ from govsocial.core.errors import GovSocialError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from govsocial.adapters.upload import UploadProgress
     from govsocial.app import Workspace
     from govsocial.core.models import Post
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = [
+    "ProgressBar",
     "by_arg",
     "media_args",
     "models_json",
@@ -157,3 +159,30 @@ def print_json(value: Any) -> None:
 def models_json(models: Iterable[BaseModel]) -> list[Any]:
     """Pydantic models as JSON values (datetimes as ISO strings, as ``model_dump_json`` does)."""
     return [json.loads(model.model_dump_json()) for model in models]
+
+
+class ProgressBar:
+    """Draws each chunked upload's progress on one line of a terminal (``on_progress``).
+
+    ``media[0]  [#########-----------]  48.0 of 200.0 MB  24%``, redrawn in place, and a
+    line of its own when the upload finishes. Silent when ``stream`` is not a terminal
+    (a log or a pipe would fill with redraws).
+    """
+
+    def __init__(self, stream: Any = None, *, width: int = 20) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, progress: UploadProgress) -> None:
+        """Redraw the line for ``progress``."""
+        if not self.enabled:
+            return
+        filled = round(progress.fraction * self.width)
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\n" if progress.sent >= progress.size else ""
+        self.stream.write(
+            f"\r{shown(progress.name)}  [{bar}]  {progress.sent / 1e6:.1f} of "
+            f"{progress.size / 1e6:.1f} MB  {progress.fraction:4.0%}{end}"
+        )
+        self.stream.flush()

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from govsocial.cli._common import media_args, post_from_args, print_json, shown
+from govsocial.cli._common import ProgressBar, media_args, post_from_args, print_json, shown
 
 if TYPE_CHECKING:
     from govsocial.cli._common import Commands
@@ -157,7 +157,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             field="to",
         )
     post = post_from_args(args)
-    with Client() as client:
+    with Client(on_progress=ProgressBar()) as client:  # a bar for large videos, on a terminal
         results = client.publish(post, [accounts[name] for name in names])
     failed = 0
     output = []

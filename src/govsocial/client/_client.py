@@ -23,6 +23,7 @@ from govsocial.adapters.http import DEFAULT_TIMEOUT, Http, new_http_client
 from govsocial.adapters.media import MediaHost
 from govsocial.adapters.media_safety import publishing
 from govsocial.adapters.platform import AdapterContext, CredentialsListener, Limits, Platform
+from govsocial.adapters.upload import UploadProgress
 from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
 from govsocial.core.models import (
@@ -60,6 +61,7 @@ class ClientOptions(TypedDict, total=False):
     checkpoints: Checkpoints | None
     on_credentials: CredentialsListener | None
     on_published: Callable[[Post, PublishResult], None] | None
+    on_progress: Callable[[UploadProgress], None] | None
 
 
 class AsyncClient:
@@ -81,6 +83,8 @@ class AsyncClient:
         credential (a rotated OAuth token), so the caller can store it.
     :param on_published: called with ``(post, result)`` after each publish to one account,
         well or badly (a workspace's client records direct publishes in its audit log).
+    :param on_progress: called with each :class:`~govsocial.adapters.UploadProgress` of a
+        chunked upload (a large video); the command line draws a bar with it.
     """
 
     def __init__(
@@ -97,11 +101,13 @@ class AsyncClient:
         checkpoints: Checkpoints | None = None,
         on_credentials: CredentialsListener | None = None,
         on_published: Callable[[Post, PublishResult], None] | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
     ) -> None:
         self.media_host = media_host
         self.checkpoints: Checkpoints = checkpoints or MemoryCheckpoints()
         self.on_credentials = on_credentials
         self.on_published = on_published
+        self.on_progress = on_progress
         self._owns_http = http_client is None
         self._http_client = http_client or new_http_client(timeout=timeout, transport=transport)
         self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
@@ -148,6 +154,7 @@ class AsyncClient:
                 checkpoints=self.checkpoints,
                 media_host=self.media_host,
                 on_credentials=self.on_credentials,
+                on_progress=self.on_progress,
             )
             adapter = cls(account, context)
             self._adapters[account] = adapter
@@ -436,6 +443,8 @@ class Client:
         credential (a rotated OAuth token), so the caller can store it.
     :param on_published: called with ``(post, result)`` after each publish to one account,
         well or badly (a workspace's client records direct publishes in its audit log).
+    :param on_progress: called with each :class:`~govsocial.adapters.UploadProgress` of a
+        chunked upload (a large video); the command line draws a bar with it.
     """
 
     def __init__(
@@ -452,6 +461,7 @@ class Client:
         checkpoints: Checkpoints | None = None,
         on_credentials: CredentialsListener | None = None,
         on_published: Callable[[Post, PublishResult], None] | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
     ) -> None:
         options: ClientOptions = {
             "http_client": http_client,
@@ -465,6 +475,7 @@ class Client:
             "checkpoints": checkpoints,
             "on_credentials": on_credentials,
             "on_published": on_published,
+            "on_progress": on_progress,
         }
         runner = _LoopThread()
         try:
