@@ -132,6 +132,7 @@ def test_a_500_keeps_metas_message_code_and_trace_and_stores_nothing(
         body=meta_error(-1, "Instagram server error. Try again.", 2207001),
         method="POST",
         path="/media",
+        count=None,  # it persists: a single one is retried (see the try-again test below)
     )
     [result] = client.publish(image_post(), [server.accounts[0]])
     error = result.error
@@ -265,3 +266,92 @@ def test_timeouts_on_reads_fail_within_the_timeout(server: InstagramEmulator) ->
     ):
         client.fetch_account_metrics(account)
     assert "ReadTimeout" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "message"),
+    [
+        (-1, 2207001, "Instagram server error. Try again"),
+        (-2, 2207003, "It takes too long to download the media."),
+        (-1, 2207032, "Create media fail, please try to re-create media"),
+    ],
+)
+def test_metas_try_again_errors_are_retried_and_one_post_is_made(
+    server: InstagramEmulator, client: Client, code: int, subcode: int, message: str
+) -> None:
+    """Meta's error table says to retry 2207001, 2207003 and 2207032 (HTTP 400)."""
+    server.inject(method="POST", path="/media", body=meta_error(code, message, subcode))
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert result.ok, result.error
+    assert server.media_count(server.accounts[0]) == 1
+    assert len(server.containers_of(server.accounts[0])) == 1
+    assert server.faults == []
+
+
+def test_a_try_again_error_that_persists_is_marked_transient(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject(
+        method="POST",
+        path="/media",
+        body=meta_error(-1, "Instagram server error. Try again", 2207001),
+        count=None,
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert isinstance(result.error, InstagramError)
+    assert result.error.transient and result.error.subcode == 2207001
+    assert "Instagram server error. Try again" in str(result.error)
+    assert "error-codes" in (result.error.hint or "")
+    assert server.media_count(server.accounts[0]) == 0
+
+
+def _with_secret(account: Account, secret: str) -> Account:
+    credentials = {
+        "ig_user_id": account.credential("ig_user_id"),
+        "access_token": account.credential("access_token"),
+        "app_secret": secret,
+    }
+    return Account(**account.model_dump(exclude={"credentials"}), credentials=credentials)
+
+
+def test_every_call_carries_the_appsecret_proof_when_the_app_requires_it(
+    server: InstagramEmulator, client: Client
+) -> None:
+    import hashlib
+    import hmac
+
+    secret = "0123456789abcdef0123456789abcdef"
+    server.app_secret = secret
+    plain = server.accounts[0]
+    [refused] = client.publish(image_post(), [plain])
+    assert isinstance(refused.error, InstagramError) and refused.error.code == 100
+    assert "require an appsecret_proof argument" in str(refused.error)  # Meta's words
+    assert refused.error.field == "credentials.app_secret"
+    assert "Require App Secret" in (refused.error.hint or "")
+    assert "securing-requests" in (refused.error.hint or "")
+    account = _with_secret(plain, secret)
+    [result] = client.publish(image_post(), [account])
+    assert result.ok, result.error
+    token = account.credential("access_token")
+    wanted = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+    assert server.proofs and set(server.proofs) == {wanted}  # what the server received
+    assert server.media_count(account) == 1
+
+
+def test_the_app_secret_never_reaches_errors_reprs_or_logs(
+    server: InstagramEmulator, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    server.app_secret = "the-real-secret-of-the-app-000001"
+    secret = "a-wrong-secret-0123456789abcdef99"
+    account = _with_secret(server.accounts[0], secret)
+    with caplog.at_level(logging.DEBUG):
+        [result] = client.publish(image_post(), [account])
+    assert isinstance(result.error, InstagramError)
+    assert "Invalid appsecret_proof" in str(result.error)
+    assert "not the secret of the app" in (result.error.hint or "")
+    assert server.proofs, "the proof was sent"
+    for text in (str(result.error), repr(result), repr(account), caplog.text):
+        assert secret not in text
+        assert server.proofs[0] not in text

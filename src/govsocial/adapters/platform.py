@@ -402,6 +402,19 @@ class Platform(ABC):
         return response.status_code == 429
 
     @classmethod
+    def is_transient(cls, response: httpx.Response) -> bool:
+        """Whether an error answer says "this failed for now, try again" (default: never).
+
+        HTTP 429, 502, 503 and 504 are retried anyway; this is for platforms that say
+        "try again" in the body of another status (Instagram answers 400 with code -1,
+        subcode 2207001, "Instagram server error. Try again"). The session retries such an
+        answer with backoff, except on a create call the platform cannot deduplicate, and
+        the error it ends in carries ``transient=True`` so a worker tries the delivery again
+        later. Added in govsocial 0.2 (no contract change: it has a default).
+        """
+        return False
+
+    @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """Whether an error answer means the credentials are bad (default: HTTP 401)."""
         return response.status_code == 401

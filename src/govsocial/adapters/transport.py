@@ -33,6 +33,7 @@ respx's default mocking, which patches httpcore).
 from __future__ import annotations
 
 import asyncio
+import io
 import urllib.request
 import zlib
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ __all__ = ["MAX_ANSWER_BYTES", "AiohttpTransport", "AnswerTooLarge"]
 
 #: The most bytes of one answer read (after decompression) when the request sets no cap.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+#: Bodies larger than this go to aiohttp as a file object, not bytes.
+_LARGE_BODY = 2**20
 
 
 class AnswerTooLarge(httpx.TransportError):
@@ -124,7 +128,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 # path, and LinkedIn's URNs (urn%3Ali%3Ashare%3A1) must stay encoded
                 yarl.URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
-                data=body or None,
+                # aiohttp warns that a bytes body over 1 MiB blocks the loop; a file-like
+                # body is written in pieces (an X media chunk of 3 MiB is 4 MiB of base64)
+                data=io.BytesIO(body) if len(body) > _LARGE_BODY else (body or None),
                 allow_redirects=False,
                 compress=None,
                 proxy=self._proxy(request.url),

@@ -29,7 +29,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -69,6 +69,7 @@ from govsocial_facebook.meta import (
     regain_access_seconds,
     usage_rate_state,
 )
+from govsocial_meta_graph import appsecret_hint, appsecret_proof
 
 __all__ = ["COUNT_FIELDS", "Facebook"]
 
@@ -122,7 +123,7 @@ class Facebook(Platform):
     api_version: ClassVar[str] = "v26.0"
     default_base_url: ClassVar[str | None] = "https://graph.facebook.com"
     credential_fields: ClassVar[tuple[str, ...]] = ("page_id", "page_access_token")
-    secret_fields: ClassVar[tuple[str, ...] | None] = ("page_access_token",)
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("page_access_token", "app_secret")
     #: Facebook has no idempotency key: a create whose answer was lost cannot be repeated safely.
     idempotency_window: ClassVar[float | None] = None
     limits: ClassVar[Limits] = Limits(
@@ -238,6 +239,16 @@ class Facebook(Platform):
                 status=status,
                 body=text,
             )
+        if graph.is_appsecret_proof:
+            return GraphPlatformError(
+                f"Facebook answered {status} for {who}: {text}",
+                graph=graph,
+                platform=self.name,
+                status=status,
+                body=text,
+                field="credentials.app_secret",
+                hint=appsecret_hint(graph, has_secret=self._app_secret() is not None),
+            )
         return GraphPlatformError(
             f"Facebook answered {status} for {who}: {text}",
             graph=graph,
@@ -246,6 +257,35 @@ class Facebook(Platform):
             body=text,
             hint=_hint_for(graph),
         )
+
+    # -- the app secret proof ----------------------------------------------------------------
+
+    def _app_secret(self) -> str | None:
+        if "app_secret" not in self.account.credentials:
+            return None
+        return self.credential("app_secret") or None
+
+    def _proof(self) -> str | None:
+        secret = self._app_secret()
+        return appsecret_proof(self.credential("page_access_token"), secret) if secret else None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Every Graph call, with ``appsecret_proof`` when the account has an ``app_secret``
+        (https://developers.facebook.com/docs/graph-api/securing-requests)."""
+        proof = self._proof()
+        if proof is not None:
+            kwargs["params"] = httpx.QueryParams(kwargs.get("params")).set("appsecret_proof", proof)
+        return await super().request(method, path, **kwargs)
+
+    def iter_credentials(self) -> Iterator[str]:
+        """The Page token, the app secret, and the proof made from them."""
+        yield from super().iter_credentials()
+        try:
+            proof = self._proof()
+        except GovSocialError:
+            proof = None
+        if proof:
+            yield proof
 
     # -- publishing --------------------------------------------------------------------
 
