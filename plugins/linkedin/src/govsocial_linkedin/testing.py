@@ -399,6 +399,10 @@ class LinkedInEmulator:
         text = (body.get("message") or {}).get("text")
         if obj not in self.posts or not isinstance(text, str):
             return _error(400, "object must be an existing post and message.text a string")
+        if len(text.encode("utf-16-le")) // 2 > 1250:
+            # the 1,250-character comment limit third-party references agree on; LinkedIn's
+            # own wording of the refusal is not published, so this message is the emulator's
+            return _error(422, "message.text is longer than 1250 characters")
         if target.startswith("urn:li:comment:"):
             if parent != target or target not in self.comments:
                 return _error(400, "a nested comment names its parent in the path and body")

@@ -202,12 +202,11 @@ class Telegram(Platform):
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """401 Unauthorized (a wrong or revoked token).
 
-        A token that is not even shaped like one makes ``/bot<token>/<method>`` an unknown
-        path, which the Bot API answers with 404 "Not Found": that counts too.
+        A 404 "Not Found" is not taken for one: the Bot API answers it both for a token not
+        even shaped like one and for a method the server does not know (a self-hosted Bot
+        API server older than the method). :meth:`_call` tells them apart with ``getMe``.
         """
-        if response.status_code == 401:
-            return True
-        return response.status_code == 404 and cls.error_message(response) == "Not Found"
+        return response.status_code == 401
 
     def error_for(self, response: httpx.Response) -> GovSocialError:
         return self._answer_error(response.status_code, answer_body(response), response)
@@ -265,14 +264,19 @@ class Telegram(Platform):
     ) -> Any:
         """Call ``method`` and return its ``result``; every failure is a GovSocialError."""
         token = quote(self.credential("bot_token"), safe=":")
-        response = await self.request(
-            "POST",
-            f"/bot{token}/{method}",
-            create=create,
-            idempotency_key=idempotency_key,
-            idempotent=idempotent,
-            **kwargs,
-        )
+        try:
+            response = await self.request(
+                "POST",
+                f"/bot{token}/{method}",
+                create=create,
+                idempotency_key=idempotency_key,
+                idempotent=idempotent,
+                **kwargs,
+            )
+        except PlatformError as error:
+            if error.status != 404 or isinstance(error, RateLimited):
+                raise
+            raise await self._not_found(method, error) from None
         body = answer_body(response)
         if body is None or "ok" not in body:
             if create:
@@ -300,6 +304,35 @@ class Telegram(Platform):
                 )
             raise self.unreadable(response, method)
         return body["result"]
+
+    async def _not_found(self, method: str, error: PlatformError) -> GovSocialError:
+        """What a 404 means: a bad token (``getMe`` fails too) or an unknown method."""
+        who = self.account.handle
+        if method != "getMe":
+            try:
+                await self._call("getMe")
+            except AuthenticationError as refused:
+                return refused
+            except GovSocialError:
+                pass
+            else:
+                return PlatformError(
+                    f"the {self.title} Bot API server at {self.base_url} does not know the "
+                    f"method {method} ({error.body or 'Not Found'}); the bot token of {who} "
+                    "works (getMe answered)",
+                    platform=self.name,
+                    status=404,
+                    body=error.body,
+                    hint=f"a self-hosted telegram-bot-api older than the Bot API version that "
+                    f"added {method}: update it, or use https://api.telegram.org "
+                    f"(https://core.telegram.org/bots/api#{method.lower()})",
+                )
+        return AuthenticationError(
+            f"{self.title} rejected the bot token of {who}: {error.body or 'Not Found'} (404: "
+            "the Bot API does not know this token's path, and getMe fails too)",
+            platform=self.name,
+            hint=AUTH_HINT,
+        )
 
     def _chat_id(self) -> str:
         return self.credential("chat_id").strip()

@@ -285,6 +285,14 @@ class TelegramTestServer:
         )
         response.raise_for_status()
 
+    def retire_method(self, method: str, *, retired: bool = True) -> None:
+        """Make the server answer ``method`` with 404 "Not Found", as the Bot API answers a
+        method it does not know (a self-hosted server older than the method)."""
+        answer = self._client().post(
+            "/_govsocial/retire", json={"method": method, "retired": retired}
+        )
+        answer.raise_for_status()
+
     def new_user(self, first_name: str = "Warga") -> dict[str, Any]:
         """A User object for someone writing in a group."""
         self._users += 1

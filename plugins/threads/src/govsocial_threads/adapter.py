@@ -145,7 +145,9 @@ class Threads(Platform):
         max_image_bytes=8 * _MB,
         max_video_bytes=1024 * _MB,
         alt_text=True,
-        max_alt_text=None,
+        # Meta's Threads collection documents alt_text without a length; third-party Threads
+        # tools cap it at 1,000 characters, as Instagram and X do: the strict figure is checked
+        max_alt_text=1000,
         threads=True,
         delete=True,
         post_metrics=frozenset({"views", "likes", "replies", "reposts", "quotes"}),

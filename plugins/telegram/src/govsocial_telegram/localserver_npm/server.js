@@ -15,7 +15,9 @@
 //   2. the methods the package lacks, stored in the package's own storage so its
 //      getUpdatesHistory shows them: sendPhoto, sendMediaGroup (JSON or multipart),
 //      deleteMessages, getChatMemberCount, and getMe answering with the configured bot;
-//   3. a control route, POST /_govsocial/members {chat_id, count}, to set a member count.
+//   3. control routes: POST /_govsocial/members {chat_id, count} sets a member count, and
+//      POST /_govsocial/retire {method, retired} makes a method unknown, answered as the Bot
+//      API answers any unknown method, 404 "Not Found" (a self-hosted server older than it).
 // Answers follow https://core.telegram.org/bots/api (Message objects, ok/result envelopes).
 // When listening, it prints one JSON line {"port": N} on standard output.
 
@@ -87,6 +89,7 @@ function jsonField(value) {
 }
 
 let fileCounter = 1;
+const retired = new Set();
 
 // A PhotoSize array for a photo given as an upload, attach://name, a URL or a file_id.
 function photoSizes(value, params) {
@@ -194,11 +197,26 @@ async function handle(req, res) {
     send(res, 200, { ok: true, result: true });
     return;
   }
+  if (req.method === 'POST' && url.pathname === '/_govsocial/retire') {
+    const params = await parameters(req);
+    const name = String(params.method || '').toLowerCase();
+    if (params.retired === false) {
+      retired.delete(name);
+    } else {
+      retired.add(name);
+    }
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
   const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
   if (match) {
     const bot = bots.get(decodeURIComponent(match[1]));
     if (!bot) {
       fail(res, 401, 'Unauthorized');
+      return;
+    }
+    if (retired.has(match[2].toLowerCase())) {
+      fail(res, 404, 'Not Found');
       return;
     }
     const method = methods[match[2].toLowerCase()]; // method names are case-insensitive
