@@ -53,7 +53,9 @@ if TYPE_CHECKING:
     )
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         EventContext,
         Interaction,
         Media,
@@ -73,7 +75,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Account",
+    "AccountCheck",
     "AccountMetrics",
+    "Capability",
     "Appointment",
     "Approval",
     "ApprovalRule",
@@ -149,7 +153,9 @@ _LAZY = {
     "RateLimited": "govsocial.core.errors",
     "ValidationError": "govsocial.core.errors",
     "Account": "govsocial.core.models",
+    "AccountCheck": "govsocial.core.models",
     "AccountMetrics": "govsocial.core.models",
+    "Capability": "govsocial.core.models",
     "EventContext": "govsocial.core.models",
     "Interaction": "govsocial.core.models",
     "Media": "govsocial.core.models",

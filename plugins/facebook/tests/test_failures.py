@@ -292,3 +292,22 @@ def test_the_appsecret_proof_goes_with_every_call_when_the_account_has_the_secre
     assert "Invalid appsecret_proof" in str(bad.error)
     for text_ in (str(bad.error), repr(bad), repr(wrong), caplog.text):
         assert "not-the-app-secret-0123456789" not in text_ and secret not in text_
+
+
+def test_check_reads_the_page_and_says_which_permissions_each_action_needs(
+    emulator: GraphEmulator, humas: Account, client: Client
+) -> None:
+    before = texts(emulator)
+    found = client.check(humas)
+    assert found.token_ok and found.identity == "Humas Kota Contoh"
+    assert found.calls == [f"GET /v26.0/{HUMAS}"]
+    post = found.capability("post")
+    assert post is not None and post.ok is None and "pages_manage_posts" in post.detail
+    assert [seen.method for seen in emulator.seen] == ["GET"]
+    assert texts(emulator) == before
+    emulator.expired_tokens.add(humas.credential("page_access_token"))
+    try:
+        refused = client.check(humas)
+    finally:
+        emulator.expired_tokens.clear()
+    assert not refused.token_ok and "Session has expired" in (refused.error or "")

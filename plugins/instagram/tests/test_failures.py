@@ -355,3 +355,28 @@ def test_the_app_secret_never_reaches_errors_reprs_or_logs(
     for text in (str(result.error), repr(result), repr(account), caplog.text):
         assert secret not in text
         assert server.proofs[0] not in text
+
+
+def test_check_maps_the_granted_permissions_onto_what_the_account_can_do(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    found = client.check(account)
+    assert found.token_ok and found.identity == "@dinkes.kota"
+    assert all(c.ok for c in found.capabilities), found.capabilities
+    assert found.scopes is not None and "instagram_manage_contents" in found.scopes
+    assert any("of 50 posts used" in note for note in found.notes)
+    server.revoke(account, "instagram_manage_contents")
+    server.revoke(account, "instagram_manage_insights")
+    found = client.check(account)
+    assert [c.name for c in found.missing] == ["delete", "metrics"]
+    delete = found.capability("delete")
+    assert delete is not None and "instagram_manage_contents" in (delete.fix or "")
+    assert server.media_count(account) == 0 and server.containers_of(account) == []
+    assert [path for method, path in server.requests if method != "GET"] == []
+    # and the permission the check reported missing is what the platform then refuses
+    [published] = client.publish(image_post(), [account])
+    assert published.ref is not None
+    with pytest.raises(PlatformError):
+        client.delete(published.ref)
+    assert server.media_count(account) == 1

@@ -451,3 +451,27 @@ def test_a_lost_create_answer_is_recovered_from_duplicate_post_exactly_once(
     # another delivery with the same text is not taken for this one: an error naming the post
     assert isinstance(other.error, PlatformError)
     assert stored["id"] in str(other.error) and "same content already exists" in str(other.error)
+
+
+def test_check_reads_the_scopes_by_token_introspection(
+    server: EmulatedLinkedIn, client: Client, fresh: Org
+) -> None:
+    account = server.account(fresh)
+    found = client.check(account)
+    assert found.token_ok
+    assert found.scopes == [
+        "r_organization_social",
+        "rw_organization_admin",
+        "w_organization_social",
+    ]
+    assert found.expires_at is not None
+    assert all(c.ok for c in found.capabilities)
+    assert found.calls[-1] == "POST /oauth/v2/introspectToken"
+    server.emulator.scopes[fresh.token] = ["r_organization_social"]
+    narrow = client.check(account)
+    assert [c.name for c in narrow.missing] == ["post", "reply", "delete", "metrics"]
+    post = narrow.capability("post")
+    assert post is not None and "w_organization_social" in post.detail
+    assert texts(server, fresh) == []  # a check posts nothing
+    dumped = narrow.model_dump_json()
+    assert fresh.token not in dumped and fresh.client_secret not in dumped

@@ -241,3 +241,16 @@ def test_alt_text_over_1000_characters_is_refused_before_anything_is_sent(
     assert server.containers_of(fresh) == []
     fits = Post(unique_text(), media=[Media(url=image, alt_text="a" * 1000)])
     assert validate(fits, "threads") == []
+
+
+def test_check_reads_the_quota_and_the_insights_and_publishes_nothing(
+    server: ThreadsEmulator, fresh: Account, client: Client
+) -> None:
+    found = client.check(fresh)
+    assert found.token_ok
+    post = found.capability("post")
+    assert post is not None and post.ok is None and "0 of 250 posts" in post.detail
+    assert found.capability("metrics") is not None
+    assert [c.split()[0] for c in found.calls] == ["GET", "GET"]
+    assert any(c.endswith("/threads_publishing_limit") for c in found.calls)
+    assert server.posts_of(fresh) == [] and server.containers_of(fresh) == []

@@ -372,3 +372,21 @@ async def test_a_video_over_4_mib_goes_in_chunks_x_takes(
     record = emulator.media[stored["media_ids"][0]]
     assert b"".join(record["chunks"][i] for i in sorted(record["chunks"])) == video
     assert all(len(base64.b64encode(c)) <= 5_000_000 for c in record["chunks"].values())
+
+
+async def test_check_reads_who_the_token_is_and_repeats_the_reply_rule(emulator: Emulator) -> None:
+    agency = emulator.accounts[0]
+    async with AsyncClient(max_wait=5.0) as c:
+        found = await c.check(agency)
+        public = agency.model_dump(exclude={"credentials"})
+        stale = Account(**public, credentials={"access_token": "expired-token-0001"})
+        refused = await c.check(stale)
+    assert found.token_ok and found.identity == "@humas_kota"
+    assert found.calls == ["GET /2/users/me"]
+    reply = found.capability("reply")
+    assert reply is not None and reply.ok is None and "Public Utility" in reply.detail
+    assert any("2026-02-23" in note for note in found.notes)
+    assert found.capability("account_metrics") is not None
+    assert emulator.tweets == {}  # a check only reads
+    assert not refused.token_ok and "expired-token-0001" not in (refused.error or "")
+    assert all(c.ok is False for c in refused.capabilities)

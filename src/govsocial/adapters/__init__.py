@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from govsocial.adapters.platform import (
         METRIC_FIELDS,
         AdapterContext,
+        CallLog,
         CredentialsListener,
         Limits,
         LocalServer,
@@ -71,7 +72,9 @@ if TYPE_CHECKING:
     )
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         Interaction,
         Media,
         Post,
@@ -110,9 +113,12 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "METRIC_FIELDS",
     "Account",
+    "AccountCheck",
     "AccountMetrics",
     "AdapterContext",
     "AuthenticationError",
+    "CallLog",
+    "Capability",
     "Checkpoints",
     "ConfigurationError",
     "CredentialsListener",
@@ -172,6 +178,7 @@ _HOMES = {
     "govsocial.adapters.platform": (
         "METRIC_FIELDS",
         "AdapterContext",
+        "CallLog",
         "CredentialsListener",
         "Limits",
         "LocalServer",
@@ -189,7 +196,9 @@ _HOMES = {
     ),
     "govsocial.core.models": (
         "Account",
+        "AccountCheck",
         "AccountMetrics",
+        "Capability",
         "Interaction",
         "Media",
         "Post",

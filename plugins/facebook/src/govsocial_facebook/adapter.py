@@ -38,6 +38,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -515,6 +516,40 @@ class Facebook(Platform):
             raw["insights_refused"] = refused
         raw["insights"] = found
         return {shared: found.get(metric) for shared, metric in names.items()}
+
+    async def check(self) -> AccountCheck:
+        """``GET /{page-id}?fields=id,name,followers_count,fan_count``: the Page token works
+        and reaches this Page, with the usage headers. A Page token cannot list its own
+        permissions (``debug_token`` needs the app's token), so the actions stay "cannot
+        tell", with the permissions each needs."""
+        with self.recording_calls() as log:
+            try:
+                response = await self._get(
+                    f"/{self._page()}", {"fields": "id,name,followers_count,fan_count"}
+                )
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        page = json_object(response) or {}
+        name = page.get("name")
+
+        def needs(permissions: str) -> tuple[bool | None, str, str | None]:
+            return (
+                None,
+                f"needs {permissions} on the Page token; Facebook does not list a Page "
+                "token's permissions to the token itself (debug_token needs the app's own "
+                "token): the first attempt will tell",
+                None,
+            )
+
+        return self.checked(
+            log,
+            identity=name if isinstance(name, str) and name else None,
+            post=needs("pages_manage_posts"),
+            reply=needs("pages_manage_engagement"),
+            delete=needs("pages_manage_posts"),
+            metrics=needs("read_insights and pages_read_engagement"),
+            account_metrics=(True, "the Page's followers were read", None),
+        )
 
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``GET /{page-id}?fields=followers_count,fan_count``."""

@@ -44,6 +44,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial.adapters import (
+    AccountCheck,
     AccountMetrics,
     AuthenticationError,
     GovSocialError,
@@ -928,6 +929,66 @@ class Instagram(Platform):
             if value is not None:
                 found[entry["name"]] = value
         return found
+
+    async def check(self) -> AccountCheck:
+        """``GET /{ig-user-id}?fields=id,username`` (the token reaches the account),
+        ``GET /me/permissions`` (Facebook Login: what was granted) and the publishing quota
+        (``content_publishing_limit``), mapped onto the permissions each action needs."""
+        with self.recording_calls() as log:
+            try:
+                me = await self._fields(self._user_id(), "id,username")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            granted: list[str] | None = None
+            if urlsplit(self.base_url).hostname != "graph.instagram.com":
+                try:
+                    response = await self.request(
+                        "GET", self._path("me", "permissions"), headers=self._auth()
+                    )
+                    body = json_object(response) or {}
+                    data = body.get("data")
+                    granted = [
+                        str(item["permission"])
+                        for item in (data if isinstance(data, list) else [])
+                        if isinstance(item, dict) and item.get("status") == "granted"
+                    ]
+                except GovSocialError as error:
+                    logger.info("permissions of %s unreadable: %s", self.account.handle, error)
+            quota = await self.publishing_limit()
+        username = me.get("username")
+        fix = (
+            "add {0} to the app's Instagram use case (App Review for people without a role "
+            "on the app), issue a new token with it and update the account's access_token"
+        )
+
+        def need(permission: str, what: str) -> tuple[bool | None, str, str | None]:
+            if granted is None:
+                return None, "this host does not list a token's permissions", None
+            if permission in granted:
+                return True, f"{permission} granted ({what})", None
+            return False, f"the token lacks {permission} ({what})", fix.format(permission)
+
+        post = need("instagram_content_publish", "to publish")
+        notes = []
+        if quota is not None:
+            usage, total, duration = quota
+            notes.append(
+                f"{usage} of {total} posts used in the last {duration / 3600:g} h "
+                "(content_publishing_limit)"
+            )
+            if post[0] and usage >= total:
+                post = (False, f"the publishing limit is used up ({usage} of {total})", None)
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            scopes=granted,
+            notes=notes,
+            post=post,
+            reply=need("instagram_manage_comments", "a reply is a comment"),
+            delete=need("instagram_manage_contents", "to delete a post"),
+            metrics=need("instagram_manage_insights", "for insights"),
+            account_metrics=(True, "the account's node answered", None),
+        )
 
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``GET /{ig-user-id}?fields=followers_count,follows_count,media_count``."""

@@ -42,6 +42,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -573,6 +574,63 @@ class LinkedIn(Platform):
             return False
         await self._refresh(self.credential("access_token"))
         return True
+
+    async def check(self) -> AccountCheck:
+        """The Page's follower count (``networkSizes``: the token works and reaches the Page)
+        and, with ``client_id`` and ``client_secret``, the token's scopes and expiry from
+        LinkedIn's token introspection (``POST /oauth/v2/introspectToken``)."""
+        with self.recording_calls() as log:
+            try:
+                await self.fetch_account_metrics()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            client_id, secret = self._optional("client_id"), self._optional("client_secret")
+            answer: dict[str, Any] | None = None
+            if client_id and secret:
+                try:
+                    response = await self.request(
+                        "POST",
+                        self.token_url.rsplit("/", 1)[0] + "/introspectToken",
+                        data={
+                            "client_id": client_id,
+                            "client_secret": secret,
+                            "token": self.credential("access_token"),
+                        },
+                        idempotent=True,
+                    )
+                    answer = json_object(response)
+                except GovSocialError as error:
+                    logger.info("introspection failed for %s: %s", self.account.handle, error)
+        scopes: list[str] | None = None
+        expires: datetime | None = None
+        if answer is not None and isinstance(answer.get("scope"), str):
+            scopes = [s.strip() for s in str(answer["scope"]).split(",") if s.strip()]
+            when = answer.get("expires_at")
+            if isinstance(when, int) and not isinstance(when, bool):
+                expires = datetime.fromtimestamp(when, UTC)
+
+        def need(scope: str, what: str) -> tuple[bool | None, str, str | None]:
+            if scopes is None:
+                return (
+                    None,
+                    "give the account client_id and client_secret so check can read the "
+                    "token's scopes (token introspection)",
+                    None,
+                )
+            if scope in scopes:
+                return True, f"scope {scope} granted ({what})", None
+            return False, f"the token lacks the scope {scope} ({what})", _REAUTHORISE
+
+        return self.checked(
+            log,
+            scopes=scopes,
+            expires_at=expires,
+            post=need("w_organization_social", "to post as the Page"),
+            reply=need("w_organization_social", "a reply is a comment"),
+            delete=need("w_organization_social", "to delete"),
+            metrics=need("rw_organization_admin", "share statistics"),
+            account_metrics=(True, "networkSizes answered the Page's followers", None),
+        )
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """The post this delivery's checkpoint saved; otherwise LinkedIn cannot be asked

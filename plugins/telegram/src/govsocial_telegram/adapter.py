@@ -35,6 +35,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -566,6 +567,72 @@ class Telegram(Platform):
             collected_at=datetime.now(UTC),
             followers=result,
             raw={"member_count": result},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``getMe`` (the bot), ``getChatMember`` (the bot's rights in the channel: an
+        administrator with *Post messages* posts, with *Delete messages* deletes) and
+        ``getChatMemberCount`` (https://core.telegram.org/bots/api#getchatmember)."""
+        with self.recording_calls() as log:
+            try:
+                me = await self._call("getMe")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            bot = me if isinstance(me, dict) else {}
+            try:
+                member = await self._call(
+                    "getChatMember",
+                    json={"chat_id": self._chat_id(), "user_id": bot.get("id")},
+                    idempotent=True,
+                )
+            except PlatformError as error:
+                member = {"status": "unknown", "error": error.body or error.message}
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "getChatMemberCount answered the subscribers",
+                    None,
+                )
+            except PlatformError as error:
+                counted = (False, error.body or error.message, error.hint or ADMIN_HINT)
+        rights = member if isinstance(member, dict) else {}
+        status = rights.get("status")
+        username = bot.get("username")
+        if status == "creator":
+            can_post = can_delete = True
+        else:
+            admin = status == "administrator"
+            can_post = admin and rights.get("can_post_messages", True) is not False
+            can_delete = admin and rights.get("can_delete_messages") is True
+        where = f"in {self._chat_id()}"
+        if status == "unknown":
+            why = f"getChatMember failed: {rights.get('error')}"
+            post: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+            delete: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+        else:
+            post = (
+                (True, f"the bot is {status} {where} and may post messages", None)
+                if can_post
+                else (False, f"the bot is {status} {where} without 'Post messages'", ADMIN_HINT)
+            )
+            delete = (
+                (True, f"the bot may delete messages {where} (those under 48 hours old)", None)
+                if can_delete
+                else (
+                    False,
+                    f"the bot is {status} {where} without 'Delete messages'",
+                    "give the bot the 'Delete messages' right: channel > Administrators > the bot",
+                )
+            )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            post=post,
+            reply=(post[0], "a reply is a message in the channel or its discussion group", post[2]),
+            delete=delete,
+            metrics=(None, "", None),
+            account_metrics=counted,
         )
 
     def inbox(self) -> Inbox:

@@ -32,6 +32,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -654,6 +655,36 @@ class X(Platform):
             following=as_int(public.get("following_count")),
             posts=as_int(public.get("tweet_count")),
             raw={"public_metrics": public},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``GET /2/users/me``: that the token works, whose it is, and the endpoint's rate
+        window. X tells neither the token's scopes nor the app's access tier on a read, so
+        posting, deleting and post figures stay "cannot tell"; replies carry X's reply rule."""
+        with self.recording_calls() as log:
+            try:
+                user = await self._me(fields="public_metrics")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        username = user.get("username")
+        tier = (
+            "X's answer tells neither the token's scopes nor the app's access tier: the first "
+            "post shows them (a 403 names what is missing)"
+        )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            notes=[f"replies: {REPLY_RULE}"],
+            post=(None, tier, None),
+            reply=(
+                None,
+                f"only to posts that mention or quote this account unless the app is "
+                f"Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                None,
+            ),
+            delete=(None, tier, None),
+            metrics=(None, "reading posts' figures depends on the app's access tier", None),
+            account_metrics=(True, "GET /2/users/me answered the account's figures", None),
         )
 
     async def _me(self, fields: str | None = None) -> dict[str, Any]:
