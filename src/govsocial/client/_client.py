@@ -621,7 +621,8 @@ class Client:
 
     def check(self, account: Account) -> AccountCheck:
         """What ``account`` can do (post, reply, delete, metrics), what is missing and the
-        fix, from its platform's cheapest reads (``govsocial check``)."""
+        fix, from its platform's cheapest reads (``govsocial check``). A refused token is
+        an answer (``token_ok`` False), not an error."""
         return self.run(self._async.check(account))
 
     def fetch_replies(self, ref: PostRef) -> list[Interaction]:
