@@ -19,6 +19,7 @@ from govsocial import Account, AsyncClient, Media, Post, PostRef
 from govsocial.client.validation import validate
 from govsocial.core.errors import (
     AuthenticationError,
+    ConfigurationError,
     PlatformError,
     PublishOutcomeUnknown,
     RateLimited,
@@ -390,3 +391,29 @@ async def test_check_reads_who_the_token_is_and_repeats_the_reply_rule(emulator:
     assert emulator.tweets == {}  # a check only reads
     assert not refused.token_ok and "expired-token-0001" not in (refused.error or "")
     assert all(c.ok is False for c in refused.capabilities)
+
+
+async def test_an_account_of_an_exempt_tier_gets_no_reply_warning_online(
+    emulator: Emulator,
+) -> None:
+    """The access tier is the account's word (X tells no app its tier): an Enterprise or
+    Public Utility app is spared the warning where the account is known, never offline."""
+    agency = emulator.accounts[0]
+    public = agency.model_dump(exclude={"credentials"})
+    token = agency.credential("access_token")
+    exempt = Account(**public, credentials={"access_token": token, "access_tier": "Public-Utility"})
+    basic = Account(**public, credentials={"access_token": token, "access_tier": "basic"})
+    parent = PostRef(platform="x", account=agency, id="1445880548472328192")
+    reply = Post("Terima kasih", reply_to=parent)
+    async with AsyncClient(max_wait=5.0) as c:
+        assert await c.validate(reply, exempt) == []
+        assert [p.code for p in await c.validate(reply, basic)] == ["reply_restricted"]
+        assert [p.code for p in await c.validate(reply, agency)] == ["reply_restricted"]
+        found = await c.check(exempt)
+        wrong = Account(**public, credentials={"access_token": token, "access_tier": "gold"})
+        with pytest.raises(ConfigurationError, match="access_tier"):
+            await c.check(wrong)
+    assert [p.code for p in validate(reply, "x")] == ["reply_restricted"]
+    capability = found.capability("reply")
+    assert capability is not None and capability.ok is True
+    assert token not in found.model_dump_json()

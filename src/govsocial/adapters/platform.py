@@ -134,6 +134,9 @@ class Limits(Model):
     max_alt_text: int | None = None
     alt_text_required: bool = False
     threads: bool = True
+    #: why the platform may refuse a reply this account sends (None: it does not); when
+    #: set, ``validate`` gives every reply a ``reply_restricted`` warning saying this
+    reply_restriction: str | None = None
     delete: bool = True
     post_metrics: frozenset[str] = frozenset()
     account_metrics: frozenset[str] = frozenset({"followers"})

@@ -58,7 +58,7 @@ from govsocial.adapters import (
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
 
-__all__ = ["REPLY_RULE", "SCOPES", "X"]
+__all__ = ["EXEMPT_TIERS", "REPLY_RULE", "RESTRICTED_TIERS", "SCOPES", "X"]
 
 #: The OAuth 2.0 scopes the adapter needs (offline.access gives the refresh token).
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
@@ -81,6 +81,10 @@ REPLY_RULE = (
     "Free, Basic, Pro and pay-per-use access tiers (Enterprise and Public Utility apps are "
     "exempt)"
 )
+#: The access tiers X's reply rule spares, as an account's ``access_tier`` credential names them.
+EXEMPT_TIERS = frozenset({"enterprise", "public-utility"})
+#: The tiers the rule applies to.
+RESTRICTED_TIERS = frozenset({"free", "basic", "pro", "pay-per-use"})
 #: Where X documents the create call the rule applies to (X announced the rule from its
 #: @XDevelopers account on 2026-02-23; the announcement has no page of its own).
 REPLY_RULE_DOCS = (
@@ -119,6 +123,7 @@ class X(Platform):
         alt_text=True,
         max_alt_text=1000,
         threads=True,
+        reply_restriction=REPLY_RULE,
         delete=True,
         post_metrics=frozenset(_METRICS),
         account_metrics=frozenset({"followers", "following", "posts"}),
@@ -158,7 +163,7 @@ class X(Platform):
         warning about X's rule on API replies (offline, govsocial cannot tell whether the
         author mentioned the account, nor the app's access tier)."""
         problems: list[Problem] = []
-        if post.reply_to is not None:
+        if post.reply_to is not None and limits.reply_restriction:
             problems.append(
                 Problem(
                     code="reply_restricted",
@@ -186,9 +191,32 @@ class X(Platform):
             )
         return problems
 
+    async def get_limits(self) -> Limits:
+        """The declared limits; an account whose ``access_tier`` is ``enterprise`` or
+        ``public-utility`` (exempt from X's reply rule) gets no reply warning."""
+        if self.access_tier() in EXEMPT_TIERS:
+            return self.limits.model_copy(update={"reply_restriction": None})
+        return self.limits
+
+    def access_tier(self) -> str | None:
+        """The app's X API access tier, as the account's optional ``access_tier`` credential
+        says (free, basic, pro, pay-per-use, enterprise, public-utility; not secret). X tells
+        no app its tier on a read, so govsocial takes the account's word for it."""
+        if "access_tier" not in self.account.credentials:
+            return None
+        return self.account.credential("access_tier").strip().lower() or None
+
     @classmethod
     def check_account(cls, account: Account) -> None:
         super().check_account(account)
+        if "access_tier" in account.credentials:
+            tier = account.credential("access_tier").strip().lower()
+            if tier not in EXEMPT_TIERS | RESTRICTED_TIERS:
+                raise ConfigurationError(
+                    f"account {account.handle} on X has access_tier {tier!r}",
+                    field="credentials.access_tier",
+                    hint="use one of " + ", ".join(sorted(EXEMPT_TIERS | RESTRICTED_TIERS)),
+                )
         if "refresh_token" in account.credentials and "client_id" not in account.credentials:
             raise ConfigurationError(
                 f"account {account.handle} on X has a refresh_token but no client_id",
@@ -301,7 +329,13 @@ class X(Platform):
                 status=status,
                 body=message,
                 field="reply_to",
-                hint=f"this is X's reply rule, not a problem with the token: {REPLY_RULE}. "
+                hint=(
+                    f"the account says access_tier {self.access_tier()}, but X applied the "
+                    "rule, so check the app's tier on the developer portal; "
+                    if self.access_tier() in EXEMPT_TIERS
+                    else ""
+                )
+                + f"this is X's reply rule, not a problem with the token: {REPLY_RULE}. "
                 "Answer in a new post that mentions the citizen instead (not a reply), reply "
                 "in the X app, or apply for the Public Utility tier, which government "
                 f"accounts may (see {REPLY_RULE_DOCS})",
@@ -667,6 +701,22 @@ class X(Platform):
             except AuthenticationError as error:
                 return self.refused_check(error, log)
         username = user.get("username")
+        declared = self.access_tier()
+        if declared in EXEMPT_TIERS:
+            reply: tuple[bool | None, str, str | None] = (
+                True,
+                f"the account says the app is {declared}, which X's reply rule of "
+                "2026-02-23 spares (X does not tell; the first refused reply would)",
+                None,
+            )
+        else:
+            said = f" (access_tier {declared})" if declared else ""
+            reply = (
+                None,
+                f"only to posts that mention or quote this account{said}, unless the app is "
+                f"Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                None,
+            )
         tier = (
             "X's answer tells neither the token's scopes nor the app's access tier: the first "
             "post shows them (a 403 names what is missing)"
@@ -676,12 +726,7 @@ class X(Platform):
             identity=f"@{username}" if isinstance(username, str) and username else None,
             notes=[f"replies: {REPLY_RULE}"],
             post=(None, tier, None),
-            reply=(
-                None,
-                f"only to posts that mention or quote this account unless the app is "
-                f"Enterprise or Public Utility ({REPLY_RULE_DOCS})",
-                None,
-            ),
+            reply=reply,
             delete=(None, tier, None),
             metrics=(None, "reading posts' figures depends on the app's access tier", None),
             account_metrics=(True, "GET /2/users/me answered the account's figures", None),
