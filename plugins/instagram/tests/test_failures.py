@@ -380,3 +380,22 @@ def test_check_maps_the_granted_permissions_onto_what_the_account_can_do(
     with pytest.raises(PlatformError):
         client.delete(published.ref)
     assert server.media_count(account) == 1
+
+
+def test_a_try_again_answer_to_a_comment_is_not_resent(
+    server: InstagramEmulator, client: Client
+) -> None:
+    """A comment has no container to make a repeat harmless: a "try again" answer is not
+    retried in the call (it is still marked transient), and exactly one comment POST left."""
+    account = server.accounts[0]
+    [published] = client.publish(image_post(), [account])
+    assert published.ref is not None
+    server.inject(
+        method="POST",
+        path="/comments",
+        body=meta_error(-1, "Instagram server error. Try again", 2207001),
+    )
+    [reply] = client.publish(Post("Terima kasih", reply_to=published.ref), [account])
+    assert isinstance(reply.error, InstagramError) and reply.error.transient
+    posts = [p for m, p in server.requests if m == "POST" and p.endswith("/comments")]
+    assert len(posts) == 1

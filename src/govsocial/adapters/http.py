@@ -500,8 +500,11 @@ class Http:
                 detail={"method": method, "url": self._public_url(endpoint, url)},
             )
         transient = getattr(endpoint, "is_transient", None)  # optional: added in 0.2
-        if not unprotected and transient is not None and transient(response):
-            raise _Retryable(error, endpoint.retry_after(response))
+        if transient is not None and transient(response):
+            if isinstance(error, PlatformError):
+                error.transient = True  # so a worker tries the delivery again later
+            if not unprotected:
+                raise _Retryable(error, endpoint.retry_after(response))
         if response.status_code in _RETRY_STATUSES or endpoint.is_throttled(response):
             asked = self._asked_wait(endpoint, response, state)
             if asked is not None and asked > self.max_wait:
