@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from govsocial.core.listening import Classification, Notice
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         EventContext,
         Interaction,
         Media,
@@ -83,7 +85,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Account",
+    "AccountCheck",
     "AccountMetrics",
+    "Capability",
     "Appointment",
     "Approval",
     "ApprovalRule",
@@ -168,7 +172,9 @@ _LAZY = {
     "RateLimited": "govsocial.core.errors",
     "ValidationError": "govsocial.core.errors",
     "Account": "govsocial.core.models",
+    "AccountCheck": "govsocial.core.models",
     "AccountMetrics": "govsocial.core.models",
+    "Capability": "govsocial.core.models",
     "EventContext": "govsocial.core.models",
     "Interaction": "govsocial.core.models",
     "Media": "govsocial.core.models",

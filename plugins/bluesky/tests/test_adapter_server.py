@@ -364,3 +364,32 @@ def test_a_video_longer_than_three_minutes_is_refused_offline() -> None:
         if p.code == "video_duration"
     ]
     assert "at most 3 min; this is 3 min 20 s" in problem.message
+
+
+def test_check_logs_in_reads_the_session_and_writes_nothing(
+    bluesky_server: BlueskyDevServer,
+    alice: DevAccount,
+    client: Client,
+    account: Account,
+    pds: httpx.Client,
+) -> None:
+    def records() -> list[Any]:
+        answer = pds.get(
+            "/xrpc/com.atproto.repo.listRecords",
+            params={"repo": alice.did, "collection": "app.bsky.feed.post", "limit": 100},
+        )
+        listed: list[Any] = answer.json()["records"]
+        return listed
+
+    before = records()
+    found = client.check(account)
+    assert found.token_ok and found.identity == f"@{alice.handle}"
+    for name in ("post", "reply", "delete"):
+        capability = found.capability(name)
+        assert capability is not None and capability.ok is True
+    # the client's adapter may hold a session already (then no createSession is sent)
+    assert "GET /xrpc/com.atproto.server.getSession" in found.calls
+    assert records() == before
+    secret = "wrong-app-pass-word"
+    refused = client.check(account_of(bluesky_server, alice, secret))
+    assert not refused.token_ok and secret not in refused.model_dump_json()

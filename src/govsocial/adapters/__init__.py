@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from govsocial.adapters.platform import (
         METRIC_FIELDS,
         AdapterContext,
+        CallLog,
         CredentialsListener,
         Limits,
         LocalServer,
@@ -83,7 +84,9 @@ if TYPE_CHECKING:
     )
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         Interaction,
         Media,
         Post,
@@ -123,9 +126,12 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "METRIC_FIELDS",
     "Account",
+    "AccountCheck",
     "AccountMetrics",
     "AdapterContext",
     "AuthenticationError",
+    "CallLog",
+    "Capability",
     "Checkpoints",
     "ConfigurationError",
     "CredentialsListener",
@@ -200,6 +206,7 @@ _HOMES = {
     "govsocial.adapters.platform": (
         "METRIC_FIELDS",
         "AdapterContext",
+        "CallLog",
         "CredentialsListener",
         "Limits",
         "LocalServer",
@@ -218,7 +225,9 @@ _HOMES = {
     ),
     "govsocial.core.models": (
         "Account",
+        "AccountCheck",
         "AccountMetrics",
+        "Capability",
         "Interaction",
         "Media",
         "Post",

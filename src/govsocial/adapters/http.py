@@ -11,6 +11,9 @@ and adds what every adapter needs:
   reached the server (read timeout, dropped connection) is retried only when it is
   idempotent. A *create* call in that state is
   never retried: it raises :class:`~govsocial.core.errors.PublishOutcomeUnknown`.
+- **Transient answers**: an answer the adapter's ``is_transient`` calls temporary (Meta's
+  "server error, try again" codes on Instagram) is retried the same way, except on a create
+  call the platform cannot deduplicate.
 - **Rate budget**: the adapter reads its platform's rate-limit headers into a
   :class:`RateState`; when an account has no requests left before the reset, the next
   request waits for the reset (up to ``max_wait``) instead of collecting a 429.
@@ -510,6 +513,12 @@ class Http:
                 idempotency_key=idempotency_key,
                 detail={"method": method, "url": self._public_url(endpoint, url)},
             )
+        transient = getattr(endpoint, "is_transient", None)  # optional: added in 0.2
+        if transient is not None and transient(response):
+            if isinstance(error, PlatformError):
+                error.transient = True  # so a worker tries the delivery again later
+            if not unprotected:
+                raise _Retryable(error, endpoint.retry_after(response))
         if response.status_code in _RETRY_STATUSES or endpoint.is_throttled(response):
             asked = self._asked_wait(endpoint, response, state)
             if asked is not None and asked > self.max_wait:

@@ -18,9 +18,9 @@ import uuid
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -43,7 +43,9 @@ from govsocial.core.errors import (
 from govsocial.core.models import (
     METRIC_FIELDS,
     Account,
+    AccountCheck,
     AccountMetrics,
+    Capability,
     Interaction,
     Media,
     Model,
@@ -69,6 +71,7 @@ class CredentialsListener(Protocol):
 __all__ = [
     "METRIC_FIELDS",
     "AdapterContext",
+    "CallLog",
     "CredentialsListener",
     "Limits",
     "LocalServer",
@@ -141,6 +144,18 @@ class VideoLimits(Model):
     source: str = ""
 
 
+@dataclass
+class CallLog:
+    """The requests an adapter made while :meth:`Platform.recording_calls` was on.
+
+    ``calls`` holds ``"GET /api/v1/accounts/verify_credentials"`` lines (no query, secrets
+    scrubbed); ``rate`` the rate-limit position each answered path reported, in words.
+    """
+
+    calls: list[str] = dataclasses.field(default_factory=list)
+    rate: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
 class Limits(Model):
     """What a platform accepts, declared by its adapter. None means "no limit known".
 
@@ -165,6 +180,9 @@ class Limits(Model):
     max_alt_text: int | None = None
     alt_text_required: bool = False
     threads: bool = True
+    #: why the platform may refuse a reply this account sends (None: it does not); when
+    #: set, ``validate`` gives every reply a ``reply_restricted`` warning saying this
+    reply_restriction: str | None = None
     delete: bool = True
     post_metrics: frozenset[str] = frozenset()
     account_metrics: frozenset[str] = frozenset({"followers"})
@@ -272,6 +290,7 @@ class Platform(ABC):
         self._context = context
         self.base_url = (account.base_url or self.default_base_url or "").rstrip("/")
         self._refreshed: dict[str, str] = {}
+        self._call_log: CallLog | None = None
 
     @property
     def context(self) -> AdapterContext:
@@ -448,6 +467,19 @@ class Platform(ABC):
         return response.status_code == 429
 
     @classmethod
+    def is_transient(cls, response: httpx.Response) -> bool:
+        """Whether an error answer says "this failed for now, try again" (default: never).
+
+        HTTP 429, 502, 503 and 504 are retried anyway; this is for platforms that say
+        "try again" in the body of another status (Instagram answers 400 with code -1,
+        subcode 2207001, "Instagram server error. Try again"). The session retries such an
+        answer with backoff, except on a create call the platform cannot deduplicate, and
+        the error it ends in carries ``transient=True`` so a worker tries the delivery again
+        later. Added in govsocial 0.2 (no contract change: it has a default).
+        """
+        return False
+
+    @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """Whether an error answer means the credentials are bad (default: HTTP 401)."""
         return response.status_code == 401
@@ -504,7 +536,16 @@ class Platform(ABC):
         ``idempotency_key=``, ``idempotent=``) and on to httpx (``json=``, ``headers=``...).
         """
         url = path if "://" in path else f"{self.base_url}{path}"
-        return await self.http.request(self, method, url, **kwargs)
+        log = self._call_log
+        if log is None:
+            return await self.http.request(self, method, url, **kwargs)
+        shown = scrub(httpx.URL(url).copy_with(query=None).path, self.iter_credentials())
+        log.calls.append(f"{method.upper()} {shown}")
+        response = await self.http.request(self, method, url, **kwargs)
+        state = self.rate_state(response)
+        if state is not None and (state.limit is not None or state.remaining is not None):
+            log.rate[shown] = _rate_words(state.remaining, state.limit, state.reset_at)
+        return response
 
     async def get_limits(self) -> Limits:
         """The limits that apply to this account (default: the declared ``limits``)."""
@@ -537,6 +578,106 @@ class Platform(ABC):
     @abstractmethod
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
         """Posts that mention this account, oldest first, newer than ``since`` when given."""
+
+    @contextmanager
+    def recording_calls(self) -> Iterator[CallLog]:
+        """Record the requests made inside the ``with`` block, and the rate figures their
+        answers carried (for :meth:`check`, which says what it asked)."""
+        log = CallLog()
+        previous, self._call_log = self._call_log, log
+        try:
+            yield log
+        finally:
+            self._call_log = previous
+
+    async def check(self) -> AccountCheck:
+        """What this account can do, from the platform's cheapest reads (``govsocial check``).
+
+        The default reads the account's figures (:meth:`fetch_account_metrics`): that proves
+        the credentials work, and says nothing about posting, so post, reply and delete are
+        "cannot tell" unless :attr:`limits` says the platform cannot do them at all. An
+        adapter whose platform reports a token's permissions, scopes or rights overrides it
+        (Instagram ``GET /me/permissions``, Telegram ``getChatMember``) and builds the
+        answer with :meth:`checked` and :meth:`refused_check`. Added in govsocial 0.2 (no
+        contract change: it has a default). Never raises for a refused token: the answer
+        says so.
+        """
+        with self.recording_calls() as log:
+            try:
+                await self.fetch_account_metrics()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        unknown = (
+            f"the credentials work, and {self.title}'s answer does not say whether they may "
+            "do this (this adapter has no cheaper check): the first attempt will tell"
+        )
+        return self.checked(
+            log,
+            post=(None, unknown, None),
+            reply=(None, unknown, None),
+            delete=(None, unknown, None),
+            metrics=(None, unknown, None),
+            account_metrics=(True, "the account's figures were read", None),
+        )
+
+    def checked(
+        self,
+        log: CallLog,
+        *,
+        identity: str | None = None,
+        scopes: list[str] | None = None,
+        expires_at: datetime | None = None,
+        notes: Sequence[str] = (),
+        **found: tuple[bool | None, str, str | None],
+    ) -> AccountCheck:
+        """An :class:`AccountCheck` for credentials that work: ``found`` maps each action
+        (post, reply, delete, metrics, account_metrics) to ``(ok, detail, fix)``. An action
+        :attr:`limits` rules out (no replies, no delete, no post figures) is reported as
+        impossible whatever ``found`` says."""
+        limits = self.limits
+        impossible = {
+            "reply": None if limits.threads else f"{self.title} has no replies",
+            "delete": None if limits.delete else f"{self.title}'s API cannot delete posts",
+            "metrics": None
+            if limits.post_metrics
+            else f"{self.title} reports no figures for posts",
+        }
+        capabilities = []
+        for name, (ok, detail, fix) in found.items():
+            cannot = impossible.get(name)
+            if cannot is not None:
+                ok, detail, fix = False, cannot, None
+            capabilities.append(Capability(name=name, ok=ok, detail=detail, fix=fix))
+        return AccountCheck(
+            account=self.account,
+            checked_at=datetime.now(UTC),
+            token_ok=True,
+            identity=identity,
+            scopes=scopes,
+            expires_at=expires_at,
+            rate=dict(log.rate),
+            capabilities=capabilities,
+            calls=list(log.calls),
+            notes=list(notes),
+        )
+
+    def refused_check(self, error: GovSocialError, log: CallLog) -> AccountCheck:
+        """An :class:`AccountCheck` for credentials the platform refused: nothing can be
+        done, and the fix is the error's hint."""
+        fix = error.hint or "issue new credentials and update the account"
+        capabilities = [
+            Capability(name=name, ok=False, detail="the credentials were refused", fix=fix)
+            for name in ("post", "reply", "delete", "metrics", "account_metrics")
+        ]
+        return AccountCheck(
+            account=self.account,
+            checked_at=datetime.now(UTC),
+            token_ok=False,
+            rate=dict(log.rate),
+            capabilities=capabilities,
+            calls=list(log.calls),
+            error=error.message,
+        )
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """Look up a post made with ``idempotency_key``, for reconciliation (None: not found).
@@ -806,3 +947,17 @@ class Platform(ABC):
 def _user_agent(http: Http) -> list[tuple[str, str]]:
     agent = http.client.headers.get("user-agent")
     return [("User-Agent", agent)] if agent else []
+
+
+def _rate_words(remaining: int | None, limit: int | None, reset_at: float | None) -> str:
+    """``299 of 300 left, resets 2026-12-06 08:15 UTC`` (parts left out when unknown)."""
+    if remaining is not None and limit is not None:
+        words = f"{remaining} of {limit} left"
+    elif remaining is not None:
+        words = f"{remaining} left"
+    else:
+        words = f"limit {limit}"
+    if reset_at is not None:
+        when = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        words += f", resets {when}"
+    return words

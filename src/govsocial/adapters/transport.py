@@ -49,9 +49,10 @@ if TYPE_CHECKING:
 __all__ = ["MAX_ANSWER_BYTES", "AiohttpTransport", "AnswerTooLarge"]
 
 #: The most bytes of one answer read (after decompression) when the request sets no cap.
-#: Bodies larger than this go to aiohttp as a stream (its own threshold for a warning).
-_LARGE_BODY = 1024 * 1024
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+#: Bodies larger than this go to aiohttp as a file object, not bytes.
+_LARGE_BODY = 2**20
 
 
 class AnswerTooLarge(httpx.TransportError):

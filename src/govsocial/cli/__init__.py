@@ -1,8 +1,9 @@
 """The ``govsocial`` command line.
 
 Without a workspace: ``platforms`` (installed adapters, versions, limits), ``validate``
-(offline checks), ``publish`` (to accounts from a TOML file) and ``demo`` (everything against
-local servers, nothing to configure).
+(offline checks), ``publish`` (to accounts from a TOML file), ``check`` (what an account of
+that file can do, asked of its platform) and ``demo`` (everything against local servers,
+nothing to configure).
 
 On the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``),
 which ``init`` creates (the other commands refuse one that does not exist, so a mistyped

@@ -28,6 +28,7 @@ from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
 from govsocial.core.models import (
     Account,
+    AccountCheck,
     AccountMetrics,
     EventContext,
     Interaction,
@@ -319,6 +320,12 @@ class AsyncClient:
     async def fetch_account_metrics(self, account: Account) -> AccountMetrics:
         """The account's figures (followers, following, posts)."""
         return await self.adapter(account).fetch_account_metrics()
+
+    async def check(self, account: Account) -> AccountCheck:
+        """What ``account`` can do (post, reply, delete, metrics), what is missing and the
+        fix, from its platform's cheapest reads (``govsocial check``). A refused token is
+        an answer (``token_ok`` False), not an error."""
+        return await self.adapter(account).check()
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """Replies below the post at ``ref``, oldest first."""
@@ -622,6 +629,12 @@ class Client:
     def fetch_account_metrics(self, account: Account) -> AccountMetrics:
         """The account's figures (followers, following, posts)."""
         return self.run(self._async.fetch_account_metrics(account))
+
+    def check(self, account: Account) -> AccountCheck:
+        """What ``account`` can do (post, reply, delete, metrics), what is missing and the
+        fix, from its platform's cheapest reads (``govsocial check``). A refused token is
+        an answer (``token_ok`` False), not an error."""
+        return self.run(self._async.check(account))
 
     def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """Replies below the post at ``ref``, oldest first."""

@@ -128,6 +128,8 @@ class PlatformError(GovSocialError):
     :param platform: adapter name (``"mastodon"``).
     :param status: HTTP status code, when the error came over HTTP.
     :param body: the platform's error text (never request headers, never credentials).
+    :param transient: the platform said the failure is temporary ("try again"), whatever
+        the status: a worker tries the delivery again later where a repeat cannot duplicate.
     """
 
     def __init__(
@@ -139,10 +141,12 @@ class PlatformError(GovSocialError):
         body: str | None = None,
         hint: str | None = None,
         field: str | None = None,
+        transient: bool = False,
     ) -> None:
         self.platform = platform
         self.status = status
         self.body = body
+        self.transient = transient
         super().__init__(message, hint=hint, field=field)
 
 

@@ -56,7 +56,9 @@ from govsocial.core.problem import Problem
 __all__ = [
     "METRIC_FIELDS",
     "Account",
+    "AccountCheck",
     "AccountMetrics",
+    "Capability",
     "EventContext",
     "Interaction",
     "Media",
@@ -772,6 +774,60 @@ class AccountMetrics(Model):
     following: int | None = None
     posts: int | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+
+
+#: The actions ``govsocial check`` reports, in order.
+CAPABILITIES: tuple[str, ...] = ("post", "reply", "delete", "metrics", "account_metrics")
+
+
+class Capability(Model):
+    """Whether an account can do one thing, as :meth:`Client.check` found it.
+
+    ``ok`` is True (it can), False (it cannot: ``fix`` says what to do) or None (the cheap
+    reads a check makes cannot tell; ``detail`` says why). ``name`` is one of
+    :data:`CAPABILITIES`: post, reply, delete, metrics (post figures), account_metrics.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str | None = None
+
+
+class AccountCheck(Model):
+    """What an account can do on its platform, from the platform's cheapest reads.
+
+    ``token_ok`` says whether the platform accepted the credentials at all; ``identity``
+    is who they belong to as the platform names it; ``scopes`` the permissions or scopes the
+    platform reports for the token (None: it does not say); ``rate`` the rate-limit figures
+    its answers carried; ``calls`` the requests made (``GET /api/v1/accounts/...``), so a
+    reader knows what was asked. ``capabilities`` has one :class:`Capability` per action.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: Account
+    checked_at: datetime
+    token_ok: bool
+    identity: str | None = None
+    scopes: list[str] | None = None
+    expires_at: datetime | None = None
+    rate: dict[str, str] = Field(default_factory=dict)
+    capabilities: list[Capability] = Field(default_factory=list)
+    calls: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def missing(self) -> list[Capability]:
+        """The capabilities the account lacks (``ok`` is False)."""
+        return [c for c in self.capabilities if c.ok is False]
+
+    def capability(self, name: str) -> Capability | None:
+        """The capability called ``name``, if the check reported it."""
+        return next((c for c in self.capabilities if c.name == name), None)
 
 
 class Interaction(Model):

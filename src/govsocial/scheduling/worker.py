@@ -280,7 +280,7 @@ class Worker:
         if isinstance(error, PlatformError):
             if error.status is None or error.status in _GATEWAY:
                 return 0.0  # never reached the platform, or its gateway refused it
-            if error.status >= 500 and self._deduplicates(platform):
+            if (error.status >= 500 or error.transient) and self._deduplicates(platform):
                 return 0.0
         return None
 

@@ -25,8 +25,10 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
+    AuthenticationError,
     GovSocialError,
     Interaction,
     Limits,
@@ -597,6 +599,57 @@ class Bluesky(Platform):
                 k: v if isinstance(v, int) and not isinstance(v, bool) else None
                 for k, v in counts.items()
             },
+        )
+
+    async def check(self) -> AccountCheck:
+        """Log in (``createSession``), ask ``com.atproto.server.getSession`` whether the
+        account is active (a taken-down, suspended or deactivated account cannot write), and
+        read the profile through the AppView (figures come from there). An app password
+        may post, reply and delete in its own repository."""
+        with self.recording_calls() as log:
+            try:
+                await self.session()
+                info = await self.xrpc("GET", "com.atproto.server.getSession")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "app.bsky.actor.getProfile answered (the AppView is reachable)",
+                    None,
+                )
+            except GovSocialError as error:
+                counted = (
+                    False,
+                    f"the AppView did not answer the profile: {error.message}",
+                    "figures come from the AppView the PDS proxies to: check that the PDS has "
+                    "one (bsky.social does)",
+                )
+        active = info.get("active", True) is not False
+        status = info.get("status")
+        if active:
+            write: tuple[bool | None, str, str | None] = (
+                True,
+                "the account is active and the app password may write its repository",
+                None,
+            )
+        else:
+            write = (
+                False,
+                f"the account is not active ({status or 'inactive'})",
+                "reactivate the account, or ask the PDS operator why it was "
+                f"{status or 'deactivated'}",
+            )
+        handle = info.get("handle")
+        return self.checked(
+            log,
+            identity=f"@{handle}" if isinstance(handle, str) and handle else None,
+            post=write,
+            reply=write,
+            delete=write,
+            metrics=(counted[0], counted[1], counted[2]),
+            account_metrics=counted,
         )
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:

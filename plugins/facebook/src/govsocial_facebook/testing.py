@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -107,6 +109,9 @@ class GraphEmulator:
         self.usage_headers: dict[str, str] = {}
         self.insights_metrics: set[str] = set(DEFAULT_METRICS)
         self.base_url = ""
+        #: the app's secret when "Require App Secret" is on: every call then needs
+        #: appsecret_proof = hex HMAC-SHA256(app secret, token), else code 100 (None: off)
+        self.app_secret: str | None = None
         self._ids = itertools.count(1000)
         self._clock = datetime(2026, 8, 1, 8, 0, tzinfo=UTC)
         self._lock = threading.Lock()
@@ -143,6 +148,7 @@ class GraphEmulator:
             self.seen.clear()
             self.usage_headers = {}
             self.insights_metrics = set(DEFAULT_METRICS)
+            self.app_secret = None
             self.expired_tokens.clear()
 
     def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
@@ -228,12 +234,35 @@ class GraphEmulator:
                 graph_error("Invalid OAuth access token - Cannot parse access token", 190),
                 400,
             )
+        elif self.app_secret is not None and (refusal := self._proof_refusal(token, query, form)):
+            body, status = refusal, 400
         else:
             with self._lock:
                 body, status = self._route(request.method, parts[1:], query, form, files, page)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         return _answer(body, status, self.usage_headers)
+
+    def _proof_refusal(
+        self, token: str | None, query: dict[str, str], form: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Meta's answer to a call without the right appsecret_proof (None: it is right)."""
+        assert self.app_secret is not None
+        proof = query.get("appsecret_proof") or form.get("appsecret_proof")
+        if proof is None:
+            return graph_error(
+                "API calls from the server require an appsecret_proof argument",
+                100,
+                kind="GraphMethodException",
+            )
+        key, message = self.app_secret.encode(), (token or "").encode()
+        if not hmac.compare_digest(proof, hmac.new(key, message, hashlib.sha256).hexdigest()):
+            return graph_error(
+                "Invalid appsecret_proof provided in the API argument",
+                100,
+                kind="GraphMethodException",
+            )
+        return None
 
     def _fault(self, method: str, path: str) -> Fault | None:
         with self._lock:

@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial.adapters import (
+    AccountCheck,
     AccountMetrics,
     AuthenticationError,
     ConfigurationError,
@@ -439,6 +440,65 @@ class Mastodon(Platform):
             following=raw.get("following_count"),
             posts=raw.get("statuses_count"),
             raw=raw,
+        )
+
+    async def check(self) -> AccountCheck:
+        """``GET /api/v1/accounts/verify_credentials`` (who, and that the token works) and
+        ``GET /api/v1/apps/verify_credentials`` (the app's scopes, Mastodon 4.3+: a token
+        has its app's scopes or fewer), mapped onto what govsocial needs: write:statuses
+        (or write) to post, reply and delete, write:media for media, read for figures."""
+        with self.recording_calls() as log:
+            try:
+                response = await self.request(
+                    "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
+                )
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            me = json_object(response) or {}
+            scopes: list[str] | None = None
+            try:
+                app = json_object(
+                    await self.request(
+                        "GET", "/api/v1/apps/verify_credentials", headers=self._auth()
+                    )
+                )
+            except GovSocialError:
+                app = None
+            listed = app.get("scopes") if app else None
+            if isinstance(listed, list) and all(isinstance(x, str) for x in listed):
+                scopes = list(listed)
+        acct = me.get("acct")
+        identity = f"@{acct}" if isinstance(acct, str) and acct else None
+        fix = (
+            "make a new access token with the scopes read, write:statuses and write:media "
+            "(Preferences > Development > the app > scopes) and update the account"
+        )
+
+        def has(scope: str) -> bool:
+            family = scope.split(":", 1)[0]
+            return scopes is not None and (scope in scopes or family in scopes)
+
+        def need(scope: str, what: str) -> tuple[bool | None, str, str | None]:
+            if scopes is None:
+                return None, f"{self.title} did not list the app's scopes (older than 4.3?)", None
+            if has(scope):
+                return True, f"scope {scope} granted ({what})", None
+            return False, f"the token lacks the scope {scope} ({what})", fix
+
+        post = need("write:statuses", "to post")
+        notes = []
+        if post[0] and not has("write:media"):
+            notes.append("without write:media, posts with images fail: " + fix)
+        return self.checked(
+            log,
+            identity=identity,
+            scopes=scopes,
+            notes=notes,
+            post=post,
+            reply=need("write:statuses", "a reply is a post"),
+            delete=need("write:statuses", "to delete a post"),
+            metrics=need("read:statuses", "to read posts' counts"),
+            account_metrics=(True, "verify_credentials answered the account's counts", None),
         )
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:

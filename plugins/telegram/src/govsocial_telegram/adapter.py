@@ -35,6 +35,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -224,12 +225,11 @@ class Telegram(Platform):
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """401 Unauthorized (a wrong or revoked token).
 
-        A token that is not even shaped like one makes ``/bot<token>/<method>`` an unknown
-        path, which the Bot API answers with 404 "Not Found": that counts too.
+        A 404 "Not Found" is not taken for one: the Bot API answers it both for a token not
+        even shaped like one and for a method the server does not know (a self-hosted Bot
+        API server older than the method). :meth:`_call` tells them apart with ``getMe``.
         """
-        if response.status_code == 401:
-            return True
-        return response.status_code == 404 and cls.error_message(response) == "Not Found"
+        return response.status_code == 401
 
     def error_for(self, response: httpx.Response) -> GovSocialError:
         return self._answer_error(response.status_code, answer_body(response), response)
@@ -287,14 +287,19 @@ class Telegram(Platform):
     ) -> Any:
         """Call ``method`` and return its ``result``; every failure is a GovSocialError."""
         token = quote(self.credential("bot_token"), safe=":")
-        response = await self.request(
-            "POST",
-            f"/bot{token}/{method}",
-            create=create,
-            idempotency_key=idempotency_key,
-            idempotent=idempotent,
-            **kwargs,
-        )
+        try:
+            response = await self.request(
+                "POST",
+                f"/bot{token}/{method}",
+                create=create,
+                idempotency_key=idempotency_key,
+                idempotent=idempotent,
+                **kwargs,
+            )
+        except PlatformError as error:
+            if error.status != 404 or isinstance(error, RateLimited):
+                raise
+            raise await self._not_found(method, error) from None
         body = answer_body(response)
         if body is None or "ok" not in body:
             if create:
@@ -322,6 +327,35 @@ class Telegram(Platform):
                 )
             raise self.unreadable(response, method)
         return body["result"]
+
+    async def _not_found(self, method: str, error: PlatformError) -> GovSocialError:
+        """What a 404 means: a bad token (``getMe`` fails too) or an unknown method."""
+        who = self.account.handle
+        if method != "getMe":
+            try:
+                await self._call("getMe")
+            except AuthenticationError as refused:
+                return refused
+            except GovSocialError:
+                pass
+            else:
+                return PlatformError(
+                    f"the {self.title} Bot API server at {self.base_url} does not know the "
+                    f"method {method} ({error.body or 'Not Found'}); the bot token of {who} "
+                    "works (getMe answered)",
+                    platform=self.name,
+                    status=404,
+                    body=error.body,
+                    hint=f"a self-hosted telegram-bot-api older than the Bot API version that "
+                    f"added {method}: update it, or use https://api.telegram.org "
+                    f"(https://core.telegram.org/bots/api#{method.lower()})",
+                )
+        return AuthenticationError(
+            f"{self.title} rejected the bot token of {who}: {error.body or 'Not Found'} (404: "
+            "the Bot API does not know this token's path, and getMe fails too)",
+            platform=self.name,
+            hint=AUTH_HINT,
+        )
 
     def _chat_id(self) -> str:
         return self.credential("chat_id").strip()
@@ -585,6 +619,72 @@ class Telegram(Platform):
             collected_at=datetime.now(UTC),
             followers=result,
             raw={"member_count": result},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``getMe`` (the bot), ``getChatMember`` (the bot's rights in the channel: an
+        administrator with *Post messages* posts, with *Delete messages* deletes) and
+        ``getChatMemberCount`` (https://core.telegram.org/bots/api#getchatmember)."""
+        with self.recording_calls() as log:
+            try:
+                me = await self._call("getMe")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            bot = me if isinstance(me, dict) else {}
+            try:
+                member = await self._call(
+                    "getChatMember",
+                    json={"chat_id": self._chat_id(), "user_id": bot.get("id")},
+                    idempotent=True,
+                )
+            except PlatformError as error:
+                member = {"status": "unknown", "error": error.body or error.message}
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "getChatMemberCount answered the subscribers",
+                    None,
+                )
+            except PlatformError as error:
+                counted = (False, error.body or error.message, error.hint or ADMIN_HINT)
+        rights = member if isinstance(member, dict) else {}
+        status = rights.get("status")
+        username = bot.get("username")
+        if status == "creator":
+            can_post = can_delete = True
+        else:
+            admin = status == "administrator"
+            can_post = admin and rights.get("can_post_messages", True) is not False
+            can_delete = admin and rights.get("can_delete_messages") is True
+        where = f"in {self._chat_id()}"
+        if status == "unknown":
+            why = f"getChatMember failed: {rights.get('error')}"
+            post: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+            delete: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+        else:
+            post = (
+                (True, f"the bot is {status} {where} and may post messages", None)
+                if can_post
+                else (False, f"the bot is {status} {where} without 'Post messages'", ADMIN_HINT)
+            )
+            delete = (
+                (True, f"the bot may delete messages {where} (those under 48 hours old)", None)
+                if can_delete
+                else (
+                    False,
+                    f"the bot is {status} {where} without 'Delete messages'",
+                    "give the bot the 'Delete messages' right: channel > Administrators > the bot",
+                )
+            )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            post=post,
+            reply=(post[0], "a reply is a message in the channel or its discussion group", post[2]),
+            delete=delete,
+            metrics=(None, "", None),
+            account_metrics=counted,
         )
 
     def inbox(self) -> Inbox:

@@ -32,6 +32,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -58,7 +59,7 @@ from govsocial.adapters import (
 from govsocial_x import ratelimits
 from govsocial_x.text import weighted_length
 
-__all__ = ["SCOPES", "X"]
+__all__ = ["EXEMPT_TIERS", "REPLY_RULE", "RESTRICTED_TIERS", "SCOPES", "X"]
 
 #: The OAuth 2.0 scopes the adapter needs (offline.access gives the refresh token).
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
@@ -69,6 +70,27 @@ _REAUTHORISE = (
     + ") and store the new access_token and refresh_token"
 )
 _DUPLICATE_MARK = "duplicate content"
+#: X's words when it refuses a reply under the 2026-02-23 rule (see :data:`REPLY_RULE`).
+_REPLY_REFUSED_MARKS = (
+    "reply to this conversation is not allowed",
+    "not been mentioned or otherwise engaged",
+)
+#: X's rule on replies through the API since 2026-02-23, in short, for messages and docs.
+REPLY_RULE = (
+    "since 2026-02-23 X accepts a reply made through the API only when the author of the "
+    "post replied to mentions this account or quotes one of its posts; this applies to the "
+    "Free, Basic, Pro and pay-per-use access tiers (Enterprise and Public Utility apps are "
+    "exempt)"
+)
+#: The access tiers X's reply rule spares, as an account's ``access_tier`` credential names them.
+EXEMPT_TIERS = frozenset({"enterprise", "public-utility"})
+#: The tiers the rule applies to.
+RESTRICTED_TIERS = frozenset({"free", "basic", "pro", "pay-per-use"})
+#: Where X documents the create call the rule applies to (X announced the rule from its
+#: @XDevelopers account on 2026-02-23; the announcement has no page of its own).
+REPLY_RULE_DOCS = (
+    "https://developer.x.com/en/docs/twitter-api/tweets/manage-tweets/api-reference/post-tweets"
+)
 _METRICS = {
     "views": "impression_count",
     "likes": "like_count",
@@ -116,6 +138,7 @@ class X(Platform):
         alt_text=True,
         max_alt_text=1000,
         threads=True,
+        reply_restriction=REPLY_RULE,
         delete=True,
         post_metrics=frozenset(_METRICS),
         account_metrics=frozenset({"followers", "following", "posts"}),
@@ -130,8 +153,10 @@ class X(Platform):
     media_poll_interval: ClassVar[float] = 1.0
     #: the longest wait for media processing before giving up
     media_processing_timeout: ClassVar[float] = 300.0
-    #: bytes per APPEND segment of a chunked upload
-    chunk_size: ClassVar[int] = 4 * 1024 * 1024
+    #: bytes per APPEND segment of a chunked upload: each goes base64-encoded in JSON, and X
+    #: takes a base64 chunk of at most 5 MB (APPEND reference: "media_data ... must be <= 5
+    #: MB"); 3 MiB encodes to 4 MiB of base64, under that limit however MB is counted
+    chunk_size: ClassVar[int] = 3 * 1024 * 1024
     #: pages of 100 read at most by fetch_replies and fetch_mentions
     max_pages: ClassVar[int] = 10
 
@@ -149,12 +174,27 @@ class X(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """X takes up to four images, or one GIF, or one video, never a mix."""
+        """X takes up to four images, or one GIF, or one video, never a mix; a reply gets a
+        warning about X's rule on API replies (offline, govsocial cannot tell whether the
+        author mentioned the account, nor the app's access tier)."""
+        problems: list[Problem] = []
+        if post.reply_to is not None and limits.reply_restriction:
+            problems.append(
+                Problem(
+                    code="reply_restricted",
+                    message=f"X may refuse this reply: {REPLY_RULE}. It goes through when the "
+                    "post replied to mentions this account (a citizen writing @humas_kota), "
+                    f"or when the app is Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                    field="reply_to",
+                    platform=cls.name,
+                    severity="warning",
+                )
+            )
         moving = [
             i for i, m in enumerate(post.media) if m.kind == "video" or m.mime_type == "image/gif"
         ]
         if moving and len(post.media) > 1:
-            return [
+            problems.append(
                 Problem(
                     code="media_mix",
                     message="X takes up to 4 images, or 1 GIF, or 1 video in a post, "
@@ -163,12 +203,35 @@ class X(Platform):
                     platform=cls.name,
                     limit=1,
                 )
-            ]
-        return []
+            )
+        return problems
+
+    async def get_limits(self) -> Limits:
+        """The declared limits; an account whose ``access_tier`` is ``enterprise`` or
+        ``public-utility`` (exempt from X's reply rule) gets no reply warning."""
+        if self.access_tier() in EXEMPT_TIERS:
+            return self.limits.model_copy(update={"reply_restriction": None})
+        return self.limits
+
+    def access_tier(self) -> str | None:
+        """The app's X API access tier, as the account's optional ``access_tier`` credential
+        says (free, basic, pro, pay-per-use, enterprise, public-utility; not secret). X tells
+        no app its tier on a read, so govsocial takes the account's word for it."""
+        if "access_tier" not in self.account.credentials:
+            return None
+        return self.account.credential("access_tier").strip().lower() or None
 
     @classmethod
     def check_account(cls, account: Account) -> None:
         super().check_account(account)
+        if "access_tier" in account.credentials:
+            tier = account.credential("access_tier").strip().lower()
+            if tier not in EXEMPT_TIERS | RESTRICTED_TIERS:
+                raise ConfigurationError(
+                    f"account {account.handle} on X has access_tier {tier!r}",
+                    field="credentials.access_tier",
+                    hint="use one of " + ", ".join(sorted(EXEMPT_TIERS | RESTRICTED_TIERS)),
+                )
         if "refresh_token" in account.credentials and "client_id" not in account.credentials:
             raise ConfigurationError(
                 f"account {account.handle} on X has a refresh_token but no client_id",
@@ -273,6 +336,24 @@ class X(Platform):
                 field="text",
                 hint="X has no idempotency key and rejects a repeated text: look for the "
                 "earlier post on the account before changing the text and sending again",
+            )
+        if status == 403 and any(mark in message.lower() for mark in _REPLY_REFUSED_MARKS):
+            return PlatformError(
+                f"X refused the reply of {handle}: {message}",
+                platform=self.name,
+                status=status,
+                body=message,
+                field="reply_to",
+                hint=(
+                    f"the account says access_tier {self.access_tier()}, but X applied the "
+                    "rule, so check the app's tier on the developer portal; "
+                    if self.access_tier() in EXEMPT_TIERS
+                    else ""
+                )
+                + f"this is X's reply rule, not a problem with the token: {REPLY_RULE}. "
+                "Answer in a new post that mentions the citizen instead (not a reply), reply "
+                "in the X app, or apply for the Public Utility tier, which government "
+                f"accounts may (see {REPLY_RULE_DOCS})",
             )
         if status == 403:
             return PlatformError(
@@ -522,10 +603,11 @@ class X(Platform):
         return str(media_id)
 
     async def delete(self, ref: PostRef) -> None:
-        """``DELETE /2/tweets/{id}``."""
+        """``DELETE /2/tweets/{id}``; X answers 200 with ``data.deleted`` true or false, and
+        false is a failure (the post is still there)."""
         _check_id(ref.id)
         try:
-            await self._call("DELETE", f"/2/tweets/{ref.id}")
+            response = await self._call("DELETE", f"/2/tweets/{ref.id}")
         except PlatformError as error:
             if error.status != 404 or isinstance(error, RateLimited):
                 raise
@@ -536,6 +618,24 @@ class X(Platform):
                 body=error.body,
                 hint="it may have been deleted already, or belong to another account",
             ) from None
+        body = json_object(response)
+        data = body.get("data") if body else None
+        deleted = data.get("deleted") if isinstance(data, dict) else None
+        if deleted is True:
+            return
+        if deleted is False:
+            raise PlatformError(
+                f"X answered the delete of post {ref.id} of {self.account.handle} with "
+                f'"deleted": false: the post was not deleted',
+                platform=self.name,
+                status=response.status_code,
+                body=self.snippet(response),
+                field="ref",
+                hint="try again later; if it persists, delete the post in the X app "
+                "(https://developer.twitter.com/en/docs/twitter-api/tweets/manage-tweets/"
+                "api-reference/delete-tweets-id)",
+            )
+        raise self.unreadable(response, f"the delete of post {ref.id}")
 
     async def refresh_credentials(self) -> bool:
         """Renew the OAuth 2 access token with the refresh token (X rotates both)."""
@@ -604,6 +704,47 @@ class X(Platform):
             following=as_int(public.get("following_count")),
             posts=as_int(public.get("tweet_count")),
             raw={"public_metrics": public},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``GET /2/users/me``: that the token works, whose it is, and the endpoint's rate
+        window. X tells neither the token's scopes nor the app's access tier on a read, so
+        posting, deleting and post figures stay "cannot tell"; replies carry X's reply rule."""
+        with self.recording_calls() as log:
+            try:
+                user = await self._me(fields="public_metrics")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        username = user.get("username")
+        declared = self.access_tier()
+        if declared in EXEMPT_TIERS:
+            reply: tuple[bool | None, str, str | None] = (
+                True,
+                f"the account says the app is {declared}, which X's reply rule of "
+                "2026-02-23 spares (X does not tell; the first refused reply would)",
+                None,
+            )
+        else:
+            said = f" (access_tier {declared})" if declared else ""
+            reply = (
+                None,
+                f"only to posts that mention or quote this account{said}, unless the app is "
+                f"Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                None,
+            )
+        tier = (
+            "X's answer tells neither the token's scopes nor the app's access tier: the first "
+            "post shows them (a 403 names what is missing)"
+        )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            notes=[f"replies: {REPLY_RULE}"],
+            post=(None, tier, None),
+            reply=reply,
+            delete=(None, tier, None),
+            metrics=(None, "reading posts' figures depends on the app's access tier", None),
+            account_metrics=(True, "GET /2/users/me answered the account's figures", None),
         )
 
     async def _me(self, fields: str | None = None) -> dict[str, Any]:

@@ -14,8 +14,13 @@
 //      (telegram-test-api accepts any token);
 //   2. the methods the package lacks, stored in the package's own storage so its
 //      getUpdatesHistory shows them: sendPhoto, sendVideo, sendMediaGroup (JSON or multipart),
-//      deleteMessages, getChatMemberCount, and getMe answering with the configured bot;
-//   3. a control route, POST /_govsocial/members {chat_id, count}, to set a member count.
+//      deleteMessages, getChatMemberCount, getChatMember (the bot itself), and getMe answering
+//      with the configured bot;
+//   3. control routes: POST /_govsocial/members {chat_id, count} sets a member count, and
+//      POST /_govsocial/rights {chat_id, rights} sets a bot's rights in its channel for
+//      getChatMember (default: administrator who may post and delete messages),
+//      POST /_govsocial/retire {method, retired} makes a method unknown, answered as the Bot
+//      API answers any unknown method, 404 "Not Found" (a self-hosted server older than it).
 // Answers follow https://core.telegram.org/bots/api (Message objects, ok/result envelopes).
 // When listening, it prints one JSON line {"port": N} on standard output.
 
@@ -87,6 +92,10 @@ function jsonField(value) {
 }
 
 let fileCounter = 1;
+const retired = new Set();
+// The rights of each bot in its channel (ChatMemberAdministrator fields), by chat id;
+// POST /_govsocial/rights {chat_id, rights} replaces them ({"status": "member"} demotes).
+const rights = new Map();
 
 // A PhotoSize array for a photo given as an upload, attach://name, a URL or a file_id.
 function photoSizes(value, params) {
@@ -215,6 +224,41 @@ const methods = {
     ids.forEach((id) => telegram.deleteMessage(chatId, Number(id)));
     return true;
   },
+  getchatmember(params, bot) {
+    const chat = chats.get(String(params.chat_id));
+    if (!chat) {
+      throw new Error('Bad Request: chat not found');
+    }
+    if (Number(params.user_id) !== bot.id) {
+      throw new Error('Bad Request: user not found');
+    }
+    const user = { id: bot.id, is_bot: true, first_name: bot.first_name || bot.username, username: bot.username };
+    const given = rights.get(String(params.chat_id)) || {};
+    if (given.status === 'member' || given.status === 'left') {
+      return { status: given.status, user };
+    }
+    return Object.assign(
+      {
+        status: 'administrator',
+        user,
+        can_be_edited: false,
+        is_anonymous: false,
+        can_manage_chat: true,
+        can_delete_messages: true,
+        can_manage_video_chats: false,
+        can_restrict_members: false,
+        can_promote_members: false,
+        can_change_info: false,
+        can_invite_users: false,
+        can_post_stories: false,
+        can_edit_stories: false,
+        can_delete_stories: false,
+        can_post_messages: true,
+        can_edit_messages: true,
+      },
+      given,
+    );
+  },
   getchatmembercount(params) {
     const chat = chats.get(String(params.chat_id));
     if (!chat) {
@@ -237,11 +281,32 @@ async function handle(req, res) {
     send(res, 200, { ok: true, result: true });
     return;
   }
+  if (req.method === 'POST' && url.pathname === '/_govsocial/rights') {
+    const params = await parameters(req);
+    rights.set(String(params.chat_id), params.rights || {});
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/_govsocial/retire') {
+    const params = await parameters(req);
+    const name = String(params.method || '').toLowerCase();
+    if (params.retired === false) {
+      retired.delete(name);
+    } else {
+      retired.add(name);
+    }
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
   const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
   if (match) {
     const bot = bots.get(decodeURIComponent(match[1]));
     if (!bot) {
       fail(res, 401, 'Unauthorized');
+      return;
+    }
+    if (retired.has(match[2].toLowerCase())) {
+      fail(res, 404, 'Not Found');
       return;
     }
     const method = methods[match[2].toLowerCase()]; // method names are case-insensitive
