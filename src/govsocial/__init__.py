@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
+        AccountLocked,
         AuditTampered,
         AuthenticationError,
         ConfigurationError,
@@ -70,9 +71,11 @@ if TYPE_CHECKING:
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.credentials import KeyRotation
 
 __all__ = [
     "Account",
+    "AccountLocked",
     "AccountMetrics",
     "Appointment",
     "Approval",
@@ -96,6 +99,7 @@ __all__ = [
     "InboxItem",
     "Interaction",
     "Job",
+    "KeyRotation",
     "Limits",
     "Media",
     "MediaHost",
@@ -136,6 +140,7 @@ _LAZY = {
     "AsyncClient": "govsocial.client",
     "Client": "govsocial.client",
     "ClientOptions": "govsocial.client",
+    "AccountLocked": "govsocial.core.errors",
     "AuditTampered": "govsocial.core.errors",
     "AuthenticationError": "govsocial.core.errors",
     "ConfigurationError": "govsocial.core.errors",
@@ -172,6 +177,7 @@ _LAZY = {
     # the workspace's vocabulary: what its methods return
     "AuditEntry": "govsocial.workspace.audit",
     "AuditHead": "govsocial.workspace.audit",
+    "KeyRotation": "govsocial.workspace.credentials",
     "Delivery": "govsocial.scheduling.jobs",
     "Job": "govsocial.scheduling.jobs",
     "Appointment": "govsocial.accountability.governance",

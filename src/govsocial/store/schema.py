@@ -235,6 +235,16 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
         "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
     ),
+    # 7: accounts whose credentials a worker could not open (wrong or missing key, a missing
+    # env: variable): their deliveries wait, unclaimed, until a worker can open them again
+    (
+        """CREATE TABLE account_locks (
+            account TEXT PRIMARY KEY REFERENCES accounts(name),
+            reason TEXT NOT NULL,
+            locked_at DOUBLE PRECISION NOT NULL,
+            locked_by TEXT
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
