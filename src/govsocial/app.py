@@ -257,10 +257,16 @@ class Workspace:
     # -- accounts ------------------------------------------------------------------------
 
     def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
-        """Keep ``account`` under ``name`` (replacing one of that name).
+        """Keep ``account`` under ``name`` (replacing one of that name in place: its
+        history stays attached, so a leaked token is replaced this way).
 
-        Credentials are stored as ``env:`` references or encrypted, never in plain text.
+        Credentials are stored as ``env:`` references or encrypted, never in plain text,
+        under the one key the workspace is sealed with (docs/operations.md, Keys).
         ``slots`` are its posting slots for :meth:`enqueue`, e.g. ``"Mon-Fri 08:00, 12:00"``.
+
+        :raises ConfigurationError: ``GOVSOCIAL_SECRET_KEY`` is unset, too short or another
+            key than the workspace's; the account has history and would change platform,
+            handle or server.
         """
         self.core.add_account(name, account, slots=slots)
 

@@ -209,8 +209,14 @@ class WorkspaceCore:
     # -- accounts ------------------------------------------------------------------------
 
     def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
-        """Keep ``account`` under ``name`` (replacing one of that name), credentials sealed
-        or as ``env:`` references; ``slots`` are its posting slots."""
+        """Keep ``account`` under ``name`` (replacing one of that name in place, so its
+        deliveries, inbox items and appointments stay attached), credentials sealed under
+        the workspace's key or as ``env:`` references; ``slots`` are its posting slots.
+
+        :raises ConfigurationError: a secret needs ``GOVSOCIAL_SECRET_KEY`` and it is unset,
+            shorter than 32 bytes or not the key the workspace is sealed with; the account
+            has history and ``account`` names another platform, handle or server.
+        """
         if not name or not name.strip():
             raise ConfigurationError("an account needs a name", field="name")
         cls = self.plugins.platform(account.platform)
@@ -228,6 +234,10 @@ class WorkspaceCore:
         check_zone(account.timezone)
         self.check_env_references(name, account)
         slot_text = Slots.parse(slots).text if slots else None
+        sealed = self.sealer.seal(
+            account.credentials,
+            public=[n for n in account.credentials if n not in cls.secret_names()],
+        )
         row = AccountRow(
             name=name,
             platform=account.platform,
@@ -235,16 +245,11 @@ class WorkspaceCore:
             base_url=account.base_url,
             timezone=account.timezone,
             display_name=account.name,
-            credentials={},
+            credentials=sealed.values,
             slots=slot_text,
             created_at=time.time(),
         )
-        sealed = self.sealer.seal(
-            account.credentials,
-            public=[n for n in account.credentials if n not in cls.secret_names()],
-        )
-        row.credentials = sealed.values
-        with self.store.transaction() as tx:
+        with self.store.transaction() as tx:  # the key check and the row, together
             self._check_sealed_key(tx, sealed)
             self.store.put_account(row)
 
