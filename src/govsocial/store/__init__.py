@@ -69,9 +69,6 @@ _warned_modes: set[str] = set()  # paths already warned about, once per process
 #: Delivery states that never change again.
 FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled"})
 
-#: the condition that keeps deliveries of locked accounts out of claims and due times
-_NOT_LOCKED = "account NOT IN (SELECT account FROM account_locks)"
-
 _DELIVERY_COLUMNS = (
     "id, job_id, account, occurrence, scheduled_at, due_at, status, idempotency_key, attempts, "
     "lease_owner, lease_until, sending_at, remote_id, remote_url, remote_extra, error, "
@@ -241,18 +238,19 @@ class Store(ABC):
         # Two index-friendly queries rather than one OR: with a large backlog due, the OR
         # made both engines sort every due row before taking ``limit`` (bench/scheduler.py).
         # Expired leases first: their worker died, and they are the oldest work.
+        unlocked, locked = self._not_locked(cursor)
         rows = self.execute(
             cursor,
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('claimed', 'sending') "
-            f"AND lease_until < ? AND {_NOT_LOCKED} ORDER BY lease_until LIMIT ?{self.lock_clause}",
-            (now, limit),
+            f"AND lease_until < ?{unlocked} ORDER BY lease_until LIMIT ?{self.lock_clause}",
+            (now, *locked, limit),
         ).fetchall()
         if len(rows) < limit:
             rows += self.execute(
                 cursor,
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'scheduled' "
-                f"AND due_at <= ? AND {_NOT_LOCKED} ORDER BY due_at LIMIT ?{self.lock_clause}",
-                (now, limit - len(rows)),
+                f"AND due_at <= ?{unlocked} ORDER BY due_at LIMIT ?{self.lock_clause}",
+                (now, *locked, limit - len(rows)),
             ).fetchall()
         claimed = [DeliveryRow.from_row(row) for row in rows]
         for delivery in claimed:
@@ -264,6 +262,18 @@ class Store(ABC):
             if ids:
                 self._mark_claimed(cursor, ids, status, owner, now + lease, now)
         return claimed
+
+    def _not_locked(self, cursor: Tx) -> tuple[str, tuple[str, ...]]:
+        """The condition (and its parameters) that keeps deliveries of locked accounts out of
+        claims and due times, read in ``cursor``'s transaction; empty when none is locked,
+        so the usual case keeps its index-only plans (``bench/scheduler.py``)."""
+        locked = tuple(
+            str(row[0])
+            for row in self.execute(cursor, "SELECT account FROM account_locks").fetchall()
+        )
+        if not locked:
+            return "", ()
+        return f" AND account NOT IN ({', '.join('?' for _ in locked)})", locked
 
     def _mark_claimed(
         self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
@@ -764,14 +774,17 @@ class Store(ABC):
         """When the next scheduled delivery falls due (None: nothing scheduled), leaving out
         those of locked accounts, which wait for a worker to unlock them."""
         with self.transaction() as cur:
+            unlocked, locked = self._not_locked(cur)
             row = self.execute(
                 cur,
-                f"SELECT MIN(due_at) FROM deliveries WHERE status = 'scheduled' AND {_NOT_LOCKED}",
+                f"SELECT MIN(due_at) FROM deliveries WHERE status = 'scheduled'{unlocked}",
+                locked,
             ).fetchone()
             lease = self.execute(
                 cur,
-                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending') "
-                f"AND {_NOT_LOCKED}",
+                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')"
+                + unlocked,
+                locked,
             ).fetchone()
         times = [float(v) for v in (row[0], lease[0]) if v is not None]
         return min(times) if times else None
@@ -779,11 +792,12 @@ class Store(ABC):
     def count_due(self, now: float) -> int:
         """How many scheduled deliveries are due at ``now`` (of accounts that are not locked)."""
         with self.transaction() as cur:
+            unlocked, locked = self._not_locked(cur)
             row = self.execute(
                 cur,
-                "SELECT COUNT(*) FROM deliveries WHERE status = 'scheduled' AND due_at <= ? "
-                f"AND {_NOT_LOCKED}",
-                (now,),
+                f"SELECT COUNT(*) FROM deliveries WHERE status = 'scheduled' AND due_at <= ?"
+                f"{unlocked}",
+                (now, *locked),
             ).fetchone()
         return int(row[0])
 
