@@ -15,7 +15,7 @@ The key (docs/operations.md, "Keys"):
 - ``GOVSOCIAL_SECRET_KEY`` must be at least :data:`MIN_KEY_BYTES` bytes. A key made by
   :func:`new_key` (``govsocial keys new``: ``gsk_`` and 32 random bytes) is used through
   HKDF-SHA256; anything else is a passphrase, stretched with scrypt at OWASP's parameters
-  (N=2^17, r=8, p=1: about 0.4 s and 128 MiB, once per process, see docs/performance.md).
+  (N=2^17, r=8, p=1: 0.4-1.4 s and 128 MiB, once per process; docs/performance.md).
 - A workspace records which key seals its credentials: a :class:`KeyRecord` with the
   derivation, its salt and a key id (an HMAC of the derived key, never the key itself).
   Sealing under another key is refused, so a workspace never holds credentials that no one
