@@ -67,10 +67,10 @@ def test_secrets_are_stored_encrypted_or_as_references(
     )
     assert '"env": "SOME_TOKEN"' in rows[0][0]
     assert '"sealed"' in rows[1][0]
-    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", "another key")
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", "another passphrase, as long as the first one")
     with (
         Workspace.open(path, plugins=plugins) as ws,
-        pytest.raises(ConfigurationError, match="decrypted"),
+        pytest.raises(ConfigurationError, match="is not the key"),
     ):
         ws.account("sealed").credential("access_token")
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
+        AccountLocked,
         AuditTampered,
         AuthenticationError,
         ConfigurationError,
@@ -82,10 +83,12 @@ if TYPE_CHECKING:
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.credentials import KeyRotation
 
 __all__ = [
     "Account",
     "AccountCheck",
+    "AccountLocked",
     "AccountMetrics",
     "Capability",
     "Appointment",
@@ -113,6 +116,7 @@ __all__ = [
     "InboxItem",
     "Interaction",
     "Job",
+    "KeyRotation",
     "Limits",
     "Media",
     "MediaHost",
@@ -159,6 +163,7 @@ _LAZY = {
     "AsyncClient": "govsocial.client",
     "Client": "govsocial.client",
     "ClientOptions": "govsocial.client",
+    "AccountLocked": "govsocial.core.errors",
     "AuditTampered": "govsocial.core.errors",
     "AuthenticationError": "govsocial.core.errors",
     "ConfigurationError": "govsocial.core.errors",
@@ -198,6 +203,7 @@ _LAZY = {
     # the workspace's vocabulary: what its methods return
     "AuditEntry": "govsocial.workspace.audit",
     "AuditHead": "govsocial.workspace.audit",
+    "KeyRotation": "govsocial.workspace.credentials",
     "Delivery": "govsocial.scheduling.jobs",
     "Job": "govsocial.scheduling.jobs",
     "Appointment": "govsocial.accountability.governance",

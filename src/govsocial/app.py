@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from govsocial.analytics.report import Report
     from govsocial.client import Client
     from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.credentials import KeyRotation
 
 __all__ = ["DEFAULT_DB", "DeliveryCheckpoints", "Workspace"]
 
@@ -257,10 +258,16 @@ class Workspace:
     # -- accounts ------------------------------------------------------------------------
 
     def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
-        """Keep ``account`` under ``name`` (replacing one of that name).
+        """Keep ``account`` under ``name`` (replacing one of that name in place: its
+        history stays attached, so a leaked token is replaced this way).
 
-        Credentials are stored as ``env:`` references or encrypted, never in plain text.
+        Credentials are stored as ``env:`` references or encrypted, never in plain text,
+        under the one key the workspace is sealed with (docs/operations.md, Keys).
         ``slots`` are its posting slots for :meth:`enqueue`, e.g. ``"Mon-Fri 08:00, 12:00"``.
+
+        :raises ConfigurationError: ``GOVSOCIAL_SECRET_KEY`` is unset, too short or another
+            key than the workspace's; the account has history and would change platform,
+            handle or server.
         """
         self.core.add_account(name, account, slots=slots)
 
@@ -281,6 +288,25 @@ class Workspace:
         :raises ConfigurationError: the workspace does not hold it.
         """
         return self.core.account_name(account)
+
+    def rotate_key(
+        self, new_key: str, *, old_key: str | None = None, by: str | None = None
+    ) -> KeyRotation:
+        """Re-seal every stored credential under ``new_key`` (at least 32 bytes; from
+        ``govsocial keys new``, or a passphrase) in one transaction: all of them, or after
+        any error or a crash, none. Audit-logged as ``rotate_key`` (key ids, never keys).
+        Then give every worker the new ``GOVSOCIAL_SECRET_KEY`` (docs/operations.md, Keys).
+
+        :param old_key: the key they are sealed with now (default ``$GOVSOCIAL_SECRET_KEY``).
+        :raises ConfigurationError: the new key is too short, or a credential does not open
+            with the old key (naming the account): nothing changed.
+        """
+        return self.core.rotate_key(new_key, old_key=old_key, by=by)
+
+    def locked_accounts(self) -> dict[str, str]:
+        """Accounts a worker could not open the credentials of, with why: their deliveries
+        wait (``scheduled``) until a worker with the right key or variables unlocks them."""
+        return {name: lock[0] for name, lock in self.core.account_locks().items()}
 
     def refresh_credentials(
         self, accounts: Sequence[str] | None = None, **client_options: Any

@@ -11,6 +11,7 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 
 - scheduling: ``accounts import|list|refresh``, ``schedule``, ``enqueue``, ``jobs``,
   ``cancel``, ``reschedule``, ``worker``;
+- credentials: ``keys new|check|rotate``;
 - metrics: ``metrics collect``, ``report``;
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
   ``drafts add|list``, ``approve``, ``reject``, ``requests add|list|fulfil``,
@@ -21,7 +22,7 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 Offline: ``classify`` (what a message is).
 
 Plugins add their own commands through the ``register_commands`` hook. Each command module
-(:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,
+(:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`, :mod:`~govsocial.cli.keys`,
 :mod:`~govsocial.cli.governance`, :mod:`~govsocial.cli.inbox`,
 :mod:`~govsocial.cli.listening`, :mod:`~govsocial.cli.performance`) adds its subcommands
 with their handlers; the helpers they share are in ``govsocial.cli._common``.
@@ -39,7 +40,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
-from govsocial.cli import governance, inbox, listening, performance, publish, schedule
+from govsocial.cli import governance, inbox, keys, listening, performance, publish, schedule
 from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
@@ -108,6 +109,7 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     publish.add_parsers(commands)
     schedule.add_parsers(commands)
+    keys.add_parsers(commands)
     governance.add_parsers(commands)
     inbox.add_parsers(commands)
     listening.add_parsers(commands)

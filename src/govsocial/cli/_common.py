@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ProgressBar",
     "by_arg",
+    "locked_note",
     "media_args",
     "models_json",
     "needs_by",
@@ -149,6 +150,16 @@ def shown(value: object) -> str:
     if text.isprintable() and text.isascii():
         return text
     return "".join(_visible(char) for char in text)
+
+
+def locked_note(lock: tuple[str, float, str | None]) -> str:
+    """How an account lock (``WorkspaceCore.account_locks()``'s value) reads in a listing:
+    ``locked since 2026-12-06 07:00Z: <why>``."""
+    from datetime import UTC, datetime
+
+    reason, at, _ = lock
+    since = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%MZ")
+    return f"locked since {since}: {reason}"
 
 
 def print_json(value: Any) -> None:

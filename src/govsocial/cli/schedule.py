@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from govsocial.cli._common import (
     by_arg,
+    locked_note,
     media_args,
     models_json,
     open_workspace,
@@ -52,7 +53,7 @@ def add_parsers(commands: Commands) -> None:
     accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
     imported.add_argument("file", help="accounts file (see docs/cli.md)")
-    accounts_do.add_parser("list", help="list accounts")
+    accounts_do.add_parser("list", help="list accounts, and which are locked (keys check)")
     accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
     accounts.set_defaults(handler=_cmd_accounts)
 
@@ -177,9 +178,12 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
             for name, result in outcome.items():
                 print(shown(f"{name:<20} {result}"))
             return 1 if any(r.startswith("failed") for r in outcome.values()) else 0
-        else:
-            for name, account in ws.accounts().items():
-                line = f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})"
+        else:  # the rows, not the opened accounts: a locked account is listed too
+            locks = ws.core.account_locks()
+            for row in ws.store.accounts():
+                line = f"{row.name:<20} {row.platform:<10} {row.handle}  ({row.timezone})"
+                if row.name in locks:
+                    line += f"  {locked_note(locks[row.name])}"
                 print(shown(line))
     return 0
 

@@ -17,6 +17,13 @@ The rules, in the order a delivery meets them:
    (Bluesky: by record key), or, where it cannot tell, a repeat with the same key is safe
    within the platform's idempotency window (Mastodon: about an hour). Outside of that the
    delivery becomes ``unknown`` for a human: never resent.
+7. **Locked accounts**: when an account's credentials cannot be opened here (a wrong, short
+   or missing ``GOVSOCIAL_SECRET_KEY``, an ``env:`` variable unset or not allowed), the
+   account is marked locked, naming what failed and the fix, and its delivery is given back
+   before any attempt is recorded: ``scheduled`` again (or, if it was caught in ``sending``,
+   left to be reconciled), never ``failed``. Locked accounts' deliveries are not claimed.
+   A worker checks the locks when it starts and every :data:`LOCK_CHECK_SECONDS`, and lifts
+   those it can open, so the deliveries go out (once) when the key or variable is back.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from govsocial.core.errors import (
+    AccountLocked,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -60,6 +68,11 @@ __all__ = ["Worker"]
 logger = logging.getLogger("govsocial.worker")
 
 _GATEWAY = frozenset({502, 503, 504})
+
+#: how often a running worker looks whether it can open locked accounts again (seconds)
+LOCK_CHECK_SECONDS = 30.0
+#: how often a worker re-reads stored credentials to notice replaced ones (seconds)
+CREDENTIALS_CHECK_SECONDS = 5.0
 
 
 class _Resend:
@@ -88,7 +101,10 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.handled = 0
-        self._accounts: dict[str, tuple[Account, str]] = {}
+        # name -> (account, platform, the stored credentials it was opened from)
+        self._accounts: dict[str, tuple[Account, str, str]] = {}
+        self._credentials_checked = -math.inf
+        self._locks_checked = -math.inf
         self._posts: dict[str, tuple[Post, str | None, dict[str, Any]]] = {}
         self._governed: tuple[float, set[str]] = (0.0, set())
 
@@ -100,6 +116,7 @@ class Worker:
     async def run_due(self, client: AsyncClient) -> int:
         """Handle everything due now (in batches of ``concurrency``); return how many."""
         handled = 0
+        self._check_locks()
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
@@ -129,6 +146,8 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not stop.is_set():
+                if self.clock() - self._locks_checked >= LOCK_CHECK_SECONDS:
+                    self._check_locks()
                 room = self.concurrency - len(in_flight)
                 batch = (
                     self.store.claim(self.owner, self.clock(), self.ws.lease, room)
@@ -194,6 +213,9 @@ class Worker:
         try:
             account, platform = self._account(d.account)
             post, recurrence, authority = self._post(d.job_id)
+        except AccountLocked as locked:
+            self._wait(d, locked)
+            return
         except ConfigurationError as missing:
             self._final(d, "unknown" if d.reconcile else "failed", missing)
             return
@@ -339,6 +361,25 @@ class Worker:
             self._audit(cur, d, "publish", {"remote_id": ref.id, "url": ref.url})
         self._next_occurrence(d, recurrence)
 
+    def _wait(self, d: DeliveryRow, locked: AccountLocked) -> None:
+        """Lock ``d``'s account and give ``d`` back, no attempt counted: it waits for a worker
+        that can open the account (the lock, its audit entry and the delivery together)."""
+        with self.store.transaction() as cur:
+            self.ws.lock_account(locked, by=self.owner, at=self.clock())
+            self.store.wait_for_credentials(
+                cur, d.id, self.owner, str(locked), type(locked).__name__, self.clock()
+            )
+        self._accounts.pop(d.account, None)
+
+    def _check_locks(self) -> None:
+        """Lift the locks of accounts whose credentials open here now."""
+        self._locks_checked = self.clock()
+        for name in self.ws.account_locks():
+            try:
+                self.ws.unlock_account(name, by=self.owner)
+            except AccountLocked:
+                continue  # still locked, still waiting: said once, when it was locked
+
     def _final(
         self,
         d: DeliveryRow,
@@ -408,11 +449,25 @@ class Worker:
     # -- caches --------------------------------------------------------------------------
 
     def _account(self, name: str) -> tuple[Account, str]:
+        """The account, opened once and kept until its stored credentials change (a token
+        replaced, a key rotated); its ``env:`` variables are checked every time.
+
+        :raises AccountLocked: its credentials cannot be opened here.
+        """
+        if self.clock() - self._credentials_checked >= CREDENTIALS_CHECK_SECONDS:
+            self._credentials_checked = self.clock()
+            stored = {row.name: _stored(row.credentials) for row in self.store.accounts()}
+            for cached in list(self._accounts):
+                if stored.get(cached) != self._accounts[cached][2]:
+                    del self._accounts[cached]
         found = self._accounts.get(name)
-        if found is None:
-            account = self.ws.account(name)
-            found = self._accounts[name] = (account, account.platform)
-        return found
+        if found is not None:
+            self.ws.check_environment(name, found[0])
+            return found[0], found[1]
+        row = self.ws.account_row(name)
+        account = self.ws.open_account(name, row)
+        self._accounts[name] = (account, account.platform, _stored(row.credentials))
+        return account, account.platform
 
     def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any]]:
         found = self._posts.get(job_id)
@@ -424,3 +479,7 @@ class Worker:
             found = (Post.model_validate_json(job.post), job.recurrence, authority)
             self._posts[job_id] = found
         return found
+
+
+def _stored(credentials: dict[str, dict[str, str]]) -> str:
+    return json.dumps(credentials, sort_keys=True)

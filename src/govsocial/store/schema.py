@@ -268,6 +268,16 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         )""",
         "CREATE INDEX inbox_labels_item ON inbox_labels (item_id, labelled_at)",
     ),
+    # 9: accounts whose credentials a worker could not open (wrong or missing key, a missing
+    # env: variable): their deliveries wait, unclaimed, until a worker can open them again
+    (
+        """CREATE TABLE account_locks (
+            account TEXT PRIMARY KEY REFERENCES accounts(name),
+            reason TEXT NOT NULL,
+            locked_at DOUBLE PRECISION NOT NULL,
+            locked_by TEXT
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
