@@ -55,7 +55,7 @@ from govsocial.adapters import (
     scrub,
 )
 from govsocial_x import ratelimits
-from govsocial_x.text import weighted_length
+from govsocial_x.text import invalid_characters, weighted_length
 
 __all__ = ["SCOPES", "X"]
 
@@ -76,6 +76,21 @@ _METRICS = {
     "quotes": "quote_count",
     "bookmarks": "bookmark_count",
 }
+#: X's newer API document (the one its own SDK, xdk 0.10.6, is generated from) renames these
+#: answer fields from "tweet" to "post"; the 2.159 document keeps the old names. Read either.
+_NEWER_NAME = {
+    "retweet_count": "repost_count",
+    "tweet_count": "post_count",
+    "referenced_tweets": "referenced_posts",
+}
+
+
+def _field(found: dict[str, Any], name: str) -> Any:
+    """``found[name]``, or the same field under X's newer name (:data:`_NEWER_NAME`)."""
+    value = found.get(name)
+    return found.get(_NEWER_NAME.get(name, "")) if value is None else value
+
+
 _INTERACTION_FIELDS = {
     "tweet.fields": "author_id,conversation_id,created_at,referenced_tweets",
     "expansions": "author_id",
@@ -134,12 +149,27 @@ class X(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """X takes up to four images, or one GIF, or one video, never a mix."""
+        """X takes up to four images, or one GIF, or one video, never a mix; and no text
+        holding U+FFFE, U+FEFF or U+FFFF (twitter-text counts such a post invalid)."""
+        problems: list[Problem] = []
+        refused = invalid_characters(post.text)
+        if refused:
+            problems.append(
+                Problem(
+                    code="invalid_characters",
+                    message="X refuses a post holding "
+                    + ", ".join(f"U+{ord(c):04X}" for c in refused)
+                    + " (twitter-text's invalid characters): remove "
+                    + ("it" if len(refused) == 1 else "them"),
+                    field="text",
+                    platform=cls.name,
+                )
+            )
         moving = [
             i for i, m in enumerate(post.media) if m.kind == "video" or m.mime_type == "image/gif"
         ]
         if moving and len(post.media) > 1:
-            return [
+            problems.append(
                 Problem(
                     code="media_mix",
                     message="X takes up to 4 images, or 1 GIF, or 1 video in a post, "
@@ -148,8 +178,8 @@ class X(Platform):
                     platform=cls.name,
                     limit=1,
                 )
-            ]
-        return []
+            )
+        return problems
 
     @classmethod
     def check_account(cls, account: Account) -> None:
@@ -571,7 +601,7 @@ class X(Platform):
                 continue
             public = found[ref.id].get("public_metrics")
             public = public if isinstance(public, dict) else {}
-            values = {name: as_int(public.get(field)) for name, field in _METRICS.items()}
+            values = {name: as_int(_field(public, field)) for name, field in _METRICS.items()}
             results.append(
                 PostMetrics(ref=ref, collected_at=now, raw={"public_metrics": public}, **values)
             )
@@ -587,7 +617,7 @@ class X(Platform):
             collected_at=datetime.now(UTC),
             followers=as_int(public.get("followers_count")),
             following=as_int(public.get("following_count")),
-            posts=as_int(public.get("tweet_count")),
+            posts=as_int(_field(public, "tweet_count")),
             raw={"public_metrics": public},
         )
 
@@ -666,7 +696,7 @@ class X(Platform):
             username = author.get("username")
             replied = [
                 r.get("id")
-                for r in _dicts(tweet.get("referenced_tweets"))
+                for r in _dicts(_field(tweet, "referenced_tweets"))
                 if r.get("type") == "replied_to"
             ]
             found.append(
