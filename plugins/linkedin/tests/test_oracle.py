@@ -22,7 +22,7 @@ URNS = [
     "urn:li:comment:(urn:li:ugcPost:712345,71234)",
     "urn:li:image:C4D22AQH_abc-DEF~123",
     "urn:li:person:ab CD/ef?g=h&i",
-    "urn:li:organization:Dinas Kominfo (Kota) ‒ ünïcödé",
+    "urn:li:organization:Dinas Kominfo (Kota) \u2012 ünïcödé",
 ]
 
 
