@@ -7,9 +7,9 @@ kept in step with Telegram's API by the grammY project (and back-ported to ``typ
 method, an unknown parameter (TypeScript's excess-property check) or a value of the wrong
 type is a compiler error, reported against the test that sent it.
 
-The npm tree (``@grammyjs/types`` and ``typescript`` 7, the native compiler (about a second a run), pinned in the plugin's
-``tests/node/package-lock.json``) is installed by ``scripts/install`` through
-:mod:`govsocial.testing.npm`; nothing here needs the network.
+The npm tree (``@grammyjs/types``, and ``typescript`` 7, the native compiler: about a second
+a run; pinned in the plugin's ``tests/node/package-lock.json``) is installed by
+``scripts/install`` through :mod:`govsocial.testing.npm`; nothing here needs the network.
 """
 
 from __future__ import annotations
