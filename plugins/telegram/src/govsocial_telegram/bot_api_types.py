@@ -107,13 +107,13 @@ def type_check(calls: list[SentCall], node_modules: Path) -> list[str]:
             timeout=120,
             check=False,
         )
-    problems = []
+    problems: list[str] = []
     for line in done.stdout.splitlines():
         match = _ERROR.search(line)
         if match is None:
             continue
-        call = owner.get(int(match[1]))
-        who = f"{call.sender}: {call.method}" if call else "?"
+        sent = owner.get(int(match[1]))
+        who = f"{sent.sender}: {sent.method}" if sent else "?"
         problems.append(f"{who}: {match[2]}")
     if done.returncode != 0 and not problems:
         problems.append(f"tsc failed: {(done.stdout + done.stderr).strip()[-2000:]}")
