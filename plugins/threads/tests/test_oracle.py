@@ -182,3 +182,21 @@ async def test_the_collection_s_mentions_example_is_a_mention(
     async with client() as c:
         mentions = await c.fetch_mentions(account())
     assert [m.text for m in mentions] == [item["text"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "words"),
+    [
+        ("POST", "/v1.0/1/threads", {"media_type": "TEXT", "txt": "x"}, "no parameter 'txt'"),
+        ("POST", "/v1.0/1/threads", {"media_type": "REEL"}, "['REEL']"),
+        ("GET", "/v1.0/1/threads", {"fields": "id,permalnk"}, "['permalnk']"),
+        ("GET", "/v1.0/1/insights", {"metric": "views,impressions"}, "['impressions']"),
+        ("GET", "/v1.0/1/threads_stats", {}, "not in Meta's"),
+    ],
+)
+def test_each_kind_of_mistake_is_caught(
+    threads_collection: Collection, method: str, path: str, params: dict[str, str], words: str
+) -> None:
+    """The collection check is not vacuous."""
+    problems = threads_collection.request_problems(method, path, params)
+    assert any(words in p for p in problems), problems

@@ -277,19 +277,23 @@ class BusinessSdk:
         endpoint = "/" + parts[1] if len(parts) > 1 else "/"
         if len(parts) > 2:
             return None, [f"{method} {path}: the SDK has no edge below an edge"]
+        missing: list[str] = []
         found: list[list[str]] = []
         for name in candidates:
             edge = self.node(name).edge(method, endpoint)
             if edge is None:
-                found.append(
-                    [f"{name} has no {method} {endpoint} in facebook-business {self.version}"]
+                missing.append(
+                    f"{name} has no {method} {endpoint} in facebook-business {self.version}"
                 )
                 continue
             problems = self.params_problems(edge, params)
             if not problems:
                 return edge, []
             found.append(problems)
-        return None, (min(found, key=len) if found else [f"{method} {path}: no candidate node"])
+        # the node types that have the edge explain best what is wrong with the request
+        if found:
+            return None, min(found, key=len)
+        return None, missing or [f"{method} {path}: no candidate node"]
 
     def exchange_problems(
         self,
