@@ -17,7 +17,12 @@ import respx
 
 from govsocial import Account, AsyncClient, Post, PostRef
 from govsocial_threads import Threads
-from govsocial_threads.adapter import ACCOUNT_METRICS, POST_METRICS
+from govsocial_threads.adapter import (
+    ACCOUNT_METRICS,
+    INTERACTION_FIELDS,
+    POST_FIELDS,
+    POST_METRICS,
+)
 from govsocial_threads.postman import Collection
 
 pytestmark = pytest.mark.anyio
@@ -77,6 +82,19 @@ def test_every_metric_the_adapter_asks_for_is_in_the_collection(
     account_metrics = set(threads_collection.variables["metrics_account"].split(","))
     assert set(POST_METRICS) <= posts, set(POST_METRICS) - posts
     assert set(ACCOUNT_METRICS) <= account_metrics, set(ACCOUNT_METRICS) - account_metrics
+
+
+def test_every_field_list_of_the_adapter_is_in_the_collection(
+    threads_collection: Collection,
+) -> None:
+    """Also the lists no test happens to send: the media object's fields as Meta lists them."""
+    media = {
+        name
+        for variable in ("fields_threads", "fields_replies")
+        for name in threads_collection.variables[variable].split(",")
+    }
+    for fields in (INTERACTION_FIELDS, POST_FIELDS):
+        assert set(fields.split(",")) <= media, set(fields.split(",")) - media
 
 
 async def test_the_collection_s_media_insights_example_reads_into_the_vocabulary(
