@@ -7,6 +7,9 @@ tokens use a fresh organization, so the session's Pages stay usable.
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import httpx
@@ -252,17 +255,19 @@ def test_an_inactive_version_names_the_pinned_one_and_the_fix(
 
 
 def test_the_emulator_refuses_a_request_without_a_version(server: EmulatedLinkedIn) -> None:
-    answer = httpx.get(
+    """Sent with urllib: httpx traffic is held to carry the version (conftest.py)."""
+    asked = urllib.request.Request(
         f"{server.base_url}/rest/networkSizes/urn%3Ali%3Aorganization%3A1001"
         "?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
         headers={
             "Authorization": f"Bearer {server.kominfo.token}",
             "X-Restli-Protocol-Version": "2.0.0",
         },
-        timeout=5,
     )
-    assert answer.status_code == 400
-    assert answer.json()["code"] == "VERSION_MISSING"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(asked, timeout=5)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["code"] == "VERSION_MISSING"
 
 
 # -- tokens -----------------------------------------------------------------------------------

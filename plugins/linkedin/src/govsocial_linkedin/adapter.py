@@ -69,6 +69,7 @@ from govsocial_linkedin.urns import (
     organization_urn,
     post_url,
     restli_list,
+    restli_object,
 )
 
 __all__ = ["STATISTICS_FIELDS", "LinkedIn", "seconds_to_midnight_utc"]
@@ -764,7 +765,7 @@ class LinkedIn(Platform):
                 "/rest/organizationalEntityNotifications?q=criteria"
                 f"&organizationalEntity={encode(self.organization)}"
                 "&actions=List(SHARE_MENTION)"
-                f"&timeRange=(start:{_to_millis(start)},end:{_to_millis(now)})"
+                f"&timeRange={restli_object({'start': _to_millis(start), 'end': _to_millis(now)})}"
                 f"&start={page * self.page_size}&count={self.page_size}"
             )
             response = await self._api("GET", path)

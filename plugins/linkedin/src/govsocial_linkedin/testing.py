@@ -514,10 +514,12 @@ class LinkedInEmulator:
             return _error(403, "Not enough permissions to access notifications")
         actions = query.get("actions", "")
         wanted = set(actions[5:-1].split(",")) if actions.startswith("List(") else set()
-        match = re.fullmatch(r"\(start:(\d+),end:(\d+)\)", query.get("timeRange", ""))
-        if match is None:
+        # a Rest.li object: its keys in any order (LinkedIn's own client sorts them)
+        pairs = re.fullmatch(r"\((\w+):(\d+),(\w+):(\d+)\)", query.get("timeRange", ""))
+        span = {pairs[1]: int(pairs[2]), pairs[3]: int(pairs[4])} if pairs else {}
+        if set(span) != {"start", "end"}:
             return _error(400, "timeRange must be (start:...,end:...)")
-        start_ms, end_ms = int(match.group(1)), int(match.group(2))
+        start_ms, end_ms = span["start"], span["end"]
         found = [
             n
             for n in self.notifications

@@ -57,7 +57,7 @@ from govsocial.adapters import (
     scrub,
 )
 from govsocial_x import ratelimits
-from govsocial_x.text import weighted_length
+from govsocial_x.text import invalid_characters, weighted_length
 
 __all__ = ["EXEMPT_TIERS", "REPLY_RULE", "RESTRICTED_TIERS", "SCOPES", "X"]
 
@@ -99,6 +99,21 @@ _METRICS = {
     "quotes": "quote_count",
     "bookmarks": "bookmark_count",
 }
+#: X's newer API document (the one its own SDK, xdk 0.10.6, is generated from) renames these
+#: answer fields from "tweet" to "post"; the 2.159 document keeps the old names. Read either.
+_NEWER_NAME = {
+    "retweet_count": "repost_count",
+    "tweet_count": "post_count",
+    "referenced_tweets": "referenced_posts",
+}
+
+
+def _field(found: dict[str, Any], name: str) -> Any:
+    """``found[name]``, or the same field under X's newer name (:data:`_NEWER_NAME`)."""
+    value = found.get(name)
+    return found.get(_NEWER_NAME.get(name, "")) if value is None else value
+
+
 _INTERACTION_FIELDS = {
     "tweet.fields": "author_id,conversation_id,created_at,referenced_tweets",
     "expansions": "author_id",
@@ -174,10 +189,24 @@ class X(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """X takes up to four images, or one GIF, or one video, never a mix; a reply gets a
+        """X takes up to four images, or one GIF, or one video, never a mix; no text holding
+        U+FFFE, U+FEFF or U+FFFF (twitter-text counts such a post invalid); and a reply gets a
         warning about X's rule on API replies (offline, govsocial cannot tell whether the
         author mentioned the account, nor the app's access tier)."""
         problems: list[Problem] = []
+        refused = invalid_characters(post.text)
+        if refused:
+            problems.append(
+                Problem(
+                    code="invalid_characters",
+                    message="X refuses a post holding "
+                    + ", ".join(f"U+{ord(c):04X}" for c in refused)
+                    + " (twitter-text's invalid characters): remove "
+                    + ("it" if len(refused) == 1 else "them"),
+                    field="text",
+                    platform=cls.name,
+                )
+            )
         if post.reply_to is not None and limits.reply_restriction:
             problems.append(
                 Problem(
@@ -686,7 +715,7 @@ class X(Platform):
                 continue
             public = found[ref.id].get("public_metrics")
             public = public if isinstance(public, dict) else {}
-            values = {name: as_int(public.get(field)) for name, field in _METRICS.items()}
+            values = {name: as_int(_field(public, field)) for name, field in _METRICS.items()}
             results.append(
                 PostMetrics(ref=ref, collected_at=now, raw={"public_metrics": public}, **values)
             )
@@ -702,7 +731,7 @@ class X(Platform):
             collected_at=datetime.now(UTC),
             followers=as_int(public.get("followers_count")),
             following=as_int(public.get("following_count")),
-            posts=as_int(public.get("tweet_count")),
+            posts=as_int(_field(public, "tweet_count")),
             raw={"public_metrics": public},
         )
 
@@ -822,7 +851,7 @@ class X(Platform):
             username = author.get("username")
             replied = [
                 r.get("id")
-                for r in _dicts(tweet.get("referenced_tweets"))
+                for r in _dicts(_field(tweet, "referenced_tweets"))
                 if r.get("type") == "replied_to"
             ]
             found.append(
