@@ -361,7 +361,11 @@ async def test_a_video_over_4_mib_goes_in_chunks_x_takes(
     """X takes a base64 APPEND chunk of at most 5 MB; the emulator refuses a longer one, so
     the adapter's default chunk size must stay under it (4 MiB raw did not: 5.59 MB)."""
     monkeypatch.setattr(X, "media_poll_interval", 0.01)
-    video = b"\x00\x00\x00\x18ftypmp42" + bytes(9 * 2**20)
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    # a real (readable) video, padded past 9 MiB after its last box
+    video = make_video(width=64, height=64, seconds=1) + bytes(9 * 2**20)
     author = emulator.accounts[0]
     post = Post(unique_text(), media=[Media(data=video, mime_type="video/mp4")])
     async with AsyncClient(max_wait=5.0) as c:
