@@ -235,6 +235,39 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
         "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
     ),
+    # 7: heads of office (workspace-wide appointments, so no account), appointments ended
+    # early (revoked, by whom and why), the rule for drafts whose time passed while they
+    # waited, and audit entries found by their object (the worker's checks at publication)
+    (
+        (
+            "sqlite",
+            """CREATE TABLE appointments_v7 (
+            id TEXT PRIMARY KEY,
+            person TEXT NOT NULL REFERENCES people(id),
+            account TEXT REFERENCES accounts(name),
+            role TEXT NOT NULL,
+            decree TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        ),
+        (
+            "sqlite",
+            "INSERT INTO appointments_v7 (id, person, account, role, decree, valid_from, "
+            "valid_until, created_at) SELECT id, person, account, role, decree, valid_from, "
+            "valid_until, created_at FROM appointments",
+        ),
+        ("sqlite", "DROP TABLE appointments"),
+        ("sqlite", "ALTER TABLE appointments_v7 RENAME TO appointments"),
+        ("sqlite", "CREATE INDEX appointments_account ON appointments (account, person)"),
+        ("postgresql", "ALTER TABLE appointments ALTER COLUMN account DROP NOT NULL"),
+        "ALTER TABLE appointments ADD COLUMN revoked_at DOUBLE PRECISION",
+        "ALTER TABLE appointments ADD COLUMN revoked_by TEXT",
+        "ALTER TABLE appointments ADD COLUMN revoke_reason TEXT",
+        "ALTER TABLE approval_rules ADD COLUMN late_drafts_need_admin INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX audit_log_object ON audit_log (object, action)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

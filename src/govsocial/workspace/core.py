@@ -106,7 +106,7 @@ class WorkspaceCore:
         self.sealer = Sealer(
             lambda: store.meta("credential_salt"), lambda s: store.set_meta("credential_salt", s)
         )
-        self.authority = Authority(store, self.account_row)
+        self.authority = Authority(store, self.account_row, self.calendar_zone)
         self._client: Client | None = None
 
     @classmethod
@@ -196,9 +196,17 @@ class WorkspaceCore:
 
     # -- accounts ------------------------------------------------------------------------
 
-    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
+    def add_account(
+        self, name: str, account: Account, *, slots: str | None = None, by: str | None = None
+    ) -> None:
         """Keep ``account`` under ``name`` (replacing one of that name), credentials sealed
-        or as ``env:`` references; ``slots`` are its posting slots."""
+        or as ``env:`` references; ``slots`` are its posting slots.
+
+        Audit-logged as ``add_account``, or ``change_credentials`` when it replaces an
+        account (the names of the credential fields, never their values). Once the
+        workspace has heads of office, ``by`` must be one (see
+        :mod:`govsocial.workspace.authority`).
+        """
         if not name or not name.strip():
             raise ConfigurationError("an account needs a name", field="name")
         cls = self.plugins.platform(account.platform)
@@ -214,7 +222,7 @@ class WorkspaceCore:
                 f"account {account.handle} on {cls.name} has no base_url", field="base_url"
             )
         check_zone(account.timezone)
-        self.check_env_references(name, account)
+        self.check_env_references(name, account, by=by)
         slot_text = Slots.parse(slots).text if slots else None
         row = AccountRow(
             name=name,
@@ -230,9 +238,32 @@ class WorkspaceCore:
             slots=slot_text,
             created_at=time.time(),
         )
-        self.store.put_account(row)
+        replaces = any(r.name == name for r in self.store.accounts())
+        action = "change_credentials" if replaces else "add_account"
 
-    def check_env_references(self, name: str, account: Account) -> None:
+        def write(tx: Tx, decree: str | None) -> None:
+            self.store.put_account(row)
+            self.record(
+                tx,
+                by,
+                action,
+                obj=name,
+                account=name,
+                decree=decree,
+                detail={
+                    "platform": account.platform,
+                    "handle": account.handle,
+                    "base_url": account.base_url,
+                    "timezone": account.timezone,
+                    "slots": slot_text,
+                    "credential_fields": sorted(account.credentials),
+                    "replaces": replaces,
+                },
+            )
+
+        self.authority.as_head(action, by, write, obj=name, account=name)
+
+    def check_env_references(self, name: str, account: Account, *, by: str | None = None) -> None:
         """Refuse an ``env:`` reference of ``account`` (to be kept as ``name``) to a variable
         the operator does not allow (``GOVSOCIAL_ENV_ALLOW``), recording the refusal in the
         audit log (``env_reference_refused``) before raising.
@@ -249,7 +280,7 @@ class WorkspaceCore:
             with self.store.transaction() as tx:
                 self.record(
                     tx,
-                    None,
+                    by,
                     "env_reference_refused",
                     obj=name,
                     detail={
