@@ -245,6 +245,7 @@ class Worker:
             return
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
+            self._checked.pop(d.id, None)
             return
         checked = self._checked.get(d.id)
         context = EventContext(
@@ -367,6 +368,7 @@ class Worker:
         if attempts >= self.ws.max_attempts:
             self._final(d, "failed", error, recurrence=recurrence)
             return
+        self._checked.pop(d.id, None)  # checked again at the next attempt
         delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
         due = self.clock() + delay
         logger.info(

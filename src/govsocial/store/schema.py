@@ -237,7 +237,8 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
     ),
     # 7: heads of office (workspace-wide appointments, so no account), appointments ended
     # early (revoked, by whom and why), the rule for drafts whose time passed while they
-    # waited, and audit entries found by their object (the worker's checks at publication)
+    # waited, and audit entries and drafts found by object and job (the worker's checks at
+    # publication look both up for every delivery)
     (
         (
             "sqlite",
@@ -267,6 +268,7 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE appointments ADD COLUMN revoke_reason TEXT",
         "ALTER TABLE approval_rules ADD COLUMN late_drafts_need_admin INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX audit_log_object ON audit_log (object, action)",
+        "CREATE INDEX drafts_job ON drafts (job_id)",
     ),
 )
 
