@@ -17,6 +17,8 @@ requests; people, appointments and permissions are the core's
   contributor   draft posts, fulfil content requests
   approver      approve or reject drafts
   admin         draft, schedule, enqueue, cancel, reschedule, reply, delete
+  head          (workspace-wide) add people and accounts, change credentials,
+                appoint, revoke, set approval rules, once the workspace has a head
   ============  ==========================================================
 
 - **Only approved posts go out.** On a governed account a post is scheduled from an approved

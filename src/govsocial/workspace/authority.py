@@ -14,6 +14,8 @@ In an Indonesian agency the accounts are run by civil servants (ASN) appointed b
   contributor   draft posts, fulfil content requests
   approver      approve or reject drafts
   admin         draft, schedule, enqueue, cancel, reschedule, reply, delete
+  head          (workspace-wide) add people and accounts, change credentials,
+                appoint, revoke, set approval rules, once the workspace has a head
   ============  ==========================================================
 
 - **Heads of office** (role ``head``, *pimpinan*: the official who signs the decrees) are
