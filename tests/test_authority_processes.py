@@ -1,8 +1,9 @@
 """A second OS process writes to the workspace's database directly, and the worker refuses
 (issue 12, proof): a forged approval row, a job written by hand, a job whose stored
-planner was changed, and an approved draft's job whose text was swapped. On SQLite and
-PostgreSQL; assertions read the fake platform's server (what it received) and the database
-(each delivery's state and the audit log).
+planner was changed, an approved draft's job whose text was swapped, and a cancelled
+job's delivery put back on the schedule. On SQLite and PostgreSQL; assertions read the fake
+platform's server (what it received) and the database (each delivery's state and the audit
+log).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ elif what == "planner":  # the job now names tono, an admin in force, as its pla
     authority = json.loads(row[0])
     authority["by"] = "tono"
     run("UPDATE jobs SET authority = ? WHERE id = ?", (json.dumps(authority), ident))
+elif what == "uncancel":  # a cancelled job's delivery is put back on the schedule
+    run("UPDATE jobs SET cancelled = 0 WHERE id = ?", (ident,))
+    run("UPDATE deliveries SET status = 'scheduled' WHERE job_id = ?", (ident,))
 elif what == "post":  # the approved draft's job now carries other text
     run("UPDATE jobs SET post = ? WHERE id = ?", (json.dumps({"text": "Swapped text"}), ident))
 print(os.getpid(), what, "written")
@@ -125,6 +129,10 @@ def test_rows_written_by_another_process_are_refused_by_the_worker(
         ws.approve(swapped_draft.id, by="rahmat")
         swapped = ws.schedule(ws.draft(swapped_draft.id), at=soon(), by="siti")
         forge(url, "post", swapped.id)
+        # 5. a job siti planned and cancelled, put back on the schedule
+        uncancelled = ws.schedule(Post("Cancelled"), ["humas"], at=soon(), by="siti")
+        ws.cancel(uncancelled.id, by="siti")
+        forge(url, "uncancel", uncancelled.id)
         # and a control: planned properly, published
         fine = ws.schedule(Post("Sah"), ["humas"], at=soon(), by="siti")
 
@@ -135,7 +143,7 @@ def test_rows_written_by_another_process_are_refused_by_the_worker(
         assert [p["text"] for p in server.posts.values()] == ["Sah"]
         reasons = {
             job_id: ws.job(job_id).deliveries[0]
-            for job_id in (from_draft.id, by_hand, changed.id, swapped.id, fine.id)
+            for job_id in (from_draft.id, by_hand, changed.id, swapped.id, uncancelled.id, fine.id)
         }
         assert reasons[fine.id].status == "published"
         assert reasons[from_draft.id].status == "refused"
@@ -147,9 +155,11 @@ def test_rows_written_by_another_process_are_refused_by_the_worker(
         assert "names 'tono' as its planner" in (reasons[changed.id].error or "")
         assert reasons[swapped.id].status == "refused"
         assert "not the one draft" in (reasons[swapped.id].error or "")
+        assert reasons[uncancelled.id].status == "refused"
+        assert "the job was cancelled" in (reasons[uncancelled.id].error or "")
         refused = ws.audit_log(action="refused")
         assert {e.object for e in refused} == {
-            reasons[j].id for j in (from_draft.id, by_hand, changed.id, swapped.id)
+            reasons[j].id for j in (from_draft.id, by_hand, changed.id, swapped.id, uncancelled.id)
         }
         assert all(e.detail["error_type"] == "NotPermitted" for e in refused)
         stored = json.loads(ws.store.job(changed.id).authority or "{}")  # type: ignore[union-attr]

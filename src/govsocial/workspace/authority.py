@@ -741,7 +741,8 @@ class Authority:
           self-approval) hold approver appointments in force, and the planner is one of
           them or holds an admin appointment in force;
         - directly: the planner holds an admin appointment in force and the rule does not
-          want even admins' posts approved.
+          want even admins' posts approved;
+        - and the job was never cancelled (a cancelled job's delivery put back by hand).
 
         :raises NotPermitted: naming what is missing; the delivery is then refused.
         """
@@ -783,8 +784,15 @@ class Authority:
             latest = max(theirs, key=lambda a: (a.revoked_at is None, a.valid_until or date.max))
             return f"{person}'s {role} appointment under decree {latest.decree} {latest.lapse(day)}"
 
-        planned = self.store.audit.of_object(tx, job_id, ("schedule", "enqueue"))
-        planners = {row[2] for row in planned if row[5] == account}
+        planned = self.store.audit.of_object(tx, job_id, ("schedule", "enqueue", "cancel"))
+        cancelled = [row for row in planned if row[3] == "cancel" and row[5] == account]
+        if cancelled:
+            raise refuse(
+                f"the job was cancelled (audit entry {cancelled[0][0]}, by "
+                f"{cancelled[0][2] or 'someone unnamed'}): its delivery was put back in the "
+                "database outside govsocial"
+            )
+        planners = {row[2] for row in planned if row[3] != "cancel" and row[5] == account}
         if not planners:
             raise refuse(
                 "the job's planning is not in the audit log: it was written into the database "
