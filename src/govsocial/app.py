@@ -257,19 +257,24 @@ class Workspace:
 
     # -- accounts ------------------------------------------------------------------------
 
-    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
+    def add_account(
+        self, name: str, account: Account, *, slots: str | None = None, by: str | None = None
+    ) -> None:
         """Keep ``account`` under ``name`` (replacing one of that name in place: its
         history stays attached, so a leaked token is replaced this way).
 
         Credentials are stored as ``env:`` references or encrypted, never in plain text,
         under the one key the workspace is sealed with (docs/operations.md, Keys).
         ``slots`` are its posting slots for :meth:`enqueue`, e.g. ``"Mon-Fri 08:00, 12:00"``.
+        Audit-logged (``add_account``, or ``change_credentials`` when it replaces one); once
+        the workspace has heads of office, ``by`` must be one.
 
         :raises ConfigurationError: ``GOVSOCIAL_SECRET_KEY`` is unset, too short or another
             key than the workspace's; the account has history and would change platform,
             handle or server.
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
         """
-        self.core.add_account(name, account, slots=slots)
+        self.core.add_account(name, account, slots=slots, by=by)
 
     def accounts(self) -> dict[str, Account]:
         """Every account by name, credentials opened (``env:`` references stay references)."""
@@ -431,7 +436,8 @@ class Workspace:
     def add_person(
         self, person_id: str, *, name: str, unit: str | None = None, by: str | None = None
     ) -> Person:
-        """Record a person (replacing the name and unit of one with that id)."""
+        """Record a person (replacing the name and unit of one with that id); once the
+        workspace has heads of office, ``by`` must be one."""
         return self.core.authority.add_person(person_id, name=name, unit=unit, by=by)
 
     def people(self) -> list[Person]:
@@ -449,7 +455,7 @@ class Workspace:
         self,
         person: str,
         *,
-        accounts: Sequence[str],
+        accounts: Sequence[str] | None = None,
         role: str,
         decree: str,
         valid_from: str | date,
@@ -459,7 +465,12 @@ class Workspace:
         """Appoint ``person`` to ``role`` on ``accounts`` under ``decree`` (the SK number).
 
         The first appointment on an account puts it under governance: from then on every
-        action on it names its actor.
+        action on it names its actor. ``role="head"`` (head of office, *pimpinan*) is
+        workspace-wide, without accounts: the first head is appointed without ``by``; from
+        then on appointing, revoking, adding people and accounts, changing credentials and
+        setting approval rules need ``by=`` a head in force.
+
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
         """
         return self.core.authority.appoint(
             person,
@@ -471,10 +482,28 @@ class Workspace:
             by=by,
         )
 
+    def revoke(
+        self, person: str, account: str | None = None, *, by: str | None = None, reason: str
+    ) -> list[Appointment]:
+        """End ``person``'s appointments now (those on ``account``, or all of them), before
+        their decrees' end, saying why; returns the appointments ended. From this moment
+        they allow nothing: the worker refuses deliveries that rest on them (see
+        docs/accountability.md).
+
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force, or this
+            would revoke the last head in force.
+        :raises ConfigurationError: no reason, or nothing in force to revoke.
+        """
+        return self.core.authority.revoke(person, account, by=by, reason=reason)
+
+    def heads(self) -> list[Appointment]:
+        """Every head-of-office appointment ever made (revoked and ended ones too)."""
+        return self.core.authority.heads()
+
     def appointments(
         self, *, account: str | None = None, person: str | None = None
     ) -> list[Appointment]:
-        """Appointments, filtered by account and person."""
+        """Appointments, filtered by account and person (a head's has no account)."""
         return self.core.authority.appointments(account=account, person=person)
 
     def governed(self, account: str) -> bool:
@@ -492,14 +521,17 @@ class Workspace:
         approvers: int = 1,
         admin_needs_approval: bool = False,
         self_approval: bool = False,
+        late_drafts_need_admin: bool = False,
         by: str | None = None,
     ) -> ApprovalRule:
-        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`)."""
+        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`); once the
+        workspace has heads of office, ``by`` must be one."""
         return self.core.authority.set_approval_rule(
             account,
             approvers=approvers,
             admin_needs_approval=admin_needs_approval,
             self_approval=self_approval,
+            late_drafts_need_admin=late_drafts_need_admin,
             by=by,
         )
 

@@ -13,7 +13,7 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
   ``cancel``, ``reschedule``, ``worker``;
 - credentials: ``keys new|check|rotate``;
 - metrics: ``metrics collect``, ``report``;
-- accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
+- accountability: ``institution``, ``people add|list``, ``appoint``, ``revoke``, ``rule``,
   ``drafts add|list``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify``, ``archive export``;
 - the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,

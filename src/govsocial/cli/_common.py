@@ -67,7 +67,8 @@ def by_arg(parser: argparse.ArgumentParser) -> None:
         "--by",
         default=os.environ.get("GOVSOCIAL_ACTOR") or None,
         metavar="PERSON",
-        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
+        help="who does this (needed on accounts under appointments, and for changes once "
+        "the workspace has a head of office; default $GOVSOCIAL_ACTOR)",
     )
 
 

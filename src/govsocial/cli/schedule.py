@@ -53,6 +53,7 @@ def add_parsers(commands: Commands) -> None:
     accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
     imported.add_argument("file", help="accounts file (see docs/cli.md)")
+    by_arg(imported)
     accounts_do.add_parser("list", help="list accounts, and which are locked (keys check)")
     accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
     accounts.set_defaults(handler=_cmd_accounts)
@@ -169,9 +170,9 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
         if args.accounts_command == "import":
             found = load_accounts(Path(args.file), check_env=False)
             for name, account in found.items():  # the whole file is refused, and audited
-                ws.core.check_env_references(name, account)
+                ws.core.check_env_references(name, account, by=args.by)
             for name, account in found.items():
-                ws.add_account(name, account)
+                ws.add_account(name, account, by=args.by)
                 print(shown(f"{name}: {account.platform} {account.handle}"))
         elif args.accounts_command == "refresh":
             outcome = ws.refresh_credentials()

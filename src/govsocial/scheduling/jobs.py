@@ -5,8 +5,10 @@ times). A **delivery** is that post to one account at one time; it moves through
 
 ``scheduled`` → ``claimed`` (a worker holds a lease) → ``sending`` (the attempt is recorded
 before the request leaves) → ``published`` | ``unknown`` | ``failed`` | ``missed``, or
-``cancelled`` before it started. ``unknown`` means the platform may have the post and cannot
-say: a human looks, govsocial never resends it.
+``cancelled`` before it started, or ``refused`` when the authority behind it no longer
+holds at publication (a revoked or ended appointment; see docs/accountability.md).
+``unknown`` means the platform may have the post and cannot say: a human looks, govsocial
+never resends it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from govsocial.core.models import Account, Model, Post, PostRef
 __all__ = ["DELIVERY_STATES", "Delivery", "Job"]
 
 DeliveryState = Literal[
-    "scheduled", "claimed", "sending", "published", "unknown", "failed", "missed", "cancelled"
+    "scheduled",
+    "claimed",
+    "sending",
+    "published",
+    "unknown",
+    "failed",
+    "missed",
+    "cancelled",
+    "refused",
 ]
 DELIVERY_STATES: tuple[str, ...] = (
     "scheduled",
@@ -34,6 +44,7 @@ DELIVERY_STATES: tuple[str, ...] = (
     "failed",
     "missed",
     "cancelled",
+    "refused",
 )
 
 
@@ -59,8 +70,9 @@ class Job(Model):
     """A post planned for accounts; ``status`` summarizes its deliveries.
 
     ``scheduled`` (nothing started), ``running``, ``published`` (every delivery),
-    ``partial`` (some published, some failed or missed), ``failed``, ``unknown`` (some
-    outcome needs a human), ``cancelled``.
+    ``partial`` (some published, some failed, missed or refused), ``failed``, ``refused``
+    (every delivery refused at publication), ``unknown`` (some outcome needs a human),
+    ``cancelled``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -84,10 +96,16 @@ class Job(Model):
         if "unknown" in states:
             return "unknown"
         if "scheduled" in states:
-            return "scheduled" if not states & {"published", "failed", "missed"} else "running"
+            return (
+                "scheduled"
+                if not states & {"published", "failed", "missed", "refused"}
+                else "running"
+            )
         settled = states - {"cancelled"}
         if settled == {"published"}:
             return "published"
+        if settled == {"refused"}:
+            return "refused"
         if "published" in settled:
             return "partial"
         return "failed"

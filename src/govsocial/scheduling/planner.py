@@ -87,9 +87,11 @@ class Planner:
         by: str | None,
         action: str,
         then: Then | None = None,
+        note: dict[str, Any] | None = None,
     ) -> Job:
         """Write the job of ``post`` for ``accounts`` at ``at`` under ``authority`` (who, which
-        draft, which decree per account); ``then`` runs inside the same transaction."""
+        draft, which decree per account); ``then`` runs inside the same transaction; ``note``
+        is added to the audit entries' detail (a late draft's delay)."""
         rows = self.core.account_rows(accounts)
         now = datetime.now(UTC)
         starts: dict[str, datetime] = {}
@@ -118,6 +120,7 @@ class Planner:
             by=by,
             action=action,
             then=then,
+            note=note,
         )
 
     def enqueue(
@@ -173,6 +176,7 @@ class Planner:
         by: str | None,
         action: str,
         then: Then | None,
+        note: dict[str, Any] | None = None,
     ) -> Job:
         now = time.time()
         job = JobRow(
@@ -205,6 +209,7 @@ class Planner:
                         "at": starts[row.name].isoformat(),
                         "draft": authority.get("draft"),
                         "recurrence": recurrence,
+                        **(note or {}),
                     },
                 )
             if then is not None:

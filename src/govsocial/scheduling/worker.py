@@ -12,7 +12,15 @@ The rules, in the order a delivery meets them:
 5. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
    the platform deduplicates repeats) go back to ``scheduled`` with backoff, up to the
    workspace's ``max_attempts``; the rest are ``failed`` with the platform's message.
-6. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
+6. **Authority at publication**: on an account under appointments, every delivery is
+   checked when it is sent, against the appointments, rules, drafts, approvals and audit
+   log as they stand then (:meth:`govsocial.workspace.authority.Authority.check_publication`),
+   not against the authority string stored in the job. A delivery whose admin was revoked,
+   whose decree ended, whose approvers no longer hold their appointments, or whose job or
+   approvals were written outside govsocial ends ``refused``, with the reason, audit-logged.
+   A recurring job stops there: its next occurrence is not planned (an admin in force plans
+   it again), so a revoked admin's daily post ends with one refusal, not one a day.
+7. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
    is looked up before anything is sent again: the platform says whether the post exists
    (Bluesky: by record key), or, where it cannot tell, a repeat with the same key is safe
    within the platform's idempotency window (Mastodon: about an hour). Outside of that the
@@ -61,6 +69,7 @@ from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
+    from govsocial.workspace.authority import PublicationAuthority
 
 __all__ = ["Worker"]
 
@@ -105,8 +114,8 @@ class Worker:
         self._accounts: dict[str, tuple[Account, str, str]] = {}
         self._credentials_checked = -math.inf
         self._locks_checked = -math.inf
-        self._posts: dict[str, tuple[Post, str | None, dict[str, Any]]] = {}
-        self._governed: tuple[float, set[str]] = (0.0, set())
+        self._posts: dict[str, tuple[Post, str | None, dict[str, Any], str]] = {}
+        self._checked: dict[str, PublicationAuthority] = {}
 
     def __repr__(self) -> str:
         return f"<Worker {self.owner} on {self.ws!r}>"
@@ -212,29 +221,21 @@ class Worker:
         now = self.clock()
         try:
             account, platform = self._account(d.account)
-            post, recurrence, authority = self._post(d.job_id)
+            post, recurrence, authority, post_json = self._post(d.job_id)
         except AccountLocked as locked:
             self._wait(d, locked)
             return
         except ConfigurationError as missing:
             self._final(d, "unknown" if d.reconcile else "failed", missing)
             return
-        if not d.reconcile and not self._authorized(d, authority):
-            self._final(
-                d,
-                "failed",
-                NotPermitted(
-                    f"account {d.account!r} is run under appointments (SK), and this job was "
-                    "planned without an admin's or approvers' authority (before the "
-                    "appointments, or outside the workspace): not published",
-                    actor=None,
-                    action="publish",
-                    account=d.account,
-                    hint="plan it again with schedule(..., by=<admin>) or through a draft",
-                ),
-                recurrence=recurrence,
-            )
-            return
+        if not d.reconcile:
+            try:
+                self._checked[d.id] = self.ws.authority.check_publication(
+                    d.job_id, post_json, authority, d.account, now
+                )
+            except NotPermitted as refused:
+                self._final(d, "refused", refused, series_stops=bool(recurrence))
+                return
         if d.reconcile:
             verdict = await self._reconcile(client, d, account)
             if isinstance(verdict, PostRef):
@@ -266,9 +267,14 @@ class Worker:
             return
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
+            self._checked.pop(d.id, None)
             return
+        checked = self._checked.get(d.id)
         context = EventContext(
-            workspace=self.ws.address, job_id=d.job_id, delivery_id=d.id, actor=authority.get("by")
+            workspace=self.ws.address,
+            job_id=d.job_id,
+            delivery_id=d.id,
+            actor=checked.actor if checked is not None else authority.get("by"),
         )
         result = await client.publish_one(
             post, account, idempotency_key=d.idempotency_key, context=context
@@ -330,27 +336,23 @@ class Worker:
 
     # -- outcomes ------------------------------------------------------------------------
 
-    def _authorized(self, d: DeliveryRow, authority: dict[str, Any]) -> bool:
-        """Whether the job may go to ``d.account``: always, unless the account is governed
-        and the job carries no decree for it (see :mod:`govsocial.accountability.governance`)."""
-        checked_at, governed = self._governed
-        if self.clock() - checked_at > 5.0:  # appointments change rarely: look every 5 s
-            governed = self.ws.authority.governed_accounts()
-            self._governed = (self.clock(), governed)
-        if d.account not in governed:
-            return True
-        return bool(authority.get("accounts", {}).get(d.account))
-
     def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
-        authority = self._posts.get(d.job_id, (None, None, {}))[2]
+        found = self._posts.get(d.job_id)
+        authority = found[2] if found is not None else {}
+        checked = self._checked.pop(d.id, None)
+        actor, decree = authority.get("by"), authority.get("accounts", {}).get(d.account)
+        if checked is not None:  # what the tables said at publication, not the stored string
+            actor, decree = checked.actor, checked.decree
+            if checked.draft is not None:
+                detail = {**detail, "draft": checked.draft, "approvers": list(checked.approvers)}
         audit.append(
             self.store,
             cur,
-            actor=authority.get("by"),
+            actor=actor,
             action=action,
             obj=d.id,
             account=d.account,
-            decree=authority.get("accounts", {}).get(d.account),
+            decree=decree,
             detail={"job": d.job_id, "worker": self.owner, **detail},
             at=self.clock(),
         )
@@ -387,13 +389,17 @@ class Worker:
         error: GovSocialError,
         *,
         recurrence: str | None = None,
+        series_stops: bool = False,
     ) -> None:
         logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
+        detail: dict[str, Any] = {"error": str(error), "error_type": type(error).__name__}
+        if series_stops:
+            detail["series"] = "stopped: no later occurrence is planned"
         with self.store.transaction() as cur:
             self.store.mark_final(
                 d.id, self.owner, status, str(error), type(error).__name__, self.clock()
             )
-            self._audit(cur, d, status, {"error": str(error), "error_type": type(error).__name__})
+            self._audit(cur, d, status, detail)
         self._next_occurrence(d, recurrence)
 
     def _retry(
@@ -403,6 +409,7 @@ class Worker:
         if attempts >= self.ws.max_attempts:
             self._final(d, "failed", error, recurrence=recurrence)
             return
+        self._checked.pop(d.id, None)  # checked again at the next attempt
         delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
         due = self.clock() + delay
         logger.info(
@@ -469,14 +476,14 @@ class Worker:
         self._accounts[name] = (account, account.platform, _stored(row.credentials))
         return account, account.platform
 
-    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any]]:
+    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any], str]:
         found = self._posts.get(job_id)
         if found is None:
             job = self.store.job(job_id)
             if job is None:
                 raise ConfigurationError(f"job {job_id} is gone", field="job_id")
             authority = json.loads(job.authority) if job.authority else {}
-            found = (Post.model_validate_json(job.post), job.recurrence, authority)
+            found = (Post.model_validate_json(job.post), job.recurrence, authority, job.post)
             self._posts[job_id] = found
         return found
 

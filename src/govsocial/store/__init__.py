@@ -67,7 +67,7 @@ FILE_MODE = 0o600
 _warned_modes: set[str] = set()  # paths already warned about, once per process
 
 #: Delivery states that never change again.
-FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled"})
+FINAL_STATES = frozenset({"published", "unknown", "failed", "missed", "cancelled", "refused"})
 
 _DELIVERY_COLUMNS = (
     "id, job_id, account, occurrence, scheduled_at, due_at, status, idempotency_key, attempts, "
@@ -359,6 +359,10 @@ class Store(ABC):
     def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
 
+    def lock_governance(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
+        """Serialize changes to who may do what (heads, appointments, people, rules, accounts)
+        until the transaction ends (SQLite: its write lock does)."""
+
     def snapshot(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Make the transaction read one consistent snapshot; call it first in a fresh
         transaction (SQLite's transactions always are one)."""
@@ -646,7 +650,7 @@ class Store(ABC):
             rows = self.execute(
                 cur,
                 "SELECT scheduled_at FROM deliveries WHERE account = ? AND status NOT IN "
-                "('cancelled', 'missed', 'failed')",
+                "('cancelled', 'missed', 'failed', 'refused')",
                 (account,),
             ).fetchall()
         return [float(r[0]) for r in rows]
@@ -740,7 +744,8 @@ class Store(ABC):
         error_type: str | None,
         now: float,
     ) -> bool:
-        """``failed``, ``missed`` or ``unknown``: the delivery is settled, for a human to see."""
+        """``failed``, ``missed``, ``refused`` or ``unknown``: the delivery is settled, for a
+        human to see."""
         if status not in FINAL_STATES:
             raise ValueError(f"{status} is not a final state")
         with self.transaction() as cur:
@@ -1096,6 +1101,10 @@ class PostgresStore(Store):
     def lock_audit(self, cur: Tx) -> None:
         """A transaction-scoped advisory lock: one audit append at a time."""
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
+
+    def lock_governance(self, cur: Tx) -> None:
+        """A transaction-scoped advisory lock: one change of who may do what at a time."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152025)")
 
     def snapshot(self, cur: Tx) -> None:
         """REPEATABLE READ for the rest of the transaction."""

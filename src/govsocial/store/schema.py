@@ -278,6 +278,41 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
             locked_by TEXT
         )""",
     ),
+    # 10: heads of office (workspace-wide appointments, so no account), appointments ended
+    # early (revoked, by whom and why), the rule for drafts whose time passed while they
+    # waited, and audit entries and drafts found by object and job (the worker's checks at
+    # publication look both up for every delivery)
+    (
+        (
+            "sqlite",
+            """CREATE TABLE appointments_v10 (
+            id TEXT PRIMARY KEY,
+            person TEXT NOT NULL REFERENCES people(id),
+            account TEXT REFERENCES accounts(name),
+            role TEXT NOT NULL,
+            decree TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        ),
+        (
+            "sqlite",
+            "INSERT INTO appointments_v10 (id, person, account, role, decree, valid_from, "
+            "valid_until, created_at) SELECT id, person, account, role, decree, valid_from, "
+            "valid_until, created_at FROM appointments",
+        ),
+        ("sqlite", "DROP TABLE appointments"),
+        ("sqlite", "ALTER TABLE appointments_v10 RENAME TO appointments"),
+        ("sqlite", "CREATE INDEX appointments_account ON appointments (account, person)"),
+        ("postgresql", "ALTER TABLE appointments ALTER COLUMN account DROP NOT NULL"),
+        "ALTER TABLE appointments ADD COLUMN revoked_at DOUBLE PRECISION",
+        "ALTER TABLE appointments ADD COLUMN revoked_by TEXT",
+        "ALTER TABLE appointments ADD COLUMN revoke_reason TEXT",
+        "ALTER TABLE approval_rules ADD COLUMN late_drafts_need_admin INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX audit_log_object ON audit_log (object, action)",
+        "CREATE INDEX drafts_job ON drafts (job_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

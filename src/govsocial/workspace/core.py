@@ -118,7 +118,7 @@ class WorkspaceCore:
         self.max_attempts = max_attempts
         self.plugins = plugins or default_plugins()
         self.sealer = Sealer(self.key_record, self._sealed_sample)
-        self.authority = Authority(store, self.account_row)
+        self.authority = Authority(store, self.account_row, self.calendar_zone)
         self._client: Client | None = None
 
     @classmethod
@@ -208,14 +208,22 @@ class WorkspaceCore:
 
     # -- accounts ------------------------------------------------------------------------
 
-    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
+    def add_account(
+        self, name: str, account: Account, *, slots: str | None = None, by: str | None = None
+    ) -> None:
         """Keep ``account`` under ``name`` (replacing one of that name in place, so its
         deliveries, inbox items and appointments stay attached), credentials sealed under
         the workspace's key or as ``env:`` references; ``slots`` are its posting slots.
 
+        Audit-logged as ``add_account``, or ``change_credentials`` when it replaces an
+        account (the names of the credential fields, never their values). Once the
+        workspace has heads of office, ``by`` must be one (see
+        :mod:`govsocial.workspace.authority`).
+
         :raises ConfigurationError: a secret needs ``GOVSOCIAL_SECRET_KEY`` and it is unset,
             shorter than 32 bytes or not the key the workspace is sealed with; the account
             has history and ``account`` names another platform, handle or server.
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
         """
         if not name or not name.strip():
             raise ConfigurationError("an account needs a name", field="name")
@@ -232,7 +240,7 @@ class WorkspaceCore:
                 f"account {account.handle} on {cls.name} has no base_url", field="base_url"
             )
         check_zone(account.timezone)
-        self.check_env_references(name, account)
+        self.check_env_references(name, account, by=by)
         slot_text = Slots.parse(slots).text if slots else None
         sealed = self.sealer.seal(
             account.credentials,
@@ -249,11 +257,33 @@ class WorkspaceCore:
             slots=slot_text,
             created_at=time.time(),
         )
-        with self.store.transaction() as tx:  # the key check and the row, together
-            self._check_sealed_key(tx, sealed)
-            self.store.put_account(row)
+        replaces = any(r.name == name for r in self.store.accounts())
+        action = "change_credentials" if replaces else "add_account"
 
-    def check_env_references(self, name: str, account: Account) -> None:
+        def write(tx: Tx, decree: str | None) -> None:
+            self._check_sealed_key(tx, sealed)  # the key check and the row, together
+            self.store.put_account(row)
+            self.record(
+                tx,
+                by,
+                action,
+                obj=name,
+                account=name,
+                decree=decree,
+                detail={
+                    "platform": account.platform,
+                    "handle": account.handle,
+                    "base_url": account.base_url,
+                    "timezone": account.timezone,
+                    "slots": slot_text,
+                    "credential_fields": sorted(account.credentials),
+                    "replaces": replaces,
+                },
+            )
+
+        self.authority.as_head(action, by, write, obj=name, account=name)
+
+    def check_env_references(self, name: str, account: Account, *, by: str | None = None) -> None:
         """Refuse an ``env:`` reference of ``account`` (to be kept as ``name``) to a variable
         the operator does not allow (``GOVSOCIAL_ENV_ALLOW``), recording the refusal in the
         audit log (``env_reference_refused``) before raising.
@@ -270,7 +300,7 @@ class WorkspaceCore:
             with self.store.transaction() as tx:
                 self.record(
                     tx,
-                    None,
+                    by,
                     "env_reference_refused",
                     obj=name,
                     detail={
