@@ -493,7 +493,7 @@ def test_a_workspace_from_before_heads_is_upgraded_with_its_appointments(
                 base_url=account.base_url,
                 timezone=account.timezone,
                 display_name=None,
-                credentials=old.core.sealer.seal(account.credentials),
+                credentials=old.core.sealer.seal(account.credentials).values,
                 slots=None,
                 created_at=now,
             )

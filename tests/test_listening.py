@@ -697,7 +697,7 @@ def test_a_workspace_of_schema_6_is_upgraded_and_its_items_classified(
     import sqlite3
 
     import govsocial.store as store_module
-    from govsocial.store import schema
+    from govsocial.store import AccountRow, schema
 
     path = tmp_path / "old.db"
     monkeypatch.setenv("PAPER_TOKEN", TOKEN)
@@ -711,7 +711,21 @@ def test_a_workspace_of_schema_6_is_upgraded_and_its_items_classified(
         old.setattr(store_module, "MIGRATIONS", schema.MIGRATIONS[:before])
         old.setattr(store_module, "SCHEMA_VERSION", before)
         with Workspace.open(path, plugins=plugins) as ws:
-            ws.add_account("humas", paper_account())
+            # the row as that schema stores it (today's add_account reads later tables)
+            account = paper_account()
+            ws.store.put_account(
+                AccountRow(
+                    name="humas",
+                    platform=account.platform,
+                    handle=account.handle,
+                    base_url=account.base_url,
+                    timezone=account.timezone,
+                    display_name=None,
+                    credentials=ws.core.sealer.seal(account.credentials).values,
+                    slots=None,
+                    created_at=1.0,
+                )
+            )
     with sqlite3.connect(path) as db:  # an item as a 0.2 sync stored it
         db.execute(
             "INSERT INTO inbox_items (id, account, remote_id, kind, ref_extra, author, text, "
