@@ -26,6 +26,7 @@ from fakes import TOKEN, PaperServer
 from govsocial.cli import EXIT_CODES, exit_code, main
 from govsocial.core import errors
 from govsocial.core.errors import (
+    AccountLocked,
     AuditTampered,
     AuthenticationError,
     ConfigurationError,
@@ -60,6 +61,7 @@ EXPECTED: list[tuple[GovSocialError, int]] = [
     (NotSupported("no replies here", platform="paper", action="fetch_replies"), 1),
     (ConfigurationError("unknown account"), 2),
     (NotFound("no job abc", field="job_id"), 2),
+    (AccountLocked("account 'h' is locked: the key is not set", account="h"), 2),
     (NotPermitted("no appointment", actor="budi", action="schedule"), 2),
     (PluginError("broken plugin"), 2),
     (GovSocialError("2 --alt given for 1 --image", field="alt"), 2),

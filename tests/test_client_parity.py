@@ -84,7 +84,7 @@ def test_the_constructors_take_the_same_options() -> None:
     """``Client(...)`` shows every option AsyncClient has, with the same defaults."""
     sync_init = shape(Client.__init__)
     assert sync_init == shape(AsyncClient.__init__)
-    assert len(sync_init) == 12  # self and 11 options: none hidden behind **kwargs
+    assert len(sync_init) == 13  # self and 12 options: none hidden behind **kwargs
     assert all(kind is not inspect.Parameter.VAR_KEYWORD for _, kind, _, _ in sync_init)
 
 

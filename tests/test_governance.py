@@ -232,9 +232,9 @@ def test_a_job_planned_before_the_appointments_is_not_published(ws: Workspace, h
     publish_due(ws, server, clock)
     assert server.posts == {}
     [delivery] = ws.job(job.id).deliveries
-    assert delivery.status == "failed"
+    assert delivery.status == "refused"
     assert "without an admin's or approvers' authority" in (delivery.error or "")
-    assert [e.action for e in ws.audit_log(account=humas)][-1] == "failed"
+    assert [e.action for e in ws.audit_log(account=humas)][-1] == "refused"
 
 
 def test_cancel_and_reschedule_need_an_admin(team: Workspace, humas: str) -> None:

@@ -141,3 +141,41 @@ def test_the_institution_names_the_reports(db: str, capsys: pytest.CaptureFixtur
         assert entry.actor == "siti"
         pytest.importorskip("pandas")
         assert ws.performance_report("2026-11").title.endswith("Dinas Kominfo Kota Contoh")
+
+
+def test_a_head_of_office_and_a_revocation_from_the_command_line(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gs(db, "people", "add", "kepala", "--name", "Kepala Dinas") == 0
+    head = ("appoint", "kepala", "--role", "head", "--decree", "100/1/SK/2026")
+    assert gs(db, *head, "--from", "2026-01-01") == 0  # the first head: no --by
+    assert "kepala is head of the workspace under 100/1/SK/2026" in capsys.readouterr().out
+    assert gs(db, "people", "add", "siti", "--name", "Siti") == 2  # now a head must act
+    assert "needs by=<head>" in capsys.readouterr().err
+    assert gs(db, "people", "add", "siti", "--name", "Siti", "--by", "kepala") == 0
+    appoint = ("appoint", "siti", "--to", "humas", "--role", "admin", "--decree", "800/1")
+    assert gs(db, *appoint, "--from", "2026-01-01", "--by", "siti") == 2
+    assert "siti may not appoint" in capsys.readouterr().err
+    assert gs(db, *appoint, "--from", "2026-01-01", "--by", "kepala") == 0
+    capsys.readouterr()
+    revoke = ("revoke", "siti", "--account", "humas", "--reason", "mutasi")
+    assert gs(db, *revoke, "--by", "siti") == 2
+    assert gs(db, *revoke, "--by", "kepala") == 0
+    assert "siti is no longer admin of humas (decree 800/1): mutasi" in capsys.readouterr().out
+    assert gs(db, "people", "list") == 0
+    assert "REVOKED" in capsys.readouterr().out
+    assert (
+        gs(
+            db,
+            "schedule",
+            "Halo",
+            "--to",
+            "humas",
+            "--at",
+            "2099-01-01T09:00+07:00",
+            "--by",
+            "siti",
+        )
+        == 2
+    )
+    assert "revoked" in capsys.readouterr().err

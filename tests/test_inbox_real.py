@@ -93,6 +93,9 @@ def test_replies_and_mentions_synced_once_answered_and_timed(
         assert reply.kind == "reply" and reply.delivery_id == delivery.id
         assert reply.remote_id == question.id
         assert mention.kind == "mention"
+        # classified as the platform delivered them (Mastodon's HTML, Bluesky's facets)
+        assert (reply.intent, mention.intent) == ("question", "question")
+        assert reply.classifier == "govsocial.lexicon" and reply.language == "id"
 
         answer_text = unique_text("Ya, buka pukul 08.00")
         sent = ws.reply(reply.id, answer_text)

@@ -173,6 +173,8 @@ print("edited")
 def test_a_job_text_edited_in_the_database_is_refused(
     team: Workspace, tmp_path: Path, paper_server: PaperServer, authority: str
 ) -> None:
+    """On a governed account the authority check at publication, which runs first, already
+    finds the edit (the job's post is not its draft's, or its draft link is gone)."""
     _approved(team, Post("Asli"))
     done = subprocess.run(
         [sys.executable, "-c", EDIT_JOB, str(tmp_path / "ws.db"), authority],
@@ -186,8 +188,43 @@ def test_a_job_text_edited_in_the_database_is_refused(
     assert paper_server.posts == {}
     [delivery] = team.jobs()[0].deliveries
     assert delivery.status == "refused"
-    expected = "is not the content approved" if authority == "keep" else "changed outside"
+    expected = "is not the one draft" if authority == "keep" else "changed in the database"
     assert expected in (delivery.error or "")
+
+
+@pytest.mark.parametrize("authority", ["keep", "strip"])
+def test_a_job_text_edited_in_the_database_is_refused_on_an_ungoverned_account_too(
+    tmp_path: Path,
+    plugins: Plugins,
+    monkeypatch: pytest.MonkeyPatch,
+    paper_server: PaperServer,
+    authority: str,
+) -> None:
+    """Without appointments there is no authority to re-check: the content digest (and the
+    log's record of it) is what refuses the edited job."""
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    path = tmp_path / "loose.db"
+    with Workspace.open(path, plugins=plugins) as ws:
+        ws.add_account("humas", paper_account())
+        for person in ("budi", "rahmat"):
+            ws.add_person(person, name=person.capitalize())
+        _approved(ws, Post("Asli"))
+        done = subprocess.run(
+            [sys.executable, "-c", EDIT_JOB, str(path), authority],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert done.stdout.strip() == "edited"
+        _publish(ws, paper_server)
+        assert paper_server.posts == {}
+        [delivery] = ws.jobs()[0].deliveries
+        assert delivery.status == "refused"
+        expected = "is not the content approved" if authority == "keep" else "changed outside"
+        assert expected in (delivery.error or "")
+        [logged] = [e for e in ws.audit_log() if e.action == "refused"]
+        assert expected in str(logged.detail["error"])
 
 
 def test_drafts_show_lists_each_media_file_with_its_digest(

@@ -375,6 +375,14 @@ def ordered(
         def register_commands(self, commands: object) -> None:
             calls.append(label)
 
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def classify_message(self, text: str) -> None:
+            calls.append(label)
+
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def notify(self, notice: object) -> None:
+            calls.append(label)
+
     return Ordered()
 
 
@@ -394,8 +402,16 @@ def call_through_host(plugins: Plugins, hook: str, account: Account) -> None:
         plugins.post_deleted(PostRef(platform="paper", account=account, id="1"))
     elif hook == "register_commands":
         plugins.register_commands(argparse.ArgumentParser().add_subparsers())
+    elif hook == "classify_message":
+        plugins.classify_message("halo", None, DEFAULT_ANSWER)
+    elif hook == "notify":
+        plugins.notify(NOTICE)
     else:
         pytest.fail(f"no host call for hook {hook}")
+
+
+DEFAULT_ANSWER = govsocial.Classification(intent="other", confidence=0.5)
+NOTICE = govsocial.Notice(kind="emergency", subject="s", text="t")
 
 
 def hook_arguments(hook: str, account: Account) -> dict[str, object]:
@@ -420,6 +436,8 @@ def hook_arguments(hook: str, account: Account) -> dict[str, object]:
             "context": EventContext(),
         },
         "register_commands": {"commands": argparse.ArgumentParser().add_subparsers()},
+        "classify_message": {"text": "halo", "language": None, "default": DEFAULT_ANSWER},
+        "notify": {"notice": NOTICE},
     }[hook]
 
 
@@ -431,6 +449,8 @@ ORDERED_HOOKS = [
     "publish_finished",
     "post_deleted",
     "register_commands",
+    "classify_message",
+    "notify",
 ]
 
 
@@ -595,3 +615,102 @@ def test_plugins_import_govsocial_only_through_the_sdk(path: Path) -> None:
                     f"{path.relative_to(ROOT)}:{node.lineno} imports {module}; "
                     "import it from govsocial.adapters"
                 )
+
+
+# -- listening hooks ------------------------------------------------------------------------
+
+
+class SkckModel:
+    """A real classifier plugin: SKCK questions the lexicon does not know."""
+
+    def __init__(self, confidence: float = 0.8) -> None:
+        self.confidence = confidence
+        self.seen: list[tuple[str, str | None, str]] = []
+
+    @hookimpl
+    def classify_message(
+        self, text: str, language: str | None, default: govsocial.Classification
+    ) -> govsocial.Classification | None:
+        self.seen.append((text, language, default.classifier))
+        if "skck" not in text.lower():
+            return None
+        return govsocial.Classification(
+            intent="question",
+            confidence=self.confidence,
+            classifier="polres-skck",
+            reasons=("mentions SKCK",),
+        )
+
+
+def test_hook_classify_message(plugins: Plugins) -> None:
+    text = "SKCK di polres"
+    assert govsocial.classify(text).classifier == "govsocial.lexicon"
+    model = SkckModel()
+    plugins.register(model, name="skck")
+    found = govsocial.classify(text, "id")
+    assert (found.intent, found.classifier, found.reasons) == (
+        "question",
+        "polres-skck",
+        ("mentions SKCK",),
+    )
+    assert model.seen == [(text, "id", "govsocial.lexicon")], "given the built-in answer"
+    assert govsocial.classify("Terima kasih, mantap").classifier == "govsocial.lexicon"
+
+
+def test_the_most_confident_classifier_wins(plugins: Plugins) -> None:
+    plugins.register(SkckModel(confidence=0.2), name="unsure")
+    assert govsocial.classify("SKCK di polres").classifier == "govsocial.lexicon"
+    plugins.register(SkckModel(confidence=0.9), name="sure")
+    assert govsocial.classify("SKCK di polres").classifier == "polres-skck"
+
+
+def test_no_plugin_can_overrule_an_emergency(plugins: Plugins) -> None:
+    class Dismissive:
+        @hookimpl
+        def classify_message(
+            self, text: str, language: str | None, default: govsocial.Classification
+        ) -> govsocial.Classification:
+            return govsocial.Classification(intent="other", confidence=1.0, classifier="lazy")
+
+    plugins.register(Dismissive(), name="lazy")
+    found = govsocial.classify("tolong ada kebakaran di pasar")
+    assert found.intent == "emergency" and found.classifier == "govsocial.lexicon"
+    assert "emergency kept over lazy" in found.reasons
+    assert govsocial.classify("Terima kasih").classifier == "lazy", "elsewhere it wins"
+
+
+def test_a_broken_classifier_warns_and_the_built_in_answer_stands(plugins: Plugins) -> None:
+    class Broken:
+        @hookimpl
+        def classify_message(self, text: str) -> object:
+            if "x" in text:
+                raise RuntimeError("model unreachable")
+            return {"intent": "praise"}
+
+    plugins.register(Broken(), name="broken")
+    with pytest.warns(PluginWarning, match="broken.*classify_message.*model unreachable"):
+        assert govsocial.classify("x mantap").classifier == "govsocial.lexicon"
+    with pytest.warns(PluginWarning, match="broken.*dict from classify_message"):
+        assert govsocial.classify("mantap").classifier == "govsocial.lexicon"
+
+
+def test_hook_notify(plugins: Plugins) -> None:
+    got: list[govsocial.Notice] = []
+
+    class Pager:
+        @hookimpl
+        def notify(self, notice: govsocial.Notice) -> None:
+            got.append(notice)
+
+    class Down:
+        @hookimpl
+        def notify(self, notice: govsocial.Notice) -> None:
+            raise ConnectionError("pager down")
+
+    notice = govsocial.Notice(kind="emergency", subject="banjir", text="banjir sepinggang")
+    assert plugins.notify(notice) == (0, 0), "nobody to tell"
+    plugins.register(Pager(), name="pager")
+    plugins.register(Down(), name="down")
+    with pytest.warns(PluginWarning, match="down.*notify.*pager down"):
+        assert plugins.notify(notice) == (1, 1)
+    assert got == [notice], "the pager still got it"

@@ -195,8 +195,8 @@ def test_a_signing_person_is_refused_without_their_key_and_nothing_is_written(
 def test_a_service_called_below_the_facade_cannot_skip_the_signature(
     signed: Workspace, humas: str
 ) -> None:
-    """Accountability(ws).approve has no key= at all: the audit append refuses, the whole
-    transaction rolls back, so no approval row is left behind."""
+    """Accountability(ws).approve called without key=: refused, and no approval row is left
+    behind."""
     draft = signed.add_draft(Post("Info"), accounts=[humas], by="budi")
     with pytest.raises(NotPermitted, match="signs"):
         Accountability(signed).approve(draft.id, by="rahmat")
@@ -282,6 +282,66 @@ def test_every_by_method_takes_key(
     assert signed.verify_audit() == len(signed.audit_log())
 
 
+def test_a_signing_head_signs_every_workspace_wide_action(
+    ws: Workspace, humas: str, keys: dict[str, SigningKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Heads of office (issue 12, items 1 and 4 together): the head check and the signature
+    are one path, so a head who signs is refused without their key on every head action,
+    and each refusal is audit-logged before anything is written."""
+    from fakes import paper_account
+    from govsocial.workspace.credentials import new_key
+
+    siti = keys["siti"]
+    ws.add_person("siti", name="Siti", public_key=siti.public_key)
+    ws.add_person("budi", name="Budi")
+    ws.appoint("siti", role="head", decree=SK, valid_from=today(), by="siti", key=siti)
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", new_key())
+    start = today() - timedelta(days=1)
+    actions = {
+        "add_person": lambda key: ws.add_person("dewi", name="Dewi", by="siti", key=key),
+        "add_account": lambda key: ws.add_account(
+            "kanal", paper_account("@kanal"), by="siti", key=key
+        ),
+        "appoint": lambda key: ws.appoint(
+            "budi", accounts=[humas], role="admin", decree=SK, valid_from=start, by="siti", key=key
+        ),
+        "set_approval_rule": lambda key: ws.set_approval_rule(
+            humas, approvers=1, by="siti", key=key
+        ),
+        "revoke": lambda key: ws.revoke("budi", by="siti", key=key, reason="pindah tugas"),
+        "rotate_key": lambda key: ws.rotate_key(new_key(), by="siti", key=key),
+    }
+    for action, act in actions.items():
+        before = len(ws.audit_log())
+        with pytest.raises(NotPermitted, match="siti signs"):
+            act(None)
+        with pytest.raises(NotPermitted, match="the key given is not siti's"):
+            act(keys["mallory"])
+        refused = ws.audit_log(action=f"refused:{action}")
+        assert len(refused) == 2, action
+        assert len(ws.audit_log()) == before + 2, f"{action} wrote something when refused"
+        act(siti)
+        [done] = [e for e in ws.audit_log(actor="siti") if e.action == action][-1:]
+        assert done.signature is not None, action
+    assert "dewi" in {p.id for p in ws.people()}
+    assert [a.revoked_at is not None for a in ws.appointments(person="budi")] == [True]
+    assert ws.verify_audit() == len(ws.audit_log())
+
+
+def test_every_by_method_of_the_facade_takes_key() -> None:
+    import inspect
+
+    missing = [
+        name
+        for name, method in inspect.getmembers(Workspace, inspect.isfunction)
+        if not name.startswith("_")
+        and "by" in inspect.signature(method).parameters
+        and "key" not in inspect.signature(method).parameters
+        and name not in {"summary", "performance"}  # by= is a grouping there, not an actor
+    ]
+    assert missing == []
+
+
 # -- a second process with database access -----------------------------------------------------
 
 
@@ -357,7 +417,8 @@ def test_a_forged_approval_row_is_named_and_the_worker_refuses_it(
     assert paper_server.posts == {}
     [delivery] = ws.jobs()[0].deliveries
     assert delivery.status == "refused"
-    assert "no approval of content" in (delivery.error or "") and "dewi" in (delivery.error or "")
+    # the authority check at publication runs first and names the forged approval
+    assert "by dewi is not in the audit log" in (delivery.error or "")
     [entry] = ws.audit_log(action="refused")
     assert entry.object == delivery.id
 

@@ -67,10 +67,10 @@ def test_secrets_are_stored_encrypted_or_as_references(
     )
     assert '"env": "SOME_TOKEN"' in rows[0][0]
     assert '"sealed"' in rows[1][0]
-    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", "another key")
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", "another passphrase, as long as the first one")
     with (
         Workspace.open(path, plugins=plugins) as ws,
-        pytest.raises(ConfigurationError, match="decrypted"),
+        pytest.raises(ConfigurationError, match="is not the key"),
     ):
         ws.account("sealed").credential("access_token")
 
@@ -709,3 +709,32 @@ def test_lookups_by_id_raise_not_found_which_is_still_a_configuration_error(
         assert caught.value.field == field
         assert isinstance(caught.value, ConfigurationError) and isinstance(caught.value, KeyError)
         assert "'nope'" in str(caught.value) and "NotFound" not in str(caught.value)
+
+
+def test_a_transient_answer_is_retried_by_the_worker_on_a_deduplicating_platform(
+    ws: Workspace, humas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer the adapter calls transient (a 400 saying "try again", as Instagram's
+    2207001 does) is retried in the call, then by the worker, with the same key: one post."""
+
+    def says_try_again(cls: type[Paper], response: httpx.Response) -> bool:
+        return response.status_code == 400 and b"try again" in response.content
+
+    monkeypatch.setattr(Paper, "is_transient", classmethod(says_try_again))
+    monkeypatch.setattr(Paper, "idempotency_window", 3600.0)
+    server, clock = PaperServer(), Clock()
+    job = ws.schedule(Post("coba lagi"), accounts=[humas], at=soon(60))
+    busy = httpx.Response(400, json={"error": "server error, try again"})
+    server.script = [lambda r: busy] * 4
+    clock.now += 61
+    run(ws, server, clock)
+    [delivery] = ws.job(job.id).deliveries
+    assert delivery.status == "scheduled", delivery.error
+    assert "try again" in (delivery.error or "")
+    assert len(server.requests) >= 2, "retried within the call first"
+    clock.now += 600
+    run(ws, server, clock)
+    [delivery] = ws.job(job.id).deliveries
+    assert delivery.status == "published"
+    assert len(server.posts) == 1
+    assert {r.headers["idempotency-key"] for r in server.requests} == {delivery.idempotency_key}

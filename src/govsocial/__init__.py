@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
+        AccountLocked,
         AuditTampered,
         AuthenticationError,
         ConfigurationError,
@@ -51,9 +52,12 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
+    from govsocial.core.listening import Classification, Notice
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         EventContext,
         Interaction,
         Media,
@@ -63,19 +67,32 @@ if TYPE_CHECKING:
         PostVariant,
         Problem,
         PublishResult,
+        VideoInfo,
     )
     from govsocial.core.timing import Recurrence
+    from govsocial.inbox.erasure import Erasure
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
+    from govsocial.listening import (
+        VERDICTS,
+        EmailNotifier,
+        clarification,
+        clarification_reply,
+        classify,
+    )
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
     from govsocial.workspace.content import PinnedContent, PinnedMedia
+    from govsocial.workspace.credentials import KeyRotation
     from govsocial.workspace.signing import SigningKey
 
 __all__ = [
     "Account",
+    "AccountCheck",
+    "AccountLocked",
     "AccountMetrics",
+    "Capability",
     "Appointment",
     "Approval",
     "ApprovalRule",
@@ -86,6 +103,7 @@ __all__ = [
     "AuditHead",
     "AuditTampered",
     "AuthenticationError",
+    "Classification",
     "Client",
     "ClientOptions",
     "Collected",
@@ -94,17 +112,21 @@ __all__ = [
     "Delivery",
     "DirectoryHost",
     "Draft",
+    "Erasure",
+    "EmailNotifier",
     "EventContext",
     "GovSocialError",
     "InboxItem",
     "Interaction",
     "Job",
+    "KeyRotation",
     "Limits",
     "Media",
     "MediaHost",
     "NotFound",
     "NotPermitted",
     "NotSupported",
+    "Notice",
     "PerformanceReport",
     "Period",
     "Person",
@@ -122,15 +144,20 @@ __all__ = [
     "Problem",
     "PublishOutcomeUnknown",
     "PublishResult",
+    "VideoInfo",
     "RateLimited",
     "Recurrence",
     "Report",
     "ServiceHours",
     "SigningKey",
     "SyncResult",
+    "VERDICTS",
     "ValidationError",
     "Workspace",
     "__version__",
+    "clarification",
+    "clarification_reply",
+    "classify",
     "count_characters",
     "hookimpl",
     "platforms",
@@ -142,6 +169,7 @@ _LAZY = {
     "AsyncClient": "govsocial.client",
     "Client": "govsocial.client",
     "ClientOptions": "govsocial.client",
+    "AccountLocked": "govsocial.core.errors",
     "AuditTampered": "govsocial.core.errors",
     "AuthenticationError": "govsocial.core.errors",
     "ConfigurationError": "govsocial.core.errors",
@@ -155,7 +183,9 @@ _LAZY = {
     "RateLimited": "govsocial.core.errors",
     "ValidationError": "govsocial.core.errors",
     "Account": "govsocial.core.models",
+    "AccountCheck": "govsocial.core.models",
     "AccountMetrics": "govsocial.core.models",
+    "Capability": "govsocial.core.models",
     "EventContext": "govsocial.core.models",
     "Interaction": "govsocial.core.models",
     "Media": "govsocial.core.models",
@@ -165,6 +195,7 @@ _LAZY = {
     "PostVariant": "govsocial.core.models",
     "Problem": "govsocial.core.models",
     "PublishResult": "govsocial.core.models",
+    "VideoInfo": "govsocial.core.models",
     "Recurrence": "govsocial.core.timing",
     "DirectoryHost": "govsocial.adapters.media",
     "MediaHost": "govsocial.adapters.media",
@@ -182,6 +213,7 @@ _LAZY = {
     "PinnedContent": "govsocial.workspace.content",
     "PinnedMedia": "govsocial.workspace.content",
     "SigningKey": "govsocial.workspace.signing",
+    "KeyRotation": "govsocial.workspace.credentials",
     "Delivery": "govsocial.scheduling.jobs",
     "Job": "govsocial.scheduling.jobs",
     "Appointment": "govsocial.accountability.governance",
@@ -190,7 +222,15 @@ _LAZY = {
     "ContentRequest": "govsocial.accountability.governance",
     "Draft": "govsocial.accountability.governance",
     "Person": "govsocial.accountability.governance",
+    "Erasure": "govsocial.inbox.erasure",
     "InboxItem": "govsocial.inbox.items",
+    "Classification": "govsocial.core.listening",
+    "Notice": "govsocial.core.listening",
+    "VERDICTS": "govsocial.listening.clarification",
+    "EmailNotifier": "govsocial.listening.notify",
+    "clarification": "govsocial.listening.clarification",
+    "clarification_reply": "govsocial.listening.clarification",
+    "classify": "govsocial.listening.classify",
     "SyncResult": "govsocial.inbox.items",
     "ServiceHours": "govsocial.inbox.service_hours",
     "Period": "govsocial.analytics.analysis",

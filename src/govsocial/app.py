@@ -46,6 +46,7 @@ from govsocial.accountability.governance import (
 from govsocial.analytics.service import Analytics
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.models import Account, Interaction, Post, PostRef
+from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
 from govsocial.plugin.manager import Plugins
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from govsocial.analytics.report import Report
     from govsocial.client import Client
     from govsocial.workspace.audit import AuditEntry, AuditHead
+    from govsocial.workspace.credentials import KeyRotation
 
 __all__ = ["DEFAULT_DB", "DeliveryCheckpoints", "Workspace"]
 
@@ -200,10 +202,22 @@ class Workspace:
     def close(self) -> None: ...
 
     @overload
-    def close(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem: ...
+    def close(
+        self,
+        item_id: str,
+        *,
+        by: str | None = None,
+        reason: str,
+        key: SigningKey | None = None,
+    ) -> InboxItem: ...
 
     def close(
-        self, item_id: str | None = None, *, by: str | None = None, reason: str | None = None
+        self,
+        item_id: str | None = None,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+        key: SigningKey | None = None,
     ) -> InboxItem | None:
         """Close the workspace: its client and its database.
 
@@ -220,7 +234,7 @@ class Workspace:
                 field="reason",
                 hint="answered, no reply needed, or spam",
             )
-        return self.close_item(item_id, by=by, reason=reason)
+        return self.close_item(item_id, by=by, reason=reason, key=key)
 
     def __enter__(self) -> Workspace:
         return self
@@ -273,7 +287,7 @@ class Workspace:
         ``set_media_host("directory", directory="/var/www/media",
         base_url="https://example.go.id/media")``; None removes it. See docs/media-hosts.md."""
         with self._acting(by, key):
-            return self.core.set_media_host(name, by=by, **settings)
+            return self.core.set_media_host(name, by=by, key=key, **settings)
 
     def media_host(self) -> MediaHost | None:
         """The media host in force (``$GOVSOCIAL_MEDIA_HOST``, else the stored setting)."""
@@ -281,13 +295,31 @@ class Workspace:
 
     # -- accounts ------------------------------------------------------------------------
 
-    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
-        """Keep ``account`` under ``name`` (replacing one of that name).
+    def add_account(
+        self,
+        name: str,
+        account: Account,
+        *,
+        slots: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> None:
+        """Keep ``account`` under ``name`` (replacing one of that name in place: its
+        history stays attached, so a leaked token is replaced this way).
 
-        Credentials are stored as ``env:`` references or encrypted, never in plain text.
+        Credentials are stored as ``env:`` references or encrypted, never in plain text,
+        under the one key the workspace is sealed with (docs/operations.md, Keys).
         ``slots`` are its posting slots for :meth:`enqueue`, e.g. ``"Mon-Fri 08:00, 12:00"``.
+        Audit-logged (``add_account``, or ``change_credentials`` when it replaces one); once
+        the workspace has heads of office, ``by`` must be one.
+
+        :raises ConfigurationError: ``GOVSOCIAL_SECRET_KEY`` is unset, too short or another
+            key than the workspace's; the account has history and would change platform,
+            handle or server.
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
         """
-        self.core.add_account(name, account, slots=slots)
+        with self._acting(by, key):
+            self.core.add_account(name, account, slots=slots, by=by, key=key)
 
     def accounts(self) -> dict[str, Account]:
         """Every account by name, credentials opened (``env:`` references stay references)."""
@@ -306,6 +338,31 @@ class Workspace:
         :raises ConfigurationError: the workspace does not hold it.
         """
         return self.core.account_name(account)
+
+    def rotate_key(
+        self,
+        new_key: str,
+        *,
+        old_key: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> KeyRotation:
+        """Re-seal every stored credential under ``new_key`` (at least 32 bytes; from
+        ``govsocial keys secret``, or a passphrase) in one transaction: all of them, or after
+        any error or a crash, none. Audit-logged as ``rotate_key`` (key ids, never keys).
+        Then give every worker the new ``GOVSOCIAL_SECRET_KEY`` (docs/operations.md, Keys).
+
+        :param old_key: the key they are sealed with now (default ``$GOVSOCIAL_SECRET_KEY``).
+        :raises ConfigurationError: the new key is too short, or a credential does not open
+            with the old key (naming the account): nothing changed.
+        """
+        with self._acting(by, key):
+            return self.core.rotate_key(new_key, old_key=old_key, by=by, key=key)
+
+    def locked_accounts(self) -> dict[str, str]:
+        """Accounts a worker could not open the credentials of, with why: their deliveries
+        wait (``scheduled``) until a worker with the right key or variables unlocks them."""
+        return {name: lock[0] for name, lock in self.core.account_locks().items()}
 
     def refresh_credentials(
         self, accounts: Sequence[str] | None = None, **client_options: Any
@@ -472,7 +529,8 @@ class Workspace:
         by: str | None = None,
         key: SigningKey | None = None,
     ) -> Person:
-        """Record a person (replacing the name and unit of one with that id).
+        """Record a person (replacing the name and unit of one with that id); once the
+        workspace has heads of office, ``by`` must be one.
 
         ``public_key`` (a :class:`SigningKey`'s ``public_key``) makes them sign: from then
         on every action they take needs ``key=`` their key, and the audit log holds their
@@ -499,7 +557,7 @@ class Workspace:
         self,
         person: str,
         *,
-        accounts: Sequence[str],
+        accounts: Sequence[str] | None = None,
         role: str,
         decree: str,
         valid_from: str | date,
@@ -510,7 +568,12 @@ class Workspace:
         """Appoint ``person`` to ``role`` on ``accounts`` under ``decree`` (the SK number).
 
         The first appointment on an account puts it under governance: from then on every
-        action on it names its actor.
+        action on it names its actor. ``role="head"`` (head of office, *pimpinan*) is
+        workspace-wide, without accounts: the first head is appointed without ``by``; from
+        then on appointing, revoking, adding people and accounts, changing credentials and
+        setting approval rules need ``by=`` a head in force.
+
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
         """
         with self._acting(by, key):
             return self.core.authority.appoint(
@@ -523,10 +586,35 @@ class Workspace:
                 by=by,
             )
 
+    def revoke(
+        self,
+        person: str,
+        account: str | None = None,
+        *,
+        by: str | None = None,
+        reason: str,
+        key: SigningKey | None = None,
+    ) -> list[Appointment]:
+        """End ``person``'s appointments now (those on ``account``, or all of them), before
+        their decrees' end, saying why; returns the appointments ended. From this moment
+        they allow nothing: the worker refuses deliveries that rest on them (see
+        docs/accountability.md).
+
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force, or this
+            would revoke the last head in force.
+        :raises ConfigurationError: no reason, or nothing in force to revoke.
+        """
+        with self._acting(by, key):
+            return self.core.authority.revoke(person, account, by=by, reason=reason)
+
+    def heads(self) -> list[Appointment]:
+        """Every head-of-office appointment ever made (revoked and ended ones too)."""
+        return self.core.authority.heads()
+
     def appointments(
         self, *, account: str | None = None, person: str | None = None
     ) -> list[Appointment]:
-        """Appointments, filtered by account and person."""
+        """Appointments, filtered by account and person (a head's has no account)."""
         return self.core.authority.appointments(account=account, person=person)
 
     def governed(self, account: str) -> bool:
@@ -544,16 +632,19 @@ class Workspace:
         approvers: int = 1,
         admin_needs_approval: bool = False,
         self_approval: bool = False,
+        late_drafts_need_admin: bool = False,
         by: str | None = None,
         key: SigningKey | None = None,
     ) -> ApprovalRule:
-        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`)."""
+        """Set how ``account``'s posts are approved (see :class:`ApprovalRule`); once the
+        workspace has heads of office, ``by`` must be one."""
         with self._acting(by, key):
             return self.core.authority.set_approval_rule(
                 account,
                 approvers=approvers,
                 admin_needs_approval=admin_needs_approval,
                 self_approval=self_approval,
+                late_drafts_need_admin=late_drafts_need_admin,
                 by=by,
             )
 
@@ -820,12 +911,48 @@ class Workspace:
         account: str | None = None,
         older_than: timedelta | None = None,
         assigned_to: str | None = None,
+        intent: str | None = None,
+        sentiment: str | None = None,
     ) -> list[InboxItem]:
-        """Items, oldest first: ``status`` ``"open"`` (default), ``"answered"``, ``"closed"``
-        or None for all; ``older_than`` keeps those waiting longer than that."""
+        """Items, emergencies first, then oldest first: ``status`` ``"open"`` (default),
+        ``"answered"``, ``"closed"`` or None for all; ``older_than`` keeps those waiting
+        longer than that; ``intent`` (``"question"``, ``"complaint"``, ``"praise"``,
+        ``"hoax_report"``, ``"emergency"``, ``"other"``) and ``sentiment`` keep those so
+        classified."""
         return self.conversations.items(
-            status, account=account, older_than=older_than, assigned_to=assigned_to
+            status,
+            account=account,
+            older_than=older_than,
+            assigned_to=assigned_to,
+            intent=intent,
+            sentiment=sentiment,
         )
+
+    def label(
+        self,
+        item_id: str,
+        *,
+        intent: str,
+        sentiment: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> InboxItem:
+        """Correct an item's classification (a person decides); audit-logged, and kept as
+        training data (:meth:`labels_frame`, :meth:`export_labels`)."""
+        with self._acting(by, key):
+            return self.conversations.label(
+                item_id, intent=intent, sentiment=sentiment, by=by, key=key
+            )
+
+    def labels_frame(self) -> pd.DataFrame:
+        """The re-labels as training data, one row per labelled item: the message, the
+        person's intent and sentiment, the machine's before (needs ``govsocial[notebook]``)."""
+        return self.analytics.labels_frame()
+
+    def export_labels(self, path: str | Path, format: str | None = None) -> int:
+        """Write the re-labels as training data to ``path`` (``.jsonl`` or ``.csv``); the
+        number of rows written."""
+        return self.analytics.export_labels(path, format)
 
     def inbox_item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
@@ -866,6 +993,60 @@ class Workspace:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         with self._acting(by, key):
             return self.conversations.close_item(item_id, by=by, reason=reason)
+
+    # -- erasure (UU PDP, GDPR) ----------------------------------------------------------
+
+    def forget(
+        self,
+        who: str,
+        *,
+        by: str,
+        reason: str,
+        platform: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Erasure:
+        """Erase a citizen's inbox data on their request.
+
+        ``who`` is the handle (``@warga@kota.example``, ``warga.bsky.social``,
+        ``@warga_tg``) or author id (a Bluesky DID, a Facebook user id) as the platform
+        gives it; the same handle on several platforms is forgotten on all of them unless
+        ``platform`` names one. The items' text, author, name, URLs and platform data are
+        erased; when they arrived and were answered, and by whom on the agency's side,
+        stay, so reports stay right. The audit log records ``by``, ``reason`` (a case
+        number, never the person), the counts and a keyed pseudonym of the handle.
+        Idempotent: a second call erases 0 items. See docs/inbox.md, "Privacy".
+
+        :raises ConfigurationError: ``who``, ``by`` or ``reason`` missing, or the reason
+            names the person.
+        :raises NotPermitted: an account with the citizen's items is run under appointments
+            and ``by`` is not its admin (nothing is erased).
+        """
+        with self._acting(by, key):
+            return self.conversations.forget(who, by=by, reason=reason, platform=platform, key=key)
+
+    def forgotten(self, who: str) -> list[AuditEntry]:
+        """Each request to forget ``who`` (the audit entries, oldest first): when, by whom,
+        why and how many items; the answer to "did you erase my data?"."""
+        return self.conversations.forgotten(who)
+
+    def set_retention(
+        self, *, inbox_days: int | None, by: str, key: SigningKey | None = None
+    ) -> int | None:
+        """Keep inbox content ``inbox_days`` days after it arrived, then erase it as
+        :meth:`forget` does (None, the default: keep it). Audit-logged; ``govsocial worker``
+        applies it once an hour, and :meth:`apply_retention` at once."""
+        with self._acting(by, key):
+            return self.conversations.set_retention(inbox_days=inbox_days, by=by, key=key)
+
+    def retention(self) -> int | None:
+        """The inbox retention in days (None: inbox content is kept)."""
+        return self.conversations.retention()
+
+    def apply_retention(self, *, by: str | None = None, key: SigningKey | None = None) -> Erasure:
+        """Erase the content of inbox items older than the retention now; what was erased
+        (nothing when no retention is set)."""
+        with self._acting(by, key):
+            return self.conversations.apply_retention(by=by, key=key)
 
     # -- metrics, reports, performance, the archive --------------------------------------
 

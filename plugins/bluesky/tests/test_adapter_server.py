@@ -14,15 +14,17 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from govsocial import AsyncClient, Client
+from govsocial import AsyncClient, Client, validate
+from govsocial.adapters.media_safety import MediaPolicy
 from govsocial.core.errors import AuthenticationError
 from govsocial.core.models import Account, Media, Post, PostRef
-from govsocial.testing import unique_text
+from govsocial.testing import tiny_png, unique_text
 from govsocial_bluesky import Bluesky
 from govsocial_bluesky.aturi import AtUri
 from govsocial_bluesky.devserver import BlueskyDevServer, DevAccount
@@ -291,3 +293,103 @@ def test_wrong_app_password_is_an_authentication_error(
     assert "App passwords" in str(result.error)
     assert secret not in str(result.error)
     assert secret not in repr(result)
+
+
+# -- video ------------------------------------------------------------------------------
+
+
+def blob_bytes(pds: httpx.Client, did: str, blob: dict[str, object]) -> bytes:
+    ref = blob["ref"]
+    assert isinstance(ref, dict)
+    response = pds.get("/xrpc/com.atproto.sync.getBlob", params={"did": did, "cid": ref["$link"]})
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_a_video_with_alt_text_and_captions_is_stored_as_an_embed_video(
+    bluesky_server: BlueskyDevServer,
+    alice: DevAccount,
+    pds: httpx.Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_ROOTS", str(tmp_path))
+    video = tmp_path / "klip.mp4"
+    data = make_video(video, width=360, height=640, seconds=1)
+    captions = tmp_path / "klip.vtt"
+    captions.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nSelamat pagi\n", encoding="utf-8")
+    media = Media(path=video, alt_text="Petugas menyapa warga", captions=captions)
+    post = Post(unique_text("Video layanan"), media=[media], language="id")
+    assert validate(post, "bluesky") == []
+    with Client() as client:
+        [result] = client.publish(post, [account_of(bluesky_server, alice)])
+    assert result.ok, result.error
+    record = stored(pds, result.ref.id)
+    assert record is not None
+    embed = record["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video"
+    assert embed["alt"] == "Petugas menyapa warga"
+    assert embed["aspectRatio"] == {"width": 360, "height": 640}
+    assert embed["video"]["mimeType"] == "video/mp4"
+    assert blob_bytes(pds, alice.did, embed["video"]) == data
+    [caption] = embed["captions"]
+    assert caption["lang"] == "id" and caption["file"]["mimeType"] == "text/vtt"
+    assert blob_bytes(pds, alice.did, caption["file"]) == captions.read_bytes()
+
+
+def test_bluesky_refuses_a_video_with_images_and_srt_captions_offline(tmp_path: Path) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    srt = tmp_path / "teks.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nHalo\n", encoding="utf-8")
+    video = Media(data=make_video(width=64, height=64, seconds=1), captions=srt)
+    post = Post("Video dan foto", media=[video, Media(data=tiny_png(), alt_text="foto")])
+    problems = validate(post, "bluesky", media_policy=MediaPolicy(roots=(tmp_path,)))
+    codes = {p.code for p in problems}
+    assert {"video_not_alone", "captions_format", "captions_language"} <= codes
+
+
+def test_a_video_longer_than_three_minutes_is_refused_offline() -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    long = make_video(width=64, height=64, seconds=200, fps=1)
+    [problem] = [
+        p
+        for p in validate(Post("Panjang", media=[Media(data=long)]), "bluesky")
+        if p.code == "video_duration"
+    ]
+    assert "at most 3 min; this is 3 min 20 s" in problem.message
+
+
+def test_check_logs_in_reads_the_session_and_writes_nothing(
+    bluesky_server: BlueskyDevServer,
+    alice: DevAccount,
+    client: Client,
+    account: Account,
+    pds: httpx.Client,
+) -> None:
+    def records() -> list[Any]:
+        answer = pds.get(
+            "/xrpc/com.atproto.repo.listRecords",
+            params={"repo": alice.did, "collection": "app.bsky.feed.post", "limit": 100},
+        )
+        listed: list[Any] = answer.json()["records"]
+        return listed
+
+    before = records()
+    found = client.check(account)
+    assert found.token_ok and found.identity == f"@{alice.handle}"
+    for name in ("post", "reply", "delete"):
+        capability = found.capability(name)
+        assert capability is not None and capability.ok is True
+    # the client's adapter may hold a session already (then no createSession is sent)
+    assert "GET /xrpc/com.atproto.server.getSession" in found.calls
+    assert records() == before
+    secret = "wrong-app-pass-word"
+    refused = client.check(account_of(bluesky_server, alice, secret))
+    assert not refused.token_ok and secret not in refused.model_dump_json()

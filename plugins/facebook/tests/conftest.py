@@ -13,8 +13,10 @@ import pytest
 from govsocial.plugin.manager import Plugins
 from govsocial.testing import use_plugins
 from govsocial.testing.pytest_plugin import Emulators
+from govsocial.testing.traffic import Exchange
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.testing import GraphEmulator
+from govsocial_meta_graph.business_sdk import BusinessSdk, graph_path
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +58,29 @@ def _fresh_refused_metrics() -> Iterator[None]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+#: The Graph node types the Facebook adapter reads and writes, as Meta's SDK names them.
+FACEBOOK_NODES = ("Page", "PagePost", "Comment", "Photo")
+
+
+@pytest.fixture(scope="session")
+def meta_sdk() -> BusinessSdk:
+    """Meta's facebook-business SDK, read from its source (the test extra installs it)."""
+    return BusinessSdk()
+
+
+@pytest.fixture(autouse=True)
+def _held_against_meta_sdk(http_traffic: list[Exchange], meta_sdk: BusinessSdk) -> Iterator[None]:
+    """Every Graph request of every test (respx or emulator), and every answer the adapter
+    read, must be what Meta's own SDK declares: a renamed or dropped field fails the test."""
+    yield
+    problems = [
+        f"{exchange.method} {exchange.path}: {problem}"
+        for exchange in http_traffic
+        if (path := graph_path(exchange.path)) is not None
+        for problem in meta_sdk.exchange_problems(
+            FACEBOOK_NODES, exchange.method, path, exchange.params(), exchange.answer()
+        )
+    ]
+    assert not problems, "not in Meta's SDK:\n" + "\n".join(problems)

@@ -244,3 +244,70 @@ def test_deleting_twice_says_the_post_is_gone(
     ref = PostRef(platform="facebook", account=humas, id=result.ref.id)
     with pytest.raises(PlatformError, match="has no post"):
         client.delete(ref)
+
+
+# -- "Require App Secret" ------------------------------------------------------------------------
+
+
+def test_the_appsecret_proof_goes_with_every_call_when_the_account_has_the_secret(
+    emulator: GraphEmulator, humas: Account, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app with "Require App Secret" refuses calls without appsecret_proof (code 100); with
+    the app_secret credential every call carries HMAC-SHA256(app secret, token) in hex."""
+    import hashlib
+    import hmac
+    import logging
+
+    secret = "f" * 32
+    emulator.app_secret = secret
+    before = texts(emulator)
+    [refused] = client.publish(Post(unique_text()), [humas])
+    assert isinstance(refused.error, PlatformError)
+    assert "require an appsecret_proof argument" in str(refused.error)
+    assert refused.error.field == "credentials.app_secret"
+    assert "Require App Secret" in (refused.error.hint or "")
+    assert texts(emulator) == before
+    credentials = {**{k: v.get_secret_value() for k, v in humas.credentials.items()}}
+    with_secret = Account(
+        **humas.model_dump(exclude={"credentials"}),
+        credentials={**credentials, "app_secret": secret},
+    )
+    text = unique_text()
+    start = len(emulator.seen)
+    with caplog.at_level(logging.DEBUG):
+        [result] = client.publish(Post(text), [with_secret])
+    assert result.ok, result.error
+    assert texts(emulator) == [*before, text]
+    token = credentials["page_access_token"]
+    proof = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+    sent = [seen.query.get("appsecret_proof") for seen in emulator.seen[start:]]
+    assert sent and set(sent) == {proof}  # as the server received it
+    wrong = Account(
+        **humas.model_dump(exclude={"credentials"}),
+        credentials={**credentials, "app_secret": "not-the-app-secret-0123456789"},
+    )
+    with caplog.at_level(logging.DEBUG):
+        [bad] = client.publish(Post(unique_text()), [wrong])
+    assert isinstance(bad.error, PlatformError)
+    assert "Invalid appsecret_proof" in str(bad.error)
+    for text_ in (str(bad.error), repr(bad), repr(wrong), caplog.text):
+        assert "not-the-app-secret-0123456789" not in text_ and secret not in text_
+
+
+def test_check_reads_the_page_and_says_which_permissions_each_action_needs(
+    emulator: GraphEmulator, humas: Account, client: Client
+) -> None:
+    before = texts(emulator)
+    found = client.check(humas)
+    assert found.token_ok and found.identity == "Humas Kota Contoh"
+    assert found.calls == [f"GET /v26.0/{HUMAS}"]
+    post = found.capability("post")
+    assert post is not None and post.ok is None and "pages_manage_posts" in post.detail
+    assert [seen.method for seen in emulator.seen] == ["GET"]
+    assert texts(emulator) == before
+    emulator.expired_tokens.add(humas.credential("page_access_token"))
+    try:
+        refused = client.check(humas)
+    finally:
+        emulator.expired_tokens.clear()
+    assert not refused.token_ok and "Session has expired" in (refused.error or "")

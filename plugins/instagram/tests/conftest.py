@@ -15,8 +15,10 @@ import pytest
 from govsocial import Client
 from govsocial.adapters.media import DirectoryHost
 from govsocial.testing.pytest_plugin import Emulators
+from govsocial.testing.traffic import Exchange
 from govsocial_instagram import Instagram
 from govsocial_instagram.testing import InstagramEmulator
+from govsocial_meta_graph.business_sdk import BusinessSdk, graph_path
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +67,30 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+#: The Graph node types the Instagram adapter reads and writes, as Meta's SDK names them
+#: (a media container is ``ShadowIGMediaBuilder``).
+INSTAGRAM_NODES = ("IGUser", "IGMedia", "IGComment", "ShadowIGMediaBuilder")
+
+
+@pytest.fixture(scope="session")
+def meta_sdk() -> BusinessSdk:
+    """Meta's facebook-business SDK, read from its source (the test extra installs it)."""
+    return BusinessSdk()
+
+
+@pytest.fixture(autouse=True)
+def _held_against_meta_sdk(http_traffic: list[Exchange], meta_sdk: BusinessSdk) -> Iterator[None]:
+    """Every Graph request of every test (respx or emulator), and every answer the adapter
+    read, must be what Meta's own SDK declares: a renamed or dropped field fails the test."""
+    yield
+    problems = [
+        f"{exchange.method} {exchange.path}: {problem}"
+        for exchange in http_traffic
+        if (path := graph_path(exchange.path)) is not None
+        for problem in meta_sdk.exchange_problems(
+            INSTAGRAM_NODES, exchange.method, path, exchange.params(), exchange.answer()
+        )
+    ]
+    assert not problems, "not in Meta's SDK:\n" + "\n".join(problems)

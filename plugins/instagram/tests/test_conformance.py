@@ -6,7 +6,7 @@ here, explicitly:
 - every post needs an image or video ("text-only posts are impossible"): the steps that publish
   ``Post(text)`` publish the same text with a JPEG attached;
 - images are JPEG only (the suite's image is a PNG): the alt text test uses a JPEG;
-- a post cannot be deleted through the API: the delete test is skipped with the reason;
+- the delete test publishes with an image (``DELETE /{ig-media-id}``);
 - caption @mentions can only be received as webhooks, not listed: the mentions test checks the
   ``tags`` edge instead (posts the account is tagged in).
 """
@@ -27,11 +27,6 @@ from govsocial.client.validation import validate
 from govsocial.core.errors import AuthenticationError
 from govsocial.testing import PlatformConformance, eventually, tiny_png, unique_text
 from govsocial_instagram.testing import tiny_jpeg
-
-INSTAGRAM_DELETE_DOCS = (
-    "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/"
-    "ig-user/media (Deleting: This operation is not supported)"
-)
 
 
 def with_image(text: str, alt: str = "Poster layanan publik") -> Post:
@@ -110,8 +105,15 @@ class TestInstagramConformance(PlatformConformance):
         assert "code 190" in str(results[0].error)
         assert token not in str(results[0].error) and token not in repr(results[0])
 
-    def test_delete_removes_it_from_the_server(self) -> None:
-        pytest.skip(f"Instagram cannot delete posts through its API: {INSTAGRAM_DELETE_DOCS}")
+    def test_delete_removes_it_from_the_server(
+        self, conformance_server: LocalServer, client: Client
+    ) -> None:
+        """``DELETE /{ig-media-id}`` (instagram_manage_contents): the post is gone."""
+        assert self.adapter_class().limits.delete
+        ref = self.publish(client, with_image(unique_text()), conformance_server.accounts[0])
+        assert conformance_server.stored_post(ref) is not None
+        client.delete(ref)
+        assert conformance_server.stored_post(ref) is None
 
     def test_metrics_follow_the_declared_vocabulary(
         self, conformance_server: LocalServer, client: Client

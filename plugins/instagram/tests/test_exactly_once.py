@@ -116,8 +116,8 @@ def test_a_carousel_resumes_its_saved_items(server: InstagramEmulator, host: Dir
         if params.get("media_type") == "CAROUSEL" and calls["n"] == 4:
             from govsocial_instagram.testing import _error
 
-            return _error(
-                400, "Create media fail, please try to re-create media", -1, subcode=2207032
+            return _error(  # a final error (2207032 would be retried at once)
+                400, "The media with 1 cannot be found", 24, subcode=2207006
             )
         return await original(owner, params)
 
@@ -125,7 +125,7 @@ def test_a_carousel_resumes_its_saved_items(server: InstagramEmulator, host: Dir
     with Client(media_host=host, checkpoints=checkpoints, max_wait=5.0) as client:
         first = client.publish_one(post, account, idempotency_key="galeri-1")
         assert isinstance(first.error, PlatformError)
-        assert "2207032" in str(first.error)
+        assert "2207006" in str(first.error)
         assert len(server.containers_of(account)) == 3
         again = client.publish_one(post, account, idempotency_key="galeri-1")
     assert again.ok, again.error
@@ -149,3 +149,70 @@ def test_a_published_container_is_never_published_again(
     assert again.ref == first.ref
     assert len(server.requests) == before
     assert server.media_count(account) == 1
+
+
+def test_an_expired_container_is_rebuilt_once_and_one_post_is_made(
+    server: InstagramEmulator, host: DirectoryHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery's saved container expired unpublished (2207020, "Generate a new container
+    ID"): the next attempt makes ONE new container and publishes it; the expired one never
+    becomes a post."""
+    account = server.accounts[0]
+    checkpoints = MemoryCheckpoints()
+    monkeypatch.setattr(Instagram, "container_timeout", 0.2)
+    server.container_outcome = "IN_PROGRESS"
+    text = unique_text("Jadwal imunisasi")
+    with Client(media_host=host, checkpoints=checkpoints, max_wait=5.0) as client:
+        first = client.publish_one(image_post(text), account, idempotency_key="imun-1")
+        assert isinstance(first.error, PlatformError)
+        [old] = server.containers_of(account)
+        server.expire_container(old["id"])
+        server.container_outcome = "FINISHED"
+        again = client.publish_one(image_post(text), account, idempotency_key="imun-1")
+    assert again.ok, again.error
+    containers = server.containers_of(account)
+    assert len(containers) == 2, "exactly one new container"
+    [stored] = server.media_of(account)
+    assert again.ref is not None and again.ref.id == stored["id"]
+    assert stored["container_id"] != old["id"]
+    assert publish_calls(server) == 1
+
+
+def test_media_publish_answering_2207020_rebuilds_the_container(
+    server: InstagramEmulator, host: DirectoryHost
+) -> None:
+    """The container expires between FINISHED and media_publish: Meta answers -2/2207020;
+    a new container is made and published, once."""
+    account = server.accounts[0]
+    server.inject(
+        method="POST",
+        path="/media_publish",
+        body={
+            "error": {
+                "message": "The media you are trying to access has expired. Please try to "
+                "upload again.",
+                "type": "OAuthException",
+                "code": -2,
+                "error_subcode": 2207020,
+                "fbtrace_id": "AbCd",
+            }
+        },
+    )
+    with Client(media_host=host, max_wait=5.0) as client:
+        result = client.publish_one(image_post(unique_text()), account)
+    assert result.ok, result.error
+    assert len(server.containers_of(account)) == 2
+    assert server.media_count(account) == 1
+
+
+def test_an_expired_container_that_expires_again_fails_without_a_third(
+    server: InstagramEmulator, host: DirectoryHost
+) -> None:
+    account = server.accounts[0]
+    server.container_outcome = "EXPIRED"
+    with Client(media_host=host, max_wait=5.0) as client:
+        result = client.publish_one(image_post(unique_text()), account)
+    assert isinstance(result.error, PlatformError)
+    assert "expired" in str(result.error)
+    assert len(server.containers_of(account)) == 2  # the first and ONE rebuild
+    assert server.media_count(account) == 0

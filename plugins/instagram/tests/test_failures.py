@@ -132,6 +132,7 @@ def test_a_500_keeps_metas_message_code_and_trace_and_stores_nothing(
         body=meta_error(-1, "Instagram server error. Try again.", 2207001),
         method="POST",
         path="/media",
+        count=None,  # it persists: a single one is retried (see the try-again test below)
     )
     [result] = client.publish(image_post(), [server.accounts[0]])
     error = result.error
@@ -265,3 +266,136 @@ def test_timeouts_on_reads_fail_within_the_timeout(server: InstagramEmulator) ->
     ):
         client.fetch_account_metrics(account)
     assert "ReadTimeout" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "message"),
+    [
+        (-1, 2207001, "Instagram server error. Try again"),
+        (-2, 2207003, "It takes too long to download the media."),
+        (-1, 2207032, "Create media fail, please try to re-create media"),
+    ],
+)
+def test_metas_try_again_errors_are_retried_and_one_post_is_made(
+    server: InstagramEmulator, client: Client, code: int, subcode: int, message: str
+) -> None:
+    """Meta's error table says to retry 2207001, 2207003 and 2207032 (HTTP 400)."""
+    server.inject(method="POST", path="/media", body=meta_error(code, message, subcode))
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert result.ok, result.error
+    assert server.media_count(server.accounts[0]) == 1
+    assert len(server.containers_of(server.accounts[0])) == 1
+    assert server.faults == []
+
+
+def test_a_try_again_error_that_persists_is_marked_transient(
+    server: InstagramEmulator, client: Client
+) -> None:
+    server.inject(
+        method="POST",
+        path="/media",
+        body=meta_error(-1, "Instagram server error. Try again", 2207001),
+        count=None,
+    )
+    [result] = client.publish(image_post(), [server.accounts[0]])
+    assert isinstance(result.error, InstagramError)
+    assert result.error.transient and result.error.subcode == 2207001
+    assert "Instagram server error. Try again" in str(result.error)
+    assert "error-codes" in (result.error.hint or "")
+    assert server.media_count(server.accounts[0]) == 0
+
+
+def _with_secret(account: Account, secret: str) -> Account:
+    credentials = {
+        "ig_user_id": account.credential("ig_user_id"),
+        "access_token": account.credential("access_token"),
+        "app_secret": secret,
+    }
+    return Account(**account.model_dump(exclude={"credentials"}), credentials=credentials)
+
+
+def test_every_call_carries_the_appsecret_proof_when_the_app_requires_it(
+    server: InstagramEmulator, client: Client
+) -> None:
+    import hashlib
+    import hmac
+
+    secret = "0123456789abcdef0123456789abcdef"
+    server.app_secret = secret
+    plain = server.accounts[0]
+    [refused] = client.publish(image_post(), [plain])
+    assert isinstance(refused.error, InstagramError) and refused.error.code == 100
+    assert "require an appsecret_proof argument" in str(refused.error)  # Meta's words
+    assert refused.error.field == "credentials.app_secret"
+    assert "Require App Secret" in (refused.error.hint or "")
+    assert "securing-requests" in (refused.error.hint or "")
+    account = _with_secret(plain, secret)
+    [result] = client.publish(image_post(), [account])
+    assert result.ok, result.error
+    token = account.credential("access_token")
+    wanted = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+    assert server.proofs and set(server.proofs) == {wanted}  # what the server received
+    assert server.media_count(account) == 1
+
+
+def test_the_app_secret_never_reaches_errors_reprs_or_logs(
+    server: InstagramEmulator, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    server.app_secret = "the-real-secret-of-the-app-000001"
+    secret = "a-wrong-secret-0123456789abcdef99"
+    account = _with_secret(server.accounts[0], secret)
+    with caplog.at_level(logging.DEBUG):
+        [result] = client.publish(image_post(), [account])
+    assert isinstance(result.error, InstagramError)
+    assert "Invalid appsecret_proof" in str(result.error)
+    assert "not the secret of the app" in (result.error.hint or "")
+    assert server.proofs, "the proof was sent"
+    for text in (str(result.error), repr(result), repr(account), caplog.text):
+        assert secret not in text
+        assert server.proofs[0] not in text
+
+
+def test_check_maps_the_granted_permissions_onto_what_the_account_can_do(
+    server: InstagramEmulator, client: Client
+) -> None:
+    account = server.accounts[0]
+    found = client.check(account)
+    assert found.token_ok and found.identity == "@dinkes.kota"
+    assert all(c.ok for c in found.capabilities), found.capabilities
+    assert found.scopes is not None and "instagram_manage_contents" in found.scopes
+    assert any("of 50 posts used" in note for note in found.notes)
+    server.revoke(account, "instagram_manage_contents")
+    server.revoke(account, "instagram_manage_insights")
+    found = client.check(account)
+    assert [c.name for c in found.missing] == ["delete", "metrics"]
+    delete = found.capability("delete")
+    assert delete is not None and "instagram_manage_contents" in (delete.fix or "")
+    assert server.media_count(account) == 0 and server.containers_of(account) == []
+    assert [path for method, path in server.requests if method != "GET"] == []
+    # and the permission the check reported missing is what the platform then refuses
+    [published] = client.publish(image_post(), [account])
+    assert published.ref is not None
+    with pytest.raises(PlatformError):
+        client.delete(published.ref)
+    assert server.media_count(account) == 1
+
+
+def test_a_try_again_answer_to_a_comment_is_not_resent(
+    server: InstagramEmulator, client: Client
+) -> None:
+    """A comment has no container to make a repeat harmless: a "try again" answer is not
+    retried in the call (it is still marked transient), and exactly one comment POST left."""
+    account = server.accounts[0]
+    [published] = client.publish(image_post(), [account])
+    assert published.ref is not None
+    server.inject(
+        method="POST",
+        path="/comments",
+        body=meta_error(-1, "Instagram server error. Try again", 2207001),
+    )
+    [reply] = client.publish(Post("Terima kasih", reply_to=published.ref), [account])
+    assert isinstance(reply.error, InstagramError) and reply.error.transient
+    posts = [p for m, p in server.requests if m == "POST" and p.endswith("/comments")]
+    assert len(posts) == 1

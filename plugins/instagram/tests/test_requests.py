@@ -14,7 +14,11 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
-from govsocial.core.errors import AuthenticationError, GovSocialError, RateLimited
+from govsocial.core.errors import (
+    AuthenticationError,
+    PlatformError,
+    RateLimited,
+)
 from govsocial_instagram import Instagram, InstagramError
 
 pytestmark = pytest.mark.anyio
@@ -459,11 +463,12 @@ async def test_mentions_are_the_posts_the_account_is_tagged_in(mock: respx.MockR
     assert "access_token" not in str(second.calls.last.request.url), "the token stays in a header"
 
 
-async def test_delete_of_a_post_is_refused_with_the_reason_and_of_a_comment_is_sent(
+async def test_delete_of_a_post_and_of_a_comment_send_delete_to_the_node(
     mock: respx.MockRouter,
 ) -> None:
-    """IG User Media: "Deleting: This operation is not supported"; IG Comment: DELETE
-    /{ig-comment-id} (comment moderation guide)."""
+    """IG Media: DELETE /{ig-media-id} (``IGMedia.api_delete`` in Meta's facebook-business
+    SDK 26.0, permission instagram_manage_contents); IG Comment: DELETE /{ig-comment-id}."""
+    post = mock.delete(f"{BASE}/17895695668004550").respond(json={"success": True})
     deleted = mock.delete(f"{BASE}/17873440459141021").respond(json={"success": True})
     comment = PostRef(
         platform="instagram",
@@ -472,9 +477,29 @@ async def test_delete_of_a_post_is_refused_with_the_reason_and_of_a_comment_is_s
         extra={"kind": "comment", "media_id": "17895695668004550"},
     )
     async with client() as c:
-        with pytest.raises(GovSocialError) as raised:
-            await c.delete(ref())
+        await c.delete(ref())
         await c.delete(comment)
-    assert "cannot delete" in str(raised.value) and "Instagram app" in str(raised.value)
-    assert "developers.facebook.com" in str(raised.value)
+    assert post.call_count == 1
     assert deleted.call_count == 1
+
+
+async def test_a_delete_without_instagram_manage_contents_says_which_permission(
+    mock: respx.MockRouter,
+) -> None:
+    mock.delete(f"{BASE}/17895695668004550").respond(
+        400,
+        json={
+            "error": {
+                "message": "(#10) Application does not have permission for this action",
+                "type": "OAuthException",
+                "code": 10,
+                "fbtrace_id": "AbC",
+            }
+        },
+    )
+    async with client() as c:
+        with pytest.raises(PlatformError) as raised:
+            await c.delete(ref())
+    assert "Application does not have permission" in str(raised.value)
+    assert "instagram_manage_contents" in (raised.value.hint or "")
+    assert "Instagram app" in (raised.value.hint or "")

@@ -105,8 +105,12 @@ def test_caption_counting() -> None:
 def test_hashtag_limit_is_reported_exactly_above_30(count: int) -> None:
     text = " ".join(f"#tag{i}" for i in range(count))
     post = Post(text, media=[Media(data=tiny_jpeg())])
-    codes = [p.code for p in validate(post, "instagram")]
+    problems = validate(post, "instagram")
+    codes = [p.code for p in problems]
     assert ("too_many_hashtags" in codes) == (count > 30)
+    # Instagram announced five (Dec 2025): a warning from six up to the documented 30
+    assert ("many_hashtags" in codes) == (5 < count <= 30)
+    assert all(p.severity == "warning" for p in problems if p.code == "many_hashtags")
 
 
 def test_validation_problems_name_the_limit_and_the_fix() -> None:
@@ -123,7 +127,7 @@ def test_validation_problems_name_the_limit_and_the_fix() -> None:
     assert [p.code for p in validate(with_media, "instagram")] == ["media_not_allowed"]
     eleven = Post("x", media=[Media(data=tiny_jpeg())] * 11)
     assert [p.code for p in validate(eleven, "instagram")] == ["too_many_media"]
-    assert Instagram.limits.max_media == 10 and Instagram.limits.delete is False
+    assert Instagram.limits.max_media == 10 and Instagram.limits.delete is True
 
 
 def _account():  # type: ignore[no-untyped-def]

@@ -7,17 +7,22 @@ tokens use a fresh organization, so the session's Pages stay usable.
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from govsocial import Account, Client, Media, Post
+from govsocial.client.validation import validate
 from govsocial.core.errors import (
     AuthenticationError,
     PlatformError,
     PublishOutcomeUnknown,
     RateLimited,
+    ValidationError,
 )
 from govsocial.testing import tiny_png, unique_text
 from govsocial_linkedin import LinkedIn, from_little
@@ -250,17 +255,19 @@ def test_an_inactive_version_names_the_pinned_one_and_the_fix(
 
 
 def test_the_emulator_refuses_a_request_without_a_version(server: EmulatedLinkedIn) -> None:
-    answer = httpx.get(
+    """Sent with urllib: httpx traffic is held to carry the version (conftest.py)."""
+    asked = urllib.request.Request(
         f"{server.base_url}/rest/networkSizes/urn%3Ali%3Aorganization%3A1001"
         "?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
         headers={
             "Authorization": f"Bearer {server.kominfo.token}",
             "X-Restli-Protocol-Version": "2.0.0",
         },
-        timeout=5,
     )
-    assert answer.status_code == 400
-    assert answer.json()["code"] == "VERSION_MISSING"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(asked, timeout=5)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["code"] == "VERSION_MISSING"
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -392,3 +399,84 @@ def test_the_default_transport_keeps_urns_encoded(server: EmulatedLinkedIn) -> N
         assert ref is not None
         client.delete(ref)
     assert ref.id not in server.emulator.posts
+
+
+# -- comments and duplicates -----------------------------------------------------------------
+
+
+def comments(server: EmulatedLinkedIn) -> list[dict[str, object]]:
+    return [
+        r
+        for r in server.emulator.requests
+        if r["method"] == "POST" and str(r["path"]).endswith("/comments")
+    ]
+
+
+def test_a_reply_over_1250_characters_is_refused_offline_and_never_sent(
+    server: EmulatedLinkedIn, client: Client, fresh: Org
+) -> None:
+    """A reply is a comment, and comments take 1,250 characters (posts 3,000)."""
+    account = server.account(fresh)
+    post = client.publish_one(Post(unique_text("Info")), account)
+    assert post.ok and post.ref is not None
+    too_long = Post("a" * 1251, reply_to=post.ref)
+    problems = validate(too_long, "linkedin")
+    assert [(p.code, p.limit, p.field) for p in problems] == [("reply_too_long", 1250, "text")]
+    assert "1,250" in problems[0].message and "comments-api" in problems[0].message
+    before = len(comments(server))
+    result = client.publish_one(too_long, account)
+    assert isinstance(result.error, ValidationError)
+    assert len(comments(server)) == before, "nothing was sent"
+    fits = client.publish_one(Post("b" * 1250, reply_to=post.ref), account)
+    assert fits.ok, fits.error
+    assert validate(Post("c" * 3000), "linkedin") == []  # a post still takes 3,000
+
+
+def test_a_lost_create_answer_is_recovered_from_duplicate_post_exactly_once(
+    server: EmulatedLinkedIn, fresh: Org
+) -> None:
+    """The create reached LinkedIn but its answer was lost; the next attempt of the SAME
+    delivery is refused as DUPLICATE_POST naming the post, which is then returned: one post."""
+    server.emulator.inject("POST", "/rest/posts", delay_after=2.5)
+    text = unique_text("Pengumuman banjir")
+    account = server.account(fresh)
+    with Client(
+        transport=httpx.AsyncHTTPTransport(), timeout=httpx.Timeout(1.0), max_wait=5.0
+    ) as client:
+        first = client.publish_one(Post(text), account, idempotency_key="banjir-7")
+        assert isinstance(first.error, PublishOutcomeUnknown)
+        again = client.publish_one(Post(text), account, idempotency_key="banjir-7")
+        assert again.ok, again.error
+        found = client.find_published(account, "banjir-7")
+        other = client.publish_one(Post(text), account, idempotency_key="another-delivery")
+    [stored] = server.emulator.posts_of(fresh.urn)
+    assert again.ref is not None and again.ref.id == stored["id"]
+    assert found is not None and found.id == stored["id"]
+    assert len(creates(server)) == 3  # the lost one, the refused repeat, the other delivery
+    # another delivery with the same text is not taken for this one: an error naming the post
+    assert isinstance(other.error, PlatformError)
+    assert stored["id"] in str(other.error) and "same content already exists" in str(other.error)
+
+
+def test_check_reads_the_scopes_by_token_introspection(
+    server: EmulatedLinkedIn, client: Client, fresh: Org
+) -> None:
+    account = server.account(fresh)
+    found = client.check(account)
+    assert found.token_ok
+    assert found.scopes == [
+        "r_organization_social",
+        "rw_organization_admin",
+        "w_organization_social",
+    ]
+    assert found.expires_at is not None
+    assert all(c.ok for c in found.capabilities)
+    assert found.calls[-1] == "POST /oauth/v2/introspectToken"
+    server.emulator.scopes[fresh.token] = ["r_organization_social"]
+    narrow = client.check(account)
+    assert [c.name for c in narrow.missing] == ["post", "reply", "delete", "metrics"]
+    post = narrow.capability("post")
+    assert post is not None and "w_organization_social" in post.detail
+    assert texts(server, fresh) == []  # a check posts nothing
+    dumped = narrow.model_dump_json()
+    assert fresh.token not in dumped and fresh.client_secret not in dumped

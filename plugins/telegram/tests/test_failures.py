@@ -125,9 +125,12 @@ async def test_a_revoked_token_is_an_authentication_error_naming_botfather(
 async def test_a_malformed_token_path_404_is_an_authentication_error(
     adapter: Telegram, api: respx.MockRouter
 ) -> None:
-    api.post("/getChatMemberCount").respond(404, json=failed(404, "Not Found"))
-    with pytest.raises(AuthenticationError):
+    route = api.post("/getChatMemberCount").respond(404, json=failed(404, "Not Found"))
+    me = api.post("/getMe").respond(404, json=failed(404, "Not Found"))
+    with pytest.raises(AuthenticationError) as refused:
         await adapter.fetch_account_metrics()
+    assert route.call_count == 1 and me.call_count == 1  # getMe tells token from method
+    assert "@BotFather" in str(refused.value)
 
 
 async def test_a_malformed_body_on_a_send_is_an_unknown_outcome(

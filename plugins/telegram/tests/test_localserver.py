@@ -1,9 +1,10 @@
 """The adapter against telegram-test-api (npm): what the SERVER stored and delivered.
 
 telegram-test-api serves sendMessage, deleteMessage, getUpdates and getMe itself; sendPhoto,
-sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens come from
-the launcher in front of it (localserver_npm/server.js). Users commenting in the discussion
-group are telegram-test-api client messages, shaped as https://core.telegram.org/bots/api#message.
+sendVideo, sendMediaGroup, deleteMessages, getChatMemberCount and the 401 for unknown tokens
+come from the launcher in front of it (localserver_npm/server.js). Users commenting in the
+discussion group are telegram-test-api client messages, shaped as
+https://core.telegram.org/bots/api#message.
 """
 
 from __future__ import annotations
@@ -70,6 +71,41 @@ def test_an_album_is_stored_as_messages_with_the_caption_on_the_first_and_delete
     assert len({s["media_group_id"] for s in stored if s}) == 1
     client.delete(ref)
     assert [server.stored_post(ref.model_copy(update={"id": i})) for i in ids] == [None] * 3
+
+
+def test_a_video_is_sent_with_its_size_duration_and_cover(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    video = make_video(width=360, height=640, seconds=3)
+    text = unique_text("Video posyandu")
+    ref = publish(
+        client, Post(text, media=[Media(data=video, cover=Media(data=tiny_png()))]), humas
+    )
+    stored = server.stored_post(ref)
+    assert stored is not None and stored["caption"] == text
+    sent = stored["video"]
+    assert (sent["width"], sent["height"], sent["duration"]) == (360, 640, 3)
+    assert sent["file_size"] == len(video) and sent["file_name"] == "video0.mp4"
+    assert sent["cover"][0]["file_size"] == len(tiny_png())
+    assert server.stored_media_kinds(stored) == ["video"]
+
+
+def test_an_album_of_a_photo_and_a_video_keeps_each_kind(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    media = [Media(data=tiny_png()), Media(data=make_video(width=64, height=64, seconds=1))]
+    ref = publish(client, Post(unique_text("Album"), media=media), humas)
+    ids = ref.extra["message_ids"].split(",")
+    stored = [server.stored_post(ref.model_copy(update={"id": i})) for i in ids]
+    assert [server.stored_media_kinds(s) for s in stored if s] == [["image"], ["video"]]
+    video = stored[1]
+    assert video is not None and video["video"]["width"] == 64
 
 
 def test_a_thread_reply_to_an_own_post_is_stored_with_reply_parameters(
@@ -193,3 +229,60 @@ def test_a_wrong_token_is_an_authentication_error_and_no_log_line_shows_it(
     for text in shown:
         assert token not in text
         assert real not in text
+
+
+def test_a_method_the_server_does_not_know_is_not_read_as_a_bad_token(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    """The Bot API answers 404 "Not Found" for an unknown method (an older self-hosted server
+    without deleteMessages) as for a malformed token; getMe tells them apart."""
+    media = [Media(data=tiny_png()), Media(data=tiny_png())]
+    ref = publish(client, Post(unique_text("Album"), media=media), humas)
+    ids = ref.extra["message_ids"].split(",")
+    server.retire_method("deleteMessages")
+    try:
+        with pytest.raises(PlatformError) as failed:
+            client.delete(ref)
+    finally:
+        server.retire_method("deleteMessages", retired=False)
+    assert not isinstance(failed.value, AuthenticationError)
+    assert "does not know the method deleteMessages" in str(failed.value)
+    assert "getMe answered" in str(failed.value)
+    assert "telegram-bot-api" in (failed.value.hint or "")
+    assert humas.credential("bot_token") not in str(failed.value)
+    stored = [server.stored_post(ref.model_copy(update={"id": i})) for i in ids]
+    assert all(s is not None for s in stored), "nothing was deleted"
+    client.delete(ref)
+    assert [server.stored_post(ref.model_copy(update={"id": i})) for i in ids] == [None] * 2
+
+
+def test_check_reads_the_bots_rights_in_the_channel(
+    client: Client, server: TelegramTestServer, humas: Account
+) -> None:
+    before = len(server.history(humas))
+    found = client.check(humas)
+    assert found.token_ok and found.identity == "@humas_kota_bot"
+    assert [(c.name, c.ok) for c in found.capabilities] == [
+        ("post", True),
+        ("reply", True),
+        ("delete", True),
+        ("metrics", False),  # the Bot API gives no figures for messages
+        ("account_metrics", True),
+    ]
+    assert found.calls == [
+        f"POST /bot***/{method}" for method in ("getMe", "getChatMember", "getChatMemberCount")
+    ]
+    assert len(server.history(humas)) == before  # a check sends nothing
+    server.set_rights(humas, {"can_delete_messages": False})
+    try:
+        no_delete = client.check(humas)
+        server.set_rights(humas, {"status": "member"})
+        member = client.check(humas)
+    finally:
+        server.set_rights(humas, {})
+    delete = no_delete.capability("delete")
+    assert delete is not None and delete.ok is False and "Delete messages" in (delete.fix or "")
+    assert [c.name for c in member.missing] == ["post", "reply", "delete", "metrics"]
+    post = member.capability("post")
+    assert post is not None and "administrator" in (post.fix or "")
+    assert humas.credential("bot_token") not in found.model_dump_json()

@@ -15,7 +15,9 @@ import pytest
 from govsocial import Account, Client
 from govsocial.adapters.media import DirectoryHost
 from govsocial.testing.pytest_plugin import Emulators
+from govsocial.testing.traffic import Exchange
 from govsocial_threads import Threads
+from govsocial_threads.postman import Collection, collection_path
 from govsocial_threads.testing import ThreadsEmulator
 
 
@@ -74,3 +76,44 @@ def client(server: ThreadsEmulator) -> Iterator[Client]:
 @pytest.fixture
 def media_dir(server: ThreadsEmulator) -> Path:
     return server.media_dir
+
+
+@pytest.fixture(scope="session")
+def postman() -> Collection | None:
+    """Meta's Threads Postman collection from ../shared/specs, or None when it is absent."""
+    found = collection_path()
+    return Collection(found) if found else None
+
+
+@pytest.fixture
+def threads_collection(postman: Collection | None) -> Collection:
+    """The collection, for tests that read it; skips (with where it was looked for) if absent."""
+    if postman is None:
+        pytest.skip(
+            "Meta's Threads Postman collection is absent (looked for shared/specs/"
+            "threads-api.postman_collection.json beside the repository and the folders above "
+            "it, and in $GOVSOCIAL_SPECS_DIR)"
+        )
+    return postman
+
+
+@pytest.fixture(autouse=True)
+def _held_against_the_postman_collection(
+    http_traffic: list[Exchange], postman: Collection | None
+) -> Iterator[None]:
+    """Every Threads request of every test (respx or emulator) must be one Meta's Postman
+    collection shows: its route, each parameter, each ``fields`` name and metric name; and
+    every answer (the emulator's, the fakes') only keys Meta's example answers show."""
+    yield
+    if postman is None:
+        return
+    problems = [
+        f"{exchange.method} {exchange.path}: {problem}"
+        for exchange in http_traffic
+        if not exchange.path.startswith("/media/")  # the emulator's media host, not Threads
+        for problem in postman.request_problems(exchange.method, exchange.path, exchange.params())
+        + postman.answer_problems(
+            exchange.method, exchange.path, exchange.params(), exchange.answer()
+        )
+    ]
+    assert not problems, "not in Meta's Threads Postman collection:\n" + "\n".join(problems)

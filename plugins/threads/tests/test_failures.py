@@ -218,3 +218,39 @@ def test_usage_headers_at_the_limit_make_the_next_call_wait(
     else:
         raise AssertionError("the spent budget was ignored")
     assert len(server.requests) == sent
+
+
+def test_alt_text_over_1000_characters_is_refused_before_anything_is_sent(
+    server: ThreadsEmulator, fresh: Account, client: Client
+) -> None:
+    """Threads alt text is capped at 1,000 characters (third-party tools; Meta's collection
+    gives no figure), checked offline so no container is made."""
+    from govsocial.client.validation import validate
+    from govsocial.core.errors import ValidationError
+
+    image = "https://example.go.id/poster.png"
+    long_alt = Post(unique_text(), media=[Media(url=image, alt_text="a" * 1001)])
+    [problem] = validate(long_alt, "threads")
+    assert (problem.code, problem.limit, problem.field) == (
+        "alt_text_too_long",
+        1000,
+        "media[0].alt_text",
+    )
+    [result] = client.publish(long_alt, [fresh])
+    assert isinstance(result.error, ValidationError)
+    assert server.containers_of(fresh) == []
+    fits = Post(unique_text(), media=[Media(url=image, alt_text="a" * 1000)])
+    assert validate(fits, "threads") == []
+
+
+def test_check_reads_the_quota_and_the_insights_and_publishes_nothing(
+    server: ThreadsEmulator, fresh: Account, client: Client
+) -> None:
+    found = client.check(fresh)
+    assert found.token_ok
+    post = found.capability("post")
+    assert post is not None and post.ok is None and "0 of 250 posts" in post.detail
+    assert found.capability("metrics") is not None
+    assert [c.split()[0] for c in found.calls] == ["GET", "GET"]
+    assert any(c.endswith("/threads_publishing_limit") for c in found.calls)
+    assert server.posts_of(fresh) == [] and server.containers_of(fresh) == []

@@ -13,7 +13,9 @@ import pytest
 
 from govsocial.testing.npm import NpmError, install, npm_available
 from govsocial.testing.pytest_plugin import Emulators
+from govsocial.testing.traffic import Exchange
 from govsocial_x.testing import Emulator, prism_proxy, spec_path
+from govsocial_x.testing.xdk_models import exchange_problems
 
 HERE = Path(__file__).resolve().parent
 
@@ -69,3 +71,23 @@ def checked_emulator(node_modules: Path, x_spec: Path, emulators: Emulators) -> 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _held_against_xdk(http_traffic: list[Exchange]) -> Iterator[None]:
+    """Every X API request body and successful answer of every test (respx, emulator, Prism)
+    must fit X's own SDK's models (xdk), unknown keys included."""
+    yield
+    problems = [
+        problem
+        for exchange in http_traffic
+        if exchange.path.startswith("/2/")
+        for problem in exchange_problems(
+            exchange.method,
+            exchange.path,
+            exchange.json_body(),
+            exchange.answer(),
+            exchange.response.status_code if exchange.response is not None else 0,
+        )
+    ]
+    assert not problems, "not what X's SDK (xdk) models:\n" + "\n".join(problems)

@@ -16,15 +16,17 @@ import pytest
 import respx
 
 from govsocial import Account, AsyncClient, Media, Post, PostRef
+from govsocial.client.validation import validate
 from govsocial.core.errors import (
     AuthenticationError,
+    ConfigurationError,
     PlatformError,
     PublishOutcomeUnknown,
     RateLimited,
 )
 from govsocial.testing import unique_text
 from govsocial_x import X
-from govsocial_x.testing import DUPLICATE, Emulator
+from govsocial_x.testing import DUPLICATE, REPLY_REFUSED, Emulator
 
 pytestmark = pytest.mark.anyio
 
@@ -291,3 +293,131 @@ async def test_a_gif_goes_through_initialize_append_finalize_and_status(
     assert b"".join(record["chunks"][i] for i in sorted(record["chunks"])) == gif
     assert len(record["chunks"]) == 4
     assert checked_emulator.stored_alt_texts(stored) == ["Animasi jadwal"]
+
+
+# -- X's 2026 rules and answers ------------------------------------------------------------------
+
+
+async def test_a_reply_x_refuses_under_its_reply_rule_gets_that_hint_not_an_auth_one(
+    emulator: Emulator,
+) -> None:
+    """Since 2026-02-23 X refuses an API reply (Free, Basic, Pro, pay-per-use) unless the
+    author of the post replied to mentioned or quoted the replying account."""
+    emulator.access_tier = "basic"
+    agency, citizen = emulator.accounts
+    async with AsyncClient(max_wait=5.0) as c:
+        question = await c.publish_one(Post(unique_text("Kapan vaksin?")), citizen)
+        assert question.ok and question.ref is not None
+        refused = await c.publish_one(
+            Post(unique_text("Besok pukul 08.00"), reply_to=question.ref), agency
+        )
+        asked = await c.publish_one(Post(unique_text("@humas_kota kapan vaksin?")), citizen)
+        assert asked.ok and asked.ref is not None
+        answered = await c.publish_one(
+            Post(unique_text("Besok pukul 08.00"), reply_to=asked.ref), agency
+        )
+    assert isinstance(refused.error, PlatformError)
+    assert REPLY_REFUSED in str(refused.error)  # X's own words
+    assert refused.error.field == "reply_to"
+    hint = refused.error.hint or ""
+    assert "Public Utility" in hint and "developer.x.com" in hint
+    assert "Project" not in hint and "scopes" not in hint  # not the access-level hint
+    assert answered.ok, answered.error
+    agency_id = emulator.user_of(agency).id
+    replies = [t for t in emulator.tweets.values() if t["author_id"] == agency_id]
+    assert [r["referenced_tweets"][0]["id"] for r in replies] == [asked.ref.id]
+
+
+def test_validate_warns_that_x_may_refuse_a_reply() -> None:
+    parent = PostRef(platform="x", account=account(), id="1445880548472328192")
+    problems = validate(Post("Terima kasih", reply_to=parent), "x")
+    assert [(p.code, p.severity, p.field) for p in problems] == [
+        ("reply_restricted", "warning", "reply_to")
+    ]
+    assert "Public Utility" in problems[0].message and "2026-02-23" in problems[0].message
+    assert validate(Post("Terima kasih"), "x") == []
+
+
+async def test_a_delete_answered_deleted_false_is_a_failure_and_the_post_stays(
+    emulator: Emulator,
+) -> None:
+    author = emulator.accounts[0]
+    async with AsyncClient(max_wait=5.0) as c:
+        result = await c.publish_one(Post(unique_text()), author)
+        assert result.ref is not None
+        emulator.refuse_deletes = True
+        with pytest.raises(PlatformError, match='"deleted": false') as raised:
+            await c.delete(result.ref)
+        assert raised.value.field == "ref"
+        assert emulator.stored_post(result.ref) is not None
+        emulator.refuse_deletes = False
+        await c.delete(result.ref)
+    assert emulator.stored_post(result.ref) is None
+
+
+async def test_a_video_over_4_mib_goes_in_chunks_x_takes(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X takes a base64 APPEND chunk of at most 5 MB; the emulator refuses a longer one, so
+    the adapter's default chunk size must stay under it (4 MiB raw did not: 5.59 MB)."""
+    monkeypatch.setattr(X, "media_poll_interval", 0.01)
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    # a real (readable) video, padded past 9 MiB after its last box
+    video = make_video(width=64, height=64, seconds=1) + bytes(9 * 2**20)
+    author = emulator.accounts[0]
+    post = Post(unique_text(), media=[Media(data=video, mime_type="video/mp4")])
+    async with AsyncClient(max_wait=5.0) as c:
+        result = await c.publish_one(post, author)
+    assert result.ok, result.error
+    assert result.ref is not None
+    stored = emulator.stored_post(result.ref)
+    assert stored is not None
+    record = emulator.media[stored["media_ids"][0]]
+    assert b"".join(record["chunks"][i] for i in sorted(record["chunks"])) == video
+    assert all(len(base64.b64encode(c)) <= 5_000_000 for c in record["chunks"].values())
+
+
+async def test_check_reads_who_the_token_is_and_repeats_the_reply_rule(emulator: Emulator) -> None:
+    agency = emulator.accounts[0]
+    async with AsyncClient(max_wait=5.0) as c:
+        found = await c.check(agency)
+        public = agency.model_dump(exclude={"credentials"})
+        stale = Account(**public, credentials={"access_token": "expired-token-0001"})
+        refused = await c.check(stale)
+    assert found.token_ok and found.identity == "@humas_kota"
+    assert found.calls == ["GET /2/users/me"]
+    reply = found.capability("reply")
+    assert reply is not None and reply.ok is None and "Public Utility" in reply.detail
+    assert any("2026-02-23" in note for note in found.notes)
+    assert found.capability("account_metrics") is not None
+    assert emulator.tweets == {}  # a check only reads
+    assert not refused.token_ok and "expired-token-0001" not in (refused.error or "")
+    assert all(c.ok is False for c in refused.capabilities)
+
+
+async def test_an_account_of_an_exempt_tier_gets_no_reply_warning_online(
+    emulator: Emulator,
+) -> None:
+    """The access tier is the account's word (X tells no app its tier): an Enterprise or
+    Public Utility app is spared the warning where the account is known, never offline."""
+    agency = emulator.accounts[0]
+    public = agency.model_dump(exclude={"credentials"})
+    token = agency.credential("access_token")
+    exempt = Account(**public, credentials={"access_token": token, "access_tier": "Public-Utility"})
+    basic = Account(**public, credentials={"access_token": token, "access_tier": "basic"})
+    parent = PostRef(platform="x", account=agency, id="1445880548472328192")
+    reply = Post("Terima kasih", reply_to=parent)
+    async with AsyncClient(max_wait=5.0) as c:
+        assert await c.validate(reply, exempt) == []
+        assert [p.code for p in await c.validate(reply, basic)] == ["reply_restricted"]
+        assert [p.code for p in await c.validate(reply, agency)] == ["reply_restricted"]
+        found = await c.check(exempt)
+        wrong = Account(**public, credentials={"access_token": token, "access_tier": "gold"})
+        with pytest.raises(ConfigurationError, match="access_tier"):
+            await c.check(wrong)
+    assert [p.code for p in validate(reply, "x")] == ["reply_restricted"]
+    capability = found.capability("reply")
+    assert capability is not None and capability.ok is True
+    assert token not in found.model_dump_json()

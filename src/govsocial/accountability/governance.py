@@ -17,12 +17,21 @@ requests; people, appointments and permissions are the core's
   contributor   draft posts, fulfil content requests
   approver      approve or reject drafts
   admin         draft, schedule, enqueue, cancel, reschedule, reply, delete
+  head          (workspace-wide) add people and accounts, change credentials,
+                appoint, revoke, set approval rules, once the workspace has a head
   ============  ==========================================================
 
 - **Only approved posts go out.** On a governed account a post is scheduled from an approved
   draft, or by an admin directly when the account's rule lets admins skip approval. Each job
-  carries its authority (who, which draft, which decrees); a worker refuses to publish a job
-  on a governed account without one.
+  carries its authority (who, which draft, which decrees), but the worker does not trust
+  it: at publication it checks the appointments, rules, drafts, approvals and audit log as
+  they stand then (:meth:`govsocial.workspace.authority.Authority.check_publication`).
+- **One draft, one decision at a time.** Approving and scheduling a draft each happen in one
+  transaction that holds the draft: two approvers at once both count, two admins at once
+  make one job.
+- **Late drafts.** A draft whose time passed while it waited is published at once when
+  approved (the audit entry notes the delay), unless the account's rule has late drafts
+  rescheduled by an admin: then it stays ``approved`` and :attr:`Draft.next_step` says so.
 - **An approval covers one exact content** (:mod:`govsocial.workspace.content`): the draft
   pins its text, variants and the SHA-256 of every media file when it is written; an
   approval names that digest (and a signing approver signs it); a file changed before
@@ -45,11 +54,12 @@ from pydantic import ConfigDict
 
 from govsocial.core.errors import ConfigurationError, GovSocialError, NotFound, NotPermitted
 from govsocial.core.models import Model, Post, refuse_lone_surrogates
-from govsocial.core.timing import from_epoch, parse_when
+from govsocial.core.timing import Recurrence, from_epoch, parse_when
 from govsocial.scheduling.planner import Planner, Then
 from govsocial.workspace.authority import ROLES, Appointment, ApprovalRule, Person, as_date
 from govsocial.workspace.content import PinnedContent, pin
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
+from govsocial.workspace.signing import SigningKey, signed
 
 if TYPE_CHECKING:
     from govsocial.scheduling.jobs import Job
@@ -86,7 +96,11 @@ DraftStatus = Literal["pending", "approved", "rejected", "scheduled"]
 
 class Draft(Model):
     """A proposed post: ``pending`` until enough approvers say yes (``approved``, then
-    ``scheduled`` once it has a job) or one says no (``rejected``, with the reason)."""
+    ``scheduled`` once it has a job) or one says no (``rejected``, with the reason).
+
+    ``next_step`` says what someone must do for an approved draft that has no job yet (an
+    admin schedules it, or reschedules it when its time passed while it waited).
+    """
 
     model_config = _FROZEN
 
@@ -106,6 +120,7 @@ class Draft(Model):
     #: what an approval covers: the post's digest and each media file's (None for drafts
     #: written before content was pinned)
     content: PinnedContent | None = None
+    next_step: str | None = None
 
 
 RequestStatus = Literal["open", "drafted", "published"]
@@ -162,6 +177,7 @@ class Accountability:
 
     # -- drafts and approvals -----------------------------------------------------------------
 
+    @signed
     def add_draft(
         self,
         post: Post,
@@ -171,6 +187,7 @@ class Accountability:
         at: str | datetime | None = None,
         recurrence: str | None = None,
         request: str | None = None,
+        key: SigningKey | None = None,
     ) -> Draft:
         """Propose ``post`` for ``accounts`` (at ``at`` when given), for approval.
 
@@ -245,6 +262,7 @@ class Accountability:
             approvals.setdefault(of_draft, []).append(
                 Approval(person=person, decree=decree, at=from_epoch(at), content=content)
             )
+        now = datetime.now(UTC)
         return [
             Draft(
                 id=r[0],
@@ -261,13 +279,21 @@ class Accountability:
                 decided_at=from_epoch(r[11]) if r[11] is not None else None,
                 approvals=tuple(approvals.get(r[0], ())),
                 content=PinnedContent.model_validate_json(r[12]) if r[12] else None,
+                next_step=_next_step(r[6], r[9], r[4], now),
             )
             for r in rows
         ]
 
-    def approve(self, draft_id: str, *, by: str) -> Draft:
+    @signed
+    def approve(self, draft_id: str, *, by: str, key: SigningKey | None = None) -> Draft:
         """``by`` approves the draft. With enough approvals it is ``approved``; if it names a
         time, it is scheduled then (the approvers' decrees are its authority).
+
+        The check and the approval are one transaction holding the draft, so approvers
+        acting at once are counted one after the other. A draft whose time passed while it
+        waited is scheduled at once (a recurring one at its next time), the delay in the
+        audit log, unless the account's rule has late drafts rescheduled by an admin: the
+        draft then stays ``approved`` and its ``next_step`` says so.
 
         :raises NotPermitted: not an approver on every account of the draft, or the
             appointment is not valid today, or approving one's own draft where the rule
@@ -276,52 +302,50 @@ class Accountability:
         draft = self.draft(draft_id)
         self.core.authority.person(by)
         decrees = self.core.authority.authorize("approve", by, draft.accounts, obj=draft_id)
-        self._refuse_unless(
-            draft.status == "pending",
-            "approve",
-            by,
-            draft,
-            f"draft {draft_id} is {draft.status}, not pending",
-        )
-        self._refuse_unless(
-            by not in {a.person for a in draft.approvals},
-            "approve",
-            by,
-            draft,
-            f"{by} already approved draft {draft_id}",
-        )
         rules = [self.core.authority.approval_rule(name) for name in draft.accounts]
-        self._refuse_unless(
-            by != draft.author or all(rule.self_approval for rule in rules),
-            "approve",
-            by,
-            draft,
-            f"{by} wrote draft {draft_id} and may not approve it: the approval rule of "
-            f"{', '.join(draft.accounts)} needs someone else",
-        )
-        content = self._content_now(draft, by)
         needed = max(rule.approvers for rule in rules)
         decree = ", ".join(sorted({d for d in decrees.values() if d})) or "-"
-        now = time.time()
-        with self.store.transaction() as cur:
-            self.store.governance.add_approval(cur, draft_id, by, decree, now, content)
-            count = len(draft.approvals) + 1
-            for name in draft.accounts:
-                self.core.record(
-                    cur,
-                    by,
-                    "approve",
-                    obj=draft_id,
-                    account=name,
-                    decree=decrees[name],
-                    detail={"approvals": count, "needed": needed, "content": content},
-                )
-            if count >= needed:
-                self.store.governance.mark_draft_approved(cur, draft_id, now)
+        content = self._content_now(draft, by)
+        try:
+            with self.store.transaction() as cur:
+                status = self.store.governance.lock_draft(cur, draft_id)
+                approved = {p for p, _, _ in self.store.governance.approvals_of(cur, draft_id)}
+                if status != "pending":
+                    raise _Refused(f"draft {draft_id} is {status}, not pending")
+                if by in approved:
+                    raise _Refused(f"{by} already approved draft {draft_id}")
+                if by == draft.author and not all(rule.self_approval for rule in rules):
+                    raise _Refused(
+                        f"{by} wrote draft {draft_id} and may not approve it: the approval "
+                        f"rule of {', '.join(draft.accounts)} needs someone else"
+                    )
+                now = time.time()
+                self.store.governance.add_approval(cur, draft_id, by, decree, now, content)
+                count = len(approved) + 1
+                for name in draft.accounts:
+                    self.core.record(
+                        cur,
+                        by,
+                        "approve",
+                        obj=draft_id,
+                        account=name,
+                        decree=decrees[name],
+                        detail={"approvals": count, "needed": needed, "content": content},
+                    )
+                if count >= needed:
+                    self.store.governance.mark_draft_approved(cur, draft_id, now)
+        except _Refused as refused:
+            self._refuse(draft, by, "approve", refused.message)
+            raise NotPermitted(
+                refused.message, actor=by, action="approve", account=",".join(draft.accounts)
+            ) from None
         draft = self.draft(draft_id)
         if draft.status == "approved" and draft.publish_at is not None:
-            if draft.publish_at > datetime.now(UTC):
+            now_at = datetime.now(UTC)
+            if draft.publish_at > now_at:
                 self._schedule(draft, at=draft.publish_at, by=by, action="schedule")
+            elif not any(rule.late_drafts_need_admin for rule in rules):
+                self._schedule_late(draft, by, now_at)
             draft = self.draft(draft_id)
         return draft
 
@@ -349,7 +373,28 @@ class Accountability:
         self._refuse(draft, by, "approve", reason)
         raise NotPermitted(reason, actor=by, action="approve", account=",".join(draft.accounts))
 
-    def reject(self, draft_id: str, *, by: str, reason: str) -> Draft:
+    def _schedule_late(self, draft: Draft, by: str, now: datetime) -> None:
+        """Schedule an approved draft whose time passed while it waited: now, or a recurring
+        one at its next time; the audit entries note the delay."""
+        assert draft.publish_at is not None
+        at: datetime | None = now
+        if draft.recurrence:
+            zone = self.core.account_row(draft.accounts[0]).timezone
+            rule = Recurrence.parse(draft.recurrence, zone=zone, start=draft.publish_at)
+            at = rule.after(now)
+            if at is None:  # the whole series lies in the past: next_step says so
+                return
+        note = {
+            "late": True,
+            "requested_at": draft.publish_at.isoformat(),
+            "delay_seconds": round((now - draft.publish_at).total_seconds()),
+        }
+        self._schedule(draft, at=at, by=by, action="schedule", note=note)
+
+    @signed
+    def reject(
+        self, draft_id: str, *, by: str, reason: str, key: SigningKey | None = None
+    ) -> Draft:
         """``by`` rejects the draft, saying why (the author sees the reason)."""
         if not reason or not reason.strip():
             raise ConfigurationError(
@@ -381,12 +426,30 @@ class Accountability:
         return self.draft(draft_id)
 
     def _refuse_unless(
-        self, condition: bool, action: str, by: str, draft: Draft, message: str
+        self, condition: bool, action: str, by: str | None, draft: Draft, message: str
     ) -> None:
         if condition:
             return
         self._refuse(draft, by, action, message)
         raise NotPermitted(message, actor=by, action=action, account=",".join(draft.accounts))
+
+    def _approved_accounts(
+        self, draft: Draft, accounts: Sequence[str] | None, by: str | None, action: str
+    ) -> list[str]:
+        """``accounts`` (default: the draft's), refused (and audit-logged) where one is not
+        an account the draft was approved for."""
+        names = list(dict.fromkeys([accounts] if isinstance(accounts, str) else accounts or ()))
+        names = names or list(draft.accounts)
+        extra = [n for n in names if n not in draft.accounts]
+        self._refuse_unless(
+            not extra,
+            action,
+            by,
+            draft,
+            f"draft {draft.id} was approved for {', '.join(draft.accounts)}, not for "
+            f"{', '.join(extra)}: draft it again for those accounts",
+        )
+        return names
 
     def schedule(
         self,
@@ -407,10 +470,9 @@ class Accountability:
             scheduled meanwhile), or an account is not one it was approved for.
         """
         draft = self.draft(draft_id)
-        self.core.authority.authorize(
-            "schedule", by, list(accounts or draft.accounts), obj=draft_id
-        )
-        return self._schedule(draft, at=at, by=by, action="schedule", accounts=accounts)
+        names = self._approved_accounts(draft, accounts, by, "schedule")
+        self.core.authority.authorize("schedule", by, names, obj=draft_id)
+        return self._schedule(draft, at=at, by=by, action="schedule", accounts=names)
 
     def enqueue(
         self, draft_id: str, *, by: str | None = None, accounts: Sequence[str] | None = None
@@ -418,7 +480,7 @@ class Accountability:
         """Queue the approved draft ``draft_id`` in the next free posting slot of each of its
         accounts (or ``accounts``), in one transaction guarded like :meth:`schedule`."""
         draft = self.draft(draft_id)
-        names = [row.name for row in self.core.account_rows(list(accounts or draft.accounts))]
+        names = self._approved_accounts(draft, accounts, by, "enqueue")
         self.core.authority.authorize("enqueue", by, names, obj=draft.id)
         if draft.status != "approved":
             raise NotPermitted(
@@ -450,6 +512,7 @@ class Accountability:
         by: str,
         action: str,
         accounts: Sequence[str] | None = None,
+        note: dict[str, Any] | None = None,
     ) -> Job:
         if draft.status != "approved":
             self._refuse(draft, by, action, f"draft is {draft.status}")
@@ -459,16 +522,7 @@ class Accountability:
                 action=action,
                 hint="get it approved first (approve(draft_id, by=...))",
             )
-        names = list(accounts) if accounts else list(draft.accounts)
-        extra = [n for n in names if n not in draft.accounts]
-        if extra:
-            raise NotPermitted(
-                f"draft {draft.id} was approved for {', '.join(draft.accounts)}, not for "
-                f"{', '.join(extra)}",
-                actor=by,
-                action=action,
-                hint="draft it again for those accounts",
-            )
+        names = self._approved_accounts(draft, accounts, by, action)
         when = at if at is not None else draft.publish_at
         if when is None:
             raise ConfigurationError(
@@ -494,6 +548,7 @@ class Accountability:
                 by=by,
                 action=action,
                 then=then,
+                note=note,
             ),
         )
 
@@ -536,6 +591,7 @@ class Accountability:
 
     # -- content requests ---------------------------------------------------------------------
 
+    @signed
     def request_content(
         self,
         *,
@@ -545,6 +601,7 @@ class Accountability:
         details: str | None = None,
         attachments: Sequence[str] = (),
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ContentRequest:
         """Record a request for material between the admins and another unit.
 
@@ -587,7 +644,15 @@ class Accountability:
             )
         return self.content_request(request_id)
 
-    def fulfil(self, request_id: str, draft_id: str, *, by: str | None = None) -> ContentRequest:
+    @signed
+    def fulfil(
+        self,
+        request_id: str,
+        draft_id: str,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> ContentRequest:
         """Mark the request as answered by ``draft_id`` (its publication closes it)."""
         self.content_request(request_id)
         draft = self.draft(draft_id)
@@ -660,3 +725,28 @@ def _pinned_authority(draft: Draft) -> dict[str, Any]:
 
 class _NoLongerApproved(Exception):
     """The draft left ``approved`` between reading it and writing its job."""
+
+
+class _Refused(Exception):
+    """A check made inside a transaction failed: roll it back, then log the refusal."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _next_step(
+    status: str, job_id: str | None, publish_at: float | None, now: datetime
+) -> str | None:
+    """What someone must do for an approved draft without a job (None: nothing)."""
+    if status != "approved" or job_id is not None:
+        return None
+    if publish_at is None:
+        return "approved without a time: an admin schedules it with schedule(draft, at=..., by=...)"
+    if publish_at <= now.timestamp():
+        return (
+            f"its time {from_epoch(publish_at):%Y-%m-%d %H:%M} UTC passed while it waited for "
+            "approval, and it is not scheduled: an admin reschedules it with "
+            "schedule(draft, at=..., by=...)"
+        )
+    return None

@@ -7,7 +7,8 @@
 A plugin imports from here only (its tests may also use :mod:`govsocial.testing`). The
 names, by what they are for (docs/sdk.md describes each):
 
-- the contract: :class:`Platform`, :class:`Limits`, :class:`AdapterContext`,
+- the contract: :class:`Platform`, :class:`Limits` (with :class:`VideoLimits`),
+  :class:`AdapterContext`,
   :class:`LocalServer`, ``CredentialsListener``, :data:`hookimpl`, :data:`CONTRACT_VERSION`;
 - HTTP: :class:`Http`, :class:`Endpoint`, :class:`RateState`, :class:`RateBudget`,
   :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
@@ -23,7 +24,10 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
 - ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
-  :func:`find_urls`, :class:`Span`, :func:`top_level_domains`.
+  :func:`find_urls`, :class:`Span`, :func:`top_level_domains`;
+- reading a video's facts: :func:`probe_video`, :class:`VideoInfo`;
+- large files in resumable chunks (``Platform.upload``): :class:`UploadProtocol`,
+  :class:`ResumableUpload`, :class:`UploadProgress`, :class:`UploadExpired`, :func:`poll`.
 
 This is layer 1 of the package: it imports only the core. Names load on first use, so
 ``import govsocial`` stays light.
@@ -54,10 +58,19 @@ if TYPE_CHECKING:
     from govsocial.adapters.platform import (
         METRIC_FIELDS,
         AdapterContext,
+        CallLog,
         CredentialsListener,
         Limits,
         LocalServer,
         Platform,
+        VideoLimits,
+    )
+    from govsocial.adapters.upload import (
+        ResumableUpload,
+        UploadExpired,
+        UploadProgress,
+        UploadProtocol,
+        poll,
     )
     from govsocial.core.errors import (
         AuthenticationError,
@@ -71,7 +84,9 @@ if TYPE_CHECKING:
     )
     from govsocial.core.models import (
         Account,
+        AccountCheck,
         AccountMetrics,
+        Capability,
         Interaction,
         Media,
         Post,
@@ -88,6 +103,7 @@ if TYPE_CHECKING:
         top_level_domains,
         utf8_length,
     )
+    from govsocial.core.video import VideoInfo, probe_video
 
 #: The version of the adapter contract this govsocial offers: the names exported here, the
 #: ``Platform`` methods the core calls and their signatures, and the hooks of
@@ -110,9 +126,12 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "METRIC_FIELDS",
     "Account",
+    "AccountCheck",
     "AccountMetrics",
     "AdapterContext",
     "AuthenticationError",
+    "CallLog",
+    "Capability",
     "Checkpoints",
     "ConfigurationError",
     "CredentialsListener",
@@ -138,9 +157,15 @@ __all__ = [
     "RateBudget",
     "RateLimited",
     "RateState",
+    "ResumableUpload",
     "SecretStr",
     "Span",
+    "UploadExpired",
+    "UploadProgress",
+    "UploadProtocol",
     "ValidationError",
+    "VideoInfo",
+    "VideoLimits",
     "as_dict",
     "as_int",
     "find_urls",
@@ -151,6 +176,8 @@ __all__ = [
     "is_id",
     "json_object",
     "parse_time",
+    "poll",
+    "probe_video",
     "scrub",
     "top_level_domains",
     "utf8_length",
@@ -169,13 +196,22 @@ _HOMES = {
         "scrub",
     ),
     "govsocial.adapters.media": ("DirectoryHost", "MediaHost"),
+    "govsocial.adapters.upload": (
+        "ResumableUpload",
+        "UploadExpired",
+        "UploadProgress",
+        "UploadProtocol",
+        "poll",
+    ),
     "govsocial.adapters.platform": (
         "METRIC_FIELDS",
         "AdapterContext",
+        "CallLog",
         "CredentialsListener",
         "Limits",
         "LocalServer",
         "Platform",
+        "VideoLimits",
     ),
     "govsocial.core.errors": (
         "AuthenticationError",
@@ -189,7 +225,9 @@ _HOMES = {
     ),
     "govsocial.core.models": (
         "Account",
+        "AccountCheck",
         "AccountMetrics",
+        "Capability",
         "Interaction",
         "Media",
         "Post",
@@ -207,6 +245,7 @@ _HOMES = {
         "top_level_domains",
         "utf8_length",
     ),
+    "govsocial.core.video": ("VideoInfo", "probe_video"),
 }
 _LAZY = {name: module for module, names in _HOMES.items() for name in names}
 

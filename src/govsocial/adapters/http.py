@@ -11,6 +11,9 @@ and adds what every adapter needs:
   reached the server (read timeout, dropped connection) is retried only when it is
   idempotent. A *create* call in that state is
   never retried: it raises :class:`~govsocial.core.errors.PublishOutcomeUnknown`.
+- **Transient answers**: an answer the adapter's ``is_transient`` calls temporary (Meta's
+  "server error, try again" codes on Instagram) is retried the same way, except on a create
+  call the platform cannot deduplicate.
 - **Rate budget**: the adapter reads its platform's rate-limit headers into a
   :class:`RateState`; when an account has no requests left before the reset, the next
   request waits for the reset (up to ``max_wait``) instead of collecting a 429.
@@ -29,7 +32,7 @@ import random
 import sys
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from http.cookiejar import Cookie, CookieJar
 from typing import Any, Protocol
@@ -297,6 +300,7 @@ class Http:
         create: bool = False,
         idempotency_key: str | None = None,
         idempotent: bool | None = None,
+        accept: Collection[int] = (),
         **kwargs: Any,
     ) -> httpx.Response:
         """Send a request for ``endpoint``'s account; return the 2xx answer or raise.
@@ -311,13 +315,25 @@ class Http:
             ``create=True, idempotent=False`` says this create is not covered by the
             platform's idempotency (an Instagram comment), so a gateway failure is an
             unknown outcome even on a platform that deduplicates posts.
+        :param accept: other statuses returned as answers, not errors (a resumable upload's
+            ``308 Resume Incomplete``).
         :raises GovSocialError: a subclass for every failure; never a bare httpx error.
         """
         method = method.upper()
         unprotected = create and (not endpoint.idempotency_window or idempotent is False)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS and not create
-        args = (endpoint, method, url, create, idempotency_key, idempotent, unprotected, kwargs)
+        args = (
+            endpoint,
+            method,
+            url,
+            create,
+            idempotency_key,
+            idempotent,
+            unprotected,
+            frozenset(accept),
+            kwargs,
+        )
         try:  # the first attempt goes without tenacity: most requests need no retry
             return await self._attempt(*args)
         except _Retryable as first:
@@ -424,6 +440,7 @@ class Http:
         idempotency_key: str | None,
         idempotent: bool,
         unprotected: bool,
+        accept: frozenset[int],
         kwargs: dict[str, Any],
     ) -> httpx.Response:
         bucket = endpoint.rate_bucket(method, url)
@@ -481,7 +498,7 @@ class Http:
             logger.debug(
                 "%s %s -> %s", method, self._public_url(endpoint, url), response.status_code
             )
-        if response.is_success:
+        if response.is_success or response.status_code in accept:
             return response
         await response.aread()
         error = self._scrubbed(endpoint, endpoint.error_for(response))
@@ -496,6 +513,12 @@ class Http:
                 idempotency_key=idempotency_key,
                 detail={"method": method, "url": self._public_url(endpoint, url)},
             )
+        transient = getattr(endpoint, "is_transient", None)  # optional: added in 0.2
+        if transient is not None and transient(response):
+            if isinstance(error, PlatformError):
+                error.transient = True  # so a worker tries the delivery again later
+            if not unprotected:
+                raise _Retryable(error, endpoint.retry_after(response))
         if response.status_code in _RETRY_STATUSES or endpoint.is_throttled(response):
             asked = self._asked_wait(endpoint, response, state)
             if asked is not None and asked > self.max_wait:

@@ -29,6 +29,7 @@ import asyncio
 import contextvars
 import ipaddress
 import os
+import re
 import socket
 import stat
 import zlib
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_MAX_MEDIA_BYTES",
     "MediaPolicy",
     "address_class",
+    "captions_problem",
     "describe_bytes",
     "media_cap",
     "media_field",
@@ -573,3 +575,44 @@ def _decoder(encoding: str, url: str, field: str) -> Any:
         ],
         hint="serve the file unencoded (it was asked for with Accept-Encoding: identity)",
     )
+
+
+# -- captions -----------------------------------------------------------------------------
+
+_SRT_CUE = re.compile(rb"^\s*\d+\s*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{3} --> ", re.MULTILINE)
+
+
+def captions_problem(path: Path, head: bytes | None, *, field: str) -> Problem | None:
+    """Why the captions file at ``path`` (first bytes ``head``) is unusable, or None."""
+    if head is None:
+        return Problem(
+            code="captions_unreadable",
+            message=f"captions file {path} cannot be read (missing, no permission, or not a "
+            "regular file)",
+            field=field,
+        )
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    if path.suffix.lower() == ".vtt":
+        if not text.startswith(b"WEBVTT"):
+            return Problem(
+                code="captions_format",
+                message=f"captions file {path} is not WebVTT: it must start with WEBVTT",
+                field=field,
+            )
+    elif not _SRT_CUE.search(text):
+        return Problem(
+            code="captions_format",
+            message=f"captions file {path} is not SubRip: no cue like "
+            "'1' then '00:00:01,000 --> 00:00:03,000'",
+            field=field,
+        )
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(text) - 4:  # a cut multi-byte character at the end is fine
+            return Problem(
+                code="captions_encoding",
+                message=f"captions file {path} is not UTF-8: save it as UTF-8",
+                field=field,
+            )
+    return None

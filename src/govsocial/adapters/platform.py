@@ -17,10 +17,10 @@ import dataclasses
 import uuid
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -30,6 +30,7 @@ from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
 from govsocial.adapters.media import MediaHost
 from govsocial.adapters.media_safety import MediaPolicy, media_cap
+from govsocial.adapters.upload import UploadProgress, UploadProtocol
 from govsocial.core._secrets import scrub
 from govsocial.core.errors import (
     AuthenticationError,
@@ -42,7 +43,9 @@ from govsocial.core.errors import (
 from govsocial.core.models import (
     METRIC_FIELDS,
     Account,
+    AccountCheck,
     AccountMetrics,
+    Capability,
     Interaction,
     Media,
     Model,
@@ -68,10 +71,12 @@ class CredentialsListener(Protocol):
 __all__ = [
     "METRIC_FIELDS",
     "AdapterContext",
+    "CallLog",
     "CredentialsListener",
     "Limits",
     "LocalServer",
     "Platform",
+    "VideoLimits",
 ]
 
 
@@ -93,6 +98,8 @@ class AdapterContext:
     :param media_policy: the media roots and allowed address ranges media is read under
         (None: from ``GOVSOCIAL_MEDIA_ROOTS`` and ``GOVSOCIAL_MEDIA_ALLOW_NETS`` at each
         read; see :mod:`govsocial.adapters.media_safety`).
+    :param on_progress: told each :class:`~govsocial.adapters.upload.UploadProgress` of a
+        chunked upload (the command line draws a bar with it).
     """
 
     http: Http
@@ -100,10 +107,62 @@ class AdapterContext:
     media_host: MediaHost | None = None
     on_credentials: CredentialsListener | None = None
     media_policy: MediaPolicy | None = None
+    on_progress: Callable[[UploadProgress], None] | None = None
+
+
+class VideoLimits(Model):
+    """What a platform accepts of a video, beyond its type and size. None: no limit known.
+
+    Durations are seconds; aspect ratios are width over height (9:16 portrait is 0.5625);
+    codecs use FFmpeg's names (``h264``, ``hevc``, ``vp9``; ``aac``, ``opus``), as
+    :class:`~govsocial.core.video.VideoInfo` reports them. ``source`` is the page of the
+    platform's docs the figures come from: validation messages point to it.
+    ``max_pixels`` is width times height (Mastodon's ``video_matrix_limit``).
+    ``captions`` and ``cover``: whether the adapter sends a video's captions file and cover
+    image (when False, validation warns that they are left behind).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_duration: float | None = None
+    max_duration: float | None = None
+    min_aspect_ratio: float | None = None
+    max_aspect_ratio: float | None = None
+    min_width: int | None = None
+    min_height: int | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    max_pixels: int | None = None
+    min_frame_rate: float | None = None
+    max_frame_rate: float | None = None
+    video_codecs: frozenset[str] = frozenset()
+    audio_codecs: frozenset[str] = frozenset()
+    max_audio_channels: int | None = None
+    max_bitrate: int | None = None
+    captions: bool = False
+    cover: bool = False
+    source: str = ""
+
+
+@dataclass
+class CallLog:
+    """The requests an adapter made while :meth:`Platform.recording_calls` was on.
+
+    ``calls`` holds ``"GET /api/v1/accounts/verify_credentials"`` lines (no query, secrets
+    scrubbed); ``rate`` the rate-limit position each answered path reported, in words.
+    """
+
+    calls: list[str] = dataclasses.field(default_factory=list)
+    rate: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class Limits(Model):
-    """What a platform accepts, declared by its adapter. None means "no limit known"."""
+    """What a platform accepts, declared by its adapter. None means "no limit known".
+
+    ``max_image_bytes`` caps still images, ``max_gif_bytes`` animated GIFs (None: the
+    image cap), ``max_video_bytes`` videos; ``video`` holds the rest of the platform's
+    video rules (:class:`VideoLimits`), checked offline by ``govsocial.validate``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -115,10 +174,15 @@ class Limits(Model):
     video_types: frozenset[str] = frozenset()
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
+    max_gif_bytes: int | None = None
+    video: VideoLimits | None = None
     alt_text: bool = True
     max_alt_text: int | None = None
     alt_text_required: bool = False
     threads: bool = True
+    #: why the platform may refuse a reply this account sends (None: it does not); when
+    #: set, ``validate`` gives every reply a ``reply_restricted`` warning saying this
+    reply_restriction: str | None = None
     delete: bool = True
     post_metrics: frozenset[str] = frozenset()
     account_metrics: frozenset[str] = frozenset({"followers"})
@@ -226,6 +290,7 @@ class Platform(ABC):
         self._context = context
         self.base_url = (account.base_url or self.default_base_url or "").rstrip("/")
         self._refreshed: dict[str, str] = {}
+        self._call_log: CallLog | None = None
 
     @property
     def context(self) -> AdapterContext:
@@ -402,6 +467,19 @@ class Platform(ABC):
         return response.status_code == 429
 
     @classmethod
+    def is_transient(cls, response: httpx.Response) -> bool:
+        """Whether an error answer says "this failed for now, try again" (default: never).
+
+        HTTP 429, 502, 503 and 504 are retried anyway; this is for platforms that say
+        "try again" in the body of another status (Instagram answers 400 with code -1,
+        subcode 2207001, "Instagram server error. Try again"). The session retries such an
+        answer with backoff, except on a create call the platform cannot deduplicate, and
+        the error it ends in carries ``transient=True`` so a worker tries the delivery again
+        later. Added in govsocial 0.2 (no contract change: it has a default).
+        """
+        return False
+
+    @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """Whether an error answer means the credentials are bad (default: HTTP 401)."""
         return response.status_code == 401
@@ -458,7 +536,16 @@ class Platform(ABC):
         ``idempotency_key=``, ``idempotent=``) and on to httpx (``json=``, ``headers=``...).
         """
         url = path if "://" in path else f"{self.base_url}{path}"
-        return await self.http.request(self, method, url, **kwargs)
+        log = self._call_log
+        if log is None:
+            return await self.http.request(self, method, url, **kwargs)
+        shown = scrub(httpx.URL(url).copy_with(query=None).path, self.iter_credentials())
+        log.calls.append(f"{method.upper()} {shown}")
+        response = await self.http.request(self, method, url, **kwargs)
+        state = self.rate_state(response)
+        if state is not None and (state.limit is not None or state.remaining is not None):
+            log.rate[shown] = _rate_words(state.remaining, state.limit, state.reset_at)
+        return response
 
     async def get_limits(self) -> Limits:
         """The limits that apply to this account (default: the declared ``limits``)."""
@@ -491,6 +578,106 @@ class Platform(ABC):
     @abstractmethod
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
         """Posts that mention this account, oldest first, newer than ``since`` when given."""
+
+    @contextmanager
+    def recording_calls(self) -> Iterator[CallLog]:
+        """Record the requests made inside the ``with`` block, and the rate figures their
+        answers carried (for :meth:`check`, which says what it asked)."""
+        log = CallLog()
+        previous, self._call_log = self._call_log, log
+        try:
+            yield log
+        finally:
+            self._call_log = previous
+
+    async def check(self) -> AccountCheck:
+        """What this account can do, from the platform's cheapest reads (``govsocial check``).
+
+        The default reads the account's figures (:meth:`fetch_account_metrics`): that proves
+        the credentials work, and says nothing about posting, so post, reply and delete are
+        "cannot tell" unless :attr:`limits` says the platform cannot do them at all. An
+        adapter whose platform reports a token's permissions, scopes or rights overrides it
+        (Instagram ``GET /me/permissions``, Telegram ``getChatMember``) and builds the
+        answer with :meth:`checked` and :meth:`refused_check`. Added in govsocial 0.2 (no
+        contract change: it has a default). Never raises for a refused token: the answer
+        says so.
+        """
+        with self.recording_calls() as log:
+            try:
+                await self.fetch_account_metrics()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        unknown = (
+            f"the credentials work, and {self.title}'s answer does not say whether they may "
+            "do this (this adapter has no cheaper check): the first attempt will tell"
+        )
+        return self.checked(
+            log,
+            post=(None, unknown, None),
+            reply=(None, unknown, None),
+            delete=(None, unknown, None),
+            metrics=(None, unknown, None),
+            account_metrics=(True, "the account's figures were read", None),
+        )
+
+    def checked(
+        self,
+        log: CallLog,
+        *,
+        identity: str | None = None,
+        scopes: list[str] | None = None,
+        expires_at: datetime | None = None,
+        notes: Sequence[str] = (),
+        **found: tuple[bool | None, str, str | None],
+    ) -> AccountCheck:
+        """An :class:`AccountCheck` for credentials that work: ``found`` maps each action
+        (post, reply, delete, metrics, account_metrics) to ``(ok, detail, fix)``. An action
+        :attr:`limits` rules out (no replies, no delete, no post figures) is reported as
+        impossible whatever ``found`` says."""
+        limits = self.limits
+        impossible = {
+            "reply": None if limits.threads else f"{self.title} has no replies",
+            "delete": None if limits.delete else f"{self.title}'s API cannot delete posts",
+            "metrics": None
+            if limits.post_metrics
+            else f"{self.title} reports no figures for posts",
+        }
+        capabilities = []
+        for name, (ok, detail, fix) in found.items():
+            cannot = impossible.get(name)
+            if cannot is not None:
+                ok, detail, fix = False, cannot, None
+            capabilities.append(Capability(name=name, ok=ok, detail=detail, fix=fix))
+        return AccountCheck(
+            account=self.account,
+            checked_at=datetime.now(UTC),
+            token_ok=True,
+            identity=identity,
+            scopes=scopes,
+            expires_at=expires_at,
+            rate=dict(log.rate),
+            capabilities=capabilities,
+            calls=list(log.calls),
+            notes=list(notes),
+        )
+
+    def refused_check(self, error: GovSocialError, log: CallLog) -> AccountCheck:
+        """An :class:`AccountCheck` for credentials the platform refused: nothing can be
+        done, and the fix is the error's hint."""
+        fix = error.hint or "issue new credentials and update the account"
+        capabilities = [
+            Capability(name=name, ok=False, detail="the credentials were refused", fix=fix)
+            for name in ("post", "reply", "delete", "metrics", "account_metrics")
+        ]
+        return AccountCheck(
+            account=self.account,
+            checked_at=datetime.now(UTC),
+            token_ok=False,
+            rate=dict(log.rate),
+            capabilities=capabilities,
+            calls=list(log.calls),
+            error=error.message,
+        )
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """Look up a post made with ``idempotency_key``, for reconciliation (None: not found).
@@ -608,6 +795,98 @@ class Platform(ABC):
             )
         return data
 
+    async def upload(
+        self,
+        media: Media,
+        protocol: UploadProtocol,
+        *,
+        idempotency_key: str,
+        name: str | None = None,
+        chunk_size: int | None = None,
+        progress: Callable[[UploadProgress], None] | None = None,
+    ) -> dict[str, str]:
+        """Send ``media`` in chunks with ``protocol``, resumable (:mod:`govsocial.adapters.upload`).
+
+        The file is checked as :meth:`read_media` checks it (media roots, size limit, bytes
+        of the declared type) but read one chunk at a time; the session and each
+        acknowledged offset are saved in the delivery's checkpoint under ``name`` (default:
+        the media's field, ``media[0]``), so a repeat after a crash resumes where the
+        platform says it stopped, and a finished upload is never sent again.
+
+        :returns: what ``protocol.finish`` returned (the platform's media id).
+        """
+        from govsocial.adapters import media_safety
+        from govsocial.adapters.upload import ChunkSource, run_upload
+
+        field = media_safety.media_field(media)
+        policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
+        limits = await self.get_limits()
+        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        if media.path is not None:
+            path = policy.check_path(media.path, field=f"{field}.path")
+            source = await asyncio.to_thread(ChunkSource.from_path, path, cap=cap, field=field)
+            head = await source.read(0, 32)
+        else:  # bytes in memory, or a URL downloaded (bounded) by read_media
+            data = media.data if media.data is not None else await self.read_media(media)
+            if len(data) > cap:
+                raise ValidationError(
+                    [
+                        Problem(
+                            code="media_too_large",
+                            message=f"{media.source} is {len(data):,} bytes; {self.title} "
+                            f"takes up to {cap:,}",
+                            field=f"{field}.data",
+                            limit=cap,
+                        )
+                    ],
+                    platform=self.name,
+                )
+            source = ChunkSource.from_bytes(data)
+            head = data[:32]
+        problem = media_safety.mismatch_problem(head, media, field=field)
+        if problem is not None:
+            raise ValidationError(
+                [problem],
+                platform=self.name,
+                hint="attach an image or video, and declare its real type or none",
+            )
+        return await run_upload(
+            self,
+            protocol,
+            source,
+            idempotency_key=idempotency_key,
+            name=name or field,
+            chunk_size=chunk_size,
+            progress=progress or self.context.on_progress,
+        )
+
+    async def read_captions(self, media: Media, *, cap: int, field: str | None = None) -> bytes:
+        """The bytes of ``media``'s captions file, checked as media files are: under a media
+        root, a regular file of at most ``cap`` bytes, SubRip or WebVTT in UTF-8.
+
+        :raises ValidationError: a check refused it; the problem names ``<field>.captions``.
+        :raises ConfigurationError: there are no captions, or the file cannot be read.
+        """
+        from govsocial.adapters import media_safety
+
+        field = f"{field or media_safety.media_field(media)}.captions"
+        if media.captions is None:
+            raise ConfigurationError("this media has no captions", field=field)
+        policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
+        path = policy.check_path(media.captions, field=field)
+        try:
+            data = await asyncio.to_thread(media_safety.read_file, path, cap, field=field)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read captions file {media.captions}: {exc.strerror or exc}",
+                field=field,
+                hint="check the path and its permissions",
+            ) from None
+        problem = media_safety.captions_problem(media.captions, data, field=field)
+        if problem is not None:
+            raise ValidationError([problem], platform=self.name)
+        return data
+
     async def _download(self, url: str, *, policy: MediaPolicy, cap: int, field: str) -> bytes:
         from govsocial.adapters import media_safety
 
@@ -668,3 +947,17 @@ class Platform(ABC):
 def _user_agent(http: Http) -> list[tuple[str, str]]:
     agent = http.client.headers.get("user-agent")
     return [("User-Agent", agent)] if agent else []
+
+
+def _rate_words(remaining: int | None, limit: int | None, reset_at: float | None) -> str:
+    """``299 of 300 left, resets 2026-12-06 08:15 UTC`` (parts left out when unknown)."""
+    if remaining is not None and limit is not None:
+        words = f"{remaining} of {limit} left"
+    elif remaining is not None:
+        words = f"{remaining} left"
+    else:
+        words = f"limit {limit}"
+    if reset_at is not None:
+        when = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        words += f", resets {when}"
+    return words

@@ -33,6 +33,7 @@ respx's default mocking, which patches httpcore).
 from __future__ import annotations
 
 import asyncio
+import io
 import urllib.request
 import zlib
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ __all__ = ["MAX_ANSWER_BYTES", "AiohttpTransport", "AnswerTooLarge"]
 
 #: The most bytes of one answer read (after decompression) when the request sets no cap.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+#: Bodies larger than this go to aiohttp as a file object, not bytes.
+_LARGE_BODY = 2**20
 
 
 class AnswerTooLarge(httpx.TransportError):
@@ -93,6 +97,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
         )
+        # aiohttp silently sends a PUT, DELETE or GET again once when a kept-alive connection
+        # drops mid-request (ClientSession._retry_connection, no public switch as of 3.14).
+        # Whether a repeat is harmless is Http's decision (a create, a chunk the server
+        # already holds in part): it must see the failure, so the silent repeat is turned off.
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         self._loop = asyncio.get_running_loop()
         self._proxies = urllib.request.getproxies()
         return self._session
@@ -124,7 +134,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 # path, and LinkedIn's URNs (urn%3Ali%3Ashare%3A1) must stay encoded
                 yarl.URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
-                data=body or None,
+                # aiohttp warns about (and copies) a bytes body over 1 MiB; a BytesIO is
+                # streamed from the same buffer: a video chunk or a large image
+                data=(io.BytesIO(body) if len(body) > _LARGE_BODY else body) or None,
                 allow_redirects=False,
                 compress=None,
                 proxy=self._proxy(request.url),

@@ -12,6 +12,9 @@ drafts_approved         ``approve`` entries (approvals given, one per draft)
 requests_fulfilled      ``fulfil`` entries (content requests answered with a draft)
 request_turnaround_h    median hours from request to first publication
 replies_sent            ``reply`` entries
+clarifications          hoax clarifications: ``publish`` entries of posts labelled
+                        ``clarification`` (:func:`govsocial.clarification`), and ``reply``
+                        entries answering a hoax report with one (``clarification_reply``)
 response_median_h       median first-response time, in service hours (the account's hours)
 answered_within_target  share of first responses within the account's target
 engagement              likes + reposts + replies + quotes, latest figures, of the posts
@@ -62,6 +65,7 @@ COLUMNS: tuple[str, ...] = (
     "requests_fulfilled",
     "request_turnaround_h",
     "replies_sent",
+    "clarifications",
     "response_median_h",
     "answered_within_target",
     "engagement",
@@ -76,6 +80,7 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "requests_fulfilled": ("Permintaan dipenuhi", "requests fulfilled"),
     "request_turnaround_h": ("Waktu permintaan (jam)", "request turnaround (h)"),
     "replies_sent": ("Balasan", "replies sent"),
+    "clarifications": ("Klarifikasi hoaks", "hoax clarifications"),
     "response_median_h": ("Median respons (jam layanan)", "median response (service h)"),
     "answered_within_target": ("Sesuai target", "within target"),
     "engagement": ("Interaksi", "engagement"),
@@ -94,6 +99,7 @@ class _Tally:
     requests: int = 0
     turnarounds: list[float] = field(default_factory=list)
     replies: int = 0
+    clarifications: int = 0
     responses: list[float] = field(default_factory=list)
     within: int = 0
     engagement: int = 0
@@ -112,6 +118,7 @@ class _Tally:
             "requests_fulfilled": self.requests,
             "request_turnaround_h": _median_hours(self.turnarounds),
             "replies_sent": self.replies,
+            "clarifications": self.clarifications,
             "response_median_h": _median_hours(self.responses),
             "answered_within_target": (self.within / len(self.responses))
             if self.responses
@@ -158,12 +165,17 @@ def performance_rows(
 
     deliveries = _deliveries(ws)
     engagement = _engagement(ws)
+    clarified = _clarifications(ws)
     requests = {r.id: r for r in Accountability(ws).requests()}
     targets: dict[str, float] = {}
     for entry in entries:
         for key in keys(entry):
             tally = tallies.get(key) or _Tally()
             if _count(entry, tally, deliveries, engagement, requests, targets, inbox):
+                if (entry.action == "publish" and entry.object in clarified) or (
+                    entry.action == "reply" and entry.detail.get("clarification")
+                ):
+                    tally.clarifications += 1
                 tally.evidence.append(entry.seq)
                 tallies[key] = tally  # only who did something counted appears
     if by == "account":
@@ -228,6 +240,21 @@ def _count(
 def _deliveries(ws: WorkspaceCore) -> dict[str, tuple[float, float | None]]:
     with ws.store.transaction() as tx:
         return ws.store.metrics.published_times(tx)
+
+
+def _clarifications(ws: WorkspaceCore) -> set[str]:
+    """The published deliveries of hoax clarifications (posts labelled ``clarification``)."""
+    with ws.store.transaction() as tx:
+        rows = ws.store.metrics.published_posts(tx)
+    found = set()
+    for row in rows:
+        try:
+            labels = json.loads(row[9]).get("labels") or {}
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(labels, dict) and labels.get("clarification"):
+            found.add(str(row[0]))
+    return found
 
 
 def _engagement(ws: WorkspaceCore) -> dict[str, int]:

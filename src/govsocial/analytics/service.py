@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from govsocial.core.errors import ConfigurationError
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
+from govsocial.workspace.signing import SigningKey, signed
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
@@ -102,12 +103,26 @@ class Analytics:
 
         return PerformanceReport(self.core, period, title=title)
 
+    def labels_frame(self) -> pd.DataFrame:
+        """The inbox's re-labels as training data, one row per labelled item (pandas)."""
+        from govsocial.analytics.labels import labels_frame
+
+        return labels_frame(self.core)
+
+    def export_labels(self, path: str | Path, format: str | None = None) -> int:
+        """Write the inbox's re-labels to ``path`` (``.jsonl`` or ``.csv``): rows written."""
+        from govsocial.analytics.labels import export_labels
+
+        return export_labels(self.core, path, format)
+
+    @signed
     def export_archive(
         self,
         path: str | Path,
         period: str | tuple[datetime, datetime] | None = None,
         *,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ArchiveExport:
         """Write the archive of ``period`` into the folder ``path``."""
         from govsocial.analytics.archive import export_archive

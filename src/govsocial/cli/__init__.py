@@ -1,8 +1,9 @@
 """The ``govsocial`` command line.
 
 Without a workspace: ``platforms`` (installed adapters, versions, limits), ``validate``
-(offline checks), ``publish`` (to accounts from a TOML file) and ``demo`` (everything against
-local servers, nothing to configure).
+(offline checks), ``publish`` (to accounts from a TOML file), ``check`` (what an account of
+that file can do, asked of its platform) and ``demo`` (everything against local servers,
+nothing to configure).
 
 On the workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``),
 which ``init`` creates (the other commands refuse one that does not exist, so a mistyped
@@ -10,19 +11,22 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 
 - scheduling: ``accounts import|list|refresh``, ``schedule``, ``enqueue``, ``jobs``,
   ``cancel``, ``reschedule``, ``worker``;
+- keys: ``keys secret|check|rotate`` (the credential master key), ``keys new NAME`` (a
+  person's signing key file for signed actions, needs no workspace);
 - metrics: ``metrics collect``, ``report``;
-- accountability: ``institution``, ``people add|list``, ``appoint``, ``rule``,
+- accountability: ``institution``, ``people add|list``, ``appoint``, ``revoke``, ``rule``,
   ``drafts add|list|show``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify|anchor``, ``archive export``;
-- the inbox: ``inbox sync|list|reply|assign|close``, ``hours``, ``performance``.
+- the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,
+  ``performance``.
 
-Without a workspace too: ``keys new NAME`` (a signing key file for signed actions).
+Offline: ``classify`` (what a message is).
 
 Plugins add their own commands through the ``register_commands`` hook. Each command module
-(:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`,
+(:mod:`~govsocial.cli.publish`, :mod:`~govsocial.cli.schedule`, :mod:`~govsocial.cli.keys`,
 :mod:`~govsocial.cli.governance`, :mod:`~govsocial.cli.inbox`,
-:mod:`~govsocial.cli.performance`) adds its subcommands with their handlers; the helpers they
-share are in ``govsocial.cli._common``.
+:mod:`~govsocial.cli.listening`, :mod:`~govsocial.cli.performance`) adds its subcommands
+with their handlers; the helpers they share are in ``govsocial.cli._common``.
 
 Exit status: 0 success; 1 a post is invalid or the platform failed (see
 :data:`EXIT_CODES`); 2 a usage, configuration or permission error; 130 interrupted.
@@ -37,7 +41,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
-from govsocial.cli import governance, inbox, keys, performance, publish, schedule
+from govsocial.cli import governance, inbox, keys, listening, performance, publish, schedule
 from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
@@ -106,10 +110,11 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     publish.add_parsers(commands)
     schedule.add_parsers(commands)
+    keys.add_parsers(commands)
     governance.add_parsers(commands)
     inbox.add_parsers(commands)
+    listening.add_parsers(commands)
     performance.add_parsers(commands)
-    keys.add_parsers(commands)
     publish.add_demo_parser(commands)
     if plugins is not None:
         plugins.register_commands(commands)

@@ -24,6 +24,7 @@ from govsocial.core.errors import GovSocialError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from govsocial.adapters.upload import UploadProgress
     from govsocial.app import Workspace
     from govsocial.core.models import Post
     from govsocial.workspace.signing import SigningKey
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = [
+    "ProgressBar",
     "by_arg",
+    "locked_note",
     "media_args",
     "signing_key",
     "models_json",
@@ -67,13 +70,14 @@ def by_arg(parser: argparse.ArgumentParser) -> None:
         "--by",
         default=os.environ.get("GOVSOCIAL_ACTOR") or None,
         metavar="PERSON",
-        help="who does this (accounts under appointments need it; default $GOVSOCIAL_ACTOR)",
+        help="who does this (needed on accounts under appointments, and for changes once "
+        "the workspace has a head of office; default $GOVSOCIAL_ACTOR)",
     )
     parser.add_argument(
         "--key",
         default=os.environ.get("GOVSOCIAL_KEY") or None,
         metavar="PATH",
-        help="the signing key file of --by, when they sign (`govsocial keys new`; "
+        help="the signing key file of --by, when they sign (`govsocial keys new NAME`; "
         "default $GOVSOCIAL_KEY)",
     )
 
@@ -169,6 +173,16 @@ def shown(value: object) -> str:
     return "".join(_visible(char) for char in text)
 
 
+def locked_note(lock: tuple[str, float, str | None]) -> str:
+    """How an account lock (``WorkspaceCore.account_locks()``'s value) reads in a listing:
+    ``locked since 2026-12-06 07:00Z: <why>``."""
+    from datetime import UTC, datetime
+
+    reason, at, _ = lock
+    since = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%MZ")
+    return f"locked since {since}: {reason}"
+
+
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON."""
     print(json.dumps(value, indent=2))
@@ -177,3 +191,30 @@ def print_json(value: Any) -> None:
 def models_json(models: Iterable[BaseModel]) -> list[Any]:
     """Pydantic models as JSON values (datetimes as ISO strings, as ``model_dump_json`` does)."""
     return [json.loads(model.model_dump_json()) for model in models]
+
+
+class ProgressBar:
+    """Draws each chunked upload's progress on one line of a terminal (``on_progress``).
+
+    ``media[0]  [#########-----------]  48.0 of 200.0 MB  24%``, redrawn in place, and a
+    line of its own when the upload finishes. Silent when ``stream`` is not a terminal
+    (a log or a pipe would fill with redraws).
+    """
+
+    def __init__(self, stream: Any = None, *, width: int = 20) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, progress: UploadProgress) -> None:
+        """Redraw the line for ``progress``."""
+        if not self.enabled:
+            return
+        filled = round(progress.fraction * self.width)
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\n" if progress.sent >= progress.size else ""
+        self.stream.write(
+            f"\r{shown(progress.name)}  [{bar}]  {progress.sent / 1e6:.1f} of "
+            f"{progress.size / 1e6:.1f} MB  {progress.fraction:4.0%}{end}"
+        )
+        self.stream.flush()

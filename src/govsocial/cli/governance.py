@@ -1,10 +1,10 @@
 """The accountability commands of the ``govsocial`` command line.
 
-``people``, ``appoint``, ``rule``, ``drafts``, ``approve``, ``reject``, ``requests``,
-``audit`` and ``archive`` act on the workspace named by ``--db``. ``--by`` (default
-``$GOVSOCIAL_ACTOR``) names who acts, ``--key`` (default ``$GOVSOCIAL_KEY``) their signing
-key when they sign. ``drafts show`` lists every media file of a draft with its SHA-256: what
-an approval covers.
+``people``, ``appoint``, ``revoke``, ``rule``, ``drafts``, ``approve``, ``reject``,
+``requests``, ``audit`` and ``archive`` act on the workspace named by ``--db``. ``--by``
+(default ``$GOVSOCIAL_ACTOR``) names who acts, ``--key`` (default ``$GOVSOCIAL_KEY``) their
+signing key when they sign. ``drafts show`` lists every media file of a draft with its
+SHA-256: what an approval covers.
 """
 
 from __future__ import annotations
@@ -44,21 +44,37 @@ def add_parsers(commands: Commands) -> None:
     add.add_argument(
         "--public-key",
         metavar="KEY",
-        help="ed25519:... (printed by `govsocial keys new`): the person signs from then on",
+        help="ed25519:... (printed by `govsocial keys new NAME`): the person signs from then on",
     )
     by_arg(add)
     people_do.add_parser("list", help="list people and their appointments")
     people.set_defaults(handler=_cmd_people)
 
-    appoint = commands.add_parser("appoint", help="appoint a person to accounts under a decree")
+    appoint = commands.add_parser(
+        "appoint", help="appoint a person to accounts (or as head of office) under a decree"
+    )
     appoint.add_argument("person")
-    appoint.add_argument("--to", action="append", required=True, metavar="ACCOUNT")
-    appoint.add_argument("--role", required=True, choices=("admin", "approver", "contributor"))
+    appoint.add_argument(
+        "--to", action="append", default=[], metavar="ACCOUNT", help="an account (not for head)"
+    )
+    appoint.add_argument(
+        "--role",
+        required=True,
+        choices=("head", "admin", "approver", "contributor"),
+        help="head: head of office, workspace-wide (the first needs no --by)",
+    )
     appoint.add_argument("--decree", required=True, help="the SK number, e.g. 800/123/SK/2026")
     appoint.add_argument("--from", dest="valid_from", required=True, metavar="YYYY-MM-DD")
     appoint.add_argument("--until", dest="valid_until", metavar="YYYY-MM-DD")
     by_arg(appoint)
     appoint.set_defaults(handler=_cmd_appoint)
+
+    revoke = commands.add_parser("revoke", help="end a person's appointments now, saying why")
+    revoke.add_argument("person")
+    revoke.add_argument("--account", help="only the appointments on this account")
+    revoke.add_argument("--reason", required=True, help="why, for the record")
+    by_arg(revoke)
+    revoke.set_defaults(handler=_cmd_revoke)
 
     rule = commands.add_parser("rule", help="set an account's approval rule")
     rule.add_argument("account")
@@ -68,6 +84,12 @@ def add_parsers(commands: Commands) -> None:
     )
     rule.add_argument(
         "--self-approval", action="store_true", help="let approvers approve their own drafts"
+    )
+    rule.add_argument(
+        "--late-drafts-need-admin",
+        action="store_true",
+        help="a draft whose time passed while it waited stays approved for an admin to "
+        "reschedule (default: published at once)",
     )
     by_arg(rule)
     rule.set_defaults(handler=_cmd_rule)
@@ -172,6 +194,8 @@ def _show_draft(draft: Draft, *, full: bool = False) -> str:
         lines.append(f"  rejected: {draft.reason}")
     if draft.job_id:
         lines.append(f"  job {draft.job_id}")
+    if draft.next_step:
+        lines.append(f"  next: {draft.next_step}")
     lines.append(f"  {draft.post.text if full else draft.post.text[:200]}")
     if full:
         for platform, variant in sorted(draft.post.variants.items()):
@@ -220,8 +244,14 @@ def _cmd_people(args: argparse.Namespace) -> int:
             print(shown(f"{person.id:<12} {person.name} ({person.unit or 'no unit'}){signs}"))
             for a in ws.appointments(person=person.id):
                 until = a.valid_until.isoformat() if a.valid_until else "open"
+                where = a.account or "(workspace)"
+                revoked = (
+                    f"  REVOKED {a.revoked_at:%Y-%m-%d}: {a.revoke_reason}" if a.revoked_at else ""
+                )
                 print(
-                    shown(f"  {a.role:<11} {a.account:<20} {a.decree}  {a.valid_from} .. {until}")
+                    shown(
+                        f"  {a.role:<11} {where:<20} {a.decree}  {a.valid_from} .. {until}{revoked}"
+                    )
                 )
     return 0
 
@@ -238,7 +268,24 @@ def _cmd_appoint(args: argparse.Namespace) -> int:
             by=args.by,
             key=signing_key(args),
         ):
-            print(shown(f"{a.person} is {a.role} of {a.account} under {a.decree}"))
+            print(
+                shown(f"{a.person} is {a.role} of {a.account or 'the workspace'} under {a.decree}")
+            )
+    return 0
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        revoked = ws.revoke(
+            args.person, args.account, by=args.by, key=signing_key(args), reason=args.reason
+        )
+        for a in revoked:
+            print(
+                shown(
+                    f"{a.person} is no longer {a.role} of {a.account or 'the workspace'} "
+                    f"(decree {a.decree}): {a.revoke_reason}"
+                )
+            )
     return 0
 
 
@@ -249,6 +296,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
             approvers=args.approvers,
             admin_needs_approval=args.admin_needs_approval,
             self_approval=args.self_approval,
+            late_drafts_need_admin=args.late_drafts_need_admin,
             by=args.by,
             key=signing_key(args),
         )

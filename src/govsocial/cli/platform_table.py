@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from govsocial.adapters.platform import METRIC_FIELDS, Limits, Platform
+from govsocial.core.models import describe_duration
 
 __all__ = ["platforms_markdown"]
 
@@ -33,6 +34,48 @@ def _alt(limits: Limits) -> str:
     return f"up to {limits.max_alt_text}" if limits.max_alt_text else "yes"
 
 
+def _span(low: float | None, high: float | None, unit: str = "") -> str:
+    if low is None and high is None:
+        return "-"
+    if unit == "duration":
+        low_text = describe_duration(low) if low is not None else ""
+        high_text = describe_duration(high) if high is not None else ""
+    else:
+        low_text = f"{low:g}" if low is not None else ""
+        high_text = f"{high:g}" if high is not None else ""
+    if low is None:
+        return f"up to {high_text}"
+    if high is None:
+        return f"at least {low_text}"
+    return f"{low_text} to {high_text}"
+
+
+def _video(limits: Limits, what: str) -> str:
+    rules = limits.video
+    if rules is None or not limits.video_types:
+        return "-"
+    if what == "duration":
+        return _span(rules.min_duration, rules.max_duration, "duration")
+    if what == "aspect":
+        return _span(
+            round(rules.min_aspect_ratio, 2) if rules.min_aspect_ratio is not None else None,
+            rules.max_aspect_ratio,
+        )
+    if what == "frames":
+        return _span(rules.min_frame_rate, rules.max_frame_rate)
+    if what == "picture":
+        parts = []
+        if rules.max_width:
+            parts.append(f"<= {rules.max_width} wide")
+        if rules.max_height:
+            parts.append(f"<= {rules.max_height} high")
+        if rules.max_pixels:
+            parts.append(f"<= {rules.max_pixels:,} px")
+        return ", ".join(parts) or "-"
+    codecs = sorted(rules.video_codecs) + sorted(rules.audio_codecs)
+    return ", ".join(codecs) or "any"
+
+
 def platforms_markdown(platforms: Mapping[str, type[Platform]]) -> str:
     """A Markdown table, one column per platform, one row per capability or limit."""
     names = list(platforms)
@@ -52,6 +95,20 @@ def platforms_markdown(platforms: Mapping[str, type[Platform]]) -> str:
     row("image size", [_size(lim.max_image_bytes) for lim in limits])
     row("video types", [_mimes(lim.video_types) for lim in limits])
     row("video size", [_size(lim.max_video_bytes) for lim in limits])
+    row("video duration", [_video(lim, "duration") for lim in limits])
+    row("video aspect ratio (w/h)", [_video(lim, "aspect") for lim in limits])
+    row("video frame rate (fps)", [_video(lim, "frames") for lim in limits])
+    row("video picture", [_video(lim, "picture") for lim in limits])
+    row("video codecs", [_video(lim, "codecs") for lim in limits])
+    row(
+        "GIF size",
+        [
+            _size(lim.max_gif_bytes or lim.max_image_bytes)
+            if "image/gif" in lim.image_types
+            else "-"
+            for lim in limits
+        ],
+    )
     row("alt text", [_alt(lim) for lim in limits])
     row("threads / replies", ["yes" if lim.threads else "no" for lim in limits])
     row("delete", ["yes" if lim.delete else "no" for lim in limits])

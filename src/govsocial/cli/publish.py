@@ -1,6 +1,8 @@
-"""The commands that need no workspace: ``platforms``, ``validate``, ``publish`` and ``demo``.
+"""The commands that need no workspace: ``platforms``, ``validate``, ``publish``, ``check`` and
+``demo``.
 
-``publish`` reads its accounts from a TOML file (``--accounts``, default ``accounts.toml``);
+``publish`` and ``check`` read their accounts from a TOML file (``--accounts``, default
+``accounts.toml``);
 ``demo`` starts local servers and needs nothing at all.
 """
 
@@ -10,7 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from govsocial.cli._common import media_args, post_from_args, print_json, shown
+from govsocial.cli._common import ProgressBar, media_args, post_from_args, print_json, shown
 
 if TYPE_CHECKING:
     from govsocial.cli._common import Commands
@@ -63,6 +65,25 @@ def add_parsers(commands: Commands) -> None:
     media_args(publish)
     publish.add_argument("--json", action="store_true", help="print results as JSON")
     publish.set_defaults(handler=_cmd_publish)
+
+    check = commands.add_parser(
+        "check",
+        help="ask an account's platform what the account can do (post, reply, delete, "
+        "metrics), what is missing and the fix",
+        description="Calls the platform's cheapest read endpoints (the token's identity, its "
+        "permissions or scopes, rate-limit headers) and prints, for post, reply, delete, "
+        "metrics and account metrics: yes, no (with the fix) or ? (the platform does not "
+        "say). Exit status 1 when the credentials are refused or something is missing.",
+    )
+    check.add_argument("account", metavar="ACCOUNT", help="account name in the accounts file")
+    check.add_argument(
+        "--accounts",
+        default="accounts.toml",
+        metavar="FILE",
+        help="accounts file (default: accounts.toml)",
+    )
+    check.add_argument("--json", action="store_true", help="print the check as JSON")
+    check.set_defaults(handler=_cmd_check)
 
 
 def add_demo_parser(commands: Commands) -> None:
@@ -157,7 +178,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             field="to",
         )
     post = post_from_args(args)
-    with Client() as client:
+    with Client(on_progress=ProgressBar()) as client:  # a bar for large videos, on a terminal
         results = client.publish(post, [accounts[name] for name in names])
     failed = 0
     output = []
@@ -174,6 +195,52 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if args.json:
         print_json(output)
     return 1 if failed else 0
+
+
+_MARKS = {True: "yes", False: "NO", None: "?"}
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from govsocial.client import Client
+    from govsocial.client.accounts_file import load_accounts
+    from govsocial.core.errors import ConfigurationError
+
+    accounts = load_accounts(args.accounts)
+    if args.account not in accounts:
+        raise ConfigurationError(
+            f"no account named {args.account} in {args.accounts} (it has: {', '.join(accounts)})",
+            field="account",
+        )
+    account = accounts[args.account]
+    with Client() as client:
+        found = client.check(account)
+    if args.json:
+        print(found.model_dump_json(indent=2, exclude={"account": {"credentials"}}))
+        return 0 if found.token_ok and not found.missing else 1
+    head = f"{args.account} ({account.platform} {account.handle}): "
+    if not found.token_ok:
+        head += f"the credentials were REFUSED: {found.error}"
+    else:
+        head += "the credentials work" + (f", as {found.identity}" if found.identity else "")
+    print(shown(head))
+    width = max(len(c.name) for c in found.capabilities) if found.capabilities else 0
+    for capability in found.capabilities:
+        mark = _MARKS[capability.ok]
+        print(shown(f"  {capability.name:<{width}}  {mark:<3}  {capability.detail}"))
+    if found.missing:
+        print("Missing, and the fix:")
+        for capability in found.missing:
+            print(shown(f"  {capability.name}: {capability.fix or capability.detail}"))
+    if found.scopes is not None:
+        print(shown(f"Granted: {', '.join(found.scopes) or 'nothing'}"))
+    if found.expires_at is not None:
+        print(shown(f"Expires: {found.expires_at.isoformat()}"))
+    for path, words in found.rate.items():
+        print(shown(f"Rate limit: {path}: {words}"))
+    for note in found.notes:
+        print(shown(f"Note: {note}"))
+    print(shown(f"Asked: {', '.join(found.calls) or 'nothing'}"))
+    return 0 if found.token_ok and not found.missing else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

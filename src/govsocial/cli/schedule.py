@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from govsocial.cli._common import (
     by_arg,
+    locked_note,
     media_args,
     models_json,
     open_workspace,
@@ -28,6 +30,7 @@ from govsocial.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from govsocial.app import Workspace
     from govsocial.cli._common import Commands
     from govsocial.scheduling.jobs import Job
 
@@ -51,7 +54,8 @@ def add_parsers(commands: Commands) -> None:
     accounts_do = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     imported = accounts_do.add_parser("import", help="add or replace accounts from a TOML file")
     imported.add_argument("file", help="accounts file (see docs/cli.md)")
-    accounts_do.add_parser("list", help="list accounts")
+    by_arg(imported)
+    accounts_do.add_parser("list", help="list accounts, and which are locked (keys check)")
     accounts_do.add_parser("refresh", help="renew expiring tokens (X, LinkedIn, Threads)")
     accounts.set_defaults(handler=_cmd_accounts)
 
@@ -167,18 +171,21 @@ def _cmd_accounts(args: argparse.Namespace) -> int:
         if args.accounts_command == "import":
             found = load_accounts(Path(args.file), check_env=False)
             for name, account in found.items():  # the whole file is refused, and audited
-                ws.core.check_env_references(name, account)
+                ws.core.check_env_references(name, account, by=args.by)
             for name, account in found.items():
-                ws.add_account(name, account)
+                ws.add_account(name, account, by=args.by, key=signing_key(args))
                 print(shown(f"{name}: {account.platform} {account.handle}"))
         elif args.accounts_command == "refresh":
             outcome = ws.refresh_credentials()
             for name, result in outcome.items():
                 print(shown(f"{name:<20} {result}"))
             return 1 if any(r.startswith("failed") for r in outcome.values()) else 0
-        else:
-            for name, account in ws.accounts().items():
-                line = f"{name:<20} {account.platform:<10} {account.handle}  ({account.timezone})"
+        else:  # the rows, not the opened accounts: a locked account is listed too
+            locks = ws.core.account_locks()
+            for row in ws.store.accounts():
+                line = f"{row.name:<20} {row.platform:<10} {row.handle}  ({row.timezone})"
+                if row.name in locks:
+                    line += f"  {locked_note(locks[row.name])}"
                 print(shown(line))
     return 0
 
@@ -255,17 +262,49 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
-            async with AsyncClient(**ws.core.client_options()) as client:
-                handled = await worker.run(
-                    client,
-                    stop=stop,
-                    until_idle=args.until_idle,
-                    on_handled=lambda n: print(f"claimed {n}", file=sys.stderr, flush=True),
-                )
+            retention = asyncio.create_task(_retention_hourly(ws, stop))
+            try:
+                async with AsyncClient(**ws.core.client_options()) as client:
+                    handled = await worker.run(
+                        client,
+                        stop=stop,
+                        until_idle=args.until_idle,
+                        on_handled=lambda n: print(f"claimed {n}", file=sys.stderr, flush=True),
+                    )
+            finally:
+                stop.set()  # the retention run under way finishes; no new one starts
+                await retention
             print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
             return 0
 
         return asyncio.run(main())
+
+
+#: How often a running worker erases inbox content past the retention (docs/inbox.md).
+RETENTION_EVERY = 3600.0
+
+
+async def _retention_hourly(ws: Workspace, stop: asyncio.Event) -> None:
+    """Apply the inbox retention when the worker starts and then once an hour until
+    ``stop``, in a thread (it writes to the database), never stopping the worker."""
+    while True:
+        await asyncio.to_thread(_apply_retention, ws)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
+        if stop.is_set():
+            return
+
+
+def _apply_retention(ws: Workspace) -> None:
+    """Apply the inbox retention; what was erased is logged, and a failure is logged too."""
+    log = logging.getLogger("govsocial.inbox")
+    try:
+        done = ws.apply_retention()
+    except Exception as error:  # noqa: BLE001 - retention never stops the worker
+        log.warning("inbox retention not applied: %s", error)
+        return
+    if done.items:
+        log.info("inbox retention erased %d items %s", done.items, done.by_platform)
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:

@@ -23,10 +23,12 @@ from govsocial.adapters.http import DEFAULT_TIMEOUT, Http, new_http_client
 from govsocial.adapters.media import MediaHost
 from govsocial.adapters.media_safety import publishing
 from govsocial.adapters.platform import AdapterContext, CredentialsListener, Limits, Platform
+from govsocial.adapters.upload import UploadProgress
 from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
 from govsocial.core.models import (
     Account,
+    AccountCheck,
     AccountMetrics,
     EventContext,
     Interaction,
@@ -60,6 +62,7 @@ class ClientOptions(TypedDict, total=False):
     checkpoints: Checkpoints | None
     on_credentials: CredentialsListener | None
     on_published: Callable[[Post, PublishResult], None] | None
+    on_progress: Callable[[UploadProgress], None] | None
 
 
 class AsyncClient:
@@ -81,6 +84,8 @@ class AsyncClient:
         credential (a rotated OAuth token), so the caller can store it.
     :param on_published: called with ``(post, result)`` after each publish to one account,
         well or badly (a workspace's client records direct publishes in its audit log).
+    :param on_progress: called with each :class:`~govsocial.adapters.UploadProgress` of a
+        chunked upload (a large video); the command line draws a bar with it.
     """
 
     def __init__(
@@ -97,11 +102,13 @@ class AsyncClient:
         checkpoints: Checkpoints | None = None,
         on_credentials: CredentialsListener | None = None,
         on_published: Callable[[Post, PublishResult], None] | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
     ) -> None:
         self.media_host = media_host
         self.checkpoints: Checkpoints = checkpoints or MemoryCheckpoints()
         self.on_credentials = on_credentials
         self.on_published = on_published
+        self.on_progress = on_progress
         self._owns_http = http_client is None
         self._http_client = http_client or new_http_client(timeout=timeout, transport=transport)
         self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
@@ -148,6 +155,7 @@ class AsyncClient:
                 checkpoints=self.checkpoints,
                 media_host=self.media_host,
                 on_credentials=self.on_credentials,
+                on_progress=self.on_progress,
             )
             adapter = cls(account, context)
             self._adapters[account] = adapter
@@ -313,6 +321,12 @@ class AsyncClient:
         """The account's figures (followers, following, posts)."""
         return await self.adapter(account).fetch_account_metrics()
 
+    async def check(self, account: Account) -> AccountCheck:
+        """What ``account`` can do (post, reply, delete, metrics), what is missing and the
+        fix, from its platform's cheapest reads (``govsocial check``). A refused token is
+        an answer (``token_ok`` False), not an error."""
+        return await self.adapter(account).check()
+
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """Replies below the post at ``ref``, oldest first."""
         return await self.adapter(ref.account).fetch_replies(ref)
@@ -436,6 +450,8 @@ class Client:
         credential (a rotated OAuth token), so the caller can store it.
     :param on_published: called with ``(post, result)`` after each publish to one account,
         well or badly (a workspace's client records direct publishes in its audit log).
+    :param on_progress: called with each :class:`~govsocial.adapters.UploadProgress` of a
+        chunked upload (a large video); the command line draws a bar with it.
     """
 
     def __init__(
@@ -452,6 +468,7 @@ class Client:
         checkpoints: Checkpoints | None = None,
         on_credentials: CredentialsListener | None = None,
         on_published: Callable[[Post, PublishResult], None] | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
     ) -> None:
         options: ClientOptions = {
             "http_client": http_client,
@@ -465,6 +482,7 @@ class Client:
             "checkpoints": checkpoints,
             "on_credentials": on_credentials,
             "on_published": on_published,
+            "on_progress": on_progress,
         }
         runner = _LoopThread()
         try:
@@ -611,6 +629,12 @@ class Client:
     def fetch_account_metrics(self, account: Account) -> AccountMetrics:
         """The account's figures (followers, following, posts)."""
         return self.run(self._async.fetch_account_metrics(account))
+
+    def check(self, account: Account) -> AccountCheck:
+        """What ``account`` can do (post, reply, delete, metrics), what is missing and the
+        fix, from its platform's cheapest reads (``govsocial check``). A refused token is
+        an answer (``token_ok`` False), not an error."""
+        return self.run(self._async.check(account))
 
     def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """Replies below the post at ``ref``, oldest first."""

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from govsocial.adapters.media_safety import MediaPolicy, mismatch_problem
 from govsocial.adapters.platform import Limits, Platform
+from govsocial.client.video_rules import captions_problem, video_problems
+from govsocial.core.errors import ConfigurationError, ValidationError
 from govsocial.core.models import Media, Post, Problem
 from govsocial.core.text import utf8_length
+from govsocial.core.video import probe_video
 from govsocial.plugin.manager import Plugins, default_plugins
 
 __all__ = ["blocking", "count_characters", "validate"]
@@ -151,14 +155,15 @@ def _check(
             )
         )
     for index, media in enumerate(post.media):
-        if media.path is not None and policy is None:
+        needs_policy = media.path is not None or media.captions is not None
+        if (needs_policy or media.cover is not None) and policy is None:
             policy = MediaPolicy.from_environment()
         problems += _check_media(index, media, cls, limits, policy)
     return problems
 
 
-def _head(path: str | os.PathLike[str]) -> bytes | None:
-    """The first bytes of the regular file at ``path``, None when it cannot be read."""
+def _head(path: str | os.PathLike[str], size: int = 32) -> bytes | None:
+    """The first ``size`` bytes of the regular file at ``path``, None when it cannot be read."""
     try:
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(path, flags)
@@ -168,16 +173,21 @@ def _head(path: str | os.PathLike[str]) -> bytes | None:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
         try:
-            return handle.read(32)
+            return handle.read(size)
         except OSError:
             return None
 
 
 def _check_media(
-    index: int, media: Media, cls: type[Platform], limits: Limits, policy: MediaPolicy | None
+    index: int,
+    media: Media,
+    cls: type[Platform],
+    limits: Limits,
+    policy: MediaPolicy | None,
+    field: str | None = None,
 ) -> list[Problem]:
     problems: list[Problem] = []
-    field = f"media[{index}]"
+    field = field or f"media[{index}]"
     head: bytes | None = media.data[:32] if media.data is not None else None
     if media.path is not None and policy is not None:
         resolved = policy.resolve_path(media.path)
@@ -232,6 +242,8 @@ def _check_media(
             problems.append(mismatch)
     size = media.size()
     cap = limits.max_image_bytes if media.kind == "image" else limits.max_video_bytes
+    if media.mime_type == "image/gif" and limits.max_gif_bytes is not None:
+        cap = limits.max_gif_bytes
     if size is not None and cap is not None and size > cap:
         problems.append(
             Problem(
@@ -277,6 +289,76 @@ def _check_media(
                 field=f"{field}.alt_text",
             )
         )
+    if media.kind == "video" and media.mime_type in accepted and head is not None:
+        problems += _check_video(media, field, cls, limits, policy)
+    return problems
+
+
+def _check_video(
+    media: Media, field: str, cls: type[Platform], limits: Limits, policy: MediaPolicy | None
+) -> list[Problem]:
+    """The platform's video rules, the cover and the captions of a readable video."""
+    problems: list[Problem] = []
+    rules = limits.video
+    if rules is not None:
+        source: bytes | Path
+        if media.data is not None:
+            source = media.data
+        else:
+            resolved = policy.resolve_path(media.path) if policy and media.path else None
+            source = resolved or Path(media.path or "")
+        try:
+            info = probe_video(source, field=field)
+        except ValidationError as error:
+            problems += error.problems
+        except ConfigurationError as error:  # PyAV missing: say what was not checked
+            problems.append(
+                Problem(
+                    code="video_unchecked",
+                    message=f"{cls.title}'s video rules (duration, size, frame rate, codecs) "
+                    f"were not checked: {error.message}",
+                    field=field,
+                    severity="warning",
+                )
+            )
+        else:
+            problems += video_problems(info, rules, title=cls.title, field=field)
+    if media.cover is not None:
+        if rules is None or not rules.cover:
+            problems.append(
+                Problem(
+                    code="cover_unsupported",
+                    message=f"{cls.title} takes no cover image through govsocial: the video "
+                    "goes with the platform's own thumbnail",
+                    field=f"{field}.cover",
+                    severity="warning",
+                )
+            )
+        else:
+            cover_limits = limits.model_copy(update={"alt_text_required": False})
+            problems += _check_media(0, media.cover, cls, cover_limits, policy, f"{field}.cover")
+    if media.captions is not None:
+        if rules is None or not rules.captions:
+            problems.append(
+                Problem(
+                    code="captions_unsupported",
+                    message=f"{cls.title} takes no captions file through govsocial: burn the "
+                    "captions into the picture if the video needs them",
+                    field=f"{field}.captions",
+                    severity="warning",
+                )
+            )
+        else:
+            captions = media.captions
+            resolved = policy.resolve_path(captions) if policy is not None else captions
+            if resolved is None and policy is not None:
+                problems.append(policy.outside_roots(captions, field=f"{field}.captions"))
+            else:
+                problem = captions_problem(
+                    captions, _head(resolved or captions, 4096), field=f"{field}.captions"
+                )
+                if problem is not None:
+                    problems.append(problem)
     return problems
 
 

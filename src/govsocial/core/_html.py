@@ -39,7 +39,7 @@ CSP_META = (
     "img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">"
 )
 #: Delivery and job states that went wrong (shown in bold).
-_BAD = frozenset({"failed", "missed", "refused", "unknown", "partial", "error"})
+_BAD = frozenset({"failed", "missed", "unknown", "partial", "error", "refused"})
 
 
 def escape(value: object) -> str:

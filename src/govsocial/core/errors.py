@@ -5,7 +5,9 @@ Every error the library raises on purpose derives from :class:`GovSocialError`::
     GovSocialError
     ├── ValidationError          bad input: carries the list of Problems found (also a ValueError)
     ├── ConfigurationError       unknown platform, missing credential, unreadable file
-    │   └── NotFound             no such job, draft, person, delivery... (also a KeyError)
+    │   ├── NotFound             no such job, draft, person, delivery... (also a KeyError)
+    │   └── AccountLocked        the key or an env: variable cannot open an account's
+    │                            credentials here; its deliveries wait
     ├── NotPermitted             no valid appointment (SK) for the action on that account
     ├── AuditTampered            the audit log's hash chain is broken at ``seq``
     ├── PluginError              a plugin failed to load or broke its contract
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from govsocial.core.problem import Problem
 
 __all__ = [
+    "AccountLocked",
     "AuthenticationError",
     "AuditTampered",
     "ConfigurationError",
@@ -128,6 +131,8 @@ class PlatformError(GovSocialError):
     :param platform: adapter name (``"mastodon"``).
     :param status: HTTP status code, when the error came over HTTP.
     :param body: the platform's error text (never request headers, never credentials).
+    :param transient: the platform said the failure is temporary ("try again"), whatever
+        the status: a worker tries the delivery again later where a repeat cannot duplicate.
     """
 
     def __init__(
@@ -139,10 +144,12 @@ class PlatformError(GovSocialError):
         body: str | None = None,
         hint: str | None = None,
         field: str | None = None,
+        transient: bool = False,
     ) -> None:
         self.platform = platform
         self.status = status
         self.body = body
+        self.transient = transient
         super().__init__(message, hint=hint, field=field)
 
 
@@ -236,6 +243,31 @@ class NotFound(ConfigurationError, KeyError):
     def __str__(self) -> str:
         # KeyError's own __str__ quotes its argument; a message reads better as it is.
         return self._render()
+
+
+class AccountLocked(ConfigurationError):
+    """An account's credentials cannot be opened where this runs: ``GOVSOCIAL_SECRET_KEY`` is
+    missing, too short or not the key they were sealed with, or an ``env:`` variable they
+    name is not set (or not allowed).
+
+    The worker marks the account locked and leaves its deliveries waiting (``scheduled``, no
+    attempt counted); once the key or the variable is back, the next worker run unlocks the
+    account and publishes them. ``account`` names the account (None when the error comes from
+    sealing, before the account exists), ``reason`` says what failed, ``hint`` the fix.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str | None = None,
+        reason: str = "",
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.account = account
+        self.reason = reason or message
+        super().__init__(message, field=field, hint=hint)
 
 
 class NotSupported(GovSocialError):

@@ -56,7 +56,9 @@ from govsocial.core.problem import Problem
 __all__ = [
     "METRIC_FIELDS",
     "Account",
+    "AccountCheck",
     "AccountMetrics",
+    "Capability",
     "EventContext",
     "Interaction",
     "Media",
@@ -67,7 +69,9 @@ __all__ = [
     "PostVariant",
     "Problem",
     "PublishResult",
+    "VideoInfo",
     "LONE_SURROGATE",
+    "describe_duration",
     "has_lone_surrogate",
     "refuse_lone_surrogates",
     "sniff_mime_type",
@@ -344,11 +348,72 @@ class Model(BaseModel):
             raise invalid_input(cls, error) from None
 
 
+class VideoInfo(Model):
+    """A video's facts as its file states them (:meth:`Media.video_info`).
+
+    ``duration`` in seconds; ``width`` and ``height`` in pixels as displayed (rotation
+    applied); ``frame_rate`` in frames per second; ``video_codec`` and ``audio_codec``
+    in FFmpeg's names (``h264``, ``hevc``, ``vp9``, ``aac``, ``opus``; None: no audio);
+    ``bitrate`` in bits per second (None when the file does not say); ``size`` in bytes;
+    ``container`` FFmpeg's format name (``mov,mp4,m4a,3gp,3g2,mj2`` for MP4 and MOV).
+    """
+
+    model_config = _FROZEN
+
+    duration: float
+    width: int
+    height: int
+    frame_rate: float | None = None
+    video_codec: str
+    audio_codec: str | None = None
+    audio_channels: int | None = None
+    bitrate: int | None = None
+    size: int
+    container: str
+
+    @property
+    def aspect_ratio(self) -> float:
+        """Width over height (0.5625 for 9:16 portrait, 1.777... for 16:9)."""
+        return self.width / self.height if self.height else 0.0
+
+    @property
+    def orientation(self) -> Literal["portrait", "landscape", "square"]:
+        """``portrait``, ``landscape`` or ``square``."""
+        if self.width == self.height:
+            return "square"
+        return "portrait" if self.height > self.width else "landscape"
+
+    def summary(self) -> str:
+        """One line for messages: ``1080x1920, 42 s, 30 fps, h264/aac``."""
+        rate = f", {self.frame_rate:g} fps" if self.frame_rate else ""
+        audio = f"/{self.audio_codec}" if self.audio_codec else ", no audio"
+        return (
+            f"{self.width}x{self.height}, {describe_duration(self.duration)}{rate}, "
+            f"{self.video_codec}{audio}"
+        )
+
+
+def describe_duration(seconds: float) -> str:
+    """``0.5 s``, ``42 s``, ``3 min``, ``2 min 20 s``, ``1 h 5 min``: for people."""
+    if seconds < 60:
+        return f"{seconds:g} s" if seconds < 10 else f"{round(seconds)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
 class Media(Model):
     """An image or video to attach: exactly one of ``path``, ``data`` or ``url``.
 
     ``mime_type`` is sniffed from the content when not given (falling back to the file
     name). ``alt_text`` describes the media for people who cannot see it.
+
+    A video may also carry a ``cover`` (an image :class:`Media`: the thumbnail platforms
+    show before it plays) and ``captions`` (an SRT or WebVTT file, in
+    ``captions_language``, a BCP 47 tag such as ``"id"``). :meth:`video_info` reads its
+    duration, size in pixels, frame rate and codecs (docs/video.md).
     """
 
     model_config = _FROZEN
@@ -358,6 +423,9 @@ class Media(Model):
     url: str | None = None
     alt_text: str = ""
     mime_type: str | None = None
+    cover: Media | None = None
+    captions: Path | None = None
+    captions_language: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Media:
@@ -372,6 +440,24 @@ class Media(Model):
             )
         if self.mime_type is None:
             object.__setattr__(self, "mime_type", self._guess_mime_type())
+        if self.cover is not None and self.cover.kind != "image":
+            raise _custom(
+                "cover_not_image",
+                f"a video's cover must be an image, not {self.cover.mime_type or 'unknown'}",
+                "cover=Media(path='cover.jpg') with a JPEG or PNG still",
+            )
+        if self.captions is not None and self.captions.suffix.lower() not in (".srt", ".vtt"):
+            raise _custom(
+                "captions_type",
+                f"captions {self.captions.name} are not .srt or .vtt",
+                "give captions as SubRip (.srt) or WebVTT (.vtt); convert other formats first",
+            )
+        if (self.cover is not None or self.captions is not None) and self.kind == "image":
+            raise _custom(
+                "video_only",
+                "cover= and captions= belong to a video; this media is an image",
+                "drop cover= and captions=, or attach the video they belong to",
+            )
         return self
 
     def _guess_mime_type(self) -> str | None:
@@ -422,6 +508,27 @@ class Media(Model):
             except OSError:
                 return None
         return None
+
+    def video_info(self) -> VideoInfo:
+        """The video's duration, size, frame rate, codecs and bit rate, read from its file.
+
+        Reading needs PyAV (``pip install 'govsocial[video]'``); results are cached per file.
+        A URL is not fetched for this: ``govsocial.validate`` checks a URL video's rules
+        when the adapter downloads it.
+
+        :raises ConfigurationError: PyAV is missing, the media is a URL, or the file
+            cannot be read.
+        :raises ValidationError: the file is not a readable video (``video_unreadable``).
+        """
+        from govsocial.core._video_probe import read_facts
+
+        if self.url is not None:
+            raise ConfigurationError(
+                f"media {self.url} is a URL; its video facts are read once it is fetched",
+                field="media.url",
+            )
+        source: bytes | Path = self.data if self.data is not None else Path(self.path or "")
+        return VideoInfo(**read_facts(source, field="media"))
 
     def read_bytes(self) -> bytes:
         """The media's bytes, for a path or data source, read as they are: no checks.
@@ -667,6 +774,60 @@ class AccountMetrics(Model):
     following: int | None = None
     posts: int | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+
+
+#: The actions ``govsocial check`` reports, in order.
+CAPABILITIES: tuple[str, ...] = ("post", "reply", "delete", "metrics", "account_metrics")
+
+
+class Capability(Model):
+    """Whether an account can do one thing, as :meth:`Client.check` found it.
+
+    ``ok`` is True (it can), False (it cannot: ``fix`` says what to do) or None (the cheap
+    reads a check makes cannot tell; ``detail`` says why). ``name`` is one of
+    :data:`CAPABILITIES`: post, reply, delete, metrics (post figures), account_metrics.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str | None = None
+
+
+class AccountCheck(Model):
+    """What an account can do on its platform, from the platform's cheapest reads.
+
+    ``token_ok`` says whether the platform accepted the credentials at all; ``identity``
+    is who they belong to as the platform names it; ``scopes`` the permissions or scopes the
+    platform reports for the token (None: it does not say); ``rate`` the rate-limit figures
+    its answers carried; ``calls`` the requests made (``GET /api/v1/accounts/...``), so a
+    reader knows what was asked. ``capabilities`` has one :class:`Capability` per action.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: Account
+    checked_at: datetime
+    token_ok: bool
+    identity: str | None = None
+    scopes: list[str] | None = None
+    expires_at: datetime | None = None
+    rate: dict[str, str] = Field(default_factory=dict)
+    capabilities: list[Capability] = Field(default_factory=list)
+    calls: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def missing(self) -> list[Capability]:
+        """The capabilities the account lacks (``ok`` is False)."""
+        return [c for c in self.capabilities if c.ok is False]
+
+    def capability(self, name: str) -> Capability | None:
+        """The capability called ``name``, if the check reported it."""
+        return next((c for c in self.capabilities if c.name == name), None)
 
 
 class Interaction(Model):

@@ -13,10 +13,20 @@
   Mastodon notification) or, failing that, the author's date, clamped to what the workspace
   saw: never later than the sync that first saw it, never earlier than the sync before it.
   An author date outside that is kept as ``claimed_at`` and flagged ``clock_skew``.
-- ``items(status="open", account=None, older_than=None)``: the items, oldest first.
+- Every item is classified once stored (:func:`govsocial.classify`: intent, sentiment,
+  confidence, the classifier that decided, the reasons); an emergency is then given to
+  every ``notify`` hook (once delivered, never again; retried at the next sync while no
+  implementation delivered it).
+- ``items(status="open", account=None, older_than=None, intent=None)``: the items,
+  emergencies first, then oldest first.
 - ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
+- ``label`` (a person corrects the classification, audited) and ``labels`` (every item's
+  latest label with its text: training data), ``export_labels`` (JSON Lines or CSV).
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
   target (answered within it, in service time).
+- ``forget`` (a citizen's erasure request), ``set_retention`` and ``apply_retention``:
+  erase citizens' content and keep the service statistics (see
+  :mod:`govsocial.inbox.erasure`).
 """
 
 from __future__ import annotations
@@ -41,14 +51,20 @@ from govsocial.core.errors import (
     NotPermitted,
     NotSupported,
 )
+from govsocial.core.listening import INTENTS, SENTIMENTS, Classification, Notice
 from govsocial.core.models import Account, Interaction, Model, Post, PostRef
 from govsocial.core.timing import from_epoch
+from govsocial.inbox import erasure
+from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+from govsocial.listening.classify import classify
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
+from govsocial.workspace.signing import SigningKey, signed
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
     from govsocial.store.sql import Tx
+    from govsocial.workspace.audit import AuditEntry
 
 __all__ = ["CLOSE_REASONS", "Inbox", "InboxItem", "SyncResult"]
 
@@ -91,6 +107,41 @@ class InboxItem(Model):
     #: the author's date is far from when the platform and the workspace saw the item
     #: (dated in the future, or backdated): ``received_at`` does not use it
     clock_skew: bool = False
+    #: when the citizen's content was erased (``forget`` or retention): the text, author,
+    #: URL and platform id are gone, the times and the agency's side stay
+    erased_at: datetime | None = None
+    #: what the item is (None until classified, for a moment after a sync stores it)
+    intent: str | None = None
+    sentiment: str | None = None
+    confidence: float | None = None
+    #: who decided: ``"govsocial.lexicon"``, a plugin's classifier, or ``"person"``
+    classifier: str | None = None
+    language: str | None = None
+    #: why (they may quote the message: erased with it)
+    reasons: tuple[str, ...] = ()
+    #: when an emergency's notice went out
+    notified_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        """Whether the citizen's content of this item was erased."""
+        return self.erased_at is not None
+
+    @property
+    def classification(self) -> Classification | None:
+        """The item's classification (None before it is classified)."""
+        if self.intent is None:
+            return None
+        return Classification.model_validate(
+            {
+                "intent": self.intent,
+                "sentiment": self.sentiment or "neutral",
+                "confidence": self.confidence if self.confidence is not None else 0.0,
+                "reasons": self.reasons,
+                "classifier": self.classifier or "unknown",
+                "language": self.language,
+            }
+        )
 
     @property
     def response_seconds(self) -> float | None:
@@ -129,6 +180,10 @@ class SyncResult:
     new: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     problems: dict[str, list[str]] = field(default_factory=dict)
+    #: the ids of the items classified as emergencies in this sync
+    emergencies: list[str] = field(default_factory=list)
+    #: how many emergency notices went out in this sync
+    notified: int = 0
 
     def report(self, account: str, problem: str) -> None:
         """Record (and log) that part of ``account``'s sync failed: ``problem`` says what."""
@@ -220,6 +275,20 @@ def _item_row(
     return values, claimed.timestamp(), skew
 
 
+def _check_label(intent: str | None, sentiment: str | None) -> None:
+    """Refuse an intent or sentiment the classifier does not know."""
+    if intent is not None and intent not in INTENTS:
+        raise ConfigurationError(
+            f"unknown intent {intent!r}", field="intent", hint=f"one of: {', '.join(INTENTS)}"
+        )
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        raise ConfigurationError(
+            f"unknown sentiment {sentiment!r}",
+            field="sentiment",
+            hint=f"one of: {', '.join(SENTIMENTS)}",
+        )
+
+
 def _why(error: BaseException) -> str:
     """What went wrong, in one line (a GovSocialError's message; else its type and text)."""
     if isinstance(error, GovSocialError):
@@ -239,6 +308,7 @@ class Inbox:
 
     # -- service hours -----------------------------------------------------------------------
 
+    @signed
     def set_service_hours(
         self,
         account: str,
@@ -247,6 +317,7 @@ class Inbox:
         holidays: str | Sequence[date | str] | None = "ID",
         target: timedelta = DEFAULT_TARGET,
         by: str | None = None,
+        key: SigningKey | None = None,
     ) -> ServiceHours:
         """When ``account``'s team answers (``"Mon-Fri 08:00-16:00"``), which holidays are
         off (``"ID"``: Indonesia's public holidays; add dates for cuti bersama), and the
@@ -290,7 +361,73 @@ class Inbox:
         ``window``."""
         names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
         with self.core.using_client(**client_options) as client:
-            return client.run(self._sync(client.async_client, names, window))
+            result = client.run(self._sync(client.async_client, names, window))
+        result.emergencies = [
+            item_id
+            for item_id, found in self.classify_pending().items()
+            if found.intent == "emergency"
+        ]
+        result.notified = self.notify_pending()
+        return result
+
+    # -- classifying and notifying ---------------------------------------------------------
+
+    def classify_pending(self, *, limit: int = 500) -> dict[str, Classification]:
+        """Classify the items not classified yet (new ones, and those synced before
+        govsocial classified), up to ``limit``: each item's classification by id.
+
+        Each message is classified outside any transaction (a plugin's classifier may ask
+        a hosted model), then stored; an item a person labelled meanwhile keeps the label.
+        """
+        with self.store.transaction() as cur:
+            pending = self.store.inbox.unclassified(cur, limit)
+        done: dict[str, Classification] = {}
+        for item_id, text in pending:
+            found = classify(text, plugins=self.core.plugins)
+            with self.store.transaction() as cur:
+                if self.store.inbox.classify(
+                    cur,
+                    item_id,
+                    found.intent,
+                    found.sentiment,
+                    found.confidence,
+                    found.classifier,
+                    found.language,
+                    json.dumps(list(found.reasons), ensure_ascii=False),
+                    only_unclassified=True,
+                ):
+                    done[item_id] = found
+        return done
+
+    def notify_pending(self) -> int:
+        """Give every emergency whose notice has not gone out to the ``notify`` hooks: how
+        many went out. An item is done once an implementation delivered it (or when none is
+        registered); while every implementation fails, the next sync tries again."""
+        with self.store.transaction() as cur:
+            pending = self.store.inbox.unnotified_emergencies(cur)
+        sent = 0
+        for item_id in pending:
+            item = self.item(item_id)
+            notice = Notice(
+                kind="emergency",
+                subject=f"Darurat / emergency on {item.account}: {item.text[:80]}",
+                text=item.text,
+                account=item.account,
+                platform=item.platform,
+                item_id=item.id,
+                url=item.url,
+                author=item.author,
+                received_at=item.received_at,
+                classification=item.classification,
+            )
+            delivered, failed = self.core.plugins.notify(notice)
+            if delivered or not failed:
+                with self.store.transaction() as cur:
+                    self.store.inbox.notified(cur, item_id, time.time())
+                sent += delivered > 0
+            else:
+                logger.warning("the emergency notice of inbox item %s was not delivered", item_id)
+        return sent
 
     async def _sync(
         self, client: AsyncClient, names: Sequence[str], window: timedelta
@@ -405,6 +542,9 @@ class Inbox:
             delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
             answers = self.store.inbox.own_answers(cur, name)
             ours = delivery_of.keys() | answers
+            ids = sorted({str(i.ref.id) for i, _ in found if isinstance(i, Interaction)})
+            pseudonyms = erasure.tombstones(self.core, cur, ids)
+            erased = self.store.inbox.erased_among(cur, name, sorted(pseudonyms.values()))
             for interaction, delivery_id in found:
                 try:
                     row = _item_row(
@@ -419,6 +559,8 @@ class Inbox:
                 remote_id, threaded = str(values[2]), values[11]
                 if remote_id in ours:
                     continue  # the account's own posts and answers are not questions
+                if pseudonyms.get(remote_id) in erased:
+                    continue  # erased (forgotten, or past retention): never brought back
                 added = self.store.inbox.add_item(
                     cur, values, seen.timestamp(), claimed_at=claimed, clock_skew=skew
                 )
@@ -455,26 +597,33 @@ class Inbox:
         account: str | None = None,
         older_than: timedelta | None = None,
         assigned_to: str | None = None,
+        intent: str | None = None,
+        sentiment: str | None = None,
     ) -> list[InboxItem]:
-        """Items, oldest first: ``status`` ``"open"`` (default), ``"answered"``, ``"closed"``
-        or None for all; ``older_than`` keeps those waiting longer than that."""
+        """Items, emergencies first, then oldest first: ``status`` ``"open"`` (default),
+        ``"answered"``, ``"closed"`` or None for all; ``older_than`` keeps those waiting
+        longer than that; ``intent`` (``"complaint"``...) and ``sentiment`` keep those so
+        classified."""
         if status is not None and status not in ("open", "answered", "closed"):
             raise ConfigurationError(
                 f"unknown inbox status {status!r}",
                 field="status",
                 hint="open, answered, closed, or None for all",
             )
+        _check_label(intent, sentiment)
         equal = {
             column: value
             for column, value in (
                 ("status", status),
                 ("account", account),
                 ("assigned_to", assigned_to),
+                ("intent", intent),
+                ("sentiment", sentiment),
             )
             if value is not None
         }
         before = time.time() - older_than.total_seconds() if older_than is not None else None
-        return self._items(equal=equal, received_before=before)
+        return self._items(equal=equal, received_before=before, order="queue")
 
     def item(self, item_id: str) -> InboxItem:
         """The item with ``item_id``.
@@ -487,6 +636,7 @@ class Inbox:
         return found[0]
 
     def _items(self, **where: Any) -> list[InboxItem]:
+        """Items as stored (``where`` as the store's ``items`` takes it)."""
         platforms = {row.name: row.platform for row in self.store.accounts()}
         with self.store.transaction() as cur:
             rows = self.store.inbox.items(cur, **where)
@@ -516,13 +666,24 @@ class Inbox:
                 close_reason=r[20],
                 claimed_at=from_epoch(r[21]) if r[21] is not None else None,
                 clock_skew=bool(r[22]),
+                erased_at=from_epoch(r[23]) if r[23] is not None else None,
+                intent=r[24],
+                sentiment=r[25],
+                confidence=float(r[26]) if r[26] is not None else None,
+                classifier=r[27],
+                language=r[28],
+                reasons=tuple(json.loads(r[29])) if r[29] else (),
+                notified_at=from_epoch(r[30]) if r[30] is not None else None,
             )
             for r in rows
         ]
 
     # -- acting ----------------------------------------------------------------------------------
 
-    def assign(self, item_id: str, *, to: str, by: str | None = None) -> InboxItem:
+    @signed
+    def assign(
+        self, item_id: str, *, to: str, by: str | None = None, key: SigningKey | None = None
+    ) -> InboxItem:
         """Give the item to ``to`` to answer (on a governed account, someone who may reply)."""
         item = self.item(item_id)
         self.core.authority.person(to)
@@ -544,7 +705,10 @@ class Inbox:
             )
         return self.item(item_id)
 
-    def close_item(self, item_id: str, *, by: str | None = None, reason: str) -> InboxItem:
+    @signed
+    def close_item(
+        self, item_id: str, *, by: str | None = None, reason: str, key: SigningKey | None = None
+    ) -> InboxItem:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         if reason not in CLOSE_REASONS:
             raise ConfigurationError(
@@ -567,12 +731,14 @@ class Inbox:
             )
         return self.item(item_id)
 
+    @signed
     def reply(
         self,
         to: str | PostRef | Interaction,
         post: Post | str,
         *,
         by: str | None = None,
+        key: SigningKey | None = None,
         **client_options: Any,
     ) -> PostRef:
         """Reply to an inbox item (its id), a post or an interaction, as the workspace account
@@ -581,6 +747,13 @@ class Inbox:
         item = None
         if isinstance(to, str):
             item = self.item(to)
+            if item.erased:
+                raise ConfigurationError(
+                    f"inbox item {item.id} was erased on request or by retention: "
+                    "it can no longer be answered",
+                    field="to",
+                    hint="answer the citizen's newer message, if there is one",
+                )
             to = item.interaction(self.core.account(item.account))
         ref = to.ref if isinstance(to, Interaction) else to
         name = item.account if item is not None else self.core.account_name(ref.account)
@@ -592,8 +765,14 @@ class Inbox:
         with self.core.using_client(**client_options) as client:
             sent = client.reply(target, post)
         with self.store.transaction() as cur:
-            detail: dict[str, Any] = {"in_reply_to": ref.id, "url": sent.url}
-            if item is not None:
+            # an item's answer names the item, not the citizen's post: the platform id can
+            # name its author (Bluesky's holds the DID), and the audit log is never erased
+            detail: dict[str, Any] = {"url": sent.url}
+            if isinstance(post, Post) and "clarification_reply" in post.labels:
+                detail["clarification"] = post.labels["clarification_reply"]
+            if item is None:
+                detail["in_reply_to"] = ref.id
+            else:
                 detail |= self._record_response(cur, item, sent, by, time.time())
             self.core.record(
                 cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
@@ -619,6 +798,50 @@ class Inbox:
             "service_seconds": hours.elapsed(received, answered, zone),
         }
 
+    # -- erasure ---------------------------------------------------------------------------
+
+    @signed
+    def forget(
+        self,
+        who: str,
+        *,
+        by: str,
+        reason: str,
+        platform: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Erasure:
+        """Erase what the citizen ``who`` (handle or author id) wrote to the workspace's
+        accounts, on every platform or only ``platform``; audit-logged with a pseudonym of
+        the handle, never the handle (see :func:`govsocial.inbox.erasure.forget`)."""
+        return erasure.forget(self.core, who, by=by, reason=reason, platform=platform)
+
+    def forgotten(self, who: str) -> list[AuditEntry]:
+        """The audit entries of each request to forget ``who``, oldest first."""
+        return erasure.forgotten(self.core, who)
+
+    @signed
+    def set_retention(
+        self, *, inbox_days: int | None, by: str, key: SigningKey | None = None
+    ) -> int | None:
+        """Keep inbox content ``inbox_days`` after it arrived (None: keep it, the
+        default); ``govsocial worker`` and :meth:`apply_retention` erase what is older."""
+        return erasure.set_retention(self.core, inbox_days, by=by)
+
+    def retention(self) -> int | None:
+        """The inbox retention in days (None: content is kept)."""
+        return erasure.retention(self.core)
+
+    @signed
+    def apply_retention(
+        self,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        now: datetime | None = None,
+    ) -> Erasure:
+        """Erase the content of items older than the retention; counts of what was erased."""
+        return erasure.apply_retention(self.core, by=by, now=now)
+
     def archived_interactions(self, start: float | None, end: float | None) -> list[dict[str, Any]]:
         """Received replies and mentions of a period, as archive records."""
         return [
@@ -630,9 +853,11 @@ class Inbox:
                 "platform": item.platform,
                 "remote_id": item.remote_id,
                 "url": item.url,
-                "author": item.author,
+                "author": None if item.erased else item.author,
                 "author_name": item.author_name,
-                "text": item.text,
+                "text": None if item.erased else item.text,
+                "intent": item.intent,
+                "classifier": item.classifier,
                 "at": item.received_at.isoformat(),
                 "in_reply_to_id": item.in_reply_to_id,
                 "delivery": item.delivery_id,
@@ -642,8 +867,97 @@ class Inbox:
                 "response_url": item.response_url,
                 "closed_by": item.closed_by,
                 "close_reason": item.close_reason,
+                "erased_at": item.erased_at.isoformat() if item.erased_at else None,
             }
             for item in self._items(received_from=start, received_before=end)
+        ]
+
+    # -- labels ------------------------------------------------------------------------------
+
+    @signed
+    def label(
+        self,
+        item_id: str,
+        *,
+        intent: str,
+        sentiment: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> InboxItem:
+        """Correct the item's classification: a person decides (``classifier="person"``).
+
+        Audit-logged with the classification it replaces (never the message's words), and
+        kept as training data (:meth:`labels`). On a governed account ``by`` must be someone
+        who may answer it.
+        """
+        _check_label(intent, sentiment)
+        item = self.item(item_id)
+        decrees = self.core.authority.authorize("reply", by, [item.account], obj=item_id)
+        now = time.time()
+        kept = sentiment or item.sentiment or "neutral"
+        with self.store.transaction() as cur:
+            self.store.inbox.add_label(
+                cur,
+                (
+                    uuid.uuid4().hex[:12],
+                    item_id,
+                    intent,
+                    sentiment,
+                    item.intent,
+                    item.sentiment,
+                    item.classifier,
+                    by,
+                    now,
+                ),
+            )
+            self.store.inbox.classify(
+                cur,
+                item_id,
+                intent,
+                kept,
+                1.0,
+                "person",
+                item.language,
+                json.dumps([f"labelled by {by or 'someone unnamed'}"]),
+            )
+            self.core.record(
+                cur,
+                by,
+                "label",
+                obj=item_id,
+                account=item.account,
+                decree=decrees[item.account],
+                detail={
+                    "intent": intent,
+                    "sentiment": kept,
+                    "previous_intent": item.intent,
+                    "previous_classifier": item.classifier,
+                },
+            )
+        return self.item(item_id)
+
+    def labels(self) -> list[dict[str, Any]]:
+        """Every labelled item's latest label with the message: training data for a
+        classifier. Each row: ``item``, ``account``, ``text``, ``language``, ``intent``,
+        ``sentiment``, ``machine_intent``, ``machine_sentiment``, ``machine_classifier``
+        (what was there before the person's label), ``labelled_by``, ``labelled_at``."""
+        with self.store.transaction() as cur:
+            rows = self.store.inbox.labels(cur)
+        return [
+            {
+                "item": r[0],
+                "account": r[1],
+                "text": r[2],
+                "language": r[3],
+                "intent": r[4],
+                "sentiment": r[5],
+                "machine_intent": r[6],
+                "machine_sentiment": r[7],
+                "machine_classifier": r[8],
+                "labelled_by": r[9],
+                "labelled_at": from_epoch(r[10]).isoformat(),
+            }
+            for r in rows
         ]
 
 

@@ -28,6 +28,7 @@ import pluggy
 
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.core.errors import ConfigurationError, PluginError
+from govsocial.core.listening import Classification, Notice
 from govsocial.core.models import Account, EventContext, Post, PostRef, Problem, PublishResult
 from govsocial.plugin import spec as hookspecs
 
@@ -276,6 +277,48 @@ class Plugins:
         """
         self._event("register_commands", commands=commands)
 
+    # -- listening -------------------------------------------------------------------------
+
+    def classify_message(
+        self, text: str, language: str | None, default: Classification
+    ) -> list[Classification]:
+        """Every implementation's answer for ``text`` (those that gave one), in call order.
+
+        An answer that is not a :class:`Classification` is reported as a
+        :class:`PluginWarning` and left out.
+        """
+        answers: list[Classification] = []
+        for impl in self._in_call_order("classify_message"):
+            answer = self._guarded(
+                impl, "classify_message", text=text, language=language, default=default
+            )
+            if answer is None:
+                continue
+            if not isinstance(answer, Classification):
+                warnings.warn(
+                    f"govsocial plugin {impl.plugin_name!r} returned "
+                    f"{type(answer).__name__} from classify_message, not a Classification",
+                    PluginWarning,
+                    stacklevel=2,
+                )
+                continue
+            answers.append(answer)
+        return answers
+
+    def notify(self, notice: Notice) -> tuple[int, int]:
+        """Give ``notice`` to every ``notify`` implementation: ``(delivered, failed)``.
+
+        One that raises is reported as a :class:`PluginWarning` and counted as failed.
+        """
+        delivered = failed = 0
+        for impl in self._in_call_order("notify"):
+            ok = self._guarded(impl, "notify", _ok=True, notice=notice)
+            if ok:
+                delivered += 1
+            else:
+                failed += 1
+        return delivered, failed
+
     def _event(self, hook_name: str, **kwargs: Any) -> None:
         for impl in self._in_call_order(hook_name):
             self._guarded(impl, hook_name, **kwargs)
@@ -303,13 +346,18 @@ class Plugins:
             ordered.append(impl)
         return ordered
 
-    def _guarded(self, impl: pluggy.HookImpl, hook_name: str, **kwargs: Any) -> Any:
+    def _guarded(
+        self, impl: pluggy.HookImpl, hook_name: str, _ok: bool = False, **kwargs: Any
+    ) -> Any:
+        """Call one implementation; its result (None when it raised, reported as a warning).
+        With ``_ok``, True when it returned and False when it raised."""
         function: Callable[..., Any] = impl.function
         try:
             arguments = {name: kwargs[name] for name in impl.argnames}
             # as pluggy does: a parameter with a default gets the value when the call has one
             arguments.update((name, kwargs[name]) for name in impl.kwargnames if name in kwargs)
-            return function(**arguments)
+            result = function(**arguments)
+            return True if _ok else result
         except Exception as exc:  # noqa: BLE001 - a plugin's bug is reported, not propagated
             warnings.warn(
                 f"govsocial plugin {impl.plugin_name!r} failed in {hook_name}: "
@@ -317,7 +365,7 @@ class Plugins:
                 PluginWarning,
                 stacklevel=3,
             )
-            return None
+            return False if _ok else None
 
 
 _default: Plugins | None = None

@@ -1,9 +1,11 @@
 """Every hook a govsocial plugin can implement. One place, each documented.
 
 Hooks are synchronous. They are for discovery (which platforms exist), offline checks
-(house rules) and events (an archiver or audit sink listening to publishing). They are never
-used for network calls: publishing loops over adapters in the core, so one failing plugin
-cannot abort a publish to other accounts.
+(house rules), classification and events (an archiver or audit sink listening to
+publishing, a person told of an emergency). No hook publishes: publishing loops over
+adapters in the core, so one failing plugin cannot abort a publish to other accounts. Only
+the listening hooks may reach the network (``notify`` sends, a ``classify_message`` may ask a
+hosted model); the inbox calls them after an item is stored, outside any transaction.
 
 Implement a hook with the :data:`govsocial.adapters.hookimpl` marker (also served as
 ``govsocial.hookimpl``) in a module or class that is registered through the ``govsocial``
@@ -25,6 +27,7 @@ from govsocial.adapters import hookimpl
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
     from govsocial.adapters.platform import Limits, Platform
+    from govsocial.core.listening import Classification, Notice
     from govsocial.core.models import (
         Account,
         EventContext,
@@ -143,6 +146,45 @@ def post_deleted(ref: PostRef, context: EventContext) -> None:
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0
        The ``context`` argument.
+    """
+
+
+@hookspec
+def classify_message(
+    text: str, language: str | None, default: Classification
+) -> Classification | None:
+    """Classify a message (an inbox item, a watched post): replace or refine the built-in answer.
+
+    ``govsocial.classify`` asks every implementation and keeps the answer with the highest
+    ``confidence`` (the built-in one on a tie); an ``emergency`` from any classifier is
+    never overruled, so a plugin cannot hide one. Set ``classifier`` to your plugin's name:
+    the inbox records which classifier decided. A hosted model is a network call: keep it
+    short (a timeout of a few seconds) and return None when it fails, so the built-in
+    answer stands.
+
+    :param text: the message as written (a citizen's words: untrusted).
+    :param language: ``"id"``, ``"en"``... when the caller knows it, else None.
+    :param default: the built-in classifier's answer (its ``reasons`` say why).
+    :return: a :class:`govsocial.Classification`, or None to leave it to the others.
+
+    .. versionadded:: 0.3.0
+    """
+
+
+@hookspec
+def notify(notice: Notice) -> None:
+    """An event: something a person should know now (an emergency reached the inbox).
+
+    Deliver ``notice`` (an email, a chat message, a pager); govsocial ships
+    :class:`govsocial.EmailNotifier`. Called after the item is stored, once per item
+    (retried at the next sync while no implementation has delivered it); an exception is
+    reported as a warning, and the other implementations still run. ``notice.text`` is a
+    citizen's message: never interpret it as markup or headers.
+
+    :param notice: what happened, where, and the message that raised it.
+    :return: nothing.
+
+    .. versionadded:: 0.3.0
     """
 
 

@@ -5,8 +5,10 @@ times). A **delivery** is that post to one account at one time; it moves through
 
 ``scheduled`` → ``claimed`` (a worker holds a lease) → ``sending`` (the attempt is recorded
 before the request leaves) → ``published`` | ``unknown`` | ``failed`` | ``missed``, or
-``cancelled`` before it started. ``unknown`` means the platform may have the post and cannot
-say: a human looks, govsocial never resends it.
+``cancelled`` before it started, or ``refused`` when the authority behind it no longer
+holds at publication (a revoked or ended appointment; see docs/accountability.md).
+``unknown`` means the platform may have the post and cannot say: a human looks, govsocial
+never resends it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ DeliveryState = Literal[
     "unknown",
     "failed",
     "missed",
-    "refused",
     "cancelled",
+    "refused",
 ]
 DELIVERY_STATES: tuple[str, ...] = (
     "scheduled",
@@ -41,8 +43,8 @@ DELIVERY_STATES: tuple[str, ...] = (
     "unknown",
     "failed",
     "missed",
-    "refused",
     "cancelled",
+    "refused",
 )
 
 
@@ -68,9 +70,10 @@ class Job(Model):
     """A post planned for accounts; ``status`` summarizes its deliveries.
 
     ``scheduled`` (nothing started), ``running``, ``published`` (every delivery),
-    ``partial`` (some published, some failed or missed), ``failed``, ``refused`` (the
-    worker would not send it: not the content approved), ``unknown`` (some
-    outcome needs a human), ``cancelled``.
+    ``partial`` (some published, some failed, missed or refused), ``failed``, ``refused``
+    (every delivery refused at publication: its authority lapsed, or not the content
+    approved), ``unknown`` (some outcome needs a human),
+    ``cancelled``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -102,10 +105,10 @@ class Job(Model):
         settled = states - {"cancelled"}
         if settled == {"published"}:
             return "published"
-        if "published" in settled:
-            return "partial"
         if settled == {"refused"}:
             return "refused"
+        if "published" in settled:
+            return "partial"
         return "failed"
 
     def delivery(self, account: str | Account) -> Delivery:

@@ -23,6 +23,7 @@ from govsocial.scheduling.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.store import AccountRow, DeliveryRow, JobRow
 from govsocial.store.sql import Tx
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
+from govsocial.workspace.signing import SigningKey, signed
 
 __all__ = ["Planner", "Then", "new_delivery"]
 
@@ -87,9 +88,11 @@ class Planner:
         by: str | None,
         action: str,
         then: Then | None = None,
+        note: dict[str, Any] | None = None,
     ) -> Job:
         """Write the job of ``post`` for ``accounts`` at ``at`` under ``authority`` (who, which
-        draft, which decree per account); ``then`` runs inside the same transaction."""
+        draft, which decree per account); ``then`` runs inside the same transaction; ``note``
+        is added to the audit entries' detail (a late draft's delay)."""
         rows = self.core.account_rows(accounts)
         now = datetime.now(UTC)
         starts: dict[str, datetime] = {}
@@ -118,6 +121,7 @@ class Planner:
             by=by,
             action=action,
             then=then,
+            note=note,
         )
 
     def enqueue(
@@ -173,6 +177,7 @@ class Planner:
         by: str | None,
         action: str,
         then: Then | None,
+        note: dict[str, Any] | None = None,
     ) -> Job:
         now = time.time()
         job = JobRow(
@@ -207,6 +212,7 @@ class Planner:
                         "recurrence": recurrence,
                         # the approved content the job carries, in the (signed) entry
                         **({"content": authority["content"]} if authority.get("content") else {}),
+                        **(note or {}),
                     },
                 )
             if then is not None:
@@ -215,7 +221,8 @@ class Planner:
 
     # -- changing ------------------------------------------------------------------------
 
-    def cancel(self, job_id: str, *, by: str | None = None) -> Job:
+    @signed
+    def cancel(self, job_id: str, *, by: str | None = None, key: SigningKey | None = None) -> Job:
         """Cancel what has not started (and every later occurrence)."""
         job = self.job(job_id)
         accounts = sorted({d.account for d in job.deliveries})
@@ -226,7 +233,15 @@ class Planner:
                 self.core.record(tx, by, "cancel", obj=job_id, account=name, decree=decrees[name])
         return self.job(job_id)
 
-    def reschedule(self, job_id: str, at: str | datetime, *, by: str | None = None) -> Job:
+    @signed
+    def reschedule(
+        self,
+        job_id: str,
+        at: str | datetime,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Job:
         """Move what has not started to ``at``."""
         job = self.job(job_id)
         accounts = sorted({d.account for d in job.deliveries})
@@ -249,12 +264,14 @@ class Planner:
                 )
         return self.job(job_id)
 
+    @signed
     def delete_post(
         self,
         job_id: str,
         *,
         account: str | None = None,
         by: str | None = None,
+        key: SigningKey | None = None,
         **client_options: Any,
     ) -> list[PostRef]:
         """Delete a job's published posts on their platforms (one account's with ``account``);

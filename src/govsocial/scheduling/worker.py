@@ -9,19 +9,35 @@ The rules, in the order a delivery meets them:
 3. **Record, then send**: the attempt (status ``sending``) is committed BEFORE the request
    leaves, with the idempotency key chosen when the job was planned.
 4. **Commit the remote id** the moment the platform answers.
-5. **Pinned content**: a job made from an approved draft carries the digest of the content
-   approved (:mod:`govsocial.workspace.content`). Before sending, the worker reads every
-   media file, recomputes the digests and holds the post to them and to the approvals in
-   the audit log; anything different is ``refused`` (naming the file and both digests) and
-   nothing is sent. The bytes checked are the bytes sent.
-6. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
+5. **Authority at publication**: on an account under appointments, every delivery is
+   checked when it is sent, against the appointments, rules, drafts, approvals and audit
+   log as they stand then (:meth:`govsocial.workspace.authority.Authority.check_publication`),
+   not against the authority string stored in the job. A delivery whose admin was revoked,
+   whose decree ended, whose approvers no longer hold their appointments, or whose job or
+   approvals were written outside govsocial ends ``refused``, with the reason, audit-logged.
+   A recurring job stops there: its next occurrence is not planned (an admin in force plans
+   it again), so a revoked admin's daily post ends with one refusal, not one a day.
+6. **Pinned content**, checked after the authority: a job made from an approved draft
+   carries the digest of the content approved (:mod:`govsocial.workspace.content`). Before
+   sending, the worker reads every media file, recomputes the digests and holds the post to
+   them and to the approvals in the audit log; anything different is ``refused`` (naming
+   the file and both digests, audit-logged) and nothing is sent. The bytes checked are the
+   bytes sent.
+7. **Failures**: safe-to-retry ones (rate limits, unreachable servers, 502-504, and 5xx where
    the platform deduplicates repeats) go back to ``scheduled`` with backoff, up to the
    workspace's ``max_attempts``; the rest are ``failed`` with the platform's message.
-7. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
+8. **Reconcile**: a delivery found in ``sending`` (its worker died) or whose answer was lost
    is looked up before anything is sent again: the platform says whether the post exists
    (Bluesky: by record key), or, where it cannot tell, a repeat with the same key is safe
    within the platform's idempotency window (Mastodon: about an hour). Outside of that the
    delivery becomes ``unknown`` for a human: never resent.
+9. **Locked accounts**: when an account's credentials cannot be opened here (a wrong, short
+   or missing ``GOVSOCIAL_SECRET_KEY``, an ``env:`` variable unset or not allowed), the
+   account is marked locked, naming what failed and the fix, and its delivery is given back
+   before any attempt is recorded: ``scheduled`` again (or, if it was caught in ``sending``,
+   left to be reconciled), never ``failed``. Locked accounts' deliveries are not claimed.
+   A worker checks the locks when it starts and every :data:`LOCK_CHECK_SECONDS`, and lifts
+   those it can open, so the deliveries go out (once) when the key or variable is back.
 """
 
 from __future__ import annotations
@@ -39,6 +55,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from govsocial.core.errors import (
+    AccountLocked,
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
@@ -59,6 +76,7 @@ from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
     from govsocial.client import AsyncClient
+    from govsocial.workspace.authority import PublicationAuthority
 
 __all__ = ["Worker"]
 
@@ -66,6 +84,11 @@ __all__ = ["Worker"]
 logger = logging.getLogger("govsocial.worker")
 
 _GATEWAY = frozenset({502, 503, 504})
+
+#: how often a running worker looks whether it can open locked accounts again (seconds)
+LOCK_CHECK_SECONDS = 30.0
+#: how often a worker re-reads stored credentials to notice replaced ones (seconds)
+CREDENTIALS_CHECK_SECONDS = 5.0
 
 
 class _Resend:
@@ -94,9 +117,12 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.handled = 0
-        self._accounts: dict[str, tuple[Account, str]] = {}
-        self._posts: dict[str, tuple[Post, str | None, dict[str, Any]]] = {}
-        self._governed: tuple[float, set[str]] = (0.0, set())
+        # name -> (account, platform, the stored credentials it was opened from)
+        self._accounts: dict[str, tuple[Account, str, str]] = {}
+        self._credentials_checked = -math.inf
+        self._locks_checked = -math.inf
+        self._posts: dict[str, tuple[Post, str | None, dict[str, Any], str]] = {}
+        self._checked: dict[str, PublicationAuthority] = {}
 
     def __repr__(self) -> str:
         return f"<Worker {self.owner} on {self.ws!r}>"
@@ -106,6 +132,7 @@ class Worker:
     async def run_due(self, client: AsyncClient) -> int:
         """Handle everything due now (in batches of ``concurrency``); return how many."""
         handled = 0
+        self._check_locks()
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
@@ -135,6 +162,8 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not stop.is_set():
+                if self.clock() - self._locks_checked >= LOCK_CHECK_SECONDS:
+                    self._check_locks()
                 room = self.concurrency - len(in_flight)
                 batch = (
                     self.store.claim(self.owner, self.clock(), self.ws.lease, room)
@@ -199,26 +228,21 @@ class Worker:
         now = self.clock()
         try:
             account, platform = self._account(d.account)
-            post, recurrence, authority = self._post(d.job_id)
+            post, recurrence, authority, post_json = self._post(d.job_id)
+        except AccountLocked as locked:
+            self._wait(d, locked)
+            return
         except ConfigurationError as missing:
             self._final(d, "unknown" if d.reconcile else "failed", missing)
             return
-        if not d.reconcile and not self._authorized(d, authority):
-            self._final(
-                d,
-                "failed",
-                NotPermitted(
-                    f"account {d.account!r} is run under appointments (SK), and this job was "
-                    "planned without an admin's or approvers' authority (before the "
-                    "appointments, or outside the workspace): not published",
-                    actor=None,
-                    action="publish",
-                    account=d.account,
-                    hint="plan it again with schedule(..., by=<admin>) or through a draft",
-                ),
-                recurrence=recurrence,
-            )
-            return
+        if not d.reconcile:
+            try:
+                self._checked[d.id] = self.ws.authority.check_publication(
+                    d.job_id, post_json, authority, d.account, now
+                )
+            except NotPermitted as refused:
+                self._final(d, "refused", refused, series_stops=bool(recurrence))
+                return
         if d.reconcile:
             verdict = await self._reconcile(client, d, account)
             if isinstance(verdict, PostRef):
@@ -248,16 +272,22 @@ class Worker:
                 recurrence=recurrence,
             )
             return
-        checked = self._pinned(post, authority, d.job_id)
-        if isinstance(checked, GovSocialError):
-            self._final(d, "refused", checked, recurrence=recurrence)
+        # the content digest, after the authority: the bytes checked are the bytes sent
+        pinned = self._pinned(post, authority, d.job_id)
+        if isinstance(pinned, GovSocialError):
+            self._final(d, "refused", pinned, recurrence=recurrence)
             return
-        post = checked
+        post = pinned
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
+            self._checked.pop(d.id, None)
             return
+        checked = self._checked.get(d.id)
         context = EventContext(
-            workspace=self.ws.address, job_id=d.job_id, delivery_id=d.id, actor=authority.get("by")
+            workspace=self.ws.address,
+            job_id=d.job_id,
+            delivery_id=d.id,
+            actor=checked.actor if checked is not None else authority.get("by"),
         )
         result = await client.publish_one(
             post, account, idempotency_key=d.idempotency_key, context=context
@@ -291,7 +321,7 @@ class Worker:
         if isinstance(error, PlatformError):
             if error.status is None or error.status in _GATEWAY:
                 return 0.0  # never reached the platform, or its gateway refused it
-            if error.status >= 500 and self._deduplicates(platform):
+            if (error.status >= 500 or error.transient) and self._deduplicates(platform):
                 return 0.0
         return None
 
@@ -318,17 +348,6 @@ class Worker:
         return found if found is not None else _Resend()
 
     # -- outcomes ------------------------------------------------------------------------
-
-    def _authorized(self, d: DeliveryRow, authority: dict[str, Any]) -> bool:
-        """Whether the job may go to ``d.account``: always, unless the account is governed
-        and the job carries no decree for it (see :mod:`govsocial.accountability.governance`)."""
-        checked_at, governed = self._governed
-        if self.clock() - checked_at > 5.0:  # appointments change rarely: look every 5 s
-            governed = self.ws.authority.governed_accounts()
-            self._governed = (self.clock(), governed)
-        if d.account not in governed:
-            return True
-        return bool(authority.get("accounts", {}).get(d.account))
 
     def _pinned(self, post: Post, authority: dict[str, Any], job_id: str) -> Post | GovSocialError:
         """The post to send, holding the bytes checked, or why it must not be sent: a media
@@ -404,15 +423,22 @@ class Worker:
         return sent
 
     def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
-        authority = self._posts.get(d.job_id, (None, None, {}))[2]
+        found = self._posts.get(d.job_id)
+        authority = found[2] if found is not None else {}
+        checked = self._checked.pop(d.id, None)
+        actor, decree = authority.get("by"), authority.get("accounts", {}).get(d.account)
+        if checked is not None:  # what the tables said at publication, not the stored string
+            actor, decree = checked.actor, checked.decree
+            if checked.draft is not None:
+                detail = {**detail, "draft": checked.draft, "approvers": list(checked.approvers)}
         audit.append(
             self.store,
             cur,
-            actor=authority.get("by"),
+            actor=actor,
             action=action,
             obj=d.id,
             account=d.account,
-            decree=authority.get("accounts", {}).get(d.account),
+            decree=decree,
             detail={"job": d.job_id, "worker": self.owner, **detail},
             at=self.clock(),
         )
@@ -423,6 +449,25 @@ class Worker:
             self._audit(cur, d, "publish", {"remote_id": ref.id, "url": ref.url})
         self._next_occurrence(d, recurrence)
 
+    def _wait(self, d: DeliveryRow, locked: AccountLocked) -> None:
+        """Lock ``d``'s account and give ``d`` back, no attempt counted: it waits for a worker
+        that can open the account (the lock, its audit entry and the delivery together)."""
+        with self.store.transaction() as cur:
+            self.ws.lock_account(locked, by=self.owner, at=self.clock())
+            self.store.wait_for_credentials(
+                cur, d.id, self.owner, str(locked), type(locked).__name__, self.clock()
+            )
+        self._accounts.pop(d.account, None)
+
+    def _check_locks(self) -> None:
+        """Lift the locks of accounts whose credentials open here now."""
+        self._locks_checked = self.clock()
+        for name in self.ws.account_locks():
+            try:
+                self.ws.unlock_account(name, by=self.owner)
+            except AccountLocked:
+                continue  # still locked, still waiting: said once, when it was locked
+
     def _final(
         self,
         d: DeliveryRow,
@@ -430,13 +475,17 @@ class Worker:
         error: GovSocialError,
         *,
         recurrence: str | None = None,
+        series_stops: bool = False,
     ) -> None:
         logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
+        detail: dict[str, Any] = {"error": str(error), "error_type": type(error).__name__}
+        if series_stops:
+            detail["series"] = "stopped: no later occurrence is planned"
         with self.store.transaction() as cur:
             self.store.mark_final(
                 d.id, self.owner, status, str(error), type(error).__name__, self.clock()
             )
-            self._audit(cur, d, status, {"error": str(error), "error_type": type(error).__name__})
+            self._audit(cur, d, status, detail)
         self._next_occurrence(d, recurrence)
 
     def _retry(
@@ -446,6 +495,7 @@ class Worker:
         if attempts >= self.ws.max_attempts:
             self._final(d, "failed", error, recurrence=recurrence)
             return
+        self._checked.pop(d.id, None)  # checked again at the next attempt
         delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
         due = self.clock() + delay
         logger.info(
@@ -492,19 +542,37 @@ class Worker:
     # -- caches --------------------------------------------------------------------------
 
     def _account(self, name: str) -> tuple[Account, str]:
-        found = self._accounts.get(name)
-        if found is None:
-            account = self.ws.account(name)
-            found = self._accounts[name] = (account, account.platform)
-        return found
+        """The account, opened once and kept until its stored credentials change (a token
+        replaced, a key rotated); its ``env:`` variables are checked every time.
 
-    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any]]:
+        :raises AccountLocked: its credentials cannot be opened here.
+        """
+        if self.clock() - self._credentials_checked >= CREDENTIALS_CHECK_SECONDS:
+            self._credentials_checked = self.clock()
+            stored = {row.name: _stored(row.credentials) for row in self.store.accounts()}
+            for cached in list(self._accounts):
+                if stored.get(cached) != self._accounts[cached][2]:
+                    del self._accounts[cached]
+        found = self._accounts.get(name)
+        if found is not None:
+            self.ws.check_environment(name, found[0])
+            return found[0], found[1]
+        row = self.ws.account_row(name)
+        account = self.ws.open_account(name, row)
+        self._accounts[name] = (account, account.platform, _stored(row.credentials))
+        return account, account.platform
+
+    def _post(self, job_id: str) -> tuple[Post, str | None, dict[str, Any], str]:
         found = self._posts.get(job_id)
         if found is None:
             job = self.store.job(job_id)
             if job is None:
                 raise ConfigurationError(f"job {job_id} is gone", field="job_id")
             authority = json.loads(job.authority) if job.authority else {}
-            found = (Post.model_validate_json(job.post), job.recurrence, authority)
+            found = (Post.model_validate_json(job.post), job.recurrence, authority, job.post)
             self._posts[job_id] = found
         return found
+
+
+def _stored(credentials: dict[str, dict[str, str]]) -> str:
+    return json.dumps(credentials, sort_keys=True)

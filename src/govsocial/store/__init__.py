@@ -10,7 +10,9 @@ One interface, two engines. :func:`open_store` picks the engine from the URL:
 The claim protocol is the heart of exactly-once publishing: a worker claims due deliveries
 under a lease (owner + expiry); every later state change is made only by the lease owner;
 a dead worker's lease expires and its deliveries are claimed again, those caught in
-``sending`` flagged for reconciliation before anything is sent again.
+``sending`` flagged for reconciliation before anything is sent again. Deliveries of an
+account a worker could not open the credentials of (``account_locks``) are not claimed
+until it is unlocked: they wait, neither failed nor counted as attempts.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from govsocial.core.errors import ConfigurationError, ValidationError
 from govsocial.core.models import LONE_SURROGATE, METRIC_FIELDS
 from govsocial.core.problem import Problem
 from govsocial.store.audit import AuditRows
+from govsocial.store.credentials import CredentialRows
 from govsocial.store.governance import GovernanceRows
 from govsocial.store.inbox import InboxRows
 from govsocial.store.metrics import MetricsRows, adbc_snapshot_columns
@@ -70,6 +73,16 @@ _DELIVERY_COLUMNS = (
     "id, job_id, account, occurrence, scheduled_at, due_at, status, idempotency_key, attempts, "
     "lease_owner, lease_until, sending_at, remote_id, remote_url, remote_extra, error, "
     "error_type, updated_at"
+)
+
+
+#: tables whose rows belong to an account, and what they are called in messages
+_ACCOUNT_HISTORY = (
+    ("deliveries", "deliveries"),
+    ("inbox_items", "inbox items"),
+    ("appointments", "appointments"),
+    ("account_metrics", "account metrics snapshots"),
+    ("approval_rules", "approval rules"),
 )
 
 
@@ -175,7 +188,8 @@ class Store(ABC):
     Every statement govsocial runs lives in this package, written with ``?`` for each
     parameter and put into the engine's own style by :attr:`render` (see
     :mod:`govsocial.store.sql`). The repositories group them by tables:
-    :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`; the jobs,
+    :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`,
+    :attr:`credentials`; the jobs,
     deliveries, accounts and snapshots are methods of the store itself.
     """
 
@@ -196,6 +210,7 @@ class Store(ABC):
         self.inbox = InboxRows(self)
         self.audit = AuditRows(self)
         self.metrics = MetricsRows(self)
+        self.credentials = CredentialRows(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {redact_url(self.url, user=False)}>"
@@ -223,18 +238,19 @@ class Store(ABC):
         # Two index-friendly queries rather than one OR: with a large backlog due, the OR
         # made both engines sort every due row before taking ``limit`` (bench/scheduler.py).
         # Expired leases first: their worker died, and they are the oldest work.
+        unlocked, locked = self._not_locked(cursor)
         rows = self.execute(
             cursor,
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('claimed', 'sending') "
-            f"AND lease_until < ? ORDER BY lease_until LIMIT ?{self.lock_clause}",
-            (now, limit),
+            f"AND lease_until < ?{unlocked} ORDER BY lease_until LIMIT ?{self.lock_clause}",
+            (now, *locked, limit),
         ).fetchall()
         if len(rows) < limit:
             rows += self.execute(
                 cursor,
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'scheduled' "
-                f"AND due_at <= ? ORDER BY due_at LIMIT ?{self.lock_clause}",
-                (now, limit - len(rows)),
+                f"AND due_at <= ?{unlocked} ORDER BY due_at LIMIT ?{self.lock_clause}",
+                (now, *locked, limit - len(rows)),
             ).fetchall()
         claimed = [DeliveryRow.from_row(row) for row in rows]
         for delivery in claimed:
@@ -246,6 +262,18 @@ class Store(ABC):
             if ids:
                 self._mark_claimed(cursor, ids, status, owner, now + lease, now)
         return claimed
+
+    def _not_locked(self, cursor: Tx) -> tuple[str, tuple[str, ...]]:
+        """The condition (and its parameters) that keeps deliveries of locked accounts out of
+        claims and due times, read in ``cursor``'s transaction; empty when none is locked,
+        so the usual case keeps its index-only plans (``bench/scheduler.py``)."""
+        locked = tuple(
+            str(row[0])
+            for row in self.execute(cursor, "SELECT account FROM account_locks").fetchall()
+        )
+        if not locked:
+            return "", ()
+        return f" AND account NOT IN ({', '.join('?' for _ in locked)})", locked
 
     def _mark_claimed(
         self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
@@ -323,8 +351,17 @@ class Store(ABC):
     def _migration_lock(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize migrations between processes (SQLite: BEGIN IMMEDIATE already does)."""
 
+    def scrub(self) -> bool:
+        """After erasing, make sure no copy of the erased data lingers in the database's
+        own files; whether that was done in full."""
+        return False
+
     def lock_audit(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Serialize audit appends until the transaction ends (SQLite: its write lock does)."""
+
+    def lock_governance(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
+        """Serialize changes to who may do what (heads, appointments, people, rules, accounts)
+        until the transaction ends (SQLite: its write lock does)."""
 
     def snapshot(self, cur: Tx) -> None:  # noqa: B027 - a no-op unless overridden
         """Make the transaction read one consistent snapshot; call it first in a fresh
@@ -351,15 +388,56 @@ class Store(ABC):
     # -- accounts ------------------------------------------------------------------------
 
     def put_account(self, row: AccountRow) -> None:
-        """Keep ``row``, replacing the account of that name."""
+        """Keep ``row``, replacing the account of that name in place (``UPDATE``): its
+        deliveries, inbox items, appointments and metrics keep pointing at it, so the
+        credentials of an account with history can be replaced (a leaked token rotated).
+
+        :raises ConfigurationError: the account has history and ``row`` names another
+            platform, handle or server: that history would be attributed to a different
+            account (add that one under a new name).
+        """
         with self.transaction() as cur:
-            self.execute(cur, "DELETE FROM accounts WHERE name = ?", (row.name,))
+            found = self.execute(
+                cur,
+                "SELECT platform, handle, base_url FROM accounts WHERE name = ?",
+                (row.name,),
+            ).fetchone()
+            if found is None:
+                self.execute(
+                    cur,
+                    "INSERT INTO accounts (name, platform, handle, base_url, timezone, "
+                    "display_name, credentials, slots, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.name,
+                        row.platform,
+                        row.handle,
+                        row.base_url,
+                        row.timezone,
+                        row.display_name,
+                        json.dumps(row.credentials),
+                        row.slots,
+                        row.created_at,
+                    ),
+                )
+                return
+            if tuple(found) != (row.platform, row.handle, row.base_url):
+                history = self._account_history(cur, row.name)
+                if history:
+                    raise ConfigurationError(
+                        f"account {row.name!r} ({found[1]} on {found[0]}) has history "
+                        f"({', '.join(history)}): it cannot become {row.handle} on "
+                        f"{row.platform}{' at ' + row.base_url if row.base_url else ''}, or that "
+                        "history would be attributed to another account",
+                        field="name",
+                        hint="add the other account under a new name; to replace this "
+                        "account's credentials, keep its platform, handle and base_url",
+                    )
             self.execute(
                 cur,
-                "INSERT INTO accounts (name, platform, handle, base_url, timezone, display_name, "
-                "credentials, slots, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "UPDATE accounts SET platform = ?, handle = ?, base_url = ?, timezone = ?, "
+                "display_name = ?, credentials = ?, slots = ? WHERE name = ?",
                 (
-                    row.name,
                     row.platform,
                     row.handle,
                     row.base_url,
@@ -367,9 +445,20 @@ class Store(ABC):
                     row.display_name,
                     json.dumps(row.credentials),
                     row.slots,
-                    row.created_at,
+                    row.name,
                 ),
             )
+
+    def _account_history(self, cur: Tx, name: str) -> list[str]:
+        """What refers to account ``name``: ``["3 deliveries", "2 inbox items"]``."""
+        found = []
+        for table, what in _ACCOUNT_HISTORY:
+            row = self.execute(
+                cur, f"SELECT COUNT(*) FROM {table} WHERE account = ?", (name,)
+            ).fetchone()
+            if row[0]:
+                found.append(f"{row[0]} {what}")
+        return found
 
     def accounts(self) -> list[AccountRow]:
         """Every account row, by name."""
@@ -561,7 +650,7 @@ class Store(ABC):
             rows = self.execute(
                 cur,
                 "SELECT scheduled_at FROM deliveries WHERE account = ? AND status NOT IN "
-                "('cancelled', 'missed', 'failed')",
+                "('cancelled', 'missed', 'failed', 'refused')",
                 (account,),
             ).fetchall()
         return [float(r[0]) for r in rows]
@@ -626,6 +715,26 @@ class Store(ABC):
             )
             return int(result.rowcount) == 1
 
+    def wait_for_credentials(
+        self, cur: Tx, delivery_id: str, owner: str, error: str, error_type: str, now: float
+    ) -> bool:
+        """Give a claimed delivery back, inside ``cur``'s transaction, because its account's
+        credentials cannot be opened: no attempt counted, ``error`` kept for people to see.
+
+        A delivery claimed from ``scheduled`` is ``scheduled`` again; one caught in
+        ``sending`` (its worker died) stays ``sending`` with its lease expired, so it is
+        reconciled, never resent blindly, once a worker can open the account.
+        """
+        result = self.execute(
+            cur,
+            "UPDATE deliveries SET status = CASE WHEN status = 'sending' THEN 'sending' "
+            "ELSE 'scheduled' END, lease_until = CASE WHEN status = 'sending' THEN ? "
+            "ELSE NULL END, lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+            (now, error, error_type, now, delivery_id, owner),
+        )
+        return int(result.rowcount) == 1
+
     def mark_final(
         self,
         delivery_id: str,
@@ -635,7 +744,8 @@ class Store(ABC):
         error_type: str | None,
         now: float,
     ) -> bool:
-        """``failed``, ``missed`` or ``unknown``: the delivery is settled, for a human to see."""
+        """``failed``, ``missed``, ``refused`` or ``unknown``: the delivery is settled, for a
+        human to see."""
         if status not in FINAL_STATES:
             raise ValueError(f"{status} is not a final state")
         with self.transaction() as cur:
@@ -671,25 +781,33 @@ class Store(ABC):
             return int(result.rowcount)
 
     def next_due(self) -> float | None:
-        """When the next scheduled delivery falls due (None: nothing scheduled)."""
+        """When the next scheduled delivery falls due (None: nothing scheduled), leaving out
+        those of locked accounts, which wait for a worker to unlock them."""
         with self.transaction() as cur:
+            unlocked, locked = self._not_locked(cur)
             row = self.execute(
-                cur, "SELECT MIN(due_at) FROM deliveries WHERE status = 'scheduled'"
+                cur,
+                f"SELECT MIN(due_at) FROM deliveries WHERE status = 'scheduled'{unlocked}",
+                locked,
             ).fetchone()
             lease = self.execute(
                 cur,
-                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')",
+                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')"
+                + unlocked,
+                locked,
             ).fetchone()
         times = [float(v) for v in (row[0], lease[0]) if v is not None]
         return min(times) if times else None
 
     def count_due(self, now: float) -> int:
-        """How many scheduled deliveries are due at ``now``."""
+        """How many scheduled deliveries are due at ``now`` (of accounts that are not locked)."""
         with self.transaction() as cur:
+            unlocked, locked = self._not_locked(cur)
             row = self.execute(
                 cur,
-                "SELECT COUNT(*) FROM deliveries WHERE status = 'scheduled' AND due_at <= ?",
-                (now,),
+                f"SELECT COUNT(*) FROM deliveries WHERE status = 'scheduled' AND due_at <= ?"
+                f"{unlocked}",
+                (now, *locked),
             ).fetchone()
         return int(row[0])
 
@@ -844,6 +962,9 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA busy_timeout=30000")
+            # what is deleted or overwritten (an erased citizen's message) is zeroed in the
+            # file, not left in free pages: see scrub()
+            self._conn.execute("PRAGMA secure_delete=ON")
             tables = {
                 row[0]
                 for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -898,6 +1019,26 @@ class SqliteStore(Store):
                 self._active = None
                 cur.close()
 
+    def scrub(self) -> bool:
+        """Copy the write-ahead log into the file and truncate it to nothing
+        (``wal_checkpoint(TRUNCATE)``): with ``secure_delete`` the file holds zeros where the
+        erased data was, and the log no longer holds the old pages. False when another
+        connection's read kept the log from being emptied (it is emptied at a later
+        checkpoint)."""
+        with self._lock:
+            if self._active is not None:
+                raise RuntimeError("scrub() runs after the erasing transaction, not inside it")
+            # a reader in another process makes the checkpoint wait: not for long (the
+            # worker's other work waits on this connection), the next checkpoint finishes it
+            self._conn.execute("PRAGMA busy_timeout=2000")
+            try:
+                busy, _frames, _done = self._conn.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=30000")
+        return not busy
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -948,12 +1089,22 @@ class PostgresStore(Store):
             row = self.execute(cur, "SELECT to_regclass('govsocial_meta')").fetchone()
         return row is not None and row[0] is not None
 
+    def scrub(self) -> bool:
+        """False: an UPDATE leaves the old row versions in the table's pages, and even
+        ``VACUUM`` does not overwrite them; the operator's ``VACUUM FULL inbox_items``
+        rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
+        return False
+
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
 
     def lock_audit(self, cur: Tx) -> None:
         """A transaction-scoped advisory lock: one audit append at a time."""
         cur.execute("SELECT pg_advisory_xact_lock(7152024)")
+
+    def lock_governance(self, cur: Tx) -> None:
+        """A transaction-scoped advisory lock: one change of who may do what at a time."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152025)")
 
     def snapshot(self, cur: Tx) -> None:
         """REPEATABLE READ for the rest of the transaction."""

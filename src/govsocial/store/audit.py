@@ -67,6 +67,19 @@ class AuditRows:
             ).fetchall()
         ]
 
+    def of_object(self, tx: Tx, obj: str, actions: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows about ``obj`` whose action is one of ``actions``, oldest first."""
+        marks = ", ".join("?" for _ in actions)
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx,
+                f"SELECT {AUDIT_COLUMNS} FROM audit_log WHERE object = ? AND action IN ({marks}) "
+                "ORDER BY seq",
+                (obj, *actions),
+            ).fetchall()
+        ]
+
     def recorded_head(self, tx: Tx) -> str | None:
         """The head the workspace recorded with its last entry: ``"seq:hash"``."""
         row = self.db.execute(

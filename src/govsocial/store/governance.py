@@ -73,26 +73,43 @@ class GovernanceRows:
         )
 
     def appointments(
-        self, tx: Tx, *, account: str | None = None, person: str | None = None
+        self,
+        tx: Tx,
+        *,
+        account: str | None = None,
+        person: str | None = None,
+        role: str | None = None,
     ) -> list[tuple[Any, ...]]:
-        """``(id, person, account, role, decree, valid_from, valid_until)`` rows, filtered."""
+        """``(id, person, account, role, decree, valid_from, valid_until, revoked_at,
+        revoked_by, revoke_reason)`` rows, filtered (a head's account is None)."""
         clauses, params = [], []
-        if account is not None:
-            clauses.append("account = ?")
-            params.append(account)
-        if person is not None:
-            clauses.append("person = ?")
-            params.append(person)
+        for column, value in (("account", account), ("person", person), ("role", role)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         return [
             tuple(r)
             for r in self.db.execute(
                 tx,
-                "SELECT id, person, account, role, decree, valid_from, valid_until "
-                f"FROM appointments{where} ORDER BY account, person, valid_from",
+                "SELECT id, person, account, role, decree, valid_from, valid_until, revoked_at, "
+                f"revoked_by, revoke_reason FROM appointments{where} "
+                "ORDER BY account, person, valid_from, created_at",
                 params,
             ).fetchall()
         ]
+
+    def revoke_appointment(
+        self, tx: Tx, appointment_id: str, at: float, by: str | None, reason: str
+    ) -> bool:
+        """End the appointment now (False: it was revoked already)."""
+        result = self.db.execute(
+            tx,
+            "UPDATE appointments SET revoked_at = ?, revoked_by = ?, revoke_reason = ? "
+            "WHERE id = ? AND revoked_at IS NULL",
+            (at, by, reason, appointment_id),
+        )
+        return int(result.rowcount) == 1
 
     def governed(self, tx: Tx, account: str) -> bool:
         """Whether ``account`` has any appointment."""
@@ -103,30 +120,47 @@ class GovernanceRows:
 
     def governed_accounts(self, tx: Tx) -> set[str]:
         """Every account with an appointment."""
-        rows = self.db.execute(tx, "SELECT DISTINCT account FROM appointments").fetchall()
+        rows = self.db.execute(
+            tx, "SELECT DISTINCT account FROM appointments WHERE account IS NOT NULL"
+        ).fetchall()
         return {str(r[0]) for r in rows}
 
     def put_approval_rule(
-        self, tx: Tx, account: str, approvers: int, admin_needs_approval: bool, self_approval: bool
+        self,
+        tx: Tx,
+        account: str,
+        approvers: int,
+        admin_needs_approval: bool,
+        self_approval: bool,
+        late_drafts_need_admin: bool = False,
     ) -> None:
         """Set ``account``'s approval rule, replacing the one it had."""
         self.db.execute(tx, "DELETE FROM approval_rules WHERE account = ?", (account,))
         self.db.execute(
             tx,
             "INSERT INTO approval_rules (account, approvers, admin_needs_approval, "
-            "self_approval) VALUES (?, ?, ?, ?)",
-            (account, approvers, int(admin_needs_approval), int(self_approval)),
+            "self_approval, late_drafts_need_admin) VALUES (?, ?, ?, ?, ?)",
+            (
+                account,
+                approvers,
+                int(admin_needs_approval),
+                int(self_approval),
+                int(late_drafts_need_admin),
+            ),
         )
 
-    def approval_rule(self, tx: Tx, account: str) -> tuple[int, bool, bool] | None:
-        """``(approvers, admin_needs_approval, self_approval)``, or None when unset."""
+    def approval_rule(self, tx: Tx, account: str) -> tuple[int, bool, bool, bool] | None:
+        """``(approvers, admin_needs_approval, self_approval, late_drafts_need_admin)``, or
+        None when unset."""
         row = self.db.execute(
             tx,
-            "SELECT approvers, admin_needs_approval, self_approval FROM approval_rules "
-            "WHERE account = ?",
+            "SELECT approvers, admin_needs_approval, self_approval, late_drafts_need_admin "
+            "FROM approval_rules WHERE account = ?",
             (account,),
         ).fetchone()
-        return None if row is None else (int(row[0]), bool(row[1]), bool(row[2]))
+        if row is None:
+            return None
+        return (int(row[0]), bool(row[1]), bool(row[2]), bool(row[3]))
 
     # -- drafts and approvals --------------------------------------------------------------
 
@@ -160,6 +194,37 @@ class GovernanceRows:
             params,
         ).fetchall()
         return [tuple(r) for r in rows], [tuple(r) for r in approvals]
+
+    def lock_draft(self, tx: Tx, draft_id: str) -> str | None:
+        """The draft's status, read under a lock held until ``tx`` ends, so approvals and
+        scheduling of one draft happen one after the other (None: no such draft). SQLite's
+        write transactions are serialized already; PostgreSQL locks the row."""
+        lock = " FOR UPDATE" if self.db.engine == "postgresql" else ""
+        row = self.db.execute(
+            tx, f"SELECT status FROM drafts WHERE id = ?{lock}", (draft_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def approvals_of(self, tx: Tx, draft_id: str) -> list[tuple[str, str, float]]:
+        """The draft's approvals ``(person, decree, at)``, oldest first."""
+        rows = self.db.execute(
+            tx,
+            "SELECT person, decree, at FROM approvals WHERE draft_id = ? ORDER BY at",
+            (draft_id,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), float(r[2])) for r in rows]
+
+    def drafts_of_job(self, tx: Tx, job_id: str) -> list[tuple[Any, ...]]:
+        """The drafts whose job is ``job_id`` (one, normally): ``(id, post, accounts, author,
+        status)``."""
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx,
+                "SELECT id, post, accounts, author, status FROM drafts WHERE job_id = ?",
+                (job_id,),
+            ).fetchall()
+        ]
 
     def add_approval(
         self,

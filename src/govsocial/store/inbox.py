@@ -1,5 +1,11 @@
 """The inbox tables: items (replies and mentions), per-account cursors and service hours.
 Each method takes the transaction it runs in (see :mod:`govsocial.store.sql`).
+
+Erasing an item (:meth:`InboxRows.erase`) empties every column that holds what a citizen
+wrote or who they are (text, author, author name, URL, the platform's reference data, the
+id it answers, the author's own date, the link to the agency's answer) and replaces its
+remote id with a keyed pseudonym; what service statistics need stays (account, kind, when
+it was received, answered and closed, by whom on the agency's side).
 """
 
 from __future__ import annotations
@@ -9,15 +15,36 @@ from typing import Any
 
 from govsocial.store.sql import Database, Tx
 
-__all__ = ["ITEM_COLUMNS", "InboxRows"]
+__all__ = ["ERASED_REASON", "ITEM_COLUMNS", "RETENTION_KEY", "InboxRows"]
 
 #: The columns of an item row, in the order :meth:`InboxRows.items` returns them.
 ITEM_COLUMNS = (
     "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
     "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
-    "response_url, closed_at, closed_by, close_reason, claimed_at, clock_skew"
+    "response_url, closed_at, closed_by, close_reason, claimed_at, clock_skew, erased_at, "
+    "intent, sentiment, confidence, classifier, language, reasons, notified_at"
 )
-_FILTERS = ("status", "account", "assigned_to")
+#: The columns written when an item is stored (the others start empty).
+_NEW_ITEM_COLUMNS = (
+    "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
+    "in_reply_to_id, delivery_id, status, claimed_at, clock_skew, synced_at"
+)
+_FILTERS = ("status", "account", "assigned_to", "intent", "sentiment")
+#: Orders of :meth:`InboxRows.items`: the queue puts emergencies first.
+_ORDERS = {
+    "queue": "CASE WHEN intent = 'emergency' THEN 0 ELSE 1 END, received_at, id",
+    "received": "received_at, id",
+}
+_LABEL_COLUMNS = (
+    "id, item_id, intent, sentiment, previous_intent, previous_sentiment, "
+    "previous_classifier, labelled_by, labelled_at"
+)
+
+#: The workspace setting holding the inbox retention, in days (unset: kept).
+RETENTION_KEY = "inbox_retention_days"
+
+#: The close reason of an item that was still open when its content was erased.
+ERASED_REASON = "erased"
 
 
 class InboxRows:
@@ -93,12 +120,29 @@ class InboxRows:
         account already has that platform id."""
         cursor = self.db.execute(
             tx,
-            f"INSERT INTO inbox_items ({ITEM_COLUMNS}, synced_at) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, NULL, NULL, "
-            "NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (account, remote_id) DO NOTHING",
+            f"INSERT INTO inbox_items ({_NEW_ITEM_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) "
+            "ON CONFLICT (account, remote_id) DO NOTHING",
             (*row, claimed_at, int(clock_skew), synced_at),
         )
         return bool(cursor.rowcount)
+
+    def erased_among(self, tx: Tx, account: str, pseudonyms: Sequence[str]) -> set[str]:
+        """Which of ``pseudonyms`` (of remote ids) name ``account``'s erased items or the
+        answers to them: a sync must not bring those back."""
+        found: set[str] = set()
+        chunk = 500  # well under every engine's limit of parameters
+        for start in range(0, len(pseudonyms), chunk):
+            part = list(pseudonyms[start : start + chunk])
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.execute(
+                tx,
+                "SELECT remote_id, response_id FROM inbox_items WHERE account = ? AND "
+                f"erased_at IS NOT NULL AND (remote_id IN ({marks}) OR response_id IN ({marks}))",
+                (account, *part, *part),
+            ).fetchall()
+            found |= {str(value) for row in rows for value in row if value is not None}
+        return found
 
     def thread_reply(self, tx: Tx, account: str, remote_id: str, delivery_id: str) -> None:
         """An item first seen as a mention is a reply to ``delivery_id``."""
@@ -139,10 +183,12 @@ class InboxRows:
         equal: dict[str, str] | None = None,
         received_before: float | None = None,
         received_from: float | None = None,
+        order: str = "received",
     ) -> list[tuple[Any, ...]]:
-        """Item rows (:data:`ITEM_COLUMNS`), oldest first: one by id, or those whose
-        ``status``, ``account`` and ``assigned_to`` equal ``equal``'s, received in
-        ``[received_from, received_before)``."""
+        """Item rows (:data:`ITEM_COLUMNS`): one by id, or those whose ``status``,
+        ``account``, ``assigned_to``, ``intent`` and ``sentiment`` equal ``equal``'s,
+        received in ``[received_from, received_before)``; oldest first (``order="received"``)
+        or emergencies first, then oldest (``order="queue"``)."""
         clauses: list[str] = []
         params: list[Any] = []
         if item_id is not None:
@@ -160,12 +206,191 @@ class InboxRows:
             clauses.append("received_at < ?")
             params.append(received_before)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        ordering = _ORDERS[order]
         return [
             tuple(r)
             for r in self.db.execute(
-                tx, f"SELECT {ITEM_COLUMNS} FROM inbox_items {where} ORDER BY received_at", params
+                tx, f"SELECT {ITEM_COLUMNS} FROM inbox_items {where} ORDER BY {ordering}", params
             ).fetchall()
         ]
+
+    # -- classification --------------------------------------------------------------------
+
+    def unclassified(self, tx: Tx, limit: int = 500) -> list[tuple[str, str]]:
+        """Items not classified yet, oldest first: ``(id, text)``."""
+        rows = self.db.execute(
+            tx,
+            "SELECT id, text FROM inbox_items WHERE intent IS NULL ORDER BY received_at, id "
+            "LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def classify(
+        self,
+        tx: Tx,
+        item_id: str,
+        intent: str,
+        sentiment: str,
+        confidence: float,
+        classifier: str,
+        language: str | None,
+        reasons: str,
+        *,
+        only_unclassified: bool = False,
+    ) -> bool:
+        """Set the item's classification; ``reasons`` is JSON (it may quote the message).
+        With ``only_unclassified``, an item already classified (a person re-labelled it
+        meanwhile) is left alone. Whether the item changed."""
+        cursor = self.db.execute(
+            tx,
+            "UPDATE inbox_items SET intent = ?, sentiment = ?, confidence = ?, classifier = ?, "
+            "language = ?, reasons = ? WHERE id = ?"
+            + (" AND intent IS NULL" if only_unclassified else ""),
+            (intent, sentiment, confidence, classifier, language, reasons, item_id),
+        )
+        return bool(cursor.rowcount)
+
+    def unnotified_emergencies(self, tx: Tx) -> list[str]:
+        """Emergency items whose notice has not gone out, oldest first: their ids."""
+        rows = self.db.execute(
+            tx,
+            "SELECT id FROM inbox_items WHERE intent = 'emergency' AND notified_at IS NULL "
+            "ORDER BY received_at, id",
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def notified(self, tx: Tx, item_id: str, at: float) -> None:
+        """The item's notice went out at ``at``."""
+        self.db.execute(tx, "UPDATE inbox_items SET notified_at = ? WHERE id = ?", (at, item_id))
+
+    def add_label(self, tx: Tx, row: Sequence[Any]) -> None:
+        """A person's label ``(id, item_id, intent, sentiment, previous_intent,
+        previous_sentiment, previous_classifier, labelled_by, labelled_at)``."""
+        self.db.execute(
+            tx,
+            f"INSERT INTO inbox_labels ({_LABEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tuple(row),
+        )
+
+    def labels(self, tx: Tx) -> list[tuple[Any, ...]]:
+        """Every item's latest label with the item's text and language, oldest label
+        first (an item whose text was erased is left out): ``(item_id, account, text,
+        language, intent, sentiment, previous_intent, previous_sentiment,
+        previous_classifier, labelled_by, labelled_at)``."""
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx,
+                "SELECT i.id, i.account, i.text, i.language, l.intent, l.sentiment, "
+                "l.previous_intent, l.previous_sentiment, l.previous_classifier, "
+                "l.labelled_by, l.labelled_at FROM inbox_labels l "
+                "JOIN inbox_items i ON i.id = l.item_id "
+                "WHERE i.text <> '' AND NOT EXISTS (SELECT 1 FROM inbox_labels later WHERE "
+                "later.item_id = l.item_id AND (later.labelled_at > l.labelled_at OR "
+                "(later.labelled_at = l.labelled_at AND later.id > l.id))) "
+                "ORDER BY l.labelled_at, l.id",
+            ).fetchall()
+        ]
+
+    # -- erasure ---------------------------------------------------------------------------
+
+    def unerased(
+        self,
+        tx: Tx,
+        *,
+        accounts: Sequence[str] | None = None,
+        received_before: float | None = None,
+    ) -> list[tuple[str, str, str, str, str | None, str]]:
+        """Items whose content is still kept: ``(id, account, remote_id, author,
+        response_id, status)``, of ``accounts`` (all when None), received before
+        ``received_before``."""
+        clauses = ["erased_at IS NULL"]
+        params: list[Any] = []
+        if accounts is not None:
+            if not accounts:
+                return []
+            clauses.append(f"account IN ({', '.join('?' for _ in accounts)})")
+            params += list(accounts)
+        if received_before is not None:
+            clauses.append("received_at < ?")
+            params.append(received_before)
+        rows = self.db.execute(
+            tx,
+            "SELECT id, account, remote_id, author, response_id, status FROM inbox_items "
+            f"WHERE {' AND '.join(clauses)} ORDER BY received_at",
+            params,
+        ).fetchall()
+        return [
+            (
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                None if r[4] is None else str(r[4]),
+                str(r[5]),
+            )
+            for r in rows
+        ]
+
+    def erase(
+        self,
+        tx: Tx,
+        item_id: str,
+        *,
+        remote_id: str,
+        response_id: str | None,
+        at: float,
+        by: str | None,
+    ) -> bool:
+        """Erase the citizen's content of one item (see the module's docstring); its remote
+        id and answer id become the pseudonyms given. An open item is closed as
+        :data:`ERASED_REASON` (it can no longer be answered). False when it was erased
+        already."""
+        cursor = self.db.execute(
+            tx,
+            "UPDATE inbox_items SET remote_id = ?, url = NULL, ref_extra = '{}', author = '', "
+            "author_name = NULL, text = '', in_reply_to_id = NULL, claimed_at = NULL, "
+            "reasons = NULL, response_id = ?, response_url = NULL, erased_at = ?, "
+            "status = CASE WHEN status = 'open' THEN 'closed' ELSE status END, "
+            "closed_at = CASE WHEN status = 'open' THEN ? ELSE closed_at END, "
+            "closed_by = CASE WHEN status = 'open' THEN ? ELSE closed_by END, "
+            "close_reason = CASE WHEN status = 'open' THEN ? ELSE close_reason END "
+            "WHERE id = ? AND erased_at IS NULL",
+            (remote_id, response_id, at, at, by, ERASED_REASON, item_id),
+        )
+        return bool(cursor.rowcount)
+
+    def retention(self, tx: Tx) -> int | None:
+        """The inbox retention in days (None: content is kept)."""
+        row = self.db.execute(
+            tx, "SELECT value FROM govsocial_meta WHERE key = ?", (RETENTION_KEY,)
+        ).fetchone()
+        return int(row[0]) if row is not None and row[0] else None
+
+    def put_retention(self, tx: Tx, days: int | None) -> None:
+        """Set the inbox retention in days (None: keep content)."""
+        self.db.execute(tx, "DELETE FROM govsocial_meta WHERE key = ?", (RETENTION_KEY,))
+        if days is not None:
+            self.db.execute(
+                tx,
+                "INSERT INTO govsocial_meta (key, value) VALUES (?, ?)",
+                (RETENTION_KEY, str(days)),
+            )
+
+    def pseudonym_key(self, tx: Tx, fresh: str) -> str:
+        """The workspace's key for pseudonyms, made from ``fresh`` the first time (two
+        processes doing so at once agree on the first one stored)."""
+        self.db.execute(
+            tx,
+            "INSERT INTO govsocial_meta (key, value) VALUES ('inbox_pseudonym_key', ?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (fresh,),
+        )
+        row = self.db.execute(
+            tx, "SELECT value FROM govsocial_meta WHERE key = 'inbox_pseudonym_key'"
+        ).fetchone()
+        return str(row[0])
 
     def assign(self, tx: Tx, item_id: str, to: str) -> None:
         """Give the item to ``to``."""

@@ -235,15 +235,92 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN claimed_at DOUBLE PRECISION",
         "ALTER TABLE inbox_items ADD COLUMN clock_skew INTEGER NOT NULL DEFAULT 0",
     ),
-    # 7: signed actions and pinned content: a person's Ed25519 public key, an audit entry's
+    # 7: erasure (UU PDP, GDPR): when an item's citizen content was erased (on request or
+    # by the retention setting); its remote id is then a keyed pseudonym, so a later sync
+    # still recognises it; retention reads items by when they arrived
+    (
+        "ALTER TABLE inbox_items ADD COLUMN erased_at DOUBLE PRECISION",
+        "CREATE INDEX inbox_received ON inbox_items (received_at)",
+    ),
+    # 8: every inbox item's classification (intent, sentiment, confidence, which classifier
+    # decided, the language read), its reasons in one column of their own (they quote the
+    # citizen's words, so erasing a message erases them with it), when its emergency notice
+    # went out; and the re-labels people made, the training data for a better classifier
+    (
+        "ALTER TABLE inbox_items ADD COLUMN intent TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN sentiment TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN confidence DOUBLE PRECISION",
+        "ALTER TABLE inbox_items ADD COLUMN classifier TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN language TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN reasons TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN notified_at DOUBLE PRECISION",
+        "CREATE INDEX inbox_intent ON inbox_items (intent, status)",
+        """CREATE TABLE inbox_labels (
+            id TEXT PRIMARY KEY,
+            item_id TEXT NOT NULL REFERENCES inbox_items(id) ON DELETE CASCADE,
+            intent TEXT NOT NULL,
+            sentiment TEXT,
+            previous_intent TEXT,
+            previous_sentiment TEXT,
+            previous_classifier TEXT,
+            labelled_by TEXT,
+            labelled_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX inbox_labels_item ON inbox_labels (item_id, labelled_at)",
+    ),
+    # 9: accounts whose credentials a worker could not open (wrong or missing key, a missing
+    # env: variable): their deliveries wait, unclaimed, until a worker can open them again
+    (
+        """CREATE TABLE account_locks (
+            account TEXT PRIMARY KEY REFERENCES accounts(name),
+            reason TEXT NOT NULL,
+            locked_at DOUBLE PRECISION NOT NULL,
+            locked_by TEXT
+        )""",
+    ),
+    # 10: heads of office (workspace-wide appointments, so no account), appointments ended
+    # early (revoked, by whom and why), the rule for drafts whose time passed while they
+    # waited, and audit entries and drafts found by object and job (the worker's checks at
+    # publication look both up for every delivery)
+    (
+        (
+            "sqlite",
+            """CREATE TABLE appointments_v10 (
+            id TEXT PRIMARY KEY,
+            person TEXT NOT NULL REFERENCES people(id),
+            account TEXT REFERENCES accounts(name),
+            role TEXT NOT NULL,
+            decree TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        ),
+        (
+            "sqlite",
+            "INSERT INTO appointments_v10 (id, person, account, role, decree, valid_from, "
+            "valid_until, created_at) SELECT id, person, account, role, decree, valid_from, "
+            "valid_until, created_at FROM appointments",
+        ),
+        ("sqlite", "DROP TABLE appointments"),
+        ("sqlite", "ALTER TABLE appointments_v10 RENAME TO appointments"),
+        ("sqlite", "CREATE INDEX appointments_account ON appointments (account, person)"),
+        ("postgresql", "ALTER TABLE appointments ALTER COLUMN account DROP NOT NULL"),
+        "ALTER TABLE appointments ADD COLUMN revoked_at DOUBLE PRECISION",
+        "ALTER TABLE appointments ADD COLUMN revoked_by TEXT",
+        "ALTER TABLE appointments ADD COLUMN revoke_reason TEXT",
+        "ALTER TABLE approval_rules ADD COLUMN late_drafts_need_admin INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX audit_log_object ON audit_log (object, action)",
+        "CREATE INDEX drafts_job ON drafts (job_id)",
+    ),
+    # 11: signed actions and pinned content: a person's Ed25519 public key, an audit entry's
     # signature, the content (text, variants, media digests) a draft pins and an approval
-    # covers; audit entries found by their object (a draft's approvals, at publication)
+    # covers (audit entries are found by their object through migration 10's index)
     (
         "ALTER TABLE people ADD COLUMN public_key TEXT",
         "ALTER TABLE audit_log ADD COLUMN signature TEXT",
         "ALTER TABLE drafts ADD COLUMN content TEXT",
         "ALTER TABLE approvals ADD COLUMN content TEXT",
-        "CREATE INDEX audit_log_object ON audit_log (object, action)",
     ),
 )
 

@@ -9,7 +9,10 @@ the fixtures without importing anything:
   for the test and replaced by the one before afterwards;
 - ``emulators``: starts aiohttp applications (emulated platforms) as real HTTP servers with
   :func:`govsocial.testing.emulator.serve`, each once per test session;
-- ``fresh_emulators``: the same, for servers that live for one test only.
+- ``fresh_emulators``: the same, for servers that live for one test only;
+- ``http_traffic``: every HTTP exchange of the test (requests and answers, respx's and real
+  servers' alike), as :class:`govsocial.testing.traffic.Exchange` objects, so a plugin can
+  hold what its adapter sent against the platform's own SDK or spec.
 
 Emulators themselves live in the plugin's package (``govsocial_<platform>.testing``), so
 tests import them like any module, whatever pytest's import mode: see docs/testing-plugins.md.
@@ -26,8 +29,9 @@ from aiohttp import web
 from govsocial.plugin.manager import Plugins
 from govsocial.testing.conformance import use_plugins
 from govsocial.testing.emulator import serve
+from govsocial.testing.traffic import Exchange, record_traffic
 
-__all__ = ["Emulators", "emulators", "fresh_emulators", "isolated_plugins"]
+__all__ = ["Emulators", "emulators", "fresh_emulators", "http_traffic", "isolated_plugins"]
 
 
 class Emulators:
@@ -89,3 +93,10 @@ def fresh_emulators() -> Iterator[Emulators]:
         yield servers
     finally:
         servers.close()
+
+
+@pytest.fixture
+def http_traffic() -> Iterator[list[Exchange]]:
+    """Every HTTP exchange the test's httpx clients make, in order, recorded until it ends."""
+    with record_traffic() as exchanges:
+        yield exchanges

@@ -15,7 +15,11 @@ this public API:
   :meth:`~WorkspaceCore.audit_log`, :meth:`~WorkspaceCore.audit_head`;
 - people, appointments and permissions: ``authority``
   (:class:`~govsocial.workspace.authority.Authority`);
-- credentials, sealed (:mod:`govsocial.workspace.credentials`);
+- credentials, sealed under the workspace's one key (:mod:`govsocial.workspace.credentials`):
+  :meth:`~WorkspaceCore.open_account` (what the worker uses: every credential openable here,
+  else :class:`~govsocial.core.errors.AccountLocked`), :meth:`~WorkspaceCore.lock_account`,
+  :meth:`~WorkspaceCore.unlock_account`, :meth:`~WorkspaceCore.account_locks`,
+  :meth:`~WorkspaceCore.rotate_key`;
 - one long-lived client (:meth:`~WorkspaceCore.client`), built on first use and closed by
   :meth:`~WorkspaceCore.close`;
 - the media host setting (:meth:`~WorkspaceCore.media_host`).
@@ -41,6 +45,7 @@ from govsocial.client import Client
 from govsocial.client.validation import blocking, validate
 from govsocial.core._env import check_env_reference, env_reference_refusal
 from govsocial.core.errors import (
+    AccountLocked,
     ConfigurationError,
     GovSocialError,
     NotFound,
@@ -53,7 +58,17 @@ from govsocial.plugin.manager import Plugins, default_plugins
 from govsocial.store import AccountRow, Store, Tx, open_store, redact_url
 from govsocial.workspace import audit
 from govsocial.workspace.authority import Authority
-from govsocial.workspace.credentials import Sealer
+from govsocial.workspace.credentials import (
+    NEW_SECRET_KEY_VARIABLE,
+    SECRET_KEY_VARIABLE,
+    KeyRecord,
+    KeyRotation,
+    Sealed,
+    Sealer,
+    check_key,
+    derive,
+)
+from govsocial.workspace.signing import SigningKey, signed
 
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
@@ -103,10 +118,8 @@ class WorkspaceCore:
         self.lease = lease
         self.max_attempts = max_attempts
         self.plugins = plugins or default_plugins()
-        self.sealer = Sealer(
-            lambda: store.meta("credential_salt"), lambda s: store.set_meta("credential_salt", s)
-        )
-        self.authority = Authority(store, self.account_row)
+        self.sealer = Sealer(self.key_record, self._sealed_sample)
+        self.authority = Authority(store, self.account_row, self.calendar_zone)
         self._client: Client | None = None
 
     @classmethod
@@ -148,7 +161,10 @@ class WorkspaceCore:
         """The institution's name, shown in report titles (None until set)."""
         return self.store.meta("institution")
 
-    def set_institution(self, name: str, *, by: str | None = None) -> None:
+    @signed
+    def set_institution(
+        self, name: str, *, by: str | None = None, key: SigningKey | None = None
+    ) -> None:
         """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``)."""
         if not name or not name.strip():
             raise ConfigurationError("the institution needs a name", field="institution")
@@ -203,9 +219,30 @@ class WorkspaceCore:
 
     # -- accounts ------------------------------------------------------------------------
 
-    def add_account(self, name: str, account: Account, *, slots: str | None = None) -> None:
-        """Keep ``account`` under ``name`` (replacing one of that name), credentials sealed
-        or as ``env:`` references; ``slots`` are its posting slots."""
+    @signed
+    def add_account(
+        self,
+        name: str,
+        account: Account,
+        *,
+        slots: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> None:
+        """Keep ``account`` under ``name`` (replacing one of that name in place, so its
+        deliveries, inbox items and appointments stay attached), credentials sealed under
+        the workspace's key or as ``env:`` references; ``slots`` are its posting slots.
+
+        Audit-logged as ``add_account``, or ``change_credentials`` when it replaces an
+        account (the names of the credential fields, never their values). Once the
+        workspace has heads of office, ``by`` must be one (see
+        :mod:`govsocial.workspace.authority`).
+
+        :raises ConfigurationError: a secret needs ``GOVSOCIAL_SECRET_KEY`` and it is unset,
+            shorter than 32 bytes or not the key the workspace is sealed with; the account
+            has history and ``account`` names another platform, handle or server.
+        :raises NotPermitted: the workspace has heads and ``by`` is none in force.
+        """
         if not name or not name.strip():
             raise ConfigurationError("an account needs a name", field="name")
         cls = self.plugins.platform(account.platform)
@@ -221,8 +258,12 @@ class WorkspaceCore:
                 f"account {account.handle} on {cls.name} has no base_url", field="base_url"
             )
         check_zone(account.timezone)
-        self.check_env_references(name, account)
+        self.check_env_references(name, account, by=by)
         slot_text = Slots.parse(slots).text if slots else None
+        sealed = self.sealer.seal(
+            account.credentials,
+            public=[n for n in account.credentials if n not in cls.secret_names()],
+        )
         row = AccountRow(
             name=name,
             platform=account.platform,
@@ -230,16 +271,37 @@ class WorkspaceCore:
             base_url=account.base_url,
             timezone=account.timezone,
             display_name=account.name,
-            credentials=self.sealer.seal(
-                account.credentials,
-                public=[n for n in account.credentials if n not in cls.secret_names()],
-            ),
+            credentials=sealed.values,
             slots=slot_text,
             created_at=time.time(),
         )
-        self.store.put_account(row)
+        replaces = any(r.name == name for r in self.store.accounts())
+        action = "change_credentials" if replaces else "add_account"
 
-    def check_env_references(self, name: str, account: Account) -> None:
+        def write(tx: Tx, decree: str | None) -> None:
+            self._check_sealed_key(tx, sealed)  # the key check and the row, together
+            self.store.put_account(row)
+            self.record(
+                tx,
+                by,
+                action,
+                obj=name,
+                account=name,
+                decree=decree,
+                detail={
+                    "platform": account.platform,
+                    "handle": account.handle,
+                    "base_url": account.base_url,
+                    "timezone": account.timezone,
+                    "slots": slot_text,
+                    "credential_fields": sorted(account.credentials),
+                    "replaces": replaces,
+                },
+            )
+
+        self.authority.as_head(action, by, write, obj=name, account=name)
+
+    def check_env_references(self, name: str, account: Account, *, by: str | None = None) -> None:
         """Refuse an ``env:`` reference of ``account`` (to be kept as ``name``) to a variable
         the operator does not allow (``GOVSOCIAL_ENV_ALLOW``), recording the refusal in the
         audit log (``env_reference_refused``) before raising.
@@ -256,7 +318,7 @@ class WorkspaceCore:
             with self.store.transaction() as tx:
                 self.record(
                     tx,
-                    None,
+                    by,
                     "env_reference_refused",
                     obj=name,
                     detail={
@@ -271,7 +333,11 @@ class WorkspaceCore:
             check_env_reference(value[4:], field=f"credentials.{field}", owner=f"account {name!r}")
 
     def accounts(self) -> dict[str, Account]:
-        """Every account by name, credentials opened (``env:`` references stay references)."""
+        """Every account by name, credentials opened (``env:`` references stay references).
+
+        :raises AccountLocked: one account's credentials cannot be opened with the key here
+            (:meth:`accounts_lenient` shows them anyway).
+        """
         return {row.name: self.account_from(row) for row in self.store.accounts()}
 
     def account(self, name: str) -> Account:
@@ -282,14 +348,22 @@ class WorkspaceCore:
         return self.account_from(self.account_row(name))
 
     def account_from(self, row: AccountRow) -> Account:
-        """The account a stored row describes, credentials opened."""
+        """The account a stored row describes, credentials opened (``env:`` references stay
+        references).
+
+        :raises AccountLocked: a sealed credential cannot be opened with the key here.
+        """
+        try:
+            credentials = self.sealer.open(row.credentials)
+        except AccountLocked as locked:
+            raise _naming(locked, row.name) from None
         return Account(
             platform=row.platform,
             handle=row.handle,
             base_url=row.base_url,
             timezone=row.timezone,
             name=row.display_name,
-            credentials=self.sealer.open(row.credentials),
+            credentials=credentials,
         )
 
     def accounts_lenient(self) -> dict[str, Account]:
@@ -370,6 +444,175 @@ class WorkspaceCore:
 
     # -- credentials ---------------------------------------------------------------------
 
+    def key_record(self) -> KeyRecord | None:
+        """Which key seals the workspace's credentials (its id and derivation, never the key);
+        None when nothing was sealed yet."""
+        with self.store.transaction() as tx:
+            found = self.store.credentials.key_record(tx)
+            legacy = None if found else self.store.credentials.legacy_salt(tx)
+        if found is not None:
+            return KeyRecord.from_json(found)
+        return KeyRecord.legacy_record(legacy) if legacy else None
+
+    def _sealed_sample(self) -> str | None:
+        for row in self.store.accounts():
+            for entry in row.credentials.values():
+                if "sealed" in entry:
+                    return entry["sealed"]
+        return None
+
+    def _check_sealed_key(self, tx: Tx, sealed: Sealed) -> None:
+        """Inside ``tx``, before the sealed values are written: record their key as the
+        workspace's if none is, else refuse a different one (a rotation or another process
+        may have changed it since they were sealed)."""
+        if sealed.key is None:
+            return
+        field = next(iter(n for n, e in sealed.values.items() if "sealed" in e), "")
+        in_force = KeyRecord.from_json(self.store.credentials.claim_key(tx, sealed.key.to_json()))
+        if in_force.id != sealed.key.id:
+            raise Sealer.second_key(in_force, field)
+
+    def open_account(self, name: str, row: AccountRow | None = None) -> Account:
+        """The account called ``name`` (or stored as ``row``) with every credential it needs
+        openable here: sealed ones under this process's key, ``env:`` variables set and
+        allowed. What a worker checks before it claims an attempt.
+
+        :raises AccountLocked: naming the account, what failed and the fix.
+        :raises NotFound: there is no such account.
+        """
+        account = self.account_from(row if row is not None else self.account_row(name))
+        self.check_environment(name, account)
+        return account
+
+    def check_environment(self, name: str, account: Account) -> None:
+        """Whether every ``env:`` credential of ``account`` (kept as ``name``) resolves here.
+
+        :raises AccountLocked: a variable is unset or not allowed, naming it and the fix.
+        """
+        for field, secret in account.credentials.items():
+            if not secret.get_secret_value().startswith("env:"):
+                continue
+            try:
+                account.credential(field)
+            except ConfigurationError as error:
+                locked = AccountLocked(
+                    error.message, reason=error.message, field=error.field, hint=error.hint
+                )
+                raise _naming(locked, name) from None
+
+    def account_locks(self) -> dict[str, tuple[str, float, str | None]]:
+        """Locked accounts: name -> ``(reason, locked_at, locked_by)``: a worker could not
+        open their credentials, and their deliveries wait."""
+        with self.store.transaction() as tx:
+            return self.store.credentials.locks(tx)
+
+    def lock_account(
+        self, error: AccountLocked, *, by: str | None = None, at: float | None = None
+    ) -> bool:
+        """Mark ``error.account`` locked (audit-logged as ``account_locked`` the first time);
+        False when it already was. ``by``: the worker, for the record; ``at``: when."""
+        name = error.account or ""
+        at = time.time() if at is None else at
+        with self.store.transaction() as tx:
+            if not self.store.credentials.lock(tx, name, str(error), at, by):
+                return False
+            self.record(
+                tx,
+                None,
+                "account_locked",
+                account=name,
+                detail={"reason": str(error), "by": by},
+                at=at,
+            )
+        logger.warning("%s; its deliveries wait until a worker can open it", error)
+        return True
+
+    def unlock_account(self, name: str, *, by: str | None = None) -> bool:
+        """Lift ``name``'s lock when its credentials open here (audit-logged as
+        ``account_unlocked``); False when it was not locked.
+
+        :raises AccountLocked: they still cannot be opened here; the lock stays.
+        """
+        self.open_account(name)
+        with self.store.transaction() as tx:
+            if not self.store.credentials.unlock(tx, name):
+                return False
+            self.record(tx, None, "account_unlocked", account=name, detail={"by": by})
+        logger.info("account %r is unlocked: its credentials open again", name)
+        return True
+
+    @signed
+    def rotate_key(
+        self,
+        new_key: str,
+        *,
+        old_key: str | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> KeyRotation:
+        """Re-seal every credential under ``new_key`` in one transaction: all of them and
+        the new key record, or (on any error or a crash) nothing, everything still under
+        the old key. Audit-logged as ``rotate_key`` with both key ids, never a key.
+
+        :param old_key: the key they are sealed with now (default ``$GOVSOCIAL_SECRET_KEY``).
+        :raises ConfigurationError: ``new_key`` is shorter than 32 bytes; a sealed value
+            cannot be opened with the old key (naming the account); the key changed while
+            this ran (run it again).
+        """
+        check_key(new_key, variable=NEW_SECRET_KEY_VARIABLE)
+        # who acts, and their signature when they sign: refused (and logged) before anything
+        self.authority.authorize("rotate_key", by, ())
+        old_secret = old_key if old_key is not None else os.environ.get(SECRET_KEY_VARIABLE)
+        before = self.key_record()
+        new_record = KeyRecord.new(new_key)  # slow for a passphrase: before the transaction
+        if before is not None and old_secret:
+            derive(old_secret, before)  # cached: the transaction only encrypts
+        with self.store.transaction() as tx:
+            found = self.store.credentials.key_record(tx, lock=True)
+            legacy = None if found else self.store.credentials.legacy_salt(tx)
+            now = (
+                KeyRecord.from_json(found)
+                if found
+                else (KeyRecord.legacy_record(legacy) if legacy else None)
+            )
+            if now != before:
+                raise ConfigurationError(
+                    "the workspace's key changed while rotating (another rotation or a first "
+                    "credential stored meanwhile); nothing was re-sealed",
+                    field=SECRET_KEY_VARIABLE,
+                    hint="run it again",
+                )
+            stored = self.store.credentials.all_credentials(tx, lock=True)
+            resealed, count = self.sealer.reseal(
+                stored, old_secret=old_secret, new_secret=new_key, new_record=new_record
+            )
+            changed = [name for name in stored if resealed[name] != stored[name]]
+            for name in changed:
+                self.store.credentials.set_credentials(tx, name, resealed[name])
+            self.store.credentials.replace_key(tx, new_record.to_json())
+            assert new_record.id is not None
+            rotation = KeyRotation(
+                old_key_id=before.id if before else None,
+                new_key_id=new_record.id,
+                derivation=new_record.describe(),
+                accounts=changed,
+                credentials=count,
+            )
+            self.record(
+                tx,
+                by,
+                "rotate_key",
+                detail={
+                    "old_key_id": rotation.old_key_id,
+                    "old_derivation": before.describe() if before else None,
+                    "new_key_id": rotation.new_key_id,
+                    "new_derivation": rotation.derivation,
+                    "accounts": changed,
+                    "credentials": count,
+                },
+            )
+        return rotation
+
     def store_refreshed_credentials(self, account: Account, values: dict[str, str]) -> None:
         """Keep credentials an adapter refreshed (a rotated OAuth token) with their account.
 
@@ -387,6 +630,9 @@ class WorkspaceCore:
                 continue
             try:
                 sealed = self.sealer.seal({k: SecretStr(v) for k, v in values.items()})
+                with self.store.transaction() as tx:
+                    self._check_sealed_key(tx, sealed)
+                    self.store.update_credentials(row.name, {**row.credentials, **sealed.values})
             except ConfigurationError as exc:
                 logger.warning(
                     "refreshed credentials of %s (%s) were not stored: %s",
@@ -394,14 +640,18 @@ class WorkspaceCore:
                     ", ".join(sorted(values)),
                     exc,
                 )
-                return
-            self.store.update_credentials(row.name, {**row.credentials, **sealed})
             return
 
     # -- the media host ------------------------------------------------------------------
 
+    @signed
     def set_media_host(
-        self, name: str | None, *, by: str | None = None, **settings: str
+        self,
+        name: str | None,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        **settings: str,
     ) -> MediaHost | None:
         """Name the media host that serves local images to platforms that fetch media from a
         public URL (Instagram, Threads), with its settings, stored in the workspace so every
@@ -578,6 +828,17 @@ class DeliveryCheckpoints:
         """Save a delivery's steps, committed before this returns."""
         if not self.store.save_checkpoint(idempotency_key, values):
             self._memory.save(account_key, idempotency_key, values)
+
+
+def _naming(locked: AccountLocked, name: str) -> AccountLocked:
+    """``locked`` (from the sealer or an ``env:`` check) as the error naming account ``name``."""
+    return AccountLocked(
+        f"account {name!r} is locked: {locked.reason}",
+        account=name,
+        reason=locked.reason,
+        field=locked.field,
+        hint=locked.hint,
+    )
 
 
 def _epoch(value: str | datetime | None, field: str) -> float | None:

@@ -28,10 +28,10 @@ import contextvars
 import functools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -48,6 +48,7 @@ __all__ = [
     "SigningKey",
     "acting",
     "acting_key",
+    "signed",
     "check_public_key",
     "signed_payload",
     "verify_signature",
@@ -252,3 +253,24 @@ def acting_key(by: str | None) -> SigningKey | None:
     if found is None or by is None or found[0] != by:
         return None
     return found[1]
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def signed(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a service method that takes ``by=`` and ``key=`` with ``by`` acting with ``key``
+    (:func:`acting`), so a service called directly signs as the
+    :class:`~govsocial.Workspace` facade does: its permission checks accept the key and its
+    audit entries are signed with it. Nothing changes without ``key=``."""
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        by, key = kwargs.get("by"), kwargs.get("key")
+        with acting(
+            by if isinstance(by, str) else None, key if isinstance(key, SigningKey) else None
+        ):
+            return method(*args, **kwargs)
+
+    return run

@@ -25,8 +25,10 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
+    AuthenticationError,
     GovSocialError,
     Interaction,
     Limits,
@@ -40,7 +42,9 @@ from govsocial.adapters import (
     Problem,
     RateLimited,
     RateState,
+    VideoLimits,
     header_int,
+    probe_video,
 )
 from govsocial_bluesky import richtext, views
 from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
@@ -81,6 +85,16 @@ class Bluesky(Platform):
         max_media=4,
         image_types=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
         max_image_bytes=2_000_000,
+        # app.bsky.embed.video lexicon: one mp4 blob, maxSize 300,000,000 (formerly 100 MB);
+        # captions: up to 20 WebVTT blobs of 20,000 bytes, each with a language. Bluesky's
+        # video guide: up to 3 minutes.
+        video_types=frozenset({"video/mp4"}),
+        max_video_bytes=300_000_000,
+        video=VideoLimits(
+            max_duration=180,
+            captions=True,
+            source="https://docs.bsky.app/docs/tutorials/video",
+        ),
         alt_text=True,
         # The lexicon sets no limit; the official app (bluesky-social/social-app,
         # src/lib/constants.ts MAX_ALT_TEXT) stops at 2000 graphemes.
@@ -106,8 +120,45 @@ class Bluesky(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """Bluesky-specific problems: a language tag the record cannot carry."""
+        """Bluesky-specific problems: a language tag the record cannot carry; a video that is
+        not alone (a post embeds one video or up to four images); captions that are not
+        WebVTT with a language."""
         problems: list[Problem] = []
+        videos = [i for i, media in enumerate(post.media) if media.kind == "video"]
+        if videos and len(post.media) > 1:
+            problems.append(
+                Problem(
+                    code="video_not_alone",
+                    message=f"a {cls.title} post embeds one video alone, or up to 4 images; "
+                    f"this one has {len(post.media)} media with {len(videos)} video(s): post "
+                    "the video on its own",
+                    field="media",
+                    limit=1,
+                )
+            )
+        for index in videos:
+            media = post.media[index]
+            if media.captions is None:
+                continue
+            field = f"media[{index}].captions"
+            if media.captions.suffix.lower() != ".vtt":
+                problems.append(
+                    Problem(
+                        code="captions_format",
+                        message=f"{cls.title} takes captions as WebVTT (.vtt) only; "
+                        f"{media.captions.name} is SubRip: convert it to WebVTT",
+                        field=field,
+                    )
+                )
+            if (media.captions_language or post.language) is None:
+                problems.append(
+                    Problem(
+                        code="captions_language",
+                        message=f"{cls.title} needs the language of the captions: give "
+                        "captions_language='id' (or the post's language=)",
+                        field=f"media[{index}].captions_language",
+                    )
+                )
         if post.language is not None and not _LANGUAGE.match(post.language):
             problems.append(
                 Problem(
@@ -368,7 +419,9 @@ class Bluesky(Platform):
             record["facets"] = facets
         if post.reply_to is not None:
             record["reply"] = await self._reply(post.reply_to)
-        if post.media:
+        if len(post.media) == 1 and post.media[0].kind == "video":
+            record["embed"] = await self._video(post.media[0], post.language)
+        elif post.media:
             images = await asyncio.gather(*(self._image(media) for media in post.media))
             record["embed"] = {"$type": "app.bsky.embed.images", "images": list(images)}
         return record
@@ -398,6 +451,15 @@ class Bluesky(Platform):
         """Upload one image (com.atproto.repo.uploadBlob) and describe it for the embed."""
         data = await self.read_media(media)
         mime = media.mime_type or "application/octet-stream"
+        blob = await self._blob(data, mime, media.source)
+        image: dict[str, Any] = {"alt": media.alt_text, "image": blob}
+        size = image_size(data)
+        if size is not None:
+            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        return image
+
+    async def _blob(self, data: bytes, mime: str, source: str) -> dict[str, Any]:
+        """Upload bytes (com.atproto.repo.uploadBlob): the blob reference for a record."""
         answer = await self.xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
@@ -408,14 +470,39 @@ class Bluesky(Platform):
         blob = answer.get("blob")
         if not isinstance(blob, dict):
             raise PlatformError(
-                f"Bluesky answered the upload of {media.source} with no blob",
+                f"Bluesky answered the upload of {source} with no blob",
                 platform=self.name,
             )
-        image: dict[str, Any] = {"alt": media.alt_text, "image": blob}
-        size = image_size(data)
-        if size is not None:
-            image["aspectRatio"] = {"width": size[0], "height": size[1]}
-        return image
+        return blob
+
+    async def _video(self, media: Media, language: str | None) -> dict[str, Any]:
+        """The app.bsky.embed.video embed: the video blob, alt, aspect ratio and captions.
+
+        The video goes to the account's PDS as a blob (``uploadBlob``), which the reference
+        PDS and self-hosted ones take up to their upload limit (the PDS's
+        ``PDS_BLOB_UPLOAD_LIMIT``, 5 MiB by default). bsky.social serves larger videos through
+        its video service (``app.bsky.video.uploadVideo``), which is not used yet
+        (docs/platforms/bluesky.md).
+        """
+        data = await self.read_media(media)
+        embed: dict[str, Any] = {
+            "$type": "app.bsky.embed.video",
+            "video": await self._blob(data, "video/mp4", media.source),
+        }
+        if media.alt_text:
+            embed["alt"] = media.alt_text
+        try:
+            info = await asyncio.to_thread(probe_video, data)
+        except GovSocialError:  # no PyAV here: the app works the ratio out itself
+            info = None
+        if info is not None:
+            embed["aspectRatio"] = {"width": info.width, "height": info.height}
+        if media.captions is not None:
+            text = await self.read_captions(media, cap=20_000)
+            lang = media.captions_language or language or "und"
+            captions = await self._blob(text, "text/vtt", str(media.captions))
+            embed["captions"] = [{"lang": lang, "file": captions}]
+        return embed
 
     async def _reply(self, parent: PostRef) -> dict[str, Any]:
         """The record's ``reply``: root and parent strong refs (uri + cid)."""
@@ -512,6 +599,57 @@ class Bluesky(Platform):
                 k: v if isinstance(v, int) and not isinstance(v, bool) else None
                 for k, v in counts.items()
             },
+        )
+
+    async def check(self) -> AccountCheck:
+        """Log in (``createSession``), ask ``com.atproto.server.getSession`` whether the
+        account is active (a taken-down, suspended or deactivated account cannot write), and
+        read the profile through the AppView (figures come from there). An app password
+        may post, reply and delete in its own repository."""
+        with self.recording_calls() as log:
+            try:
+                await self.session()
+                info = await self.xrpc("GET", "com.atproto.server.getSession")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "app.bsky.actor.getProfile answered (the AppView is reachable)",
+                    None,
+                )
+            except GovSocialError as error:
+                counted = (
+                    False,
+                    f"the AppView did not answer the profile: {error.message}",
+                    "figures come from the AppView the PDS proxies to: check that the PDS has "
+                    "one (bsky.social does)",
+                )
+        active = info.get("active", True) is not False
+        status = info.get("status")
+        if active:
+            write: tuple[bool | None, str, str | None] = (
+                True,
+                "the account is active and the app password may write its repository",
+                None,
+            )
+        else:
+            write = (
+                False,
+                f"the account is not active ({status or 'inactive'})",
+                "reactivate the account, or ask the PDS operator why it was "
+                f"{status or 'deactivated'}",
+            )
+        handle = info.get("handle")
+        return self.checked(
+            log,
+            identity=f"@{handle}" if isinstance(handle, str) and handle else None,
+            post=write,
+            reply=write,
+            delete=write,
+            metrics=(counted[0], counted[1], counted[2]),
+            account_metrics=counted,
         )
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:

@@ -111,6 +111,13 @@ class BlueskyLocalServer:
         embed = stored.get("value", {}).get("embed") or {}
         return [str(image.get("alt", "")) for image in embed.get("images", [])]
 
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """``image`` per embedded image, ``video`` for an embedded video, as stored."""
+        embed = stored.get("value", {}).get("embed") or {}
+        if embed.get("$type") == "app.bsky.embed.video":
+            return ["video"]
+        return ["image" for _ in embed.get("images", [])]
+
     def like(self, ref: PostRef, by: Account) -> None:
         """Make ``by`` like the post (an app.bsky.feed.like record in its repo)."""
         self._interact("app.bsky.feed.like", ref, by)

@@ -29,7 +29,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -38,6 +38,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -69,6 +70,7 @@ from govsocial_facebook.meta import (
     regain_access_seconds,
     usage_rate_state,
 )
+from govsocial_meta_graph import appsecret_hint, appsecret_proof
 
 __all__ = ["COUNT_FIELDS", "Facebook"]
 
@@ -122,7 +124,7 @@ class Facebook(Platform):
     api_version: ClassVar[str] = "v26.0"
     default_base_url: ClassVar[str | None] = "https://graph.facebook.com"
     credential_fields: ClassVar[tuple[str, ...]] = ("page_id", "page_access_token")
-    secret_fields: ClassVar[tuple[str, ...] | None] = ("page_access_token",)
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("page_access_token", "app_secret")
     #: Facebook has no idempotency key: a create whose answer was lost cannot be repeated safely.
     idempotency_window: ClassVar[float | None] = None
     limits: ClassVar[Limits] = Limits(
@@ -238,6 +240,16 @@ class Facebook(Platform):
                 status=status,
                 body=text,
             )
+        if graph.is_appsecret_proof:
+            return GraphPlatformError(
+                f"Facebook answered {status} for {who}: {text}",
+                graph=graph,
+                platform=self.name,
+                status=status,
+                body=text,
+                field="credentials.app_secret",
+                hint=appsecret_hint(graph, has_secret=self._app_secret() is not None),
+            )
         return GraphPlatformError(
             f"Facebook answered {status} for {who}: {text}",
             graph=graph,
@@ -246,6 +258,35 @@ class Facebook(Platform):
             body=text,
             hint=_hint_for(graph),
         )
+
+    # -- the app secret proof ----------------------------------------------------------------
+
+    def _app_secret(self) -> str | None:
+        if "app_secret" not in self.account.credentials:
+            return None
+        return self.credential("app_secret") or None
+
+    def _proof(self) -> str | None:
+        secret = self._app_secret()
+        return appsecret_proof(self.credential("page_access_token"), secret) if secret else None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Every Graph call, with ``appsecret_proof`` when the account has an ``app_secret``
+        (https://developers.facebook.com/docs/graph-api/securing-requests)."""
+        proof = self._proof()
+        if proof is not None:
+            kwargs["params"] = httpx.QueryParams(kwargs.get("params")).set("appsecret_proof", proof)
+        return await super().request(method, path, **kwargs)
+
+    def iter_credentials(self) -> Iterator[str]:
+        """The Page token, the app secret, and the proof made from them."""
+        yield from super().iter_credentials()
+        try:
+            proof = self._proof()
+        except GovSocialError:
+            proof = None
+        if proof:
+            yield proof
 
     # -- publishing --------------------------------------------------------------------
 
@@ -475,6 +516,40 @@ class Facebook(Platform):
             raw["insights_refused"] = refused
         raw["insights"] = found
         return {shared: found.get(metric) for shared, metric in names.items()}
+
+    async def check(self) -> AccountCheck:
+        """``GET /{page-id}?fields=id,name,followers_count,fan_count``: the Page token works
+        and reaches this Page, with the usage headers. A Page token cannot list its own
+        permissions (``debug_token`` needs the app's token), so the actions stay "cannot
+        tell", with the permissions each needs."""
+        with self.recording_calls() as log:
+            try:
+                response = await self._get(
+                    f"/{self._page()}", {"fields": "id,name,followers_count,fan_count"}
+                )
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        page = json_object(response) or {}
+        name = page.get("name")
+
+        def needs(permissions: str) -> tuple[bool | None, str, str | None]:
+            return (
+                None,
+                f"needs {permissions} on the Page token; Facebook does not list a Page "
+                "token's permissions to the token itself (debug_token needs the app's own "
+                "token): the first attempt will tell",
+                None,
+            )
+
+        return self.checked(
+            log,
+            identity=name if isinstance(name, str) and name else None,
+            post=needs("pages_manage_posts"),
+            reply=needs("pages_manage_engagement"),
+            delete=needs("pages_manage_posts"),
+            metrics=needs("read_insights and pages_read_engagement"),
+            account_metrics=(True, "the Page's followers were read", None),
+        )
 
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``GET /{page-id}?fields=followers_count,fan_count``."""

@@ -15,8 +15,18 @@ one; when the container is already ``PUBLISHED`` (an earlier ``media_publish`` w
 lost), it is never published again: the post it became is looked up in the account's recent
 media (same caption, published after the container was made) and returned.
 
+A container that expired unpublished (24 hours; subcode 2207020, "Generate a new container
+ID") was never published, so it is rebuilt once: a new container from the same post.
+Meta's "try again" answers (2207001 server error, 2207003 download timeout, 2207032
+"re-create media") are retried by the session and end, if they persist, in an error marked
+``transient`` that a worker tries again later.
+
 Replies are comments: ``POST /{ig-media-id}/comments`` and ``POST /{ig-comment-id}/replies``.
-Instagram's API cannot delete a post (it can delete a comment).
+Posts and comments are deleted with ``DELETE /{id}`` (posts: the ``instagram_manage_contents``
+permission, Facebook Login).
+
+With the account credential ``app_secret`` every call carries ``appsecret_proof``
+(govsocial_meta_graph), as apps with "Require App Secret" need.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -34,6 +44,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial.adapters import (
+    AccountCheck,
     AccountMetrics,
     AuthenticationError,
     GovSocialError,
@@ -50,6 +61,7 @@ from govsocial.adapters import (
     RateLimited,
     RateState,
     ValidationError,
+    VideoLimits,
     as_dict,
     as_int,
     is_id,
@@ -58,12 +70,14 @@ from govsocial.adapters import (
 )
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
+    ANNOUNCED_HASHTAGS,
     MAX_HASHTAGS,
     MAX_MENTIONS,
     hashtags,
     mentions,
     utf16_length,
 )
+from govsocial_meta_graph import PERMISSION_CODES, appsecret_hint, appsecret_proof
 
 __all__ = ["INSIGHT_METRICS", "Instagram", "InstagramError"]
 
@@ -72,6 +86,17 @@ logger = logging.getLogger("govsocial.instagram")
 DOCS = "https://developers.facebook.com/docs/instagram-platform"
 PUBLISHING_DOCS = f"{DOCS}/content-publishing"
 MEDIA_DOCS = f"{DOCS}/instagram-graph-api/reference/ig-user/media"
+ERROR_DOCS = f"{DOCS}/instagram-graph-api/reference/error-codes"
+DELETE_DOCS = f"{DOCS}/instagram-graph-api/reference/ig-media"
+#: Subcodes Meta's error table says to retry: 2207001 "Instagram server error. Try again",
+#: 2207003 "It takes too long to download the media ... Try again", 2207032 "Create media
+#: fail, please try to re-create media" (https://developers.facebook.com/docs/instagram-platform/
+#: instagram-graph-api/reference/error-codes).
+TRANSIENT_SUBCODES: frozenset[int] = frozenset({2207001, 2207003, 2207032})
+#: The subcode of an expired container: "Generate a new container ID".
+EXPIRED_CONTAINER = 2207020
+#: Delete refused for a post by some accounts until Meta fixed it server-side.
+DELETE_REFUSED = 2207085
 
 #: Insights asked for each post (impressions and plays were removed in 2025:
 #: https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights).
@@ -99,7 +124,10 @@ _MIB = 2**20
 _SUBCODE_HINTS: dict[int, str] = {
     2207052: "Meta could not download the media: make sure its URL is public (no login, no "
     "robots.txt block, no firewall against Meta's crawler) and stays up until the post is made",
-    2207003: "Meta timed out downloading the media: try again, or serve it from a faster host",
+    2207001: f"Instagram had a server error; Meta says to try again ({ERROR_DOCS})",
+    2207003: "Meta timed out downloading the media: try again, or serve it from a faster host "
+    f"({ERROR_DOCS})",
+    2207032: f"Instagram could not create the media; Meta says to re-create it ({ERROR_DOCS})",
     2207004: "the image is over 8 MiB: send a smaller JPEG",
     2207005: "Instagram takes JPEG images only: convert the image to JPEG",
     2207009: "the image's aspect ratio must be between 4:5 and 1.91:1: crop it",
@@ -110,7 +138,8 @@ _SUBCODE_HINTS: dict[int, str] = {
     2207050: "the Instagram account is restricted: sign in to the Instagram app and complete "
     "what it asks",
     2207051: "Instagram suspects this publishing is spam; if it is not, tell Meta",
-    2207020: "the container expired (24 hours): publish again to make a new one",
+    2207020: "the container expired (24 hours); publishing again makes a new one, and the "
+    f"expired one was never published ({ERROR_DOCS})",
 }
 
 
@@ -128,12 +157,19 @@ class InstagramError(PlatformError):
         fbtrace_id: str | None = None,
         hint: str | None = None,
         field: str | None = None,
+        transient: bool = False,
     ) -> None:
         self.code = code
         self.subcode = subcode
         self.fbtrace_id = fbtrace_id
         super().__init__(
-            message, platform="instagram", status=status, body=body, hint=hint, field=field
+            message,
+            platform="instagram",
+            status=status,
+            body=body,
+            hint=hint,
+            field=field,
+            transient=transient,
         )
 
 
@@ -143,7 +179,9 @@ class Instagram(Platform):
     Credentials: ``ig_user_id`` (the Instagram professional account id, public) and
     ``access_token`` (secret): a Facebook Login user or system-user token with
     instagram_basic, instagram_content_publish, instagram_manage_comments,
-    instagram_manage_insights and pages_read_engagement. With Instagram Login instead, set
+    instagram_manage_insights, instagram_manage_contents (to delete posts) and
+    pages_read_engagement; ``app_secret`` (secret, optional) when the app requires an
+    appsecret_proof. With Instagram Login instead, set
     ``base_url="https://graph.instagram.com"`` and use a token with the instagram_business_*
     scopes. Local media need a media host (Instagram downloads media from public URLs).
     """
@@ -151,7 +189,7 @@ class Instagram(Platform):
     name: ClassVar[str] = "instagram"
     title: ClassVar[str] = "Instagram"
     credential_fields: ClassVar[tuple[str, ...]] = ("ig_user_id", "access_token")
-    secret_fields: ClassVar[tuple[str, ...] | None] = ("access_token",)
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("access_token", "app_secret")
     default_base_url: ClassVar[str | None] = "https://graph.facebook.com"
     #: The Graph API version every path is pinned to (the one the IG references document).
     api_version: ClassVar[str] = "v25.0"
@@ -165,10 +203,28 @@ class Instagram(Platform):
         video_types=frozenset({"video/mp4", "video/quicktime"}),
         max_image_bytes=8 * _MIB,
         max_video_bytes=300 * 1_000_000,
+        # Reels specifications (IG User Media reference): 3 s to 15 min, 23-60 fps, at most
+        # 1920 px wide, aspect 0.01:1 to 10:1, H.264 or HEVC with AAC (mono or stereo),
+        # video bit rate at most 25 Mbps.
+        video=VideoLimits(
+            min_duration=3,
+            max_duration=15 * 60,
+            min_aspect_ratio=0.01,
+            max_aspect_ratio=10,
+            max_width=1920,
+            min_frame_rate=23,
+            max_frame_rate=60,
+            video_codecs=frozenset({"h264", "hevc"}),
+            audio_codecs=frozenset({"aac"}),
+            max_audio_channels=2,
+            max_bitrate=25_000_000,
+            source="https://developers.facebook.com/docs/instagram-platform/"
+            "instagram-graph-api/reference/ig-user/media#reel-specifications",
+        ),
         alt_text=True,
         max_alt_text=1000,
         threads=True,
-        delete=False,
+        delete=True,
         post_metrics=frozenset(_METRIC_MAP),
         account_metrics=frozenset({"followers", "following", "posts"}),
     )
@@ -213,6 +269,20 @@ class Instagram(Platform):
                 )
             )
         tags = hashtags(post.text)
+        if ANNOUNCED_HASHTAGS < len(tags) <= MAX_HASHTAGS:
+            problems.append(
+                Problem(
+                    code="many_hashtags",
+                    message=f"{len(tags)} hashtags; Instagram announced (December 2025) that "
+                    f"captions take at most {ANNOUNCED_HASHTAGS}, while its API reference "
+                    f"still says {MAX_HASHTAGS}, and whether the API refuses or trims more is "
+                    f"not documented: keep {ANNOUNCED_HASHTAGS} or fewer to be safe "
+                    f"({MEDIA_DOCS})",
+                    field="text",
+                    limit=ANNOUNCED_HASHTAGS,
+                    severity="warning",
+                )
+            )
         if len(tags) > MAX_HASHTAGS:
             problems.append(
                 Problem(
@@ -276,6 +346,12 @@ class Instagram(Platform):
         return error is not None and error.is_throttle
 
     @classmethod
+    def is_transient(cls, response: httpx.Response) -> bool:
+        """Meta's "try again" publishing errors (2207001, 2207003, 2207032)."""
+        error = meta.parse_error(response)
+        return error is not None and error.subcode in TRANSIENT_SUBCODES
+
+    @classmethod
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """HTTP 401, or error code 190 (invalid, expired or revoked token) or 102."""
         if response.status_code == 401:
@@ -302,6 +378,10 @@ class Instagram(Platform):
                 body=message,
             )
         hint = _SUBCODE_HINTS.get(error.subcode or 0) if error is not None else None
+        field = None
+        if error is not None and error.is_appsecret_proof:
+            hint = appsecret_hint(error, has_secret=self._app_secret() is not None)
+            field = "credentials.app_secret"
         return InstagramError(
             f"{self.title} answered {status}: {message}",
             status=status,
@@ -310,7 +390,37 @@ class Instagram(Platform):
             subcode=error.subcode if error else None,
             fbtrace_id=error.fbtrace_id if error else None,
             hint=hint,
+            field=field,
+            transient=error is not None and error.subcode in TRANSIENT_SUBCODES,
         )
+
+    # -- the app secret proof ----------------------------------------------------------------
+
+    def _app_secret(self) -> str | None:
+        if "app_secret" not in self.account.credentials:
+            return None
+        return self.credential("app_secret") or None
+
+    def _proof(self) -> str | None:
+        secret = self._app_secret()
+        return appsecret_proof(self.credential("access_token"), secret) if secret else None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Every Graph call, with ``appsecret_proof`` when the account has an ``app_secret``."""
+        proof = self._proof()
+        if proof is not None:
+            kwargs["params"] = httpx.QueryParams(kwargs.get("params")).set("appsecret_proof", proof)
+        return await super().request(method, path, **kwargs)
+
+    def iter_credentials(self) -> Iterator[str]:
+        """The token, the app secret, and the proof made from them (scrubbed from messages)."""
+        yield from super().iter_credentials()
+        try:
+            proof = self._proof()
+        except GovSocialError:
+            proof = None
+        if proof:
+            yield proof
 
     # -- publishing --------------------------------------------------------------------------
 
@@ -322,6 +432,19 @@ class Instagram(Platform):
             raise ValidationError(problems, platform=self.name)
         if post.reply_to is not None:
             return await self._comment(post, post.reply_to, key)
+        for rebuilt in (False, True):
+            try:
+                return await self._publish_post(post, key)
+            except InstagramError as error:
+                if error.subcode != EXPIRED_CONTAINER or rebuilt:
+                    raise
+                # An expired container was never published ("Generate a new container ID"):
+                # a new one from the same post cannot make a second post.
+                logger.info("container of %s expired; making a new one", self.account.handle)
+                self.save_checkpoint(key, container="", children="")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _publish_post(self, post: Post, key: str) -> PostRef:
         saved = self.checkpoint(key)
         if saved.get("media"):
             return self._media_ref(saved["media"], saved.get("permalink"))
@@ -453,6 +576,9 @@ class Instagram(Platform):
                 "(containers live 24 hours)"
             )
             hint = "nothing was published; publish again to make a new container"
+            return InstagramError(
+                message, status=400, body=detail, hint=hint, subcode=EXPIRED_CONTAINER
+            )
         else:
             message = (
                 f"{self.title} could not process {what} {container} of {self.account.handle} "
@@ -673,17 +799,38 @@ class Instagram(Platform):
         return None
 
     async def delete(self, ref: PostRef) -> None:
-        """Comments: ``DELETE /{ig-comment-id}``. Posts cannot be deleted through the API."""
+        """``DELETE /{ig-comment-id}`` or ``DELETE /{ig-media-id}``.
+
+        Deleting a post needs the ``instagram_manage_contents`` permission on a Facebook
+        Login token (``IGMedia.api_delete`` in Meta's facebook-business SDK 26.0); a refusal
+        for a missing permission, or Meta's 2207085, says so and how to delete by hand.
+        """
         if ref.extra.get("kind") == "comment":
             await self.request("DELETE", self._path(ref.id), headers=self._auth())
             return
-        raise GovSocialError(
-            f"Instagram's API cannot delete posts: the IG Media reference documents no delete "
-            f"({DOCS}/reference/instagram-media). Post {ref.url or ref.id} of "
-            f"{self.account.handle} must be deleted in the Instagram app",
-            field="ref",
-            hint="open the post in the Instagram app, tap ... and choose Delete",
-        )
+        try:
+            response = await self.request("DELETE", self._path(ref.id), headers=self._auth())
+        except InstagramError as error:
+            if error.code in PERMISSION_CODES or error.subcode == DELETE_REFUSED:
+                error.hint = (
+                    "deleting a post needs the instagram_manage_contents permission on a "
+                    "Facebook Login token (add it to the app's use case and issue a new token; "
+                    f"{DELETE_DOCS}); meanwhile delete it in the Instagram app: open the post, "
+                    "tap ... and choose Delete"
+                )
+                error.field = "ref"
+                error.args = (error._render(),)
+            raise
+        body = json_object(response)
+        if body is not None and body.get("success") is False:
+            raise InstagramError(
+                f"{self.title} answered the delete of {ref.id} of {self.account.handle} with "
+                f'"success": false: the post was not deleted',
+                status=response.status_code,
+                body=self.snippet(response),
+                field="ref",
+                hint="try again later, or delete it in the Instagram app",
+            )
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
         """The post a delivery made, from its checkpoint (None: it cannot have been made).
@@ -801,6 +948,66 @@ class Instagram(Platform):
             if value is not None:
                 found[entry["name"]] = value
         return found
+
+    async def check(self) -> AccountCheck:
+        """``GET /{ig-user-id}?fields=id,username`` (the token reaches the account),
+        ``GET /me/permissions`` (Facebook Login: what was granted) and the publishing quota
+        (``content_publishing_limit``), mapped onto the permissions each action needs."""
+        with self.recording_calls() as log:
+            try:
+                me = await self._fields(self._user_id(), "id,username")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            granted: list[str] | None = None
+            if urlsplit(self.base_url).hostname != "graph.instagram.com":
+                try:
+                    response = await self.request(
+                        "GET", self._path("me", "permissions"), headers=self._auth()
+                    )
+                    body = json_object(response) or {}
+                    data = body.get("data")
+                    granted = [
+                        str(item["permission"])
+                        for item in (data if isinstance(data, list) else [])
+                        if isinstance(item, dict) and item.get("status") == "granted"
+                    ]
+                except GovSocialError as error:
+                    logger.info("permissions of %s unreadable: %s", self.account.handle, error)
+            quota = await self.publishing_limit()
+        username = me.get("username")
+        fix = (
+            "add {0} to the app's Instagram use case (App Review for people without a role "
+            "on the app), issue a new token with it and update the account's access_token"
+        )
+
+        def need(permission: str, what: str) -> tuple[bool | None, str, str | None]:
+            if granted is None:
+                return None, "this host does not list a token's permissions", None
+            if permission in granted:
+                return True, f"{permission} granted ({what})", None
+            return False, f"the token lacks {permission} ({what})", fix.format(permission)
+
+        post = need("instagram_content_publish", "to publish")
+        notes = []
+        if quota is not None:
+            usage, total, duration = quota
+            notes.append(
+                f"{usage} of {total} posts used in the last {duration / 3600:g} h "
+                "(content_publishing_limit)"
+            )
+            if post[0] and usage >= total:
+                post = (False, f"the publishing limit is used up ({usage} of {total})", None)
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            scopes=granted,
+            notes=notes,
+            post=post,
+            reply=need("instagram_manage_comments", "a reply is a comment"),
+            delete=need("instagram_manage_contents", "to delete a post"),
+            metrics=need("instagram_manage_insights", "for insights"),
+            account_metrics=(True, "the account's node answered", None),
+        )
 
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``GET /{ig-user-id}?fields=followers_count,follows_count,media_count``."""

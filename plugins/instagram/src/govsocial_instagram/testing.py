@@ -16,6 +16,13 @@ Built from Meta's documentation; every answer copies a documented shape:
 - ``GET /{v}/{ig-user-id}/media`` (with ``since``), ``/content_publishing_limit``, ``/tags``;
 - ``GET /{v}/{ig-media-id}/insights`` (an unknown or removed metric such as ``impressions``
   fails the whole request with code 100, as Meta does), ``/comments``; ``/{ig-comment-id}/replies``;
+- ``DELETE /{v}/{ig-media-id}`` (``IGMedia.api_delete`` in Meta's facebook-business SDK 26.0)
+  needs ``instagram_manage_contents``, refused without it with code 10; ``GET
+  /{v}/me/permissions`` lists the token's permissions (``{"permission", "status"}``);
+- with :attr:`InstagramEmulator.app_secret` set ("Require App Secret"), every call needs
+  ``appsecret_proof`` = hex HMAC-SHA256(app secret, token), refused with code 100 and Meta's
+  words ("API calls from the server require an appsecret_proof argument", "Invalid
+  appsecret_proof provided in the API argument");
 - errors as ``{"error": {message, type, code, error_subcode, fbtrace_id}}``, an unknown token
   as code 190, usage in ``X-Business-Use-Case-Usage``.
 
@@ -27,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -44,6 +53,17 @@ from aiohttp import web
 from govsocial.adapters import Account, PostRef
 
 API_VERSION = "v25.0"
+#: The permissions a new token has (Facebook Login, content publishing and comments).
+PERMISSIONS = frozenset(
+    {
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "instagram_manage_insights",
+        "instagram_manage_contents",
+        "pages_read_engagement",
+    }
+)
 VALID_METRICS = (
     "views",
     "reach",
@@ -111,6 +131,12 @@ class InstagramEmulator:
         self.quota_total = 50
         self.usage_percent = 5
         self.accounts: list[Account] = []
+        #: permissions granted per token (every token starts with PERMISSIONS)
+        self.permissions: dict[str, set[str]] = {}
+        #: the app's secret when "Require App Secret" is on (None: off)
+        self.app_secret: str | None = None
+        #: every appsecret_proof received, in order
+        self.proofs: list[str] = []
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -126,6 +152,7 @@ class InstagramEmulator:
                 "follows_count": 35,
             }
             self.tokens[token] = user_id
+            self.permissions[token] = set(PERMISSIONS)
         account = Account(
             platform="instagram",
             handle=f"@{username}",
@@ -134,6 +161,17 @@ class InstagramEmulator:
         )
         self.accounts.append(account)
         return account
+
+    def revoke(self, account: Account, permission: str) -> None:
+        """Take ``permission`` away from ``account``'s token."""
+        with self.lock:
+            self.permissions[account.credential("access_token")].discard(permission)
+
+    def expire_container(self, container_id: str) -> None:
+        """Make a container expired (as 24 hours unpublished would)."""
+        with self.lock:
+            self.containers[container_id]["status_code"] = "EXPIRED"
+            self.containers[container_id]["outcome"] = "EXPIRED"
 
     def expire_token(self, account: Account) -> None:
         """Make ``account``'s access token expired from now on."""
@@ -286,7 +324,29 @@ class InstagramEmulator:
         user = self.tokens.get(token)
         if user is None:
             return _error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if self.app_secret is not None:
+            proof = params.get("appsecret_proof")
+            if proof is None:
+                return _error(
+                    400,
+                    "API calls from the server require an appsecret_proof argument",
+                    100,
+                    kind="GraphMethodException",
+                )
+            self.proofs.append(proof)
+            wanted = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(proof, wanted):
+                return _error(
+                    400,
+                    "Invalid appsecret_proof provided in the API argument",
+                    100,
+                    kind="GraphMethodException",
+                )
         return user
+
+    def _token(self, request: web.Request, params: dict[str, str]) -> str:
+        header = request.headers.get("Authorization", "")
+        return header.split(" ", 1)[1] if " " in header else params.get("access_token", "")
 
     def _json(self, body: dict[str, Any], user: str, status: int = 200) -> web.Response:
         usage = {
@@ -332,6 +392,20 @@ class InstagramEmulator:
                     ),
                     caller,
                 )
+            if request.method == "DELETE" and node in self.media:
+                if self.media[node]["owner"] != caller:
+                    return _unsupported(request.method, node)
+                granted = self.permissions.get(self._token(request, params), set())
+                if "instagram_manage_contents" not in granted:
+                    return _error(
+                        400, "(#10) Application does not have permission for this action", 10
+                    )
+                del self.media[node]
+                for comment_id in [
+                    c for c, comment in self.comments.items() if comment["media_id"] == node
+                ]:
+                    del self.comments[comment_id]
+                return self._json({"success": True}, caller)
             if request.method == "DELETE" and node in self.comments:
                 comment = self.comments[node]
                 media = self.media.get(comment["media_id"])
@@ -354,6 +428,10 @@ class InstagramEmulator:
             return caller
         node, edge = request.match_info["node"], request.match_info["edge"]
         method = request.method
+        if method == "GET" and node == "me" and edge == "permissions":
+            granted = sorted(self.permissions.get(self._token(request, params), set()))
+            data = [{"permission": name, "status": "granted"} for name in granted]
+            return self._json({"data": data}, caller)
         if node in self.users and node != caller:
             return _unsupported(method, node)
         if method == "POST" and edge == "media" and node in self.users:
@@ -755,8 +833,9 @@ def _error(
     subcode: int | None = None,
     user_title: str | None = None,
     user_msg: str | None = None,
+    kind: str = "OAuthException",
 ) -> web.Response:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
     if subcode is not None:
         error["error_subcode"] = subcode
         error["is_transient"] = False

@@ -12,9 +12,20 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_HASHTAGS", "MAX_MENTIONS", "hashtags", "mentions", "utf16_length"]
+__all__ = [
+    "ANNOUNCED_HASHTAGS",
+    "MAX_HASHTAGS",
+    "MAX_MENTIONS",
+    "hashtags",
+    "mentions",
+    "utf16_length",
+]
 
 MAX_HASHTAGS = 30
+#: Instagram said on 2025-12-18 it would "gradually update the number of hashtags that you
+#: can include in a caption for a reel or post to five"; the API reference still says 30 and
+#: does not say whether the API refuses or trims more, so govsocial warns above five.
+ANNOUNCED_HASHTAGS = 5
 MAX_MENTIONS = 20
 
 # A hashtag starts after a non-word character (or the start) and holds word characters.

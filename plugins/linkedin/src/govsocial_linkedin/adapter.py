@@ -8,7 +8,9 @@ core's :class:`govsocial.adapters.http.Http` session (pooled, timed out, retried
   a 201 with an empty body. The text is sent in LinkedIn's "little" format (see
   :mod:`govsocial_linkedin.little`), or LinkedIn silently cuts it at the first reserved
   character. There is no idempotency key: a repeat of the same text answers 422
-  ``DUPLICATE_POST``.
+  ``DUPLICATE_POST``, naming the existing post ("Content is a duplicate of urn:li:share:N").
+  When this delivery's checkpoint shows an earlier attempt sent the create (its answer was
+  lost), that post is this delivery's and is returned; otherwise the error names it.
 - Images: ``POST /rest/images?action=initializeUpload`` gives an upload URL and an image URN;
   the bytes go to that URL with ``PUT``; the post references the URN (one image, or
   ``multiImage`` for 2 to 20). Each uploaded image is checkpointed, so a retried delivery
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -39,6 +42,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -65,6 +69,7 @@ from govsocial_linkedin.urns import (
     organization_urn,
     post_url,
     restli_list,
+    restli_object,
 )
 
 __all__ = ["STATISTICS_FIELDS", "LinkedIn", "seconds_to_midnight_utc"]
@@ -91,6 +96,17 @@ _AUTH_HINT = (
     + _REAUTHORISE
     + "; with refresh_token, client_id and client_secret set, govsocial refreshes it itself"
 )
+
+
+#: The longest comment (a reply) LinkedIn takes, in characters. Not on a LinkedIn page that
+#: could be found: third-party references agree on it (Ayrshare, Upload-Post, a LinkedIn MCP
+#: schema ``max(1250)``, Buffer's "LinkedIn first comment cannot exceed 1250 characters").
+MAX_COMMENT = 1250
+#: The Comments API reference.
+COMMENTS_DOCS = (
+    "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api"
+)
+_DUPLICATE_OF = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):\d+)")
 
 
 def seconds_to_midnight_utc(now: datetime | None = None) -> float:
@@ -159,8 +175,10 @@ class LinkedIn(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
+        """A reply is a comment: text only, at most :data:`MAX_COMMENT` characters."""
+        problems: list[Problem] = []
         if post.reply_to is not None and post.media:
-            return [
+            problems.append(
                 Problem(
                     code="media_in_reply_unsupported",
                     message="a LinkedIn reply is a comment, and govsocial sends comments as "
@@ -168,8 +186,22 @@ class LinkedIn(Platform):
                     field="media",
                     platform=cls.name,
                 )
-            ]
-        return []
+            )
+        if post.reply_to is not None:
+            length = cls.count_characters(post.text, limits)
+            if length > MAX_COMMENT:
+                problems.append(
+                    Problem(
+                        code="reply_too_long",
+                        message=f"a LinkedIn reply is a comment, and comments take at most "
+                        f"{MAX_COMMENT:,} characters (posts take 3,000); this one is "
+                        f"{length:,}: shorten it by {length - MAX_COMMENT:,} ({COMMENTS_DOCS})",
+                        field="text",
+                        platform=cls.name,
+                        limit=MAX_COMMENT,
+                    )
+                )
+        return problems
 
     @classmethod
     def check_account(cls, account: Account) -> None:
@@ -218,9 +250,11 @@ class LinkedIn(Platform):
                 body=message,
             )
         if status == 422 and "DUPLICATE_POST" in _input_error_codes(body):
+            existing = duplicate_of(message)
+            where = f" ({post_url(existing)})" if existing else ""
             return PlatformError(
                 f"{self.title} refused the post for {self.account.handle}: a post with the "
-                f"same content already exists ({message})",
+                f"same content already exists{where} ({message})",
                 platform=self.name,
                 status=status,
                 body=message,
@@ -368,9 +402,33 @@ class LinkedIn(Platform):
             body["content"] = {"media": images[0]}
         elif images:
             body["content"] = {"multiImage": {"images": images}}
-        response = await self._api(
-            "POST", "/rest/posts", json=body, create=True, idempotency_key=key
-        )
+        saved = self.checkpoint(key)
+        if saved.get("post"):
+            return PostRef(
+                platform=self.name,
+                account=self.account,
+                id=saved["post"],
+                url=post_url(saved["post"]),
+            )
+        sent_before = bool(saved.get("create_sent"))
+        self.save_checkpoint(key, create_sent="1")
+        try:
+            response = await self._api(
+                "POST", "/rest/posts", json=body, create=True, idempotency_key=key
+            )
+        except PlatformError as error:
+            existing = duplicate_of(error.body or "") if error.status == 422 else None
+            if existing is None or not sent_before:
+                raise
+            # An earlier attempt of THIS delivery sent the create and lost its answer; LinkedIn
+            # names the post it made, so that post is this delivery's: found, not made twice.
+            logger.info(
+                "%s: earlier attempt made %s (DUPLICATE_POST)", self.account.handle, existing
+            )
+            self.save_checkpoint(key, post=existing)
+            return PostRef(
+                platform=self.name, account=self.account, id=existing, url=post_url(existing)
+            )
         urn = response.headers.get("x-restli-id", "").strip()
         if not urn:
             raise PlatformError(
@@ -382,6 +440,7 @@ class LinkedIn(Platform):
                 hint="the post was probably created: check the Page before publishing again "
                 "(LinkedIn would refuse the same text as DUPLICATE_POST)",
             )
+        self.save_checkpoint(key, post=urn)
         return PostRef(platform=self.name, account=self.account, id=urn, url=post_url(urn))
 
     async def _image(self, index: int, media: Media, key: str) -> str:
@@ -517,8 +576,70 @@ class LinkedIn(Platform):
         await self._refresh(self.credential("access_token"))
         return True
 
+    async def check(self) -> AccountCheck:
+        """The Page's follower count (``networkSizes``: the token works and reaches the Page)
+        and, with ``client_id`` and ``client_secret``, the token's scopes and expiry from
+        LinkedIn's token introspection (``POST /oauth/v2/introspectToken``)."""
+        with self.recording_calls() as log:
+            try:
+                await self.fetch_account_metrics()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            client_id, secret = self._optional("client_id"), self._optional("client_secret")
+            answer: dict[str, Any] | None = None
+            if client_id and secret:
+                try:
+                    response = await self.request(
+                        "POST",
+                        self.token_url.rsplit("/", 1)[0] + "/introspectToken",
+                        data={
+                            "client_id": client_id,
+                            "client_secret": secret,
+                            "token": self.credential("access_token"),
+                        },
+                        idempotent=True,
+                    )
+                    answer = json_object(response)
+                except GovSocialError as error:
+                    logger.info("introspection failed for %s: %s", self.account.handle, error)
+        scopes: list[str] | None = None
+        expires: datetime | None = None
+        if answer is not None and isinstance(answer.get("scope"), str):
+            scopes = [s.strip() for s in str(answer["scope"]).split(",") if s.strip()]
+            when = answer.get("expires_at")
+            if isinstance(when, int) and not isinstance(when, bool):
+                expires = datetime.fromtimestamp(when, UTC)
+
+        def need(scope: str, what: str) -> tuple[bool | None, str, str | None]:
+            if scopes is None:
+                return (
+                    None,
+                    "give the account client_id and client_secret so check can read the "
+                    "token's scopes (token introspection)",
+                    None,
+                )
+            if scope in scopes:
+                return True, f"scope {scope} granted ({what})", None
+            return False, f"the token lacks the scope {scope} ({what})", _REAUTHORISE
+
+        return self.checked(
+            log,
+            scopes=scopes,
+            expires_at=expires,
+            post=need("w_organization_social", "to post as the Page"),
+            reply=need("w_organization_social", "a reply is a comment"),
+            delete=need("w_organization_social", "to delete"),
+            metrics=need("rw_organization_admin", "share statistics"),
+            account_metrics=(True, "networkSizes answered the Page's followers", None),
+        )
+
     async def find_published(self, idempotency_key: str) -> PostRef | None:
-        """LinkedIn cannot be asked: posts carry no idempotency key."""
+        """The post this delivery's checkpoint saved; otherwise LinkedIn cannot be asked
+        (posts carry no idempotency key). Publishing again with the same key finds a post
+        whose answer was lost through LinkedIn's DUPLICATE_POST answer instead."""
+        saved = self.checkpoint(idempotency_key).get("post")
+        if saved:
+            return PostRef(platform=self.name, account=self.account, id=saved, url=post_url(saved))
         raise NotImplementedError(
             "LinkedIn posts carry no idempotency key, so a delivery cannot be looked up: "
             "check the Page by hand (sending the same text again is refused as DUPLICATE_POST)"
@@ -644,7 +765,7 @@ class LinkedIn(Platform):
                 "/rest/organizationalEntityNotifications?q=criteria"
                 f"&organizationalEntity={encode(self.organization)}"
                 "&actions=List(SHARE_MENTION)"
-                f"&timeRange=(start:{_to_millis(start)},end:{_to_millis(now)})"
+                f"&timeRange={restli_object({'start': _to_millis(start), 'end': _to_millis(now)})}"
                 f"&start={page * self.page_size}&count={self.page_size}"
             )
             response = await self._api("GET", path)
@@ -688,6 +809,12 @@ class LinkedIn(Platform):
 
 
 # -- small parsers -------------------------------------------------------------------------------
+
+
+def duplicate_of(message: str) -> str | None:
+    """The post URN a DUPLICATE_POST message names ("Content is a duplicate of urn:li:share:N")."""
+    found = _DUPLICATE_OF.search(message)
+    return found.group(1) if found else None
 
 
 def _input_error_codes(body: dict[str, Any]) -> list[str]:

@@ -89,6 +89,10 @@ def little_plain(commentary: str) -> str:
     return "".join(out)
 
 
+#: The scopes an emulated token has unless a test changes them.
+SCOPES = ("r_organization_social", "rw_organization_admin", "w_organization_social")
+
+
 @dataclass
 class Fault:
     """A fault to inject into the next request matching ``method`` and ``path``."""
@@ -133,6 +137,8 @@ class LinkedInEmulator:
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.ids = itertools.count(7_100_000_000_000_000_001)
+        #: the scopes of a token, for token introspection (default: SCOPES)
+        self.scopes: dict[str, list[str]] = {}
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -184,6 +190,7 @@ class LinkedInEmulator:
         app.router.add_get("/rest/networkSizes/{urn}", self._network_size)
         app.router.add_get("/rest/organizationalEntityNotifications", self._notifications)
         app.router.add_post("/oauth/v2/accessToken", self._token)
+        app.router.add_post("/oauth/v2/introspectToken", self._introspect)
         return app
 
     @web.middleware
@@ -399,6 +406,10 @@ class LinkedInEmulator:
         text = (body.get("message") or {}).get("text")
         if obj not in self.posts or not isinstance(text, str):
             return _error(400, "object must be an existing post and message.text a string")
+        if len(text.encode("utf-16-le")) // 2 > 1250:
+            # the 1,250-character comment limit third-party references agree on; LinkedIn's
+            # own wording of the refusal is not published, so this message is the emulator's
+            return _error(422, "message.text is longer than 1250 characters")
         if target.startswith("urn:li:comment:"):
             if parent != target or target not in self.comments:
                 return _error(400, "a nested comment names its parent in the path and body")
@@ -503,10 +514,12 @@ class LinkedInEmulator:
             return _error(403, "Not enough permissions to access notifications")
         actions = query.get("actions", "")
         wanted = set(actions[5:-1].split(",")) if actions.startswith("List(") else set()
-        match = re.fullmatch(r"\(start:(\d+),end:(\d+)\)", query.get("timeRange", ""))
-        if match is None:
+        # a Rest.li object: its keys in any order (LinkedIn's own client sorts them)
+        pairs = re.fullmatch(r"\((\w+):(\d+),(\w+):(\d+)\)", query.get("timeRange", ""))
+        span = {pairs[1]: int(pairs[2]), pairs[3]: int(pairs[4])} if pairs else {}
+        if set(span) != {"start", "end"}:
             return _error(400, "timeRange must be (start:...,end:...)")
-        start_ms, end_ms = int(match.group(1)), int(match.group(2))
+        start_ms, end_ms = span["start"], span["end"]
         found = [
             n
             for n in self.notifications
@@ -549,6 +562,42 @@ class LinkedInEmulator:
                 "invalid, expired or revoked",
             },
             status=400,
+        )
+
+    async def _introspect(self, request: web.Request) -> web.Response:
+        """``POST /oauth/v2/introspectToken`` (client_id, client_secret, token), answered as
+        https://learn.microsoft.com/en-us/linkedin/shared/authentication/token-introspection
+        describes: ``active``, ``status``, ``scope`` (comma-separated), ``expires_at``..."""
+        form = await request.post()
+        org = next(
+            (
+                o
+                for o in self.orgs.values()
+                if form.get("client_id") == o.client_id
+                and form.get("client_secret") == o.client_secret
+            ),
+            None,
+        )
+        if org is None:
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                status=401,
+            )
+        token = str(form.get("token", ""))
+        if token not in self.tokens or token in self.expired:
+            return web.json_response({"active": False})
+        now = int(time.time())
+        return web.json_response(
+            {
+                "active": True,
+                "client_id": org.client_id,
+                "authorized_at": now - 86400,
+                "created_at": now - 86400,
+                "status": "active",
+                "expires_at": now + 59 * 86400,
+                "scope": ",".join(self.scopes.get(token, SCOPES)),
+                "auth_type": "3L",
+            }
         )
 
     # -- reading the state, for tests ----------------------------------------------------------

@@ -20,6 +20,7 @@ __all__ = [
     "organization_urn",
     "post_url",
     "restli_list",
+    "restli_object",
 ]
 
 _ORGANIZATION = re.compile(r"(?:urn:li:(?:organization|company):)?(\d+)")
@@ -51,6 +52,12 @@ def encode(urn: str) -> str:
 def restli_list(urns: list[str]) -> str:
     """A Rest.li 2.0 ``List(...)`` of encoded URNs."""
     return "List(" + ",".join(encode(urn) for urn in urns) + ")"
+
+
+def restli_object(values: dict[str, str | int]) -> str:
+    """A Rest.li 2.0 object ``(key:value,...)``, keys sorted as LinkedIn's own client writes
+    them (``linkedin-api-client``'s encoder; Rest.li objects are unordered)."""
+    return "(" + ",".join(f"{encode(k)}:{encode(str(values[k]))}" for k in sorted(values)) + ")"
 
 
 def is_comment(urn: str) -> bool:

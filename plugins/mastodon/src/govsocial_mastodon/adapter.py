@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from govsocial.adapters import (
+    AccountCheck,
     AccountMetrics,
     AuthenticationError,
     ConfigurationError,
@@ -49,6 +50,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    VideoLimits,
     as_dict,
     as_int,
     header_int,
@@ -138,6 +140,14 @@ class Mastodon(Platform):
         video_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
         max_image_bytes=16 * _MB,
         max_video_bytes=99 * _MB,
+        # Mastodon's defaults (app/models/media_attachment.rb), refined by each server's
+        # configuration.media_attachments; any codec ffmpeg reads is transcoded, so none
+        # is required. No duration limit.
+        video=VideoLimits(
+            max_frame_rate=120,
+            max_pixels=8_294_400,
+            source="https://docs.joinmastodon.org/entities/Instance/#media_attachments",
+        ),
         alt_text=True,
         max_alt_text=1500,
         threads=True,
@@ -432,6 +442,65 @@ class Mastodon(Platform):
             raw=raw,
         )
 
+    async def check(self) -> AccountCheck:
+        """``GET /api/v1/accounts/verify_credentials`` (who, and that the token works) and
+        ``GET /api/v1/apps/verify_credentials`` (the app's scopes, Mastodon 4.3+: a token
+        has its app's scopes or fewer), mapped onto what govsocial needs: write:statuses
+        (or write) to post, reply and delete, write:media for media, read for figures."""
+        with self.recording_calls() as log:
+            try:
+                response = await self.request(
+                    "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
+                )
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            me = json_object(response) or {}
+            scopes: list[str] | None = None
+            try:
+                app = json_object(
+                    await self.request(
+                        "GET", "/api/v1/apps/verify_credentials", headers=self._auth()
+                    )
+                )
+            except GovSocialError:
+                app = None
+            listed = app.get("scopes") if app else None
+            if isinstance(listed, list) and all(isinstance(x, str) for x in listed):
+                scopes = list(listed)
+        acct = me.get("acct")
+        identity = f"@{acct}" if isinstance(acct, str) and acct else None
+        fix = (
+            "make a new access token with the scopes read, write:statuses and write:media "
+            "(Preferences > Development > the app > scopes) and update the account"
+        )
+
+        def has(scope: str) -> bool:
+            family = scope.split(":", 1)[0]
+            return scopes is not None and (scope in scopes or family in scopes)
+
+        def need(scope: str, what: str) -> tuple[bool | None, str, str | None]:
+            if scopes is None:
+                return None, f"{self.title} did not list the app's scopes (older than 4.3?)", None
+            if has(scope):
+                return True, f"scope {scope} granted ({what})", None
+            return False, f"the token lacks the scope {scope} ({what})", fix
+
+        post = need("write:statuses", "to post")
+        notes = []
+        if post[0] and not has("write:media"):
+            notes.append("without write:media, posts with images fail: " + fix)
+        return self.checked(
+            log,
+            identity=identity,
+            scopes=scopes,
+            notes=notes,
+            post=post,
+            reply=need("write:statuses", "a reply is a post"),
+            delete=need("write:statuses", "to delete a post"),
+            metrics=need("read:statuses", "to read posts' counts"),
+            account_metrics=(True, "verify_credentials answered the account's counts", None),
+        )
+
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """The descendants of ``GET /api/v1/statuses/:id/context``, oldest first."""
         response = await self.request(
@@ -575,6 +644,14 @@ def limits_from_instance(instance: dict[str, Any], default: Limits) -> Limits:
         "max_video_bytes": _positive(media.get("video_size_limit")),
     }
     update.update({name: value for name, value in fields.items() if value is not None})
+    video_rules = {
+        "max_frame_rate": _positive(media.get("video_frame_rate_limit")),
+        "max_pixels": _positive(media.get("video_matrix_limit")),
+    }
+    if default.video is not None and any(v is not None for v in video_rules.values()):
+        update["video"] = default.video.model_copy(
+            update={k: v for k, v in video_rules.items() if v is not None}
+        )
     mime_types = media.get("supported_mime_types")
     if isinstance(mime_types, list) and mime_types:
         types = {str(mime).lower() for mime in mime_types if isinstance(mime, str)}

@@ -239,6 +239,10 @@ class MastodonMockServer:
         attachments = stored.get("media_attachments") or []
         return [str(media.get("description") or "") for media in attachments]
 
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """The ``type`` of each stored media attachment (``image``, ``video``, ``gifv``)."""
+        return [str(media.get("type")) for media in stored.get("media_attachments") or []]
+
     def account_statuses(self, account: Account) -> list[dict[str, Any]]:
         """The newest statuses (up to 40) the server holds for ``account``."""
         response = self._client().get(

@@ -13,6 +13,11 @@ sends a request: these are small, pure readers of answers.
   as HTTP 400 or 403 more often than 429, told by the code: 4 (app), 17 (user), 32 (Page),
   613 (custom), 80000-80014 (business use case limits; 80001 Pages, 80002 Instagram). Code 4
   with subcode 2207051 is Instagram's spam restriction, not a rate limit.
+- ``appsecret_proof`` (https://developers.facebook.com/docs/graph-api/securing-requests):
+  an app with "Require App Secret" on refuses every call without it (code 100, "API calls
+  from the server require an appsecret_proof argument"). It is the hex HMAC-SHA256 of the
+  access token keyed with the app secret, sent as a parameter of every call, as Meta's own
+  SDK does when given the secret (``facebook_business/session.py``).
 - Usage headers: ``X-App-Usage`` (and ``X-Page-Usage``, ``X-Ad-Account-Usage``) hold
   ``{"call_count": 28, "total_time": 25, "total_cputime": 25}``, percent of the allowance;
   ``X-Business-Use-Case-Usage`` holds, per business object id, a list of such objects with
@@ -21,6 +26,8 @@ sends a request: these are small, pure readers of answers.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import time
@@ -32,12 +39,15 @@ import httpx
 from govsocial.adapters import RateState
 
 __all__ = [
+    "APPSECRET_DOCS",
     "EXPIRED_SUBCODE",
     "PERMISSION_CODES",
     "SPAM_RESTRICTION",
     "THROTTLE_CODES",
     "TOKEN_CODES",
     "MetaError",
+    "appsecret_hint",
+    "appsecret_proof",
     "parse_error",
     "regain_seconds",
     "usage_state",
@@ -53,6 +63,8 @@ PERMISSION_CODES: frozenset[int] = frozenset({10, *range(200, 300)})
 EXPIRED_SUBCODE = 463
 #: Code 4 with this subcode is Instagram's spam restriction, not a rate limit.
 SPAM_RESTRICTION = 2207051
+#: Meta's page on app secret proofs.
+APPSECRET_DOCS = "https://developers.facebook.com/docs/graph-api/securing-requests"
 _SUBCODE_MEANING = {
     458: "the user removed the app",
     459: "the user must log in to the platform to fix a checkpoint",
@@ -106,6 +118,13 @@ class MetaError:
         return "expired" in self.message.lower()
 
     @property
+    def is_appsecret_proof(self) -> bool:
+        """Meta refused the call over ``appsecret_proof``: missing (the app requires it) or
+        not matching the token (code 100, "...require an appsecret_proof argument",
+        "Invalid appsecret_proof provided in the API argument")."""
+        return "appsecret_proof" in self.message.lower()
+
+    @property
     def meaning(self) -> str | None:
         """What a token error's subcode means, in words."""
         return _SUBCODE_MEANING.get(self.subcode) if self.subcode is not None else None
@@ -125,6 +144,28 @@ class MetaError:
         if self.fbtrace_id:
             codes.append(f"fbtrace_id {self.fbtrace_id}")
         return f"{text} ({', '.join(codes)})" if codes else text
+
+
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    """``appsecret_proof``: the hex HMAC-SHA256 of ``access_token`` keyed with ``app_secret``."""
+    key, message = app_secret.encode("utf-8"), access_token.encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def appsecret_hint(error: MetaError, *, has_secret: bool) -> str:
+    """What to do about an ``appsecret_proof`` refusal, by whether a secret was given."""
+    if has_secret:
+        return (
+            "the account's app_secret is not the secret of the app that issued the access "
+            "token: copy the App Secret of that app (App settings > Basic) into the account's "
+            f"app_secret credential ({APPSECRET_DOCS})"
+        )
+    return (
+        'the app has "Require App Secret" on (App settings > Advanced), so every call needs '
+        "an appsecret_proof: add the app's App Secret (App settings > Basic) to the account "
+        "as the credential app_secret (an env: reference keeps it out of files) and govsocial "
+        f"sends the proof with every call ({APPSECRET_DOCS})"
+    )
 
 
 def parse_error(response: httpx.Response) -> MetaError | None:

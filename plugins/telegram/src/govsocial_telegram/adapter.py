@@ -35,6 +35,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -53,6 +54,8 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     ValidationError,
+    VideoLimits,
+    probe_video,
     scrub,
 )
 from govsocial_telegram.errors import (
@@ -83,7 +86,22 @@ CAPTION_LIMIT = 1024
 DELETE_WINDOW = 48 * 3600
 
 _CHAT_ID = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|-?[0-9]{1,20})$")
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+}
+
+
+def _video_facts(data: bytes) -> dict[str, int]:
+    """``width``, ``height`` and ``duration`` (whole seconds) of a video, for sendVideo;
+    empty when the video cannot be read here (no PyAV: Telegram works them out itself)."""
+    try:
+        info = probe_video(data)
+    except GovSocialError:
+        return {}
+    return {"width": info.width, "height": info.height, "duration": max(1, round(info.duration))}
 
 
 class Telegram(Platform):
@@ -105,8 +123,12 @@ class Telegram(Platform):
         max_media=10,
         # sendPhoto takes photos; a GIF would need sendAnimation (not used).
         image_types=frozenset({"image/jpeg", "image/png", "image/webp"}),
-        video_types=frozenset(),
+        # sendVideo: "Telegram clients support MPEG4 videos"; bots upload up to 50 MB
+        # (https://core.telegram.org/bots/api#sendvideo, #sending-files).
+        video_types=frozenset({"video/mp4"}),
         max_image_bytes=10_000_000,
+        max_video_bytes=50 * 1024 * 1024,
+        video=VideoLimits(cover=True, source="https://core.telegram.org/bots/api#sendvideo"),
         alt_text=False,
         threads=True,
         delete=True,
@@ -134,7 +156,8 @@ class Telegram(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """With images the text becomes a caption, which takes at most 1024 characters."""
+        """With images or a video the text becomes a caption, which takes at most 1024
+        characters."""
         if not post.media:
             return []
         length = cls.count_characters(post.text, limits)
@@ -202,12 +225,11 @@ class Telegram(Platform):
     def is_auth_failure(cls, response: httpx.Response) -> bool:
         """401 Unauthorized (a wrong or revoked token).
 
-        A token that is not even shaped like one makes ``/bot<token>/<method>`` an unknown
-        path, which the Bot API answers with 404 "Not Found": that counts too.
+        A 404 "Not Found" is not taken for one: the Bot API answers it both for a token not
+        even shaped like one and for a method the server does not know (a self-hosted Bot
+        API server older than the method). :meth:`_call` tells them apart with ``getMe``.
         """
-        if response.status_code == 401:
-            return True
-        return response.status_code == 404 and cls.error_message(response) == "Not Found"
+        return response.status_code == 401
 
     def error_for(self, response: httpx.Response) -> GovSocialError:
         return self._answer_error(response.status_code, answer_body(response), response)
@@ -265,14 +287,19 @@ class Telegram(Platform):
     ) -> Any:
         """Call ``method`` and return its ``result``; every failure is a GovSocialError."""
         token = quote(self.credential("bot_token"), safe=":")
-        response = await self.request(
-            "POST",
-            f"/bot{token}/{method}",
-            create=create,
-            idempotency_key=idempotency_key,
-            idempotent=idempotent,
-            **kwargs,
-        )
+        try:
+            response = await self.request(
+                "POST",
+                f"/bot{token}/{method}",
+                create=create,
+                idempotency_key=idempotency_key,
+                idempotent=idempotent,
+                **kwargs,
+            )
+        except PlatformError as error:
+            if error.status != 404 or isinstance(error, RateLimited):
+                raise
+            raise await self._not_found(method, error) from None
         body = answer_body(response)
         if body is None or "ok" not in body:
             if create:
@@ -301,6 +328,35 @@ class Telegram(Platform):
             raise self.unreadable(response, method)
         return body["result"]
 
+    async def _not_found(self, method: str, error: PlatformError) -> GovSocialError:
+        """What a 404 means: a bad token (``getMe`` fails too) or an unknown method."""
+        who = self.account.handle
+        if method != "getMe":
+            try:
+                await self._call("getMe")
+            except AuthenticationError as refused:
+                return refused
+            except GovSocialError:
+                pass
+            else:
+                return PlatformError(
+                    f"the {self.title} Bot API server at {self.base_url} does not know the "
+                    f"method {method} ({error.body or 'Not Found'}); the bot token of {who} "
+                    "works (getMe answered)",
+                    platform=self.name,
+                    status=404,
+                    body=error.body,
+                    hint=f"a self-hosted telegram-bot-api older than the Bot API version that "
+                    f"added {method}: update it, or use https://api.telegram.org "
+                    f"(https://core.telegram.org/bots/api#{method.lower()})",
+                )
+        return AuthenticationError(
+            f"{self.title} rejected the bot token of {who}: {error.body or 'Not Found'} (404: "
+            "the Bot API does not know this token's path, and getMe fails too)",
+            platform=self.name,
+            hint=AUTH_HINT,
+        )
+
     def _chat_id(self) -> str:
         return self.credential("chat_id").strip()
 
@@ -317,6 +373,8 @@ class Telegram(Platform):
             payload: dict[str, Any] = {"chat_id": chat_id, "text": post.text, **reply}
             result = await self._call("sendMessage", json=payload, create=True, idempotency_key=key)
             return self._ref(result, chat_id, key)
+        if len(post.media) == 1 and post.media[0].kind == "video":
+            return await self._send_video(post, chat_id, reply, key)
         if len(post.media) == 1:
             return await self._send_photo(post, chat_id, reply, key)
         return await self._send_media_group(post, chat_id, reply, key)
@@ -359,18 +417,45 @@ class Telegram(Platform):
             )
         return self._ref(result, chat_id, key)
 
+    async def _send_video(
+        self, post: Post, chat_id: str, reply: dict[str, Any], key: str
+    ) -> PostRef:
+        """``sendVideo``: the video with its size and duration (read from the file, so the
+        app shows it right before it loads), streamable, and its cover when given."""
+        media = post.media[0]
+        fields: dict[str, Any] = {"chat_id": chat_id, "supports_streaming": True, **reply}
+        if post.text:
+            fields["caption"] = post.text
+        if media.url is not None:  # Telegram downloads it (by URL: up to 20 MB)
+            fields["video"] = media.url
+            result = await self._call("sendVideo", json=fields, create=True, idempotency_key=key)
+            return self._ref(result, chat_id, key)
+        upload = await self._file(media, 0)
+        fields |= _video_facts(upload[1])
+        files = {"video": upload}
+        if media.cover is not None:
+            files["cover"] = await self._file(media.cover, 1)
+            fields["cover"] = "attach://cover"
+        result = await self._call(
+            "sendVideo", data=_form(fields), files=files, create=True, idempotency_key=key
+        )
+        return self._ref(result, chat_id, key)
+
     async def _send_media_group(
         self, post: Post, chat_id: str, reply: dict[str, Any], key: str
     ) -> PostRef:
         items: list[dict[str, Any]] = []
         files: dict[str, tuple[str, bytes, str]] = {}
         for index, media in enumerate(post.media):
-            item: dict[str, Any] = {"type": "photo"}
+            kind = "video" if media.kind == "video" else "photo"
+            item: dict[str, Any] = {"type": kind}
             if media.url is not None:
                 item["media"] = media.url
             else:
-                files[f"photo{index}"] = await self._file(media, index)
-                item["media"] = f"attach://photo{index}"
+                files[f"{kind}{index}"] = await self._file(media, index)
+                item["media"] = f"attach://{kind}{index}"
+                if kind == "video":
+                    item |= {"supports_streaming": True, **_video_facts(files[f"{kind}{index}"][1])}
             if index == 0 and post.text:
                 item["caption"] = post.text
             items.append(item)
@@ -402,7 +487,8 @@ class Telegram(Platform):
         if media.path is not None:
             name = media.path.name
         else:
-            name = f"photo{index}{_EXTENSIONS.get(mime, '')}"
+            kind = "video" if media.kind == "video" else "photo"
+            name = f"{kind}{index}{_EXTENSIONS.get(mime, '')}"
         return (name, data, mime)
 
     def _ref(self, message: Any, chat_id: str, key: str) -> PostRef:
@@ -533,6 +619,72 @@ class Telegram(Platform):
             collected_at=datetime.now(UTC),
             followers=result,
             raw={"member_count": result},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``getMe`` (the bot), ``getChatMember`` (the bot's rights in the channel: an
+        administrator with *Post messages* posts, with *Delete messages* deletes) and
+        ``getChatMemberCount`` (https://core.telegram.org/bots/api#getchatmember)."""
+        with self.recording_calls() as log:
+            try:
+                me = await self._call("getMe")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            bot = me if isinstance(me, dict) else {}
+            try:
+                member = await self._call(
+                    "getChatMember",
+                    json={"chat_id": self._chat_id(), "user_id": bot.get("id")},
+                    idempotent=True,
+                )
+            except PlatformError as error:
+                member = {"status": "unknown", "error": error.body or error.message}
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "getChatMemberCount answered the subscribers",
+                    None,
+                )
+            except PlatformError as error:
+                counted = (False, error.body or error.message, error.hint or ADMIN_HINT)
+        rights = member if isinstance(member, dict) else {}
+        status = rights.get("status")
+        username = bot.get("username")
+        if status == "creator":
+            can_post = can_delete = True
+        else:
+            admin = status == "administrator"
+            can_post = admin and rights.get("can_post_messages", True) is not False
+            can_delete = admin and rights.get("can_delete_messages") is True
+        where = f"in {self._chat_id()}"
+        if status == "unknown":
+            why = f"getChatMember failed: {rights.get('error')}"
+            post: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+            delete: tuple[bool | None, str, str | None] = (False, why, ADMIN_HINT)
+        else:
+            post = (
+                (True, f"the bot is {status} {where} and may post messages", None)
+                if can_post
+                else (False, f"the bot is {status} {where} without 'Post messages'", ADMIN_HINT)
+            )
+            delete = (
+                (True, f"the bot may delete messages {where} (those under 48 hours old)", None)
+                if can_delete
+                else (
+                    False,
+                    f"the bot is {status} {where} without 'Delete messages'",
+                    "give the bot the 'Delete messages' right: channel > Administrators > the bot",
+                )
+            )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            post=post,
+            reply=(post[0], "a reply is a message in the channel or its discussion group", post[2]),
+            delete=delete,
+            metrics=(None, "", None),
+            account_metrics=counted,
         )
 
     def inbox(self) -> Inbox:

@@ -8,7 +8,9 @@ accounts, each a bot administering a channel that has a linked discussion group.
 telegram-test-api itself serves ``sendMessage``, ``deleteMessage``, ``getUpdates`` and
 ``getMe``, keeps what bots sent, and takes messages "from users" (``POST /sendMessage``)
 that bots then receive as updates. The launcher adds what it lacks (a 401 for unknown
-tokens, ``sendPhoto``, ``sendMediaGroup``, ``deleteMessages``, ``getChatMemberCount``).
+tokens, ``sendPhoto``, ``sendVideo``, ``sendMediaGroup``, ``deleteMessages``,
+``getChatMemberCount``, ``getChatMember`` for the bot itself, and a 404 "Not Found" for a
+retired method).
 Telegram's own behaviour that no test server reproduces, copying a channel post into the
 discussion group (``is_automatic_forward``), is done here by :meth:`comment`, with the
 message shapes of https://core.telegram.org/bots/api#message.
@@ -257,6 +259,10 @@ class TelegramTestServer:
         """Always empty: Telegram has no alt text for photos."""
         return []
 
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """``image`` for a photo message, ``video`` for a video message."""
+        return ["image"] * bool(stored.get("photo")) + ["video"] * bool(stored.get("video"))
+
     def like(self, ref: PostRef, by: Account) -> None:
         """Nothing to do: reactions are not part of telegram-test-api, and the adapter reads
         no reaction counts (the Bot API gives a channel's bot no post metrics to ask for)."""
@@ -284,6 +290,24 @@ class TelegramTestServer:
             "/_govsocial/members", json={"chat_id": account.credential("chat_id"), "count": count}
         )
         response.raise_for_status()
+
+    def set_rights(self, account: Account, rights: dict[str, Any]) -> None:
+        """Set what ``getChatMember`` answers for ``account``'s bot in its channel: fields of
+        ChatMemberAdministrator (``{"can_delete_messages": False}``), or ``{"status":
+        "member"}``; ``{}`` restores an administrator who may post and delete."""
+        answer = self._client().post(
+            "/_govsocial/rights",
+            json={"chat_id": account.credential("chat_id"), "rights": rights},
+        )
+        answer.raise_for_status()
+
+    def retire_method(self, method: str, *, retired: bool = True) -> None:
+        """Make the server answer ``method`` with 404 "Not Found", as the Bot API answers a
+        method it does not know (a self-hosted server older than the method)."""
+        answer = self._client().post(
+            "/_govsocial/retire", json={"method": method, "retired": retired}
+        )
+        answer.raise_for_status()
 
     def new_user(self, first_name: str = "Warga") -> dict[str, Any]:
         """A User object for someone writing in a group."""

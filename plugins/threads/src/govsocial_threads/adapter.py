@@ -43,6 +43,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -60,6 +61,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    VideoLimits,
     as_dict,
     as_int,
     is_id,
@@ -144,8 +146,25 @@ class Threads(Platform):
         video_types=frozenset({"video/mp4", "video/quicktime"}),
         max_image_bytes=8 * _MB,
         max_video_bytes=1024 * _MB,
+        # Threads video specifications: up to 5 min, 23-60 fps, at most 1920 px wide,
+        # aspect 0.01:1 to 10:1, H.264 or HEVC with AAC (mono or stereo), 25 Mbps at most.
+        video=VideoLimits(
+            max_duration=300,
+            min_aspect_ratio=0.01,
+            max_aspect_ratio=10,
+            max_width=1920,
+            min_frame_rate=23,
+            max_frame_rate=60,
+            video_codecs=frozenset({"h264", "hevc"}),
+            audio_codecs=frozenset({"aac"}),
+            max_audio_channels=2,
+            max_bitrate=25_000_000,
+            source="https://developers.facebook.com/docs/threads/overview#video-specifications",
+        ),
         alt_text=True,
-        max_alt_text=None,
+        # Meta's Threads collection documents alt_text without a length; third-party Threads
+        # tools cap it at 1,000 characters, as Instagram and X do: the strict figure is checked
+        max_alt_text=1000,
         threads=True,
         delete=True,
         post_metrics=frozenset({"views", "likes", "replies", "reposts", "quotes"}),
@@ -532,6 +551,50 @@ class Threads(Platform):
             replies_used=as_int(entry.get("reply_quota_usage")),
             replies_total=as_int(reply_config.get("quota_total")),
             window_seconds=as_int(config.get("quota_duration")),
+        )
+
+    async def check(self) -> AccountCheck:
+        """The publishing quota (``threads_publishing_limit``: the token works, and how much of
+        the 24-hour quota is left) and the account's insights (``threads_manage_insights``).
+        Threads lists no token's permissions, so posting and deleting stay "cannot tell"
+        unless the quota is spent."""
+        with self.recording_calls() as log:
+            try:
+                quota = await self.publishing_quota()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            try:
+                await self.fetch_account_metrics()
+                counted: tuple[bool | None, str, str | None] = (
+                    True,
+                    "threads_insights answered",
+                    None,
+                )
+            except PlatformError as error:
+                counted = (
+                    False,
+                    f"threads_insights was refused: {error.body or error.message}",
+                    "grant threads_manage_insights to the app and issue a new token",
+                )
+        unknown = "Threads lists no token's permissions: the first attempt will tell"
+
+        def left(used: int | None, total: int | None, what: str) -> tuple[bool | None, str]:
+            if used is None or total is None:
+                return None, unknown
+            if used >= total:
+                return False, f"the 24-hour quota of {total} {what} is used up"
+            return None, f"{used} of {total} {what} used in 24 h; {unknown}"
+
+        post_ok, post_detail = left(quota.posts_used, quota.posts_total, "posts")
+        reply_ok, reply_detail = left(quota.replies_used, quota.replies_total, "replies")
+        return self.checked(
+            log,
+            expires_at=self.token_expires_at(),
+            post=(post_ok, post_detail, None),
+            reply=(reply_ok, reply_detail, None),
+            delete=(None, unknown + " (Threads allows 100 deletes a day)", None),
+            metrics=counted,
+            account_metrics=counted,
         )
 
     async def _ref(self, post_id: str, container: str | None) -> PostRef:

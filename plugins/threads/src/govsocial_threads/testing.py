@@ -308,6 +308,10 @@ class ThreadsEmulator:
         reply_to = params.get("reply_to_id")
         if reply_to and (reply_to not in self.posts or self.posts[reply_to]["deleted"]):
             return _error(f"(#100) reply_to_id {reply_to} does not exist", code=100)
+        if len(params.get("alt_text", "")) > 1000:
+            # ASSUMPTION: the 1,000-character cap third-party tools document; Meta's own
+            # collection gives no figure, and this wording is the emulator's, not Meta's
+            return _error("(#100) Param alt_text must be at most 1000 characters long")
         children: list[str] = []
         if media_type == "CAROUSEL":
             children = [c for c in params.get("children", "").split(",") if c]

@@ -32,6 +32,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -49,15 +50,16 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    VideoLimits,
     as_int,
     json_object,
     parse_time,
     scrub,
 )
 from govsocial_x import ratelimits
-from govsocial_x.text import weighted_length
+from govsocial_x.text import invalid_characters, weighted_length
 
-__all__ = ["SCOPES", "X"]
+__all__ = ["EXEMPT_TIERS", "REPLY_RULE", "RESTRICTED_TIERS", "SCOPES", "X"]
 
 #: The OAuth 2.0 scopes the adapter needs (offline.access gives the refresh token).
 SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
@@ -68,6 +70,27 @@ _REAUTHORISE = (
     + ") and store the new access_token and refresh_token"
 )
 _DUPLICATE_MARK = "duplicate content"
+#: X's words when it refuses a reply under the 2026-02-23 rule (see :data:`REPLY_RULE`).
+_REPLY_REFUSED_MARKS = (
+    "reply to this conversation is not allowed",
+    "not been mentioned or otherwise engaged",
+)
+#: X's rule on replies through the API since 2026-02-23, in short, for messages and docs.
+REPLY_RULE = (
+    "since 2026-02-23 X accepts a reply made through the API only when the author of the "
+    "post replied to mentions this account or quotes one of its posts; this applies to the "
+    "Free, Basic, Pro and pay-per-use access tiers (Enterprise and Public Utility apps are "
+    "exempt)"
+)
+#: The access tiers X's reply rule spares, as an account's ``access_tier`` credential names them.
+EXEMPT_TIERS = frozenset({"enterprise", "public-utility"})
+#: The tiers the rule applies to.
+RESTRICTED_TIERS = frozenset({"free", "basic", "pro", "pay-per-use"})
+#: Where X documents the create call the rule applies to (X announced the rule from its
+#: @XDevelopers account on 2026-02-23; the announcement has no page of its own).
+REPLY_RULE_DOCS = (
+    "https://developer.x.com/en/docs/twitter-api/tweets/manage-tweets/api-reference/post-tweets"
+)
 _METRICS = {
     "views": "impression_count",
     "likes": "like_count",
@@ -76,6 +99,21 @@ _METRICS = {
     "quotes": "quote_count",
     "bookmarks": "bookmark_count",
 }
+#: X's newer API document (the one its own SDK, xdk 0.10.6, is generated from) renames these
+#: answer fields from "tweet" to "post"; the 2.159 document keeps the old names. Read either.
+_NEWER_NAME = {
+    "retweet_count": "repost_count",
+    "tweet_count": "post_count",
+    "referenced_tweets": "referenced_posts",
+}
+
+
+def _field(found: dict[str, Any], name: str) -> Any:
+    """``found[name]``, or the same field under X's newer name (:data:`_NEWER_NAME`)."""
+    value = found.get(name)
+    return found.get(_NEWER_NAME.get(name, "")) if value is None else value
+
+
 _INTERACTION_FIELDS = {
     "tweet.fields": "author_id,conversation_id,created_at,referenced_tweets",
     "expansions": "author_id",
@@ -98,9 +136,24 @@ class X(Platform):
         video_types=frozenset({"video/mp4"}),
         max_image_bytes=5 * 1024 * 1024,
         max_video_bytes=512 * 1024 * 1024,
+        max_gif_bytes=15 * 1024 * 1024,
+        # Media best practices (accounts without X Premium, whose limits are longer):
+        # 0.5 s to 140 s, at most 60 fps, aspect 1:3 to 3:1, H.264 with AAC, mono or stereo.
+        video=VideoLimits(
+            min_duration=0.5,
+            max_duration=140,
+            min_aspect_ratio=1 / 3,
+            max_aspect_ratio=3,
+            max_frame_rate=60,
+            video_codecs=frozenset({"h264"}),
+            audio_codecs=frozenset({"aac"}),
+            max_audio_channels=2,
+            source="https://docs.x.com/x-api/media/quickstart/best-practices",
+        ),
         alt_text=True,
         max_alt_text=1000,
         threads=True,
+        reply_restriction=REPLY_RULE,
         delete=True,
         post_metrics=frozenset(_METRICS),
         account_metrics=frozenset({"followers", "following", "posts"}),
@@ -115,8 +168,10 @@ class X(Platform):
     media_poll_interval: ClassVar[float] = 1.0
     #: the longest wait for media processing before giving up
     media_processing_timeout: ClassVar[float] = 300.0
-    #: bytes per APPEND segment of a chunked upload
-    chunk_size: ClassVar[int] = 4 * 1024 * 1024
+    #: bytes per APPEND segment of a chunked upload: each goes base64-encoded in JSON, and X
+    #: takes a base64 chunk of at most 5 MB (APPEND reference: "media_data ... must be <= 5
+    #: MB"); 3 MiB encodes to 4 MiB of base64, under that limit however MB is counted
+    chunk_size: ClassVar[int] = 3 * 1024 * 1024
     #: pages of 100 read at most by fetch_replies and fetch_mentions
     max_pages: ClassVar[int] = 10
 
@@ -134,12 +189,41 @@ class X(Platform):
 
     @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """X takes up to four images, or one GIF, or one video, never a mix."""
+        """X takes up to four images, or one GIF, or one video, never a mix; no text holding
+        U+FFFE, U+FEFF or U+FFFF (twitter-text counts such a post invalid); and a reply gets a
+        warning about X's rule on API replies (offline, govsocial cannot tell whether the
+        author mentioned the account, nor the app's access tier)."""
+        problems: list[Problem] = []
+        refused = invalid_characters(post.text)
+        if refused:
+            problems.append(
+                Problem(
+                    code="invalid_characters",
+                    message="X refuses a post holding "
+                    + ", ".join(f"U+{ord(c):04X}" for c in refused)
+                    + " (twitter-text's invalid characters): remove "
+                    + ("it" if len(refused) == 1 else "them"),
+                    field="text",
+                    platform=cls.name,
+                )
+            )
+        if post.reply_to is not None and limits.reply_restriction:
+            problems.append(
+                Problem(
+                    code="reply_restricted",
+                    message=f"X may refuse this reply: {REPLY_RULE}. It goes through when the "
+                    "post replied to mentions this account (a citizen writing @humas_kota), "
+                    f"or when the app is Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                    field="reply_to",
+                    platform=cls.name,
+                    severity="warning",
+                )
+            )
         moving = [
             i for i, m in enumerate(post.media) if m.kind == "video" or m.mime_type == "image/gif"
         ]
         if moving and len(post.media) > 1:
-            return [
+            problems.append(
                 Problem(
                     code="media_mix",
                     message="X takes up to 4 images, or 1 GIF, or 1 video in a post, "
@@ -148,12 +232,35 @@ class X(Platform):
                     platform=cls.name,
                     limit=1,
                 )
-            ]
-        return []
+            )
+        return problems
+
+    async def get_limits(self) -> Limits:
+        """The declared limits; an account whose ``access_tier`` is ``enterprise`` or
+        ``public-utility`` (exempt from X's reply rule) gets no reply warning."""
+        if self.access_tier() in EXEMPT_TIERS:
+            return self.limits.model_copy(update={"reply_restriction": None})
+        return self.limits
+
+    def access_tier(self) -> str | None:
+        """The app's X API access tier, as the account's optional ``access_tier`` credential
+        says (free, basic, pro, pay-per-use, enterprise, public-utility; not secret). X tells
+        no app its tier on a read, so govsocial takes the account's word for it."""
+        if "access_tier" not in self.account.credentials:
+            return None
+        return self.account.credential("access_tier").strip().lower() or None
 
     @classmethod
     def check_account(cls, account: Account) -> None:
         super().check_account(account)
+        if "access_tier" in account.credentials:
+            tier = account.credential("access_tier").strip().lower()
+            if tier not in EXEMPT_TIERS | RESTRICTED_TIERS:
+                raise ConfigurationError(
+                    f"account {account.handle} on X has access_tier {tier!r}",
+                    field="credentials.access_tier",
+                    hint="use one of " + ", ".join(sorted(EXEMPT_TIERS | RESTRICTED_TIERS)),
+                )
         if "refresh_token" in account.credentials and "client_id" not in account.credentials:
             raise ConfigurationError(
                 f"account {account.handle} on X has a refresh_token but no client_id",
@@ -258,6 +365,24 @@ class X(Platform):
                 field="text",
                 hint="X has no idempotency key and rejects a repeated text: look for the "
                 "earlier post on the account before changing the text and sending again",
+            )
+        if status == 403 and any(mark in message.lower() for mark in _REPLY_REFUSED_MARKS):
+            return PlatformError(
+                f"X refused the reply of {handle}: {message}",
+                platform=self.name,
+                status=status,
+                body=message,
+                field="reply_to",
+                hint=(
+                    f"the account says access_tier {self.access_tier()}, but X applied the "
+                    "rule, so check the app's tier on the developer portal; "
+                    if self.access_tier() in EXEMPT_TIERS
+                    else ""
+                )
+                + f"this is X's reply rule, not a problem with the token: {REPLY_RULE}. "
+                "Answer in a new post that mentions the citizen instead (not a reply), reply "
+                "in the X app, or apply for the Public Utility tier, which government "
+                f"accounts may (see {REPLY_RULE_DOCS})",
             )
         if status == 403:
             return PlatformError(
@@ -507,10 +632,11 @@ class X(Platform):
         return str(media_id)
 
     async def delete(self, ref: PostRef) -> None:
-        """``DELETE /2/tweets/{id}``."""
+        """``DELETE /2/tweets/{id}``; X answers 200 with ``data.deleted`` true or false, and
+        false is a failure (the post is still there)."""
         _check_id(ref.id)
         try:
-            await self._call("DELETE", f"/2/tweets/{ref.id}")
+            response = await self._call("DELETE", f"/2/tweets/{ref.id}")
         except PlatformError as error:
             if error.status != 404 or isinstance(error, RateLimited):
                 raise
@@ -521,6 +647,24 @@ class X(Platform):
                 body=error.body,
                 hint="it may have been deleted already, or belong to another account",
             ) from None
+        body = json_object(response)
+        data = body.get("data") if body else None
+        deleted = data.get("deleted") if isinstance(data, dict) else None
+        if deleted is True:
+            return
+        if deleted is False:
+            raise PlatformError(
+                f"X answered the delete of post {ref.id} of {self.account.handle} with "
+                f'"deleted": false: the post was not deleted',
+                platform=self.name,
+                status=response.status_code,
+                body=self.snippet(response),
+                field="ref",
+                hint="try again later; if it persists, delete the post in the X app "
+                "(https://developer.twitter.com/en/docs/twitter-api/tweets/manage-tweets/"
+                "api-reference/delete-tweets-id)",
+            )
+        raise self.unreadable(response, f"the delete of post {ref.id}")
 
     async def refresh_credentials(self) -> bool:
         """Renew the OAuth 2 access token with the refresh token (X rotates both)."""
@@ -571,7 +715,7 @@ class X(Platform):
                 continue
             public = found[ref.id].get("public_metrics")
             public = public if isinstance(public, dict) else {}
-            values = {name: as_int(public.get(field)) for name, field in _METRICS.items()}
+            values = {name: as_int(_field(public, field)) for name, field in _METRICS.items()}
             results.append(
                 PostMetrics(ref=ref, collected_at=now, raw={"public_metrics": public}, **values)
             )
@@ -587,8 +731,49 @@ class X(Platform):
             collected_at=datetime.now(UTC),
             followers=as_int(public.get("followers_count")),
             following=as_int(public.get("following_count")),
-            posts=as_int(public.get("tweet_count")),
+            posts=as_int(_field(public, "tweet_count")),
             raw={"public_metrics": public},
+        )
+
+    async def check(self) -> AccountCheck:
+        """``GET /2/users/me``: that the token works, whose it is, and the endpoint's rate
+        window. X tells neither the token's scopes nor the app's access tier on a read, so
+        posting, deleting and post figures stay "cannot tell"; replies carry X's reply rule."""
+        with self.recording_calls() as log:
+            try:
+                user = await self._me(fields="public_metrics")
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+        username = user.get("username")
+        declared = self.access_tier()
+        if declared in EXEMPT_TIERS:
+            reply: tuple[bool | None, str, str | None] = (
+                True,
+                f"the account says the app is {declared}, which X's reply rule of "
+                "2026-02-23 spares (X does not tell; the first refused reply would)",
+                None,
+            )
+        else:
+            said = f" (access_tier {declared})" if declared else ""
+            reply = (
+                None,
+                f"only to posts that mention or quote this account{said}, unless the app is "
+                f"Enterprise or Public Utility ({REPLY_RULE_DOCS})",
+                None,
+            )
+        tier = (
+            "X's answer tells neither the token's scopes nor the app's access tier: the first "
+            "post shows them (a 403 names what is missing)"
+        )
+        return self.checked(
+            log,
+            identity=f"@{username}" if isinstance(username, str) and username else None,
+            notes=[f"replies: {REPLY_RULE}"],
+            post=(None, tier, None),
+            reply=reply,
+            delete=(None, tier, None),
+            metrics=(None, "reading posts' figures depends on the app's access tier", None),
+            account_metrics=(True, "GET /2/users/me answered the account's figures", None),
         )
 
     async def _me(self, fields: str | None = None) -> dict[str, Any]:
@@ -666,7 +851,7 @@ class X(Platform):
             username = author.get("username")
             replied = [
                 r.get("id")
-                for r in _dicts(tweet.get("referenced_tweets"))
+                for r in _dicts(_field(tweet, "referenced_tweets"))
                 if r.get("type") == "replied_to"
             ]
             found.append(

@@ -8,7 +8,9 @@ The rules (https://docs.x.com/fundamentals/counting-characters):
   skin tone), when twitter-text's emoji parser recognises it;
 - any other code point counts 1 in U+0000-U+10FF (Latin, Cyrillic, Arabic, Indic...),
   U+2000-U+200D, U+2010-U+201F and U+2032-U+2037, and 2 elsewhere (CJK, most symbols);
-- a post may weigh 280.
+- a post may weigh 280;
+- a post holding U+FFFE, U+FEFF or U+FFFF (twitter-text's ``invalidChars``) is invalid,
+  whatever its length.
 
 Why not a library: the PyPI port ``twitter-text-parser`` 3.0.0 disagreed with twitter-text
 on 32 of the 823 strings of the test corpus (bare (c) and (r) signs, CR LF, some emoji
@@ -45,7 +47,10 @@ __all__ = [
     "MAX_WEIGHTED_LENGTH",
     "URL_WEIGHT",
     "UrlSpan",
+    "INVALID_CHARACTERS",
     "extract_urls",
+    "invalid_characters",
+    "is_valid",
     "weighted_length",
 ]
 
@@ -53,6 +58,9 @@ __all__ = [
 MAX_WEIGHTED_LENGTH = 280
 #: What every URL weighs (the length of a t.co link).
 URL_WEIGHT = 23
+#: Characters that make a post invalid (twitter-text's ``invalidCharsGroup``: two
+#: noncharacters and the byte-order mark).
+INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff")
 _EMOJI_WEIGHT = 2
 
 # -- character weights ---------------------------------------------------------------------
@@ -296,3 +304,15 @@ def weighted_length(text: str) -> int:
         total += _char_weight(normalized[index])
         index += 1
     return total
+
+
+def invalid_characters(text: str) -> list[str]:
+    """The characters of ``text`` X refuses (:data:`INVALID_CHARACTERS`), in order, once each."""
+    normalized = unicodedata.normalize("NFC", text)
+    return list(dict.fromkeys(c for c in normalized if c in INVALID_CHARACTERS))
+
+
+def is_valid(text: str) -> bool:
+    """True when X accepts ``text`` as a post's text, as twitter-text's ``parseTweet`` says:
+    weighted length 1 to :data:`MAX_WEIGHTED_LENGTH` and no invalid character."""
+    return not invalid_characters(text) and 0 < weighted_length(text) <= MAX_WEIGHTED_LENGTH

@@ -13,9 +13,14 @@
 //   1. a token check: an unknown bot token gets the Bot API's 401 "Unauthorized" answer
 //      (telegram-test-api accepts any token);
 //   2. the methods the package lacks, stored in the package's own storage so its
-//      getUpdatesHistory shows them: sendPhoto, sendMediaGroup (JSON or multipart),
-//      deleteMessages, getChatMemberCount, and getMe answering with the configured bot;
-//   3. a control route, POST /_govsocial/members {chat_id, count}, to set a member count.
+//      getUpdatesHistory shows them: sendPhoto, sendVideo, sendMediaGroup (JSON or multipart),
+//      deleteMessages, getChatMemberCount, getChatMember (the bot itself), and getMe answering
+//      with the configured bot;
+//   3. control routes: POST /_govsocial/members {chat_id, count} sets a member count, and
+//      POST /_govsocial/rights {chat_id, rights} sets a bot's rights in its channel for
+//      getChatMember (default: administrator who may post and delete messages),
+//      POST /_govsocial/retire {method, retired} makes a method unknown, answered as the Bot
+//      API answers any unknown method, 404 "Not Found" (a self-hosted server older than it).
 // Answers follow https://core.telegram.org/bots/api (Message objects, ok/result envelopes).
 // When listening, it prints one JSON line {"port": N} on standard output.
 
@@ -87,6 +92,10 @@ function jsonField(value) {
 }
 
 let fileCounter = 1;
+const retired = new Set();
+// The rights of each bot in its channel (ChatMemberAdministrator fields), by chat id;
+// POST /_govsocial/rights {chat_id, rights} replaces them ({"status": "member"} demotes).
+const rights = new Map();
 
 // A PhotoSize array for a photo given as an upload, attach://name, a URL or a file_id.
 function photoSizes(value, params) {
@@ -103,6 +112,39 @@ function photoSizes(value, params) {
   const id = `photo-${fileCounter++}`;
   const size = typeof file === 'object' ? file.size : 0;
   return [{ file_id: id, file_unique_id: `u${id}`, width: 1, height: 1, file_size: size }];
+}
+
+// A Video object (https://core.telegram.org/bots/api#video) for a video given as an upload,
+// attach://name, a URL or a file_id. Telegram reads the file itself; this test server takes
+// the width, height and duration the bot sent, and records the cover when one came.
+function videoOf(value, params, fields) {
+  let file = value;
+  if (typeof value === 'string' && value.startsWith('attach://')) {
+    file = params[value.slice('attach://'.length)];
+    if (file === undefined) {
+      throw new Error(`Bad Request: file ${value} was not attached`);
+    }
+  }
+  if (file === undefined || file === '') {
+    throw new Error('Bad Request: there is no video in the request');
+  }
+  const id = `video-${fileCounter++}`;
+  const video = {
+    file_id: id,
+    file_unique_id: `u${id}`,
+    width: Number(fields.width || 0),
+    height: Number(fields.height || 0),
+    duration: Number(fields.duration || 0),
+    mime_type: 'video/mp4',
+    file_size: typeof file === 'object' ? file.size : 0,
+  };
+  if (typeof file === 'object' && file.filename) {
+    video.file_name = file.filename;
+  }
+  if (fields.cover !== undefined) {
+    video.cover = photoSizes(fields.cover, params);
+  }
+  return video;
 }
 
 function chatOf(chatId) {
@@ -147,20 +189,30 @@ const methods = {
     };
     return storeBotMessage(bot.token, message);
   },
+  sendvideo(params, bot) {
+    const message = {
+      chat_id: params.chat_id,
+      video: videoOf(params.video, params, params),
+      caption: params.caption,
+      reply_parameters: replyParameters(params),
+    };
+    return storeBotMessage(bot.token, message);
+  },
   sendmediagroup(params, bot) {
     const media = jsonField(params.media);
     if (!Array.isArray(media) || media.length < 2 || media.length > 10) {
       throw new Error('Bad Request: media must include 2-10 items');
     }
     const group = `group-${fileCounter++}`;
-    const sizes = media.map((item) => photoSizes(item.media, params));
-    return media.map((item, index) => storeBotMessage(bot.token, {
+    const files = media.map((item) => (item.type === 'video'
+      ? { video: videoOf(item.media, params, item) }
+      : { photo: photoSizes(item.media, params) }));
+    return media.map((item, index) => storeBotMessage(bot.token, Object.assign({
       chat_id: params.chat_id,
       media_group_id: group,
-      photo: sizes[index],
       caption: item.caption,
       reply_parameters: replyParameters(params),
-    }));
+    }, files[index])));
   },
   deletemessages(params) {
     const chatId = Number(params.chat_id);
@@ -171,6 +223,41 @@ const methods = {
     // "If some of the specified messages can't be found, they are skipped."
     ids.forEach((id) => telegram.deleteMessage(chatId, Number(id)));
     return true;
+  },
+  getchatmember(params, bot) {
+    const chat = chats.get(String(params.chat_id));
+    if (!chat) {
+      throw new Error('Bad Request: chat not found');
+    }
+    if (Number(params.user_id) !== bot.id) {
+      throw new Error('Bad Request: user not found');
+    }
+    const user = { id: bot.id, is_bot: true, first_name: bot.first_name || bot.username, username: bot.username };
+    const given = rights.get(String(params.chat_id)) || {};
+    if (given.status === 'member' || given.status === 'left') {
+      return { status: given.status, user };
+    }
+    return Object.assign(
+      {
+        status: 'administrator',
+        user,
+        can_be_edited: false,
+        is_anonymous: false,
+        can_manage_chat: true,
+        can_delete_messages: true,
+        can_manage_video_chats: false,
+        can_restrict_members: false,
+        can_promote_members: false,
+        can_change_info: false,
+        can_invite_users: false,
+        can_post_stories: false,
+        can_edit_stories: false,
+        can_delete_stories: false,
+        can_post_messages: true,
+        can_edit_messages: true,
+      },
+      given,
+    );
   },
   getchatmembercount(params) {
     const chat = chats.get(String(params.chat_id));
@@ -194,11 +281,32 @@ async function handle(req, res) {
     send(res, 200, { ok: true, result: true });
     return;
   }
+  if (req.method === 'POST' && url.pathname === '/_govsocial/rights') {
+    const params = await parameters(req);
+    rights.set(String(params.chat_id), params.rights || {});
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/_govsocial/retire') {
+    const params = await parameters(req);
+    const name = String(params.method || '').toLowerCase();
+    if (params.retired === false) {
+      retired.delete(name);
+    } else {
+      retired.add(name);
+    }
+    send(res, 200, { ok: true, result: true });
+    return;
+  }
   const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
   if (match) {
     const bot = bots.get(decodeURIComponent(match[1]));
     if (!bot) {
       fail(res, 401, 'Unauthorized');
+      return;
+    }
+    if (retired.has(match[2].toLowerCase())) {
+      fail(res, 404, 'Not Found');
       return;
     }
     const method = methods[match[2].toLowerCase()]; // method names are case-insensitive

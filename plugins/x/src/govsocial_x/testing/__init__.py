@@ -7,7 +7,7 @@ like any module (``from govsocial_x.testing import Emulator``). Serve the emulat
 the npm tree of the plugin's ``tests/node``.
 """
 
-from govsocial_x.testing.emulator import DUPLICATE, Emulator
+from govsocial_x.testing.emulator import DUPLICATE, REPLY_REFUSED, Emulator
 from govsocial_x.testing.prism import prism_proxy, spec_path
 
-__all__ = ["DUPLICATE", "Emulator", "prism_proxy", "spec_path"]
+__all__ = ["DUPLICATE", "REPLY_REFUSED", "Emulator", "prism_proxy", "spec_path"]

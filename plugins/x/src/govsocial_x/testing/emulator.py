@@ -31,6 +31,15 @@ from aiohttp import web
 from govsocial.adapters import Account, PostRef
 
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+#: X's answer (detail of a 403) to a reply its 2026-02-23 rule refuses, as apps have logged it.
+REPLY_REFUSED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or "
+    "otherwise engaged by the author of the post you are replying to."
+)
+#: The access tiers X's reply rule applies to (Enterprise and Public Utility are exempt).
+RESTRICTED_TIERS = frozenset({"free", "basic", "pro", "pay-per-use"})
+#: The most base64 characters an APPEND takes ("media_data ... must be <= 5 MB").
+MAX_APPEND_BASE64 = 5_000_000
 
 
 @dataclass
@@ -58,6 +67,12 @@ class Emulator:
     refreshes: list[dict[str, str]] = field(default_factory=list)
     #: polls left before a finalized chunked upload counts as processed
     processing_polls: int = 1
+    #: the access tier of the emulated app: in a RESTRICTED_TIERS tier a reply is refused
+    #: unless the post replied to mentions the replying user or quotes one of its posts
+    #: (whether X exempts a reply to one's own post is not documented; the emulator does)
+    access_tier: str = "enterprise"
+    #: answer deletes with 200 and ``"deleted": false`` (the post stays)
+    refuse_deletes: bool = False
     base_url: str = ""
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1_800_000_000_000_000_001)
@@ -196,6 +211,9 @@ class Emulator:
             },
             "media_ids": media_ids,
         }
+        quoted = body.get("quote_tweet_id")
+        if quoted is not None and quoted in self.tweets:
+            tweet["referenced_tweets"] = [{"type": "quoted", "id": quoted}]
         reply_to = body.get("reply", {}).get("in_reply_to_tweet_id")
         if reply_to is not None:
             parent = self.tweets.get(reply_to)
@@ -206,9 +224,14 @@ class Emulator:
                     "Your Tweet cannot be replied to: it was deleted or is not visible to you.",
                     "https://api.twitter.com/2/problems/invalid-request",
                 )
+            if self.access_tier in RESTRICTED_TIERS and not self._engaged(parent, user):
+                raise _problem(403, "Forbidden", REPLY_REFUSED, "about:blank")
             tweet["conversation_id"] = parent["conversation_id"]
             tweet["in_reply_to_user_id"] = parent["author_id"]
-            tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
+            tweet["referenced_tweets"] = [
+                *tweet.get("referenced_tweets", []),
+                {"type": "replied_to", "id": reply_to},
+            ]
             parent["public_metrics"]["reply_count"] += 1
         self.tweets[tweet_id] = tweet
         return web.json_response({"data": {"id": tweet_id, "text": _escaped(text)}}, status=201)
@@ -231,8 +254,22 @@ class Emulator:
                 "You are not allowed to delete a Tweet you did not author.",
                 "about:blank",
             )
+        if self.refuse_deletes:
+            return web.json_response({"data": {"deleted": False}})
         del self.tweets[tweet["id"]]
         return web.json_response({"data": {"deleted": True}})
+
+    def _engaged(self, parent: dict[str, Any], user: User) -> bool:
+        """Whether ``parent``'s author invited ``user``'s reply: mentioned or quoted them."""
+        if parent["author_id"] == user.id:
+            return True
+        if f"@{user.username.lower()}" in parent["text"].lower():
+            return True
+        return any(
+            ref.get("type") == "quoted"
+            and self.tweets.get(ref.get("id"), {}).get("author_id") == user.id
+            for ref in parent.get("referenced_tweets", [])
+        )
 
     def _view(self, tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         view: dict[str, Any] = {
@@ -436,6 +473,13 @@ class Emulator:
         """``POST /2/media/upload/{id}/append``."""
         record = self._owned_media(request, request.match_info["id"])
         body = await request.json()
+        if len(body["media"]) > MAX_APPEND_BASE64:
+            raise _problem(
+                400,
+                "Invalid Request",
+                f"The media chunk is {len(body['media'])} base64 characters; it must be <= 5 MB",
+                "https://api.twitter.com/2/problems/invalid-request",
+            )
         record["chunks"][int(body["segment_index"])] = base64.b64decode(body["media"])
         return web.json_response({"data": {"expires_at": int(time.time()) + 86400}, "meta": {}})
 
