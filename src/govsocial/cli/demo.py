@@ -67,7 +67,7 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if not servers:
             say("No local server could be started.")
             return 1
-        status = _tour(servers, say) | _campaign(servers, say)
+        status = _tour(servers, say) | _video(servers, say) | _campaign(servers, say)
         say("\nDone." if status == 0 else "\nSome steps failed: see above.")
         return status
 
@@ -114,6 +114,43 @@ def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
                 say(f"  {name:<9} no metrics here: {error}")
     if failures:
         say(f"\n{failures} problem(s): see above.")
+    return 1 if failures else 0
+
+
+def _video(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """A short 9:16 video made here, posted to every platform that takes video."""
+    from govsocial.core.video import video_support
+
+    takers = {
+        name: server
+        for name, server in servers.items()
+        if default_plugins().platform(name).limits.video_types
+    }
+    if not takers:
+        return 0
+    missing = video_support()
+    if missing is not None:
+        say(f"\nA short video: skipped ({missing})")
+        return 0
+    from govsocial.testing.video import make_video
+
+    say("\nA short video (4 s, 9:16, H.264), made here, to every platform that takes video:")
+    video = Media(data=make_video(width=360, height=640, seconds=4, fps=30))
+    post = Post("Video layanan: cara mengurus KTP elektronik. #InfoPublik", media=[video])
+    failures = 0
+    with Client(max_wait=10.0) as client:
+        authors = [server.accounts[0] for server in takers.values()]
+        for (name, server), result in zip(
+            takers.items(), client.publish(post, authors), strict=True
+        ):
+            if not result.ok or result.ref is None:
+                failures += 1
+                say(f"  {name:<9} FAILED     {result.error}")
+                continue
+            stored = server.stored_post(result.ref)
+            kinds = getattr(server, "stored_media_kinds", None)
+            held = kinds(stored) if kinds is not None and stored is not None else None
+            say(f"  {name:<9} published  {result.ref.url or result.ref.id}  stored: {held}")
     return 1 if failures else 0
 
 
