@@ -600,21 +600,26 @@ class TikTok(Platform):
         self, path: str, body: dict[str, Any], *, create: bool
     ) -> dict[str, Any]:
         """An init call (6 a minute per token, counted in the rate budget): a new publish."""
+        self._init_budget(record=False)  # the HTTP layer waits here when the 6 are spent
         data = await self._data(
             "POST", path, "the init call", json=body, create=create, idempotent=not create
         )
-        self._count_init()
+        self._init_budget(record=True)
         if not isinstance(data.get("publish_id"), str | int) or not data.get("publish_id"):
             raise PlatformError("TikTok's init answer has no publish_id", platform=self.name)
         return data
 
-    def _count_init(self) -> None:
-        """Record an init call; when the minute's 6 are spent, the next waits for the oldest
-        to leave the window (the HTTP layer's rate budget does the waiting)."""
+    def _init_budget(self, *, record: bool) -> None:
+        """Put the init calls of the last minute (kept per account for the process, so
+        every client and adapter of it counts them) into the client's rate budget; when 6
+        were made, the HTTP layer holds the next until the oldest is a minute old."""
         now = time.time()
         window = [t for t in self._inits.get(self.account.key, []) if t > now - 60.0]
-        window.append(now)
+        if record:
+            window.append(now)
         self._inits[self.account.key] = window
+        if not window:
+            return
         state = RateState(
             limit=self.inits_per_minute,
             remaining=max(0, self.inits_per_minute - len(window)),

@@ -27,6 +27,7 @@ PUT and FAILED on status, as TikTok documents no answer for it), ``moderation_po
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import secrets
@@ -105,6 +106,12 @@ class TikTokEmulator:
         self.hold_moderation = False
         self.refresh_omits_refresh_token = False
         self.min_chunk = 5 * MB
+        #: seconds each chunk PUT takes (a slow network, so a test can kill mid-upload)
+        self.upload_delay = 0.0
+        #: the next upload URL expires once it took this many chunks (None: after an hour)
+        self.expire_after_chunks: int | None = None
+        #: every chunk taken: (publish_id, first byte, last byte)
+        self.puts: list[tuple[str, int, int]] = []
         self.verified_prefixes: list[str] = []
         self._ids = itertools.count(7_300_000_000_000_000_001)
         self._accounts: list[Account] = []
@@ -365,6 +372,8 @@ class TikTokEmulator:
         guide); 206 until the file is whole, then 201."""
         token = request.match_info["token"]
         chunk = await request.read()
+        if self.upload_delay:
+            await asyncio.sleep(self.upload_delay)
         with self.lock:
             found = [p for p in self.publishes.values() if p.upload_token == token]
             if not found:
@@ -394,6 +403,11 @@ class TikTokEmulator:
                 return web.Response(status=416, text="Range not satisfiable")
             del publish.data[first:]  # a chunk sent again replaces what was there
             publish.data.extend(chunk)
+            self.puts.append((publish.publish_id, first, last))
+            taken = sum(1 for p in self.puts if p[0] == publish.publish_id)
+            if self.expire_after_chunks is not None and taken >= self.expire_after_chunks:
+                publish.expires_at = 0.0
+                self.expire_after_chunks = None  # once: the next publish keeps its hour
             if len(publish.data) < publish.video_size:
                 return web.Response(status=206)
             publish.status = "PROCESSING_UPLOAD"
