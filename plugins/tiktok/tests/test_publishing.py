@@ -350,3 +350,19 @@ def test_photos_and_account_figures(run: Run, server: TikTokEmulator) -> None:
 
     metrics = asyncio.run(figures())
     assert metrics.posts == 1 and metrics.following == 3 and metrics.followers == 0
+
+
+def test_the_upload_host_never_receives_the_token(run: Run, small_chunks: int) -> None:
+    """The upload URL may be on another host than the API: chunks go without the bearer."""
+    before = len(run.server.upload_authorization)
+    run.publish(video_post(padded(200_000)))
+    sent = run.server.upload_authorization[before:]
+    assert len(sent) == 3 and sent == [None, None, None]
+
+
+def test_a_hostile_user_name_in_tiktoks_answer_makes_no_link(server: TikTokEmulator) -> None:
+    account = server.add_account("nama_aneh")
+    server.users[server.tokens_owner(account)].username = "x@evil.example/phish?"
+    ref = Run(server, account).publish(video_post(VIDEO))
+    assert server.stored_post(ref) is not None
+    assert ref.url is None and ref.id.isdigit()

@@ -57,6 +57,7 @@ old, and an answer without one never wipes the one we have.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -123,6 +124,9 @@ STATUS_FETCH = "/v2/post/publish/status/fetch/"
 VIDEO_QUERY = "/v2/video/query/"
 USER_INFO = "/v2/user/info/"
 TOKEN = "/v2/oauth/token/"  # noqa: S105 - a path, not a secret
+
+#: A TikTok user name (letters, digits, underscores and dots), for the post's link.
+_USERNAME = re.compile(r"[A-Za-z0-9_.]{1,64}")
 
 #: The statuses of status/fetch after which the publish holds every byte of its video.
 _RECEIVED = frozenset({"PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE"})
@@ -259,7 +263,7 @@ class ChunkedPut:
             create=False,  # nothing is posted until every byte has arrived
         )
         upload_url = data.get("upload_url")
-        if not isinstance(upload_url, str) or not upload_url:
+        if not isinstance(upload_url, str) or not upload_url.startswith(("https://", "http://")):
             raise PlatformError(
                 "TikTok opened no upload (its answer has no upload_url)", platform="tiktok"
             )
@@ -822,7 +826,13 @@ class TikTok(Platform):
             )
         if not public:
             extra["note"] = "TikTok gives no post id for a post that is not public"
-        url = f"https://www.tiktok.com/@{username}/video/{post_id}" if public and username else None
+        # both come from TikTok's answers: only a plain user name and a numeric id make a
+        # link, so an odd answer cannot point the link elsewhere
+        url = (
+            f"https://www.tiktok.com/@{username}/video/{post_id}"
+            if public and post_id.isdigit() and _USERNAME.fullmatch(username)
+            else None
+        )
         return PostRef(platform=self.name, account=self.account, id=post_id, url=url, extra=extra)
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:

@@ -112,6 +112,8 @@ class TikTokEmulator:
         self.expire_after_chunks: int | None = None
         #: every chunk taken: (publish_id, first byte, last byte)
         self.puts: list[tuple[str, int, int]] = []
+        #: the Authorization header of every chunk PUT (None when there was none)
+        self.upload_authorization: list[str | None] = []
         self.verified_prefixes: list[str] = []
         self._ids = itertools.count(7_300_000_000_000_000_001)
         self._accounts: list[Account] = []
@@ -372,6 +374,8 @@ class TikTokEmulator:
         guide); 206 until the file is whole, then 201."""
         token = request.match_info["token"]
         chunk = await request.read()
+        with self.lock:
+            self.upload_authorization.append(request.headers.get("Authorization"))
         if self.upload_delay:
             await asyncio.sleep(self.upload_delay)
         with self.lock:
