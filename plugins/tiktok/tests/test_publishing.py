@@ -134,6 +134,7 @@ def test_moderation_longer_than_an_attempt_resumes_polling_never_a_second_init(
     with pytest.raises(PublishPending) as caught:
         run.publish(video_post(VIDEO))
     pending = caught.value
+    assert "publishing the delivery again resumes polling" in str(pending)
     assert isinstance(pending, RateLimited) and pending.retry_after == TikTok.moderation_retry
     [publish] = run.server.publishes_of(run.account)
     assert pending.publish_id == publish.publish_id

@@ -207,6 +207,7 @@ class PublishPending(RateLimited):
             f"TikTok may take hours to moderate a public post; publishing the delivery again "
             f"resumes polling publish {publish_id} (retry after {retry_after:.0f} s)"
         )
+        Exception.__init__(self, self._render())
 
 
 def plan_chunks(size: int, preferred: int) -> tuple[int, int]:
@@ -737,7 +738,15 @@ class TikTok(Platform):
             # the upload URL died mid-file: the publish can never be finished, so asking
             # the engine again resumes through ``received``, which says so, and the engine
             # makes a new publish
-            result = await self.upload(media, protocol, idempotency_key=idempotency_key)
+            try:
+                result = await self.upload(media, protocol, idempotency_key=idempotency_key)
+            except UploadExpired as again:
+                raise PlatformError(
+                    f"TikTok's upload for {self.account.handle} expired twice in a row: {again}",
+                    platform=self.name,
+                    hint="the network may be too slow for TikTok's one-hour upload window; "
+                    "publishing again starts a new upload (never a second post)",
+                ) from None
         return result["publish_id"]
 
     async def _publish_photos(
