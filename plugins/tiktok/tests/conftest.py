@@ -48,6 +48,8 @@ def server(emulator: TikTokEmulator) -> Iterator[TikTokEmulator]:
     emulator.hold_moderation = False
     emulator.refresh_omits_refresh_token = False
     emulator.min_chunk = 5 * 1024 * 1024
+    emulator.init_answer_delay = 0.0
+    emulator.expire_after_chunks, emulator.expirations = None, 1
     emulator.init_times.clear()
     TikTok._inits.clear()
 

@@ -55,9 +55,9 @@ class Run:
         self.checkpoints = MemoryCheckpoints()
         self.renewed: list[dict[str, str]] = []
 
-    def adapter(self, max_wait: float = 5.0) -> TikTok:
+    def adapter(self, max_wait: float = 5.0, timeout: float = 5.0) -> TikTok:
         context = AdapterContext(
-            http=Http(new_http_client(timeout=httpx.Timeout(5.0)), max_wait=max_wait),
+            http=Http(new_http_client(timeout=httpx.Timeout(timeout)), max_wait=max_wait),
             checkpoints=self.checkpoints,
             media_host=DirectoryHost(self.server.media_dir, self.server.base_url + "/media"),
             on_credentials=lambda _account, values: self.renewed.append(values),
@@ -367,3 +367,66 @@ def test_a_hostile_user_name_in_tiktoks_answer_makes_no_link(server: TikTokEmula
     ref = Run(server, account).publish(video_post(VIDEO))
     assert server.stored_post(ref) is not None
     assert ref.url is None and ref.id.isdigit()
+
+
+def test_an_upload_that_expires_twice_is_a_platform_error_and_no_post(
+    run: Run, small_chunks: int
+) -> None:
+    run.server.expire_after_chunks, run.server.expirations = 1, 2
+    with pytest.raises(PlatformError, match="expired twice in a row"):
+        run.publish(video_post(padded(300_000)))
+    assert [p.status for p in run.server.publishes_of(run.account)] == ["FAILED", "FAILED"]
+    assert run.server.posts_of(run.account) == []
+
+
+def test_a_lost_photo_init_answer_is_an_unknown_outcome_never_a_second_init(
+    run: Run, server: TikTokEmulator
+) -> None:
+    from govsocial import PublishOutcomeUnknown
+
+    server.init_answer_delay = 2.0
+    (server.media_dir / "poster.jpg").write_bytes(_jpeg())
+    post = Post("Poster", media=[Media(url=f"{server.base_url}/media/poster.jpg")])
+    with pytest.raises(PublishOutcomeUnknown):
+        run.publish(post, timeout=0.5)
+    assert len(server.publishes_of(run.account)) == 1, "sent once, not repeated"
+
+    async def reconcile() -> Any:
+        adapter = run.adapter()
+        try:
+            return await adapter.find_published("d1")
+        finally:
+            await adapter.http.client.aclose()
+
+    with pytest.raises(NotImplementedError, match="check the account's posts"):
+        asyncio.run(reconcile())  # no publish_id was saved: a human looks
+
+
+def test_reconciliation_finds_a_post_from_the_saved_publish(run: Run) -> None:
+    run.server.hold_moderation = True
+    with pytest.raises(PublishPending):
+        run.publish(video_post(VIDEO))
+
+    async def reconcile() -> Any:
+        adapter = run.adapter()
+        try:
+            return await adapter.find_published("d1")
+        finally:
+            await adapter.http.client.aclose()
+
+    assert asyncio.run(reconcile()) is None  # still in moderation: not found yet
+    run.server.hold_moderation = False
+    run.server.moderation_polls = 0
+    ref = asyncio.run(reconcile())
+    [post] = run.server.posts_of(run.account)
+    assert ref is not None and ref.id == post["id"]
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 120, 40)).save(out, format="JPEG")
+    return out.getvalue()

@@ -112,6 +112,11 @@ class TikTokEmulator:
         self.expire_after_chunks: int | None = None
         #: every chunk taken: (publish_id, first byte, last byte)
         self.puts: list[tuple[str, int, int]] = []
+        #: seconds an init call waits, after making its publish, before it answers (an
+        #: answer lost on the way back when the client gives up first)
+        self.init_answer_delay = 0.0
+        #: upload URLs that expire once they took ``expire_after_chunks`` (one by default)
+        self.expirations = 1
         #: the Authorization header of every chunk PUT (None when there was none)
         self.upload_authorization: list[str | None] = []
         self.verified_prefixes: list[str] = []
@@ -411,7 +416,9 @@ class TikTokEmulator:
             taken = sum(1 for p in self.puts if p[0] == publish.publish_id)
             if self.expire_after_chunks is not None and taken >= self.expire_after_chunks:
                 publish.expires_at = 0.0
-                self.expire_after_chunks = None  # once: the next publish keeps its hour
+                self.expirations -= 1
+                if self.expirations <= 0:  # the next publishes keep their hour
+                    self.expire_after_chunks, self.expirations = None, 1
             if len(publish.data) < publish.video_size:
                 return web.Response(status=206)
             publish.status = "PROCESSING_UPLOAD"
@@ -448,6 +455,8 @@ class TikTokEmulator:
                 fail_reason="" if pulled else "photo_pull_failed",
             )
             self.publishes[publish.publish_id] = publish
+        if self.init_answer_delay:
+            await asyncio.sleep(self.init_answer_delay)
         return _ok({"publish_id": publish.publish_id})
 
     async def _status(self, request: web.Request) -> web.Response:
