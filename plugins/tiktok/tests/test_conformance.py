@@ -9,6 +9,10 @@ here, explicitly:
 - no alt text, no delete, no comments or mentions through the API: the delete test skips
   (``limits.delete`` is False); replies and mentions must raise NotSupported.
 
+The suite publishes six times from its first account, which is exactly TikTok's 6 init
+calls a minute per token: a seventh publishing step in the suite would wait a minute (more
+than the client's ``max_wait``) and fail with RateLimited, as it would against TikTok.
+
 The server is the adapter's own ``local_server()`` (the emulator on a local port), so the
 suite's video step uploads a video made in the run through the chunked PUT.
 """
