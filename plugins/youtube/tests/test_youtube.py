@@ -21,10 +21,11 @@ import httpx
 import pytest
 
 from govsocial import Account, Client, Media, Post, RateLimited, validate
+from govsocial.adapters import MemoryCheckpoints
 from govsocial.testing import tiny_png
 from govsocial.testing.pytest_plugin import Emulators
 from govsocial_youtube import YouTube
-from govsocial_youtube.quota import call_for, next_reset
+from govsocial_youtube.quota import next_reset
 from govsocial_youtube.testing import Discovery, YouTubeEmulator
 
 SRT = "1\n00:00:00,000 --> 00:00:01,500\nSelamat pagi, warga\n"
@@ -121,6 +122,8 @@ def test_an_unverified_project_locks_the_upload_private_and_the_result_says_so(
     assert ref.extra["privacy"] == "private"
     assert ref.extra["requested_privacy"] == "public"
     assert "unverified API projects created after 28 July 2020" in ref.extra["notice"]
+    oracle = Discovery.load()
+    assert [p for r in locked.requests for p in oracle.check(*r)] == []
 
 
 def test_a_refused_thumbnail_leaves_the_video_published_and_says_why(
@@ -244,22 +247,36 @@ def test_a_revoked_refresh_token_says_to_authorize_again(
     assert server.videos_of(fresh) == []
 
 
-def test_a_token_uri_elsewhere_is_refused_so_secrets_go_only_to_google() -> None:
+def test_a_token_uri_elsewhere_is_refused_so_the_refresh_token_never_goes_there(
+    server: YouTubeEmulator,
+    fresh: Account,
+    client: Client,
+    clip: bytes,
+    fresh_emulators: Emulators,
+) -> None:
+    """An accounts file names an attacker's token endpoint, hoping an expired token makes
+    the worker send it the refresh token and client secret. Refused; nothing arrives."""
+    from aiohttp import web
+
     from govsocial import ConfigurationError
 
-    account = Account(
-        platform="youtube",
-        handle="@x",
-        credentials={
-            "access_token": "a",
-            "refresh_token": "r",
-            "client_id": "c",
-            "client_secret": "s",
-            "token_uri": "https://attacker.example/token",
-        },
-    )
+    received: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        received.append(await request.text())
+        return web.json_response({"access_token": "stolen"})
+
+    trap = web.Application()
+    trap.router.add_post("/token", record)
+    elsewhere = fresh_emulators.serve(trap) + "/token"
+    account = with_option(fresh, token_uri=elsewhere)
     with pytest.raises(ConfigurationError, match="token_uri"):
         YouTube.check_account(account)
+    server.expire(fresh)
+    [result] = client.publish(Post("Klip", media=[Media(data=clip)]), [account])
+    assert isinstance(result.error, ConfigurationError)
+    assert received == []
+    assert fresh.credential("refresh_token") not in str(result.error)
 
 
 # -- quota ------------------------------------------------------------------------------------
@@ -303,13 +320,23 @@ def test_captions_that_cost_more_units_than_are_left_are_not_sent(
     captions.write_text(SRT, encoding="utf-8")
     account = with_option(fresh, daily_units="399")
     media = Media(data=clip, captions=captions, captions_language="id")
-    [result] = client.publish(Post("Klip", media=[media]), [account])
+    checkpoints = MemoryCheckpoints()
+    with Client(checkpoints=checkpoints) as first:
+        [result] = first.publish(
+            Post("Klip", media=[media]), [account], idempotency_keys={account: "d"}
+        )
     assert isinstance(result.error, RateLimited)
     assert "captions.insert costs 400" in str(result.error)
     [video] = server.videos_of(fresh)
     assert not [c for c in server.captions.values() if c["snippet"]["videoId"] == video["id"]]
-    # the next day (here: a raised quota) resumes the same delivery without a second upload
-    assert call_for("POST", "/upload/youtube/v3/captions").cost == 400  # type: ignore[union-attr]
+    # the next day (here: a process with more quota) resumes the delivery: no second upload
+    retry = with_option(fresh, daily_units="10000")
+    with Client(checkpoints=checkpoints) as later:
+        [done] = later.publish(Post("Klip", media=[media]), [retry], idempotency_keys={retry: "d"})
+    assert done.ok and done.ref is not None and done.ref.id == video["id"]
+    assert len(server.videos_of(fresh)) == 1
+    [track] = [c for c in server.captions.values() if c["snippet"]["videoId"] == video["id"]]
+    assert track["data"] == SRT.encode()
 
 
 def test_googles_quota_exceeded_is_rate_limited_until_midnight_pacific(
