@@ -811,8 +811,9 @@ class YouTube(Platform):
         )
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
-        """The video a delivery made, from its checkpoint: the saved id, or the upload
-        session asked (a session that took every byte answers the video it made)."""
+        """The video (or comment) a delivery made, from its checkpoint (None: no id was
+        saved; publishing again with the same key resumes the saved upload session, which
+        answers the video it made if it took every byte)."""
         saved = self.checkpoint(idempotency_key)
         video_id = saved.get("video") or saved.get("video.result.id")
         if video_id:
