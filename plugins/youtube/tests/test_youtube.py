@@ -485,3 +485,23 @@ def test_the_oracle_refuses_a_renamed_field_part_parameter_or_path() -> None:
         )
         != []
     )
+
+
+def test_a_401_on_a_chunk_renews_the_token_and_the_upload_goes_on(
+    server: YouTubeEmulator, fresh: Account, client: Client, clip: bytes
+) -> None:
+    """The token expires mid-upload: the chunk is refused (401, nothing taken), the token
+    is renewed once, the same chunk is sent again, and one video is made."""
+    unauthorized = {
+        "error": {
+            "code": 401,
+            "message": "Invalid Credentials",
+            "errors": [{"reason": "authError"}],
+        }
+    }
+    server.inject("PUT", r"upload_id=", status=401, body=unauthorized)
+    renewals = len(server.token_requests)
+    ref = publish(client, Post("Token habis di tengah", media=[Media(data=clip)]), fresh)
+    assert len(server.token_requests) == renewals + 1
+    [video] = server.videos_of(fresh)
+    assert video["id"] == ref.id and video["sha256"] == hashlib.sha256(clip).hexdigest()
