@@ -505,3 +505,30 @@ def test_a_401_on_a_chunk_renews_the_token_and_the_upload_goes_on(
     assert len(server.token_requests) == renewals + 1
     [video] = server.videos_of(fresh)
     assert video["id"] == ref.id and video["sha256"] == hashlib.sha256(clip).hexdigest()
+
+
+def test_an_upload_session_on_another_host_never_gets_the_token(
+    server: YouTubeEmulator,
+    fresh: Account,
+    client: Client,
+    clip: bytes,
+    fresh_emulators: Emulators,
+) -> None:
+    """An answer (a rewriting proxy) puts the upload session on another host: the token
+    is not sent there; the attempt fails saying why."""
+    from aiohttp import web
+
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(status=308)
+
+    trap = web.Application()
+    trap.router.add_put("/upload", record)
+    elsewhere = fresh_emulators.serve(trap) + "/upload?upload_id=x"
+    server.inject("POST", r"/upload/youtube/v3/videos", status=200, headers={"Location": elsewhere})
+    [result] = client.publish(Post("Klip", media=[Media(data=clip)]), [fresh])
+    assert result.error is not None and "the access token is not sent there" in str(result.error)
+    assert seen == []
+    assert server.videos_of(fresh) == []

@@ -414,6 +414,7 @@ class YouTube(Platform):
         The upload engine sends through here too, so the session's chunks carry the token.
         """
         url = path if "://" in path else f"{self.base_url}{path}"
+        self._check_host(url)
         call = quota.call_for(method, url)
         if call is not None:
             self._check_quota(call)
@@ -433,6 +434,22 @@ class YouTube(Platform):
         if call is not None:
             self._spend(call)
         return response
+
+    def _check_host(self, url: str) -> None:
+        """The token goes only to the account's server or Google's API hosts: an upload
+        session URI (from an answer's ``Location``) elsewhere is refused, not followed."""
+        parts, base = urlsplit(url), urlsplit(self.base_url)
+        if (parts.scheme, parts.netloc) == (base.scheme, base.netloc):
+            return
+        if parts.scheme == "https" and (parts.hostname or "").endswith(".googleapis.com"):
+            return
+        raise PlatformError(
+            f"{self.title} pointed a request for {self.account.handle} at {parts.scheme}://"
+            f"{parts.netloc}, which is neither {base.netloc} nor a Google API host; the access "
+            "token is not sent there",
+            platform=self.name,
+            hint="a proxy in front of YouTube may be rewriting answers; check the network",
+        )
 
     async def _send(
         self, method: str, url: str, token: str, kwargs: dict[str, Any]

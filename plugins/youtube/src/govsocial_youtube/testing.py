@@ -73,6 +73,7 @@ class Fault:
     delay: float = 0.0
     #: set to end a held answer early (a test that killed its client releases it)
     released: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -276,7 +277,7 @@ class YouTubeEmulator:
             return response
         if fault is not None:
             await asyncio.sleep(fault.delay)
-            return web.json_response(fault.body or {}, status=fault.status)
+            return web.json_response(fault.body or {}, status=fault.status, headers=fault.headers)
         return await handler(request)
 
     # -- auth and quota ----------------------------------------------------------------------
