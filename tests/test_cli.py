@@ -118,6 +118,7 @@ IN_TREE = [
     "linkedin",
     "telegram",
     "tiktok",
+    "youtube",
 ]
 
 

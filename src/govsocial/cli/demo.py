@@ -51,6 +51,10 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     with ExitStack() as stack:
         for name, cls in chosen.items():
             manager = cls.local_server()
+            refused = _refusal(name) if manager is not None else None
+            if refused is not None:  # a video-only platform (YouTube) cannot take the sample
+                say(f"- {cls.title}: the demo's image post does not fit it ({refused}), skipped")
+                continue
             if manager is None:
                 say(
                     f"- {cls.title}: no local server exists for it, skipped (tested on an emulator)"
@@ -72,8 +76,20 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         return status
 
 
+def _sample_post() -> Post:
+    return Post(SAMPLE_TEXT, media=[Media(data=gradient_png(), alt_text=SAMPLE_ALT)], language="id")
+
+
+def _refusal(platform: str) -> str | None:
+    """Why the sample post cannot go to ``platform`` (None: it can)."""
+    from govsocial.client.validation import validate
+
+    errors = [p for p in validate(_sample_post(), platform) if p.severity == "error"]
+    return errors[0].message if errors else None
+
+
 def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
-    post = Post(SAMPLE_TEXT, media=[Media(data=gradient_png(), alt_text=SAMPLE_ALT)], language="id")
+    post = _sample_post()
     authors = {name: server.accounts[0] for name, server in servers.items()}
     failures = 0
     with Client(max_wait=10.0) as client:
