@@ -350,11 +350,17 @@ def test_kill_9_while_sending_then_restart(
     second = workers.start(db_url, concurrency=20, lease=2.0)  # takes them all at once
     second_owner = second.owner()
 
+    seen: list[str] = []
+
     def republished() -> bool:
         rows = [d for d in one.ws.store.deliveries() if d.id in held]
+        seen[:] = [f"{d.status}: {d.error}" for d in rows if d.status != "published"]
         return all(d.status == "published" for d in rows)
 
-    wait_for(republished, 30.0, "the frozen worker's deliveries published again", second)
+    try:
+        wait_for(republished, 60.0, "the frozen worker's deliveries published again", second)
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}\nnot yet published: {Counter(seen)}") from None
     _kill(frozen)
     _kill(second)
     cut_off += len(held) + len(_sending(one.ws, second_owner))
