@@ -290,8 +290,10 @@ def test_the_server_deduplicates_repeats_held_in_flight(faults: MastodonMockServ
 # -- 1. kill -9 while sending, repeatedly --------------------------------------------------
 
 
-#: How long the server holds the requests of the worker that is frozen (SIGSTOP).
-FREEZE_LATENCY = 5.0
+#: How long the server holds the requests of the worker that is frozen (SIGSTOP): long enough
+#: for its leases to expire and a second worker to start and resend while they are held, on a
+#: loaded two-core CI machine too (5 s was not: the server answered before the resend came).
+FREEZE_LATENCY = 12.0
 
 
 def _sending(ws: Workspace, owner: str) -> list[DeliveryRow]:
