@@ -1,0 +1,49 @@
+"""What the fuzz suite found, pinned: one test per bug, each with the input that broke it.
+
+Each test states the property the fuzzer checks, over a small strategy, and pins with
+``@example`` the input the fuzzer found, so the bug cannot come back unnoticed even in a run
+whose random examples miss it. docs/security.md lists them (the fuzz suite's table).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from govsocial import ConfigurationError
+
+PINNED = settings(max_examples=25, database=None, deadline=None, derandomize=True)
+# -- a time at either end of the calendar: OverflowError from the zone arithmetic ----------
+
+
+@PINNED
+@given(start=st.datetimes(timezones=st.just(UTC)), zone=st.sampled_from(["Asia/Jakarta", "UTC"]))
+@example(start=datetime(1, 1, 1, tzinfo=UTC), zone="Asia/Jakarta")
+@example(start=datetime(9999, 12, 31, 23, 59, tzinfo=UTC), zone="Asia/Jakarta")
+def test_a_recurrence_starting_at_the_ends_of_the_calendar_is_refused(
+    start: datetime, zone: str
+) -> None:
+    from govsocial.core.timing import YEARS, Recurrence
+
+    try:
+        rule = Recurrence.parse("FREQ=DAILY;COUNT=2", zone=zone, start=start)
+    except ConfigurationError as error:
+        assert error.field == "at" and not YEARS[0] <= start.year <= YEARS[1]
+    else:
+        assert rule.first is not None
+
+
+@PINNED
+@given(at=st.sampled_from(["0001-01-01T00:00-12:00", "9999-12-31T23:59+14:00", "0001-01-01T00:00"]))
+@example(at="0001-01-01T00:00-12:00")
+@example(at="9999-12-31T23:59+14:00")
+@example(at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+def test_a_time_at_the_ends_of_the_calendar_is_a_configuration_error(at: str | datetime) -> None:
+    from govsocial.core.timing import parse_when
+
+    with pytest.raises(ConfigurationError, match="outside the years") as error:
+        parse_when(at, zone="Asia/Jakarta", now=datetime.now(UTC))
+    assert error.value.field == "at"
