@@ -47,3 +47,21 @@ def test_a_time_at_the_ends_of_the_calendar_is_a_configuration_error(at: str | d
     with pytest.raises(ConfigurationError, match="outside the years") as error:
         parse_when(at, zone="Asia/Jakarta", now=datetime.now(UTC))
     assert error.value.field == "at"
+
+
+# -- validate(): an attached path that is a folder raised IsADirectoryError ----------------
+
+
+@PINNED
+@given(name=st.sampled_from(["folder", "folder/", "."]))
+@example(name="folder")
+def test_validate_reports_a_folder_attached_as_media(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from govsocial import Media, Post, validate
+
+    root = tmp_path_factory.getbasetemp()
+    (root / "folder").mkdir(exist_ok=True)
+    post = Post("Poster", media=[Media(path=root / name, alt_text="poster", mime_type="image/png")])
+    problems = validate(post, "mastodon")
+    assert "unreadable_media" in {p.code for p in problems}
