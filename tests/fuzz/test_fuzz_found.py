@@ -65,3 +65,25 @@ def test_validate_reports_a_folder_attached_as_media(
     post = Post("Poster", media=[Media(path=root / name, alt_text="poster", mime_type="image/png")])
     problems = validate(post, "mastodon")
     assert "unreadable_media" in {p.code for p in problems}
+
+
+# -- the accounts file: arrays or tables nested past the recursion limit --------------------
+
+
+@PINNED
+@given(depth=st.integers(1, 3_000), shape=st.sampled_from([("[", "]"), ("{ b = ", " }")]))
+@example(depth=100_000, shape=("[", "]"))
+@example(depth=100_000, shape=("{ b = ", " }"))
+def test_an_accounts_file_nested_too_deeply_is_one_line_error(
+    depth: int, shape: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from govsocial.client.accounts_file import load_accounts
+
+    path = tmp_path_factory.mktemp("nested") / "accounts.toml"
+    opening, closing = shape
+    path.write_text("a = " + opening * depth + closing * depth, encoding="utf-8")
+    with pytest.raises(ConfigurationError) as error:
+        load_accounts(path)
+    assert "\n" not in str(error.value)
+    if depth > 10_000:  # past the recursion limit: named as such, not a RecursionError
+        assert error.value.field == "accounts" and "too deeply" in str(error.value)
