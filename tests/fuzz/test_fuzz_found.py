@@ -87,3 +87,24 @@ def test_an_accounts_file_nested_too_deeply_is_one_line_error(
     assert "\n" not in str(error.value)
     if depth > 10_000:  # past the recursion limit: named as such, not a RecursionError
         assert error.value.field == "accounts" and "too deeply" in str(error.value)
+
+
+# -- archive export into a path that is a file: FileExistsError, after the audit entry ------
+
+
+@PINNED
+@given(kind=st.sampled_from(["file", "file/below"]))
+@example(kind="file")
+def test_an_archive_into_a_file_is_refused_and_not_audited(
+    kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from govsocial.app import Workspace
+
+    root = tmp_path_factory.mktemp("archive")
+    (root / "file").write_text("not a folder", encoding="utf-8")
+    with Workspace.open(str(root / "ws.db")) as ws:
+        before = len(ws.audit_log())
+        with pytest.raises(ConfigurationError) as error:
+            ws.export_archive(root / kind)
+        assert error.value.field == "directory"
+        assert len(ws.audit_log()) == before, "an export that was not written is not audited"
