@@ -108,3 +108,42 @@ def test_an_archive_into_a_file_is_refused_and_not_audited(
             ws.export_archive(root / kind)
         assert error.value.field == "directory"
         assert len(ws.audit_log()) == before, "an export that was not written is not audited"
+
+
+# -- a platform answer nested past the recursion limit: RecursionError from every adapter ---
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"data": ' + b"[" * depth + b"0" + b"]" * depth + b"}"
+
+
+@PINNED
+@given(depth=st.integers(0, 3_000), status=st.sampled_from([200, 400, 401, 500]))
+@example(depth=100_000, status=200)
+@example(depth=100_000, status=400)
+def test_sdk_readers_take_json_nested_past_the_recursion_limit(depth: int, status: int) -> None:
+    import httpx
+
+    from govsocial.adapters import Platform, json_object, read_json
+
+    response = httpx.Response(status, content=_deep(depth))
+    try:
+        body = read_json(response)
+    except ValueError:
+        assert depth > 500 and json_object(response) is None
+    else:
+        assert json_object(response) == body
+    assert isinstance(Platform.error_message(response), str)
+
+
+@pytest.mark.parametrize(
+    "name", ["bluesky", "facebook", "instagram", "linkedin", "mastodon", "telegram", "threads", "x"]
+)
+def test_every_adapter_reads_an_error_answer_nested_too_deeply(name: str) -> None:
+    import httpx
+
+    from govsocial import platforms
+
+    response = httpx.Response(400, content=_deep(100_000))
+    cls = platforms()[name]
+    assert isinstance(cls.error_message(response), str)

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 import httpx
 from pydantic import ConfigDict
 
+from govsocial.adapters.answers import read_json
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
 from govsocial.adapters.media import MediaHost
@@ -381,7 +382,7 @@ class Platform(ABC):
     def error_message(cls, response: httpx.Response) -> str:
         """The platform's own error text from an error answer."""
         try:
-            body = response.json()
+            body = read_json(response)
         except ValueError:
             return response.text[:500].strip() or response.reason_phrase
         if isinstance(body, dict):

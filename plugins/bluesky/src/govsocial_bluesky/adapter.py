@@ -41,6 +41,7 @@ from govsocial.adapters import (
     RateLimited,
     RateState,
     header_int,
+    read_json,
 )
 from govsocial_bluesky import richtext, views
 from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
@@ -200,7 +201,7 @@ class Bluesky(Platform):
 
     def _new_session(self, response: httpx.Response) -> Session:
         try:
-            return Session.from_answer(response.json())
+            return Session.from_answer(read_json(response))
         except ValueError:
             raise PlatformError(
                 "Bluesky answered the login with no session in it",
@@ -283,7 +284,10 @@ class Bluesky(Platform):
                 raise
             if not response.content:
                 return {}
-            answer = response.json()
+            try:
+                answer = read_json(response)
+            except ValueError:  # a proxy's page, or JSON nested too deeply to read
+                raise self.unreadable(response, nsid) from None
             return answer if isinstance(answer, dict) else {}
         raise AssertionError("unreachable")  # pragma: no cover
 
