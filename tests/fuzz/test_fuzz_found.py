@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from govsocial import ConfigurationError
+from govsocial import ConfigurationError, GovSocialError
 
 PINNED = settings(max_examples=25, database=None, deadline=None, derandomize=True)
 # -- a time at either end of the calendar: OverflowError from the zone arithmetic ----------
@@ -147,3 +147,47 @@ def test_every_adapter_reads_an_error_answer_nested_too_deeply(name: str) -> Non
     response = httpx.Response(400, content=_deep(100_000))
     cls = platforms()[name]
     assert isinstance(cls.error_message(response), str)
+
+
+# -- a request that cannot be built: httpx.InvalidURL or UnicodeEncodeError escaped ----------
+
+
+@PINNED
+@given(
+    ref_id=st.one_of(st.just("x" * 70_000), st.text(max_size=20)),
+    token=st.one_of(st.just("token"), st.text(min_size=1, max_size=10)),
+)
+@example(ref_id="x" * 70_000, token="token")
+@example(ref_id="1", token="t\u00f6ken")
+def test_a_request_that_cannot_be_built_is_a_configuration_error(ref_id: str, token: str) -> None:
+    import asyncio
+
+    import httpx
+
+    from govsocial import Account, PostRef, platforms
+    from govsocial.adapters import AdapterContext, Http
+
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    account = Account(
+        platform="mastodon",
+        handle="@humas",
+        base_url="https://social.example.go.id",
+        credentials={"access_token": token},
+    )
+
+    async def delete() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as client:
+            adapter = platforms()["mastodon"](account, AdapterContext(http=Http(client)))
+            await adapter.delete(PostRef(platform="mastodon", account=account, id=ref_id))
+
+    try:
+        asyncio.run(delete())
+    except ConfigurationError as error:
+        assert not sent and error.field == "request" and token not in str(error)
+    except GovSocialError:
+        pass  # the fake server's answer, when the request could be sent
