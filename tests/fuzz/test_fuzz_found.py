@@ -191,3 +191,56 @@ def test_a_request_that_cannot_be_built_is_a_configuration_error(ref_id: str, to
         assert not sent and error.field == "request" and token not in str(error)
     except GovSocialError:
         pass  # the fake server's answer, when the request could be sent
+
+
+# -- Bluesky: a reference that is not an at:// URI (ValueError); a session answer that is
+#    not an object (AttributeError); a token's expiry past any float (OverflowError) --------
+
+
+@PINNED
+@given(ref_id=st.one_of(st.sampled_from(["1", "", "at://did/x"]), st.text(max_size=20)))
+@example(ref_id="1")
+def test_bluesky_refuses_a_reference_that_is_not_its_own(ref_id: str) -> None:
+    from govsocial import ValidationError
+
+    aturi = pytest.importorskip("govsocial_bluesky.aturi")
+    try:
+        parsed = aturi.AtUri.parse(ref_id)
+    except ValidationError as error:
+        assert error.problems[0].code == "invalid_ref" and error.field == "ref.id"
+    else:
+        assert str(parsed) == ref_id
+
+
+@PINNED
+@given(body=st.one_of(st.none(), st.lists(st.integers()), st.integers(), st.text(max_size=5)))
+@example(body=None)
+def test_bluesky_a_session_answer_that_is_not_an_object_is_no_session(body: object) -> None:
+    session = pytest.importorskip("govsocial_bluesky.session")
+    with pytest.raises(ValueError, match="not a JSON object"):
+        session.Session.from_answer(body)
+
+
+@PINNED
+@given(exp=st.one_of(st.integers(), st.floats(allow_nan=False)))
+@example(exp=10**400)
+def test_bluesky_a_token_expiry_past_any_float_is_no_expiry(exp: float) -> None:
+    import base64
+    import json
+
+    session = pytest.importorskip("govsocial_bluesky.session")
+    claims = base64.urlsafe_b64encode(json.dumps({"exp": exp}).encode()).decode().rstrip("=")
+    found = session.jwt_expiry(f"e30.{claims}.sig")
+    assert found is None or found == float(exp)
+
+
+@example(depth=100_000)
+@PINNED
+@given(depth=st.integers(0, 3_000))
+def test_bluesky_a_token_nested_past_the_recursion_limit_is_no_expiry(depth: int) -> None:
+    import base64
+
+    session = pytest.importorskip("govsocial_bluesky.session")
+    payload = b"[" * depth + b"]" * depth
+    claims = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    assert session.jwt_expiry(f"e30.{claims}.sig") is None

@@ -426,7 +426,7 @@ class Bluesky(Platform):
         parent_cid = parent.extra.get("cid")
         root_uri, root_cid = parent.extra.get("root_uri"), parent.extra.get("root_cid")
         if not parent_cid or not (root_uri and root_cid):
-            uri = AtUri.parse(parent.id)
+            uri = AtUri.parse(parent.id, field="reply_to")
             found = await self._get_record(uri.repo, uri.rkey, collection=uri.collection)
             if found is None:
                 raise PlatformError(
