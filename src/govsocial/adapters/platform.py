@@ -453,12 +453,15 @@ class Platform(ABC):
     # -- online --------------------------------------------------------------------------
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request to ``base_url + path`` (or a full URL) through the shared session.
+        """Send a request to ``base_url + path`` (or a full ``http(s)://`` URL) through the
+        shared session.
 
         Keyword arguments go to :meth:`govsocial.adapters.http.Http.request` (``create=``,
         ``idempotency_key=``, ``idempotent=``) and on to httpx (``json=``, ``headers=``...).
+        A path holding ``://`` further on (an id such as ``at://...`` put into it) is still
+        a path under ``base_url``.
         """
-        url = path if "://" in path else f"{self.base_url}{path}"
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         return await self.http.request(self, method, url, **kwargs)
 
     async def get_limits(self) -> Limits:
