@@ -282,3 +282,28 @@ def test_an_id_holding_a_scheme_stays_under_the_base_url(ref_id: str) -> None:
     with contextlib.suppress(GovSocialError):
         asyncio.run(metrics())
     assert seen and all(url.host == "graph.facebook.com" for url in seen)
+
+
+# -- a key holding a line break (an unknown field, a label's name) split the error in two ---
+
+
+@PINNED
+@given(key=st.text(min_size=1, max_size=8))
+@example(key="\n\r\n\t\x0b\x0c")
+@example(key="a\nb")
+def test_a_field_name_from_the_input_keeps_the_error_on_one_line(
+    key: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import json
+
+    from govsocial import Post, ValidationError
+    from govsocial.client.accounts_file import load_accounts
+
+    with pytest.raises(ValidationError) as refused:
+        Post("Halo", labels={key: 1})
+    assert "\n" not in str(refused.value)
+    path = tmp_path_factory.mktemp("accounts") / "accounts.toml"
+    path.write_text(f"[humas]\n{json.dumps(key)} = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError) as error:
+        load_accounts(path)
+    assert "\n" not in str(error.value)

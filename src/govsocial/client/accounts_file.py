@@ -71,7 +71,7 @@ def load_accounts(path: str | Path, *, check_env: bool = True) -> dict[str, Acco
     for name, table in data.items():
         if not isinstance(table, dict):
             raise ConfigurationError(
-                f"{path}: {name} must be a table ([{name}]) describing an account", field=name
+                f"{path}: {name!r} must be a table describing an account", field=name
             )
         try:
             accounts[name] = Account(**table)

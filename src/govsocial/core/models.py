@@ -164,11 +164,18 @@ _EXPECTED = {
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    """``("media", 0, "alt_text")`` -> ``media[0].alt_text``."""
+    """``("media", 0, "alt_text")`` -> ``media[0].alt_text``.
+
+    A part that is not printable text (a key of the caller's, such as a label's name or an
+    unknown field holding a line break) is shown quoted, ``labels['a\\nb']``, so a field
+    path, and a message naming it, is always one line.
+    """
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+        elif not part.isprintable():
+            path += f"[{part!r}]"
         else:
             path += f".{part}" if path else part
     return path
@@ -187,6 +194,7 @@ def _problem(model: type[BaseModel], error: Any) -> tuple[Problem, str | None]:
     context: dict[str, Any] = error.get("ctx") or {}
     field = _field_path(loc) or _words(model.__name__).replace(" ", "_")
     leaf = next((part for part in reversed(loc) if isinstance(part, str)), field)
+    leaf = leaf if leaf.isprintable() else repr(leaf)
     message: str = error["msg"]
     hint: str | None = context.get("hint")
     if kind == "missing":
