@@ -307,3 +307,17 @@ def test_a_field_name_from_the_input_keeps_the_error_on_one_line(
     with pytest.raises(ConfigurationError) as error:
         load_accounts(path)
     assert "\n" not in str(error.value)
+
+
+# -- Media(path="\x00"): built, then size() raised "ValueError: embedded null byte" ----------
+
+
+@PINNED
+@given(path=st.text(max_size=8).map(lambda t: t + "\x00" + t))
+@example(path="\x00")
+def test_a_media_path_holding_nul_is_refused(path: str) -> None:
+    from govsocial import Media, ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        Media(path=path, alt_text="poster")
+    assert error.value.problems[0].code in ("path_nul", "lone_surrogate")

@@ -367,6 +367,19 @@ class Media(Model):
     alt_text: str = ""
     mime_type: str | None = None
 
+    @field_validator("path")
+    @classmethod
+    def _no_nul(cls, value: Path | None) -> Path | None:
+        """Refuse a path holding NUL: no file system names a file so, and every look at it
+        (its size, its type) would raise ValueError."""
+        if value is not None and "\x00" in str(value):
+            raise _custom(
+                "path_nul",
+                "a file path cannot hold a NUL character",
+                "check where the path came from; give the file's real name",
+            )
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Media:
         given = [name for name in ("path", "data", "url") if getattr(self, name) is not None]
