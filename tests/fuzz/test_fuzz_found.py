@@ -321,3 +321,35 @@ def test_a_media_path_holding_nul_is_refused(path: str) -> None:
     with pytest.raises(ValidationError) as error:
         Media(path=path, alt_text="poster")
     assert error.value.problems[0].code in ("path_nul", "lone_surrogate")
+
+
+# -- an actor named with a lone surrogate: recording the refusal raised UnicodeEncodeError ---
+
+
+@PINNED
+@given(by=st.text(max_size=6).map(lambda t: t + "\ud800"))
+@example(by="\ud800")
+def test_a_refused_actor_with_a_lone_surrogate_is_recorded_not_raised(
+    by: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from datetime import timedelta
+
+    from govsocial import Account, NotPermitted, Post
+    from govsocial.app import Workspace
+
+    with Workspace.open(str(tmp_path_factory.mktemp("ws") / "ws.db")) as ws:
+        account = Account(
+            platform="mastodon",
+            handle="@humas",
+            base_url="https://social.example.go.id",
+            credentials={"access_token": "env:HUMAS_FUZZ_TOKEN"},
+        )
+        ws.add_account("humas", account)
+        ws.add_person("budi", name="Budi")
+        ws.appoint("budi", accounts=["humas"], role="admin", decree="SK-1", valid_from="2020-01-01")
+        with pytest.raises(NotPermitted):
+            ws.schedule(Post("Halo"), ["humas"], at=datetime.now(UTC) + timedelta(days=1), by=by)
+        assert not ws.jobs()
+        [refusal] = [e for e in ws.audit_log() if e.action.startswith("refused:")]
+        assert refusal.actor == by.replace("\ud800", "\ufffd")
+        assert ws.verify_audit() > 0
