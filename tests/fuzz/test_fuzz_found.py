@@ -323,6 +323,24 @@ def test_a_media_path_holding_nul_is_refused(path: str) -> None:
     assert error.value.problems[0].code in ("path_nul", "lone_surrogate")
 
 
+@PINNED
+@given(path=st.text(max_size=8).map(lambda t: t + "\ud800"))
+@example(path="\ud800")
+def test_a_media_path_no_file_system_can_encode_is_refused(path: str) -> None:
+    from govsocial import Media, ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        Media(path=path, alt_text="poster")
+    assert error.value.problems[0].code in ("path_nul", "lone_surrogate")
+
+
+def test_a_file_name_that_is_not_utf8_is_still_a_path() -> None:
+    """``\\udcff`` is how Python spells the byte 0xff of a file name that is not UTF-8."""
+    from govsocial import Media
+
+    assert Media(path="poster-\udcff.png", alt_text="poster").size() is None
+
+
 # -- an actor named with a lone surrogate: recording the refusal raised UnicodeEncodeError ---
 
 

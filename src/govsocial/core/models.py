@@ -369,15 +369,23 @@ class Media(Model):
 
     @field_validator("path")
     @classmethod
-    def _no_nul(cls, value: Path | None) -> Path | None:
-        """Refuse a path holding NUL: no file system names a file so, and every look at it
-        (its size, its type) would raise ValueError."""
-        if value is not None and "\x00" in str(value):
+    def _a_file_name(cls, value: Path | None) -> Path | None:
+        """Refuse a path no file system names a file by: one holding NUL, or a code point
+        the file system's encoding cannot write (``"\ud800"``; the ``"\udcff"`` of a file
+        name that is not UTF-8 is fine). Every look at it (its size, its type) would raise."""
+        if value is None:
+            return value
+        if "\x00" in str(value):
             raise _custom(
                 "path_nul",
                 "a file path cannot hold a NUL character",
                 "check where the path came from; give the file's real name",
             )
+        try:
+            os.fsencode(value)
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise _custom("lone_surrogate", message, hint) from None
         return value
 
     @model_validator(mode="after")
