@@ -10,7 +10,9 @@ is a bug. A built value must also survive what a caller does next: its JSON roun
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +21,25 @@ from hypothesis import strategies as st
 
 from fuzz._depth import DEPTHS, scaled
 from fuzz.strategies import any_value, hostile_text, times
-from govsocial import Account, GovSocialError, Media, Post, PostRef, PostVariant, ValidationError
+from govsocial import (
+    Account,
+    GovSocialError,
+    Media,
+    Post,
+    PostRef,
+    PostVariant,
+    Problem,
+    ValidationError,
+    platforms,
+    validate,
+)
 from govsocial.analytics.analysis import Period
 from govsocial.core.timing import Recurrence, Slots, parse_when
 from govsocial.inbox.service_hours import ServiceHours
+from govsocial.testing import tiny_png
 
 IMAGE = "https://media.example.go.id/poster.png"
+LONE = re.compile("[\ud800-\udfff]")
 
 
 def _kwargs(fields: list[str], values: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
@@ -73,6 +88,65 @@ def test_post_from_hostile_input_is_built_or_refused(depth: settings) -> None:
         if post is not None:
             assert Post.model_validate_json(post.model_dump_json()) == post
             repr(post), post._repr_html_()
+
+    check()
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_validate_returns_problems_for_any_post_on_every_platform(
+    depth: settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``validate(post, platform)`` is offline and total: a list of Problems, or a
+    GovSocialError (a lone surrogate refused before any check), for every installed
+    platform."""
+    root = tmp_path_factory.mktemp("media")
+    (root / "poster.png").write_bytes(tiny_png())
+    (root / "folder").mkdir()
+    (root / "notes.txt").write_text("not an image", encoding="utf-8")
+    alt = hostile_text().map(lambda t: LONE.sub("\ufffd", t))  # a surrogate: refused by Media
+    media = st.one_of(
+        st.builds(Media, data=st.just(tiny_png()), alt_text=alt),
+        st.builds(
+            Media,
+            data=st.binary(max_size=64),
+            mime_type=st.sampled_from(["image/png", "video/mp4", "text/plain"]),
+        ),
+        st.builds(
+            Media,
+            path=st.sampled_from(
+                [
+                    root / "poster.png",
+                    root / "folder",
+                    root / "notes.txt",
+                    root / "missing.png",
+                    Path("/etc/passwd"),
+                ]
+            ),
+            alt_text=alt,
+        ),
+        st.builds(
+            Media, url=st.sampled_from([IMAGE, "ftp://x/y.png", "https://x", "javascript:alert(1)"])
+        ),
+    )
+
+    short = hostile_text(huge=False)  # a huge text takes X's counting seconds: now and then
+
+    @scaled(depth, 2)
+    @given(
+        text=st.one_of(short, short, short, hostile_text()),
+        media=st.lists(media, max_size=5),
+        variant=st.one_of(st.none(), short),
+        platform=st.sampled_from(sorted(platforms())),
+    )
+    def check(text: str, media: list[Media], variant: str | None, platform: str) -> None:
+        variants = {platform: {"text": variant}} if variant is not None else {}
+        post = built_or_refused(Post, text, media=media, variants=variants)
+        if post is None:
+            return
+        problems = built_or_refused(validate, post, platform)
+        assert problems is None or (
+            isinstance(problems, list) and all(isinstance(p, Problem) for p in problems)
+        )
 
     check()
 
