@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -110,15 +111,33 @@ def append(
     detail: dict[str, Any] | None = None,
     at: float | None = None,
 ) -> AuditEntry:
-    """Add an entry inside the caller's transaction ``cur``; return it."""
+    """Add an entry inside the caller's transaction ``cur``; return it.
+
+    A lone surrogate in any of its texts (an actor's name typed on a terminal that is not
+    UTF-8, refused by the authority check that records this entry) is kept as U+FFFD: the
+    attempt is recorded, and no text can make the record itself fail.
+    """
     store.lock_audit(cur)
     last = store.audit.last(cur)
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     when = round(time.time() if at is None else at, 6)
+    action = _storable(action)
+    actor, obj, account, decree = (
+        None if value is None else _storable(value) for value in (actor, obj, account, decree)
+    )
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = _SURROGATE.sub("\ufffd", text)
     digest = _digest(prev, seq, when, actor, action, obj, account, decree, text)
     store.audit.add(cur, (seq, when, actor, action, obj, account, decree, text, prev, digest))
     return _entry((seq, when, actor, action, obj, account, decree, text, prev, digest))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: str) -> str:
+    """``value`` with each lone surrogate, which no database stores, as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def _entry(row: Sequence[Any]) -> AuditEntry:
