@@ -108,7 +108,18 @@ def test_docs_platforms_table_matches_the_adapters() -> None:
     )
 
 
-IN_TREE = ["mastodon", "bluesky", "x", "facebook", "instagram", "threads", "linkedin", "telegram"]
+IN_TREE = [
+    "mastodon",
+    "bluesky",
+    "x",
+    "facebook",
+    "instagram",
+    "threads",
+    "linkedin",
+    "telegram",
+    "tiktok",
+    "youtube",
+]
 
 
 def test_every_in_tree_platform_has_a_set_up_page_linked_from_the_table_page() -> None:

@@ -290,8 +290,10 @@ def test_the_server_deduplicates_repeats_held_in_flight(faults: MastodonMockServ
 # -- 1. kill -9 while sending, repeatedly --------------------------------------------------
 
 
-#: How long the server holds the requests of the worker that is frozen (SIGSTOP).
-FREEZE_LATENCY = 5.0
+#: How long the server holds the requests of the worker that is frozen (SIGSTOP): long enough
+#: for its leases to expire and a second worker to start and resend while they are held, on a
+#: loaded two-core CI machine too (5 s was not: the server answered before the resend came).
+FREEZE_LATENCY = 12.0
 
 
 def _sending(ws: Workspace, owner: str) -> list[DeliveryRow]:
@@ -350,11 +352,17 @@ def test_kill_9_while_sending_then_restart(
     second = workers.start(db_url, concurrency=20, lease=2.0)  # takes them all at once
     second_owner = second.owner()
 
+    seen: list[str] = []
+
     def republished() -> bool:
         rows = [d for d in one.ws.store.deliveries() if d.id in held]
+        seen[:] = [f"{d.status}: {d.error}" for d in rows if d.status != "published"]
         return all(d.status == "published" for d in rows)
 
-    wait_for(republished, 30.0, "the frozen worker's deliveries published again", second)
+    try:
+        wait_for(republished, 60.0, "the frozen worker's deliveries published again", second)
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}\nnot yet published: {Counter(seen)}") from None
     _kill(frozen)
     _kill(second)
     cut_off += len(held) + len(_sending(one.ws, second_owner))

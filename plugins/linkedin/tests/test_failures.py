@@ -125,6 +125,35 @@ def test_the_emulator_cuts_unescaped_commentary_as_linkedin_does() -> None:
     )
 
 
+def test_a_video_goes_in_parts_and_a_cut_part_is_sent_again_alone(
+    server: EmulatedLinkedIn, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api:
+    initializeUpload gives one URL per part; each PUT answers an ETag; finalizeUpload names
+    them in order. A part answered 500 is sent again once; the parts before it are not."""
+    pytest.importorskip("av")
+    from govsocial.testing.video import make_video
+
+    monkeypatch.setattr(server.emulator, "video_part_size", 256 * 1024)
+    video = make_video(width=64, height=64, seconds=4) + bytes(800 * 1024)  # four parts
+    from govsocial_linkedin import adapter as linkedin_adapter
+
+    monkeypatch.setattr(linkedin_adapter._VideoParts, "chunk_size", 256 * 1024)
+    server.emulator.inject("PUT", "/dms-uploads/video/", status=500)  # the first part, once
+    ref = client.publish_one(
+        Post(unique_text("Video"), media=[Media(data=video)]), server.accounts[0]
+    ).ref
+    assert ref is not None
+    stored = server.stored_post(ref)
+    assert stored is not None and server.stored_media_kinds(stored) == ["video"]
+    held = server.emulator.videos[stored["content"]["media"]["id"]]
+    assert held["status"] == "AVAILABLE" and held["bytes"] == video
+    puts = [r["path"] for r in server.emulator.requests if r["method"] == "PUT"]
+    parts = -(-len(video) // (256 * 1024))
+    assert parts == 4
+    assert [p.rsplit("/", 1)[1] for p in puts] == ["0", *map(str, range(parts))]
+
+
 def test_a_multi_image_post_keeps_each_alt_text(server: EmulatedLinkedIn, client: Client) -> None:
     """https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api"""
     alts = ["Peta kecamatan utara", "Peta kecamatan selatan"]

@@ -12,8 +12,8 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`LocalServer`, ``CredentialsListener``, :data:`hookimpl`, :data:`CONTRACT_VERSION`;
 - HTTP: :class:`Http`, :class:`Endpoint`, :class:`RateState`, :class:`RateBudget`,
   :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
-- reading answers: :func:`json_object`, :func:`as_dict`, :func:`as_int`, :func:`is_id`,
-  :func:`parse_time`;
+- reading answers: :func:`json_object`, :func:`read_json`, :func:`as_dict`, :func:`as_int`,
+  :func:`is_id`, :func:`parse_time`;
 - multi-step publishing and media: :class:`Checkpoints`, :class:`MemoryCheckpoints`,
   :class:`MediaHost`, :class:`DirectoryHost`;
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
@@ -43,7 +43,14 @@ import pluggy
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from govsocial.adapters.answers import as_dict, as_int, is_id, json_object, parse_time
+    from govsocial.adapters.answers import (
+        as_dict,
+        as_int,
+        is_id,
+        json_object,
+        parse_time,
+        read_json,
+    )
     from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
     from govsocial.adapters.http import (
         DEFAULT_TIMEOUT,
@@ -175,6 +182,7 @@ __all__ = [
     "hookimpl",
     "is_id",
     "json_object",
+    "read_json",
     "parse_time",
     "poll",
     "probe_video",
@@ -184,7 +192,14 @@ __all__ = [
 ]
 
 _HOMES = {
-    "govsocial.adapters.answers": ("as_dict", "as_int", "is_id", "json_object", "parse_time"),
+    "govsocial.adapters.answers": (
+        "as_dict",
+        "as_int",
+        "is_id",
+        "json_object",
+        "parse_time",
+        "read_json",
+    ),
     "govsocial.adapters.checkpoints": ("Checkpoints", "MemoryCheckpoints"),
     "govsocial.adapters.http": (
         "DEFAULT_TIMEOUT",

@@ -12,13 +12,28 @@ from typing import Any
 
 import httpx
 
-__all__ = ["as_dict", "as_int", "is_id", "json_object", "parse_time"]
+__all__ = ["as_dict", "as_int", "is_id", "json_object", "parse_time", "read_json"]
+
+
+def read_json(response: httpx.Response) -> Any:
+    """The answer's body read as JSON, of whatever shape it has.
+
+    Use it instead of ``response.json()``: Python's JSON parser raises RecursionError, not
+    ValueError, on arrays or objects nested a few thousand deep, which any server (or a
+    proxy in front of it) can send.
+
+    :raises ValueError: the body is not JSON, or is nested too deeply to read.
+    """
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("the answer nests JSON arrays or objects too deeply to read") from None
 
 
 def json_object(response: httpx.Response) -> dict[str, Any] | None:
     """The answer's body when it is a JSON object, else None (see ``Platform.unreadable``)."""
     try:
-        body = response.json()
+        body = read_json(response)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

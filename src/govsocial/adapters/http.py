@@ -42,7 +42,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from govsocial.adapters.transport import AnswerTooLarge
 from govsocial.core._secrets import scrub
-from govsocial.core.errors import GovSocialError, PlatformError, PublishOutcomeUnknown, RateLimited
+from govsocial.core.errors import (
+    ConfigurationError,
+    GovSocialError,
+    PlatformError,
+    PublishOutcomeUnknown,
+    RateLimited,
+)
 from govsocial.core.models import Account
 
 __all__ = [
@@ -317,7 +323,9 @@ class Http:
             unknown outcome even on a platform that deduplicates posts.
         :param accept: other statuses returned as answers, not errors (a resumable upload's
             ``308 Resume Incomplete``).
-        :raises GovSocialError: a subclass for every failure; never a bare httpx error.
+        :raises GovSocialError: a subclass for every failure; never a bare httpx error (a
+            request that cannot be built, such as an address too long, is a
+            ConfigurationError, and nothing is sent).
         """
         method = method.upper()
         unprotected = create and (not endpoint.idempotency_window or idempotent is False)
@@ -378,23 +386,26 @@ class Http:
         if self._defaults is None:  # computed once: the client's headers and timeouts
             self._defaults = (dict(client.headers), client.timeout.as_dict())
         default_headers, default_timeout = self._defaults
-        parsed = self._urls.get(url)
-        if parsed is None:  # parsing a URL is a visible cost on the hot path: keep a few
-            if len(self._urls) > 512:
-                self._urls.clear()
-            parsed = self._urls[url] = httpx.URL(url)
         extensions: dict[str, Any] = {
             "timeout": httpx.Timeout(timeout).as_dict() if timeout else default_timeout
         }
         if max_bytes is not None:  # read by AiohttpTransport, the default transport
             extensions["govsocial.max_bytes"] = max_bytes
-        request = httpx.Request(
-            method,
-            parsed,
-            headers={**default_headers, **headers} if headers else default_headers,
-            extensions=extensions,
-            **options,
-        )
+        try:
+            parsed = self._urls.get(url)
+            if parsed is None:  # parsing a URL is a visible cost on the hot path: keep a few
+                if len(self._urls) > 512:
+                    self._urls.clear()
+                parsed = self._urls[url] = httpx.URL(url)
+            request = httpx.Request(
+                method,
+                parsed,
+                headers={**default_headers, **headers} if headers else default_headers,
+                extensions=extensions,
+                **options,
+            )
+        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+            raise self._unsendable(endpoint, exc) from None
         transport = self._transport
         if (
             transport is None
@@ -548,6 +559,19 @@ class Http:
 
     def _public_url(self, endpoint: Endpoint, url: str) -> str:
         return scrub(url, endpoint.iter_credentials())
+
+    def _unsendable(self, endpoint: Endpoint, exc: Exception) -> ConfigurationError:
+        """A request that cannot be built: an address too long or not an address (an id or
+        a base_url of the caller's), a header that is not ASCII (a credential)."""
+        if isinstance(exc, UnicodeEncodeError):
+            reason = "a header value (a credential?) is not ASCII text"
+        else:  # httpx's reason ("URL too long"); it does not repeat the address
+            reason = scrub(str(exc), endpoint.iter_credentials())
+        return ConfigurationError(
+            f"cannot send a request to {endpoint.title} for {endpoint.account.handle}: {reason}",
+            field="request",
+            hint="check the account's base_url and credentials, and the post reference given",
+        )
 
     def _transport_error(self, endpoint: Endpoint, url: str, exc: Exception) -> PlatformError:
         host = httpx.URL(url).host if "://" in url else url

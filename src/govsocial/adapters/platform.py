@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 import httpx
 from pydantic import ConfigDict
 
+from govsocial.adapters.answers import read_json
 from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
 from govsocial.adapters.http import Http, RateState
 from govsocial.adapters.media import MediaHost
@@ -446,7 +447,7 @@ class Platform(ABC):
     def error_message(cls, response: httpx.Response) -> str:
         """The platform's own error text from an error answer."""
         try:
-            body = response.json()
+            body = read_json(response)
         except ValueError:
             return response.text[:500].strip() or response.reason_phrase
         if isinstance(body, dict):
@@ -530,12 +531,15 @@ class Platform(ABC):
     # -- online --------------------------------------------------------------------------
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request to ``base_url + path`` (or a full URL) through the shared session.
+        """Send a request to ``base_url + path`` (or a full ``http(s)://`` URL) through the
+        shared session.
 
         Keyword arguments go to :meth:`govsocial.adapters.http.Http.request` (``create=``,
         ``idempotency_key=``, ``idempotent=``) and on to httpx (``json=``, ``headers=``...).
+        A path holding ``://`` further on (an id such as ``at://...`` put into it) is still
+        a path under ``base_url``.
         """
-        url = path if "://" in path else f"{self.base_url}{path}"
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         log = self._call_log
         if log is None:
             return await self.http.request(self, method, url, **kwargs)

@@ -11,9 +11,11 @@ workspace keeps the delivery and marks when it was deleted.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import html
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,7 +27,7 @@ from govsocial.core._html import CSP_META, safe_url
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import from_epoch
 from govsocial.inbox.items import Inbox
-from govsocial.workspace.audit import GENESIS, AuditHead
+from govsocial.workspace.audit import GENESIS, AuditEntry, AuditHead
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 __all__ = ["ArchiveExport", "export_archive", "period_bounds"]
@@ -199,11 +201,20 @@ def export_archive(
     *,
     by: str | None = None,
 ) -> ArchiveExport:
-    """Write the archive of ``period`` into the folder ``path`` (made if missing)."""
+    """Write the archive of ``period`` into the folder ``path`` (made if missing).
+
+    :raises ConfigurationError: (field ``directory``) the folder cannot be made or written;
+        nothing is recorded when it cannot be made.
+    """
     ws = core_of(workspace)
     start, end, label = period_bounds(period, ws.calendar_zone())
     directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:  # before anything is recorded: an export that cannot be written is not audited
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+    except OSError as exc:
+        raise _unwritable(directory, exc) from None
     records_path = directory / f"govsocial-archive-{label}.jsonl"
     audit_path = directory / f"govsocial-audit-{label}.jsonl"
     posts = list(_posts(ws, start, end))
@@ -222,6 +233,45 @@ def export_archive(
     )
     head = ws.audit_head()
     made = datetime.now(UTC).isoformat()
+    try:
+        _write(
+            ws, directory, records_path, audit_path, label, posts, interactions, entries, head, made
+        )
+    except OSError as exc:
+        raise _unwritable(directory, exc) from None
+    return ArchiveExport(
+        directory=directory,
+        records=records_path,
+        audit=audit_path,
+        index=directory / "index.html",
+        posts=len(posts),
+        interactions=len(interactions),
+        audit_entries=len(entries),
+        audit_head=head,
+    )
+
+
+def _unwritable(directory: Path, exc: OSError) -> ConfigurationError:
+    return ConfigurationError(
+        f"cannot write the archive into {directory}: {exc.strerror or exc}",
+        field="directory",
+        hint="name a folder you may write to (it is made when missing)",
+    )
+
+
+def _write(
+    ws: WorkspaceCore,
+    directory: Path,
+    records_path: Path,
+    audit_path: Path,
+    label: str,
+    posts: list[dict[str, Any]],
+    interactions: list[dict[str, Any]],
+    entries: list[AuditEntry],
+    head: AuditHead | None,
+    made: str,
+) -> None:
+    """Write the archive's three files."""
     with records_path.open("w", encoding="utf-8") as out:
         for record in [*posts, *interactions]:
             out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
@@ -241,19 +291,8 @@ def export_archive(
     with audit_path.open("w", encoding="utf-8") as out:
         for entry in entries:
             out.write(entry.model_dump_json() + "\n")
-    index_path = directory / "index.html"
-    index_path.write_text(
+    (directory / "index.html").write_text(
         _index_html(ws, label, posts, interactions, head, made, records_path.name), "utf-8"
-    )
-    return ArchiveExport(
-        directory=directory,
-        records=records_path,
-        audit=audit_path,
-        index=index_path,
-        posts=len(posts),
-        interactions=len(interactions),
-        audit_entries=len(entries),
-        audit_head=head,
     )
 
 

@@ -51,6 +51,10 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     with ExitStack() as stack:
         for name, cls in chosen.items():
             manager = cls.local_server()
+            refused = _refusal(name) if manager is not None else None
+            if refused is not None:  # a video-only platform (YouTube) cannot take the sample
+                say(f"- {cls.title}: the demo's image post does not fit it ({refused}), skipped")
+                continue
             if manager is None:
                 say(
                     f"- {cls.title}: no local server exists for it, skipped (tested on an emulator)"
@@ -67,13 +71,25 @@ def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if not servers:
             say("No local server could be started.")
             return 1
-        status = _tour(servers, say) | _campaign(servers, say)
+        status = _tour(servers, say) | _video(servers, say) | _campaign(servers, say)
         say("\nDone." if status == 0 else "\nSome steps failed: see above.")
         return status
 
 
+def _sample_post() -> Post:
+    return Post(SAMPLE_TEXT, media=[Media(data=gradient_png(), alt_text=SAMPLE_ALT)], language="id")
+
+
+def _refusal(platform: str) -> str | None:
+    """Why the sample post cannot go to ``platform`` (None: it can)."""
+    from govsocial.client.validation import validate
+
+    errors = [p for p in validate(_sample_post(), platform) if p.severity == "error"]
+    return errors[0].message if errors else None
+
+
 def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
-    post = Post(SAMPLE_TEXT, media=[Media(data=gradient_png(), alt_text=SAMPLE_ALT)], language="id")
+    post = _sample_post()
     authors = {name: server.accounts[0] for name, server in servers.items()}
     failures = 0
     with Client(max_wait=10.0) as client:
@@ -114,6 +130,43 @@ def _tour(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
                 say(f"  {name:<9} no metrics here: {error}")
     if failures:
         say(f"\n{failures} problem(s): see above.")
+    return 1 if failures else 0
+
+
+def _video(servers: dict[str, LocalServer], say: Callable[[str], None]) -> int:
+    """A short 9:16 video made here, posted to every platform that takes video."""
+    from govsocial.core.video import video_support
+
+    takers = {
+        name: server
+        for name, server in servers.items()
+        if default_plugins().platform(name).limits.video_types
+    }
+    if not takers:
+        return 0
+    missing = video_support()
+    if missing is not None:
+        say(f"\nA short video: skipped ({missing})")
+        return 0
+    from govsocial.testing.video import make_video
+
+    say("\nA short video (4 s, 9:16, H.264), made here, to every platform that takes video:")
+    video = Media(data=make_video(width=360, height=640, seconds=4, fps=30))
+    post = Post("Video layanan: cara mengurus KTP elektronik. #InfoPublik", media=[video])
+    failures = 0
+    with Client(max_wait=10.0) as client:
+        authors = [server.accounts[0] for server in takers.values()]
+        for (name, server), result in zip(
+            takers.items(), client.publish(post, authors), strict=True
+        ):
+            if not result.ok or result.ref is None:
+                failures += 1
+                say(f"  {name:<9} FAILED     {result.error}")
+                continue
+            stored = server.stored_post(result.ref)
+            kinds = getattr(server, "stored_media_kinds", None)
+            held = kinds(stored) if kinds is not None and stored is not None else None
+            say(f"  {name:<9} published  {result.ref.url or result.ref.id}  stored: {held}")
     return 1 if failures else 0
 
 

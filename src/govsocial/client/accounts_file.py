@@ -36,7 +36,8 @@ def load_accounts(path: str | Path, *, check_env: bool = True) -> dict[str, Acco
         not allow (the default); a caller that checks them itself, and audits the refusal
         (``govsocial accounts import`` through the workspace), passes False.
 
-    :raises ConfigurationError: the file is missing, not TOML, or an account is malformed,
+    :raises ConfigurationError: the file is missing, not TOML (or nested past Python's
+        recursion limit), or an account is malformed,
         names an environment variable it may not read or an ``http://`` server not allowed.
     """
     path = Path(path)
@@ -60,11 +61,17 @@ def load_accounts(path: str | Path, *, check_env: bool = True) -> dict[str, Acco
             field="accounts",
             hint="fix the line named; docs/cli.md shows the format",
         ) from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ConfigurationError(
+            f"accounts file {path} nests arrays or tables too deeply to be an accounts file",
+            field="accounts",
+            hint="docs/cli.md shows the format: one table per account",
+        ) from None
     accounts: dict[str, Account] = {}
     for name, table in data.items():
         if not isinstance(table, dict):
             raise ConfigurationError(
-                f"{path}: {name} must be a table ([{name}]) describing an account", field=name
+                f"{path}: {name!r} must be a table describing an account", field=name
             )
         try:
             accounts[name] = Account(**table)

@@ -169,13 +169,14 @@ def _head(path: str | os.PathLike[str], size: int = 32) -> bytes | None:
         fd = os.open(path, flags)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+    try:  # a directory opens too, on Linux: look at what it is before reading
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        try:
-            return handle.read(size)
-        except OSError:
-            return None
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _check_media(

@@ -168,11 +168,18 @@ _EXPECTED = {
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    """``("media", 0, "alt_text")`` -> ``media[0].alt_text``."""
+    """``("media", 0, "alt_text")`` -> ``media[0].alt_text``.
+
+    A part that is not printable text (a key of the caller's, such as a label's name or an
+    unknown field holding a line break) is shown quoted, ``labels['a\\nb']``, so a field
+    path, and a message naming it, is always one line.
+    """
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+        elif not part.isprintable():
+            path += f"[{part!r}]"
         else:
             path += f".{part}" if path else part
     return path
@@ -191,6 +198,7 @@ def _problem(model: type[BaseModel], error: Any) -> tuple[Problem, str | None]:
     context: dict[str, Any] = error.get("ctx") or {}
     field = _field_path(loc) or _words(model.__name__).replace(" ", "_")
     leaf = next((part for part in reversed(loc) if isinstance(part, str)), field)
+    leaf = leaf if leaf.isprintable() else repr(leaf)
     message: str = error["msg"]
     hint: str | None = context.get("hint")
     if kind == "missing":
@@ -426,6 +434,27 @@ class Media(Model):
     cover: Media | None = None
     captions: Path | None = None
     captions_language: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _a_file_name(cls, value: Path | None) -> Path | None:
+        """Refuse a path no file system names a file by: one holding NUL, or a code point
+        the file system's encoding cannot write (``"\ud800"``; the ``"\udcff"`` of a file
+        name that is not UTF-8 is fine). Every look at it (its size, its type) would raise."""
+        if value is None:
+            return value
+        if "\x00" in str(value):
+            raise _custom(
+                "path_nul",
+                "a file path cannot hold a NUL character",
+                "check where the path came from; give the file's real name",
+            )
+        try:
+            os.fsencode(value)
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise _custom("lone_surrogate", message, hint) from None
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> Media:

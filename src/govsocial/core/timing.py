@@ -44,6 +44,10 @@ PAST_TOLERANCE: Final = timedelta(seconds=60)
 SLOT_SEARCH_DAYS: Final = 400
 #: How far ahead of a moment :meth:`Recurrence.after` looks for the next occurrence.
 RECURRENCE_HORIZON: Final = timedelta(days=3660)
+#: The years a time given to govsocial may fall in. Beyond them, converting between zones
+#: and looking ahead for occurrences runs off the end of Python's calendar (years 1 to 9999),
+#: and no post is planned there.
+YEARS: Final = (1900, 9000)
 
 _INDONESIAN_ZONES: Final = "Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)"
 _RRULE_EXAMPLE: Final = "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=9;BYMINUTE=0"
@@ -89,12 +93,25 @@ def _is_aware(moment: datetime) -> bool:
     return moment.tzinfo is not None and moment.utcoffset() is not None
 
 
+def _check_year(moment: datetime, *, field: str, what: str) -> None:
+    """Refuse a time outside :data:`YEARS` (the year 1 or 9999: a slip, not a plan)."""
+    first, last = YEARS
+    if not first <= moment.year <= last:
+        raise ConfigurationError(
+            f"{what} {moment.isoformat(sep=' ')} is outside the years {first} to {last}",
+            field=field,
+            hint="check the year",
+        )
+
+
 def _require_aware(moment: datetime, *, field: str, what: str) -> datetime:
-    """``moment`` as aware UTC, or a ConfigurationError for a naive one (a caller's mistake)."""
+    """``moment`` as aware UTC, or a ConfigurationError for a naive one (a caller's mistake)
+    or one outside :data:`YEARS`."""
     if not isinstance(moment, datetime):
         raise ConfigurationError(
             f"{what} must be a datetime, not {type(moment).__name__}", field=field
         )
+    _check_year(moment, field=field, what=what)
     if not _is_aware(moment):
         raise ConfigurationError(
             f"{what} {moment.isoformat(sep=' ')} has no time zone",
@@ -156,7 +173,8 @@ def parse_when(at: str | datetime, *, zone: str, now: datetime, field: str = "at
     ``"2026-12-01T02:00Z"``). A time without a zone is refused, naming the account's zone as
     the fix; so is a time more than a minute before ``now``.
 
-    :raises ConfigurationError: (field ``field``) unparseable, naive or past time; unknown zone.
+    :raises ConfigurationError: (field ``field``) unparseable, naive or past time, or one
+        outside :data:`YEARS`; unknown zone.
     """
     tz = _zone(zone)
     now_utc = _require_aware(now, field="now", what="now")
@@ -177,6 +195,7 @@ def parse_when(at: str | datetime, *, zone: str, now: datetime, field: str = "at
             f"{field} must be ISO 8601 text or an aware datetime, not {type(at).__name__}",
             field=field,
         )
+    _check_year(moment, field=field, what=field)
     if not _is_aware(moment):
         spec = "minutes" if moment.second == 0 and moment.microsecond == 0 else "seconds"
         shown = moment.isoformat(sep=" ", timespec=spec)

@@ -129,6 +129,7 @@ class ResumableUploadServer:
         app.router.add_post("/upload/videos", self._open)
         app.router.add_put("/upload/sessions/{id}", self._put)
         app.router.add_get("/upload/_finished", self._finished)
+        app.router.add_get("/upload/_held", self._held)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -144,6 +145,18 @@ class ResumableUploadServer:
 
         return web.json_response(
             {key: {"size": f.size, "sha256": f.sha256} for key, f in self.finished.items()}
+        )
+
+    async def _held(self, request: Any) -> Any:
+        """Bytes held per session and bytes received in all (a benchmark in another process)."""
+        from aiohttp import web
+
+        received = sum(end - start + 1 for _, start, end in self.puts)
+        return web.json_response(
+            {
+                "sessions": {url: self.held(url) for url in self.sessions},
+                "received": received,
+            }
         )
 
     async def _open(self, request: Any) -> Any:

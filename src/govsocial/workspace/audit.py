@@ -184,6 +184,10 @@ def append(
     ``actor`` signs (a public key is registered for them) and ``action`` needs a signature,
     the key they act with (:func:`govsocial.workspace.signing.acting`) signs the entry.
 
+    A lone surrogate in any of its texts (an actor's name typed on a terminal that is not
+    UTF-8, refused by the authority check that records this entry) is kept as U+FFFD: the
+    attempt is recorded, and no text can make the record itself fail.
+
     :raises NotPermitted: ``actor`` signs but acts without their key (the caller's
         transaction then rolls back: the action does not happen).
     """
@@ -193,7 +197,12 @@ def append(
     when = round(time.time() if at is None else at, 6)
     if last is not None and when < last[2]:
         when = last[2]  # never dated before the entry it follows
-    clean = json.loads(json.dumps(detail or {}, ensure_ascii=False))
+    action = _storable(action)
+    actor, obj, account, decree = (
+        None if value is None else _storable(value) for value in (actor, obj, account, decree)
+    )
+    raw = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    clean = json.loads(_SURROGATE.sub("\ufffd", raw))  # what is stored is what is signed
     text = json.dumps(clean, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     signature = None
     if actor is not None and needs_signature(action):
@@ -227,6 +236,14 @@ def append(
     row = (seq, when, actor, action, obj, account, decree, text, prev, digest, signature)
     store.audit.add(cur, row)
     return _entry(row)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: str) -> str:
+    """``value`` with each lone surrogate, which no database stores, as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def _entry(row: Sequence[Any], *, checked: bool = True) -> AuditEntry:

@@ -726,8 +726,13 @@ class Authority:
             return self._signer(tx, by, key if key is not None else acting_key(by), action)
 
     def _signer(self, tx: Tx, by: str, key: SigningKey | None, action: str) -> SigningKey | None:
-        registered = self.store.governance.public_key(tx, by)
-        logged = audit.registered_key(self.store, by, tx=tx)
+        try:
+            by.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no recorded person, nothing to look up
+            registered, logged = None, None
+        else:
+            registered = self.store.governance.public_key(tx, by)
+            logged = audit.registered_key(self.store, by, tx=tx)
         if (logged[0] if logged else None) != registered:
             raise NotPermitted(
                 f"{by}'s public key in the people table is not the one the audit log "

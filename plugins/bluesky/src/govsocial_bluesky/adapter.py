@@ -45,6 +45,7 @@ from govsocial.adapters import (
     VideoLimits,
     header_int,
     probe_video,
+    read_json,
 )
 from govsocial_bluesky import richtext, views
 from govsocial_bluesky.aturi import POST_COLLECTION, AtUri, post_url
@@ -251,7 +252,7 @@ class Bluesky(Platform):
 
     def _new_session(self, response: httpx.Response) -> Session:
         try:
-            return Session.from_answer(response.json())
+            return Session.from_answer(read_json(response))
         except ValueError:
             raise PlatformError(
                 "Bluesky answered the login with no session in it",
@@ -334,7 +335,10 @@ class Bluesky(Platform):
                 raise
             if not response.content:
                 return {}
-            answer = response.json()
+            try:
+                answer = read_json(response)
+            except ValueError:  # a proxy's page, or JSON nested too deeply to read
+                raise self.unreadable(response, nsid) from None
             return answer if isinstance(answer, dict) else {}
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -509,7 +513,7 @@ class Bluesky(Platform):
         parent_cid = parent.extra.get("cid")
         root_uri, root_cid = parent.extra.get("root_uri"), parent.extra.get("root_cid")
         if not parent_cid or not (root_uri and root_cid):
-            uri = AtUri.parse(parent.id)
+            uri = AtUri.parse(parent.id, field="reply_to")
             found = await self._get_record(uri.repo, uri.rkey, collection=uri.collection)
             if found is None:
                 raise PlatformError(

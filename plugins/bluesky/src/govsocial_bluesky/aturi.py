@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from govsocial.adapters import Problem, ValidationError
+
 __all__ = ["POST_COLLECTION", "AtUri", "post_url"]
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -22,20 +24,33 @@ class AtUri(NamedTuple):
     rkey: str
 
     @classmethod
-    def parse(cls, uri: str) -> AtUri:
+    def parse(cls, uri: str, *, field: str = "ref.id") -> AtUri:
         """Split ``at://repo/collection/rkey``.
 
-        :raises ValueError: ``uri`` is not the AT URI of a record.
+        :param field: what ``uri`` is, for the error (``ref.id``, ``reply_to``).
+        :raises ValidationError: ``uri`` is not the AT URI of a record (a ValueError too),
+            as when a caller passes another platform's reference.
         """
         if not uri.startswith("at://"):
-            raise ValueError(f"{uri!r} is not an at:// URI")
+            raise _not_a_record(f"{uri!r} is not an at:// URI", field)
         parts = uri[len("at://") :].split("/")
         if len(parts) != 3 or not all(parts):
-            raise ValueError(f"{uri!r} does not name a record (at://repo/collection/rkey)")
+            raise _not_a_record(
+                f"{uri!r} does not name a record (at://repo/collection/rkey)", field
+            )
         return cls(*parts)
 
     def __str__(self) -> str:
         return f"at://{self.repo}/{self.collection}/{self.rkey}"
+
+
+def _not_a_record(message: str, field: str) -> ValidationError:
+    return ValidationError(
+        [Problem(code="invalid_ref", message=message, field=field, platform="bluesky")],
+        platform="bluesky",
+        subject="post reference",
+        hint="pass a reference to a Bluesky post, as publish returned it",
+    )
 
 
 def post_url(uri: str, handle: str | None = None) -> str | None:

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import httpx
 
-from govsocial.adapters import AuthenticationError, GovSocialError, PlatformError, RateLimited
+from govsocial.adapters import (
+    AuthenticationError,
+    GovSocialError,
+    PlatformError,
+    RateLimited,
+    read_json,
+)
 
 __all__ = ["AUTH_ERRORS", "XrpcAuthenticationError", "XrpcError", "error_for", "xrpc_error"]
 
@@ -60,7 +66,7 @@ class XrpcError(PlatformError):
 def xrpc_error(response: httpx.Response) -> tuple[str | None, str]:
     """``(error name, message)`` of an XRPC error answer (the name is None when absent)."""
     try:
-        body = response.json()
+        body = read_json(response)
     except ValueError:
         return None, response.text[:500].strip() or response.reason_phrase
     if not isinstance(body, dict):

@@ -35,10 +35,15 @@ def jwt_expiry(token: str) -> float | None:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: nested too deep
         return None
     exp = claims.get("exp") if isinstance(claims, dict) else None
-    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return None
+    try:
+        return float(exp)
+    except OverflowError:  # an integer past any float: no expiry anyone can reach
+        return None
 
 
 @dataclass(repr=False)
@@ -53,11 +58,13 @@ class Session:
     refresh_expires_at: float | None = field(default=None)
 
     @classmethod
-    def from_answer(cls, body: dict[str, Any]) -> Session:
+    def from_answer(cls, body: Any) -> Session:
         """Build a session from a createSession or refreshSession answer.
 
-        :raises ValueError: the answer lacks a token or the DID.
+        :raises ValueError: the answer is not a JSON object, or lacks a token or the DID.
         """
+        if not isinstance(body, dict):
+            raise ValueError("the session answer is not a JSON object")
         access, refresh, did = body.get("accessJwt"), body.get("refreshJwt"), body.get("did")
         if not (isinstance(access, str) and isinstance(refresh, str) and isinstance(did, str)):
             raise ValueError("the session answer lacks accessJwt, refreshJwt or did")

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.adapters import GovSocialError, RateLimited
+from govsocial.adapters import GovSocialError, RateLimited, read_json
 from govsocial_facebook.meta import GraphPlatformError
 
 __all__ = ["InsightsReader", "is_invalid_metric", "parse_insights"]
@@ -145,7 +145,7 @@ class InsightsReader:
             f"/{object_id}/insights", {"metric": ",".join(metrics), "period": period}
         )
         try:
-            body = response.json()
+            body = read_json(response)
         except ValueError:
             body = None
         return parse_insights(body)

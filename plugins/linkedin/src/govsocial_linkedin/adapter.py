@@ -15,6 +15,11 @@ core's :class:`govsocial.adapters.http.Http` session (pooled, timed out, retried
   the bytes go to that URL with ``PUT``; the post references the URN (one image, or
   ``multiImage`` for 2 to 20). Each uploaded image is checkpointed, so a retried delivery
   does not upload it again.
+- A video: ``POST /rest/videos?action=initializeUpload`` (with the file's size) gives the
+  video URN and one upload URL per part; each part is ``PUT`` through the upload engine
+  (:meth:`~govsocial.adapters.platform.Platform.upload`), its ``ETag`` checkpointed, so a
+  retried delivery sends only the parts not yet acknowledged; ``finalizeUpload`` with the
+  ETags, then ``GET /rest/videos/{urn}`` until ``AVAILABLE``, then the post references it.
 - Replies are comments: ``POST /rest/socialActions/{post}/comments``, and a reply to a comment
   is a nested comment (``parentComment``).
 - Metrics: ``organizationalEntityShareStatistics`` (batched), followers from ``networkSizes``.
@@ -31,12 +36,13 @@ API reference: https://learn.microsoft.com/en-us/linkedin/marketing/community-ma
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -58,8 +64,10 @@ from govsocial.adapters import (
     PostRef,
     Problem,
     RateLimited,
+    VideoLimits,
     as_int,
     json_object,
+    poll,
 )
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
 from govsocial_linkedin.urns import (
@@ -139,7 +147,15 @@ class LinkedIn(Platform):
         max_characters=3000,
         max_media=20,
         image_types=frozenset({"image/png", "image/jpeg", "image/gif"}),
-        video_types=frozenset(),
+        # Videos API: MP4, 3 s to 30 min, 75 KB to 500 MB
+        video_types=frozenset({"video/mp4"}),
+        max_video_bytes=500 * 1024 * 1024,
+        video=VideoLimits(
+            min_duration=3,
+            max_duration=30 * 60,
+            source="https://learn.microsoft.com/en-us/linkedin/marketing/community-management/"
+            "shares/videos-api",
+        ),
         alt_text=True,
         max_alt_text=4086,
         threads=True,
@@ -154,6 +170,9 @@ class LinkedIn(Platform):
     token_url: ClassVar[str] = "https://www.linkedin.com/oauth/v2/accessToken"  # noqa: S105
     #: Hosts the access token may be sent to when uploading bytes (besides the API's own).
     upload_hosts: ClassVar[tuple[str, ...]] = ("linkedin.com", "licdn.com")
+    #: First wait between checks of a video's processing (doubles), and the longest wait.
+    video_poll_interval: ClassVar[float] = 2.0
+    video_processing_timeout: ClassVar[float] = 600.0
     #: Posts per organizationalEntityShareStatistics call.
     statistics_batch: ClassVar[int] = 20
     #: Comments or notifications per page, and the most pages one call reads.
@@ -391,17 +410,20 @@ class LinkedIn(Platform):
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        images = [
-            {"id": await self._image(index, media, key), "altText": media.alt_text}
-            for index, media in enumerate(post.media)
-        ]
-        for image in images:
-            if not image["altText"]:
-                del image["altText"]
-        if len(images) == 1:
-            body["content"] = {"media": images[0]}
-        elif images:
-            body["content"] = {"multiImage": {"images": images}}
+        if len(post.media) == 1 and post.media[0].kind == "video":
+            body["content"] = {"media": {"id": await self._video(post.media[0], key)}}
+        else:
+            images = [
+                {"id": await self._image(index, media, key), "altText": media.alt_text}
+                for index, media in enumerate(post.media)
+            ]
+            for image in images:
+                if not image["altText"]:
+                    del image["altText"]
+            if len(images) == 1:
+                body["content"] = {"media": images[0]}
+            elif images:
+                body["content"] = {"multiImage": {"images": images}}
         saved = self.checkpoint(key)
         if saved.get("post"):
             return PostRef(
@@ -473,6 +495,32 @@ class LinkedIn(Platform):
         )
         self.save_checkpoint(key, **{step: image})
         return image
+
+    async def _video(self, media: Media, key: str) -> str:
+        """The video URN of ``media``: uploaded in parts (resumed from this delivery's
+        checkpoint), finalized, and waited for until LinkedIn has processed it."""
+        done = await self.upload(media, _VideoParts(self), idempotency_key=key, name="video")
+        urn = done["video"]
+
+        async def available() -> str | None:
+            response = await self._api("GET", f"/rest/videos/{quote(urn, safe='')}")
+            status = (json_object(response) or {}).get("status")
+            if status == "PROCESSING_FAILED":
+                raise PlatformError(
+                    f"{self.title} could not process the video {urn} of "
+                    f"{self.account.handle} (PROCESSING_FAILED)",
+                    platform=self.name,
+                    hint="export it again as MP4 (H.264, AAC) and publish again",
+                )
+            return urn if status == "AVAILABLE" else None
+
+        return await poll(
+            available,
+            what=f"{self.title}'s processing of video {urn}",
+            platform=self.name,
+            timeout=self.video_processing_timeout,
+            first=self.video_poll_interval,
+        )
 
     def _trusted_upload_host(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -857,3 +905,114 @@ def _has_replies(comment: dict[str, Any]) -> bool:
     total = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
     number = as_int(total)
     return number is None or number > 0
+
+
+class _VideoParts:
+    """LinkedIn's multipart video upload as an :class:`~govsocial.adapters.UploadProtocol`.
+
+    ``initializeUpload`` says where each part goes (``uploadInstructions``: ``firstByte``,
+    ``lastByte``, ``uploadUrl``); each part's ``ETag`` is kept in the state, which the upload
+    engine checkpoints, and ``finalizeUpload`` names them all. LinkedIn cannot be asked what
+    it holds, so a resumed upload goes on after the last part whose ETag was kept (sending a
+    part again only replaces it).
+    https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
+    """
+
+    #: LinkedIn's parts are 4 MiB (4,194,304 bytes), the last one shorter.
+    chunk_size: int | None = 4 * 1024 * 1024
+
+    def __init__(self, adapter: LinkedIn) -> None:
+        self.adapter = adapter
+
+    async def start(self, size: int) -> dict[str, str]:
+        """``initializeUpload`` for ``size`` bytes, without captions or thumbnail."""
+        response = await self.adapter._api(
+            "POST",
+            "/rest/videos?action=initializeUpload",
+            json={
+                "initializeUploadRequest": {
+                    "owner": self.adapter.organization,
+                    "fileSizeBytes": size,
+                    "uploadCaptions": False,
+                    "uploadThumbnail": False,
+                }
+            },
+            idempotent=True,  # a repeat only leaves an unused upload behind
+        )
+        value = (json_object(response) or {}).get("value")
+        video = value.get("video") if isinstance(value, dict) else None
+        instructions = value.get("uploadInstructions") if isinstance(value, dict) else None
+        parts = [
+            (as_int(part.get("firstByte")), as_int(part.get("lastByte")), part.get("uploadUrl"))
+            for part in instructions or []
+            if isinstance(part, dict)
+        ]
+        if (
+            not isinstance(video, str)
+            or not parts
+            or any(a is None or b is None or not isinstance(u, str) for a, b, u in parts)
+        ):
+            raise self.adapter.unreadable(response, "the video upload")
+        token = value.get("uploadToken") if isinstance(value, dict) else ""
+        return {
+            "video": video,
+            "token": token if isinstance(token, str) else "",
+            "parts": json.dumps(parts),
+            "etags": "[]",
+        }
+
+    def _parts(self, state: dict[str, str]) -> list[tuple[int, int, str]]:
+        return [(int(a), int(b), str(u)) for a, b, u in json.loads(state["parts"])]
+
+    async def received(self, state: dict[str, str], size: int) -> int:
+        """The end of the last part whose ETag was kept."""
+        kept = len(json.loads(state["etags"]))
+        parts = self._parts(state)
+        return parts[kept - 1][1] + 1 if kept else 0
+
+    async def send(self, state: dict[str, str], chunk: bytes, offset: int, size: int) -> int:
+        """``PUT`` the part that starts at ``offset`` (the chunk's first bytes of it)."""
+        etags: list[str] = json.loads(state["etags"])
+        parts = self._parts(state)
+        index = next((i for i, (first, _, _) in enumerate(parts) if first == offset), None)
+        if index is None or index != len(etags):
+            raise PlatformError(
+                f"{self.adapter.title} gave no upload part starting at byte {offset:,}",
+                platform=self.adapter.name,
+            )
+        first, last, url = parts[index]
+        if not self.adapter._trusted_upload_host(url):
+            raise PlatformError(
+                f"{self.adapter.title} gave an upload address on an unexpected host: {url[:80]}",
+                platform=self.adapter.name,
+            )
+        response = await self.adapter._api(
+            "PUT",
+            url,
+            versioned=False,
+            content=chunk[: last - first + 1],
+            headers_extra={"Content-Type": "application/octet-stream"},
+            idempotent=True,  # a part sent again replaces itself
+        )
+        etag = response.headers.get("etag", "").strip()
+        if not etag:
+            raise self.adapter.unreadable(response, f"the upload of part {index + 1}")
+        etags.append(etag)
+        state["etags"] = json.dumps(etags)
+        return last + 1
+
+    async def finish(self, state: dict[str, str], size: int) -> dict[str, str]:
+        """``finalizeUpload`` with every part's ETag, in order."""
+        await self.adapter._api(
+            "POST",
+            "/rest/videos?action=finalizeUpload",
+            json={
+                "finalizeUploadRequest": {
+                    "video": state["video"],
+                    "uploadToken": state["token"],
+                    "uploadedPartIds": json.loads(state["etags"]),
+                }
+            },
+            idempotent=True,  # finalizing the same parts again changes nothing
+        )
+        return {"video": state["video"]}

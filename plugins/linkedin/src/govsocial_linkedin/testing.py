@@ -25,6 +25,7 @@ wire, and it can inject faults (status, body, latency after the work is done).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import re
@@ -132,6 +133,10 @@ class LinkedInEmulator:
         self.posts: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}
+        #: video URN -> {status, owner, size, parts: {index: bytes}, etags: [..], bytes}
+        self.videos: dict[str, dict[str, Any]] = {}
+        #: bytes per upload part the emulator hands out (LinkedIn: 4 MiB)
+        self.video_part_size = 4 * 1024 * 1024
         self.stats: dict[str, dict[str, int]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
@@ -183,6 +188,9 @@ class LinkedInEmulator:
         app.router.add_delete("/rest/posts/{urn}", self._delete_post)
         app.router.add_post("/rest/images", self._initialize_upload)
         app.router.add_put("/dms-uploads/{image}", self._upload)
+        app.router.add_post("/rest/videos", self._video_action)
+        app.router.add_get("/rest/videos/{urn}", self._get_video)
+        app.router.add_put("/dms-uploads/video/{key}/part/{index}", self._upload_part)
         app.router.add_get("/rest/socialActions/{target}/comments", self._list_comments)
         app.router.add_post("/rest/socialActions/{target}/comments", self._create_comment)
         app.router.add_delete("/rest/socialActions/{target}/comments/{id}", self._delete_comment)
@@ -284,8 +292,9 @@ class LinkedInEmulator:
         if content is not None:
             images = [content["media"]] if "media" in content else content["multiImage"]["images"]
             for image in images:
-                if self.images.get(image["id"], {}).get("status") != "AVAILABLE":
-                    return _error(400, f"image {image['id']} is not uploaded")
+                held = self.videos if image["id"].startswith("urn:li:video:") else self.images
+                if held.get(image["id"], {}).get("status") != "AVAILABLE":
+                    return _error(400, f"media {image['id']} is not uploaded")
         with self.lock:
             for urn, existing in self.posts.items():
                 if existing["author"] == author and existing["commentary"] == commentary:
@@ -392,6 +401,96 @@ class LinkedInEmulator:
                 return _error(404, "no such upload")
             image.update(status="AVAILABLE", bytes=data)
         return web.Response(status=201)
+
+    # -- videos (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/
+    #    shares/videos-api): initializeUpload, PUT each part (answered with an ETag),
+    #    finalizeUpload with the ETags in order, GET the video's status) --------------------------
+
+    async def _video_action(self, request: web.Request) -> web.Response:
+        action = request.query.get("action")
+        body = await request.json()
+        if action == "initializeUpload":
+            asked = body.get("initializeUploadRequest", {})
+            owner, size = asked.get("owner"), asked.get("fileSizeBytes")
+            if owner != self._org_of(request):
+                return _error(403, f"Not enough permissions to upload as {owner}")
+            if not isinstance(size, int) or size <= 0:
+                return _error(400, "fileSizeBytes must be a positive number")
+            key = f"C5505AQ{next(self.ids)}"
+            urn = f"urn:li:video:{key}"
+            step = self.video_part_size
+            instructions = [
+                {
+                    "uploadUrl": f"{self.base_url}/dms-uploads/video/{key}/part/{n}",
+                    "firstByte": first,
+                    "lastByte": min(first + step, size) - 1,
+                }
+                for n, first in enumerate(range(0, size, step))
+            ]
+            with self.lock:
+                self.videos[urn] = {
+                    "status": "WAITING_UPLOAD",
+                    "owner": owner,
+                    "size": size,
+                    "parts": {},
+                    "etags": {},
+                    "bytes": b"",
+                }
+            return web.json_response(
+                {
+                    "value": {
+                        "uploadUrlsExpireAt": int(time.time() * 1000) + 3_600_000,
+                        "video": urn,
+                        "uploadInstructions": instructions,
+                        "uploadToken": "",
+                    }
+                }
+            )
+        if action == "finalizeUpload":
+            asked = body.get("finalizeUploadRequest", {})
+            with self.lock:
+                video = self.videos.get(asked.get("video"))
+                if video is None:
+                    return _error(404, "no such video")
+                parts = sorted(video["parts"])
+                etags = [video["etags"][n] for n in parts]
+                if (
+                    asked.get("uploadedPartIds") != etags
+                    or sum(len(video["parts"][n]) for n in parts) != video["size"]
+                ):
+                    return _error(400, "uploadedPartIds do not match the uploaded parts")
+                video.update(status="AVAILABLE", bytes=b"".join(video["parts"][n] for n in parts))
+            return web.json_response({})
+        return _error(400, "unknown action")
+
+    async def _upload_part(self, request: web.Request) -> web.Response:
+        refused = self._check_token(request)
+        if refused is not None:
+            return refused
+        urn = f"urn:li:video:{request.match_info['key']}"
+        index = int(request.match_info["index"])
+        data = await request.read()
+        with self.lock:
+            video = self.videos.get(urn)
+            if video is None:
+                return _error(404, "no such upload")
+            video["parts"][index] = data
+            etag = f"/ambry-video/signedId/{hashlib.sha256(data).hexdigest()[:24]}"
+            video["etags"][index] = etag
+        return web.Response(status=200, headers={"ETag": etag})
+
+    async def _get_video(self, request: web.Request) -> web.Response:
+        with self.lock:
+            video = self.videos.get(request.match_info["urn"])
+            if video is None:
+                return _error(404, "no such video")
+            return web.json_response(
+                {
+                    "id": request.match_info["urn"],
+                    "owner": video["owner"],
+                    "status": video["status"],
+                }
+            )
 
     # -- comments ------------------------------------------------------------------------------
 
@@ -673,6 +772,16 @@ class EmulatedLinkedIn:
             else content.get("multiImage", {}).get("images", [])
         )
         return [image.get("altText", "") for image in images]
+
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """``image`` or ``video`` for each stored media, by its URN."""
+        content = stored.get("content") or {}
+        media = (
+            [content["media"]]
+            if "media" in content
+            else content.get("multiImage", {}).get("images", [])
+        )
+        return ["video" if m["id"].startswith("urn:li:video:") else "image" for m in media]
 
     def like(self, ref: PostRef, by: Account) -> None:
         """``by`` likes the post (its like count goes up)."""

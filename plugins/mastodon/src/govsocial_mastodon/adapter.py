@@ -57,6 +57,7 @@ from govsocial.adapters import (
     is_id,
     json_object,
     parse_time,
+    read_json,
 )
 from govsocial_mastodon.text import count_characters as _count_characters
 
@@ -211,7 +212,7 @@ class Mastodon(Platform):
     def error_message(cls, response: httpx.Response) -> str:
         """Mastodon's ``{"error": ..., "error_description": ...}`` text."""
         try:
-            body = response.json()
+            body = read_json(response)
         except ValueError:
             return super().error_message(response)
         if isinstance(body, dict):
@@ -263,7 +264,7 @@ class Mastodon(Platform):
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
                 response = await self.request("GET", path)
-                body = response.json()
+                body = read_json(response)
             except (GovSocialError, ValueError) as exc:
                 logger.info("%s%s gave no limits (%s)", self.base_url, path, type(exc).__name__)
                 continue
@@ -719,7 +720,7 @@ def _segment(native_id: str) -> str:
 
 def _json_list(response: httpx.Response) -> list[Any] | None:
     try:
-        body = response.json()
+        body = read_json(response)
     except ValueError:
         return None
     return body if isinstance(body, list) else None

@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.adapters import RateState
+from govsocial.adapters import RateState, read_json
 
 __all__ = [
     "APPSECRET_DOCS",
@@ -171,7 +171,7 @@ def appsecret_hint(error: MetaError, *, has_secret: bool) -> str:
 def parse_error(response: httpx.Response) -> MetaError | None:
     """The ``error`` object of ``response``, or None when its body holds none."""
     try:
-        body = response.json()
+        body = read_json(response)
     except ValueError:
         return None
     error = body.get("error") if isinstance(body, dict) else None

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from govsocial.adapters import read_json
+
 __all__ = [
     "ADMIN_HINT",
     "AUTH_HINT",
@@ -69,7 +71,7 @@ _HINTS: tuple[tuple[str, str], ...] = (
 def answer_body(response: httpx.Response) -> dict[str, Any] | None:
     """The answer's JSON object, or None when the body is not one."""
     try:
-        body = response.json()
+        body = read_json(response)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -54,6 +54,7 @@ from govsocial.adapters import (
     as_int,
     json_object,
     parse_time,
+    read_json,
     scrub,
 )
 from govsocial_x import ratelimits
@@ -301,7 +302,7 @@ class X(Platform):
     def error_message(cls, response: httpx.Response) -> str:
         """X's own words: a problem's detail, an errors[] message, or an OAuth error."""
         try:
-            body = response.json()
+            body = read_json(response)
         except ValueError:
             return response.text[:300].strip() or response.reason_phrase
         if not isinstance(body, dict):
