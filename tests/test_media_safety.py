@@ -688,3 +688,30 @@ def test_a_worker_refuses_a_file_the_author_was_allowed_to_attach(
     assert delivery.status == "failed"
     assert delivery.error is not None and "outside the media folders" in delivery.error
     assert paper.posts == {}
+
+
+def test_an_archive_hashes_only_files_under_the_media_roots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft naming a file outside the media folders (a key, /etc/shadow) must not get
+    that file's hash and size into an archive: the archive reads as publishing reads."""
+    import hashlib
+
+    from govsocial.analytics.archive import _media_record
+
+    media_root = tmp_path / "arsip-media"
+    media_root.mkdir()
+    inside = media_root / "poster.png"
+    inside.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3 * 2**20))  # read a MiB at a time
+    secret = tmp_path / "kunci.pem"
+    secret.write_bytes(b"-----BEGIN PRIVATE KEY-----\n")
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_ROOTS", str(media_root))
+    kept = _media_record({"path": str(inside), "mime_type": "image/png"})
+    assert kept["sha256"] == hashlib.sha256(inside.read_bytes()).hexdigest()
+    assert kept["bytes"] == inside.stat().st_size
+    refused = _media_record({"path": str(secret), "mime_type": "image/png"})
+    assert "sha256" not in refused and "bytes" not in refused
+    assert "outside the media folders" in refused["note"]
+    escape = media_root / "link.png"
+    escape.symlink_to(secret)
+    assert "sha256" not in _media_record({"path": str(escape), "mime_type": "image/png"})

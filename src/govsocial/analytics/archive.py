@@ -16,6 +16,7 @@ import hashlib
 import html
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from govsocial.adapters.media_safety import MediaPolicy
 from govsocial.core._html import CSP_META, safe_url
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import from_epoch
@@ -84,6 +86,18 @@ def period_bounds(
     return start_at, end_at, text
 
 
+def _file_digest(path: Path) -> dict[str, Any]:
+    """The SHA-256 and size of a regular file, read a MiB at a time (videos are large)."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("not a regular file")
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+            size += len(block)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
 def _media_record(media: dict[str, Any], approved: dict[str, Any] | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "mime_type": media.get("mime_type"),
@@ -94,10 +108,16 @@ def _media_record(media: dict[str, Any], approved: dict[str, Any] | None = None)
         data = base64.b64decode(media["data"])
     elif media.get("path") is not None:
         record["path"] = media["path"]
-        try:
-            data = Path(media["path"]).read_bytes()
-        except OSError:
-            record["note"] = "the file was no longer readable when the archive was made"
+        # read only under the media roots, as publishing does: a draft naming /etc/shadow
+        # must not get its hash and size into an archive
+        resolved = MediaPolicy.from_environment().resolve_path(media["path"])
+        if resolved is None:
+            record["note"] = "outside the media folders where the archive was made: not read"
+        else:
+            try:
+                record |= _file_digest(resolved)
+            except OSError:
+                record["note"] = "the file was no longer readable when the archive was made"
     if media.get("url") is not None:
         record["url"] = media["url"]
     if data is not None:
