@@ -5,8 +5,11 @@ under the depth's settings, so the same properties run in two ways:
 
 - ``quick`` (the normal ``-m "not slow"`` run): few examples, derandomized, so a run is
   repeatable and the whole suite stays under a minute on two cores;
-- ``deep`` (``-m slow``, or ``pytest tests/fuzz -k deep``): many more examples from a
-  random seed, each run exploring new ground. ``GOVSOCIAL_FUZZ_EXAMPLES=N`` sets how many.
+- ``deep`` (marked ``fuzz_deep``, which the default run deselects: pyproject's ``addopts``):
+  many more examples from a random seed, each run exploring new ground, for a fuzzing
+  session rather than CI (a random find must not decide whether a change lands, and 1,000
+  examples per property take long): ``pytest -m fuzz_deep tests/fuzz``, with
+  ``GOVSOCIAL_FUZZ_EXAMPLES=N`` for how many.
 
 Neither keeps an example database: an input the fuzzer once found is pinned in the test
 with ``@example``, next to the fix, so it runs in every run forever.
@@ -37,7 +40,7 @@ DEEP = settings(
 #: the two depths, as a parameter of each fuzz test
 DEPTHS = [
     pytest.param(QUICK, id="quick"),
-    pytest.param(DEEP, id="deep", marks=pytest.mark.slow),
+    pytest.param(DEEP, id="deep", marks=[pytest.mark.slow, pytest.mark.fuzz_deep]),
 ]
 
 
