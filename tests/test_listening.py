@@ -227,6 +227,34 @@ def test_reasons_name_the_words_and_the_classifier(plugins: Plugins) -> None:
     assert govsocial.classify("When does the office open?", "en").language == "en"
 
 
+def test_the_opinion_frame_counts_each_days_messages_by_intent_and_sentiment(
+    published: tuple[Workspace, PaperServer, str], humas: str
+) -> None:
+    pytest.importorskip("pandas")
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from govsocial.analytics.opinion import opinion_rows
+
+    ws, server, post_id = published
+    server.citizen_post("Jalan rusak parah tidak pernah diperbaiki", in_reply_to=post_id)
+    server.citizen_post("Lampu jalan mati tidak pernah diperbaiki", in_reply_to=post_id)
+    server.citizen_post("Kapan kantor buka hari Sabtu?", in_reply_to=post_id)
+    assert ws.pull_inbox(transport=server.transport()).total == 3
+    month = datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    frame = ws.opinion_frame(month)
+    assert list(frame.columns) == ["day", "source", "platform", "intent", "sentiment", "messages"]
+    assert int(frame["messages"].sum()) == 3
+    complaints = frame[(frame["intent"] == "complaint") & (frame["sentiment"] == "negative")]
+    assert int(complaints["messages"].sum()) == 2
+    assert set(frame["source"]) == {"inbox"} and set(frame["platform"]) == {"paper"}
+    [item] = ws.inbox(intent="question")
+    local_day = item.received_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    assert {row["day"] for row in opinion_rows(ws, month)} == {local_day}
+    assert ws.opinion_frame("2001-01").empty  # another month: no rows, same columns
+    assert item.received_at.tzinfo is not None and item.received_at < datetime.now(UTC)
+
+
 def test_hostile_text_is_classified_within_bounds(plugins: Plugins) -> None:
     huge = "kebakaran " + "a" * 2_000_000
     assert govsocial.classify(huge).intent == "emergency"

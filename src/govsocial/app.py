@@ -944,6 +944,12 @@ class Workspace:
                 item_id, intent=intent, sentiment=sentiment, by=by, key=key
             )
 
+    def opinion_frame(self, period: str | Period) -> pd.DataFrame:
+        """What the public said in ``period`` (``"2026-11"``, ``"2026-W48"``...): inbox
+        messages counted per day, source, platform, intent and sentiment, days in the
+        workspace's time zone (needs ``govsocial[notebook]``; docs/listening.md)."""
+        return self.analytics.opinion_frame(period)
+
     def labels_frame(self) -> pd.DataFrame:
         """The re-labels as training data, one row per labelled item: the message, the
         person's intent and sentiment, the machine's before (needs ``govsocial[notebook]``)."""

@@ -103,6 +103,13 @@ class Analytics:
 
         return PerformanceReport(self.core, period, title=title)
 
+    def opinion_frame(self, period: str | Period) -> pd.DataFrame:
+        """Inbox messages of ``period`` counted per day, source, platform, intent and
+        sentiment (pandas; :mod:`govsocial.analytics.opinion`)."""
+        from govsocial.analytics.opinion import opinion_frame
+
+        return opinion_frame(self.core, period)
+
     def labels_frame(self) -> pd.DataFrame:
         """The inbox's re-labels as training data, one row per labelled item (pandas)."""
         from govsocial.analytics.labels import labels_frame
