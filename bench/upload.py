@@ -43,26 +43,12 @@ from govsocial.adapters import AdapterContext, Http, Limits, Platform
 from govsocial.adapters.http import new_http_client
 from govsocial.adapters.media_safety import MediaPolicy
 from govsocial.adapters.upload import ResumableUpload
+from govsocial.testing.checkpoints import FileCheckpoints
 from govsocial.core.models import Account
 
 port, path, chunk = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 upload = sys.argv[4] == "1"
 store = Path(sys.argv[5]) if len(sys.argv) > 5 else None
-
-
-class FileCheckpoints:  # durable across kill -9: replaced atomically, synced
-    def load(self, account_key, key):
-        return json.loads(store.read_text()).get(key, {}) if store.exists() else {}
-
-    def save(self, account_key, key, values):
-        data = json.loads(store.read_text()) if store.exists() else {}
-        data[key] = values
-        tmp = store.with_suffix(".tmp")
-        with open(tmp, "w") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, store)
 
 class Tube(Platform):
     name = "tube"
@@ -82,7 +68,7 @@ async def main():
     policy = MediaPolicy(roots=(path.parent,))
     context = AdapterContext(http=http, media_policy=policy)
     if store is not None:
-        context = AdapterContext(http=http, media_policy=policy, checkpoints=FileCheckpoints())
+        context = AdapterContext(http=http, media_policy=policy, checkpoints=FileCheckpoints(store))
     adapter = Tube(account, context)
     import aiohttp  # loaded on a client's first request: a running worker has it already
     start = time.perf_counter()

@@ -254,7 +254,8 @@ CHILD = textwrap.dedent(
     import asyncio, json, os, sys
     from pathlib import Path
     sys.path.insert(0, {tests!r})
-    from test_upload_engine import FileCheckpoints, Tube, protocol_for
+    from test_upload_engine import Tube, protocol_for
+    from govsocial.testing.checkpoints import FileCheckpoints
     from govsocial import Media
     from govsocial.adapters import AdapterContext, Http
     from govsocial.adapters.http import new_http_client
@@ -280,29 +281,6 @@ CHILD = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-class FileCheckpoints:
-    """Checkpoints in a JSON file, replaced atomically and synced: durable across SIGKILL."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self, account_key: str, idempotency_key: str) -> dict[str, str]:
-        if not self.path.exists():
-            return {}
-        values: dict[str, str] = json.loads(self.path.read_text()).get(idempotency_key, {})
-        return values
-
-    def save(self, account_key: str, idempotency_key: str, values: dict[str, str]) -> None:
-        everything = json.loads(self.path.read_text()) if self.path.exists() else {}
-        everything[idempotency_key] = values
-        temporary = self.path.with_suffix(".tmp")
-        with open(temporary, "w") as handle:
-            json.dump(everything, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
 
 
 def protocol_for(adapter: Tube, port: int) -> ResumableUpload:

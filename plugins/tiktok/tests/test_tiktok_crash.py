@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     import asyncio, json, sys
     from pathlib import Path
     sys.path.insert(0, {tests!r})
-    from test_tiktok_crash import FileCheckpoints
+    from govsocial.testing.checkpoints import FileCheckpoints
     from govsocial import Account, Media, Post
     from govsocial.adapters import AdapterContext, Http
     from govsocial.adapters.http import new_http_client
@@ -50,29 +50,6 @@ CHILD = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-class FileCheckpoints:
-    """Checkpoints in a JSON file, replaced atomically and synced: durable across SIGKILL."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self, account_key: str, idempotency_key: str) -> dict[str, str]:
-        if not self.path.exists():
-            return {}
-        values: dict[str, str] = json.loads(self.path.read_text()).get(idempotency_key, {})
-        return values
-
-    def save(self, account_key: str, idempotency_key: str, values: dict[str, str]) -> None:
-        everything = json.loads(self.path.read_text()) if self.path.exists() else {}
-        everything[idempotency_key] = values
-        temporary = self.path.with_suffix(".tmp")
-        with open(temporary, "w") as handle:
-            json.dump(everything, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
 
 
 def test_kill_9_mid_upload_then_the_next_process_resumes_the_same_publish(
