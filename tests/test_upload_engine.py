@@ -135,7 +135,7 @@ async def test_a_server_failing_every_time_ends_the_attempt_after_a_few_tries(
 
     class Cut(ResumableUpload):
         async def send(self, state: dict[str, str], chunk: bytes, offset: int, size: int) -> int:
-            raise PlatformError("connection reset", platform="tube")
+            raise PlatformError("connection reset", platform="tube", transient=True)
 
     from govsocial.adapters.upload import ChunkSource, run_upload
 

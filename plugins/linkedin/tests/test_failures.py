@@ -154,6 +154,55 @@ def test_a_video_goes_in_parts_and_a_cut_part_is_sent_again_alone(
     assert [p.rsplit("/", 1)[1] for p in puts] == ["0", *map(str, range(parts))]
 
 
+def test_a_video_upload_address_on_another_host_gets_no_bytes_and_no_token(
+    server: EmulatedLinkedIn, client: Client
+) -> None:
+    """An initializeUpload answer (a proxy, a compromised gateway) naming an upload URL on an
+    attacker's host: nothing is PUT there, and the post is not made."""
+    pytest.importorskip("av")
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from govsocial.testing.video import make_video
+
+    hits: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            hits.append(self.headers.get("Authorization", ""))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    evil = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        # localhost reaches the recorder, but is not the API's host (127.0.0.1)
+        url = f"http://localhost:{evil.server_port}/steal"
+        server.emulator.inject(
+            "POST",
+            "/rest/videos",
+            status=200,
+            body={
+                "value": {
+                    "video": "urn:li:video:C5505AQevil",
+                    "uploadToken": "",
+                    "uploadInstructions": [{"uploadUrl": url, "firstByte": 0, "lastByte": 9}],
+                }
+            },
+        )
+        video = Media(data=make_video(width=64, height=64, seconds=4))
+        result = client.publish_one(Post(unique_text("Video"), media=[video]), server.accounts[0])
+    finally:
+        evil.shutdown()
+        evil.server_close()
+    assert not result.ok and "unexpected host" in str(result.error)
+    assert hits == []
+    assert not [r for r in server.emulator.requests if r["path"] == "/rest/posts"]
+
+
 def test_a_multi_image_post_keeps_each_alt_text(server: EmulatedLinkedIn, client: Client) -> None:
     """https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api"""
     alts = ["Peta kecamatan utara", "Peta kecamatan selatan"]

@@ -579,6 +579,7 @@ class Http:
             f"could not reach {endpoint.title} at {host}: {type(exc).__name__}",
             platform=endpoint.name,
             hint="check the server address and the network; the request was retried",
+            transient=True,  # the network, not the platform, failed: a later try may pass
         )
 
     def _scrubbed(self, endpoint: Endpoint, error: GovSocialError) -> GovSocialError:

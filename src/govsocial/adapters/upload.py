@@ -217,8 +217,12 @@ class ChunkSource:
 
 
 def _interrupted(error: PlatformError) -> bool:
-    """Whether ``error`` is a cut or a server failure (resumable), not a refusal."""
-    return not isinstance(error, RateLimited) and (error.status is None or error.status >= 500)
+    """Whether ``error`` is a cut (Http marks network failures ``transient``) or a server
+    failure (5xx): resumable. An adapter's own refusal (no status, not transient: an upload
+    address on an unexpected host) is not tried again."""
+    if isinstance(error, RateLimited):
+        return False
+    return error.transient or (error.status is not None and error.status >= 500)
 
 
 def _pread(path: Path, offset: int, length: int) -> bytes:
