@@ -7,6 +7,7 @@ import gc
 import threading
 import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -56,6 +57,39 @@ def test_an_adapter_bug_becomes_a_result_not_an_exception(
         [result] = client.publish(Post("halo"), [account])
     assert isinstance(result.error, PluginError)
     assert "may or may not have been published" in str(result.error)
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("delete", lambda client, ref: client.delete(ref)),
+        ("fetch_replies", lambda client, ref: client.fetch_replies(ref)),
+        ("fetch_metrics", lambda client, ref: client.fetch_metrics([ref])),
+        ("fetch_account_metrics", lambda client, ref: client.fetch_account_metrics(ref.account)),
+        ("fetch_mentions", lambda client, ref: client.fetch_mentions(ref.account)),
+    ],
+)
+def test_an_adapter_bug_while_reading_or_deleting_is_a_plugin_error(
+    plugins: Plugins,
+    paper_server: PaperServer,
+    account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    call: Any,
+) -> None:
+    """Not a bare KeyError from deep inside a plugin: the platform and account are named and
+    the original is kept as the cause."""
+
+    async def broken(self: Paper, *args: object, **kwargs: object) -> Any:
+        raise KeyError("statuses")
+
+    monkeypatch.setattr(Paper, method, broken)
+    ref = PostRef(platform="paper", account=account, id="1")
+    with Client(transport=paper_server.transport()) as client, pytest.raises(PluginError) as err:
+        call(client, ref)
+    assert "the paper adapter failed while" in str(err.value)
+    assert account.handle in str(err.value)
+    assert isinstance(err.value.__cause__, KeyError)
 
 
 def test_sync_client_works_inside_a_running_event_loop(

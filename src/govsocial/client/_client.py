@@ -9,9 +9,10 @@ raises because one account failed: that account's result carries the error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
@@ -43,6 +44,23 @@ from govsocial.plugin.manager import Plugins, default_plugins
 __all__ = ["AsyncClient", "Client", "ClientOptions"]
 
 T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def _adapter_bugs(account: Account, doing: str) -> AsyncIterator[None]:
+    """Let govsocial's own errors through and turn anything else an adapter raises (a bug,
+    a ``KeyError`` on an unexpected answer) into a :class:`PluginError` naming the platform
+    and the account, the original kept as its cause. ``NotImplementedError`` passes: it
+    means the platform cannot be asked."""
+    try:
+        yield
+    except (GovSocialError, NotImplementedError):
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"the {account.platform} adapter failed while {doing} for {account.handle}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class ClientOptions(TypedDict, total=False):
@@ -280,7 +298,8 @@ class AsyncClient:
     async def refresh_credentials(self, account: Account) -> bool:
         """Renew ``account``'s tokens ahead of expiry where its platform allows it (True when
         renewed; the new values go to ``on_credentials``)."""
-        return await self.adapter(account).refresh_credentials()
+        async with _adapter_bugs(account, "renewing its tokens"):
+            return await self.adapter(account).refresh_credentials()
 
     async def delete(self, ref: PostRef, *, context: EventContext | None = None) -> None:
         """Delete the post at ``ref`` on its platform.
@@ -288,7 +307,8 @@ class AsyncClient:
         :param context: where the delete belongs, for the ``post_deleted`` hook (default: a
             direct delete, every field None).
         """
-        await self.adapter(ref.account).delete(ref)
+        async with _adapter_bugs(ref.account, "deleting a post"):
+            await self.adapter(ref.account).delete(ref)
         self.plugins.post_deleted(ref, context)
 
     async def find_published(self, account: Account, idempotency_key: str) -> PostRef | None:
@@ -296,7 +316,8 @@ class AsyncClient:
 
         :raises NotImplementedError: the platform cannot be asked.
         """
-        return await self.adapter(account).find_published(idempotency_key)
+        async with _adapter_bugs(account, "looking for a published post"):
+            return await self.adapter(account).find_published(idempotency_key)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -309,7 +330,7 @@ class AsyncClient:
         results: list[PostMetrics | None] = [None] * len(refs)
 
         async def one_account(account: Account, indexes: list[int]) -> None:
-            async with self._slot():
+            async with self._slot(), _adapter_bugs(account, "reading post metrics"):
                 found = await self.adapter(account).fetch_metrics([refs[i] for i in indexes])
             for index, metrics in zip(indexes, found, strict=True):
                 results[index] = metrics
@@ -319,23 +340,27 @@ class AsyncClient:
 
     async def fetch_account_metrics(self, account: Account) -> AccountMetrics:
         """The account's figures (followers, following, posts)."""
-        return await self.adapter(account).fetch_account_metrics()
+        async with _adapter_bugs(account, "reading account metrics"):
+            return await self.adapter(account).fetch_account_metrics()
 
     async def check(self, account: Account) -> AccountCheck:
         """What ``account`` can do (post, reply, delete, metrics), what is missing and the
         fix, from its platform's cheapest reads (``govsocial check``). A refused token is
         an answer (``token_ok`` False), not an error."""
-        return await self.adapter(account).check()
+        async with _adapter_bugs(account, "checking the account"):
+            return await self.adapter(account).check()
 
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """Replies below the post at ``ref``, oldest first."""
-        return await self.adapter(ref.account).fetch_replies(ref)
+        async with _adapter_bugs(ref.account, "reading replies"):
+            return await self.adapter(ref.account).fetch_replies(ref)
 
     async def fetch_mentions(
         self, account: Account, *, since: datetime | None = None
     ) -> list[Interaction]:
         """Posts mentioning ``account``, oldest first."""
-        return await self.adapter(account).fetch_mentions(since=since)
+        async with _adapter_bugs(account, "reading mentions"):
+            return await self.adapter(account).fetch_mentions(since=since)
 
     def _slot(self) -> asyncio.Semaphore:
         if self._semaphore is None:
