@@ -19,6 +19,7 @@ from fakes import TOKEN, Clock, PaperServer, paper_account, run, soon
 from govsocial import Post
 from govsocial.app import Workspace
 from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.inbox.service_hours import ServiceHours
 from govsocial.store import AccountRow
 
 SK_HEAD = "100/1/SK/2026"
@@ -90,6 +91,9 @@ def test_once_there_is_a_head_the_changes_need_one_and_each_attempt_is_logged(
         ("revoke", lambda by: office.revoke("rahmat", by=by, reason="no reason")),
         ("add_account", lambda by: office.add_account("other", paper_account("@x"), by=by)),
         ("change_credentials", lambda by: office.add_account(humas, paper_account(), by=by)),
+        ("set_institution", lambda by: office.set_institution("Dinas Palsu", by=by)),
+        ("set_media_host", lambda by: office.set_media_host(None, by=by)),
+        ("set_service_hours", lambda by: office.set_service_hours(humas, "Mon 00:00-01:00", by=by)),
     ]
     for action, attempt in attempts:
         for by in (None, "siti", "nobody"):
@@ -106,6 +110,13 @@ def test_once_there_is_a_head_the_changes_need_one_and_each_attempt_is_logged(
     assert office.approval_rule(humas).approvers == 1
     assert "mallory" not in {p.id for p in office.people()}
     assert set(office.accounts()) == {humas}
+    for by in ("siti", "nobody"):  # by= is required here
+        with pytest.raises(NotPermitted, match="set_retention"):
+            office.set_retention(inbox_days=1, by=by)
+    assert len(refusals(office, "set_retention")) == 2
+    assert office.institution != "Dinas Palsu"
+    assert office.retention() is None
+    assert office.service_hours(humas)[0].to_dict() == ServiceHours.parse().to_dict()
 
 
 def test_a_head_in_force_makes_the_changes_under_the_head_decree(
@@ -118,6 +129,9 @@ def test_a_head_in_force_makes_the_changes_under_the_head_decree(
     office.set_approval_rule(humas, approvers=2, late_drafts_need_admin=True, by="kepala")
     office.add_account("other", paper_account("@other"), by="kepala")
     office.add_account("other", paper_account("@other2"), by="kepala")
+    office.set_institution("Dinas Kominfo Kota Contoh", by="kepala")
+    office.set_retention(inbox_days=365, by="kepala")
+    office.set_service_hours(humas, "Mon-Fri 07:30-16:00", by="kepala")
     entries = {e.action: e for e in office.audit_log(actor="kepala")}
     assert entries["add_person"].decree == SK_HEAD
     assert entries["appoint"].detail["head_decree"] == SK_HEAD
@@ -127,6 +141,10 @@ def test_a_head_in_force_makes_the_changes_under_the_head_decree(
     assert entries["change_credentials"].detail["credential_fields"] == ["access_token"]
     assert TOKEN not in str([e.model_dump() for e in office.audit_log()])
     assert office.approval_rule(humas).approvers == 2
+    for action in ("set_institution", "set_retention", "set_service_hours"):
+        assert entries[action].decree == SK_HEAD, action
+    assert office.institution == "Dinas Kominfo Kota Contoh"
+    assert office.retention() == 365
 
 
 def test_add_account_is_in_the_audit_log_without_its_secrets(

@@ -308,9 +308,12 @@ def set_retention(core: WorkspaceCore, inbox_days: int | None, *, by: str) -> in
             field="inbox_days",
             hint="e.g. inbox_days=365; None keeps inbox content",
         )
-    with core.store.transaction() as tx:
+
+    def write(tx: Tx, decree: str | None) -> None:
         core.store.inbox.put_retention(tx, inbox_days)
-        core.record(tx, by, "set_retention", detail={"inbox_days": inbox_days})
+        core.record(tx, by, "set_retention", decree=decree, detail={"inbox_days": inbox_days})
+
+    core.authority.as_head("set_retention", by, write)
     return inbox_days
 
 

@@ -326,7 +326,8 @@ class Inbox:
         parsed = ServiceHours.parse(hours, holidays=holidays)
         if target.total_seconds() <= 0:
             raise ConfigurationError("the response target must be positive", field="target")
-        with self.store.transaction() as cur:
+
+        def write(cur: Tx, decree: str | None) -> None:
             self.store.inbox.put_service_hours(
                 cur, account, json.dumps(parsed.to_dict()), target.total_seconds()
             )
@@ -335,8 +336,11 @@ class Inbox:
                 by,
                 "set_service_hours",
                 account=account,
+                decree=decree,
                 detail={**parsed.to_dict(), "target_hours": target.total_seconds() / 3600},
             )
+
+        self.core.authority.as_head("set_service_hours", by, write, account=account)
         return parsed
 
     def service_hours(self, account: str) -> tuple[ServiceHours, timedelta]:

@@ -165,12 +165,16 @@ class WorkspaceCore:
     def set_institution(
         self, name: str, *, by: str | None = None, key: SigningKey | None = None
     ) -> None:
-        """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``)."""
+        """Name the institution the workspace serves (``"Dinas Kominfo Kota Contoh"``);
+        once the workspace has heads of office, ``by`` must be one."""
         if not name or not name.strip():
             raise ConfigurationError("the institution needs a name", field="institution")
-        with self.store.transaction() as tx:
+
+        def write(tx: Tx, decree: str | None) -> None:
             self.store.put_meta(tx, "institution", name.strip())
-            self.record(tx, by, "set_institution", detail={"name": name.strip()})
+            self.record(tx, by, "set_institution", decree=decree, detail={"name": name.strip()})
+
+        self.authority.as_head("set_institution", by, write)
 
     # -- the audit log -------------------------------------------------------------------
 
@@ -664,10 +668,13 @@ class WorkspaceCore:
         :raises ConfigurationError: the host refuses the settings.
         """
         host = None if name is None else self._build_media_host(name, settings)
-        with self.store.transaction() as tx:
+
+        def write(tx: Tx, decree: str | None) -> None:
             value = json.dumps({"name": name, **settings}, sort_keys=True) if name else ""
             self.store.put_meta(tx, _MEDIA_HOST_KEY, value)
-            self.record(tx, by, "set_media_host", detail={"name": name, **settings})
+            self.record(tx, by, "set_media_host", decree=decree, detail={"name": name, **settings})
+
+        self.authority.as_head("set_media_host", by, write)
         self._close_client()  # the next client is built with the new host
         return host
 
