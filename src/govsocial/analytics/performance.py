@@ -44,6 +44,7 @@ from govsocial.analytics.analysis import Period
 from govsocial.core._html import CSP_META
 from govsocial.core.errors import ConfigurationError
 from govsocial.inbox.items import Inbox
+from govsocial.listening.clarification import VERDICTS
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
     from govsocial.workspace.audit import AuditEntry
 
-__all__ = ["COLUMNS", "PerformanceReport", "performance_rows"]
+__all__ = ["COLUMNS", "PerformanceReport", "clarification_rows", "performance_rows"]
 
 LATE_AFTER = timedelta(minutes=10)
 GROUPINGS = ("person", "account", "unit")
@@ -242,19 +243,57 @@ def _deliveries(ws: WorkspaceCore) -> dict[str, tuple[float, float | None]]:
         return ws.store.metrics.published_times(tx)
 
 
-def _clarifications(ws: WorkspaceCore) -> set[str]:
-    """The published deliveries of hoax clarifications (posts labelled ``clarification``)."""
+def _clarifications(ws: WorkspaceCore) -> dict[str, str]:
+    """The published deliveries of hoax clarifications (posts labelled ``clarification``),
+    each with its verdict."""
     with ws.store.transaction() as tx:
         rows = ws.store.metrics.published_posts(tx)
-    found = set()
+    found = {}
     for row in rows:
         try:
             labels = json.loads(row[9]).get("labels") or {}
         except (TypeError, ValueError, AttributeError):
             continue
         if isinstance(labels, dict) and labels.get("clarification"):
-            found.add(str(row[0]))
+            found[str(row[0])] = str(labels["clarification"])
     return found
+
+
+def clarification_rows(
+    workspace: WorkspaceCore | HasCore, period: Period | str
+) -> dict[str, dict[str, Any]]:
+    """Hoax clarifications of ``period`` per verdict: ``{verdict: {"published": n,
+    "answers": n, "evidence": "#12, #15"}}``, verdicts in :data:`VERDICTS` order.
+
+    ``published`` counts the ``publish`` audit entries of clarification posts (one per
+    account published to), ``answers`` the inbox replies given with one
+    (``Workspace.answer_with_clarification`` or ``clarification_reply``).
+    """
+    ws = core_of(workspace)
+    span = _period(ws, period)
+    clarified = _clarifications(ws)
+    found: dict[str, dict[str, Any]] = {}
+    evidence: dict[str, list[int]] = {}
+    entries = [
+        entry
+        for action in ("publish", "reply")
+        for entry in ws.audit_log(span.start, until=span.end, action=action)
+    ]
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.action == "publish" and entry.object in clarified:
+            verdict, column = clarified[entry.object or ""], "published"
+        elif entry.action == "reply" and entry.detail.get("clarification"):
+            verdict, column = str(entry.detail["clarification"]), "answers"
+        else:
+            continue
+        row = found.setdefault(verdict, {"published": 0, "answers": 0})
+        row[column] += 1
+        evidence.setdefault(verdict, []).append(entry.seq)
+    order = list(VERDICTS)
+    return {
+        verdict: {**found[verdict], "evidence": ", ".join(f"#{n}" for n in evidence[verdict])}
+        for verdict in sorted(found, key=lambda v: (order.index(v) if v in order else 99, v))
+    }
 
 
 def _engagement(ws: WorkspaceCore) -> dict[str, int]:
@@ -300,6 +339,8 @@ class PerformanceReport:
         )
         self.generated_at = datetime.now(UTC)
         self.tables = {by: performance_rows(ws, self.period, by) for by in GROUPINGS}
+        #: hoax clarifications per verdict (:func:`clarification_rows`)
+        self.clarifications = clarification_rows(ws, self.period)
         self.head = ws.audit_head()
 
     def __repr__(self) -> str:
@@ -315,6 +356,7 @@ class PerformanceReport:
             "generated_at": self.generated_at.isoformat(),
             "audit_head": list(self.head) if self.head else None,
             **{f"by_{by}": rows for by, rows in self.tables.items()},
+            "clarifications_by_verdict": self.clarifications,
         }
 
     def to_json(self, path: str | Path) -> Path:
@@ -322,14 +364,20 @@ class PerformanceReport:
         return _write(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
     def to_csv(self, path: str | Path, by: str = "person") -> Path:
-        """One grouping's table as CSV (default: per person), evidence included."""
+        """One grouping's table as CSV (default: per person; ``"verdict"``: the hoax
+        clarifications per verdict), evidence included."""
         import csv
         import io
 
-        if by not in GROUPINGS:
-            raise ConfigurationError(f"unknown grouping {by!r}", field="by")
-        rows = self.tables[by]
-        columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
+        if by not in (*GROUPINGS, "verdict"):
+            raise ConfigurationError(
+                f"unknown grouping {by!r}", field="by", hint="person, account, unit or verdict"
+            )
+        if by == "verdict":
+            rows, columns = self.clarifications, ["published", "answers", "evidence"]
+        else:
+            rows = self.tables[by]
+            columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(csv_row([by, *columns]))
@@ -434,6 +482,7 @@ class PerformanceReport:
                 for key, row in rows.items()
             ]
             parts.append(_section(heading, english, _table(head, body, "summary")))
+        parts.append(self._clarifications_section())
         figures = "".join(
             f'<figure><img src="{uri}" alt="{html.escape(alt)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -447,6 +496,29 @@ class PerformanceReport:
             "--anchor</code>.</p></footer></main>"
         )
         return "\n".join(parts)
+
+    def _clarifications_section(self) -> str:
+        from govsocial.analytics.report import _none, _number, _section, _table, _th
+
+        heading, english = "Klarifikasi hoaks per label", "Hoax clarifications by verdict"
+        if not self.clarifications:
+            return _section(heading, english, _none())
+        head = [
+            _th("Label", "verdict"),
+            _th("Diterbitkan", "published (per account)", numeric=True),
+            _th("Jawaban ke pelapor", "answers to those who reported it", numeric=True),
+            _th("Bukti", "evidence"),
+        ]
+        body = [
+            [
+                f'<th scope="row">{html.escape(verdict)}</th>',
+                f'<td class="num">{_number(row["published"])}</td>',
+                f'<td class="num">{_number(row["answers"])}</td>',
+                f"<td><small>{html.escape(row['evidence'])}</small></td>",
+            ]
+            for verdict, row in self.clarifications.items()
+        ]
+        return _section(heading, english, _table(head, body, "summary"))
 
 
 def _shown(column: str, value: Any) -> str:
