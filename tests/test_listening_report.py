@@ -339,3 +339,13 @@ def test_an_answer_links_only_https_or_this_machines_test_server(url: str, accep
         govsocial.clarification(
             claim="x", verdict="HOAKS", facts="y", sources=[url.replace("https://", "http://")]
         )
+
+
+def test_times_to_answer_are_written_in_minutes_or_hours() -> None:
+    from govsocial.analytics.report import _duration
+
+    assert _duration(5 / 3600) == "&lt;&nbsp;1&nbsp;mnt", "never 0 minutes"
+    assert _duration(0.5) == "30&nbsp;mnt"
+    assert _duration(26.5) == "26,5&nbsp;jam"
+    assert _duration(1234.5) == "1.234,5&nbsp;jam"
+    assert "missing" in _duration(None) and "missing" in _duration(float("nan"))

@@ -293,7 +293,9 @@ def plot_opinion(
     bottoms = [0.0] * len(days)
     order = [name for name in _OPINION_ORDER if name in counts]
     order += sorted(name for name in counts if name not in _OPINION_ORDER)
-    for k, name in enumerate(order):
+    for position, name in enumerate(order):
+        # an intent keeps its fill from report to report, whichever others are there
+        k = _OPINION_ORDER.index(name) if name in _OPINION_ORDER else position
         heights = [counts[name].get(d, 0.0) for d in days]
         axes.bar(
             positions,

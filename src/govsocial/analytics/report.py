@@ -666,9 +666,11 @@ def _summary_table(frame: Any, group: tuple[str, str]) -> str:
 
 
 def _duration(hours: Any) -> str:
-    """A time to answer: ``45 mnt`` under an hour, ``2,5 jam`` (hours) above."""
+    """A time to answer: ``< 1 mnt``, ``45 mnt`` under an hour, ``2,5 jam`` (hours) above."""
     if _missing(hours):
         return _MISSING
+    if float(hours) * 60 < 0.5:
+        return "&lt;&nbsp;1&nbsp;mnt"  # never "0 minutes": an answer took some time
     if float(hours) < 1:
         return f"{_number(float(hours) * 60)}&nbsp;mnt"
     return f"{_number(hours, 1)}&nbsp;jam"
