@@ -349,3 +349,80 @@ def test_times_to_answer_are_written_in_minutes_or_hours() -> None:
     assert _duration(26.5) == "26,5&nbsp;jam"
     assert _duration(1234.5) == "1.234,5&nbsp;jam"
     assert "missing" in _duration(None) and "missing" in _duration(float("nan"))
+
+
+def test_a_signing_admin_answers_with_a_clarification_only_with_their_key(
+    ws: Workspace, plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from govsocial import SigningKey
+    from govsocial.core.errors import NotPermitted
+
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    plugins.register(BroadsheetPlugin(), name="broadsheet")
+    ws.add_account("kominfo", paper_account(platform="broadsheet"))
+    key = SigningKey.generate()
+    ws.add_person("siti", name="Siti", public_key=key.public_key)
+    ws.appoint(
+        "siti",
+        accounts=["kominfo"],
+        role="admin",
+        decree="800/9/SK/2026",
+        valid_from=date.today() - timedelta(days=1),
+        by="siti",
+        key=key,
+    )
+    server, clock = PaperServer(), Clock()
+    transport = server.transport()
+    job = ws.schedule(
+        govsocial.clarification(
+            claim="Bansos lewat tautan", verdict="SALAH", facts="Tidak benar.", sources=SOURCES
+        ),
+        ["kominfo"],
+        at=soon(),
+        by="siti",
+        key=key,
+    )
+    clock.now += 300
+    run(ws, server, clock)
+    [delivery] = ws.job(job.id).deliveries
+    assert delivery.ref is not None
+    server.citizen_post("pesan berantai bansos itu hoaks ya?", in_reply_to=delivery.ref.id)
+    ws.pull_inbox(transport=transport)
+    [item] = ws.inbox(intent="hoax_report")
+    posts_before = len(server.posts)
+    with pytest.raises(NotPermitted):
+        ws.answer_with_clarification(item.id, job, by="siti", transport=transport)
+    assert len(server.posts) == posts_before, "refused before anything was sent"
+    sent = ws.answer_with_clarification(item.id, job.id, by="siti", key=key, transport=transport)
+    assert "[SALAH]" in str(server.posts[sent.id]["text"])
+    [entry] = [e for e in ws.audit_log(action="reply") if e.object == sent.id]
+    assert entry.actor == "siti" and entry.signature and entry.detail["clarification"] == "SALAH"
+    assert ws.verify_audit() == len(ws.audit_log())
+
+
+def test_the_commands_write_the_listening_part_and_the_verdicts(
+    answered: tuple[Workspace, PaperServer, dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from govsocial.cli import main
+
+    ws, _server, done = answered
+    period = period_of(done["first"])
+    out = tmp_path / "suara.csv"
+    args = ["--db", ws.url, "report", "--period", period, "--format", "csv"]
+    assert main([*args, "--part", "listening", "--output", str(out)]) == 0
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = {row["intent"]: row for row in csv.DictReader(handle)}
+    assert rows["emergency"]["messages"] == "2" and rows["all"]["messages"] == str(len(MESSAGES))
+    assert float(rows["emergency"]["median_response_h"]) == pytest.approx(0.5)
+    capsys.readouterr()
+    assert main(["--db", ws.url, "performance", "--period", period, "--by", "verdict"]) == 0
+    [header, row] = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["verdict", "published", "answers"]
+    assert row.split()[:3] == ["HOAKS", "1", "1"]
+    with pytest.raises(SystemExit) as refused:  # argparse refuses an unknown part
+        main([*args, "--part", "nonsense"])
+    assert refused.value.code == 2
