@@ -115,22 +115,22 @@ def answered(
     run(ws, server, clock)
 
     answer_at = {"now": 0.0}  # the inbox's clock while an answer is given
-    monkeypatch.setattr(inbox_items, "time", SimpleNamespace(time=lambda: answer_at["now"]))
-    for text, _intent, minutes, fate in MESSAGES:
-        item = items[text]
-        received = (first + timedelta(minutes=minutes)).timestamp()
-        assert item.received_at.timestamp() == received
-        if fate is None:
-            continue
-        if fate[0] == "reply":
-            answer_at["now"] = received + float(fate[1])
-            ws.reply(item.id, "Terima kasih, kami tindak lanjuti.", transport=transport)
-        else:
-            ws.close_item(item.id, reason=str(fate[1]))
-    hoax = items[MESSAGES[7][0]]
-    answer_at["now"] = hoax.received_at.timestamp() + HOAX_ANSWER_AFTER
-    sent = ws.answer_with_clarification(hoax.id, clarification.id, transport=transport)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(inbox_items, "time", SimpleNamespace(time=lambda: answer_at["now"]))
+        for text, _intent, minutes, fate in MESSAGES:
+            item = items[text]
+            received = (first + timedelta(minutes=minutes)).timestamp()
+            assert item.received_at.timestamp() == received
+            if fate is None:
+                continue
+            if fate[0] == "reply":
+                answer_at["now"] = received + float(fate[1])
+                ws.reply(item.id, "Terima kasih, kami tindak lanjuti.", transport=transport)
+            else:
+                ws.close_item(item.id, reason=str(fate[1]))
+        hoax = items[MESSAGES[7][0]]
+        answer_at["now"] = hoax.received_at.timestamp() + HOAX_ANSWER_AFTER
+        sent = ws.answer_with_clarification(hoax.id, clarification.id, transport=transport)
     return ws, server, {"first": first, "sent": sent, "job": clarification, "hoax": hoax}
 
 
@@ -178,6 +178,13 @@ def test_the_hoax_report_is_answered_with_the_clarifications_link(
     assert entry.detail["clarification"] == "HOAKS"
     assert entry.detail["clarification_job"] == done["job"].id
     assert entry.detail["response_seconds"] == HOAX_ANSWER_AFTER
+    # once the clarification is deleted, its link leads nowhere: no answer gives it
+    ws.delete_post(done["job"].id, transport=server.transport())
+    [waiting] = ws.inbox()
+    posts = len(server.posts)
+    with pytest.raises(ValidationError, match="not published with a link"):
+        ws.answer_with_clarification(waiting.id, done["job"].id, transport=server.transport())
+    assert len(server.posts) == posts and ws.inbox_item(waiting.id).status == "open"
 
 
 def test_the_report_section_counts_each_intent_and_times_the_answers(

@@ -818,7 +818,7 @@ class Inbox:
             else the clarification's).
         :raises NotFound: no such item, job or delivery.
         :raises ValidationError: the job is not a clarification, or none of its deliveries
-            is published with a link yet (field ``clarification``).
+            is published with a link (not yet, or deleted since; field ``clarification``).
         """
         item = self.item(item_id)
         job = self._clarification_job(clarification)
@@ -829,7 +829,14 @@ class Inbox:
                 f"{CLARIFICATION_LABEL!r} label)",
                 "write it with govsocial.clarification(claim=..., verdict=..., ...)",
             )
-        published = [d for d in job.deliveries if d.status == "published" and d.ref and d.ref.url]
+        published = [
+            d
+            for d in job.deliveries
+            if d.status == "published"
+            and d.ref is not None
+            and d.ref.url
+            and self.store.deleted_at(d.id) is None  # a deleted post's link leads nowhere
+        ]
         platform = {d.account: self.core.account_row(d.account).platform for d in published}
         chosen = next(
             (d for d in published if d.account == item.account),
@@ -856,10 +863,10 @@ class Inbox:
         try:
             return planner.job(wanted)
         except NotFound:
-            owner = next((d.job_id for d in self.store.deliveries() if d.id == clarification), None)
+            owner = next((d.job_id for d in self.store.deliveries() if d.id == wanted), None)
             if owner is None:
                 raise NotFound(
-                    f"no job or delivery {clarification!r} in this workspace",
+                    f"no job or delivery {wanted[:80]!r} in this workspace",
                     field="clarification",
                     hint="give the job that published the clarification (ws.schedule's result)",
                 ) from None
