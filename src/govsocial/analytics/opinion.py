@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from govsocial.analytics.analysis import Period
-from govsocial.analytics.performance import clarification_rows
+from govsocial.analytics.clarifications import clarification_rows
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.listening import INTENTS
 from govsocial.inbox.items import Inbox, InboxItem
@@ -128,7 +128,7 @@ def listening_summary(workspace: WorkspaceCore | HasCore, period: Period | str) 
     {"published", "answers", "evidence"}}}``: every intent of
     :data:`~govsocial.core.listening.INTENTS` in order, then ``unclassified`` when there
     are such messages; the clarifications are those published (and answers given) in the
-    period (:func:`govsocial.analytics.performance.clarification_rows`).
+    period (:func:`govsocial.analytics.clarifications.clarification_rows`).
     """
     ws = core_of(workspace)
     span = period if isinstance(period, Period) else Period.parse(period, zone=ws.calendar_zone())
