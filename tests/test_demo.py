@@ -38,6 +38,15 @@ def test_demo_on_mastodon(tmp_path: Path) -> None:
     [performance] = tmp_path.glob("govsocial-demo-performance-*.html")
     page = performance.read_text(encoding="utf-8")
     assert "Kinerja pengelola media sosial" in page and "siti" in page
+    # the inbox classified what citizens wrote; the hoax report got the clarification's link
+    assert "humas-mastodon    complaint   from" in out
+    assert "humas-mastodon    hoax_report from" in out
+    assert "siti publishes a clarification on humas-mastodon: [HOAKS]" in out
+    assert "humas-mastodon    answered with the clarification: http" in out
+    assert "clarifications=2" in out  # the clarification published and the answer with it
+    assert "3 messages (1 question, 1 complaint, 1 hoax report), 3 answered" in out
+    assert "Suara publik" in report.read_text(encoding="utf-8")
+    assert "Klarifikasi hoaks per label" in page
 
 
 @pytest.mark.slow
@@ -48,4 +57,5 @@ def test_demo_on_every_platform(tmp_path: Path) -> None:
     for name in ("bluesky", "mastodon"):
         assert f"{name:<9} published" in done.stdout
         assert f"{name:<9} answered:" in done.stdout
+        assert f"humas-{name:<11} answered with the clarification: http" in done.stdout
     assert done.stdout.rstrip().endswith("Done.")

@@ -35,6 +35,7 @@ HEADINGS = [
     "Ringkasan per label",
     "Unggahan teratas",
     "Pertumbuhan pengikut",
+    "Suara publik: yang ditanyakan dan dilaporkan, dan seberapa cepat kami menjawab",
     "Grafik",
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -137,9 +138,10 @@ def test_html_report_of_a_collected_workspace(ws: Workspace, tmp_path: Path) -> 
     links = re.findall(r'<a href="(https://paper\.test/p/\d+)">', top)
     assert len(links) == 3
     assert links[0].endswith("/p/3"), "the post with 7 likes comes first"
-    # Charts: three PNG images embedded; nothing loaded from elsewhere.
+    # Charts: four PNG images embedded (the last: messages per day); nothing loaded from
+    # elsewhere.
     pictures = images(page)
-    assert len(pictures) == 3
+    assert len(pictures) == 4
     assert all(picture.startswith(PNG_MAGIC) and len(picture) > 5000 for picture in pictures)
     assert all(f'alt="{alt}' in page for alt in ("Grafik batang: suka", "Grafik garis"))
     for external in ("<link", "<script", "@import", "url(", 'src="http', "//fonts"):
@@ -204,7 +206,7 @@ def test_report_from_frames_formats_numbers_and_escapes(tmp_path: Path) -> None:
         ("<b>pemkot</b>", 1000, 1050, 50),
     ]
     only = build_report(posts, accounts, "2026-11", by=["label"], now=NOW)
-    assert headings(only.html(), 2) == ["Ringkasan per label", *HEADINGS[3:]]
+    assert headings(only.html(), 2) == ["Ringkasan per label", *HEADINGS[3:5], "Grafik"]
     assert list(only.to_dict()["summary"]) == ["label"]
     with pytest.raises(ConfigurationError) as caught:
         build_report(posts, accounts, "2026-11", by=["program"])
@@ -217,7 +219,7 @@ def test_notebook_display_is_scoped(ws: Workspace) -> None:
     assert "@page" not in fragment and "<html" not in fragment
     assert "body {" not in fragment, "no rule may restyle the notebook itself"
     assert "<h2>Grafik</h2>" in fragment
-    assert len(images(fragment)) == 3
+    assert len(images(fragment)) == 4
 
 
 # --- CSV and JSON -------------------------------------------------------------------------
@@ -281,7 +283,7 @@ def test_an_empty_workspace_still_gives_a_report(empty_ws: Workspace, tmp_path: 
     page = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     assert NO_DATA in page
     assert headings(page, 2) == HEADINGS
-    assert len(images(page)) == 3, "the charts say there is nothing to draw"
+    assert len(images(page)) == 4, "the charts say there is nothing to draw"
     data = json.loads(report.to_json(tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["has_data"] is False
     assert data["summary"] == {"platform": [], "account": [], "label": []}
@@ -412,5 +414,5 @@ def test_report_renders_in_headless_chromium(ws: Workspace, tmp_path: Path) -> N
     assert headings(dom, 1) == [f"Laporan media sosial — {this_month()}"], dumped.stderr[-2000:]
     assert headings(dom, 2) == HEADINGS
     sizes = re.findall(r'data-natural="(\d+)x(\d+)"', dom)
-    assert len(sizes) == 3
+    assert len(sizes) == 4
     assert all(int(width) > 0 and int(height) > 0 for width, height in sizes)

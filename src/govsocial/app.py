@@ -993,6 +993,30 @@ class Workspace:
         with self._acting(by, key):
             return self.conversations.reply(to, post, by=by, **client_options)
 
+    def answer_with_clarification(
+        self,
+        item_id: str,
+        clarification: str | Job,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        language: str | None = None,
+        **client_options: Any,
+    ) -> PostRef:
+        """Answer a hoax report (an inbox item) with a published clarification's link.
+
+        ``clarification`` is the job that published a :func:`govsocial.clarification` post
+        (or its id, or one of its deliveries' ids); the answer links its delivery on the
+        item's account (else on the same platform), thanks the citizen and gives the verdict
+        (:func:`govsocial.clarification_reply`, in the item's language). It is the item's
+        answer, timed like any reply, and its audit entry names the verdict and the job, so
+        the performance report counts it. See docs/listening.md.
+        """
+        with self._acting(by, key):
+            return self.conversations.answer_with_clarification(
+                item_id, clarification, by=by, language=language, **client_options
+            )
+
     def close_item(
         self, item_id: str, *, by: str | None = None, reason: str, key: SigningKey | None = None
     ) -> InboxItem:

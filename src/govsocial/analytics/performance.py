@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from govsocial.accountability.governance import Accountability
 from govsocial.analytics._csv import csv_row
 from govsocial.analytics.analysis import Period
+from govsocial.analytics.clarifications import clarification_rows, clarified_deliveries
 from govsocial.core._html import CSP_META
 from govsocial.core.errors import ConfigurationError
 from govsocial.inbox.items import Inbox
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
     from govsocial.workspace.audit import AuditEntry
 
-__all__ = ["COLUMNS", "PerformanceReport", "performance_rows"]
+__all__ = ["COLUMNS", "PerformanceReport", "clarification_rows", "performance_rows"]
 
 LATE_AFTER = timedelta(minutes=10)
 GROUPINGS = ("person", "account", "unit")
@@ -165,7 +166,7 @@ def performance_rows(
 
     deliveries = _deliveries(ws)
     engagement = _engagement(ws)
-    clarified = _clarifications(ws)
+    clarified = clarified_deliveries(ws)
     requests = {r.id: r for r in Accountability(ws).requests()}
     targets: dict[str, float] = {}
     for entry in entries:
@@ -242,21 +243,6 @@ def _deliveries(ws: WorkspaceCore) -> dict[str, tuple[float, float | None]]:
         return ws.store.metrics.published_times(tx)
 
 
-def _clarifications(ws: WorkspaceCore) -> set[str]:
-    """The published deliveries of hoax clarifications (posts labelled ``clarification``)."""
-    with ws.store.transaction() as tx:
-        rows = ws.store.metrics.published_posts(tx)
-    found = set()
-    for row in rows:
-        try:
-            labels = json.loads(row[9]).get("labels") or {}
-        except (TypeError, ValueError, AttributeError):
-            continue
-        if isinstance(labels, dict) and labels.get("clarification"):
-            found.add(str(row[0]))
-    return found
-
-
 def _engagement(ws: WorkspaceCore) -> dict[str, int]:
     """Each delivery's latest likes + reposts + replies + quotes (the known ones)."""
     with ws.store.transaction() as tx:
@@ -300,6 +286,8 @@ class PerformanceReport:
         )
         self.generated_at = datetime.now(UTC)
         self.tables = {by: performance_rows(ws, self.period, by) for by in GROUPINGS}
+        #: hoax clarifications per verdict (:func:`clarification_rows`)
+        self.clarifications = clarification_rows(ws, self.period)
         self.head = ws.audit_head()
 
     def __repr__(self) -> str:
@@ -315,6 +303,7 @@ class PerformanceReport:
             "generated_at": self.generated_at.isoformat(),
             "audit_head": list(self.head) if self.head else None,
             **{f"by_{by}": rows for by, rows in self.tables.items()},
+            "clarifications_by_verdict": self.clarifications,
         }
 
     def to_json(self, path: str | Path) -> Path:
@@ -322,14 +311,20 @@ class PerformanceReport:
         return _write(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
     def to_csv(self, path: str | Path, by: str = "person") -> Path:
-        """One grouping's table as CSV (default: per person), evidence included."""
+        """One grouping's table as CSV (default: per person; ``"verdict"``: the hoax
+        clarifications per verdict), evidence included."""
         import csv
         import io
 
-        if by not in GROUPINGS:
-            raise ConfigurationError(f"unknown grouping {by!r}", field="by")
-        rows = self.tables[by]
-        columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
+        if by not in (*GROUPINGS, "verdict"):
+            raise ConfigurationError(
+                f"unknown grouping {by!r}", field="by", hint="person, account, unit or verdict"
+            )
+        if by == "verdict":
+            rows, columns = self.clarifications, ["published", "answers", "evidence"]
+        else:
+            rows = self.tables[by]
+            columns = [*COLUMNS, *(ACCOUNT_COLUMNS if by == "account" else ()), "evidence"]
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(csv_row([by, *columns]))
@@ -434,6 +429,7 @@ class PerformanceReport:
                 for key, row in rows.items()
             ]
             parts.append(_section(heading, english, _table(head, body, "summary")))
+        parts.append(self._clarifications_section())
         figures = "".join(
             f'<figure><img src="{uri}" alt="{html.escape(alt)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -447,6 +443,29 @@ class PerformanceReport:
             "--anchor</code>.</p></footer></main>"
         )
         return "\n".join(parts)
+
+    def _clarifications_section(self) -> str:
+        from govsocial.analytics.report import _none, _number, _section, _table, _th
+
+        heading, english = "Klarifikasi hoaks per label", "Hoax clarifications by verdict"
+        if not self.clarifications:
+            return _section(heading, english, _none())
+        head = [
+            _th("Label", "verdict"),
+            _th("Diterbitkan", "published (per account)", numeric=True),
+            _th("Jawaban ke pelapor", "answers to those who reported it", numeric=True),
+            _th("Bukti", "evidence"),
+        ]
+        body = [
+            [
+                f'<th scope="row">{html.escape(verdict)}</th>',
+                f'<td class="num">{_number(row["published"])}</td>',
+                f'<td class="num">{_number(row["answers"])}</td>',
+                f"<td><small>{html.escape(row['evidence'])}</small></td>",
+            ]
+            for verdict, row in self.clarifications.items()
+        ]
+        return _section(heading, english, _table(head, body, "summary"))
 
 
 def _shown(column: str, value: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -33,7 +34,13 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]  # no pandas-stubs
     from matplotlib.axes import Axes
 
-__all__ = ["figure_to_png", "plot_cadence", "plot_engagement", "plot_followers"]
+__all__ = [
+    "figure_to_png",
+    "plot_cadence",
+    "plot_engagement",
+    "plot_followers",
+    "plot_opinion",
+]
 
 #: Fill patterns, greys, markers and line styles: series stay apart in grayscale print.
 HATCHES: Final = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++")
@@ -41,6 +48,19 @@ GREYS: Final = ("0.25", "0.55", "0.8", "1.0", "0.4", "0.7", "0.9", "0.15")
 MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINE_STYLES: Final = ("-", "--", ":", "-.")
 _INK: Final = "black"
+#: The order of the opinion chart's parts: emergencies at the bottom, where they are seen.
+_OPINION_ORDER: Final[tuple[str, ...]] = (
+    "emergency",
+    "hoax_report",
+    "complaint",
+    "question",
+    "praise",
+    "other",
+    "unclassified",
+    "negative",
+    "neutral",
+    "positive",
+)
 #: matplotlib.dates carries no annotations; its calls are checked by the tests instead.
 _dates: Any = dates
 
@@ -230,6 +250,72 @@ def plot_cadence(
     axes.set_xticks(shown, labels, rotation=45 if len(shown) > 8 else 0)
     axes.set_xlabel(f"{unit.capitalize()} ({span.zone})")
     axes.set_ylabel("Posts published")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(title=by.capitalize(), fontsize=8)
+    return figure
+
+
+def plot_opinion(
+    opinion: pd.DataFrame,
+    period: Period | str,
+    *,
+    by: str = "intent",
+    zone: str = DEFAULT_ZONE,
+) -> Figure:
+    """Messages per local day of ``period``, stacked by ``by`` (``"intent"``,
+    ``"sentiment"``, ``"platform"`` or ``"source"``), from
+    :func:`~govsocial.analytics.opinion.opinion_frame`. Every day of the period gets a bar,
+    empty ones too, so quiet days show as quiet.
+    """
+    columns = getattr(opinion, "columns", None)
+    if columns is None or any(name not in columns for name in ("day", by, "messages")):
+        raise ConfigurationError(
+            f"plot_opinion needs an opinion frame with a {by!r} column",
+            field="opinion",
+            hint="pass ws.opinion_frame(period); by is intent, sentiment, platform or source",
+        )
+    span = _as_period(period, zone)
+    tz = ZoneInfo(span.zone)
+    first = span.start.astimezone(tz).date()
+    last = (span.end - timedelta(microseconds=1)).astimezone(tz).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    counts: dict[str, dict[date, float]] = {}
+    for day, name, messages in zip(opinion["day"], opinion[by], opinion["messages"], strict=True):
+        when = day.date() if hasattr(day, "date") else day
+        part = counts.setdefault(str(name), {})
+        part[when] = part.get(when, 0.0) + float(messages)
+    figure, axes = _figure()
+    axes.set_title(_literal(f"Messages per day by {by}, {span.label}"))
+    if not any(sum(part.get(d, 0.0) for d in days) for part in counts.values()):
+        _nothing(axes, "No messages received in this period")
+        return figure
+    positions = list(range(len(days)))
+    bottoms = [0.0] * len(days)
+    order = [name for name in _OPINION_ORDER if name in counts]
+    order += sorted(name for name in counts if name not in _OPINION_ORDER)
+    for position, name in enumerate(order):
+        # an intent keeps its fill from report to report, whichever others are there
+        k = _OPINION_ORDER.index(name) if name in _OPINION_ORDER else position
+        heights = [counts[name].get(d, 0.0) for d in days]
+        axes.bar(
+            positions,
+            heights,
+            bottom=bottoms,
+            width=0.8,
+            label=_literal(name.replace("_", " ")),
+            color=GREYS[k % len(GREYS)],
+            edgecolor=_INK,
+            hatch=HATCHES[k % len(HATCHES)],
+            linewidth=0.6,
+        )
+        bottoms = [low + high for low, high in zip(bottoms, heights, strict=True)]
+    step = max(1, math.ceil(len(days) / 16))
+    shown = positions[::step]
+    axes.set_xticks(
+        shown, [days[i].strftime("%d %b") for i in shown], rotation=45 if len(shown) > 8 else 0
+    )
+    axes.set_xlabel(f"Day ({span.zone})")
+    axes.set_ylabel("Messages received")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(title=by.capitalize(), fontsize=8)
     return figure

@@ -10,9 +10,11 @@
 The HTML report is written in Indonesian, the language of its readers, with English subtitles.
 It holds the summaries by platform, account and label
 (:func:`govsocial.analytics.analysis.summary`), the
-top posts with their links, follower growth and three charts from :mod:`govsocial.analytics.plots`,
-embedded as PNG ``data:`` URIs. It prints on A4 without needing background colours. Numbers
-are written the Indonesian way (``1.234``, ``2,5 %``). A figure the platforms did not report is
+top posts with their links, follower growth, what the public asked and reported and how fast
+the agency answered (:func:`govsocial.analytics.opinion.listening_summary`, for a workspace's
+report) and the charts from :mod:`govsocial.analytics.plots`, embedded as PNG ``data:`` URIs.
+It prints on A4 without needing background colours. Numbers are written the Indonesian way
+(``1.234``, ``2,5 %``). A figure the platforms did not report is
 shown as ``—`` in HTML, an empty cell in CSV and ``null`` in JSON: never as 0.
 
 Needs the ``notebook`` extra (pandas and matplotlib).
@@ -41,7 +43,14 @@ from govsocial.analytics.analysis import (
     top_posts,
 )
 from govsocial.analytics.frames import metrics_frame
-from govsocial.analytics.plots import figure_to_png, plot_cadence, plot_engagement, plot_followers
+from govsocial.analytics.opinion import INTENT_COLUMNS, listening_summary, opinion_frame
+from govsocial.analytics.plots import (
+    figure_to_png,
+    plot_cadence,
+    plot_engagement,
+    plot_followers,
+    plot_opinion,
+)
 from govsocial.core._html import CSP_META, safe_url
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.timing import check_zone
@@ -57,6 +66,22 @@ __all__ = ["NO_DATA", "Report", "build_report", "workspace_report"]
 NO_DATA: Final = "Belum ada data untuk periode ini (no data for this period)"
 #: The first column of the CSV: which grouping a row belongs to, then the group's name.
 CSV_COLUMNS: Final = ("grouping", "group", *SUMMARY_COLUMNS)
+#: The CSV of the listening section (``to_csv(path, part="listening")``): a row per intent.
+LISTENING_CSV_COLUMNS: Final = ("intent", *INTENT_COLUMNS)
+#: The CSV of the clarifications (``to_csv(path, part="clarifications")``): a row per verdict.
+CLARIFICATION_CSV_COLUMNS: Final = ("verdict", "published", "answers", "evidence")
+#: What each CSV part holds.
+CSV_PARTS: Final = ("summary", "listening", "clarifications")
+#: Each intent in the report: Indonesian, English.
+_INTENTS: Final = {
+    "question": ("Pertanyaan", "questions"),
+    "complaint": ("Keluhan", "complaints"),
+    "praise": ("Pujian", "praise"),
+    "hoax_report": ("Laporan hoaks", "hoax reports"),
+    "emergency": ("Darurat", "emergencies"),
+    "other": ("Lainnya", "other"),
+    "unclassified": ("Belum diklasifikasi", "not classified yet"),
+}
 
 _MONTHS: Final = (
     "Januari",
@@ -205,7 +230,10 @@ class Report:
         (``"platform"``, ``"account"``, ``"label"``).
     :ivar top: :func:`~govsocial.analytics.analysis.top_posts` of the period, with engagement rates.
     :ivar growth: :func:`~govsocial.analytics.analysis.follower_growth` of the period.
-    :ivar has_data: whether any post was published, or any follower count collected, in it.
+    :ivar has_data: whether any post was published, any follower count collected, or any
+        inbox message received, in it.
+    :ivar listening: :func:`~govsocial.analytics.opinion.listening_summary` of the period
+        (None for a report built from frames alone).
     """
 
     def __init__(
@@ -221,8 +249,12 @@ class Report:
         posts: Any,
         accounts: Any,
         engagement_by: Any,
+        listening: dict[str, Any] | None = None,
+        opinion: Any = None,
     ) -> None:
         self.title = title
+        self.listening = listening
+        self._opinion = opinion
         self.period = period
         self.generated_at = generated_at
         self.summaries = summaries
@@ -266,6 +298,15 @@ class Report:
                     _png_uri(plot_cadence(self._posts, self.period)),
                 ),
             ]
+            if self._opinion is not None:
+                self._charts.append(
+                    (
+                        "Pesan masuk per hari menurut jenis (messages per day by intent)",
+                        "Grafik batang bertumpuk: jumlah pesan masuk tiap hari, dibagi menurut "
+                        "jenisnya (stacked bar chart of inbox messages per day by intent)",
+                        _png_uri(plot_opinion(self._opinion, self.period, by="intent")),
+                    )
+                )
         return self._charts
 
     # -- HTML ----------------------------------------------------------------------------
@@ -292,6 +333,15 @@ class Report:
             parts.append(_section(heading, english, _summary_table(frame, group)))
         parts.append(_section("Unggahan teratas", "Top posts", self._top_table()))
         parts.append(_section("Pertumbuhan pengikut", "Follower growth", self._growth_table()))
+        if self.listening is not None:
+            parts.append(
+                _section(
+                    "Suara publik: yang ditanyakan dan dilaporkan, "
+                    "dan seberapa cepat kami menjawab",
+                    "What the public asked and reported, and how fast we answered",
+                    self._listening_section(self.listening),
+                )
+            )
         parts.append(_section("Grafik", "Charts", self._figures()))
         parts.append(self._footer())
         parts.append("</main>")
@@ -374,6 +424,75 @@ class Report:
             )
         return _table(head, rows, "growth")
 
+    def _listening_section(self, found: dict[str, Any]) -> str:
+        total = found["all"]
+        if not total["messages"]:
+            return _none()
+        head = [
+            _th("Jenis pesan", "intent"),
+            _th("Pesan", "messages", numeric=True),
+            _th("Dijawab", "answered", numeric=True),
+            _th("Median waktu jawab", "median time to first answer", numeric=True),
+            _th("P90 waktu jawab", "90th percentile", numeric=True),
+            _th("Belum dijawab", "still open", numeric=True),
+        ]
+        rows = []
+        for intent, row in [*found["by_intent"].items(), ("all", total)]:
+            name, english = _INTENTS.get(intent, ("Semua", "all"))
+            rows.append(
+                [
+                    f'<th scope="row">{html.escape(name)}<br><small lang="en">'
+                    f"{html.escape(english)}</small></th>",
+                    f'<td class="num">{_number(row["messages"])}</td>',
+                    f'<td class="num">{_number(row["answered"])}<br>'
+                    f"<small>{_percent(row['answered_share'])}</small></td>",
+                    f'<td class="num">{_duration(row["median_response_h"])}</td>',
+                    f'<td class="num">{_duration(row["p90_response_h"])}</td>',
+                    f'<td class="num">{_number(row["open"])}</td>',
+                ]
+            )
+        parts = [_table(head, rows, "listening")]
+        urgent = found["by_intent"]["emergency"]
+        if urgent["messages"]:
+            parts.append(
+                f'<p class="emergency"><strong>Darurat</strong>: {_number(urgent["messages"])} '
+                f"pesan, {_number(urgent['answered'])} dijawab; median "
+                f"{_duration(urgent['median_response_h'])}, paling lama "
+                f"{_duration(urgent['slowest_response_h'])}; belum dijawab "
+                f'{_number(urgent["open"])}. <small lang="en">(Emergencies: received, '
+                "answered, median and slowest time to the first answer, still open.)</small></p>"
+            )
+        else:
+            parts.append(
+                '<p class="emergency"><strong>Darurat</strong>: tidak ada pesan darurat. '
+                '<small lang="en">(No emergency was reported.)</small></p>'
+            )
+        hoax = found["by_intent"]["hoax_report"]
+        published = sum(row["published"] for row in found["clarifications"].values())
+        parts.append(
+            f"<p><strong>Laporan hoaks</strong>: {_number(hoax['messages'])} laporan, "
+            f"{_number(hoax['with_clarification'])} dijawab dengan tautan klarifikasi; "
+            f'{_number(published)} klarifikasi diterbitkan. <small lang="en">(Hoax reports '
+            "received, answered with a clarification's link; clarifications published, per "
+            "account.)</small></p>"
+        )
+        if found["clarifications"]:
+            head = [
+                _th("Label", "verdict"),
+                _th("Diterbitkan", "published", numeric=True),
+                _th("Jawaban ke pelapor", "answers to reporters", numeric=True),
+            ]
+            rows = [
+                [
+                    f'<th scope="row">{html.escape(verdict)}</th>',
+                    f'<td class="num">{_number(row["published"])}</td>',
+                    f'<td class="num">{_number(row["answers"])}</td>',
+                ]
+                for verdict, row in found["clarifications"].items()
+            ]
+            parts.append(_table(head, rows, "clarifications"))
+        return "\n".join(parts)
+
     def _figures(self) -> str:
         parts = []
         for caption, alt, uri in self.charts():
@@ -404,22 +523,56 @@ class Report:
         """Write the HTML report to ``path``; return it."""
         return _write(path, self.html())
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write the summaries, stacked, to ``path`` as CSV; return it.
+    def to_csv(self, path: str | Path, part: str = "summary") -> Path:
+        """Write one part of the report to ``path`` as CSV; return it.
 
-        Columns: ``grouping`` (platform, account or label), ``group`` and
+        ``"summary"`` (default): the summaries, stacked. Columns: ``grouping`` (platform,
+        account or label), ``group`` and
         :data:`~govsocial.analytics.analysis.SUMMARY_COLUMNS`; a missing figure is an empty cell.
         Rates and changes are fractions (0.25 is 25 %).
+
+        ``"listening"``: a row per intent, then ``all``
+        (:data:`LISTENING_CSV_COLUMNS`; times in hours). ``"clarifications"``: a row per
+        verdict (:data:`CLARIFICATION_CSV_COLUMNS`). Both need a workspace's report.
+
+        :raises ConfigurationError: an unknown part, or a listening part of a report built
+            from frames alone (field ``part``).
         """
+        if part not in CSV_PARTS:
+            raise ConfigurationError(
+                f"the report has no part {part!r}", field="part", hint=", ".join(CSV_PARTS)
+            )
+        if part != "summary" and self.listening is None:
+            raise ConfigurationError(
+                f"this report has no {part} part: it was built from frames, not a workspace",
+                field="part",
+                hint="use ws.report(period) for the inbox's figures",
+            )
+        rows: list[list[Any]] = []
+        if part == "summary":
+            header: Sequence[str] = CSV_COLUMNS
+            for by, frame in self.summaries.items():
+                for record in _records(frame, "group"):
+                    rows.append([by, *(record[c] for c in ("group", *SUMMARY_COLUMNS))])
+        elif part == "listening":
+            assert self.listening is not None
+            header = LISTENING_CSV_COLUMNS
+            found = [*self.listening["by_intent"].items(), ("all", self.listening["all"])]
+            rows = [[intent, *(row[c] for c in INTENT_COLUMNS)] for intent, row in found]
+        else:
+            assert self.listening is not None
+            header = CLARIFICATION_CSV_COLUMNS
+            rows = [
+                [verdict, *(row[c] for c in CLARIFICATION_CSV_COLUMNS[1:])]
+                for verdict, row in self.listening["clarifications"].items()
+            ]
         target = Path(path)
         try:
             with target.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(csv_row(CSV_COLUMNS))
-                for by, frame in self.summaries.items():
-                    for record in _records(frame, "group"):
-                        values = [record[column] for column in ("group", *SUMMARY_COLUMNS)]
-                        writer.writerow(csv_row([by, *("" if v is None else v for v in values)]))
+                writer.writerow(csv_row(header))
+                for values in rows:
+                    writer.writerow(csv_row(["" if v is None else v for v in values]))
         except OSError as error:
             raise _unwritable(target, error) from None
         return target
@@ -442,6 +595,7 @@ class Report:
             "summary": {by: _records(frame, "group") for by, frame in self.summaries.items()},
             "top_posts": _records(self.top),
             "follower_growth": _records(self.growth),
+            "listening": self.listening,
         }
 
     def to_json(self, path: str | Path) -> Path:
@@ -511,6 +665,17 @@ def _summary_table(frame: Any, group: tuple[str, str]) -> str:
     return _table(head, rows, "summary")
 
 
+def _duration(hours: Any) -> str:
+    """A time to answer: ``< 1 mnt``, ``45 mnt`` under an hour, ``2,5 jam`` (hours) above."""
+    if _missing(hours):
+        return _MISSING
+    if float(hours) * 60 < 0.5:
+        return "&lt;&nbsp;1&nbsp;mnt"  # never "0 minutes": an answer took some time
+    if float(hours) < 1:
+        return f"{_number(float(hours) * 60)}&nbsp;mnt"
+    return f"{_number(hours, 1)}&nbsp;jam"
+
+
 def _page_css() -> str:
     """Rules for the whole page: only in the standalone HTML file, never in a notebook."""
     return (
@@ -552,6 +717,7 @@ def _css() -> str:
 .gs-report img { display: block; width: 900px; max-width: 100%; height: auto;
   border: 1px solid #ccc; }
 .gs-report figcaption { font-size: .85em; margin-top: .3em; }
+.gs-report .emergency { border-left: 4px solid #111; padding-left: .6em; }
 .gs-report .notes { margin-top: 2em; border-top: 1px solid #999; font-size: .85em; }
 @media print {
   .gs-report { max-width: none; padding: 0; font-size: 10pt; color: #000; }
@@ -582,6 +748,8 @@ def build_report(
     by: Sequence[str] = BY,
     top: int = 10,
     now: datetime | None = None,
+    listening: dict[str, Any] | None = None,
+    opinion: pd.DataFrame | None = None,
 ) -> Report:
     """A report on ``period`` from the frames of ``ws.metrics_frame("posts")`` and
     ``ws.metrics_frame("accounts")``.
@@ -593,6 +761,10 @@ def build_report(
     :param by: which summaries to include, in order (all three by default).
     :param top: how many top posts to list.
     :param now: when the report is made (default: now); shown in ``zone``.
+    :param listening: :func:`~govsocial.analytics.opinion.listening_summary` of the period,
+        for the section on what the public asked and reported (none without it).
+    :param opinion: :func:`~govsocial.analytics.opinion.opinion_frame` of the period, for
+        the chart of messages per day by intent.
     :raises ConfigurationError: an unknown period (field ``period``), zone (``timezone``) or
         grouping (``by``), or frames not shaped like ``ws.metrics_frame``.
     """
@@ -614,7 +786,11 @@ def build_report(
         engagement_by = summaries[groupings[0]]
     by_platform = summary(posts, accounts, span, by="platform")
     growth = follower_growth(accounts, span)
-    has_data = bool(by_platform["posts"].sum() > 0 or growth["end"].notna().any())
+    has_data = bool(
+        by_platform["posts"].sum() > 0
+        or growth["end"].notna().any()
+        or (listening is not None and listening["all"]["messages"] > 0)
+    )
     if title is None:
         title = f"Laporan media sosial — {span.label}"
         if institution:
@@ -631,6 +807,8 @@ def build_report(
         posts=posts,
         accounts=accounts,
         engagement_by=engagement_by,
+        listening=listening,
+        opinion=None if opinion is None else opinion[opinion["source"] == "inbox"],
     )
 
 
@@ -646,7 +824,8 @@ def workspace_report(
     """:func:`build_report` over everything collected in ``ws``.
 
     ``zone`` defaults to the first account's zone; the title names the institution when the
-    workspace knows it (its ``institution`` setting).
+    workspace knows it (its ``institution`` setting). The report holds the inbox's section
+    (:func:`~govsocial.analytics.opinion.listening_summary`) and its chart.
     """
     ws = core_of(workspace)
     zone = zone or ws.calendar_zone()
@@ -661,4 +840,6 @@ def workspace_report(
         institution=ws.institution,
         by=by,
         now=now,
+        listening=listening_summary(ws, span),
+        opinion=opinion_frame(ws, span),
     )

@@ -4,6 +4,8 @@ For every installed platform whose adapter can start a local server (mastodon-mo
 Mastodon, the reference PDS and AppView for Bluesky), the demo starts it, publishes one
 sample post with an image and alt text to every platform at once, reads the post back from
 the server, has a second account like and answer it, and prints links, metrics and replies.
+In a workspace, citizens then ask, complain and report a hoax: the inbox classifies each,
+siti answers, and the hoax report is answered with a clarification published for it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import partial
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from govsocial.adapters.platform import LocalServer
 from govsocial.app import Workspace
@@ -33,6 +35,16 @@ SAMPLE_TEXT = (
     "Info lengkap: https://example.go.id/vaksinasi #InfoPublik #Vaksinasi"
 )
 SAMPLE_ALT = "Poster biru-hijau: jadwal vaksinasi gratis di Balai Kota, pukul 08.00 WIB"
+#: What citizens write under the approved post, and siti's answer to each (None: the hoax
+#: report, answered with the clarification's link).
+CITIZENS: tuple[tuple[str, str | None], ...] = (
+    ("Apakah perlu daftar dulu?", "Tidak perlu, langsung datang ke Balai Kota. Terima kasih!"),
+    (
+        "Antrean kemarin kacau, dua jam tidak dilayani. Kecewa!",
+        "Mohon maaf atas antreannya. Hari ini petugas kami tambah dua orang.",
+    ),
+    ("Min, pesan berantai vaksinasi berbayar Rp50.000 itu hoaks ya?", None),
+)
 
 
 def run_demo(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -256,7 +268,10 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
 
     from govsocial.analytics.performance import performance_rows
 
-    say("\nThe inbox: citizens reply to the approved post, siti answers from one list:")
+    say(
+        "\nThe inbox: citizens ask, complain and report a hoax under the approved post; "
+        "each is classified, siti answers from one list:"
+    )
     job = next((d.job_id for d in ws.drafts() if d.job_id), None)
     asked = 0
     with Client(max_wait=10.0) as client:
@@ -273,18 +288,16 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
             )
             server = servers[platform]
             comment = getattr(server, "comment", None)
-            try:
-                if callable(comment):
-                    comment(delivery.ref, "Apakah perlu daftar dulu?")
-                else:
-                    citizen = server.accounts[1]
-                    client.reply(
-                        delivery.ref.model_copy(update={"account": citizen}),
-                        "Apakah perlu daftar dulu?",
-                    )
-                asked += 1
-            except GovSocialError as error:
-                say(f"  {delivery.account}: no citizen reply here: {error}")
+            for text, _answer in CITIZENS:
+                try:
+                    if callable(comment):
+                        comment(delivery.ref, text)
+                    else:
+                        citizen = server.accounts[1]
+                        client.reply(delivery.ref.model_copy(update={"account": citizen}), text)
+                    asked += 1
+                except GovSocialError as error:
+                    say(f"  {delivery.account}: no citizen reply here: {error}")
     deadline = time.monotonic() + 30
     items = []
     while time.monotonic() < deadline:  # an AppView indexes replies asynchronously
@@ -294,14 +307,19 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
             break
         time.sleep(1)
     for item in items:
-        say(f"  {item.account:<17} {item.kind:<7} from {item.author}: {item.text[:50]}")
+        intent = (item.intent or "?").upper() if item.intent == "emergency" else item.intent
+        say(f"  {item.account:<17} {intent or '?':<11} from {item.author}: {item.text[:50]}")
+        if item.intent == "hoax_report":
+            continue  # answered below, with the clarification
+        answer = next((a for t, a in CITIZENS if a and t in item.text), CITIZENS[0][1])
         try:
-            sent = ws.reply(
-                item.id, "Tidak perlu, langsung datang ke Balai Kota. Terima kasih!", by="siti"
-            )
+            sent = ws.reply(item.id, answer or "Terima kasih!", by="siti")
             say(f"  {'':<17} siti answered: {sent.url or sent.id}")
         except GovSocialError as error:
             say(f"  {'':<17} could not answer: {error}")
+    reports = [item for item in items if item.intent == "hoax_report"]
+    if reports:
+        _clarify(ws, reports, say)
     month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
     rows = performance_rows(ws, month, "person")
     say(f"\nPerformance in {month} (from the audit log):")
@@ -315,7 +333,7 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
         say(
             f"  {person:<13} posts={row['posts_published']} approved={row['drafts_approved']} "
             f"drafts={row['drafts_written']} replies={row['replies_sent']} "
-            f"median response={response}"
+            f"clarifications={row['clarifications']} median response={response}"
         )
     try:
         path = ws.performance_report(month).to_html(f"govsocial-demo-performance-{month}.html")
@@ -323,6 +341,41 @@ def _inbox_round(ws: Workspace, servers: dict[str, LocalServer], say: Callable[[
     except ConfigurationError as error:
         say(f"  no performance report: {error}")
     return 0 if len(items) >= asked else 1
+
+
+def _clarify(ws: Workspace, reports: list[Any], say: Callable[[str], None]) -> None:
+    """siti publishes a hoax clarification on the accounts the reports came to, and answers
+    each report with its link."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from govsocial.client import AsyncClient
+    from govsocial.listening.clarification import clarification
+    from govsocial.scheduling.worker import Worker
+
+    post = clarification(
+        claim="Pesan berantai: vaksinasi di Balai Kota berbayar Rp50.000",
+        verdict="HOAKS",
+        facts="Vaksinasi di Balai Kota gratis, tanpa biaya apa pun.",
+        sources=["https://example.go.id/vaksinasi"],
+    )
+    accounts = sorted({item.account for item in reports})
+    job = ws.schedule(post, accounts, at=datetime.now(UTC) + timedelta(seconds=1), by="siti")
+    say(f"  siti publishes a clarification on {', '.join(accounts)}: {post.text.splitlines()[0]}")
+
+    async def work() -> int:
+        async with AsyncClient(**ws.core.client_options()) as client:
+            return await Worker(ws, concurrency=10).run(
+                client, stop=asyncio.Event(), until_idle=True, poll=0.2
+            )
+
+    asyncio.run(work())
+    for item in reports:
+        try:
+            sent = ws.answer_with_clarification(item.id, job, by="siti")
+            say(f"  {item.account:<17} answered with the clarification: {sent.url or sent.id}")
+        except GovSocialError as error:
+            say(f"  {item.account:<17} could not answer with the clarification: {error}")
 
 
 def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -> None:
@@ -396,11 +449,26 @@ def _measure_and_report(
         say(f"  {name}: not collected: {reason}")
     try:
         month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
-        path = ws.report(month).to_html(f"govsocial-demo-report-{month}.html")
+        report = ws.report(month)
+        path = report.to_html(f"govsocial-demo-report-{month}.html")
     except ConfigurationError as error:
         say(f"  no report: {error}")
         return 0
     say(f"  report written to {path.resolve()}")
+    heard = report.listening
+    if heard is not None:
+        every = heard["all"]
+        kinds = ", ".join(
+            f"{row['messages']} {intent.replace('_', ' ')}"
+            for intent, row in heard["by_intent"].items()
+            if row["messages"]
+        )
+        median = every["median_response_h"]
+        say(
+            f"  what the public said: {every['messages']} messages ({kinds}), "
+            f"{every['answered']} answered, median first answer "
+            f"{'-' if median is None else f'{median * 3600:.0f} s'}"
+        )
     return 1 if done.failed else 0
 
 

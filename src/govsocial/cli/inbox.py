@@ -1,7 +1,7 @@
 """The inbox commands of the ``govsocial`` command line.
 
-``inbox sync|list|reply|assign|close|label|labels|forget|retention`` and ``hours`` act on the
-workspace named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts.
+``inbox sync|list|reply|clarify|assign|close|label|labels|forget|retention`` and ``hours``
+act on the workspace named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts.
 ``performance`` is in :mod:`govsocial.cli.performance`; ``worker`` (in
 :mod:`govsocial.cli.schedule`) applies the inbox retention.
 """
@@ -50,6 +50,13 @@ def add_parsers(commands: Commands) -> None:
     reply.add_argument("item_id")
     reply.add_argument("text", help="the answer ('-' reads it from standard input)")
     by_arg(reply)
+    clarify = inbox_do.add_parser(
+        "clarify", help="answer a hoax report with a published clarification's link"
+    )
+    clarify.add_argument("item_id")
+    clarify.add_argument("clarification", help="the job that published the clarification")
+    clarify.add_argument("--language", choices=("id", "en"), help="default: the item's")
+    by_arg(clarify)
     assign = inbox_do.add_parser("assign", help="give an item to someone to answer")
     assign.add_argument("item_id")
     assign.add_argument("--to", required=True, metavar="PERSON")
@@ -204,6 +211,16 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
                 args.item_id, text_from_args(args.text), by=args.by, key=signing_key(args)
             )
             print(shown(f"answered: {sent.url or sent.id}"))
+            return 0
+        if args.inbox_command == "clarify":
+            sent = ws.answer_with_clarification(
+                args.item_id,
+                args.clarification,
+                by=args.by,
+                key=signing_key(args),
+                language=args.language,
+            )
+            print(shown(f"answered with the clarification: {sent.url or sent.id}"))
             return 0
         if args.inbox_command == "label":
             item = ws.label(

@@ -22,7 +22,11 @@ def add_parsers(commands: Commands) -> None:
     performance = commands.add_parser("performance", help="work per person, account or unit")
     performance.add_argument("--period", required=True, help="2026-11, 2026-Q4, 2026 ...")
     performance.add_argument(
-        "--by", dest="group", default="person", choices=("person", "account", "unit")
+        "--by",
+        dest="group",
+        default="person",
+        choices=("person", "account", "unit", "verdict"),
+        help="verdict: the hoax clarifications per verdict (table and csv)",
     )
     performance.add_argument("--format", choices=("html", "csv", "json", "table"), default="table")
     performance.add_argument("--output", metavar="FILE", help="default: performance-<period>.*")
@@ -30,9 +34,19 @@ def add_parsers(commands: Commands) -> None:
 
 
 def _cmd_performance(args: argparse.Namespace) -> int:
-    from govsocial.analytics.performance import performance_rows
+    from govsocial.analytics.performance import clarification_rows, performance_rows
 
     with open_workspace(args) as ws:
+        if args.format == "table" and args.group == "verdict":
+            found = clarification_rows(ws, args.period)
+            print(f"{'verdict':<16} {'published':>10} {'answers':>10}  evidence")
+            for verdict, row in found.items():
+                print(
+                    f"{verdict:<16} {row['published']:>10} {row['answers']:>10}  {row['evidence']}"
+                )
+            if not found:
+                print("(no clarification in this period)")
+            return 0
         if args.format == "table":
             rows = performance_rows(ws, args.period, args.group)
             columns = (

@@ -117,6 +117,12 @@ def add_parsers(commands: Commands) -> None:
         help="summary to include (repeatable; default: all three)",
     )
     report.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    report.add_argument(
+        "--part",
+        choices=("summary", "listening", "clarifications"),
+        default="summary",
+        help="with --format csv: the summaries, the inbox per intent, or the clarifications",
+    )
     report.add_argument("--output", metavar="FILE", help="default: report-<period>.<format>")
     report.add_argument("--zone", help="time zone of the calendar (default: the accounts')")
     report.add_argument("--title", help="title of the report")
@@ -350,6 +356,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             ws, args.period, zone=args.zone, title=args.title, by=args.by or BY
         )
     output = Path(args.output or f"report-{report.period.label}.{args.format}")
-    writers = {"html": report.to_html, "csv": report.to_csv, "json": report.to_json}
-    print(writers[args.format](output))
+    if args.format == "csv":
+        print(report.to_csv(output, part=args.part))
+    else:
+        print(report.to_html(output) if args.format == "html" else report.to_json(output))
     return 0

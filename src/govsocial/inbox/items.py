@@ -50,14 +50,19 @@ from govsocial.core.errors import (
     NotFound,
     NotPermitted,
     NotSupported,
+    ValidationError,
 )
 from govsocial.core.listening import INTENTS, SENTIMENTS, Classification, Notice
 from govsocial.core.models import Account, Interaction, Model, Post, PostRef
+from govsocial.core.problem import Problem
 from govsocial.core.timing import from_epoch
 from govsocial.inbox import erasure
 from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+from govsocial.listening.clarification import CLARIFICATION_LABEL, clarification_reply
 from govsocial.listening.classify import classify
+from govsocial.scheduling.jobs import Job
+from govsocial.scheduling.planner import Planner
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 from govsocial.workspace.signing import SigningKey, signed
 
@@ -273,6 +278,14 @@ def _item_row(
         threaded,
     )
     return values, claimed.timestamp(), skew
+
+
+def _not_a_clarification(message: str, hint: str) -> ValidationError:
+    return ValidationError(
+        [Problem(code="not_a_clarification", message=message, field="clarification")],
+        subject="clarification",
+        hint=hint,
+    )
 
 
 def _check_label(intent: str | None, sentiment: str | None) -> None:
@@ -774,6 +787,8 @@ class Inbox:
             detail: dict[str, Any] = {"url": sent.url}
             if isinstance(post, Post) and "clarification_reply" in post.labels:
                 detail["clarification"] = post.labels["clarification_reply"]
+                if "clarification_job" in post.labels:
+                    detail["clarification_job"] = post.labels["clarification_job"]
             if item is None:
                 detail["in_reply_to"] = ref.id
             else:
@@ -782,6 +797,84 @@ class Inbox:
                 cur, by, "reply", obj=sent.id, account=name, decree=decrees[name], detail=detail
             )
         return sent
+
+    @signed
+    def answer_with_clarification(
+        self,
+        item_id: str,
+        clarification: str | Job,
+        *,
+        by: str | None = None,
+        key: SigningKey | None = None,
+        language: str | None = None,
+        **client_options: Any,
+    ) -> PostRef:
+        """Answer a hoax report with a published clarification's link: the reply (thanks,
+        the verdict, the link; :func:`govsocial.clarification_reply`) goes to the item on
+        its platform, is recorded as the item's answer, and its audit entry names the
+        verdict, so the performance report counts it.
+
+        :param clarification: the job that published the clarification (a
+            :func:`govsocial.clarification` post), or its id, or the id of one of its
+            deliveries. The link is that of its delivery on the item's account, else on the
+            same platform, else the first published one with a link.
+        :param language: of the answer (``"id"`` or ``"en"``; default: the item's language,
+            else the clarification's).
+        :raises NotFound: no such item, job or delivery.
+        :raises ValidationError: the job is not a clarification, or none of its deliveries
+            is published with a link (not yet, or deleted since; field ``clarification``).
+        """
+        item = self.item(item_id)
+        job = self._clarification_job(clarification)
+        verdict = job.post.labels.get(CLARIFICATION_LABEL)
+        if not verdict:
+            raise _not_a_clarification(
+                f"job {job.id} is not a hoax clarification (its post has no "
+                f"{CLARIFICATION_LABEL!r} label)",
+                "write it with govsocial.clarification(claim=..., verdict=..., ...)",
+            )
+        published = [
+            d
+            for d in job.deliveries
+            if d.status == "published"
+            and d.ref is not None
+            and d.ref.url
+            and self.store.deleted_at(d.id) is None  # a deleted post's link leads nowhere
+        ]
+        platform = {d.account: self.core.account_row(d.account).platform for d in published}
+        chosen = next(
+            (d for d in published if d.account == item.account),
+            next((d for d in published if platform[d.account] == item.platform), None),
+        ) or (published[0] if published else None)
+        if chosen is None or chosen.ref is None:
+            raise _not_a_clarification(
+                f"the clarification of job {job.id} is not published with a link yet",
+                "answer once a worker has published it",
+            )
+        if language is None:
+            language = item.language if item.language in ("id", "en") else job.post.language
+        answer = clarification_reply(chosen.ref, verdict, language=language or "id")
+        answer = answer.model_copy(
+            update={"labels": {**answer.labels, "clarification_job": job.id}}
+        )
+        return self.reply(item.id, answer, by=by, **client_options)
+
+    def _clarification_job(self, clarification: str | Job) -> Job:
+        """The job ``clarification`` names (a Job, a job id or one of its deliveries' ids),
+        as stored now: a Job kept from ``schedule`` still says it is scheduled."""
+        planner = Planner(self.core)
+        wanted = clarification.id if isinstance(clarification, Job) else str(clarification)
+        try:
+            return planner.job(wanted)
+        except NotFound:
+            owner = next((d.job_id for d in self.store.deliveries() if d.id == wanted), None)
+            if owner is None:
+                raise NotFound(
+                    f"no job or delivery {wanted[:80]!r} in this workspace",
+                    field="clarification",
+                    hint="give the job that published the clarification (ws.schedule's result)",
+                ) from None
+            return planner.job(owner)
 
     def _record_response(
         self, cur: Tx, item: InboxItem, sent: PostRef, by: str | None, at: float
