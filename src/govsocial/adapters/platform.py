@@ -388,6 +388,16 @@ class Platform(ABC):
         return []
 
     @classmethod
+    def video_rules(cls, post: Post, limits: Limits) -> VideoLimits | None:
+        """The video rules ``post``'s videos are held to offline (default: ``limits.video``).
+
+        A platform with more than one kind of video post, each with its own rules
+        (Facebook Reels and Page videos, Instagram Reels and Stories), returns the rules of
+        the kind ``post`` will be published as, chosen from its labels.
+        """
+        return limits.video
+
+    @classmethod
     def check_account(cls, account: Account) -> None:
         """Raise ConfigurationError when ``account`` lacks what this platform needs."""
         for field in cls.credential_fields:
