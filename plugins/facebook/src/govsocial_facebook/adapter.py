@@ -376,7 +376,7 @@ class Facebook(Platform):
         if not post.media:
             return await self._create_feed_post({"message": post.text}, key)
         if any(media.kind == "video" for media in post.media):
-            problems = self.check_post(post, self.limits)
+            problems = [p for p in self.check_post(post, self.limits) if p.severity == "error"]
             if problems:
                 raise ValidationError(problems, platform=self.name)
             return await self._video_post(post, key)
