@@ -785,7 +785,12 @@ class Platform(ABC):
         field = field or media_safety.media_field(media)
         policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
         limits = await self.get_limits()
-        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        cap = media_cap(
+            media,
+            image=limits.max_image_bytes,
+            video=limits.max_video_bytes,
+            gif=limits.max_gif_bytes,
+        )
         if media.url is not None:
             data = await self._download(media.url, policy=policy, cap=cap, field=field)
         elif media.path is not None:
@@ -835,7 +840,12 @@ class Platform(ABC):
         field = media_safety.media_field(media)
         policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
         limits = await self.get_limits()
-        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        cap = media_cap(
+            media,
+            image=limits.max_image_bytes,
+            video=limits.max_video_bytes,
+            gif=limits.max_gif_bytes,
+        )
         if media.path is not None:
             path = policy.check_path(media.path, field=f"{field}.path")
             source = await asyncio.to_thread(ChunkSource.from_path, path, cap=cap, field=field)
