@@ -27,6 +27,7 @@ from govsocial import Account, Client, Media, Post, validate
 from govsocial.core.errors import PublishOutcomeUnknown
 from govsocial.testing import unique_text
 from govsocial.testing.checkpoints import FileCheckpoints
+from govsocial.testing.pytest_plugin import Emulators
 from govsocial_facebook import Facebook
 from govsocial_facebook.testing import GraphEmulator, graph_error
 
@@ -219,6 +220,59 @@ def test_a_lost_finish_answer_is_found_again_not_sent_again(
     assert len(emulator.uploads_of(page)) == 1, "nor was the video uploaded twice"
 
 
+def test_find_published_settles_a_lost_finish_and_clears_an_unsent_one(
+    emulator: GraphEmulator, humas: Account, page: str, vertical: bytes, tmp_path: Path
+) -> None:
+    """A worker reconciles an unknown outcome with find_published: the video when Meta took
+    the finish, None (safe to publish again) when the finish was never sent."""
+    emulator.inject("POST", "/video_reels", delay=1.5, body=None, form={"upload_phase": "finish"})
+    store = FileCheckpoints(tmp_path / "checkpoints.json")
+    post = Post(unique_text(), media=[Media(data=vertical)])
+    with Client(timeout=httpx.Timeout(0.5), max_attempts=3, checkpoints=store) as client:
+        [lost] = client.publish(post, [humas], idempotency_keys={humas: "lost-1"})
+        assert isinstance(lost.error, PublishOutcomeUnknown)
+        found = client.find_published(humas, "lost-1")
+        refusal = graph_error("(#100) The upload failed", 100)
+        emulator.inject("POST", "/video-upload/", status=400, body=refusal)
+        [cut] = client.publish(post, [humas], idempotency_keys={humas: "cut-1"})
+        assert not cut.ok
+        nothing = client.find_published(humas, "cut-1")
+    [video] = emulator.videos_of(page)
+    assert found is not None and found.id == video["id"] and found.extra["kind"] == "reel"
+    assert nothing is None
+    assert len(emulator.uploads_of(page)) == 2 and len(emulator.videos_of(page)) == 1
+
+
+def test_an_upload_address_on_another_host_gets_neither_bytes_nor_token(
+    emulator: GraphEmulator,
+    humas: Account,
+    page: str,
+    client: Client,
+    vertical: bytes,
+    emulators: Emulators,
+) -> None:
+    """A start answer naming an upload URL off Meta's hosts (and off the account's server)
+    is refused before the Page token or a byte goes there."""
+    from aiohttp import web
+
+    arrived: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        arrived.append(request.headers.get("Authorization", ""))
+        return web.json_response({"success": True})
+
+    elsewhere = web.Application()
+    elsewhere.router.add_route("*", "/{tail:.*}", record)
+    # the same machine under another name: a different host to the adapter
+    other = emulators.serve(elsewhere).replace("127.0.0.1", "localhost")
+    answer = {"video_id": "424242", "upload_url": f"{other}/video-upload/v26.0/424242"}
+    emulator.inject("POST", "/video_reels", status=200, body=answer, form={"upload_phase": "start"})
+    [result] = client.publish(Post(unique_text(), media=[Media(data=vertical)]), [humas])
+    assert result.error is not None and "unexpected host" in str(result.error)
+    assert arrived == []
+    assert emulator.videos_of(page) == []
+
+
 def test_an_upload_meta_forgot_starts_again_and_publishes_once(
     emulator: GraphEmulator, humas: Account, page: str, vertical: bytes, tmp_path: Path
 ) -> None:
@@ -250,6 +304,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from govsocial import Account, Client, Media, Post
     from govsocial.testing.checkpoints import FileCheckpoints
+from govsocial.testing.pytest_plugin import Emulators
     from govsocial_facebook import video
 
     video.ReelUpload.chunk_size = 64 * 1024

@@ -62,6 +62,7 @@ from govsocial.adapters import (
     Problem,
     PublishOutcomeUnknown,
     RateState,
+    UploadExpired,
     ValidationError,
     VideoLimits,
     as_int,
@@ -635,7 +636,27 @@ class Facebook(Platform):
             ) from None
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
-        """Not possible: Facebook keeps no idempotency key to look a post up by."""
+        """A video delivery is answered from its checkpoint and the video's status: the
+        video when the finish (which publishes) was taken, None when it was never sent or
+        not taken (publishing again resumes the upload). Other posts cannot be looked up:
+        Facebook keeps no idempotency key to find them by."""
+        saved = self.checkpoint(idempotency_key)
+        kind = saved.get("video_format")
+        if kind:
+            if saved.get("video_post"):
+                return self._video_ref(saved["video_post"], kind)
+            video_id = saved.get("video.video_id")
+            if not saved.get("video_finish_sent") or not video_id:
+                return None  # the finish was never sent: nothing is published
+            protocol = ReelUpload(self) if kind == "reel" else PageVideoUpload(self)
+            try:
+                body = await protocol.status(video_id)
+            except UploadExpired:
+                return None  # Meta no longer knows the upload: it was never published
+            if video_finished(body):
+                self.save_checkpoint(idempotency_key, video_post=video_id)
+                return self._video_ref(video_id, kind)
+            return None
         raise NotImplementedError(
             "Facebook cannot be asked which post a delivery made (it has no idempotency "
             "key): check the Page's recent posts by hand before publishing again"
