@@ -76,6 +76,7 @@ from govsocial.adapters import (
     json_object,
     parse_time,
 )
+from govsocial.adapters.media_safety import MediaPolicy
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     ANNOUNCED_HASHTAGS,
@@ -1243,7 +1244,9 @@ def _story_problems(post: Post) -> list[Problem]:
                     severity="warning",
                 )
             )
-        size = media.size() if media.kind == "video" else None
+        # a path outside the media roots is not looked at (validate reports it as such)
+        readable = media.path is None or MediaPolicy.from_environment().resolve_path(media.path)
+        size = media.size() if media.kind == "video" and readable else None
         if size is not None and size > STORY_VIDEO_BYTES:
             problems.append(
                 Problem(
