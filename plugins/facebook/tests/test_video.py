@@ -304,7 +304,6 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from govsocial import Account, Client, Media, Post
     from govsocial.testing.checkpoints import FileCheckpoints
-from govsocial.testing.pytest_plugin import Emulators
     from govsocial_facebook import video
 
     video.ReelUpload.chunk_size = 64 * 1024
