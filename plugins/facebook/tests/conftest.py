@@ -61,7 +61,7 @@ def anyio_backend() -> str:
 
 
 #: The Graph node types the Facebook adapter reads and writes, as Meta's SDK names them.
-FACEBOOK_NODES = ("Page", "PagePost", "Comment", "Photo")
+FACEBOOK_NODES = ("Page", "PagePost", "Comment", "Photo", "AdVideo")
 
 
 @pytest.fixture(scope="session")

@@ -88,3 +88,32 @@ async def test_the_adapter_signs_calls_as_the_sdk_does() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_sdks_video_uploader_speaks_the_protocol_the_adapter_and_emulator_use(
+    meta_sdk: BusinessSdk,
+) -> None:
+    """facebook_business/video_uploader.py: start with file_size, transfer the window
+    [start_offset, end_offset) as the file video_file_chunk until the two are equal, go on
+    from error_data's window after subcode 1363037, finish with the session, then wait for
+    status.video_status 'ready'."""
+    source = (meta_sdk.root / "video_uploader.py").read_text()
+    assert "'file_size': context.file_size," in source
+    assert "'upload_phase': 'transfer'," in source
+    assert "'start_offset': context.start_offset," in source
+    assert "'video_file_chunk'" in source
+    assert "chunk = f.read(self._end_offset - self._start_offset)" in source
+    assert "while self._start_offset != self._end_offset:" in source
+    assert "subcode == 1363037" in source
+    assert "body['error']['error_data']['start_offset']" in source
+    assert "'upload_phase': 'finish'," in source
+    assert "if status != 'ready':" in source
+    declared = meta_sdk.node("Page")
+    videos = declared.edge("POST", "/videos")
+    reels = declared.edge("POST", "/video_reels")
+    assert videos is not None and reels is not None
+    assert {"upload_phase", "file_size", "upload_session_id", "start_offset"} <= set(videos.params)
+    assert {"upload_phase", "video_id", "video_state", "description"} <= set(reels.params)
+    assert "PUBLISHED" in meta_sdk.enum_values("AdVideo", "VideoState")
+    status = meta_sdk.node("VideoStatusUploadingPhase")
+    assert "bytes_transferred" in status.fields

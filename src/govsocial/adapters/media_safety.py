@@ -84,11 +84,14 @@ _SAME = {
 }
 
 
-def media_cap(media: Media, *, image: int | None, video: int | None) -> int:
+def media_cap(media: Media, *, image: int | None, video: int | None, gif: int | None = None) -> int:
     """The most bytes read for ``media``: the platform's limit for its kind, else a default.
 
+    An animated GIF has ``gif`` when given (X: 15 MiB against 5 MiB for other images).
     Media of no known kind yet (a URL without an extension) gets the larger of the two.
     """
+    if media.mime_type == "image/gif" and gif is not None:
+        return gif
     if media.kind == "image":
         return image or DEFAULT_MAX_MEDIA_BYTES
     if media.kind == "video":

@@ -388,6 +388,16 @@ class Platform(ABC):
         return []
 
     @classmethod
+    def video_rules(cls, post: Post, limits: Limits) -> VideoLimits | None:
+        """The video rules ``post``'s videos are held to offline (default: ``limits.video``).
+
+        A platform with more than one kind of video post, each with its own rules
+        (Facebook Reels and Page videos, Instagram Reels and Stories), returns the rules of
+        the kind ``post`` will be published as, chosen from its labels.
+        """
+        return limits.video
+
+    @classmethod
     def check_account(cls, account: Account) -> None:
         """Raise ConfigurationError when ``account`` lacks what this platform needs."""
         for field in cls.credential_fields:
@@ -775,7 +785,12 @@ class Platform(ABC):
         field = field or media_safety.media_field(media)
         policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
         limits = await self.get_limits()
-        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        cap = media_cap(
+            media,
+            image=limits.max_image_bytes,
+            video=limits.max_video_bytes,
+            gif=limits.max_gif_bytes,
+        )
         if media.url is not None:
             data = await self._download(media.url, policy=policy, cap=cap, field=field)
         elif media.path is not None:
@@ -825,7 +840,12 @@ class Platform(ABC):
         field = media_safety.media_field(media)
         policy = self.context.media_policy or media_safety.MediaPolicy.from_environment()
         limits = await self.get_limits()
-        cap = media_cap(media, image=limits.max_image_bytes, video=limits.max_video_bytes)
+        cap = media_cap(
+            media,
+            image=limits.max_image_bytes,
+            video=limits.max_video_bytes,
+            gif=limits.max_gif_bytes,
+        )
         if media.path is not None:
             path = policy.check_path(media.path, field=f"{field}.path")
             source = await asyncio.to_thread(ChunkSource.from_path, path, cap=cap, field=field)

@@ -154,6 +154,9 @@ def _check(
                 limit=limits.max_media,
             )
         )
+    rules = cls.video_rules(post, limits)
+    if rules != limits.video:  # this kind of post (a Reel, a Story) has rules of its own
+        limits = limits.model_copy(update={"video": rules})
     for index, media in enumerate(post.media):
         needs_policy = media.path is not None or media.captions is not None
         if (needs_policy or media.cover is not None) and policy is None:

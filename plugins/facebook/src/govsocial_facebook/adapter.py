@@ -9,6 +9,11 @@ What is Facebook-specific lives here:
   ``url`` or a multipart ``source`` upload, ``caption``, ``alt_text_custom``); several images are
   uploaded unpublished (``published=false``) and attached to one feed post with
   ``attached_media``; the uploaded photo ids are checkpointed so a retry does not upload twice;
+- one video is a Reel (``/{page-id}/video_reels``) when it meets Meta's Reels specification
+  (9:16, 3 to 90 s...) or the label ``facebook.format`` says ``reel``, else a Page video
+  (``/{page-id}/videos`` on graph-video.facebook.com); either is uploaded in resumable
+  chunks through the upload engine and published exactly once (see
+  :mod:`govsocial_facebook.video`);
 - a reply is a comment: ``POST /{post-id}/comments``, or ``POST /{comment-id}/comments``;
 - counts come from the post itself (reactions, comments, shares), batched with ``?ids=``;
   views, reach and clicks from ``/{post-id}/insights``, read so that a metric Meta renamed
@@ -20,7 +25,9 @@ API reference: https://developers.facebook.com/docs/pages-api/posts,
 https://developers.facebook.com/docs/graph-api/reference/page/feed,
 https://developers.facebook.com/docs/graph-api/reference/page/photos,
 https://developers.facebook.com/docs/graph-api/reference/object/comments,
-https://developers.facebook.com/docs/graph-api/reference/page/tagged.
+https://developers.facebook.com/docs/graph-api/reference/page/tagged,
+https://developers.facebook.com/docs/graph-api/video-uploads,
+https://developers.facebook.com/docs/video-api/guides/reels-publishing.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -55,10 +62,16 @@ from govsocial.adapters import (
     Problem,
     PublishOutcomeUnknown,
     RateState,
+    UploadExpired,
+    ValidationError,
+    VideoLimits,
     as_int,
     json_object,
     parse_time,
+    poll,
+    probe_video,
 )
+from govsocial.adapters.media_safety import MediaPolicy
 from govsocial_facebook.insights import InsightsReader
 from govsocial_facebook.meta import (
     GraphError,
@@ -70,6 +83,19 @@ from govsocial_facebook.meta import (
     regain_access_seconds,
     usage_rate_state,
 )
+from govsocial_facebook.video import (
+    FORMAT_LABEL,
+    FORMATS,
+    PAGE_VIDEO_RULES,
+    REEL_RULES,
+    TITLE_LABEL,
+    PageVideoUpload,
+    ReelUpload,
+    fits_reel,
+    upload_host_trusted,
+    video_finished,
+    video_status,
+)
 from govsocial_meta_graph import appsecret_hint, appsecret_proof
 
 __all__ = ["COUNT_FIELDS", "Facebook"]
@@ -80,6 +106,9 @@ logger = logging.getLogger("govsocial.facebook")
 COUNT_FIELDS = (
     "reactions.limit(0).summary(true),comments.limit(0).filter(stream).summary(true),shares"
 )
+#: The counts read from a video or Reel (a Video node has likes and comments, not reactions).
+VIDEO_COUNT_FIELDS = "likes.limit(0).summary(true),comments.limit(0).summary(true),views"
+_VIDEO_KINDS = ("video", "reel")
 #: The counts read from a comment (a reply made through ``Post.reply_to``).
 COMMENT_COUNT_FIELDS = "like_count,comment_count"
 _COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id},permalink_url"
@@ -131,8 +160,12 @@ class Facebook(Platform):
         max_characters=63206,  # the long-standing post limit; not in the Graph reference
         max_media=10,  # the reference gives no maximum for attached_media; kept modest
         image_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff"}),
-        video_types=frozenset(),
+        # "We support the following formats for uploaded videos: ... mov, mp4 ..."
+        video_types=frozenset({"video/mp4", "video/quicktime"}),
         max_image_bytes=10_000_000,  # "a photo must be less than 10MB" (Photo reference)
+        # "Resumable uploading supports videos that are up to 10GB and 4 hours long"
+        max_video_bytes=10_000_000_000,
+        video=PAGE_VIDEO_RULES,
         alt_text=True,  # alt_text_custom on photo creation
         max_alt_text=None,
         threads=True,  # replies are comments
@@ -156,6 +189,13 @@ class Facebook(Platform):
     #: How long uploaded unpublished photo ids are reused by a retry (Facebook keeps them
     #: about 24 hours before deleting them).
     unpublished_photo_ttl: ClassVar[float] = 23 * 3600.0
+    #: Where videos go when the account uses Meta's own Graph host ("Videos must be
+    #: published to graph-video.facebook.com", video-uploads guide).
+    video_host: ClassVar[str] = "https://graph-video.facebook.com"
+    #: First wait between checks of a video's processing (doubles), and the longest wait
+    #: before the post is returned while Meta is still processing it.
+    video_poll_interval: ClassVar[float] = 2.0
+    video_processing_timeout: ClassVar[float] = 600.0
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
@@ -164,10 +204,49 @@ class Facebook(Platform):
     # -- offline -----------------------------------------------------------------------
 
     @classmethod
+    def video_rules(cls, post: Post, limits: Limits) -> VideoLimits | None:
+        """Reels' rules with the label ``facebook.format=reel``, else the Page video's."""
+        if post.labels.get(FORMAT_LABEL) == "reel":
+            return REEL_RULES
+        return limits.video
+
+    @classmethod
     def check_post(cls, post: Post, limits: Limits) -> list[Problem]:
-        """A reply is a Facebook comment: this adapter sends comments as text only."""
+        """A reply is a comment (text only); a video goes alone; the format label's values."""
+        problems: list[Problem] = []
+        chosen = post.labels.get(FORMAT_LABEL)
+        if chosen is not None and chosen not in FORMATS:
+            problems.append(
+                Problem(
+                    code="invalid_option",
+                    message=f"{FORMAT_LABEL} is {chosen!r}; give reel (a Reel: 9:16, 3 to 90 "
+                    "s) or video (a Page video)",
+                    field=f"labels.{FORMAT_LABEL}",
+                    platform=cls.name,
+                )
+            )
+        videos = [m for m in post.media if m.kind == "video"]
+        if videos and len(post.media) > 1:
+            problems.append(
+                Problem(
+                    code="video_not_alone",
+                    message="a Facebook video post holds one video and nothing else: publish "
+                    "the images as another post",
+                    field="media",
+                    platform=cls.name,
+                )
+            )
+        if chosen == "reel" and not videos and post.reply_to is None:
+            problems.append(
+                Problem(
+                    code="reel_needs_video",
+                    message=f"{FORMAT_LABEL}=reel needs a video: attach one, or remove the label",
+                    field=f"labels.{FORMAT_LABEL}",
+                    platform=cls.name,
+                )
+            )
         if post.reply_to is not None and post.media:
-            return [
+            problems.append(
                 Problem(
                     code="reply_media_unsupported",
                     message=(
@@ -178,8 +257,8 @@ class Facebook(Platform):
                     field="media",
                     platform=cls.name,
                 )
-            ]
-        return []
+            )
+        return problems
 
     # -- HTTP answers ------------------------------------------------------------------
 
@@ -297,6 +376,11 @@ class Facebook(Platform):
             return await self._comment(post, key)
         if not post.media:
             return await self._create_feed_post({"message": post.text}, key)
+        if any(media.kind == "video" for media in post.media):
+            problems = [p for p in self.check_post(post, self.limits) if p.severity == "error"]
+            if problems:
+                raise ValidationError(problems, platform=self.name)
+            return await self._video_post(post, key)
         if len(post.media) == 1:
             return await self._single_photo(post, key)
         return await self._multi_photo(post, key)
@@ -361,6 +445,137 @@ class Facebook(Platform):
             data[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
         return await self._create_feed_post(data, key)
 
+    # -- video ------------------------------------------------------------------------------
+
+    async def _video_post(self, post: Post, key: str) -> PostRef:
+        """A Reel or a Page video: uploaded (resumed from the checkpoint), finished once,
+        then waited for until Meta has processed it."""
+        media = post.media[0]
+        saved = self.checkpoint(key)
+        kind = saved.get("video_format") or await self._video_format(post, media)
+        if saved.get("video_post"):
+            return self._video_ref(saved["video_post"], kind)
+        self.save_checkpoint(key, video_format=kind)
+        protocol: ReelUpload | PageVideoUpload = (
+            ReelUpload(self) if kind == "reel" else PageVideoUpload(self)
+        )
+        done = await self.upload(media, protocol, idempotency_key=key, name="video")
+        video_id = done["video_id"]
+        finished = False
+        if self.checkpoint(key).get("video_finish_sent"):
+            # an earlier attempt sent the finish and lost its answer: a video past its
+            # upload phase was finished (published) then, and is not finished again
+            finished = video_finished(await protocol.status(video_id))
+            if finished:
+                logger.info("%s: video %s was finished before", self.account.handle, video_id)
+        if not finished:
+            self.save_checkpoint(key, video_finish_sent="1")
+            await self._finish_video(post, kind, done, key)
+        self.save_checkpoint(key, video_post=video_id)
+        await self._wait_for_video(protocol, video_id)
+        return self._video_ref(video_id, kind)
+
+    async def _video_format(self, post: Post, media: Media) -> str:
+        """``reel`` or ``video``: the label's choice, else a Reel when the video meets the
+        Reels specification (read from the file), else a Page video."""
+        chosen = post.labels.get(FORMAT_LABEL)
+        if chosen in FORMATS:
+            return chosen
+        if media.url is not None:
+            return "video"  # its facts are unknown here: a Page video takes any shape
+        try:
+            if media.path is not None:
+                policy = self.context.media_policy or MediaPolicy.from_environment()
+                path = policy.check_path(media.path, field="media[0].path")
+                info = await asyncio.to_thread(probe_video, path)
+            else:
+                info = await asyncio.to_thread(probe_video, media.data or b"")
+        except GovSocialError as error:  # no PyAV, or unreadable: Meta will judge it
+            logger.info("video facts unknown (%s): publishing a Page video", error.message)
+            return "video"
+        return "reel" if fits_reel(info) else "video"
+
+    async def _finish_video(self, post: Post, kind: str, done: dict[str, str], key: str) -> None:
+        """The request that publishes: ``upload_phase=finish``."""
+        data = {"upload_phase": "finish"}
+        if kind == "reel":
+            data.update(video_id=done["video_id"], video_state="PUBLISHED")
+            path = f"/{self._page()}/video_reels"
+        else:
+            data["upload_session_id"] = done["session"]
+            title = post.labels.get(TITLE_LABEL)
+            if title:
+                data["title"] = title
+            path = f"/{self._page()}/videos"
+        if post.text:
+            data["description"] = post.text
+        response = await self._call(
+            "POST", path, data=data, create=True, idempotency_key=key, video=kind != "reel"
+        )
+        body = json_object(response) or {}
+        if body.get("success") is not True:
+            raise PublishOutcomeUnknown(
+                f"Facebook answered the finish of video {done['video_id']} for "
+                f"{self.account.handle} (HTTP {response.status_code}) without success",
+                platform=self.name,
+                account=self.account.handle,
+                idempotency_key=key,
+                detail={"body": self.snippet(response)},
+            )
+
+    async def _wait_for_video(self, protocol: ReelUpload | PageVideoUpload, video_id: str) -> None:
+        """``GET /{video-id}?fields=status`` until ``ready``; ``error`` raises. A video still
+        processing after ``video_processing_timeout`` is published all the same: the post
+        is returned and Meta finishes it later."""
+
+        async def ready() -> str | None:
+            body = await protocol.status(video_id)
+            state, _, _ = video_status(body)
+            if state == "error":
+                raise PlatformError(
+                    f"Facebook could not process video {video_id} of {self.account.handle}: "
+                    f"{json.dumps((body or {}).get('status'))[:300]}",
+                    platform=self.name,
+                    hint="check the file against Meta's video specifications "
+                    "(docs/platforms/facebook.md) and publish it again as a new post",
+                )
+            return video_id if state == "ready" else None
+
+        try:
+            await poll(
+                ready,
+                what=f"Facebook's processing of video {video_id}",
+                platform=self.name,
+                timeout=self.video_processing_timeout,
+                first=self.video_poll_interval,
+            )
+        except PlatformError as error:
+            if "still processing" not in error.message:
+                raise
+            logger.warning("%s: %s; the post is published", self.account.handle, error.message)
+
+    def _video_ref(self, video_id: str, kind: str) -> PostRef:
+        url = (
+            f"https://www.facebook.com/reel/{video_id}"
+            if kind == "reel"
+            else f"https://www.facebook.com/{self.credential('page_id')}/videos/{video_id}"
+        )
+        return PostRef(
+            platform=self.name,
+            account=self.account,
+            id=video_id,
+            url=url,
+            extra={"kind": kind},
+        )
+
+    def _trusted_upload_host(self, url: str) -> bool:
+        """Whether the Page token may go to ``url`` (Meta's hosts, or the account's server)."""
+        return upload_host_trusted(url, self.base_url)
+
+    def _video_base(self) -> str:
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return self.video_host if host == "graph.facebook.com" else self.base_url
+
     async def _upload_photo(
         self, media: Media, index: int, fields: dict[str, str], *, create: bool, key: str
     ) -> httpx.Response:
@@ -421,7 +636,27 @@ class Facebook(Platform):
             ) from None
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:
-        """Not possible: Facebook keeps no idempotency key to look a post up by."""
+        """A video delivery is answered from its checkpoint and the video's status: the
+        video when the finish (which publishes) was taken, None when it was never sent or
+        not taken (publishing again resumes the upload). Other posts cannot be looked up:
+        Facebook keeps no idempotency key to find them by."""
+        saved = self.checkpoint(idempotency_key)
+        kind = saved.get("video_format")
+        if kind:
+            if saved.get("video_post"):
+                return self._video_ref(saved["video_post"], kind)
+            video_id = saved.get("video.video_id")
+            if not saved.get("video_finish_sent") or not video_id:
+                return None  # the finish was never sent: nothing is published
+            protocol = ReelUpload(self) if kind == "reel" else PageVideoUpload(self)
+            try:
+                body = await protocol.status(video_id)
+            except UploadExpired:
+                return None  # Meta no longer knows the upload: it was never published
+            if video_finished(body):
+                self.save_checkpoint(idempotency_key, video_post=video_id)
+                return self._video_ref(video_id, kind)
+            return None
         raise NotImplementedError(
             "Facebook cannot be asked which post a delivery made (it has no idempotency "
             "key): check the Page's recent posts by hand before publishing again"
@@ -431,11 +666,13 @@ class Facebook(Platform):
 
     async def fetch_metrics(self, refs: Sequence[PostRef]) -> list[PostMetrics]:
         """Counts for all refs through ``?ids=`` lookups, insights per post, a few at a time."""
-        posts = [ref for ref in refs if ref.extra.get("kind") != "comment"]
+        posts = [ref for ref in refs if ref.extra.get("kind") not in ("comment", *_VIDEO_KINDS)]
         comments = [ref for ref in refs if ref.extra.get("kind") == "comment"]
+        videos = [ref for ref in refs if ref.extra.get("kind") in _VIDEO_KINDS]
         counts: dict[str, dict[str, Any]] = {}
         counts.update(await self._lookup([r.id for r in posts], COUNT_FIELDS))
         counts.update(await self._lookup([r.id for r in comments], COMMENT_COUNT_FIELDS))
+        counts.update(await self._lookup([r.id for r in videos], VIDEO_COUNT_FIELDS))
         slots = asyncio.Semaphore(self.max_concurrent_reads)
 
         async def one(ref: PostRef) -> PostMetrics:
@@ -481,6 +718,12 @@ class Facebook(Platform):
             values: dict[str, int | None] = {
                 "likes": as_int(node.get("like_count")),
                 "replies": as_int(node.get("comment_count")),
+            }
+        elif ref.extra.get("kind") in _VIDEO_KINDS:
+            values = {
+                "likes": _summary_count(node.get("likes")),
+                "replies": _summary_count(node.get("comments")),
+                "views": as_int(node.get("views")),
             }
         else:
             shares = node.get("shares")
@@ -677,6 +920,7 @@ class Facebook(Platform):
         create: bool = False,
         idempotency_key: str | None = None,
         idempotent: bool | None = None,
+        video: bool = False,
     ) -> httpx.Response:
         options: dict[str, Any] = {}
         if params:
@@ -687,7 +931,7 @@ class Facebook(Platform):
             options["files"] = files
         return await self.request(
             method,
-            f"/{self.api_version}{path}",
+            f"{self._video_base() if video else ''}/{self.api_version}{path}",
             headers=self._auth(),
             create=create,
             idempotency_key=idempotency_key,

@@ -17,6 +17,25 @@ shapes of Meta's documentation:
 - ``GET /?ids=a,b&fields=...`` (multiple-id lookup), ``GET /{id}?fields=...``, ``DELETE /{id}``
 - errors as ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``
   (https://developers.facebook.com/docs/graph-api/guides/error-handling)
+- Page videos, Meta's resumable upload (https://developers.facebook.com/docs/graph-api/
+  video-uploads, and the facebook-business SDK's ``video_uploader.py``): ``POST
+  /{page-id}/videos`` ``upload_phase=start`` + ``file_size`` -> ``{"video_id",
+  "upload_session_id", "start_offset", "end_offset"}``; ``upload_phase=transfer`` +
+  ``upload_session_id`` + ``start_offset`` + the ``video_file_chunk`` file -> the next
+  ``{"start_offset", "end_offset"}`` (equal once every byte is held); a transfer at another
+  offset -> code 6001, subcode 1363037, with the wanted window in ``error_data``;
+  ``upload_phase=finish`` + ``upload_session_id`` (+ ``description``, ``title``) ->
+  ``{"success": true}``, which publishes the video
+- Reels (https://developers.facebook.com/docs/video-api/guides/reels-publishing): ``POST
+  /{page-id}/video_reels`` ``upload_phase=start`` -> ``{"video_id", "upload_url"}``; ``POST
+  {upload_url}`` (``/video-upload/{version}/{video-id}``) with the headers ``Authorization:
+  OAuth {token}``, ``offset`` and ``file_size`` and the bytes -> ``{"success": true}`` (an
+  ``offset`` other than the bytes held is refused); ``upload_phase=finish`` + ``video_id`` +
+  ``video_state=PUBLISHED`` (+ ``description``) -> ``{"success": true}``
+- ``GET /{video-id}?fields=status`` -> ``{"status": {"video_status", "uploading_phase":
+  {"status", "bytes_transferred"}, "processing_phase": {"status"}, "publishing_phase":
+  {"status"}}}``; a finished video reads ``processing`` for ``processing_reads`` reads, then
+  ``ready``
 
 Each Page is an identity with its own token: the second Page plays the citizen who comments
 on, tags and reacts to the first. A mention is ``@[{page-id}]`` in a message; the stored
@@ -66,6 +85,21 @@ READABLE_FIELDS: dict[str, frozenset[str]] = {
         }
     ),
     "Photo": frozenset({"id", "name", "alt_text_custom"}),
+    "AdVideo": frozenset(
+        {
+            "id",
+            "description",
+            "title",
+            "status",
+            "published",
+            "permalink_url",
+            "from",
+            "created_time",
+            "likes",
+            "comments",
+            "views",
+        }
+    ),
     "Comment": frozenset(
         {
             "id",
@@ -80,7 +114,9 @@ READABLE_FIELDS: dict[str, frozenset[str]] = {
         }
     ),
 }
-_NODE_TYPE = {"post": "PagePost", "photo": "Photo", "comment": "Comment"}
+_NODE_TYPE = {"post": "PagePost", "photo": "Photo", "comment": "Comment", "video": "AdVideo"}
+#: The subcode of a video transfer at an offset the upload did not ask for.
+WRONG_OFFSET = 1363037
 
 
 def graph_error(
@@ -106,6 +142,7 @@ class Fault:
     count: int | None = 1  # None: every matching request
     delay: float = 0.0  # seconds to wait AFTER doing the work, before answering
     served: int = 0
+    form: dict[str, str] = field(default_factory=dict)  # only requests with these fields
 
 
 @dataclass
@@ -129,6 +166,8 @@ class Seen:
     form: dict[str, str]
     files: list[str]
     authorization: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    size: int = 0  # bytes of the body (a video chunk's length)
 
 
 class GraphEmulator:
@@ -143,6 +182,12 @@ class GraphEmulator:
         self.seen: list[Seen] = []
         self.usage_headers: dict[str, str] = {}
         self.insights_metrics: set[str] = set(DEFAULT_METRICS)
+        #: bytes per window of a Page video upload (Meta chooses them; the tests small)
+        self.video_window = 1024 * 1024
+        #: status reads a finished video stays "processing" before it is "ready"
+        self.processing_reads = 1
+        #: a finished video's processing fails (video_status "error")
+        self.fail_processing = False
         self.base_url = ""
         #: the app's secret when "Require App Secret" is on: every call then needs
         #: appsecret_proof = hex HMAC-SHA256(app secret, token), else code 100 (None: off)
@@ -185,6 +230,9 @@ class GraphEmulator:
             self.insights_metrics = set(DEFAULT_METRICS)
             self.app_secret = None
             self.expired_tokens.clear()
+            self.video_window = 1024 * 1024
+            self.processing_reads = 1
+            self.fail_processing = False
 
     def inject(self, method: str, path: str, **kwargs: Any) -> Fault:
         """Make the next matching request fail or be delayed; returns the fault."""
@@ -209,6 +257,34 @@ class GraphEmulator:
             if o["kind"] == "post" and o["page_id"] == page_id and o["id"] not in self.deleted
         ]
 
+    def videos_of(self, page_id: str) -> list[dict[str, Any]]:
+        """The published videos and Reels of ``page_id``, oldest first."""
+        return [
+            o
+            for o in self.objects.values()
+            if o["kind"] == "video"
+            and o["page_id"] == page_id
+            and o["published"]
+            and o["id"] not in self.deleted
+        ]
+
+    def uploads_of(self, page_id: str) -> list[dict[str, Any]]:
+        """Every video upload ``page_id`` started (published or not), oldest first."""
+        return [
+            o for o in self.objects.values() if o["kind"] == "video" and o["page_id"] == page_id
+        ]
+
+    def forget(self, video_id: str) -> None:
+        """Meta forgets an unfinished upload (the session expired)."""
+        with self._lock:
+            self.objects.pop(video_id, None)
+
+    def stored_media_kinds(self, stored: dict[str, Any]) -> list[str]:
+        """What media a stored post holds: ``["video"]`` for a video or Reel."""
+        if stored["kind"] == "video":
+            return ["video"]
+        return ["image" for _ in stored.get("attached_media", [])]
+
     def stored_post(self, ref: PostRef) -> dict[str, Any] | None:
         """The post as the emulator holds it (None: deleted or never made)."""
         found = self.objects.get(ref.id)
@@ -217,8 +293,8 @@ class GraphEmulator:
         return found
 
     def stored_text(self, stored: dict[str, Any]) -> str:
-        """The text of a stored post."""
-        return str(stored.get("message") or "")
+        """The text of a stored post (a video's description)."""
+        return str(stored.get("message") or stored.get("description") or "")
 
     def stored_alt_texts(self, stored: dict[str, Any]) -> list[str]:
         """The alt texts of a stored post's photos."""
@@ -243,15 +319,25 @@ class GraphEmulator:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
+        if len(parts) == 3 and parts[0] == "video-upload" and VERSION.match(parts[1]):
+            return await self._rupload(request, parts[2])
         if not parts or not VERSION.match(parts[0]):
             return _json(graph_error("Unknown path components", 2500), 400)
         path = "/" + "/".join(parts[1:])
-        form, files = await _read_form(request)
+        form, files, blobs = await _read_form(request)
         query = dict(request.query)
         self.seen.append(
-            Seen(request.method, path, query, form, files, request.headers.get("Authorization"))
+            Seen(
+                request.method,
+                path,
+                query,
+                form,
+                files,
+                request.headers.get("Authorization"),
+                size=sum(len(b) for b in blobs.values()),
+            )
         )
-        fault = self._fault(request.method, path)
+        fault = self._fault(request.method, path, form)
         if fault is not None and fault.body is not None:
             return _answer(fault.body, fault.status, {**self.usage_headers, **fault.headers})
         token = _token(request, query, form)
@@ -273,7 +359,9 @@ class GraphEmulator:
             body, status = refusal, 400
         else:
             with self._lock:
-                body, status = self._route(request.method, parts[1:], query, form, files, page)
+                body, status = self._route(
+                    request.method, parts[1:], query, form, files, page, blobs
+                )
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         return _answer(body, status, self.usage_headers)
@@ -299,9 +387,11 @@ class GraphEmulator:
             )
         return None
 
-    def _fault(self, method: str, path: str) -> Fault | None:
+    def _fault(self, method: str, path: str, form: dict[str, str] | None = None) -> Fault | None:
         with self._lock:
             for fault in self.faults:
+                if fault.form and any((form or {}).get(k) != v for k, v in fault.form.items()):
+                    continue
                 if fault.method == method and fault.path in path:
                     if fault.count is not None and fault.served >= fault.count:
                         continue
@@ -319,6 +409,7 @@ class GraphEmulator:
         form: dict[str, str],
         files: list[str],
         me: Page,
+        blobs: dict[str, bytes] | None = None,
     ) -> tuple[Any, int]:
         if method == "GET" and not parts:
             return self._multi(query, me)
@@ -333,6 +424,10 @@ class GraphEmulator:
                 return self._create_post(object_id, form, me)
             if method == "POST" and edge == "photos":
                 return self._create_photo(object_id, form, files, me)
+            if method == "POST" and edge == "videos":
+                return self._page_video(object_id, form, blobs or {}, me)
+            if method == "POST" and edge == "video_reels":
+                return self._reel(object_id, form, me)
             if method == "POST" and edge == "comments":
                 return self._create_comment(object_id, form, me)
             if method == "GET" and edge == "comments":
@@ -467,6 +562,193 @@ class GraphEmulator:
         post = self._store_post(me, caption, [photo_id])
         photo["post_id"] = post["id"]
         return {"id": photo_id, "post_id": post["id"]}, 200
+
+    # -- videos and Reels ----------------------------------------------------------------------
+
+    def _new_video(self, me: Page, kind: str, size: int | None) -> dict[str, Any]:
+        video_id = self._new_id()
+        video: dict[str, Any] = {
+            "id": video_id,
+            "kind": "video",
+            "format": kind,
+            "page_id": me.id,
+            "from": self._author(me),
+            "size": size,
+            "data": bytearray(),
+            "session": self._new_id() if kind == "video" else None,
+            "published": False,
+            "finished": False,
+            "processing_left": 0,
+            "description": "",
+            "title": "",
+            "created_time": self._now(),
+            "reactions": [],
+            "permalink_url": f"https://www.facebook.com/{me.id}/videos/{video_id}"
+            if kind == "video"
+            else f"https://www.facebook.com/reel/{video_id}",
+        }
+        self.objects[video_id] = video
+        return video
+
+    def _window(self, video: dict[str, Any]) -> dict[str, str]:
+        start = len(video["data"])
+        end = min(start + self.video_window, video["size"])
+        return {"start_offset": str(start), "end_offset": str(end)}
+
+    def _page_video(
+        self, page_id: str, form: dict[str, str], blobs: dict[str, bytes], me: Page
+    ) -> tuple[Any, int]:
+        """``/{page-id}/videos`` in its three upload phases (video-uploads guide)."""
+        if page_id != me.id:
+            return graph_error("(#200) Permissions error", 200), 403
+        phase = form.get("upload_phase")
+        if phase == "start":
+            size = form.get("file_size", "")
+            if not size.isdigit() or int(size) == 0:
+                return graph_error("(#100) file_size must be a positive integer", 100), 400
+            made = self._new_video(me, "video", int(size))
+            return {"video_id": made["id"], "upload_session_id": made["session"]} | (
+                self._window(made)
+            ), 200
+        video: dict[str, Any] | None = next(
+            (
+                o
+                for o in self.objects.values()
+                if o["kind"] == "video" and o["session"] == form.get("upload_session_id")
+            ),
+            None,
+        )
+        if video is None or video["page_id"] != me.id:
+            return graph_error("(#100) Invalid upload_session_id", 100), 400
+        if phase == "transfer":
+            chunk = blobs.get("video_file_chunk")
+            if chunk is None:
+                return graph_error("(#100) video_file_chunk is required", 100), 400
+            held = len(video["data"])
+            if form.get("start_offset") != str(held) or held + len(chunk) > video["size"]:
+                error = graph_error(
+                    "There was a problem uploading your video file. Please try again.",
+                    6001,
+                    subcode=WRONG_OFFSET,
+                )
+                error["error"]["error_data"] = self._window(video)
+                return error, 400
+            video["data"] += chunk
+            return self._window(video), 200
+        if phase == "finish":
+            if len(video["data"]) != video["size"]:
+                return graph_error("(#100) The video file is incomplete", 100), 400
+            if video["finished"]:
+                return graph_error("(#100) This upload session was already finished", 100), 400
+            video["description"] = form.get("description", "")
+            video["title"] = form.get("title", "")
+            self._finish(video)
+            return {"success": True}, 200
+        return graph_error("(#100) This emulator takes resumable uploads only", 100), 400
+
+    def _reel(self, page_id: str, form: dict[str, str], me: Page) -> tuple[Any, int]:
+        """``/{page-id}/video_reels``: start and finish (Reels Publishing API)."""
+        if page_id != me.id:
+            return graph_error("(#200) Permissions error", 200), 403
+        phase = form.get("upload_phase")
+        if phase == "start":
+            made = self._new_video(me, "reel", None)
+            url = f"{self.base_url}/video-upload/v26.0/{made['id']}"
+            return {"video_id": made["id"], "upload_url": url}, 200
+        video = self.objects.get(form.get("video_id", ""))
+        if video is None or video["kind"] != "video" or video["page_id"] != me.id:
+            return self._missing(form.get("video_id", ""))
+        if phase == "finish":
+            if video["size"] is None or len(video["data"]) != video["size"]:
+                return graph_error("(#100) The video has not been uploaded", 100), 400
+            if form.get("video_state") != "PUBLISHED":
+                return graph_error("(#100) video_state must be PUBLISHED here", 100), 400
+            if video["finished"]:
+                return graph_error("(#100) The video was already published", 100), 400
+            video["description"] = form.get("description", "")
+            self._finish(video)
+            return {"success": True}, 200
+        return graph_error("(#100) upload_phase must be start or finish", 100), 400
+
+    def _finish(self, video: dict[str, Any]) -> None:
+        video["finished"] = True
+        video["published"] = True
+        video["processing_left"] = self.processing_reads
+        video["failed"] = self.fail_processing
+
+    async def _rupload(self, request: web.Request, video_id: str) -> web.StreamResponse:
+        """``POST rupload.facebook.com/video-upload/{version}/{video-id}``."""
+        data = await request.read()
+        path = f"/video-upload/{video_id}"
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.seen.append(
+            Seen(
+                request.method,
+                path,
+                dict(request.query),
+                {},
+                [],
+                request.headers.get("Authorization"),
+                headers=headers,
+                size=len(data),
+            )
+        )
+        fault = self._fault(request.method, path)
+        if fault is not None and fault.body is not None:
+            return _answer(fault.body, fault.status, fault.headers)
+        authorization = request.headers.get("Authorization", "")
+        token = authorization[6:] if authorization.startswith("OAuth ") else None
+        with self._lock:
+            video = self.objects.get(video_id)
+            page = next((p for p in self.pages.values() if p.token == token), None)
+            if page is None:
+                body: Any = graph_error("Invalid OAuth access token", 190)
+                status = 400
+            elif video is None or video["kind"] != "video" or video["page_id"] != page.id:
+                body, status = self._missing(video_id)
+            else:
+                offset, size = headers.get("offset", ""), headers.get("file_size", "")
+                held = len(video["data"])
+                if not offset.isdigit() or not size.isdigit():
+                    body, status = graph_error("offset and file_size headers needed", 100), 400
+                elif int(offset) != held or held + len(data) > int(size):
+                    body = {
+                        "debug_info": {
+                            "retriable": False,
+                            "type": "ProcessingFailedError",
+                            "message": f"offset {offset} does not follow {held}",
+                        }
+                    }
+                    status = 400
+                elif video["size"] not in (None, int(size)):
+                    body, status = graph_error("file_size changed", 100), 400
+                else:
+                    video["size"] = int(size)
+                    video["data"] += data
+                    body, status = {"success": True}, 200
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        return _answer(body, status, {})
+
+    def _video_status(self, video: dict[str, Any]) -> dict[str, Any]:
+        held = len(video["data"])
+        complete = video["size"] is not None and held == video["size"]
+        uploading = {"status": "complete" if complete else "in_progress", "bytes_transferred": held}
+        if not video["finished"]:
+            processing, publishing, overall = "not_started", "not_started", "processing"
+        elif video.get("failed"):
+            processing, publishing, overall = "error", "not_started", "error"
+        elif video["processing_left"] > 0:
+            video["processing_left"] -= 1
+            processing, publishing, overall = "in_progress", "not_started", "processing"
+        else:
+            processing, publishing, overall = "complete", "complete", "ready"
+        return {
+            "video_status": overall,
+            "uploading_phase": uploading,
+            "processing_phase": {"status": processing},
+            "publishing_phase": {"status": publishing},
+        }
 
     def _create_comment(self, object_id: str, form: dict[str, str], me: Page) -> tuple[Any, int]:
         target = self._live(object_id)
@@ -648,11 +930,22 @@ class GraphEmulator:
             elif obj["kind"] == "post" and name == "shares":
                 if obj["shares"]:  # Facebook leaves the field out when there are none
                     node["shares"] = {"count": obj["shares"]}
+            elif obj["kind"] == "video" and name == "status":
+                node["status"] = self._video_status(obj)
+            elif obj["kind"] == "video" and name in ("likes", "comments"):
+                count = (
+                    len(obj["reactions"])
+                    if name == "likes"
+                    else len(self._comments_below(object_id, False))
+                )
+                node[name] = {"data": [], "summary": {"total_count": count}}
+            elif obj["kind"] == "video" and name == "views":
+                node["views"] = 3 + len(obj["reactions"])
             elif obj["kind"] == "comment" and name == "like_count":
                 node["like_count"] = len(obj["likes"])
             elif obj["kind"] == "comment" and name == "comment_count":
                 node["comment_count"] = len(self._comments_below(object_id, False))
-            elif name in obj and name not in ("kind", "page_id", "on"):
+            elif name in obj and name not in ("kind", "page_id", "on", "data", "session"):
                 node[name] = obj[name]
         return node, 200
 
@@ -679,15 +972,20 @@ def _token(request: web.Request, query: dict[str, str], form: dict[str, str]) ->
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return header[7:]
+    if header.startswith("OAuth "):
+        return header[6:]
     return query.get("access_token") or form.get("access_token")
 
 
-async def _read_form(request: web.Request) -> tuple[dict[str, str], list[str]]:
+async def _read_form(
+    request: web.Request,
+) -> tuple[dict[str, str], list[str], dict[str, bytes]]:
     if request.method not in ("POST", "DELETE"):
-        return {}, []
+        return {}, [], {}
     content_type = request.content_type
     form: dict[str, str] = {}
     files: list[str] = []
+    blobs: dict[str, bytes] = {}
     if content_type == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
@@ -695,14 +993,14 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], list[str]]:
             if name is None:
                 continue
             if getattr(part, "filename", None):
-                await part.read()  # type: ignore[union-attr]
+                blobs[name] = bytes(await part.read())  # type: ignore[union-attr]
                 files.append(name)
             else:
                 form[name] = await part.text()  # type: ignore[union-attr]
     elif content_type == "application/x-www-form-urlencoded":
         posted = await request.post()
         form = {k: str(v) for k, v in posted.items()}
-    return form, files
+    return form, files, blobs
 
 
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:

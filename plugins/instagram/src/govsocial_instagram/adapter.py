@@ -21,6 +21,14 @@ Meta's "try again" answers (2207001 server error, 2207003 download timeout, 2207
 "re-create media") are retried by the session and end, if they persist, in an error marked
 ``transient`` that a worker tries again later.
 
+A **Story** (the label ``instagram.format=story``) is one image or video in a container of
+``media_type=STORIES`` (``image_url`` or ``video_url``; stories take no caption), published
+the same way; a lost ``media_publish`` answer is then looked up in ``/{ig-user-id}/stories``
+(IG User Stories: the stories of the last 24 hours).
+
+Media go by URL: Meta downloads them (``image_url``, ``video_url``), so no upload of ours
+goes through the upload engine; Meta's own chunked upload for Instagram is not used.
+
 Replies are comments: ``POST /{ig-media-id}/comments`` and ``POST /{ig-comment-id}/replies``.
 Posts and comments are deleted with ``DELETE /{id}`` (posts: the ``instagram_manage_contents``
 permission, Facebook Login).
@@ -68,6 +76,7 @@ from govsocial.adapters import (
     json_object,
     parse_time,
 )
+from govsocial.adapters.media_safety import MediaPolicy
 from govsocial_instagram import meta
 from govsocial_instagram.text import (
     ANNOUNCED_HASHTAGS,
@@ -87,6 +96,28 @@ DOCS = "https://developers.facebook.com/docs/instagram-platform"
 PUBLISHING_DOCS = f"{DOCS}/content-publishing"
 MEDIA_DOCS = f"{DOCS}/instagram-graph-api/reference/ig-user/media"
 ERROR_DOCS = f"{DOCS}/instagram-graph-api/reference/error-codes"
+#: The label choosing the kind of post: ``story`` (a Story) or ``post`` (the default: an
+#: image post, a Reel for one video, a carousel for several).
+FORMAT_LABEL = "instagram.format"
+FORMATS = ("post", "story")
+#: Story video specifications (IG User Media reference): MOV or MP4, 3 to 60 seconds, 23 to
+#: 60 fps, at most 1920 px wide, aspect 0.1:1 to 10:1 (9:16 recommended), H.264 or HEVC
+#: with AAC in mono or stereo, at most 25 Mbps and 100 MB.
+STORY_RULES = VideoLimits(
+    min_duration=3,
+    max_duration=60,
+    min_aspect_ratio=0.1,
+    max_aspect_ratio=10,
+    max_width=1920,
+    min_frame_rate=23,
+    max_frame_rate=60,
+    video_codecs=frozenset({"h264", "hevc"}),
+    audio_codecs=frozenset({"aac"}),
+    max_audio_channels=2,
+    max_bitrate=25_000_000,
+    source=f"{DOCS}/instagram-graph-api/reference/ig-user/media#story-video-specifications",
+)
+STORY_VIDEO_BYTES = 100 * 1_000_000
 DELETE_DOCS = f"{DOCS}/instagram-graph-api/reference/ig-media"
 #: Subcodes Meta's error table says to retry: 2207001 "Instagram server error. Try again",
 #: 2207003 "It takes too long to download the media ... Try again", 2207032 "Create media
@@ -242,6 +273,11 @@ class Instagram(Platform):
     # -- offline -----------------------------------------------------------------------
 
     @classmethod
+    def video_rules(cls, post: Post, limits: Limits) -> VideoLimits | None:
+        """A Story's video rules with the label ``instagram.format=story``, else the Reel's."""
+        return STORY_RULES if post.labels.get(FORMAT_LABEL) == "story" else limits.video
+
+    @classmethod
     def count_characters(cls, text: str, limits: Limits | None = None) -> int:
         """UTF-16 code units: Meta does not say how it counts, and this count is the strictest."""
         return utf16_length(text)
@@ -304,6 +340,7 @@ class Instagram(Platform):
                     limit=MAX_MENTIONS,
                 )
             )
+        problems += _story_problems(post)
         for index, media in enumerate(post.media):
             if media.kind == "video" and media.alt_text:
                 problems.append(
@@ -427,7 +464,7 @@ class Instagram(Platform):
     async def publish(self, post: Post, *, idempotency_key: str) -> PostRef:
         """A comment when ``post.reply_to`` is set, else the container flow (resumed if saved)."""
         key = idempotency_key or self.new_idempotency_key()
-        problems = self.check_post(post, self.limits)
+        problems = [p for p in self.check_post(post, self.limits) if p.severity == "error"]
         if problems:
             raise ValidationError(problems, platform=self.name)
         if post.reply_to is not None:
@@ -465,6 +502,16 @@ class Instagram(Platform):
     async def _make_container(self, post: Post, key: str) -> str:
         """Create the container (carousel: its items first), saving each id at once."""
         caption = post.text
+        if post.labels.get(FORMAT_LABEL) == "story":
+            media = post.media[0]
+            url = await self.public_url(media, field="media[0]")
+            name = "video_url" if media.kind == "video" else "image_url"
+            # a Story takes no caption (IG User Media reference); validate warned about it
+            container = await self._create_container(key, {"media_type": "STORIES", name: url})
+            self.save_checkpoint(
+                key, container=container, created_at=f"{time.time():.3f}", format="story"
+            )
+            return container
         if len(post.media) == 1:
             fields = await self._media_fields(post.media[0], 0, carousel_item=False)
             if caption:
@@ -653,15 +700,21 @@ class Instagram(Platform):
         """
         saved = self.checkpoint(key)
         created = _float(saved.get("created_at")) or 0.0
-        wanted = saved.get("caption_sha256")
+        story = saved.get("format") == "story"
+        # a Story is not among the account's media: it is in /stories (the last 24 hours),
+        # and has no caption to recognise it by
+        wanted = None if story else saved.get("caption_sha256")
         params: dict[str, str] = {
-            "fields": "id,caption,timestamp,permalink,media_type",
+            "fields": "id,timestamp,permalink,media_type"
+            if story
+            else "id,caption,timestamp,permalink,media_type",
             "limit": "50",
         }
-        if created:
+        if created and not story:
             params["since"] = str(int(created) - 300)
         candidates: list[tuple[datetime, dict[str, Any]]] = []
-        async for item in self._pages(self._path(self._user_id(), "media"), params):
+        edge = "stories" if story else "media"
+        async for item in self._pages(self._path(self._user_id(), edge), params):
             when = parse_time(item.get("timestamp"))
             caption = item.get("caption")
             if when is None or not is_id(item.get("id")):
@@ -1144,6 +1197,67 @@ class Instagram(Platform):
     def _same_origin(self, url: str) -> bool:
         mine, theirs = urlsplit(self.base_url), urlsplit(url)
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
+
+
+def _story_problems(post: Post) -> list[Problem]:
+    """A Story: one image or video, no caption, no alt text, a video of at most 100 MB."""
+    chosen = post.labels.get(FORMAT_LABEL)
+    if chosen is not None and chosen not in FORMATS:
+        return [
+            Problem(
+                code="invalid_option",
+                message=f"{FORMAT_LABEL} is {chosen!r}; give story (a Story) or post (the "
+                "default: an image post, a Reel or a carousel)",
+                field=f"labels.{FORMAT_LABEL}",
+            )
+        ]
+    if chosen != "story" or post.reply_to is not None:
+        return []
+    problems: list[Problem] = []
+    if len(post.media) != 1:
+        problems.append(
+            Problem(
+                code="story_one_media",
+                message=f"an Instagram Story is one image or one video; this post has "
+                f"{len(post.media)}: publish each as its own Story",
+                field="media",
+            )
+        )
+    if post.text:
+        problems.append(
+            Problem(
+                code="story_caption_dropped",
+                message="an Instagram Story takes no caption through the API: the text is "
+                "not published (put it in the image or video)",
+                field="text",
+                severity="warning",
+            )
+        )
+    for index, media in enumerate(post.media):
+        if media.kind == "image" and media.alt_text:
+            problems.append(
+                Problem(
+                    code="alt_text_unsupported",
+                    message="an Instagram Story takes no alt text through the API: the "
+                    "description is not published",
+                    field=f"media[{index}].alt_text",
+                    severity="warning",
+                )
+            )
+        # a path outside the media roots is not looked at (validate reports it as such)
+        readable = media.path is None or MediaPolicy.from_environment().resolve_path(media.path)
+        size = media.size() if media.kind == "video" and readable else None
+        if size is not None and size > STORY_VIDEO_BYTES:
+            problems.append(
+                Problem(
+                    code="media_too_large",
+                    message=f"{media.source} is {size:,} bytes; an Instagram Story video "
+                    f"takes up to {STORY_VIDEO_BYTES:,} ({MEDIA_DOCS}): recompress it",
+                    field=f"media[{index}]",
+                    limit=STORY_VIDEO_BYTES,
+                )
+            )
+    return problems
 
 
 def _auth_hint(error: meta.MetaError | None) -> str:

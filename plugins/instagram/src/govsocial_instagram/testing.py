@@ -13,6 +13,10 @@ Built from Meta's documentation; every answer copies a documented shape:
   media_publish of a PUBLISHED container is refused with 24 / 2207008 ("does not exist or has
   been expired"): Meta does not document what a repeat does, so this is an ASSUMPTION that
   the tests of the adapter do not rely on (it checks the container's status first);
+- Stories: a container of ``media_type=STORIES`` takes one ``image_url`` or ``video_url``
+  ("Support either video URL or Reels URL but not both"; IG User Media reference, Story
+  limitations) and, once published, is a media with ``media_product_type`` ``STORY``, listed
+  by ``GET /{v}/{ig-user-id}/stories`` (IG User Stories, the last 24 hours), not by ``/media``;
 - ``GET /{v}/{ig-user-id}/media`` (with ``since``), ``/content_publishing_limit``, ``/tags``;
 - ``GET /{v}/{ig-media-id}/insights`` (an unknown or removed metric such as ``impressions``
   fails the whole request with code 100, as Meta does), ``/comments``; ``/{ig-comment-id}/replies``;
@@ -444,7 +448,19 @@ class InstagramEmulator:
                 items = [
                     self._media_view(m)
                     for m in sorted(self.media.values(), key=lambda m: -m["created"])
-                    if m["owner"] == node and m["created"] >= since
+                    if m["owner"] == node
+                    and m["created"] >= since
+                    and m.get("media_product_type") != "STORY"
+                ]
+                return self._page(request, items, params, caller)
+            if method == "GET" and edge == "stories" and node in self.users:
+                day_ago = time.time() - 86400
+                items = [
+                    {k: v for k, v in self._media_view(m).items() if k != "caption"}
+                    for m in sorted(self.media.values(), key=lambda m: -m["created"])
+                    if m["owner"] == node
+                    and m.get("media_product_type") == "STORY"
+                    and m["created"] >= day_ago
                 ]
                 return self._page(request, items, params, caller)
             if method == "GET" and edge == "content_publishing_limit" and node in self.users:
@@ -551,13 +567,15 @@ class InstagramEmulator:
                         )
             container["children"] = children
         else:
-            url = (
-                params.get("video_url")
-                if media_type in ("REELS", "VIDEO")
-                else params.get("image_url")
-            )
+            if media_type == "STORIES":
+                given = [n for n in ("image_url", "video_url") if params.get(n)]
+                if len(given) != 1:
+                    return _error(400, "(#100) A story takes one image_url or one video_url", 100)
+                container["story_of"] = "VIDEO" if given == ["video_url"] else "IMAGE"
+            videoish = media_type in ("REELS", "VIDEO") or container.get("story_of") == "VIDEO"
+            url = params.get("video_url") if videoish else params.get("image_url")
             if not url:
-                name = "video_url" if media_type in ("REELS", "VIDEO") else "image_url"
+                name = "video_url" if videoish else "image_url"
                 return _error(400, f"(#100) The parameter {name} is required", 100)
             data = await _download(url)
             if data is None:
@@ -571,7 +589,7 @@ class InstagramEmulator:
                     user_msg=f"The media could not be fetched from this URI: {url}. Please check "
                     "the URI and try again.",
                 )
-            if media_type in ("REELS", "VIDEO"):
+            if videoish:
                 if data[4:8] != b"ftyp":
                     return _error(
                         400,
@@ -597,6 +615,7 @@ class InstagramEmulator:
                     user_msg="The image is too large to download. It should be less than 8 MiB.",
                 )
             container["url"] = url
+            container["sha256"] = hashlib.sha256(data).hexdigest()
         with self.lock:
             container_id = str(next(self._ids))
             container["id"] = container_id
@@ -675,7 +694,12 @@ class InstagramEmulator:
                 "caption": container["caption"],
                 "media_type": "CAROUSEL_ALBUM"
                 if children
-                else ("VIDEO" if container["media_type"] in ("REELS", "VIDEO") else "IMAGE"),
+                else container.get("story_of")
+                or ("VIDEO" if container["media_type"] in ("REELS", "VIDEO") else "IMAGE"),
+                "media_product_type": "STORY"
+                if container["media_type"] == "STORIES"
+                else ("REELS" if container["media_type"] == "REELS" else "FEED"),
+                "sha256": container.get("sha256"),
                 "alt_texts": alt_texts,
                 "children": list(container["children"]),
                 "container_id": creation,

@@ -90,6 +90,9 @@ class MetaError:
     user_title: str | None = None
     user_message: str | None = None
     is_transient: bool | None = None
+    #: ``error_data``, when Meta sends it as an object (or JSON text of one): the video
+    #: upload's 1363037 refusal names there the window it wants
+    data: dict[str, Any] | None = None
 
     @property
     def is_throttle(self) -> bool:
@@ -187,7 +190,18 @@ def parse_error(response: httpx.Response) -> MetaError | None:
         user_title=_text(error.get("error_user_title")),
         user_message=_text(error.get("error_user_msg")),
         is_transient=transient if isinstance(transient, bool) else None,
+        data=_object(error.get("error_data")),
     )
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    """An ``error_data`` object, given as one or as JSON text of one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
 
 
 def usage_state(headers: httpx.Headers, now: float | None = None) -> RateState | None:

@@ -5,7 +5,10 @@ Endpoints (https://docs.x.com/x-api):
 - publish: ``POST /2/tweets`` {text, media: {media_ids}, reply: {in_reply_to_tweet_id}};
   images through ``POST /2/media/upload`` (one request), GIFs and videos through
   ``/2/media/upload/initialize``, ``/{id}/append``, ``/{id}/finalize`` and the ``STATUS``
-  poll; alt text through ``POST /2/media/metadata``;
+  poll, driven by the upload engine (:class:`ChunkedAppend`: each acknowledged
+  ``segment_index`` is checkpointed, so a worker killed mid-upload is resumed by the next
+  one from the last segment X acknowledged, into the same media id); alt text through
+  ``POST /2/media/metadata``;
 - delete: ``DELETE /2/tweets/{id}``;
 - metrics: ``GET /2/tweets?ids=`` (100 at a time) with ``tweet.fields=public_metrics``;
   ``GET /2/users/me`` with ``user.fields=public_metrics``;
@@ -50,6 +53,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    UploadExpired,
     VideoLimits,
     as_int,
     json_object,
@@ -510,7 +514,7 @@ class X(Platform):
             for index, media in enumerate(post.media):
                 media_id = saved.get(f"media_id[{index}]")
                 if media_id is None:
-                    media_id = await self._upload(index, media)
+                    media_id = await self._upload(index, media, key)
                     self.save_checkpoint(key, **{f"media_id[{index}]": media_id})
                 media_ids.append(media_id)
             payload["media"] = {"media_ids": media_ids}
@@ -530,10 +534,10 @@ class X(Platform):
             )
         return self._ref(str(data["id"]))
 
-    async def _upload(self, index: int, media: Media) -> str:
-        data = await self.read_media(media)
+    async def _upload(self, index: int, media: Media, key: str) -> str:
         mime = media.mime_type or "application/octet-stream"
         if mime in _ONE_SHOT_TYPES:
+            data = await self.read_media(media)
             response = await self._call(
                 "POST",
                 "/2/media/upload",
@@ -547,7 +551,12 @@ class X(Platform):
             media_id = self._media_id(response, index)
             info = _processing(response)
         elif mime in _CHUNKED_CATEGORY:
-            media_id, info = await self._upload_chunked(index, data, mime)
+            protocol = ChunkedAppend(self, mime, index)
+            done = await self.upload(media, protocol, idempotency_key=key, name=f"x_media{index}")
+            media_id = done["id"]
+            # the FINALIZE answer says how processing goes; after a crash it was not seen,
+            # and STATUS says it again
+            info = protocol.processing if protocol.finalized else await self._status(media_id)
         else:
             raise ConfigurationError(
                 f"X cannot take media[{index}] of type {mime}",
@@ -565,30 +574,11 @@ class X(Platform):
             )
         return media_id
 
-    async def _upload_chunked(
-        self, index: int, data: bytes, mime: str
-    ) -> tuple[str, dict[str, Any] | None]:
+    async def _status(self, media_id: str) -> dict[str, Any] | None:
         response = await self._call(
-            "POST",
-            "/2/media/upload/initialize",
-            json={
-                "media_type": mime,
-                "media_category": _CHUNKED_CATEGORY[mime],
-                "total_bytes": len(data),
-            },
+            "GET", "/2/media/upload", params={"media_id": media_id, "command": "STATUS"}
         )
-        media_id = self._media_id(response, index)
-        for segment, start in enumerate(range(0, len(data), self.chunk_size)):
-            chunk = data[start : start + self.chunk_size]
-            await self._call(
-                "POST",
-                f"/2/media/upload/{media_id}/append",
-                json={"media": base64.b64encode(chunk).decode("ascii"), "segment_index": segment},
-                idempotent=True,  # a segment sent twice replaces itself
-            )
-        response = await self._call("POST", f"/2/media/upload/{media_id}/finalize")
-        self._media_id(response, index)
-        return media_id, _processing(response)
+        return _processing(response)
 
     async def _wait_for_processing(self, index: int, media_id: str, info: dict[str, Any]) -> None:
         deadline = time.monotonic() + self.media_processing_timeout
@@ -619,10 +609,7 @@ class X(Platform):
                     hint="try again later, or upload a smaller or shorter file",
                 )
             await asyncio.sleep(wait)
-            response = await self._call(
-                "GET", "/2/media/upload", params={"media_id": media_id, "command": "STATUS"}
-            )
-            info = _processing(response) or {"state": "succeeded"}
+            info = await self._status(media_id) or {"state": "succeeded"}
 
     def _media_id(self, response: httpx.Response, index: int) -> str:
         body = json_object(response)
@@ -904,3 +891,77 @@ def _check_id(value: str) -> None:
         raise ConfigurationError(
             f"{value!r} is not an X post id (X ids are up to 19 digits)", field="ref.id"
         )
+
+
+class ChunkedAppend:
+    """X's chunked media upload (INIT, APPEND, FINALIZE) as an
+    :class:`~govsocial.adapters.UploadProtocol` for the upload engine.
+
+    ``POST /2/media/upload/initialize`` with ``total_bytes`` gives the media id; each
+    ``/{id}/append`` sends one segment (``segment_index``, base64 in JSON); ``/{id}/finalize``
+    closes it (https://docs.x.com/x-api/media/quickstart/media-upload-chunked). Segments are
+    :attr:`X.chunk_size` bytes, so an offset is a segment index times that size. X cannot be
+    asked which segments it holds before FINALIZE, so a resumed upload goes on after the last
+    segment the checkpoint says X acknowledged (a segment sent again replaces itself); an
+    upload older than X keeps it (``expires_after_secs``, 24 hours) is started again.
+    """
+
+    def __init__(self, adapter: X, mime: str, index: int) -> None:
+        self.adapter = adapter
+        self.mime = mime
+        self.index = index
+        self.chunk_size: int | None = adapter.chunk_size
+        self.processing: dict[str, Any] | None = None
+        self.finalized = False
+
+    async def start(self, size: int) -> dict[str, str]:
+        """INIT: the media id, and when X forgets it."""
+        response = await self.adapter._call(
+            "POST",
+            "/2/media/upload/initialize",
+            json={
+                "media_type": self.mime,
+                "media_category": _CHUNKED_CATEGORY[self.mime],
+                "total_bytes": size,
+            },
+            idempotent=True,  # an unused upload publishes nothing and expires
+        )
+        media_id = self.adapter._media_id(response, self.index)
+        body = json_object(response) or {}
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        lifetime = as_int(data.get("expires_after_secs")) if isinstance(data, dict) else None
+        expires = time.time() + (lifetime if lifetime is not None else 86400)
+        return {"id": media_id, "expires_at": f"{expires:.0f}", "segments": "0"}
+
+    async def received(self, state: dict[str, str], size: int) -> int:
+        """The end of the last segment X acknowledged, from the checkpoint."""
+        if time.time() > float(state["expires_at"]) - 60:
+            raise UploadExpired(f"X's upload {state['id']} expired")
+        step = self.chunk_size or self.adapter.chunk_size
+        return min(int(state["segments"]) * step, size)
+
+    async def send(self, state: dict[str, str], chunk: bytes, offset: int, size: int) -> int:
+        """APPEND the segment at ``offset`` (``segment_index`` = offset / segment size)."""
+        step = self.chunk_size or self.adapter.chunk_size
+        segment, rest = divmod(offset, step)
+        if rest or len(chunk) > step:
+            raise PlatformError(
+                f"X's segments are {step:,} bytes; the chunk at {offset:,} is not one",
+                platform=self.adapter.name,
+            )
+        await self.adapter._call(
+            "POST",
+            f"/2/media/upload/{state['id']}/append",
+            json={"media": base64.b64encode(chunk).decode("ascii"), "segment_index": segment},
+            idempotent=True,  # a segment sent twice replaces itself
+        )
+        state["segments"] = str(segment + 1)
+        return offset + len(chunk)
+
+    async def finish(self, state: dict[str, str], size: int) -> dict[str, str]:
+        """FINALIZE; its processing answer is kept for the adapter's wait."""
+        response = await self.adapter._call("POST", f"/2/media/upload/{state['id']}/finalize")
+        self.adapter._media_id(response, self.index)
+        self.processing = _processing(response)
+        self.finalized = True
+        return {"id": state["id"]}

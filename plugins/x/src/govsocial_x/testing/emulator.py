@@ -15,6 +15,7 @@ POST /2/oauth2/token (grant_type=refresh_token, rotating the refresh token).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import itertools
@@ -73,6 +74,12 @@ class Emulator:
     access_tier: str = "enterprise"
     #: answer deletes with 200 and ``"deleted": false`` (the post stays)
     refuse_deletes: bool = False
+    #: every APPEND received: (media id, segment_index, decoded bytes), in order
+    appends: list[tuple[str, int, int]] = field(default_factory=list)
+    #: seconds each APPEND waits after storing its segment (a slow link, for crash tests)
+    append_delay: float = 0.0
+    #: what ``expires_after_secs`` says of a new upload (X: 86400, a day)
+    media_lifetime: int = 86400
     base_url: str = ""
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1_800_000_000_000_000_001)
@@ -108,6 +115,11 @@ class Emulator:
     def expire_access_token(self, user: User) -> None:
         """Give ``user`` a new access token, so the old one is refused."""
         user.access_token = f"at-{user.username}-{secrets.token_hex(8)}"
+
+    def media_bytes(self, media_id: str) -> bytes:
+        """The bytes of an upload as the emulator holds them, segments in order."""
+        chunks = self.media[media_id]["chunks"]
+        return b"".join(chunks[i] for i in sorted(chunks))
 
     def user_of(self, account: Account) -> User:
         """The user behind ``account``."""
@@ -421,7 +433,7 @@ class Emulator:
             "id": record["id"],
             "media_key": record["media_key"],
             "size": record["size"],
-            "expires_after_secs": 86400,
+            "expires_after_secs": self.media_lifetime,
         }
         if processing:
             # the spec's ProcessingInfo requires a "type" it does not describe: the category
@@ -480,7 +492,11 @@ class Emulator:
                 f"The media chunk is {len(body['media'])} base64 characters; it must be <= 5 MB",
                 "https://api.twitter.com/2/problems/invalid-request",
             )
-        record["chunks"][int(body["segment_index"])] = base64.b64decode(body["media"])
+        segment = base64.b64decode(body["media"])
+        record["chunks"][int(body["segment_index"])] = segment
+        self.appends.append((record["id"], int(body["segment_index"]), len(segment)))
+        if self.append_delay:
+            await asyncio.sleep(self.append_delay)
         return web.json_response({"data": {"expires_at": int(time.time()) + 86400}, "meta": {}})
 
     async def upload_finalize(self, request: web.Request) -> web.Response:
@@ -495,6 +511,7 @@ class Emulator:
                 "https://api.twitter.com/2/problems/invalid-request",
             )
         record["polls_left"] = self.processing_polls
+        record["finalized"] = True
         return self._media_answer(record, processing=True)
 
     async def upload_status(self, request: web.Request) -> web.Response:
