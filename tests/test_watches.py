@@ -1,0 +1,266 @@
+"""Watching (issue 16, item 2) against the fake platform: stored once, classified, cursors,
+spikes, notices, hostile text, platforms without search, who may add a watch.
+
+Real servers (mastodon-mock, the Bluesky AppView, the X emulator behind Prism, Telegram's
+test server) are in tests/test_watches_real.py and the plugins' tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+import pytest
+
+from fakes import PaperServer
+from govsocial import hookimpl
+from govsocial.adapters.platform import Platform
+from govsocial.app import Workspace
+from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.listening import Notice, parse_query, plain_text
+from govsocial.inbox.watches import spike_threshold
+from govsocial.plugin.manager import Plugins
+
+
+class Notices:
+    """A ``notify`` hook that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.received: list[Notice] = []
+
+    @hookimpl
+    def notify(self, notice: Notice) -> None:
+        self.received.append(notice)
+
+
+def this_hour() -> datetime:
+    """The start of the current clock hour (UTC)."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_ago(hours: float, minutes: float = 5, *, top: datetime | None = None) -> datetime:
+    """A moment ``minutes`` into the clock hour ``hours`` before the one starting at
+    ``top`` (default: the current one)."""
+    return (top or this_hour()) - timedelta(hours=hours) + timedelta(minutes=minutes)
+
+
+def test_a_post_about_the_topic_is_stored_once_classified_and_read_from_the_cursor(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    # someone else writes about flooding without mentioning the agency
+    flood = paper_server.citizen_post("Banjir di jalan Merdeka, tolong!", author="ani")
+    paper_server.citizen_post("Pasar malam ramai sekali", author="budi")
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    transport = paper_server.transport()
+    first = ws.sync_watches(transport=transport)
+    assert first.new == {"banjir": 1} and not first.failed
+    [post] = ws.watched("banjir")
+    assert (post.remote_id, post.author, post.account) == (flood, "ani", humas)
+    assert post.intent == "emergency" and post.classifier == "govsocial.lexicon"
+
+    again = ws.sync_watches(transport=transport)
+    assert again.total == 0 and len(ws.watched("banjir")) == 1
+    searches = [r for r in paper_server.requests if r.url.path == "/search"]
+    assert [r.url.params.get("after") for r in searches] == [None, flood], (
+        "the second search starts where the first stopped"
+    )
+    later = paper_server.citizen_post("banjir lagi di Cibiru", author="citra")
+    assert ws.sync_watches(transport=transport).new == {"banjir": 1}
+    assert [p.remote_id for p in ws.watched("banjir")] == [flood, later]
+    assert ws.watched("banjir", since=datetime.now(UTC) + timedelta(hours=1)) == []
+
+    [entry] = ws.audit_log(action="watch")
+    assert entry.object == "banjir" and entry.account == humas
+    assert entry.detail["query"] == "banjir"
+
+
+def test_syncs_at_once_store_each_post_once(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    for n in range(30):
+        paper_server.citizen_post(f"jalan rusak nomor {n}", author=f"warga{n}")
+    ws.watch("jalan", query="jalan rusak", accounts=[humas])
+    other = Workspace.open(ws.url if "postgresql" in ws.url else ws.store.url)
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def sync(workspace: Workspace) -> None:
+        try:
+            start.wait()
+            workspace.sync_watches(transport=paper_server.transport())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=sync, args=(w,)) for w in (ws, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    assert not errors
+    stored = ws.watched("jalan")
+    assert len(stored) == 30 == len({p.remote_id for p in stored})
+
+
+@pytest.mark.parametrize(
+    ("baseline", "hour", "spike"),
+    [
+        ([2, 3, 1, 2, 2, 3, 2, 1] * 3, 15, True),  # far above a quiet baseline
+        ([2, 3, 1, 2, 2, 3, 2, 1] * 3, 9, False),  # above the threshold, below spike_min
+        ([20] * 24, 25, False),  # a busy topic's ordinary hour (Poisson noise)
+        ([20] * 24, 40, True),
+        ([0] * 24, 10, True),  # a topic nobody spoke of: spike_min decides
+        ([5, 40] * 12, 40, False),  # a baseline that swings that far already
+    ],
+)
+def test_the_spike_rule(baseline: list[int], hour: int, spike: bool) -> None:
+    mean, sd, threshold = spike_threshold(baseline, 3.0)
+    assert mean == pytest.approx(sum(baseline) / len(baseline))
+    assert (hour >= 10 and hour > threshold) is spike
+
+
+def test_a_spike_is_flagged_once_and_only_a_recent_one_notified(
+    ws: Workspace, humas: str, paper_server: PaperServer, plugins: Plugins
+) -> None:
+    notices = Notices()
+    plugins.register(notices, name="notices")
+    top = this_hour()
+    quiet = [2, 1, 3, 2, 2, 1, 2, 3, 2, 1, 2, 2]
+    for back, count in enumerate(quiet * 3, start=2):  # quiet hours 2 to 37 hours back
+        for n in range(count):
+            paper_server.citizen_post(
+                f"pohon tumbang {back}-{n}", at=hours_ago(back, 5 + n, top=top)
+            )
+    for n in range(14):  # an old spike, 30 hours back
+        paper_server.citizen_post(f"pohon tumbang lama {n}", at=hours_ago(30, 20 + n, top=top))
+    for n in range(9):  # 9 in the hour before: above the threshold, below spike_min
+        paper_server.citizen_post(f"pohon tumbang kemarin {n}", at=hours_ago(1, 30 + n, top=top))
+    for n in range(16):  # this hour: a spike
+        paper_server.citizen_post(f"pohon tumbang di jalan {n}", at=top + timedelta(seconds=n))
+    ws.watch("pohon", query="pohon tumbang", accounts=[humas], spike_min=10)
+    done = ws.sync_watches(transport=paper_server.transport(), backfill=timedelta(days=3))
+    flagged = {s.hour: s.posts for s in done.spikes}
+    assert flagged == {top: 16, hours_ago(30, 0, top=top): 14 + quiet[(30 - 2) % 12]}
+    assert all(s.notified_at is not None for s in ws.spikes("pohon")), "the old one: no notice"
+    assert done.notified == 1
+    [notice] = notices.received
+    assert notice.kind == "spike" and notice.extra["watch"] == "pohon"
+    assert notice.extra["posts"] == 16 and "pohon tumbang di jalan" in notice.text
+    # the next sync flags and notifies nothing again
+    again = ws.sync_watches(transport=paper_server.transport())
+    assert again.spikes == [] and again.notified == 0 and len(notices.received) == 1
+    assert {s.hour for s in ws.spikes("pohon")} == set(flagged)
+
+
+def test_a_new_watch_flags_no_spike_before_it_has_a_baseline(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    for n in range(40):
+        paper_server.citizen_post(f"gempa terasa {n}", at=this_hour() + timedelta(seconds=n))
+    ws.watch("gempa", query="gempa", accounts=[humas])
+    done = ws.sync_watches(transport=paper_server.transport(), backfill=timedelta(hours=2))
+    assert done.new == {"gempa": 40} and done.spikes == []
+
+
+def test_text_from_the_platform_is_bounded_and_plain(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    hostile = (
+        "banjir \u202egnp.exe\u202c di\x00 sini\u200b\r\n\r\n\r\n\r\nlagi\x1b[31m" + "x" * 1_000_000
+    )
+    paper_server.citizen_post(hostile, author="evil\nBcc: a@b.example\u202e")
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    ws.sync_watches(transport=paper_server.transport())
+    [post] = ws.watched("banjir")
+    assert len(post.text) <= 5000
+    assert post.text.startswith("banjir gnp.exe di sini\n\nlagi [31mxxx")
+    for hidden in ("\u202e", "\u202c", "\x00", "\u200b", "\x1b", "\r"):
+        assert hidden not in post.text and hidden not in post.author
+    assert post.author == "evil Bcc: a@b.example"
+    assert plain_text("keluarga 👨\u200d👩\u200d👧") == "keluarga 👨\u200d👩\u200d👧", (
+        "emoji keep ZWJ"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ("", "query", "needs a query"),
+        ("x" * 201, "query", "up to 200"),
+        ("banjir\u202e", "query", "invisible"),
+        ("!!!", "query", "no word"),
+    ],
+)
+def test_a_bad_query_is_refused_naming_the_field(
+    ws: Workspace, humas: str, query: str, field: str, words: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=words) as raised:
+        ws.watch("w", query=query, accounts=[humas])
+    assert raised.value.field == field
+    assert ws.watches() == []
+
+
+def test_queries_are_read_as_hashtag_phrase_or_words() -> None:
+    tag, phrase, words = parse_query("#Banjir"), parse_query('"jalan rusak"'), parse_query("a b")
+    assert (tag.tag, tag.matches("awas #banjir!"), tag.matches("banjir besar")) == (
+        "Banjir",
+        True,
+        False,
+    )
+    assert phrase.phrase and phrase.matches("Ada JALAN rusak di sini")
+    assert not phrase.matches("rusak jalan")
+    assert words.matches("b lalu a") and not words.matches("ab")
+
+
+def test_a_platform_without_search_is_skipped_and_says_why(
+    ws: Workspace, humas: str, paper_server: PaperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import Paper
+
+    monkeypatch.setattr(Paper, "search", Platform.search)
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    done = ws.sync_watches(transport=paper_server.transport())
+    assert done.total == 0 and not done.failed
+    assert "offers no search" in done.unsupported["banjir/humas"]
+    assert not [r for r in paper_server.requests if r.url.path == "/search"]
+
+
+def test_a_failing_search_is_reported_and_stores_nothing(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    import httpx
+
+    paper_server.citizen_post("banjir", author="ani")
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    paper_server.script.append(lambda r: httpx.Response(200, content=b"<html>oops"))
+    done = ws.sync_watches(transport=paper_server.transport())
+    assert "banjir/humas" in done.failed and ws.watched("banjir") == []
+    assert ws.sync_watches(transport=paper_server.transport()).new == {"banjir": 1}
+
+
+def test_on_a_governed_account_only_its_admin_may_add_a_watch(ws: Workspace, humas: str) -> None:
+    ws.add_person("sari", name="Sari")
+    ws.appoint("sari", accounts=[humas], role="admin", decree="SK 1/2026", valid_from="2026-01-01")
+    ws.add_person("tono", name="Tono")
+    with pytest.raises(NotPermitted):
+        ws.watch("banjir", query="banjir", accounts=[humas])
+    with pytest.raises(NotPermitted):
+        ws.watch("banjir", query="banjir", accounts=[humas], by="tono")
+    watch = ws.watch("banjir", query="#banjir", accounts=[humas], by="sari")
+    assert (watch.query, watch.created_by, watch.accounts) == ("#banjir", "sari", (humas,))
+    stopped = ws.unwatch("banjir", by="sari")
+    assert not stopped.active
+    assert [e.action for e in ws.audit_log(actor="sari")][-2:] == ["watch", "unwatch"]
+
+
+def test_an_unknown_account_or_a_taken_name_is_refused(ws: Workspace, humas: str) -> None:
+    with pytest.raises(ConfigurationError):
+        ws.watch("w", query="banjir", accounts=["nobody"])
+    ws.watch("w", query="banjir", accounts=[humas])
+    with pytest.raises(ConfigurationError, match="exists") as raised:
+        ws.watch("w", query="gempa", accounts=[humas])
+    assert raised.value.field == "name"
+    with pytest.raises(ConfigurationError) as bad_name:
+        ws.watch("a b/c", query="gempa", accounts=[humas])
+    assert bad_name.value.field == "name"
