@@ -7,8 +7,10 @@ test server) are in tests/test_watches_real.py and the plugins' tests.
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from fakes import PaperServer
@@ -17,7 +19,7 @@ from govsocial.adapters.platform import Platform
 from govsocial.app import Workspace
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.core.listening import Notice, parse_query, plain_text
-from govsocial.inbox.watches import spike_threshold
+from govsocial.inbox.watches import is_spike, spike_threshold
 from govsocial.plugin.manager import Plugins
 
 
@@ -103,21 +105,24 @@ def test_syncs_at_once_store_each_post_once(
     assert len(stored) == 30 == len({p.remote_id for p in stored})
 
 
+QUIET = [2, 3, 1, 2, 2, 3, 2, 1] * 3  # mean 2, sd sqrt(0.5)
+
+
 @pytest.mark.parametrize(
-    ("baseline", "hour", "spike"),
+    ("baseline", "threshold", "hour", "spike"),
     [
-        ([2, 3, 1, 2, 2, 3, 2, 1] * 3, 15, True),  # far above a quiet baseline
-        ([2, 3, 1, 2, 2, 3, 2, 1] * 3, 9, False),  # above the threshold, below spike_min
-        ([20] * 24, 25, False),  # a busy topic's ordinary hour (Poisson noise)
-        ([20] * 24, 40, True),
-        ([0] * 24, 10, True),  # a topic nobody spoke of: spike_min decides
-        ([5, 40] * 12, 40, False),  # a baseline that swings that far already
+        (QUIET, 2 + 3 * math.sqrt(2), 15, True),  # far above a quiet baseline
+        (QUIET, 2 + 3 * math.sqrt(2), 9, False),  # above the threshold, below spike_min
+        ([20] * 24, 20 + 3 * math.sqrt(20), 25, False),  # a busy topic's ordinary hour
+        ([20] * 24, 20 + 3 * math.sqrt(20), 40, True),
+        ([0] * 24, 3.0, 10, True),  # a topic nobody spoke of: spike_min decides
+        ([5, 40] * 12, 22.5 + 3 * 17.5, 40, False),  # a baseline that swings that far
+        ([0] * 5, 3.0, 50, False),  # five hours are no baseline yet
     ],
 )
-def test_the_spike_rule(baseline: list[int], hour: int, spike: bool) -> None:
-    mean, sd, threshold = spike_threshold(baseline, 3.0)
-    assert mean == pytest.approx(sum(baseline) / len(baseline))
-    assert (hour >= 10 and hour > threshold) is spike
+def test_the_spike_rule(baseline: list[int], threshold: float, hour: int, spike: bool) -> None:
+    assert spike_threshold(baseline, 3.0)[2] == pytest.approx(threshold)
+    assert is_spike(hour, baseline, spike_min=10, spike_sd=3.0) is spike
 
 
 def test_a_spike_is_flagged_once_and_only_a_recent_one_notified(

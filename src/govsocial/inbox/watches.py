@@ -64,6 +64,7 @@ __all__ = [
     "WatchSync",
     "WatchedPost",
     "Watches",
+    "is_spike",
     "spike_threshold",
 ]
 
@@ -192,6 +193,15 @@ def spike_threshold(baseline: Sequence[int], sd_factor: float) -> tuple[float, f
     mean = sum(baseline) / len(baseline)
     sd = math.sqrt(sum((c - mean) ** 2 for c in baseline) / len(baseline))
     return mean, sd, mean + sd_factor * max(sd, math.sqrt(mean), 1.0)
+
+
+def is_spike(posts: int, baseline: Sequence[int], *, spike_min: int, spike_sd: float) -> bool:
+    """Whether an hour of ``posts`` is a spike over the hourly counts ``baseline``: at least
+    ``spike_min`` posts, more than :func:`spike_threshold`, and a baseline of at least
+    :data:`MIN_BASELINE_HOURS` hours."""
+    if len(baseline) < MIN_BASELINE_HOURS or posts < spike_min:
+        return False
+    return posts > spike_threshold(baseline, spike_sd)[2]
 
 
 def _hour(epoch: float) -> float:
@@ -499,9 +509,9 @@ class Watches:
                 continue
             n = int((hour - start) // _HOUR)
             baseline = [counts.get(start + i * _HOUR, 0) for i in range(n)]
-            mean, sd, threshold = spike_threshold(baseline, watch.spike_sd)
-            if posts <= threshold:
+            if not is_spike(posts, baseline, spike_min=watch.spike_min, spike_sd=watch.spike_sd):
                 continue
+            mean, sd, threshold = spike_threshold(baseline, watch.spike_sd)
             with self.store.transaction() as cur:
                 if self.store.watches.add_spike(
                     cur, (watch.name, hour, posts, mean, sd, threshold, now)
