@@ -269,3 +269,52 @@ def test_an_unknown_account_or_a_taken_name_is_refused(ws: Workspace, humas: str
     with pytest.raises(ConfigurationError) as bad_name:
         ws.watch("a b/c", query="gempa", accounts=[humas])
     assert bad_name.value.field == "name"
+
+
+def test_the_opinion_frame_counts_watched_posts_by_watch(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    pytest.importorskip("pandas")
+    from zoneinfo import ZoneInfo
+
+    paper_server.citizen_post("Jalan rusak parah tidak pernah diperbaiki", author="ani")
+    paper_server.citizen_post("jalan rusak lagi, kapan diperbaiki?", author="budi")
+    paper_server.citizen_post("banjir di jalan rusak itu, tolong!", author="citra")
+    ws.watch("jalan", query="jalan rusak", accounts=[humas])
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    assert ws.sync_watches(transport=paper_server.transport()).new == {"jalan": 3, "banjir": 1}
+    month = datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    frame = ws.opinion_frame(month)
+    by_source = frame.groupby("source")["messages"].sum().to_dict()
+    assert by_source == {"watch:jalan": 3, "watch:banjir": 1}
+    flood = frame[frame["source"] == "watch:banjir"]
+    assert list(flood["intent"]) == ["emergency"] and list(flood["platform"]) == ["paper"]
+    assert ws.opinion_frame("2001-01").empty
+
+
+def test_the_watch_commands(
+    ws: Workspace, humas: str, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from govsocial.cli import main
+
+    db = ws.url
+    assert main(["--db", db, "watch", "add", "banjir", "#banjir", "--account", humas]) == 0
+    assert "'#banjir' on humas" in capsys.readouterr().out
+    assert [w.query for w in ws.watches()] == ["#banjir"]
+    paper_server.citizen_post("awas #banjir di pasar\x1b[2J, tolong!", author="ani")
+    ws.sync_watches(transport=paper_server.transport())
+    assert main(["--db", db, "watch", "list", "banjir", "--json"]) == 0
+    [post] = json.loads(capsys.readouterr().out)
+    assert post["intent"] == "emergency" and post["author"] == "ani"
+    assert main(["--db", db, "watch", "list", "banjir", "--intent", "emergency"]) == 0
+    line = capsys.readouterr().out
+    assert "EMERGENCY" in line and "ani: awas #banjir" in line and "\x1b" not in line
+    assert main(["--db", db, "watch", "list"]) == 0
+    assert "banjir" in capsys.readouterr().out
+    # no transport here: the real network is not reached (paper.test), the sync reports it
+    assert main(["--db", db, "watch", "sync"]) == 1
+    assert "banjir/humas: FAILED" in capsys.readouterr().err
+    assert main(["--db", db, "watch", "stop", "banjir"]) == 0
+    assert not ws.watches("banjir")[0].active

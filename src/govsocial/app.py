@@ -953,8 +953,9 @@ class Workspace:
 
     def opinion_frame(self, period: str | Period) -> pd.DataFrame:
         """What the public said in ``period`` (``"2026-11"``, ``"2026-W48"``...): inbox
-        messages counted per day, source, platform, intent and sentiment, days in the
-        workspace's time zone (needs ``govsocial[notebook]``; docs/listening.md)."""
+        messages and watched posts (source ``watch:<name>``) counted per day, source,
+        platform, intent and sentiment, days in the workspace's time zone (needs
+        ``govsocial[notebook]``; docs/listening.md)."""
         return self.analytics.opinion_frame(period)
 
     def labels_frame(self) -> pd.DataFrame:
