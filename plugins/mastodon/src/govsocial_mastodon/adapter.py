@@ -90,6 +90,7 @@ STATUS_FIELDS_READ: tuple[str, ...] = (
     "reblogs_count",
     "replies_count",
     "quotes_count",
+    "reblog",
 )
 #: Fields read from an Account / CredentialAccount entity.
 ACCOUNT_FIELDS_READ: tuple[str, ...] = (
