@@ -318,3 +318,29 @@ def test_the_watch_commands(
     assert "banjir/humas: FAILED" in capsys.readouterr().err
     assert main(["--db", db, "watch", "stop", "banjir"]) == 0
     assert not ws.watches("banjir")[0].active
+
+
+def test_a_sync_stopped_before_its_spike_check_leaves_it_to_the_next(
+    ws: Workspace, humas: str, paper_server: PaperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govsocial.inbox.watches import Watches
+
+    top = this_hour()
+    for back in range(2, 30):
+        paper_server.citizen_post(f"gempa kecil {back}", at=hours_ago(back, 10, top=top))
+    for n in range(12):
+        paper_server.citizen_post(f"gempa terasa {n}", at=top + timedelta(seconds=n))
+    ws.watch("gempa", query="gempa", accounts=[humas])
+
+    def crash(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt  # the process stops between storing and checking
+
+    monkeypatch.setattr(Watches, "_flag_spikes", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ws.sync_watches(transport=paper_server.transport(), backfill=timedelta(days=2))
+    assert len(ws.watched("gempa")) == 40 and ws.spikes() == []
+    monkeypatch.undo()
+    done = ws.sync_watches(transport=paper_server.transport())
+    assert done.new == {"gempa": 0}, "nothing new was found"
+    assert [(s.hour, s.posts) for s in done.spikes] == [(top, 12)]
+    assert ws.sync_watches(transport=paper_server.transport()).spikes == []

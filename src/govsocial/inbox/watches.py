@@ -79,6 +79,10 @@ NOTIFY_WITHIN = timedelta(hours=3)
 #: How far back a watch's first search looks, by default.
 DEFAULT_BACKFILL = timedelta(days=1)
 _HOUR = 3600.0
+#: How far before the last spike check the next one looks again: a sync running at the same
+#: time commits the posts it found a moment earlier after the other checked (flagging an
+#: hour twice does nothing).
+_CHECK_OVERLAP = 600.0
 _NAME_LIMIT = 64
 
 
@@ -359,18 +363,13 @@ class Watches:
             if unknown:
                 raise NotFound(f"no watch named {unknown[0]!r}", field="names")
         result = WatchSync(new={w.name: 0 for w in watches})
-        touched: dict[str, set[float]] = {}
         if watches:
             with self.core.using_client(**client_options) as client:
-                client.run(
-                    self._search_all(client.async_client, watches, backfill, result, touched)
-                )
+                client.run(self._search_all(client.async_client, watches, backfill, result))
         self.classify_pending()
         now = time.time()
         for watch in watches:
-            hours = touched.get(watch.name, set())
-            if hours:
-                result.spikes += self._flag_spikes(watch, hours, now)
+            result.spikes += self.check_spikes(watch.name, now=now)
         result.notified = self.notify_spikes(now=now)
         return result
 
@@ -380,7 +379,6 @@ class Watches:
         watches: Sequence[Watch],
         backfill: timedelta,
         result: WatchSync,
-        touched: dict[str, set[float]],
     ) -> None:
         slots = asyncio.Semaphore(8)
 
@@ -388,7 +386,7 @@ class Watches:
             where = f"{watch.name}/{account_name}"
             async with slots:
                 try:
-                    await self._search_one(client, watch, account_name, backfill, result, touched)
+                    await self._search_one(client, watch, account_name, backfill, result)
                 except NotSupported as error:
                     result.unsupported[where] = str(error)
                 except Exception as error:  # noqa: BLE001 - one search never stops the others
@@ -404,7 +402,6 @@ class Watches:
         account_name: str,
         backfill: timedelta,
         result: WatchSync,
-        touched: dict[str, set[float]],
     ) -> None:
         account = self.core.account(account_name)
         with self.store.transaction() as cur:
@@ -420,7 +417,6 @@ class Watches:
             result.truncated.append(where)
         seen = time.time()
         new = 0
-        hours: set[float] = set()
         with self.store.transaction() as cur:
             for post in page.posts:
                 if not isinstance(post, FoundPost):
@@ -428,7 +424,6 @@ class Watches:
                 row = self._row(watch.name, account_name, post, seen)
                 if self.store.watches.add_post(cur, row):
                     new += 1
-                    hours.add(_hour(row[10]))
             covered: float | None = None
             if stored is None:  # the first search: since when every post is known
                 covered = since.timestamp() if since is not None else started
@@ -436,7 +431,6 @@ class Watches:
                     covered = max(covered, min(self._received(p, seen) for p in page.posts))
             self.store.watches.put_cursor(cur, watch.name, account_name, page.cursor, covered, seen)
         result.new[watch.name] = result.new.get(watch.name, 0) + new
-        touched.setdefault(watch.name, set()).update(hours)
 
     @staticmethod
     def _received(post: FoundPost, seen: float) -> float:
@@ -486,6 +480,21 @@ class Watches:
         return done
 
     # -- spikes --------------------------------------------------------------------------------
+
+    def check_spikes(self, name: str, *, now: float | None = None) -> list[Spike]:
+        """Flag the spikes among the hours that got posts since the watch ``name`` was last
+        checked (a sync that stopped before checking leaves them for the next one): the
+        spikes newly flagged."""
+        now = time.time() if now is None else now
+        watch = self._watch(name)
+        with self.store.transaction() as cur:
+            received, upto = self.store.watches.unchecked_hours(cur, name, _CHECK_OVERLAP)
+        if not received or upto is None:
+            return []
+        flagged = self._flag_spikes(watch, {_hour(t) for t in received}, now)
+        with self.store.transaction() as cur:
+            self.store.watches.spikes_checked(cur, name, upto)
+        return flagged
 
     def _flag_spikes(self, watch: Watch, hours: set[float], now: float) -> list[Spike]:
         """Flag each of ``hours`` (hour starts that got new posts) that is a spike."""

@@ -322,9 +322,10 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE drafts ADD COLUMN content TEXT",
         "ALTER TABLE approvals ADD COLUMN content TEXT",
     ),
-    # 12: watched topics (listening beyond the inbox): each watch's query and accounts, where
-    # each account's search stopped, the posts found (once per watch, platform and post id,
-    # whatever syncs run at once), classified, and the hours flagged as spikes
+    # 12: watched topics (listening beyond the inbox): each watch's query and accounts and how
+    # far its spikes were checked, where each account's search stopped, the posts found (once
+    # per watch, platform and post id, whatever syncs run at once), classified, and the hours
+    # flagged as spikes
     (
         """CREATE TABLE watches (
             name TEXT PRIMARY KEY,
@@ -334,7 +335,8 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
             spike_sd DOUBLE PRECISION NOT NULL,
             created_by TEXT,
             created_at DOUBLE PRECISION NOT NULL,
-            stopped_at DOUBLE PRECISION
+            stopped_at DOUBLE PRECISION,
+            spikes_checked DOUBLE PRECISION
         )""",
         """CREATE TABLE watch_cursors (
             watch TEXT NOT NULL REFERENCES watches(name),
@@ -367,6 +369,7 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         )""",
         "CREATE INDEX watched_posts_received ON watched_posts (watch, received_at)",
         "CREATE INDEX watched_posts_unclassified ON watched_posts (intent)",
+        "CREATE INDEX watched_posts_found ON watched_posts (watch, found_at)",
         """CREATE TABLE watch_spikes (
             watch TEXT NOT NULL REFERENCES watches(name),
             hour_start DOUBLE PRECISION NOT NULL,

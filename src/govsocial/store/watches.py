@@ -161,6 +161,32 @@ class WatchRows:
             ).fetchall()
         ]
 
+    def unchecked_hours(
+        self, tx: Tx, watch: str, overlap: float
+    ) -> tuple[list[float], float | None]:
+        """The ``received_at`` of the watch's posts found after its spikes were last checked
+        less ``overlap`` seconds (a sync running at the same time may commit posts it found
+        a little earlier), and the latest ``found_at`` among them (None: nothing new)."""
+        rows = self.db.execute(
+            tx,
+            "SELECT p.received_at, p.found_at FROM watched_posts p JOIN watches w "
+            "ON w.name = p.watch WHERE p.watch = ? AND (w.spikes_checked IS NULL OR "
+            "p.found_at > w.spikes_checked - ?)",
+            (watch, overlap),
+        ).fetchall()
+        if not rows:
+            return [], None
+        return [float(r[0]) for r in rows], max(float(r[1]) for r in rows)
+
+    def spikes_checked(self, tx: Tx, watch: str, upto: float) -> None:
+        """The watch's spikes were checked for every post found up to ``upto``."""
+        self.db.execute(
+            tx,
+            "UPDATE watches SET spikes_checked = ? WHERE name = ? AND "
+            "(spikes_checked IS NULL OR spikes_checked < ?)",
+            (upto, watch, upto),
+        )
+
     def hourly(self, tx: Tx, watch: str, start: float, end: float) -> list[float]:
         """The ``received_at`` of the watch's posts in ``[start, end)``."""
         rows = self.db.execute(
