@@ -69,3 +69,79 @@ def test_another_account_s_post_about_the_topic_is_found_once(
             assert post.intent is not None and post.classifier == "govsocial.lexicon"
         if platform == "bluesky":
             assert ws.watched("word")[0].remote_id == about.ref.id
+
+
+def stored_count(db: str) -> int:
+    """How many found posts the workspace file holds, read with sqlite3 (no govsocial)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM watched_posts").fetchone()[0])
+
+
+def test_syncs_killed_with_sigkill_leave_each_post_stored_once(
+    mastodon: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``govsocial watch sync`` processes killed (kill -9) at random moments while
+    mastodon-mock holds each tag-timeline read 0.3 s, then one sync to the end: every post
+    the server holds about the topic is stored once, classified, none missing."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    agency, citizen = mastodon.accounts[:2]
+    tag = f"banjir{uuid.uuid4().hex[:8]}"
+    db = str(tmp_path / "ws.db")
+    with Workspace.open(db) as ws:
+        ws.add_account("humas", env_account(agency, "GS_INBOX_MASTODON", monkeypatch))
+        ws.watch("t", query=f"#{tag}", accounts=["humas"])
+    env = {**os.environ, "GOVSOCIAL_LOAD_PLUGINS": "mastodon"}
+    command = [sys.executable, "-m", "govsocial.cli", "--db", db, "watch", "sync"]
+    refs = []
+    rng = random.Random(16)
+    before = 0
+    mastodon.inject("latency", path="/api/v1/timelines/tag/*", delay=0.3, count=None)
+    try:
+        with Client() as client:
+            for round_number in range(6):
+                for n in range(7):
+                    [sent] = client.publish(Post(f"#{tag} laporan {round_number}-{n}"), [citizen])
+                    assert sent.ok and sent.ref is not None, sent.error
+                    refs.append(sent.ref)
+                process = subprocess.Popen(
+                    command,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                if round_number == 5:  # in start-up: the last posts are left to find
+                    time.sleep(0.3)
+                elif round_number % 2 == 0:  # somewhere in start-up or the held reads
+                    time.sleep(rng.uniform(1.5, 3.0))
+                else:  # the moment its posts are committed: before classifying them
+                    deadline = time.monotonic() + 30
+                    while stored_count(db) <= before and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                    assert stored_count(db) > before, "the sync never stored its posts"
+                os.kill(process.pid, signal.SIGKILL)
+                assert process.wait(timeout=10) == -signal.SIGKILL, "killed, not finished"
+                before = stored_count(db)
+    finally:
+        mastodon.clear_faults()
+    assert 0 < before < 42, "some kills came after a commit, and posts were left to find"
+    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    expected = set()
+    for ref in refs:
+        stored = mastodon.stored_post(ref)
+        assert stored is not None
+        expected.add(stored["uri"])
+    with Workspace.open(db) as ws:
+        found = ws.watched("t")
+        assert len(found) == len(expected) == 42
+        assert {p.remote_id for p in found} == expected
+        assert all(p.intent is not None for p in found)
