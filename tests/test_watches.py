@@ -344,3 +344,24 @@ def test_a_sync_stopped_before_its_spike_check_leaves_it_to_the_next(
     assert done.new == {"gempa": 0}, "nothing new was found"
     assert [(s.hour, s.posts) for s in done.spikes] == [(top, 12)]
     assert ws.sync_watches(transport=paper_server.transport()).spikes == []
+
+
+def test_a_search_that_found_nothing_does_not_read_the_whole_past_next_time(
+    ws: Workspace, humas: str, paper_server: PaperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import Paper
+
+    asked: list[object] = []
+    search = Paper.search
+
+    async def spy(self: Paper, query: str, *, cursor: str | None = None, since: object = None):  # type: ignore[no-untyped-def]
+        asked.append((cursor, since))
+        return await search(self, query, cursor=cursor, since=since)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Paper, "search", spy)
+    ws.watch("sepi", query="sepi", accounts=[humas])
+    ws.sync_watches(transport=paper_server.transport(), backfill=timedelta(hours=5))
+    ws.sync_watches(transport=paper_server.transport())
+    (first_cursor, first_since), (second_cursor, second_since) = asked
+    assert first_cursor is None and second_cursor is None
+    assert isinstance(first_since, datetime) and second_since == first_since

@@ -407,7 +407,11 @@ class Watches:
         with self.store.transaction() as cur:
             stored = self.store.watches.cursor(cur, watch.name, account_name)
         started = time.time()
-        since = datetime.fromtimestamp(started, UTC) - backfill if stored is None else None
+        since: datetime | None = None
+        if stored is None:  # the first search looks back ``backfill``
+            since = datetime.fromtimestamp(started, UTC) - backfill
+        elif stored[0] is None:  # searched before and found nothing: from where that began
+            since = from_epoch(stored[1]) if stored[1] is not None else None
         page: SearchPage = await client.search(
             account, watch.query, cursor=stored[0] if stored else None, since=since
         )
