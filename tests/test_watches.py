@@ -365,3 +365,46 @@ def test_a_search_that_found_nothing_does_not_read_the_whole_past_next_time(
     (first_cursor, first_since), (second_cursor, second_since) = asked
     assert first_cursor is None and second_cursor is None
     assert isinstance(first_since, datetime) and second_since == first_since
+
+
+def test_forgetting_a_citizen_erases_what_watches_found_and_a_search_does_not_bring_it_back(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    paper_server.citizen_post("banjir di gang kami, rumah Pak RT kebanjiran", author="ani")
+    paper_server.citizen_post("banjir juga di Cibiru", author="budi")
+    ws.watch("banjir", query="banjir", accounts=[humas])
+    ws.sync_watches(transport=paper_server.transport())
+    done = ws.forget("@ani", by="petugas", reason="permohonan 12/2026")
+    assert done.watched == 1
+    erased, kept = ws.watched("banjir")
+    assert erased.erased_at is not None and erased.text == "" and erased.author == ""
+    assert erased.remote_id.startswith("erased:") and erased.intent is not None
+    assert kept.author == "budi" and kept.erased_at is None
+    # a first-time search again (the cursor forgotten) finds ani's post and leaves it erased
+    with ws.store.transaction() as cur:
+        ws.store.execute(cur, "DELETE FROM watch_cursors")
+    assert ws.sync_watches(transport=paper_server.transport()).new == {"banjir": 0}
+    texts = [p.text for p in ws.watched("banjir")]
+    assert texts == ["", "banjir juga di Cibiru"]
+    rows = ws.store.execute  # the database holds ani's words nowhere
+    with ws.store.transaction() as cur:
+        dump = " ".join(
+            str(v) for r in rows(cur, "SELECT * FROM watched_posts").fetchall() for v in r
+        )
+        audit = " ".join(str(v) for r in rows(cur, "SELECT * FROM audit_log").fetchall() for v in r)
+    assert "Pak RT" not in dump and "ani" not in dump.split() and "Pak RT" not in audit
+
+
+def test_the_retention_erases_old_watched_posts(
+    ws: Workspace, humas: str, paper_server: PaperServer
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=40)
+    paper_server.citizen_post("jalan rusak sejak lama", author="ani", at=old)
+    paper_server.citizen_post("jalan rusak hari ini", author="budi")
+    ws.watch("jalan", query="jalan rusak", accounts=[humas])
+    ws.sync_watches(transport=paper_server.transport(), backfill=timedelta(days=60))
+    ws.set_retention(inbox_days=30, by="petugas")
+    done = ws.apply_retention(by="petugas")
+    assert done.watched == 1
+    assert [p.text for p in ws.watched("jalan")] == ["", "jalan rusak hari ini"]
+    assert ws.apply_retention(by="petugas").watched == 0

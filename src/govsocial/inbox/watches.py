@@ -48,6 +48,7 @@ from govsocial.core.errors import ConfigurationError, GovSocialError, NotFound, 
 from govsocial.core.listening import Classification, FoundPost, Notice, SearchPage, parse_query
 from govsocial.core.models import Model
 from govsocial.core.timing import from_epoch
+from govsocial.inbox import erasure
 from govsocial.listening.classify import classify
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 from govsocial.workspace.signing import SigningKey, signed
@@ -132,6 +133,9 @@ class WatchedPost(Model):
     classifier: str | None = None
     language: str | None = None
     reasons: tuple[str, ...] = ()
+    #: when its author's content was erased (``ws.forget`` or the retention): text, author,
+    #: URL and post id are gone, the times and the classification stay
+    erased_at: datetime | None = None
 
     @property
     def classification(self) -> Classification | None:
@@ -421,9 +425,16 @@ class Watches:
             result.truncated.append(where)
         seen = time.time()
         new = 0
+        posts = [p for p in page.posts if isinstance(p, FoundPost)]
         with self.store.transaction() as cur:
-            for post in page.posts:
-                if not isinstance(post, FoundPost):
+            # a post whose author asked to be forgotten (or past the retention) stays erased
+            keys = sorted({p.key[:500] for p in posts})
+            pseudonyms = erasure.tombstones(self.core, cur, keys)
+            erased = self.store.watches.erased_among(
+                cur, watch.name, account.platform, sorted(pseudonyms.values())
+            )
+            for post in posts:
+                if pseudonyms[post.key[:500]] in erased:
                     continue
                 row = self._row(watch.name, account_name, post, seen)
                 if self.store.watches.add_post(cur, row):
@@ -431,8 +442,8 @@ class Watches:
             covered: float | None = None
             if stored is None:  # the first search: since when every post is known
                 covered = since.timestamp() if since is not None else started
-                if not page.complete and page.posts:
-                    covered = max(covered, min(self._received(p, seen) for p in page.posts))
+                if not page.complete and posts:
+                    covered = max(covered, min(self._received(p, seen) for p in posts))
             self.store.watches.put_cursor(cur, watch.name, account_name, page.cursor, covered, seen)
         result.new[watch.name] = result.new.get(watch.name, 0) + new
 
@@ -655,4 +666,5 @@ def _post(r: Sequence[Any]) -> WatchedPost:
         classifier=r[15],
         language=r[16],
         reasons=tuple(json.loads(r[17])) if r[17] else (),
+        erased_at=from_epoch(r[18]) if r[18] is not None else None,
     )

@@ -324,8 +324,8 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
     ),
     # 12: watched topics (listening beyond the inbox): each watch's query and accounts and how
     # far its spikes were checked, where each account's search stopped, the posts found (once
-    # per watch, platform and post id, whatever syncs run at once), classified, and the hours
-    # flagged as spikes
+    # per watch, platform and post id, whatever syncs run at once), classified, erased as the
+    # inbox's items are, and the hours flagged as spikes
     (
         """CREATE TABLE watches (
             name TEXT PRIMARY KEY,
@@ -365,6 +365,7 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
             classifier TEXT,
             language TEXT,
             reasons TEXT,
+            erased_at DOUBLE PRECISION,
             UNIQUE (watch, platform, remote_id)
         )""",
         "CREATE INDEX watched_posts_received ON watched_posts (watch, received_at)",

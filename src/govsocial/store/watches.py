@@ -21,7 +21,8 @@ WATCH_COLUMNS = "name, query, accounts, spike_min, spike_sd, created_by, created
 #: The columns of a found post's row, in the order :meth:`WatchRows.posts` returns them.
 POST_COLUMNS = (
     "id, watch, platform, remote_id, account, url, author, author_name, text, claimed_at, "
-    "received_at, found_at, intent, sentiment, confidence, classifier, language, reasons"
+    "received_at, found_at, intent, sentiment, confidence, classifier, language, reasons, "
+    "erased_at"
 )
 _NEW_POST_COLUMNS = (
     "id, watch, platform, remote_id, account, url, author, author_name, text, claimed_at, "
@@ -125,6 +126,55 @@ class WatchRows:
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (watch, platform, remote_id) DO NOTHING",
             tuple(row),
+        )
+        return bool(cursor.rowcount)
+
+    def erased_among(
+        self, tx: Tx, watch: str, platform: str, pseudonyms: Sequence[str]
+    ) -> set[str]:
+        """Which of ``pseudonyms`` (of post ids) name the watch's erased posts on
+        ``platform``: a sync must not bring those back."""
+        found: set[str] = set()
+        for start in range(0, len(pseudonyms), 500):
+            part = list(pseudonyms[start : start + 500])
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.execute(
+                tx,
+                "SELECT remote_id FROM watched_posts WHERE watch = ? AND platform = ? AND "
+                f"erased_at IS NOT NULL AND remote_id IN ({marks})",
+                (watch, platform, *part),
+            ).fetchall()
+            found |= {str(r[0]) for r in rows}
+        return found
+
+    def unerased(
+        self, tx: Tx, *, received_before: float | None = None
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        """Found posts whose content is kept: ``(id, watch, platform, remote_id, account,
+        author)``, received before ``received_before`` when given."""
+        clauses, params = ["erased_at IS NULL"], []
+        if received_before is not None:
+            clauses.append("received_at < ?")
+            params.append(received_before)
+        rows = self.db.execute(
+            tx,
+            "SELECT id, watch, platform, remote_id, account, author FROM watched_posts "
+            f"WHERE {' AND '.join(clauses)} ORDER BY received_at",
+            params,
+        ).fetchall()
+        return [tuple(str(v) for v in r) for r in rows]  # type: ignore[misc]
+
+    def erase(self, tx: Tx, post_id: str, *, remote_id: str, at: float) -> bool:
+        """Erase a found post's content (text, author, name, URL, the author's date, the
+        reasons that may quote it); its post id becomes the pseudonym given. The
+        classification and times stay (they count in the opinion frame). False when it was
+        erased already."""
+        cursor = self.db.execute(
+            tx,
+            "UPDATE watched_posts SET remote_id = ?, url = NULL, author = '', "
+            "author_name = NULL, text = '', claimed_at = NULL, reasons = NULL, erased_at = ? "
+            "WHERE id = ? AND erased_at IS NULL",
+            (remote_id, at, post_id),
         )
         return bool(cursor.rowcount)
 
