@@ -20,6 +20,7 @@ from govsocial.adapters.platform import Limits, Platform
 from govsocial.analytics.collection import Collected
 from govsocial.app import Workspace
 from govsocial.client import AsyncClient
+from govsocial.core.listening import FoundPost, SearchPage
 from govsocial.core.models import Account, AccountMetrics, Interaction, Post, PostMetrics, PostRef
 from govsocial.scheduling.worker import Worker
 
@@ -71,6 +72,15 @@ class PaperServer:
                 if "@humas" in str(post["text"])
                 and post["author"] != "humas"
                 and (since is None or str(post["created_at"]) > since)
+            ]
+            return httpx.Response(200, json=found)
+        if request.method == "GET" and request.url.path == "/search":
+            words = request.url.params.get("q", "").casefold().split()
+            after = int(request.url.params.get("after") or 0)
+            found = [
+                {"id": post_id, **post}
+                for post_id, post in self.posts.items()
+                if int(post_id) > after and all(w in str(post["text"]).casefold() for w in words)
             ]
             return httpx.Response(200, json=found)
         if request.method == "GET" and request.url.path.endswith("/replies"):
@@ -184,6 +194,26 @@ class Paper(Platform):
         params = {"since": since.isoformat()} if since else {}
         found = (await self.request("GET", "/mentions", headers=self._auth(), params=params)).json()
         return [self._interaction("mention", item) for item in found]
+
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        params = {"q": query, **({"after": cursor} if cursor else {})}
+        found = (await self.request("GET", "/search", headers=self._auth(), params=params)).json()
+        posts = [
+            FoundPost(
+                ref=PostRef(platform=self.name, account=self.account, id=str(item["id"])),
+                author=str(item["author"]),
+                text=str(item["text"]),
+                created_at=datetime.fromisoformat(str(item["created_at"])),
+                received_at=datetime.fromisoformat(str(item["created_at"])),
+            )
+            for item in found
+        ]
+        newest = max((int(p.ref.id) for p in posts), default=None)
+        return SearchPage(
+            posts=posts, cursor=str(newest) if newest is not None else None, requests=1
+        )
 
     def _interaction(self, kind: str, item: dict[str, object]) -> Interaction:
         return Interaction(

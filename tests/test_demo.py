@@ -35,6 +35,8 @@ def test_demo_on_mastodon(tmp_path: Path) -> None:
     assert "siti (approver) approves it: scheduled" in out
     assert "siti answered:" in out  # from the inbox
     assert "audit log verified:" in out
+    assert "siti watches #BanjirSukamaju" in out
+    assert "found" in out and "Air naik sepinggang" in out and "-> emergency" in out
     [performance] = tmp_path.glob("govsocial-demo-performance-*.html")
     page = performance.read_text(encoding="utf-8")
     assert "Kinerja pengelola media sosial" in page and "siti" in page

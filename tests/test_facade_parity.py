@@ -20,6 +20,7 @@ from govsocial.accountability.governance import Accountability
 from govsocial.analytics.service import Analytics
 from govsocial.app import Workspace
 from govsocial.inbox.items import Inbox
+from govsocial.inbox.watches import Watches
 from govsocial.scheduling.planner import Planner
 from govsocial.workspace.authority import Authority
 from govsocial.workspace.core import WorkspaceCore
@@ -28,6 +29,7 @@ SERVICES: tuple[type, ...] = (
     Planner,
     Accountability,
     Inbox,
+    Watches,
     Analytics,
     WorkspaceCore,
     Authority,

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
-    from govsocial.core.listening import Classification, Notice
+    from govsocial.core.listening import Classification, FoundPost, Notice, SearchPage
     from govsocial.core.models import (
         Account,
         AccountCheck,
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from govsocial.inbox.erasure import Erasure
     from govsocial.inbox.items import InboxItem, SyncResult
     from govsocial.inbox.service_hours import ServiceHours
+    from govsocial.inbox.watches import Spike, Watch, WatchedPost, WatchSync
     from govsocial.listening import (
         VERDICTS,
         EmailNotifier,
@@ -115,6 +116,7 @@ __all__ = [
     "Erasure",
     "EmailNotifier",
     "EventContext",
+    "FoundPost",
     "GovSocialError",
     "InboxItem",
     "Interaction",
@@ -148,11 +150,16 @@ __all__ = [
     "RateLimited",
     "Recurrence",
     "Report",
+    "SearchPage",
     "ServiceHours",
     "SigningKey",
+    "Spike",
     "SyncResult",
     "VERDICTS",
     "ValidationError",
+    "Watch",
+    "WatchSync",
+    "WatchedPost",
     "Workspace",
     "__version__",
     "clarification",
@@ -226,6 +233,12 @@ _LAZY = {
     "InboxItem": "govsocial.inbox.items",
     "Classification": "govsocial.core.listening",
     "Notice": "govsocial.core.listening",
+    "FoundPost": "govsocial.core.listening",
+    "SearchPage": "govsocial.core.listening",
+    "Spike": "govsocial.inbox.watches",
+    "Watch": "govsocial.inbox.watches",
+    "WatchedPost": "govsocial.inbox.watches",
+    "WatchSync": "govsocial.inbox.watches",
     "VERDICTS": "govsocial.listening.clarification",
     "EmailNotifier": "govsocial.listening.notify",
     "clarification": "govsocial.listening.clarification",

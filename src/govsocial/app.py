@@ -16,6 +16,7 @@ methods each hand over to one service built on the workspace's
 - ``ws.accountability`` (:class:`~govsocial.accountability.governance.Accountability`):
   drafts, approvals, content requests; people and appointments are ``ws.core.authority``;
 - ``ws.conversations`` (:class:`~govsocial.inbox.items.Inbox`): the inbox;
+- ``ws.watching`` (:class:`~govsocial.inbox.watches.Watches`): watched topics;
 - ``ws.analytics`` (:class:`~govsocial.analytics.service.Analytics`): metrics, frames,
   reports, performance, the archive.
 
@@ -49,6 +50,7 @@ from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
 from govsocial.inbox.service_hours import DEFAULT_HOURS, ServiceHours
+from govsocial.inbox.watches import DEFAULT_BACKFILL, Spike, Watch, WatchedPost, Watches, WatchSync
 from govsocial.plugin.manager import Plugins
 from govsocial.scheduling.jobs import Job
 from govsocial.scheduling.planner import Planner, new_delivery
@@ -157,6 +159,11 @@ class Workspace:
     def conversations(self) -> Inbox:
         """The inbox: sync, read, assign, reply, close."""
         return Inbox(self.core)
+
+    @cached_property
+    def watching(self) -> Watches:
+        """Watched topics: watch, sync, read, spikes."""
+        return Watches(self.core)
 
     @cached_property
     def analytics(self) -> Analytics:
@@ -946,8 +953,9 @@ class Workspace:
 
     def opinion_frame(self, period: str | Period) -> pd.DataFrame:
         """What the public said in ``period`` (``"2026-11"``, ``"2026-W48"``...): inbox
-        messages counted per day, source, platform, intent and sentiment, days in the
-        workspace's time zone (needs ``govsocial[notebook]``; docs/listening.md)."""
+        messages and watched posts (source ``watch:<name>``) counted per day, source,
+        platform, intent and sentiment, days in the workspace's time zone (needs
+        ``govsocial[notebook]``; docs/listening.md)."""
         return self.analytics.opinion_frame(period)
 
     def labels_frame(self) -> pd.DataFrame:
@@ -1023,6 +1031,72 @@ class Workspace:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         with self._acting(by, key):
             return self.conversations.close_item(item_id, by=by, reason=reason)
+
+    # -- watched topics ------------------------------------------------------------------
+
+    def watch(
+        self,
+        name: str,
+        *,
+        query: str,
+        accounts: Sequence[str],
+        spike_min: int = 10,
+        spike_sd: float = 3.0,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Watch:
+        """Follow a keyword, ``#hashtag`` or ``"phrase"`` through the searches of
+        ``accounts`` (Bluesky, Mastodon, X, Telegram; docs/listening.md, "Watching").
+
+        Audit-logged; on a governed account ``by`` must be its admin. ``spike_min`` and
+        ``spike_sd`` set when an hour counts as a spike.
+        """
+        with self._acting(by, key):
+            return self.watching.watch(
+                name,
+                query=query,
+                accounts=accounts,
+                spike_min=spike_min,
+                spike_sd=spike_sd,
+                by=by,
+            )
+
+    def unwatch(self, name: str, *, by: str | None = None, key: SigningKey | None = None) -> Watch:
+        """Stop searching for the watch ``name`` (audit-logged); what it found stays."""
+        with self._acting(by, key):
+            return self.watching.unwatch(name, by=by)
+
+    def watches(self, name: str | None = None) -> list[Watch]:
+        """Every watch by name (stopped ones too), or the one named ``name``."""
+        return self.watching.watches(name)
+
+    def sync_watches(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        backfill: timedelta = DEFAULT_BACKFILL,
+        **client_options: Any,
+    ) -> WatchSync:
+        """Search for every active watch (or ``names``): each new post stored once,
+        classified; spikes flagged and notified. ``backfill``: how far a first search looks
+        back."""
+        return self.watching.sync_watches(names, backfill=backfill, **client_options)
+
+    def watched(
+        self,
+        name: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        intent: str | None = None,
+    ) -> list[WatchedPost]:
+        """The posts the watch ``name`` found, oldest first (by when the platform received
+        them), from ``since`` and before ``until``, of ``intent`` when given."""
+        return self.watching.watched(name, since=since, until=until, intent=intent)
+
+    def spikes(self, name: str | None = None) -> list[Spike]:
+        """The hours flagged as spikes, of every watch or of ``name``, oldest first."""
+        return self.watching.spikes(name)
 
     # -- erasure (UU PDP, GDPR) ----------------------------------------------------------
 

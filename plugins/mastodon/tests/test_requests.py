@@ -705,3 +705,54 @@ async def test_the_limits_cache_serves_clients_on_different_event_loops(
     Mastodon.clear_limits_cache()
     assert await asyncio.to_thread(asyncio.run, ask_concurrently()) == {700}
     assert route.call_count == 2
+
+
+# -- search (watched topics) -------------------------------------------------------------------
+
+
+async def test_a_hostile_search_answer_is_read_as_plain_bounded_text(
+    mock: respx.MockRouter,
+) -> None:
+    """https://docs.joinmastodon.org/methods/search/#v2 : a server, or a remote one it
+    federates with, can send any HTML; what a watch keeps is plain, bounded text."""
+    evil = status(
+        content="<p>banjir<script>alert(1)</script><style>p{}</style> di \u202epasar</p>"
+        + "<p>"
+        + "a" * 100_000
+        + "</p>",
+        account={"id": "9", "acct": "evil\n@x.example", "display_name": "E\u200bvil"},
+        uri="https://x.example/statuses/1",
+    )
+    boost = status(reblog=status(), content="")
+    search = mock.get(f"{BASE}/api/v2/search").respond(
+        json={"accounts": [], "statuses": [evil, boost], "hashtags": []}
+    )
+    async with AsyncClient() as client:
+        page = await client.search(account(), "banjir")
+    [found] = page.posts
+    assert found.text.startswith("banjir di pasar\n\naaa") and len(found.text) <= 5000
+    assert "alert" not in found.text and "\u202e" not in found.text
+    assert found.author == "evil @x.example" and found.author_name == "E vil"
+    assert found.key == "https://x.example/statuses/1" and found.ref.id == evil["id"]
+    sent = search.calls.last.request.url.params
+    assert (sent["q"], sent["type"], sent["resolve"]) == ("banjir", "statuses", "false")
+
+
+async def test_a_hashtag_reads_the_tag_timeline_from_the_cursor(mock: respx.MockRouter) -> None:
+    """https://docs.joinmastodon.org/methods/timelines/#tag"""
+    newer = status(content="<p>#banjir lagi</p>")
+    timeline = mock.get(f"{BASE}/api/v1/timelines/tag/banjir").respond(json=[newer])
+    async with AsyncClient() as client:
+        page = await client.search(account(), "#banjir", cursor="5")
+    assert [p.ref.id for p in page.posts] == [newer["id"]] and page.cursor == newer["id"]
+    assert timeline.calls.last.request.url.params["since_id"] == "5"
+
+
+def test_the_search_parameters_are_declared_in_the_schema(spec: dict[str, Any]) -> None:
+    """The parameters ``search`` sends, as the OpenAPI schema has them."""
+
+    def names(path: str) -> set[str]:
+        return {p["name"] for p in spec["paths"][path]["get"].get("parameters", [])}
+
+    assert {"q", "type", "limit", "resolve", "min_id", "offset"} <= names("/api/v2/search")
+    assert {"limit", "since_id"} <= names("/api/v1/timelines/tag/{hashtag}")

@@ -19,6 +19,8 @@ names, by what they are for (docs/sdk.md describes each):
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
   :class:`PostRef`, :class:`Media`, :class:`Problem`, :class:`PostMetrics`,
   :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
+- searching (``Platform.search``): :class:`FoundPost`, :class:`SearchPage`,
+  :func:`parse_query` (a watch's query, read: hashtag, phrase or words);
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
   :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
+    from govsocial.core.listening import FoundPost, SearchPage, parse_query
     from govsocial.core.models import (
         Account,
         AccountCheck,
@@ -144,6 +147,7 @@ __all__ = [
     "CredentialsListener",
     "DirectoryHost",
     "Endpoint",
+    "FoundPost",
     "GovSocialError",
     "Http",
     "Interaction",
@@ -165,6 +169,7 @@ __all__ = [
     "RateLimited",
     "RateState",
     "ResumableUpload",
+    "SearchPage",
     "SecretStr",
     "Span",
     "UploadExpired",
@@ -182,6 +187,7 @@ __all__ = [
     "hookimpl",
     "is_id",
     "json_object",
+    "parse_query",
     "read_json",
     "parse_time",
     "poll",
@@ -238,6 +244,7 @@ _HOMES = {
         "RateLimited",
         "ValidationError",
     ),
+    "govsocial.core.listening": ("FoundPost", "SearchPage", "parse_query"),
     "govsocial.core.models": (
         "Account",
         "AccountCheck",

@@ -37,10 +37,12 @@ from govsocial.core.errors import (
     AuthenticationError,
     ConfigurationError,
     GovSocialError,
+    NotSupported,
     PlatformError,
     RateLimited,
     ValidationError,
 )
+from govsocial.core.listening import SearchPage
 from govsocial.core.models import (
     METRIC_FIELDS,
     Account,
@@ -271,6 +273,9 @@ class Platform(ABC):
     secret_fields: ClassVar[tuple[str, ...] | None] = None
     default_base_url: ClassVar[str | None] = None
     idempotency_window: ClassVar[float | None] = None
+    #: what :meth:`search` reads, in a sentence for ``govsocial platforms`` and the docs
+    #: (None: the platform lets no one search public posts through its API)
+    search_support: ClassVar[str | None] = None
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         """Serve ``account`` with the client's services in ``context``.
@@ -592,6 +597,29 @@ class Platform(ABC):
     @abstractmethod
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
         """Posts that mention this account, oldest first, newer than ``since`` when given."""
+
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        """Public posts matching ``query`` that are newer than the last search, oldest first.
+
+        ``query`` is a keyword or words (every one must appear), a ``#hashtag`` or a
+        ``"quoted phrase"`` (:func:`govsocial.core.listening.parse_query` reads it).
+        ``cursor`` is what the previous search returned as :attr:`SearchPage.cursor` (None:
+        the first search); ``since`` bounds a first search (posts older are not wanted).
+        Read at most a few pages: the workspace calls it on every sync, and a page the
+        budget left is read by the next call from the cursor. Added in govsocial 0.2 (no
+        contract change: it has a default).
+
+        :raises NotSupported: the platform has no search (the default); the message says
+            why, and the watch sync skips this account quietly.
+        """
+        raise NotSupported(
+            f"{self.title} offers no search of public posts through its API",
+            platform=self.name,
+            action="search",
+            hint="watch the topic on a platform that allows search (docs/listening.md)",
+        )
 
     @contextmanager
     def recording_calls(self) -> Iterator[CallLog]:

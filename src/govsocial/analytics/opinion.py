@@ -1,5 +1,5 @@
-"""What the public said, over time: inbox messages counted per day by intent and sentiment,
-and how fast the agency answered them.
+"""What the public said, over time: inbox messages and watched posts counted per day by
+source, platform, intent and sentiment, and how fast the agency answered them.
 
 :func:`opinion_rows` needs no pandas; :func:`opinion_frame` is the same as a DataFrame
 (``Workspace.opinion_frame(period)``). :func:`listening_summary` is the monthly report's
@@ -10,8 +10,9 @@ the day the agency lived it. Messages whose content was
 erased still count: their classification is a fact about the service, not the citizen's words.
 A message not classified yet counts under intent ``unclassified``.
 
-Watched topics (issue "Listening", item 2) will add rows with ``source`` ``watch:<name>``;
-today every row's source is ``inbox``.
+``source`` is ``inbox`` for replies and mentions, ``watch:<name>`` for the posts a watched
+topic found (:mod:`govsocial.inbox.watches`), counted on the day the platform received them.
+A post two watches found counts once in each.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from govsocial.analytics.clarifications import clarification_rows
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.listening import INTENTS
 from govsocial.inbox.items import Inbox, InboxItem
+from govsocial.inbox.watches import Watches
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 
 if TYPE_CHECKING:
@@ -76,6 +78,18 @@ def opinion_rows(workspace: WorkspaceCore | HasCore, period: Period | str) -> li
                 item.sentiment or "unclassified",
             )
         ] += 1
+    watching = Watches(ws)
+    for watch in watching.watches():
+        for post in watching.watched(watch.name, since=span.start, until=span.end):
+            counts[
+                (
+                    post.received_at.astimezone(local).date(),
+                    f"watch:{watch.name}",
+                    post.platform,
+                    post.intent or "unclassified",
+                    post.sentiment or "unclassified",
+                )
+            ] += 1
     return [
         dict(zip(OPINION_COLUMNS, (*key, count), strict=True))
         for key, count in sorted(counts.items(), key=lambda pair: tuple(map(str, pair[0])))

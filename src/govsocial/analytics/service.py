@@ -104,8 +104,9 @@ class Analytics:
         return PerformanceReport(self.core, period, title=title)
 
     def opinion_frame(self, period: str | Period) -> pd.DataFrame:
-        """Inbox messages of ``period`` counted per day, source, platform, intent and
-        sentiment (pandas; :mod:`govsocial.analytics.opinion`)."""
+        """Inbox messages and watched posts of ``period`` counted per day, source (``inbox``,
+        ``watch:<name>``), platform, intent and sentiment (pandas;
+        :mod:`govsocial.analytics.opinion`)."""
         from govsocial.analytics.opinion import opinion_frame
 
         return opinion_frame(self.core, period)

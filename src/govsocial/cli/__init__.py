@@ -18,7 +18,8 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
   ``drafts add|list|show``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify|anchor``, ``archive export``;
 - the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,
-  ``performance``.
+  ``performance``;
+- listening: ``watch add|list|sync|stop`` (topics on platforms that allow search).
 
 Offline: ``classify`` (what a message is).
 

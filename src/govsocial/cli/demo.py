@@ -256,6 +256,7 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
                 failures += delivery.status != "published"
         say(f"  the worker handled {handled} deliveries")
         failures += _inbox_round(ws, servers, say)
+        failures += _watch_round(ws, servers, names, say)
         failures += _audit_check(ws, say)
         failures += _measure_and_report(ws, servers, say)
     return 1 if failures else 0
@@ -376,6 +377,41 @@ def _clarify(ws: Workspace, reports: list[Any], say: Callable[[str], None]) -> N
             say(f"  {item.account:<17} answered with the clarification: {sent.url or sent.id}")
         except GovSocialError as error:
             say(f"  {item.account:<17} could not answer with the clarification: {error}")
+
+
+def _watch_round(
+    ws: Workspace, servers: dict[str, LocalServer], names: list[str], say: Callable[[str], None]
+) -> int:
+    """A citizen posts about a flood without mentioning the agency; siti's watch finds it."""
+    say("\nWatching: a citizen posts about a flood without mentioning the agency:")
+    text = "Air naik sepinggang di Jl. Merdeka, tolong! #BanjirSukamaju"
+    with Client(max_wait=10.0) as client:
+        for platform, server in servers.items():
+            if len(server.accounts) < 2:
+                continue
+            [sent] = client.publish(Post(text), [server.accounts[1]])
+            if sent.ok:
+                say(f"  a citizen on {platform} posts: {text}")
+    watch = ws.watch("banjir", query="#BanjirSukamaju", accounts=names, by="siti")
+    say(f"  siti watches {watch.query} through {len(names)} accounts")
+    searchable = {n for n in names if ws.account(n).platform in ("mastodon", "bluesky")}
+    deadline = time.monotonic() + 30
+    while True:  # an AppView indexes posts asynchronously
+        done = ws.sync_watches()
+        found = {p.account for p in ws.watched("banjir")}
+        if searchable <= found or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for where, why in sorted(done.unsupported.items()):
+        say(f"  {where.split('/', 1)[1]:<17} no search there: {why[:70]}...")
+    for where, why in sorted(done.failed.items()):
+        say(f"  {where.split('/', 1)[1]:<17} search failed: {why[:70]}")
+    for post in ws.watched("banjir"):
+        say(
+            f"  {post.account:<17} found {post.author}: {post.text[:45]}  "
+            f"-> {post.intent} ({post.classifier})"
+        )
+    return 1 if done.failed or not searchable <= found else 0
 
 
 def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -> None:

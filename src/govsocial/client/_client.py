@@ -27,6 +27,7 @@ from govsocial.adapters.platform import AdapterContext, CredentialsListener, Lim
 from govsocial.adapters.upload import UploadProgress
 from govsocial.client.validation import blocking, validate
 from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
+from govsocial.core.listening import SearchPage
 from govsocial.core.models import (
     Account,
     AccountCheck,
@@ -362,6 +363,18 @@ class AsyncClient:
         async with _adapter_bugs(account, "reading mentions"):
             return await self.adapter(account).fetch_mentions(since=since)
 
+    async def search(
+        self,
+        account: Account,
+        query: str,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> SearchPage:
+        """Public posts matching ``query`` newer than ``cursor``, searched as ``account``
+        (:meth:`govsocial.Platform.search`; NotSupported where the platform has no search)."""
+        return await self.adapter(account).search(query, cursor=cursor, since=since)
+
     def _slot(self) -> asyncio.Semaphore:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max_concurrency)
@@ -670,3 +683,15 @@ class Client:
     ) -> list[Interaction]:
         """Posts mentioning ``account``, oldest first."""
         return self.run(self._async.fetch_mentions(account, since=since))
+
+    def search(
+        self,
+        account: Account,
+        query: str,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+    ) -> SearchPage:
+        """Public posts matching ``query`` newer than ``cursor``, searched as ``account``
+        (:meth:`govsocial.Platform.search`; NotSupported where the platform has no search)."""
+        return self.run(self._async.search(account, query, cursor=cursor, since=since))

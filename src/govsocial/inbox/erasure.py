@@ -19,6 +19,11 @@ times and counts stay right. The item's platform id, and the id of the agency's 
 it, become keyed pseudonyms: a later sync recognises the item and does not bring it back,
 and nothing in the database names the post any more.
 
+Posts a watched topic found (:mod:`govsocial.inbox.watches`) are strangers' words too: the
+same requests and retention erase their text, author, name, URL and the author's date, their
+post id becomes a pseudonym (a later search does not bring them back), and their
+classification and times stay (the opinion frame still counts them).
+
 The audit log keeps that it happened (who asked, why, how many items on which accounts) and
 a pseudonym of the handle, never the handle: an HMAC-SHA256 under a random key kept in the
 workspace. A plain hash would not do: handles are few and public, so anyone holding the
@@ -84,6 +89,8 @@ class Erasure:
     by_platform: dict[str, int] = field(default_factory=dict)
     pseudonym: str | None = None
     scrubbed: bool = True
+    #: posts found by watched topics whose content was erased
+    watched: int = 0
 
 
 # -- pseudonyms ------------------------------------------------------------------------------
@@ -211,13 +218,21 @@ def forget(
             )
     with core.store.transaction() as tx:
         kept = core.store.inbox.unerased(tx, accounts=names)
+        found = core.store.watches.unerased(tx)
     mine = [row for row in kept if _is_author(target, row[3], row[2], base_urls.get(row[1]))]
-    accounts = sorted({row[1] for row in mine})
+    theirs = [
+        row
+        for row in found
+        if (platform is None or row[2] == platform)
+        and _is_author(target, row[5], row[3], base_urls.get(row[4]))
+    ]
+    accounts = sorted({row[1] for row in mine} | {row[4] for row in theirs})
     decrees = core.authority.authorize("delete", by, accounts) if accounts else {}
     key = _key(core)
     mark = _mac(key, "person", target)
     with core.store.transaction() as tx:
         done = _erase(core, tx, key, mine, platforms, by)
+        watched = _erase_watched(core, tx, key, theirs)
         core.record(
             tx,
             by,
@@ -227,6 +242,7 @@ def forget(
                 "reason": reason,
                 "pseudonym": mark,
                 "platform": platform,
+                "watched": watched,
                 "items": done.items,
                 "closed": done.closed,
                 "by_account": done.by_account,
@@ -242,6 +258,17 @@ def forget(
         by_platform=done.by_platform,
         pseudonym=mark,
         scrubbed=scrubbed,
+        watched=watched,
+    )
+
+
+def _erase_watched(core: WorkspaceCore, tx: Tx, key: bytes, rows: Sequence[tuple[str, ...]]) -> int:
+    """Erase the found posts ``rows`` (as :meth:`~govsocial.store.watches.WatchRows.unerased`
+    gives them): how many were erased by this call."""
+    at = time.time()
+    return sum(
+        core.store.watches.erase(tx, row[0], remote_id=tombstone(key, row[3]), at=at)
+        for row in rows
     )
 
 
@@ -333,10 +360,26 @@ def apply_retention(
     platforms = {row.name: row.platform for row in core.store.accounts()}
     with core.store.transaction() as tx:
         rows = core.store.inbox.unerased(tx, received_before=cutoff)
-    if not rows:  # still empty the log: it finishes a scrub an earlier reader delayed
+        found = core.store.watches.unerased(tx, received_before=cutoff)
+    if not rows and not found:  # still empty the log: it finishes a scrub a reader delayed
         return Erasure(scrubbed=core.store.scrub())
     key = _key(core)
     total = Erasure()
+    for start in range(0, len(found), _BATCH):
+        with core.store.transaction() as tx:
+            watched = _erase_watched(core, tx, key, found[start : start + _BATCH])
+            if watched:
+                core.record(
+                    tx,
+                    by,
+                    "apply_retention",
+                    detail={
+                        "inbox_days": days,
+                        "received_before": from_epoch(cutoff).isoformat(),
+                        "watched": watched,
+                    },
+                )
+        total = _sum(total, Erasure(watched=watched))
     for start in range(0, len(rows), _BATCH):
         with core.store.transaction() as tx:
             done = _erase(core, tx, key, rows[start : start + _BATCH], platforms, None)
@@ -369,5 +412,6 @@ def _sum(a: Erasure, b: Erasure, **override: Any) -> Erasure:
         "by_platform": add(a.by_platform, b.by_platform),
         "pseudonym": a.pseudonym or b.pseudonym,
         "scrubbed": a.scrubbed and b.scrubbed,
+        "watched": a.watched + b.watched,
     }
     return Erasure(**(values | override))

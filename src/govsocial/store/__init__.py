@@ -41,6 +41,7 @@ from govsocial.store.inbox import InboxRows
 from govsocial.store.metrics import MetricsRows, adbc_snapshot_columns
 from govsocial.store.schema import MIGRATIONS, SCHEMA_VERSION
 from govsocial.store.sql import Render, Tx, as_is, to_format
+from govsocial.store.watches import WatchRows
 
 __all__ = [
     "ACCOUNT_METRIC_COLUMNS",
@@ -189,7 +190,7 @@ class Store(ABC):
     parameter and put into the engine's own style by :attr:`render` (see
     :mod:`govsocial.store.sql`). The repositories group them by tables:
     :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`,
-    :attr:`credentials`; the jobs,
+    :attr:`credentials`, :attr:`watches`; the jobs,
     deliveries, accounts and snapshots are methods of the store itself.
     """
 
@@ -210,6 +211,7 @@ class Store(ABC):
         self.inbox = InboxRows(self)
         self.audit = AuditRows(self)
         self.metrics = MetricsRows(self)
+        self.watches = WatchRows(self)
         self.credentials = CredentialRows(self)
 
     def __repr__(self) -> str:

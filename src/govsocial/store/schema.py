@@ -322,6 +322,67 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE drafts ADD COLUMN content TEXT",
         "ALTER TABLE approvals ADD COLUMN content TEXT",
     ),
+    # 12: watched topics (listening beyond the inbox): each watch's query and accounts and how
+    # far its spikes were checked, where each account's search stopped, the posts found (once
+    # per watch, platform and post id, whatever syncs run at once), classified, erased as the
+    # inbox's items are, and the hours flagged as spikes
+    (
+        """CREATE TABLE watches (
+            name TEXT PRIMARY KEY,
+            query TEXT NOT NULL,
+            accounts TEXT NOT NULL,
+            spike_min INTEGER NOT NULL,
+            spike_sd DOUBLE PRECISION NOT NULL,
+            created_by TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            stopped_at DOUBLE PRECISION,
+            spikes_checked DOUBLE PRECISION
+        )""",
+        """CREATE TABLE watch_cursors (
+            watch TEXT NOT NULL REFERENCES watches(name),
+            account TEXT NOT NULL,
+            cursor TEXT,
+            covered_from DOUBLE PRECISION,
+            synced_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (watch, account)
+        )""",
+        """CREATE TABLE watched_posts (
+            id TEXT PRIMARY KEY,
+            watch TEXT NOT NULL REFERENCES watches(name),
+            platform TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            account TEXT NOT NULL,
+            url TEXT,
+            author TEXT NOT NULL,
+            author_name TEXT,
+            text TEXT NOT NULL,
+            claimed_at DOUBLE PRECISION,
+            received_at DOUBLE PRECISION NOT NULL,
+            found_at DOUBLE PRECISION NOT NULL,
+            intent TEXT,
+            sentiment TEXT,
+            confidence DOUBLE PRECISION,
+            classifier TEXT,
+            language TEXT,
+            reasons TEXT,
+            erased_at DOUBLE PRECISION,
+            UNIQUE (watch, platform, remote_id)
+        )""",
+        "CREATE INDEX watched_posts_received ON watched_posts (watch, received_at)",
+        "CREATE INDEX watched_posts_unclassified ON watched_posts (intent)",
+        "CREATE INDEX watched_posts_found ON watched_posts (watch, found_at)",
+        """CREATE TABLE watch_spikes (
+            watch TEXT NOT NULL REFERENCES watches(name),
+            hour_start DOUBLE PRECISION NOT NULL,
+            posts INTEGER NOT NULL,
+            baseline_mean DOUBLE PRECISION NOT NULL,
+            baseline_sd DOUBLE PRECISION NOT NULL,
+            threshold DOUBLE PRECISION NOT NULL,
+            flagged_at DOUBLE PRECISION NOT NULL,
+            notified_at DOUBLE PRECISION,
+            PRIMARY KEY (watch, hour_start)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -99,6 +99,7 @@ PERMITTED: dict[str, tuple[str, ...]] = {
     "cancel": ("admin",),
     "reschedule": ("admin",),
     "reply": ("admin",),
+    "watch": ("admin",),
     "delete": ("admin",),
     "publish_audit_anchor": ("admin",),
 }

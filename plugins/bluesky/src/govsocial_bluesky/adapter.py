@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -29,6 +29,7 @@ from govsocial.adapters import (
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
+    FoundPost,
     GovSocialError,
     Interaction,
     Limits,
@@ -42,8 +43,10 @@ from govsocial.adapters import (
     Problem,
     RateLimited,
     RateState,
+    SearchPage,
     VideoLimits,
     header_int,
+    parse_query,
     probe_video,
     read_json,
 )
@@ -58,6 +61,10 @@ __all__ = ["Bluesky"]
 
 _GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _NOTIFICATIONS_PAGE = 100
+_SEARCH_PAGE = 100  # app.bsky.feed.searchPosts takes at most 100
+#: A search re-reads this much before its cursor: a post the AppView indexed late (its
+#: ``sortAt`` a little older) is not lost; one already stored is recognised by its URI.
+_SEARCH_OVERLAP = timedelta(minutes=10)
 _MAX_NOTIFICATION_PAGES = 50
 _THREAD_DEPTH = 1000  # the lexicon's maximum for getPostThread depth
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -78,6 +85,12 @@ class Bluesky(Platform):
     secret_fields: ClassVar[tuple[str, ...] | None] = ("app_password",)
     #: The idempotency key is the record key: a repeat can never make a second record.
     idempotency_window: ClassVar[float | None] = math.inf
+    #: Most pages (100 posts each) one ``search`` call reads.
+    max_search_pages: ClassVar[int] = 5
+    search_support: ClassVar[str | None] = (
+        "words, #hashtags and phrases through app.bsky.feed.searchPosts (sort latest, since "
+        "the last post seen), answered by the AppView the PDS proxies to"
+    )
     limits: ClassVar[Limits] = Limits(
         # app.bsky.feed.post lexicon: text maxGraphemes 300, maxLength 3000 (UTF-8 bytes).
         max_characters=300,
@@ -673,6 +686,70 @@ class Bluesky(Platform):
         ]
         return sorted((i for i in found if i is not None), key=_received)
 
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        """Posts about ``query`` (``app.bsky.feed.searchPosts``, newest first, ``sort=latest``)
+        indexed after the cursor (the newest ``indexedAt`` seen, less a 10-minute overlap) or
+        ``since``; pages back until older posts appear or :attr:`max_search_pages` is spent.
+
+        The AppView is asked for ``since`` too; one that ignores it (the reference AppView
+        without a search service matches the text with SQL ``LIKE``) is filtered here.
+        """
+        parsed = parse_query(query)
+        start = _search_since(cursor, since)
+        found: dict[str, FoundPost] = {}
+        page_cursor: str | None = None
+        requests, complete = 0, True
+        now = datetime.now(UTC)
+        for page_number in range(self.max_search_pages):
+            params: dict[str, Any] = {"q": parsed.text, "sort": "latest", "limit": _SEARCH_PAGE}
+            if start is not None:
+                params["since"] = start.astimezone(UTC).isoformat(timespec="milliseconds")
+            if page_cursor:
+                params["cursor"] = page_cursor
+            answer = await self.xrpc("GET", "app.bsky.feed.searchPosts", params=params)
+            requests += 1
+            posts = [p for p in answer.get("posts") or [] if isinstance(p, dict)]
+            older = False
+            for view in posts:
+                item = views.interaction(
+                    view, kind="mention", account=self.account, fallback_time=now
+                )
+                if item is None:
+                    continue
+                if start is not None and _received(item) <= start:
+                    older = True
+                    continue
+                found.setdefault(
+                    item.ref.id,
+                    FoundPost(
+                        ref=item.ref,
+                        author=item.author,
+                        author_name=item.author_name,
+                        text=item.text,
+                        created_at=item.created_at,
+                        received_at=item.received_at,
+                    ),
+                )
+            next_cursor = answer.get("cursor")
+            page_cursor = next_cursor if isinstance(next_cursor, str) and next_cursor else None
+            if older or not posts or page_cursor is None:
+                break
+            if page_number == self.max_search_pages - 1:
+                complete = False
+        ordered = sorted(found.values(), key=lambda p: p.received_at or p.created_at)
+        newest = max((p.received_at for p in ordered if p.received_at), default=None)
+        previous = views.parse_datetime(cursor) if cursor else None
+        if newest is not None and previous is not None and newest <= previous:
+            newest = None  # only posts of the overlap: the cursor stays where it was
+        return SearchPage(
+            posts=ordered,
+            cursor=newest.isoformat() if newest is not None else None,
+            complete=complete,
+            requests=requests,
+        )
+
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
         """Notifications with reason "mention" the AppView indexed after ``since``, oldest
         first (by ``indexedAt``: the author-written ``createdAt`` neither hides nor pages)."""
@@ -704,6 +781,18 @@ class Bluesky(Platform):
                 break
         unique = {item.ref.id: item for item in found}
         return sorted(unique.values(), key=_received)
+
+
+def _search_since(cursor: str | None, since: datetime | None) -> datetime | None:
+    """The time a search starts from: the cursor (the newest ``indexedAt`` seen) less the
+    overlap, else ``since``."""
+    if cursor:
+        moment = views.parse_datetime(cursor)
+        if moment is not None:
+            return moment - _SEARCH_OVERLAP
+    if since is not None and since.tzinfo is None:
+        return since.replace(tzinfo=UTC)
+    return since
 
 
 def _received(item: Interaction) -> datetime:

@@ -37,6 +37,7 @@ from govsocial.adapters import (
     AccountMetrics,
     AuthenticationError,
     ConfigurationError,
+    FoundPost,
     GovSocialError,
     Interaction,
     Limits,
@@ -50,12 +51,14 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    SearchPage,
     VideoLimits,
     as_dict,
     as_int,
     header_int,
     is_id,
     json_object,
+    parse_query,
     parse_time,
     read_json,
 )
@@ -87,6 +90,7 @@ STATUS_FIELDS_READ: tuple[str, ...] = (
     "reblogs_count",
     "replies_count",
     "quotes_count",
+    "reblog",
 )
 #: Fields read from an Account / CredentialAccount entity.
 ACCOUNT_FIELDS_READ: tuple[str, ...] = (
@@ -169,6 +173,14 @@ class Mastodon(Platform):
     max_mention_pages: ClassVar[int] = 25
     #: Most requests one call keeps in flight for an account (metrics of many posts).
     max_concurrent_reads: ClassVar[int] = 8
+    #: Most pages (40 statuses each) one ``search`` call reads.
+    max_search_pages: ClassVar[int] = 5
+    search_support: ClassVar[str | None] = (
+        "a #hashtag through the tag timeline (GET /api/v1/timelines/tag/:tag, every public "
+        "post the server knows); words and phrases through GET /api/v2/search (type "
+        "statuses), which finds only posts whose authors allow search (Mastodon 4.2+ "
+        "'indexable') on servers with full-text search"
+    )
 
     # -- offline -----------------------------------------------------------------------
 
@@ -549,6 +561,109 @@ class Mastodon(Platform):
             url, params = next_url, None
         return sorted(found.values(), key=lambda item: item.received_at or item.created_at)
 
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        """Public statuses about ``query`` newer than ``cursor`` (the newest status id seen).
+
+        A ``#hashtag`` reads the tag timeline, newest first, following ``Link`` pages back
+        to the cursor (or to ``since``); words and phrases ask ``/api/v2/search`` for
+        statuses (``min_id`` = the cursor, then ``offset`` pages). Each post's ``key`` is
+        the status's ``uri``, the same on every server, so one post seen through two
+        instances is stored once.
+        """
+        parsed = parse_query(query)
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        found: dict[str, dict[str, Any]] = {}
+        requests = 0
+        complete = True
+        if parsed.tag is not None:
+            url = f"{self.base_url}/api/v1/timelines/tag/{_segment(parsed.tag)}"
+            params: dict[str, str] | None = {"limit": "40"}
+            if cursor:
+                params = {"limit": "40", "since_id": cursor}
+            for page_number in range(self.max_search_pages):
+                response = await self.request("GET", url, params=params, headers=self._auth())
+                requests += 1
+                page = _json_list(response)
+                if page is None:
+                    raise self.unreadable(response, f"the timeline of #{parsed.tag}")
+                older = self._keep_newer(page, found, cursor, since)
+                next_url = response.links.get("next", {}).get("url")
+                if older or not page or not next_url or not self._same_origin(next_url):
+                    break
+                if page_number == self.max_search_pages - 1:
+                    complete = False
+                url, params = next_url, None
+        else:
+            base = {"q": parsed.text, "type": "statuses", "limit": "40", "resolve": "false"}
+            if cursor:
+                base["min_id"] = cursor
+            for page_number in range(self.max_search_pages):
+                params = {**base, "offset": str(page_number * 40)} if page_number else base
+                response = await self.request(
+                    "GET", f"{self.base_url}/api/v2/search", params=params, headers=self._auth()
+                )
+                requests += 1
+                body = json_object(response)
+                statuses = body.get("statuses") if body is not None else None
+                if not isinstance(statuses, list):
+                    raise self.unreadable(response, f"the search for {parsed.text!r}")
+                older = self._keep_newer(statuses, found, cursor, since)
+                if older or len(statuses) < 40:
+                    break
+                if page_number == self.max_search_pages - 1:
+                    complete = False
+        posts = [self._found(status) for status in found.values()]
+        posts.sort(key=lambda p: (p.created_at, _id_order(p.ref.id)))
+        newest = max((p.ref.id for p in posts), key=_id_order, default=None)
+        return SearchPage(
+            posts=posts,
+            cursor=newest if newest is not None and _newer(newest, cursor) else None,
+            complete=complete,
+            requests=requests,
+        )
+
+    @staticmethod
+    def _keep_newer(
+        statuses: list[Any],
+        found: dict[str, dict[str, Any]],
+        cursor: str | None,
+        since: datetime | None,
+    ) -> bool:
+        """Keep the statuses of a page newer than ``cursor`` and ``since``; whether the page
+        reached older ones (paging back can stop)."""
+        older = False
+        for status in statuses:
+            if not isinstance(status, dict) or not is_id(status.get("id")):
+                continue
+            if status.get("reblog") is not None:  # a boost is not someone's own words
+                continue
+            sid = str(status["id"])
+            created = parse_time(status.get("created_at"))
+            if not _newer(sid, cursor) or (
+                since is not None and created is not None and created < since
+            ):
+                older = True
+                continue
+            found.setdefault(sid, status)
+        return older
+
+    def _found(self, status: dict[str, Any]) -> FoundPost:
+        author = as_dict(status.get("account"))
+        acct, display = author.get("acct"), author.get("display_name")
+        uri = status.get("uri")
+        ref = self._ref(status)
+        return FoundPost(
+            ref=ref,
+            key=uri if isinstance(uri, str) and uri else ref.id,
+            author=acct if isinstance(acct, str) else "",
+            author_name=display if isinstance(display, str) and display else None,
+            text=html_to_text(str(status.get("content") or "")),
+            created_at=parse_time(status.get("created_at")) or datetime.now(UTC),
+        )
+
     def _interactions(self, statuses: Iterable[Any], kind: str) -> list[Interaction]:
         found = []
         for status in statuses:
@@ -668,20 +783,27 @@ class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._hidden = 0  # inside <script> or <style>: not text (a sanitizing server drops them)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
         if tag == "br":
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
+        if tag == "br":  # a self-closed <script/> holds nothing to hide
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden = max(0, self._hidden - 1)
         if tag == "p":
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self._hidden:
+            self.parts.append(data)
 
 
 def html_to_text(content: str) -> str:
@@ -712,6 +834,16 @@ def parse_reset(value: str | None) -> float | None:
 def _positive(value: Any) -> int | None:
     number = as_int(value)
     return number if number is not None and number > 0 else None
+
+
+def _id_order(status_id: str) -> tuple[int, int, str]:
+    """Sort key of a status id: Mastodon's are numbers (snowflakes), other servers' may not be."""
+    return (1, int(status_id), "") if status_id.isdigit() else (0, 0, status_id)
+
+
+def _newer(status_id: str, cursor: str | None) -> bool:
+    """Whether ``status_id`` comes after ``cursor`` (everything does when there is none)."""
+    return cursor is None or _id_order(status_id) > _id_order(cursor)
 
 
 def _segment(native_id: str) -> str:

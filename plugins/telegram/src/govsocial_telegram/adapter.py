@@ -40,6 +40,7 @@ from govsocial.adapters import (
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
+    FoundPost,
     GovSocialError,
     Interaction,
     Limits,
@@ -53,8 +54,10 @@ from govsocial.adapters import (
     Problem,
     PublishOutcomeUnknown,
     RateLimited,
+    SearchPage,
     ValidationError,
     VideoLimits,
+    parse_query,
     probe_video,
     scrub,
 )
@@ -71,6 +74,7 @@ from govsocial_telegram.text import utf16_length
 from govsocial_telegram.updates import (
     UPDATE_TYPES,
     Inbox,
+    chat_key,
     inbox_for,
     mentions_of,
     message_text,
@@ -138,6 +142,12 @@ class Telegram(Platform):
 
     #: Most getUpdates pages (of 100 updates) one read takes.
     max_update_pages: ClassVar[int] = 50
+    search_support: ClassVar[str | None] = (
+        "no search in the Bot API: the posts of channels the bot is a member of, as the bot "
+        "receives them (getUpdates), matched against the query by govsocial; only posts that "
+        "arrive while govsocial reads updates (or within the 24 hours Telegram keeps unread "
+        "ones) are seen"
+    )
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
@@ -759,6 +769,58 @@ class Telegram(Platform):
             if since is None or interaction.created_at > since:
                 found.append(interaction)
         return found
+
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        """Channel posts the bot received (``channel_post`` updates: the bot is a member or
+        admin of those channels) that match ``query`` (:meth:`WatchQuery.matches`), other
+        than this account's own channel, dated at or after the cursor (the newest post's
+        date, epoch seconds) or ``since``.
+
+        The Bot API cannot search, so this sees only what reaches the bot (see
+        :attr:`search_support`); each post's ``key`` is ``chat:message`` (a message id is
+        unique only in its chat).
+        """
+        parsed = parse_query(query)
+        inbox = await self.read_updates()
+        floor: float | None = None
+        if cursor and cursor.isdigit():
+            floor = float(cursor)
+        elif since is not None:
+            floor = (since if since.tzinfo else since.replace(tzinfo=UTC)).timestamp()
+        own = self._channel()
+        posts = []
+        for message in inbox.messages():
+            chat = message.get("chat")
+            if not isinstance(chat, dict) or chat.get("type") != "channel":
+                continue
+            if chat_key(chat) & own:
+                continue
+            text, _entities = message_text(message)
+            if not text or not parsed.matches(text):
+                continue
+            found = self._interaction("mention", message, None)
+            if floor is not None and found.created_at.timestamp() < floor:
+                continue
+            title = chat.get("title")
+            posts.append(
+                FoundPost(
+                    ref=found.ref,
+                    key=f"{found.ref.extra.get('chat_id')}:{found.ref.id}",
+                    author=found.author or (f"@{chat['username']}" if chat.get("username") else ""),
+                    author_name=found.author_name or (title if isinstance(title, str) else None),
+                    text=text,
+                    created_at=found.created_at,
+                    received_at=found.created_at,
+                )
+            )
+        newest = max((int(p.created_at.timestamp()) for p in posts), default=None)
+        return SearchPage(
+            posts=posts,
+            cursor=str(newest) if newest is not None else None,
+            requests=1,
+        )
 
     async def _bot_username(self) -> str:
         if self._username is None:

@@ -28,7 +28,7 @@ import base64
 import html
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -40,10 +40,12 @@ from govsocial.adapters import (
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
+    FoundPost,
     GovSocialError,
     Interaction,
     Limits,
     Media,
+    NotSupported,
     Platform,
     PlatformError,
     Post,
@@ -53,10 +55,12 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    SearchPage,
     UploadExpired,
     VideoLimits,
     as_int,
     json_object,
+    parse_query,
     parse_time,
     read_json,
     scrub,
@@ -111,6 +115,20 @@ _NEWER_NAME = {
     "tweet_count": "post_count",
     "referenced_tweets": "referenced_posts",
 }
+
+
+class _NotEnrolled(PlatformError):
+    """X answered 403 ``client-not-enrolled``: the app's access level lacks the endpoint."""
+
+
+def _not_enrolled(response: httpx.Response) -> bool:
+    """Whether an error answer is X's ClientForbiddenProblem with reason
+    ``client-not-enrolled`` (the app's Project or access level does not allow the endpoint)."""
+    try:
+        body = read_json(response)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("reason") == "client-not-enrolled"
 
 
 def _field(found: dict[str, Any], name: str) -> Any:
@@ -179,6 +197,14 @@ class X(Platform):
     chunk_size: ClassVar[int] = 3 * 1024 * 1024
     #: pages of 100 read at most by fetch_replies and fetch_mentions
     max_pages: ClassVar[int] = 10
+    #: Most pages (100 posts each) one ``search`` call reads: recent search has its own
+    #: 15-minute window (its rate budget), and on pay-per-use every post read is billed
+    max_search_pages: ClassVar[int] = 2
+    search_support: ClassVar[str | None] = (
+        "words, #hashtags and phrases through GET /2/tweets/search/recent (the last 7 days, "
+        "reposts left out), where the app's access level includes search (X answers 403 "
+        "client-not-enrolled where it does not)"
+    )
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
@@ -388,6 +414,15 @@ class X(Platform):
                 "Answer in a new post that mentions the citizen instead (not a reply), reply "
                 "in the X app, or apply for the Public Utility tier, which government "
                 f"accounts may (see {REPLY_RULE_DOCS})",
+            )
+        if status == 403 and _not_enrolled(response):
+            return _NotEnrolled(
+                f"X refused the request for {handle} (403 client-not-enrolled): {message}",
+                platform=self.name,
+                status=status,
+                body=message,
+                hint="the app's access level does not include this endpoint: move the app "
+                "into a Project with a level that does (developer portal)",
             )
         if status == 403:
             return PlatformError(
@@ -801,6 +836,74 @@ class X(Platform):
             moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
             found = [i for i in found if i.created_at > moment]
         return found
+
+    async def search(
+        self, query: str, *, cursor: str | None = None, since: datetime | None = None
+    ) -> SearchPage:
+        """Posts about ``query`` from ``GET /2/tweets/search/recent``, newer than the
+        cursor (``since_id``: the newest post id seen) or, on a first search, ``start_time``
+        (``since``, at most 7 days back: recent search covers no more); reposts left out.
+        At most :attr:`max_search_pages` pages of 100.
+
+        :raises NotSupported: X answered 403 client-not-enrolled: the app's access level
+            has no search.
+        """
+        parsed = parse_query(query)
+        params = {"query": f"{parsed.text} -is:retweet", "max_results": "100"}
+        if cursor and cursor.isdigit():
+            params["since_id"] = cursor
+        elif since is not None:
+            moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+            floor = datetime.now(UTC) - timedelta(days=7) + timedelta(minutes=1)
+            params["start_time"] = max(moment, floor).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query_params = {**params, **_INTERACTION_FIELDS}
+        found: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]] = []
+        requests, complete, newest = 0, True, None
+        for page_number in range(self.max_search_pages):
+            try:
+                response = await self._call("GET", "/2/tweets/search/recent", params=query_params)
+            except _NotEnrolled as refused:
+                raise NotSupported(
+                    f"X does not let this app search: {refused.body} (recent search needs an "
+                    "access level that includes it; the Free level does not)",
+                    platform=self.name,
+                    action="search",
+                    hint="upgrade the app's access level on the X developer portal, or "
+                    "watch the topic on another platform",
+                ) from None
+            requests += 1
+            body = json_object(response)
+            if body is None:
+                raise self.unreadable(response, "the recent search")
+            includes = body.get("includes")
+            users = {
+                str(u.get("id")): u
+                for u in _dicts(includes.get("users") if isinstance(includes, dict) else None)
+            }
+            found.extend((tweet, users) for tweet in _dicts(body.get("data")))
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            assert isinstance(meta, dict)
+            if page_number == 0 and _is_id(meta.get("newest_id")):
+                newest = str(meta["newest_id"])
+            next_token = meta.get("next_token")
+            if not isinstance(next_token, str) or not next_token:
+                break
+            if page_number == self.max_search_pages - 1:
+                complete = False
+            query_params = {**query_params, "next_token": next_token}
+        posts = [
+            FoundPost(
+                ref=i.ref,
+                author=i.author,
+                author_name=i.author_name,
+                text=i.text,
+                created_at=i.created_at,
+            )
+            for i in self._interactions(found, "mention")
+        ]
+        if newest is None and posts:
+            newest = max((p.ref.id for p in posts), key=int)
+        return SearchPage(posts=posts, cursor=newest, complete=complete, requests=requests)
 
     async def _pages(
         self, path: str, params: dict[str, str], token_name: str

@@ -80,6 +80,9 @@ class Emulator:
     append_delay: float = 0.0
     #: what ``expires_after_secs`` says of a new upload (X: 86400, a day)
     media_lifetime: int = 86400
+    #: whether the app's access level includes recent search of words (False: X's 403
+    #: ClientForbiddenProblem, reason ``client-not-enrolled``, as the Free level answers)
+    search_enrolled: bool = True
     base_url: str = ""
     _ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1_800_000_000_000_000_001)
@@ -349,21 +352,48 @@ class Emulator:
         return web.json_response(body)
 
     async def search_recent(self, request: web.Request) -> web.Response:
-        """``GET /2/tweets/search/recent`` (``conversation_id:`` queries)."""
+        """``GET /2/tweets/search/recent``: ``conversation_id:`` queries, and words, a
+        ``#hashtag`` or a ``"phrase"`` with ``-is:retweet`` (``since_id``, ``start_time``)."""
         self._user(request)
         query = request.query.get("query", "")
         if not query.startswith("conversation_id:"):
-            raise _problem(
-                400,
-                "Invalid Request",
-                "The emulator only understands conversation_id: queries",
-                "https://api.twitter.com/2/problems/invalid-request",
-            )
+            return self._search_words(request, query)
         conversation = query.split(":", 1)[1]
         found = [
             t
             for t in self.tweets.values()
             if t["conversation_id"] == conversation and t["id"] != conversation
+        ]
+        return self._listing(request, _newest_first(found), paged=True)
+
+    def _search_words(self, request: web.Request, query: str) -> web.Response:
+        if not self.search_enrolled:
+            body = {
+                "client_id": "emulator-client-id",
+                "detail": "When authenticating requests to the Twitter API v2 endpoints, you "
+                "must use keys and tokens from a Twitter developer App that is attached to a "
+                "Project. You can create a project via the developer portal.",
+                "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+                "title": "Client Forbidden",
+                "required_enrollment": "Appropriate Level of API Access",
+                "reason": "client-not-enrolled",
+                "type": "https://api.twitter.com/2/problems/client-forbidden",
+                "status": 403,
+            }
+            # code and message: the spec's other default schema (Error), as _problem adds
+            raise Problem(403, {**body, "code": 403, "message": body["detail"]})
+        terms = query.replace("-is:retweet", "").strip()
+        if terms.startswith('"') and terms.endswith('"') and len(terms) > 1:
+            wanted = [terms[1:-1].lower()]
+        else:
+            wanted = terms.lower().split()
+        since_id = request.query.get("since_id")
+        found = [
+            t
+            for t in self.tweets.values()
+            if all(w in t["text"].lower() for w in wanted)
+            and (since_id is None or int(t["id"]) > int(since_id))
+            and _after(t, request.query.get("start_time"))
         ]
         return self._listing(request, _newest_first(found), paged=True)
 
