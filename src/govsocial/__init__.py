@@ -19,6 +19,7 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.accountability.feeds import Feed, FeedSync
     from govsocial.accountability.governance import (
         Appointment,
         Approval,
@@ -52,7 +53,13 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
-    from govsocial.core.listening import Classification, Notice
+    from govsocial.core.listening import (
+        Classification,
+        Escalation,
+        EscalationTarget,
+        Notice,
+        Ticket,
+    )
     from govsocial.core.models import (
         Account,
         AccountCheck,
@@ -80,6 +87,7 @@ if TYPE_CHECKING:
         clarification_reply,
         classify,
     )
+    from govsocial.listening.escalation import EmailTarget, WebhookTarget
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
@@ -114,7 +122,12 @@ __all__ = [
     "Draft",
     "Erasure",
     "EmailNotifier",
+    "EmailTarget",
+    "Escalation",
+    "EscalationTarget",
     "EventContext",
+    "Feed",
+    "FeedSync",
     "GovSocialError",
     "InboxItem",
     "Interaction",
@@ -151,8 +164,10 @@ __all__ = [
     "ServiceHours",
     "SigningKey",
     "SyncResult",
+    "Ticket",
     "VERDICTS",
     "ValidationError",
+    "WebhookTarget",
     "Workspace",
     "__version__",
     "clarification",
@@ -226,6 +241,13 @@ _LAZY = {
     "InboxItem": "govsocial.inbox.items",
     "Classification": "govsocial.core.listening",
     "Notice": "govsocial.core.listening",
+    "Escalation": "govsocial.core.listening",
+    "EscalationTarget": "govsocial.core.listening",
+    "Ticket": "govsocial.core.listening",
+    "EmailTarget": "govsocial.listening.escalation",
+    "WebhookTarget": "govsocial.listening.escalation",
+    "Feed": "govsocial.accountability.feeds",
+    "FeedSync": "govsocial.accountability.feeds",
     "VERDICTS": "govsocial.listening.clarification",
     "EmailNotifier": "govsocial.listening.notify",
     "clarification": "govsocial.listening.clarification",

@@ -46,6 +46,7 @@ from govsocial.accountability.governance import (
 )
 from govsocial.analytics.service import Analytics
 from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.listening import Ticket
 from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
@@ -1058,6 +1059,36 @@ class Workspace:
         """Close the item: ``"answered"`` (elsewhere), ``"no reply needed"`` or ``"spam"``."""
         with self._acting(by, key):
             return self.conversations.close_item(item_id, by=by, reason=reason)
+
+    def escalate(
+        self,
+        item_id: str,
+        *,
+        to: str,
+        by: str | None = None,
+        note: str | None = None,
+        include_author: bool = False,
+        resend: bool = False,
+        key: SigningKey | None = None,
+    ) -> Ticket:
+        """Send the item to the escalation target ``to`` (a ticket system registered by the
+        ``register_escalation_targets`` hook: :class:`govsocial.WebhookTarget`,
+        :class:`govsocial.EmailTarget`, a plugin's); the ticket, also stored on the item and
+        audit-logged. Escalating it there again returns the first ticket and sends nothing
+        (docs/listening.md, Escalation)."""
+        with self._acting(by, key):
+            return self.conversations.escalate(
+                item_id,
+                to=to,
+                by=by,
+                note=note,
+                include_author=include_author,
+                resend=resend,
+            )
+
+    def escalations(self, item_id: str) -> list[dict[str, Any]]:
+        """The item's escalations, oldest first, with their status and ticket."""
+        return self.conversations.escalations(item_id)
 
     # -- erasure (UU PDP, GDPR) ----------------------------------------------------------
 
