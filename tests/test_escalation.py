@@ -365,17 +365,3 @@ def test_an_interrupted_email_is_not_resent_without_being_asked(
     ticket = ws.escalate(complaint, to="helpdesk", by="siti", resend=True)
     assert ticket.reference == "<escalation-abc123@pemda.example>"
     assert len(mailbox.received) == 1
-
-
-def test_hook_register_escalation_targets(plugins: Plugins, receiver: Receiver) -> None:
-    class Broken:
-        @govsocial.hookimpl
-        def register_escalation_targets(self, register: Any) -> None:
-            register(object())
-
-    plugins.register(webhook(receiver), name="lapor-bridge")
-    plugins.register(Broken(), name="broken")
-    with pytest.warns(govsocial.PluginWarning, match="escalation target"):
-        found = plugins.escalation_targets()
-    assert list(found) == ["lapor-bridge"]
-    assert isinstance(found["lapor-bridge"], govsocial.EscalationTarget)
