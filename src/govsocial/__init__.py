@@ -19,7 +19,7 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
-    from govsocial.accountability.feeds import Feed, FeedSync
+    from govsocial.accountability.feeds import Feed, FeedItemRecord, FeedSync
     from govsocial.accountability.governance import (
         Appointment,
         Approval,
@@ -127,6 +127,7 @@ __all__ = [
     "EscalationTarget",
     "EventContext",
     "Feed",
+    "FeedItemRecord",
     "FeedSync",
     "GovSocialError",
     "InboxItem",
@@ -247,6 +248,7 @@ _LAZY = {
     "EmailTarget": "govsocial.listening.escalation",
     "WebhookTarget": "govsocial.listening.escalation",
     "Feed": "govsocial.accountability.feeds",
+    "FeedItemRecord": "govsocial.accountability.feeds",
     "FeedSync": "govsocial.accountability.feeds",
     "VERDICTS": "govsocial.listening.clarification",
     "EmailNotifier": "govsocial.listening.notify",
