@@ -365,3 +365,25 @@ def test_an_interrupted_email_is_not_resent_without_being_asked(
     ticket = ws.escalate(complaint, to="helpdesk", by="siti", resend=True)
     assert ticket.reference == "<escalation-abc123@pemda.example>"
     assert len(mailbox.received) == 1
+
+
+def test_inbox_escalate_on_the_command_line(
+    ws: Workspace,
+    plugins: Plugins,
+    receiver: Receiver,
+    complaint: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from govsocial.cli import main
+
+    if ws.store.engine != "sqlite":
+        pytest.skip("the command line is the same on both engines")
+    plugins.register(webhook(receiver), name="lapor-bridge")
+    argv = ["--db", ws.url, "inbox", "escalate", complaint, "--to", "lapor-bridge", "--by", "siti"]
+    assert main(argv) == 0
+    assert "ticket LAPOR-0001  https://tiket.example/LAPOR-0001" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert "ticket LAPOR-0001" in capsys.readouterr().out
+    assert len(receiver.received) == 1
+    assert main([*argv[:-4], "--to", "nowhere", "--by", "siti"]) == 2
+    assert "no escalation target named 'nowhere'" in capsys.readouterr().err

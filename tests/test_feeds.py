@@ -607,3 +607,47 @@ def test_a_signing_planner_signs_the_drafts_of_their_feed(
     entries = fws.audit_log(action="draft", actor="dewi")
     assert len(entries) == 4 and all(e.signature for e in entries)
     assert fws.verify_audit() == len(fws.audit_log())
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_feeds_add_list_and_sync_on_the_command_line(
+    real_plugins: Plugins,
+    feed_server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from govsocial.cli import main
+
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_ALLOW_NETS", "127.0.0.0/8")
+    monkeypatch.setenv("GS_TOKEN", "t0ken")
+    db = str(tmp_path / "ws.db")
+    with _open(db, real_plugins) as ws:
+        _prepare(ws)
+    url = _serve(feed_server, "/gpr", "gpr.xml", etag='"g1"')
+    assert main(["--db", db, "feeds", "add", url, "--account", "humas-x", "--name", "gpr"]) == 2
+    assert "--by" in capsys.readouterr().err
+    argv = ["--db", db, "feeds", "add", url, "--account", "humas-x", "--account", "humas-masto"]
+    assert main([*argv, "--name", "gpr", "--by", "siti"]) == 0
+    assert "following gpr" in capsys.readouterr().out
+    assert main(["--db", db, "feeds", "sync"]) == 0
+    assert "gpr: 1 new drafts" in capsys.readouterr().out
+    assert main(["--db", db, "feeds", "sync"]) == 0
+    assert "gpr: unchanged" in capsys.readouterr().out
+    assert main(["--db", db, "feeds", "list", "--json"]) == 0
+    import json
+
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (
+        listed["name"] == "gpr" and listed["etag"] == '"g1"' and listed["source"] == "GPR Komdigi"
+    )
+    feed_server.resources["/gpr"] = Resource(b"not a feed", status=500)
+    feed_server.resources["/gpr"].etag = None
+    assert main(["--db", db, "feeds", "sync", "gpr"]) == 1
+    assert "gpr: FAILED" in capsys.readouterr().err
+    assert [r.status for r in feed_server.seen("/gpr")] == [200, 304, 500]
+    with _open(db, real_plugins) as ws:
+        [draft] = ws.drafts()
+        assert draft.status == "pending" and draft.author == "siti"
