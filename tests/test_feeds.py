@@ -651,3 +651,30 @@ def test_feeds_add_list_and_sync_on_the_command_line(
     with _open(db, real_plugins) as ws:
         [draft] = ws.drafts()
         assert draft.status == "pending" and draft.author == "siti"
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_before_and_at_connect_time(
+    fws: Workspace, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from govsocial.adapters.media_safety import MediaPolicy
+    from govsocial.listening.feeds import _PublicResolver
+
+    _serve(feed_server, "/rss", "rss.xml")
+    fws.follow_feed(
+        f"http://localhost:{feed_server.port}/rss", accounts=ACCOUNTS, by="siti", name="lokal"
+    )
+    monkeypatch.delenv("GOVSOCIAL_MEDIA_ALLOW_NETS")
+    result = fws.sync_feeds()
+    assert "(localhost resolves to it)" in result.failed["lokal"]
+    assert feed_server.requests == []
+    # the resolver the connection uses refuses too: a name that resolved to a public
+    # address when checked and resolves to a private one at connect time (DNS rebinding)
+    resolver = _PublicResolver(MediaPolicy.from_environment())
+    with pytest.raises(OSError, match="a loopback address: not connected"):
+        asyncio.run(resolver.resolve("localhost", feed_server.port))
+    allowed = _PublicResolver(
+        MediaPolicy.from_environment({"GOVSOCIAL_MEDIA_ALLOW_NETS": "127.0.0.0/8,::1/128"})
+    )
+    assert asyncio.run(allowed.resolve("localhost", feed_server.port))

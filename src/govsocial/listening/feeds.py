@@ -184,10 +184,22 @@ async def _check_host(url: str, policy: MediaPolicy) -> None:
 
 class _PublicResolver:
     """An aiohttp resolver that connects only to addresses the policy allows (a name that
-    resolved to a public address when checked and to a private one now is refused)."""
+    resolved to a public address when checked and to a private one now is refused).
+
+    The proxies the environment names (``HTTP(S)_PROXY``) are resolved as they are: the
+    proxy resolves the feed's host, and the check before each request is the one that
+    applies then (as for media URLs).
+    """
 
     def __init__(self, policy: MediaPolicy) -> None:
+        import urllib.request
+
         self._policy = policy
+        self._proxies = {
+            (urlsplit(proxy).hostname or "").lower()
+            for proxy in urllib.request.getproxies().values()
+            if isinstance(proxy, str)
+        }
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -195,9 +207,10 @@ class _PublicResolver:
         loop = asyncio.get_running_loop()
         infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
         results: list[ResolveResult] = []
+        proxy = host.lower() in self._proxies
         for fam, _type, proto, _name, sockaddr in infos:
             address = str(sockaddr[0])
-            kind = _refused(address, self._policy)
+            kind = None if proxy else _refused(address, self._policy)
             if kind is not None:
                 raise OSError(f"{host} resolves to {address}, a {kind} address: not connected")
             results.append(
