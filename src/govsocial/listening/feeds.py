@@ -456,7 +456,8 @@ def feed_post(
     source = " ".join(source.split())[:120]
     text = _compose(item.title, item.summary, source, item.link, heading)
     variants: dict[str, PostVariant] = {}
-    for platform in platforms if platforms is not None else list(plugins.platforms()):
+    wanted = platforms if platforms is not None else list(plugins.platforms())
+    for platform in dict.fromkeys(wanted):  # each platform once, however many accounts
         if _fits(text, platform, language, plugins):
             continue
         shorter = _shorter(item, source, heading, platform, language, plugins)
