@@ -678,3 +678,66 @@ def test_a_name_resolving_to_a_private_address_is_refused_before_and_at_connect_
         MediaPolicy.from_environment({"GOVSOCIAL_MEDIA_ALLOW_NETS": "127.0.0.0/8,::1/128"})
     )
     assert asyncio.run(allowed.resolve("localhost", feed_server.port))
+
+
+# -- end to end: a feed item approved and published on mastodon-mock -------------------------
+
+
+def test_a_gpr_item_is_approved_scheduled_and_published_crediting_its_source(
+    mastodon: Any,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The draft goes through the ordinary approval machinery: refused before approval,
+    published once approved and scheduled; the server holds the text with the credit."""
+    from datetime import UTC, date, datetime, timedelta
+
+    monkeypatch.setenv("GOVSOCIAL_MEDIA_ALLOW_NETS", "127.0.0.0/8")
+    real = mastodon.new_account("f" + os.urandom(6).hex())
+    monkeypatch.setenv("GS_REAL_FEED_TOKEN", real.credential("access_token"))
+    ws = Workspace.open(tmp_path / "ws.db", plugins=Plugins(only=["mastodon"]))
+    try:
+        ws.add_account(
+            "humas",
+            Account(
+                platform="mastodon",
+                handle=real.handle,
+                base_url=real.base_url,
+                credentials={"access_token": "env:GS_REAL_FEED_TOKEN"},
+            ),
+        )
+        start = date.today() - timedelta(days=1)
+        for person in ("kepala", "siti", "rahmat", "dewi"):
+            ws.add_person(person, name=person.title())
+        ws.appoint("kepala", role="head", decree="SK 1", valid_from=start, by="kepala")
+        for person, role in (("siti", "contributor"), ("rahmat", "approver"), ("dewi", "admin")):
+            ws.appoint(
+                person,
+                accounts=["humas"],
+                role=role,
+                decree="SK 2",
+                valid_from=start,
+                by="kepala",
+            )
+        url = _serve(feed_server, "/gpr", "gpr.xml", etag='"g1"')
+        ws.follow_feed(url, accounts=["humas"], by="siti", name="gpr")
+        [draft_id] = ws.sync_feeds().drafts["gpr"]
+        at = datetime.now(UTC) + timedelta(seconds=2)
+        with pytest.raises(NotPermitted):
+            ws.schedule(ws.draft(draft_id), at=at, by="dewi")
+        ws.approve(draft_id, by="rahmat")
+        job = ws.schedule(ws.draft(draft_id), at=at, by="dewi")
+        time.sleep(2.5)
+        ws.run_due()
+        [delivery] = ws.job(job.id).deliveries
+        assert delivery.status == "published", delivery.error
+        [status] = mastodon.account_statuses(real)
+        text = mastodon.stored_text(status)
+        assert text.startswith("Pemerintah Salurkan Bantuan Pangan Beras Tahap II")
+        assert (
+            "Sumber: GPR Komdigi "
+            "https://gpr.komdigi.example.go.id/konten/2026/12/bantuan-pangan-tahap-ii" in text
+        )
+    finally:
+        ws.close()
