@@ -20,6 +20,8 @@
 - ``items(status="open", account=None, older_than=None, intent=None)``: the items,
   emergencies first, then oldest first.
 - ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
+- ``escalate`` (to a ticket system a plugin registers, once per item and target, the ticket
+  stored on the item and audited) and ``escalations``.
 - ``label`` (a person corrects the classification, audited) and ``labels`` (every item's
   latest label with its text: training data), ``export_labels`` (JSON Lines or CSV).
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
