@@ -387,3 +387,28 @@ def test_inbox_escalate_on_the_command_line(
     assert len(receiver.received) == 1
     assert main([*argv[:-4], "--to", "nowhere", "--by", "siti"]) == 2
     assert "no escalation target named 'nowhere'" in capsys.readouterr().err
+
+
+def test_two_escalations_at_the_same_moment_open_one_ticket(
+    ws: Workspace, plugins: Plugins, receiver: Receiver, complaint: str
+) -> None:
+    plugins.register(webhook(receiver), name="lapor-bridge")
+    others = [Workspace.open(ws.url, plugins=plugins) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    tickets: list[str] = []
+
+    def escalate(other: Workspace) -> None:
+        barrier.wait()
+        tickets.append(other.escalate(complaint, to="lapor-bridge", by="siti").reference)
+
+    threads = [threading.Thread(target=escalate, args=(other,)) for other in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in others:
+        other.close()
+    assert tickets == ["LAPOR-0001", "LAPOR-0001"]
+    assert len(receiver.tickets) == 1, "one ticket, however many requests carried the id"
+    assert {r["key"] for r in receiver.received} == {ws.escalations(complaint)[0]["escalation"]}
+    assert ws.inbox_item(complaint).ticket == "LAPOR-0001"
