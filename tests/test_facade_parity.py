@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from govsocial.accountability.feeds import Feeds
 from govsocial.accountability.governance import Accountability
 from govsocial.analytics.service import Analytics
 from govsocial.app import Workspace
@@ -28,6 +29,7 @@ from govsocial.workspace.core import WorkspaceCore
 SERVICES: tuple[type, ...] = (
     Planner,
     Accountability,
+    Feeds,
     Inbox,
     Watches,
     Analytics,

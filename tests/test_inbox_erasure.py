@@ -499,6 +499,11 @@ KEPT_COLUMNS = {
     "classifier",
     "language",
     "notified_at",
+    # the ticket system's case number: the agency's fact, and how an erasure request is
+    # passed on to the ticket system, which holds its own copy of the message
+    "ticket",
+    "ticket_target",
+    "escalated_at",
 }
 
 

@@ -383,6 +383,10 @@ def ordered(
         def notify(self, notice: object) -> None:
             calls.append(label)
 
+        @hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def register_escalation_targets(self, register: object) -> None:
+            calls.append(label)
+
     return Ordered()
 
 
@@ -406,6 +410,8 @@ def call_through_host(plugins: Plugins, hook: str, account: Account) -> None:
         plugins.classify_message("halo", None, DEFAULT_ANSWER)
     elif hook == "notify":
         plugins.notify(NOTICE)
+    elif hook == "register_escalation_targets":
+        plugins.escalation_targets()
     else:
         pytest.fail(f"no host call for hook {hook}")
 
@@ -438,6 +444,7 @@ def hook_arguments(hook: str, account: Account) -> dict[str, object]:
         "register_commands": {"commands": argparse.ArgumentParser().add_subparsers()},
         "classify_message": {"text": "halo", "language": None, "default": DEFAULT_ANSWER},
         "notify": {"notice": NOTICE},
+        "register_escalation_targets": {"register": lambda target: None},
     }[hook]
 
 
@@ -451,6 +458,7 @@ ORDERED_HOOKS = [
     "register_commands",
     "classify_message",
     "notify",
+    "register_escalation_targets",
 ]
 
 
@@ -714,3 +722,35 @@ def test_hook_notify(plugins: Plugins) -> None:
     with pytest.warns(PluginWarning, match="down.*notify.*pager down"):
         assert plugins.notify(notice) == (1, 1)
     assert got == [notice], "the pager still got it"
+
+
+def test_hook_register_escalation_targets(
+    plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target registers itself; a registration that is no target warns and is left out;
+    a second target of a taken name warns and the first stays (the escalation itself is
+    tested against real servers in tests/test_escalation.py)."""
+    monkeypatch.setenv("GOVSOCIAL_CRED_TIKET", "s" * 32)
+
+    def target(name: str) -> govsocial.WebhookTarget:
+        return govsocial.WebhookTarget(
+            name=name, url="http://127.0.0.1:9/hook", secret="env:GOVSOCIAL_CRED_TIKET"
+        )
+
+    class NotATarget:
+        @govsocial.hookimpl
+        def register_escalation_targets(self, register: Callable[[object], None]) -> None:
+            register(object())
+
+    first, second = target("lapor-bridge"), target("lapor-bridge")
+    plugins.register(first, name="first")
+    plugins.register(NotATarget(), name="broken")
+    with pytest.warns(PluginWarning, match="escalation target"):
+        found = plugins.escalation_targets()
+    assert found == {"lapor-bridge": first}
+    assert isinstance(first, govsocial.EscalationTarget)
+    plugins.unregister(plugins.pm.get_plugin("broken"))
+    plugins.register(second, name="second")
+    with pytest.warns(PluginWarning, match="two escalation targets"):
+        kept = plugins.escalation_targets()["lapor-bridge"]
+    assert kept is second, "the one registered later is called first, as pluggy orders"

@@ -19,6 +19,7 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.accountability.feeds import Feed, FeedItemRecord, FeedSync
     from govsocial.accountability.governance import (
         Appointment,
         Approval,
@@ -52,7 +53,15 @@ if TYPE_CHECKING:
         RateLimited,
         ValidationError,
     )
-    from govsocial.core.listening import Classification, FoundPost, Notice, SearchPage
+    from govsocial.core.listening import (
+        Classification,
+        Escalation,
+        EscalationTarget,
+        FoundPost,
+        Notice,
+        SearchPage,
+        Ticket,
+    )
     from govsocial.core.models import (
         Account,
         AccountCheck,
@@ -81,6 +90,7 @@ if TYPE_CHECKING:
         clarification_reply,
         classify,
     )
+    from govsocial.listening.escalation import EmailTarget, WebhookTarget
     from govsocial.plugin.manager import Plugins, PluginWarning
     from govsocial.scheduling.jobs import Delivery, Job
     from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
@@ -115,8 +125,14 @@ __all__ = [
     "Draft",
     "Erasure",
     "EmailNotifier",
+    "EmailTarget",
+    "Escalation",
+    "EscalationTarget",
     "EventContext",
     "FoundPost",
+    "Feed",
+    "FeedItemRecord",
+    "FeedSync",
     "GovSocialError",
     "InboxItem",
     "Interaction",
@@ -155,11 +171,13 @@ __all__ = [
     "SigningKey",
     "Spike",
     "SyncResult",
+    "Ticket",
     "VERDICTS",
     "ValidationError",
     "Watch",
     "WatchSync",
     "WatchedPost",
+    "WebhookTarget",
     "Workspace",
     "__version__",
     "clarification",
@@ -239,6 +257,14 @@ _LAZY = {
     "Watch": "govsocial.inbox.watches",
     "WatchedPost": "govsocial.inbox.watches",
     "WatchSync": "govsocial.inbox.watches",
+    "Escalation": "govsocial.core.listening",
+    "EscalationTarget": "govsocial.core.listening",
+    "Ticket": "govsocial.core.listening",
+    "EmailTarget": "govsocial.listening.escalation",
+    "WebhookTarget": "govsocial.listening.escalation",
+    "Feed": "govsocial.accountability.feeds",
+    "FeedItemRecord": "govsocial.accountability.feeds",
+    "FeedSync": "govsocial.accountability.feeds",
     "VERDICTS": "govsocial.listening.clarification",
     "EmailNotifier": "govsocial.listening.notify",
     "clarification": "govsocial.listening.clarification",

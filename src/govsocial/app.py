@@ -36,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
+from govsocial.accountability.feeds import Feed, FeedItemRecord, Feeds, FeedSync
 from govsocial.accountability.governance import (
     Accountability,
     Appointment,
@@ -46,6 +47,7 @@ from govsocial.accountability.governance import (
 )
 from govsocial.analytics.service import Analytics
 from govsocial.core.errors import ConfigurationError, NotPermitted
+from govsocial.core.listening import Ticket
 from govsocial.core.models import Account, Interaction, Post, PostRef
 from govsocial.inbox.erasure import Erasure
 from govsocial.inbox.items import DEFAULT_TARGET, Inbox, InboxItem, SyncResult
@@ -154,6 +156,11 @@ class Workspace:
     def accountability(self) -> Accountability:
         """Drafts, approvals and content requests."""
         return Accountability(self.core, self.planner)
+
+    @cached_property
+    def central(self) -> Feeds:
+        """Followed feeds (the central narrative): follow, sync, read."""
+        return Feeds(self.core, self.accountability)
 
     @cached_property
     def conversations(self) -> Inbox:
@@ -853,6 +860,59 @@ class Workspace:
         """Content requests, oldest first, with when each was first published."""
         return self.accountability.requests(status)
 
+    # -- the central narrative: followed feeds --------------------------------------------
+
+    def follow_feed(
+        self,
+        url: str,
+        *,
+        accounts: Sequence[str],
+        by: str,
+        name: str | None = None,
+        language: str = "id",
+        key: SigningKey | None = None,
+    ) -> Feed:
+        """Follow the RSS, Atom or GPR feed at ``url``: each new item becomes a draft by
+        ``by`` on ``accounts``, awaiting approval, with the source credited
+        (docs/listening.md, The central narrative). Nothing is fetched until
+        :meth:`sync_feeds`.
+
+        :raises NotPermitted: ``by`` may not draft on one of the accounts.
+        """
+        with self._acting(by, key):
+            return self.central.follow_feed(
+                url, accounts=accounts, by=by, name=name, language=language
+            )
+
+    def unfollow_feed(self, name: str, *, by: str, key: SigningKey | None = None) -> Feed:
+        """Stop following the feed ``name`` (its drafts stay, its items stay seen)."""
+        with self._acting(by, key):
+            return self.central.unfollow_feed(name, by=by)
+
+    def feed(self, name: str) -> Feed:
+        """The feed named ``name`` (its URL, accounts, planner, validators, last error)."""
+        return self.central.feed(name)
+
+    def feeds(self, *, stopped: bool = False) -> list[Feed]:
+        """The followed feeds by name (and the stopped ones with ``stopped=True``)."""
+        return self.central.feeds(stopped=stopped)
+
+    def feed_items(self, name: str) -> list[FeedItemRecord]:
+        """The items of feed ``name`` seen so far, oldest first, with their drafts."""
+        return self.central.feed_items(name)
+
+    def sync_feeds(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        key: SigningKey | None = None,
+        transport: Any = None,
+    ) -> FeedSync:
+        """Poll every followed feed (conditional GET: an unchanged one costs a 304) and turn
+        each new item into a draft awaiting approval, once per item even across restarts
+        and syncs at the same moment. ``key``: a signing planner's key."""
+        return self.central.sync_feeds(names, key=key, transport=transport)
+
     # -- the inbox -----------------------------------------------------------------------
 
     def set_service_hours(
@@ -1097,6 +1157,36 @@ class Workspace:
     def spikes(self, name: str | None = None) -> list[Spike]:
         """The hours flagged as spikes, of every watch or of ``name``, oldest first."""
         return self.watching.spikes(name)
+
+    def escalate(
+        self,
+        item_id: str,
+        *,
+        to: str,
+        by: str | None = None,
+        note: str | None = None,
+        include_author: bool = False,
+        resend: bool = False,
+        key: SigningKey | None = None,
+    ) -> Ticket:
+        """Send the item to the escalation target ``to`` (a ticket system registered by the
+        ``register_escalation_targets`` hook: :class:`govsocial.WebhookTarget`,
+        :class:`govsocial.EmailTarget`, a plugin's); the ticket, also stored on the item and
+        audit-logged. Escalating it there again returns the first ticket and sends nothing
+        (docs/listening.md, Escalation)."""
+        with self._acting(by, key):
+            return self.conversations.escalate(
+                item_id,
+                to=to,
+                by=by,
+                note=note,
+                include_author=include_author,
+                resend=resend,
+            )
+
+    def escalations(self, item_id: str) -> list[dict[str, Any]]:
+        """The item's escalations, oldest first, with their status and ticket."""
+        return self.conversations.escalations(item_id)
 
     # -- erasure (UU PDP, GDPR) ----------------------------------------------------------
 

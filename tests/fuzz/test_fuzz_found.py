@@ -8,6 +8,7 @@ whose random examples miss it. docs/security.md lists them (the fuzz suite's tab
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -371,3 +372,15 @@ def test_a_refused_actor_with_a_lone_surrogate_is_recorded_not_raised(
         [refusal] = [e for e in ws.audit_log() if e.action.startswith("refused:")]
         assert refusal.actor == by.replace("\ud800", "\ufffd")
         assert ws.verify_audit() > 0
+
+
+# -- `keys new` with a NUL in the name: os.open raised ValueError (found when the CLI grew) ---
+
+
+def test_a_signing_key_file_name_with_a_nul_is_a_configuration_error(tmp_path: Path) -> None:
+    from govsocial.workspace.signing import SigningKey
+
+    with pytest.raises(ConfigurationError) as refused:
+        SigningKey.generate().save(tmp_path / "a\x00.key")
+    assert refused.value.field == "key" and "\x00" not in str(refused.value)
+    assert list(tmp_path.iterdir()) == []

@@ -68,11 +68,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     :param limit: the most connections open at once, over all hosts.
     :param keepalive_expiry: seconds an idle connection is kept for reuse.
+    :param resolver: an aiohttp resolver to connect through instead of the system's, with
+        no DNS cache (a feed's fetch connects only to the public addresses it allows).
     """
 
-    def __init__(self, *, limit: int = 100, keepalive_expiry: float = 30.0) -> None:
+    def __init__(
+        self, *, limit: int = 100, keepalive_expiry: float = 30.0, resolver: Any = None
+    ) -> None:
         self._limit = limit
         self._keepalive = keepalive_expiry
+        self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[str, str] = {}
@@ -88,12 +93,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         import aiohttp
 
         self._errors = _error_map()
-        connector = aiohttp.TCPConnector(
-            limit=self._limit,
-            limit_per_host=0,
-            keepalive_timeout=self._keepalive,
-            ttl_dns_cache=300,
-        )
+        if self._resolver is not None:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit, resolver=self._resolver, use_dns_cache=False, force_close=True
+            )
+        else:
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=0,
+                keepalive_timeout=self._keepalive,
+                ttl_dns_cache=300,
+            )
         self._session = aiohttp.ClientSession(
             connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
         )

@@ -17,9 +17,11 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``revoke``, ``rule``,
   ``drafts add|list|show``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify|anchor``, ``archive export``;
-- the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,
-  ``performance``;
-- listening: ``watch add|list|sync|stop`` (topics on platforms that allow search).
+- the inbox: ``inbox sync|list|reply|assign|close|label|labels|escalate|forget|retention``,
+  ``hours``, ``performance``;
+- listening: ``watch add|list|sync|stop`` (topics on platforms that allow search);
+- the central narrative: ``feeds add|list|sync|remove`` (followed feeds whose items become
+  drafts).
 
 Offline: ``classify`` (what a message is).
 

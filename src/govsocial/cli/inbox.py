@@ -1,7 +1,8 @@
 """The inbox commands of the ``govsocial`` command line.
 
-``inbox sync|list|reply|clarify|assign|close|label|labels|forget|retention`` and ``hours``
-act on the workspace named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who acts.
+``inbox sync|list|reply|clarify|assign|close|label|labels|escalate|forget|retention`` and
+``hours`` act on the workspace named by ``--db``; ``--by`` (default ``$GOVSOCIAL_ACTOR``) names who
+acts.
 ``performance`` is in :mod:`govsocial.cli.performance`; ``worker`` (in
 :mod:`govsocial.cli.schedule`) applies the inbox retention.
 """
@@ -93,6 +94,25 @@ def add_parsers(commands: Commands) -> None:
     label.add_argument("--intent", required=True, choices=INTENTS)
     label.add_argument("--sentiment", choices=SENTIMENTS)
     by_arg(label)
+    escalate = inbox_do.add_parser(
+        "escalate",
+        help="send an item to a ticket system (a target a plugin registers)",
+        description="Send ITEM to the escalation target --to (a signed webhook, email, or "
+        "a plugin's: docs/listening.md, Escalation). Once per item and target: again, it "
+        "prints the first ticket and sends nothing. The ticket is stored on the item.",
+    )
+    escalate.add_argument("item_id")
+    escalate.add_argument("--to", required=True, metavar="TARGET")
+    escalate.add_argument("--note", help="a note to the case officer")
+    escalate.add_argument(
+        "--include-author", action="store_true", help="send the author's handle and name too"
+    )
+    escalate.add_argument(
+        "--resend",
+        action="store_true",
+        help="send again a case whose sending was interrupted (email)",
+    )
+    by_arg(escalate)
     labels = inbox_do.add_parser("labels", help="export the re-labels as training data")
     labels.add_argument("--output", required=True, metavar="PATH", help="a .jsonl or .csv file")
     labels.add_argument("--format", choices=("jsonl", "csv"), help="default: from the suffix")
@@ -235,6 +255,18 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
         if args.inbox_command == "labels":
             count = ws.export_labels(args.output, args.format)
             print(shown(f"{count} labelled items written to {args.output}"))
+            return 0
+        if args.inbox_command == "escalate":
+            ticket = ws.escalate(
+                args.item_id,
+                to=args.to,
+                by=args.by,
+                note=args.note,
+                include_author=args.include_author,
+                resend=args.resend,
+                key=signing_key(args),
+            )
+            print(shown(f"ticket {ticket.reference}" + (f"  {ticket.url}" if ticket.url else "")))
             return 0
         if args.inbox_command == "assign":
             print(_show(ws.assign(args.item_id, to=args.to, by=args.by, key=signing_key(args))))

@@ -11,8 +11,10 @@ stylesheets, fonts or images), and styles are inline. Credentials are never show
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 __all__ = [
     "CSP_META",
@@ -23,6 +25,7 @@ __all__ = [
     "link",
     "muted",
     "multiline",
+    "plain_text",
     "safe_url",
     "status",
     "table",
@@ -139,3 +142,75 @@ def when(moment: datetime) -> str:
 def labels(values: Mapping[str, str]) -> str:
     """``key: value`` pairs, escaped, comma-separated."""
     return ", ".join(escape(f"{key}: {value}") for key, value in values.items())
+
+
+# -- reading HTML that others wrote -----------------------------------------------------------
+
+#: Elements whose content is never text a reader sees (their words are dropped with them).
+_HIDDEN = frozenset(
+    {"script", "style", "template", "iframe", "object", "embed", "noscript", "svg", "math", "head"}
+)
+#: Elements that end a line or a paragraph.
+_BREAKS = frozenset(
+    {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+)
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+class _Text(HTMLParser):
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.size = 0
+        self.hidden = 0
+        self.limit = limit
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and self.size <= self.limit:
+            self.parts.append(data)
+            self.size += len(data)
+
+
+def plain_text(markup: str, *, limit: int = 100_000) -> str:
+    """The text a reader sees in ``markup`` (HTML someone else wrote), as plain text.
+
+    Tags go; the content of scripts, styles, frames, objects, SVG and the like goes with
+    them; character references are decoded once (``&lt;script&gt;`` stays the words
+    ``<script>``, never a tag); control, zero-width and bidirectional-override characters
+    are removed; runs of spaces become one and paragraphs one blank line. At most about
+    ``limit`` characters are read, so a huge page costs little.
+    """
+    parser = _Text(limit)
+    parser.feed(markup[: limit * 4])
+    parser.close()
+    text = _CONTROL.sub("", "".join(parser.parts)).replace("\r", "\n")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    paragraphs: list[str] = []
+    blank = False
+    for line in lines:
+        if line:
+            if blank and paragraphs:
+                paragraphs.append("")
+            paragraphs.append(line)
+            blank = False
+        else:
+            blank = True
+    return "\n".join(paragraphs)[:limit]

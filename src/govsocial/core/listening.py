@@ -1,16 +1,18 @@
 """What the listening hooks and adapters exchange: a message's :class:`Classification`, a
-:class:`Notice`, and the :class:`FoundPost` a platform's search returns (in a :class:`SearchPage`).
+:class:`Notice`, the :class:`FoundPost` a platform's search returns (in a :class:`SearchPage`),
+and an :class:`Escalation` with the :class:`Ticket` a target answers.
 
-They live in the core because the hook specifications (``classify_message``, ``notify``) and
-the adapter contract (``Platform.search``) name them, and a plugin builds them; the
-classifier itself is in :mod:`govsocial.listening`, watching in :mod:`govsocial.inbox.watches`.
+They live in the core because the hook specifications (``classify_message``, ``notify``,
+``register_escalation_targets``) and the adapter contract (``Platform.search``) name them,
+and a plugin builds them; the classifier and the shipped targets are in
+:mod:`govsocial.listening`, watching in :mod:`govsocial.inbox.watches`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import regex
 from pydantic import ConfigDict, Field, field_validator
@@ -33,6 +35,9 @@ __all__ = [
     "parse_query",
     "plain_line",
     "plain_text",
+    "Escalation",
+    "EscalationTarget",
+    "Ticket",
 ]
 
 Intent = Literal["question", "complaint", "praise", "hoax_report", "emergency", "other"]
@@ -264,3 +269,69 @@ def parse_query(query: str) -> WatchQuery:
             hint='a word, a #hashtag or a "phrase"',
         )
     return WatchQuery(text=text, words=words, phrase=phrase)
+
+
+class Escalation(Model):
+    """An inbox item handed to a ticket system (SP4N-LAPOR!, the agency's helpdesk).
+
+    What is sent is kept to what a case officer needs to act (personal data minimisation,
+    UU PDP): the citizen's message, where and when it arrived, the public link to it, its
+    classification, who escalated it and their note. The author's handle and name are left
+    out unless the person escalating asks for them (``include_author=True``): the public
+    link already leads to the author for whoever must answer them there.
+
+    ``id`` is the same for every attempt to send this item to this target: a target that
+    can deduplicate (a webhook receiver) must treat a repeated ``id`` as the same ticket.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    _surrogates_replaced: ClassVar[bool] = True  # the message is a citizen's words
+
+    id: str
+    target: str
+    item_id: str
+    account: str
+    platform: str
+    kind: str
+    text: str
+    url: str | None = None
+    received_at: datetime
+    intent: str | None = None
+    sentiment: str | None = None
+    escalated_by: str | None = None
+    note: str | None = None
+    #: the author's handle and display name, only with ``include_author=True``
+    author: str | None = None
+    author_name: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The fields as JSON values (what the webhook sends)."""
+        return self.model_dump(mode="json")
+
+
+class Ticket(Model):
+    """A target's answer: the reference of the ticket it opened, and a link when it has one."""
+
+    model_config = ConfigDict(frozen=True)
+    _surrogates_replaced: ClassVar[bool] = True
+
+    reference: str = Field(min_length=1, max_length=500)
+    url: str | None = None
+
+
+@runtime_checkable
+class EscalationTarget(Protocol):
+    """Where inbox items can be escalated: a ``name`` and a blocking ``escalate`` call.
+
+    Register one through the ``register_escalation_targets`` hook. ``escalate`` sends the
+    case and returns the :class:`Ticket` the other side opened; it raises to say it was not
+    sent (a :class:`govsocial.GovSocialError` keeping the other side's message). It runs
+    outside any transaction, once per item and target unless it failed or its process died
+    before the ticket was recorded: then the same :attr:`Escalation.id` is sent again.
+    """
+
+    name: str
+
+    def escalate(self, escalation: Escalation) -> Ticket:
+        """Send ``escalation``; the ticket opened."""
+        ...

@@ -20,6 +20,8 @@
 - ``items(status="open", account=None, older_than=None, intent=None)``: the items,
   emergencies first, then oldest first.
 - ``assign``, ``reply`` (audited, with the response time) and ``close_item``.
+- ``escalate`` (to a ticket system a plugin registers, once per item and target, the ticket
+  stored on the item and audited) and ``escalations``.
 - ``label`` (a person corrects the classification, audited) and ``labels`` (every item's
   latest label with its text: training data), ``export_labels`` (JSON Lines or CSV).
 - ``set_service_hours``: the hours and holidays response times are counted in, and the
@@ -50,9 +52,11 @@ from govsocial.core.errors import (
     NotFound,
     NotPermitted,
     NotSupported,
+    PlatformError,
+    PublishOutcomeUnknown,
     ValidationError,
 )
-from govsocial.core.listening import INTENTS, SENTIMENTS, Classification, Notice
+from govsocial.core.listening import INTENTS, SENTIMENTS, Classification, Escalation, Notice, Ticket
 from govsocial.core.models import Account, Interaction, Model, Post, PostRef
 from govsocial.core.problem import Problem
 from govsocial.core.timing import from_epoch
@@ -126,6 +130,10 @@ class InboxItem(Model):
     reasons: tuple[str, ...] = ()
     #: when an emergency's notice went out
     notified_at: datetime | None = None
+    #: the latest ticket an escalation opened (its reference), the target, and when
+    ticket: str | None = None
+    ticket_target: str | None = None
+    escalated_at: datetime | None = None
 
     @property
     def erased(self) -> bool:
@@ -691,6 +699,9 @@ class Inbox:
                 language=r[28],
                 reasons=tuple(json.loads(r[29])) if r[29] else (),
                 notified_at=from_epoch(r[30]) if r[30] is not None else None,
+                ticket=r[31],
+                ticket_target=r[32],
+                escalated_at=from_epoch(r[33]) if r[33] is not None else None,
             )
             for r in rows
         ]
@@ -894,6 +905,152 @@ class Inbox:
             "response_seconds": (answered - received).total_seconds(),
             "service_seconds": hours.elapsed(received, answered, zone),
         }
+
+    # -- escalation --------------------------------------------------------------------------
+
+    @signed
+    def escalate(
+        self,
+        item_id: str,
+        *,
+        to: str,
+        by: str | None = None,
+        note: str | None = None,
+        include_author: bool = False,
+        resend: bool = False,
+        key: SigningKey | None = None,
+    ) -> Ticket:
+        """Send the item to the escalation target ``to`` (a ticket system); the ticket.
+
+        Once per item and target: escalating it there again returns the first ticket and
+        sends nothing. The escalation is recorded (``sending``) before the target is called
+        and its ticket stored on the item (``ticket``, ``ticket_target``, ``escalated_at``)
+        and audit-logged (target, reference, the fields sent; never the message) once it
+        answers. A target that failed is tried again with the same escalation id. One whose
+        process died before the ticket was recorded is tried again with the same id when the
+        target deduplicates (a webhook honouring ``Idempotency-Key``); otherwise (email)
+        :class:`~govsocial.PublishOutcomeUnknown` asks to look first, and ``resend=True``
+        sends again.
+
+        :param note: the escalating person's note to the case officer.
+        :param include_author: send the author's handle and name too (left out by default:
+            personal data minimisation).
+        :raises NotFound: no such item, or no target named ``to``.
+        :raises NotPermitted: on an account under appointments, ``by`` may not answer it.
+        :raises PlatformError: the target did not take it (tried again next time).
+        """
+        item = self.item(item_id)
+        targets = self.core.plugins.escalation_targets()
+        target = targets.get(to)
+        if target is None:
+            known = ", ".join(targets) or "none registered"
+            raise NotFound(
+                f"no escalation target named {to!r} ({known})",
+                field="to",
+                hint="register one: ws.plugins.register(govsocial.WebhookTarget(...)) "
+                "(docs/listening.md, Escalation)",
+            )
+        if item.erased:
+            raise ConfigurationError(
+                f"inbox item {item.id} was erased on request or by retention: there is "
+                "nothing left to escalate",
+                field="item_id",
+            )
+        decrees = self.core.authority.authorize("reply", by, [item.account], obj=item_id)
+        now = time.time()
+        with self.store.transaction() as cur:
+            new, escalation_id, status, reference, url = self.store.inbox.start_escalation(
+                cur, item_id, to, uuid.uuid4().hex, by, now
+            )
+            if status == "sent" and reference is not None:
+                return Ticket(reference=reference, url=url)
+            if not new:
+                interrupted = status == "sending"
+                if interrupted and not getattr(target, "deduplicates", False) and not resend:
+                    raise PublishOutcomeUnknown(
+                        f"inbox item {item_id} was being escalated to {to!r} when its process "
+                        "stopped (or another is escalating it now): the target may have it; "
+                        "look there first, then escalate with resend=True",
+                        platform=to,
+                        account=item.account,
+                        idempotency_key=escalation_id,
+                    )
+                self.store.inbox.retry_escalation(cur, item_id, to, by, now)
+        escalation = Escalation(
+            id=escalation_id,
+            target=to,
+            item_id=item.id,
+            account=item.account,
+            platform=item.platform,
+            kind=item.kind,
+            text=item.text,
+            url=item.url,
+            received_at=item.received_at,
+            intent=item.intent,
+            sentiment=item.sentiment,
+            escalated_by=by,
+            note=note,
+            author=item.author if include_author else None,
+            author_name=item.author_name if include_author else None,
+        )
+        try:
+            ticket = target.escalate(escalation)
+            if not isinstance(ticket, Ticket):
+                raise PlatformError(
+                    f"the escalation target {to!r} returned {type(ticket).__name__}, not a Ticket",
+                    platform=to,
+                )
+        except GovSocialError as error:
+            with self.store.transaction() as cur:
+                self.store.inbox.escalation_failed(cur, item_id, to, str(error)[:1000])
+            raise
+        except Exception as error:  # noqa: BLE001 - a plugin's target: kept in the tree
+            with self.store.transaction() as cur:
+                self.store.inbox.escalation_failed(cur, item_id, to, repr(error)[:1000])
+            raise PlatformError(
+                f"the escalation target {to!r} failed: {type(error).__name__}: {error}",
+                platform=to,
+            ) from None
+        sent = sorted(k for k, v in escalation.payload().items() if v is not None)
+        with self.store.transaction() as cur:
+            self.store.inbox.escalated(cur, item_id, to, ticket.reference, ticket.url, time.time())
+            self.core.record(
+                cur,
+                by,
+                "escalate",
+                obj=item_id,
+                account=item.account,
+                decree=decrees[item.account],
+                detail={
+                    "target": to,
+                    "ticket": ticket.reference,
+                    "escalation": escalation_id,
+                    "fields": sent,
+                },
+            )
+        return ticket
+
+    def escalations(self, item_id: str) -> list[dict[str, Any]]:
+        """The item's escalations, oldest first: ``target``, ``escalation``, ``status``
+        (``sending``, ``sent``, ``failed``), ``ticket``, ``url``, ``by``, ``started_at``,
+        ``sent_at``, ``error``."""
+        self.item(item_id)
+        with self.store.transaction() as cur:
+            rows = self.store.inbox.escalations(cur, item_id)
+        return [
+            {
+                "target": r[0],
+                "escalation": r[1],
+                "status": r[2],
+                "ticket": r[3],
+                "url": r[4],
+                "by": r[5],
+                "started_at": from_epoch(r[6]).isoformat(),
+                "sent_at": from_epoch(r[7]).isoformat() if r[7] is not None else None,
+                "error": r[8],
+            }
+            for r in rows
+        ]
 
     # -- erasure ---------------------------------------------------------------------------
 

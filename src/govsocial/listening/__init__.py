@@ -13,10 +13,25 @@ Nothing here reads or writes the workspace.
   sends an email.
 - :func:`clarification` (:mod:`~govsocial.listening.clarification`): a hoax
   clarification post, labelled the way Indonesian agencies label them.
+- :mod:`~govsocial.listening.feeds`: fetching (conditionally, capped, public addresses
+  only) and parsing (feedparser) RSS, Atom and GPR feeds, and the post an item becomes;
+  the workspace service that drafts them is :mod:`govsocial.accountability.feeds`.
+- :class:`WebhookTarget` and :class:`EmailTarget` (:mod:`~govsocial.listening.escalation`):
+  the escalation targets shipped (a signed HMAC webhook, email); ``Inbox.escalate`` calls
+  them.
 """
 
 from govsocial.listening.clarification import VERDICTS, clarification, clarification_reply
 from govsocial.listening.classify import classify
+from govsocial.listening.escalation import EmailTarget, WebhookTarget
 from govsocial.listening.notify import EmailNotifier
 
-__all__ = ["VERDICTS", "EmailNotifier", "clarification", "clarification_reply", "classify"]
+__all__ = [
+    "VERDICTS",
+    "EmailNotifier",
+    "EmailTarget",
+    "WebhookTarget",
+    "clarification",
+    "clarification_reply",
+    "classify",
+]

@@ -152,7 +152,15 @@ class EmailNotifier:
         """
         if notice.kind not in self.kinds:
             return
-        message = self.message(notice)
+        self.send(self.message(notice))
+
+    def send(self, message: EmailMessage) -> None:
+        """Send ``message`` to :attr:`to` through the server (not a hook: the escalation
+        target :class:`govsocial.EmailTarget` sends through it too).
+
+        :raises smtplib.SMTPException: the server refused it.
+        :raises OSError: the server cannot be reached.
+        """
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.tls:

@@ -28,7 +28,7 @@ import pluggy
 
 from govsocial.adapters.platform import Limits, Platform
 from govsocial.core.errors import ConfigurationError, PluginError
-from govsocial.core.listening import Classification, Notice
+from govsocial.core.listening import Classification, EscalationTarget, Notice
 from govsocial.core.models import Account, EventContext, Post, PostRef, Problem, PublishResult
 from govsocial.plugin import spec as hookspecs
 
@@ -318,6 +318,34 @@ class Plugins:
             else:
                 failed += 1
         return delivered, failed
+
+    def escalation_targets(self) -> dict[str, EscalationTarget]:
+        """Every escalation target by name, as the ``register_escalation_targets`` hooks
+        register them (a name taken already warns; the first in call order stays)."""
+        found: dict[str, EscalationTarget] = {}
+
+        def register(target: EscalationTarget) -> None:
+            name = getattr(target, "name", None)
+            if (
+                not isinstance(name, str)
+                or not name
+                or not callable(getattr(target, "escalate", None))
+            ):
+                raise PluginError(
+                    f"register() takes an escalation target (a name and escalate()), not {target!r}"
+                )
+            if name in found and found[name] is not target:
+                warnings.warn(
+                    f"two escalation targets are named {name!r}: the first registered is kept",
+                    PluginWarning,
+                    stacklevel=2,
+                )
+                return
+            found[name] = target
+
+        for impl in self._in_call_order("register_escalation_targets"):
+            self._guarded(impl, "register_escalation_targets", register=register)
+        return dict(sorted(found.items()))
 
     def _event(self, hook_name: str, **kwargs: Any) -> None:
         for impl in self._in_call_order(hook_name):

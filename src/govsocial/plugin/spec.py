@@ -5,7 +5,8 @@ Hooks are synchronous. They are for discovery (which platforms exist), offline c
 publishing, a person told of an emergency). No hook publishes: publishing loops over
 adapters in the core, so one failing plugin cannot abort a publish to other accounts. Only
 the listening hooks may reach the network (``notify`` sends, a ``classify_message`` may ask a
-hosted model); the inbox calls them after an item is stored, outside any transaction.
+hosted model, an escalation target registered by ``register_escalation_targets`` opens a
+ticket); the inbox calls them after an item is stored, outside any transaction.
 
 Implement a hook with the :data:`govsocial.adapters.hookimpl` marker (also served as
 ``govsocial.hookimpl``) in a module or class that is registered through the ``govsocial``
@@ -27,7 +28,7 @@ from govsocial.adapters import hookimpl
 if TYPE_CHECKING:
     from govsocial.adapters.media import MediaHost
     from govsocial.adapters.platform import Limits, Platform
-    from govsocial.core.listening import Classification, Notice
+    from govsocial.core.listening import Classification, EscalationTarget, Notice
     from govsocial.core.models import (
         Account,
         EventContext,
@@ -182,6 +183,27 @@ def notify(notice: Notice) -> None:
     citizen's message: never interpret it as markup or headers.
 
     :param notice: what happened, where, and the message that raised it.
+    :return: nothing.
+
+    .. versionadded:: 0.3.0
+    """
+
+
+@hookspec
+def register_escalation_targets(register: Callable[[EscalationTarget], None]) -> None:
+    """Register places inbox items can be escalated to (a ticket system: SP4N-LAPOR!, a
+    helpdesk).
+
+    Call ``register(target)`` once per target: an object with a ``name`` (how
+    ``ws.escalate(item_id, to=name)`` names it) and an ``escalate(escalation) -> Ticket``
+    method (:class:`govsocial.EscalationTarget`). govsocial ships two,
+    :class:`govsocial.WebhookTarget` (a signed HTTPS POST) and
+    :class:`govsocial.EmailTarget`; each registers itself when registered as a plugin. A
+    name already taken is refused with a warning (the first registered in call order
+    stays). ``escalate`` is called by the inbox outside any transaction and may reach the
+    network; set a short timeout.
+
+    :param register: the function to call with each target.
     :return: nothing.
 
     .. versionadded:: 0.3.0

@@ -36,6 +36,7 @@ from govsocial.core.models import LONE_SURROGATE, METRIC_FIELDS
 from govsocial.core.problem import Problem
 from govsocial.store.audit import AuditRows
 from govsocial.store.credentials import CredentialRows
+from govsocial.store.feeds import FeedRows
 from govsocial.store.governance import GovernanceRows
 from govsocial.store.inbox import InboxRows
 from govsocial.store.metrics import MetricsRows, adbc_snapshot_columns
@@ -190,7 +191,7 @@ class Store(ABC):
     parameter and put into the engine's own style by :attr:`render` (see
     :mod:`govsocial.store.sql`). The repositories group them by tables:
     :attr:`governance`, :attr:`inbox`, :attr:`audit`, :attr:`metrics`,
-    :attr:`credentials`, :attr:`watches`; the jobs,
+    :attr:`credentials`, :attr:`watches`, :attr:`feeds`; the jobs,
     deliveries, accounts and snapshots are methods of the store itself.
     """
 
@@ -213,6 +214,7 @@ class Store(ABC):
         self.metrics = MetricsRows(self)
         self.watches = WatchRows(self)
         self.credentials = CredentialRows(self)
+        self.feeds = FeedRows(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {redact_url(self.url, user=False)}>"

@@ -22,7 +22,8 @@ ITEM_COLUMNS = (
     "id, account, remote_id, kind, url, ref_extra, author, author_name, text, received_at, "
     "in_reply_to_id, delivery_id, status, assigned_to, responded_at, responder, response_id, "
     "response_url, closed_at, closed_by, close_reason, claimed_at, clock_skew, erased_at, "
-    "intent, sentiment, confidence, classifier, language, reasons, notified_at"
+    "intent, sentiment, confidence, classifier, language, reasons, notified_at, ticket, "
+    "ticket_target, escalated_at"
 )
 #: The columns written when an item is stored (the others start empty).
 _NEW_ITEM_COLUMNS = (
@@ -290,6 +291,78 @@ class InboxRows:
                 "later.item_id = l.item_id AND (later.labelled_at > l.labelled_at OR "
                 "(later.labelled_at = l.labelled_at AND later.id > l.id))) "
                 "ORDER BY l.labelled_at, l.id",
+            ).fetchall()
+        ]
+
+    # -- escalation ------------------------------------------------------------------------
+
+    def start_escalation(
+        self, tx: Tx, item_id: str, target: str, escalation_id: str, by: str | None, at: float
+    ) -> tuple[bool, str, str, str | None, str | None]:
+        """The escalation of ``item_id`` to ``target``: a new one (``sending``) unless one
+        exists. ``(new, escalation_id, status, reference, url)`` of the row as it stands."""
+        cursor = self.db.execute(
+            tx,
+            "INSERT INTO inbox_escalations (item_id, target, escalation_id, status, "
+            "escalated_by, started_at) VALUES (?, ?, ?, 'sending', ?, ?) "
+            "ON CONFLICT (item_id, target) DO NOTHING",
+            (item_id, target, escalation_id, by, at),
+        )
+        new = bool(cursor.rowcount)
+        row = self.db.execute(
+            tx,
+            "SELECT escalation_id, status, reference, url FROM inbox_escalations "
+            "WHERE item_id = ? AND target = ?",
+            (item_id, target),
+        ).fetchone()
+        return (new, str(row[0]), str(row[1]), row[2], row[3])
+
+    def retry_escalation(
+        self, tx: Tx, item_id: str, target: str, by: str | None, at: float
+    ) -> None:
+        """Send a failed or interrupted escalation again (the same escalation id)."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_escalations SET status = 'sending', escalated_by = ?, started_at = ?, "
+            "error = NULL WHERE item_id = ? AND target = ? AND status <> 'sent'",
+            (by, at, item_id, target),
+        )
+
+    def escalated(
+        self, tx: Tx, item_id: str, target: str, reference: str, url: str | None, at: float
+    ) -> None:
+        """The target opened ticket ``reference``: on the escalation and on the item."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_escalations SET status = 'sent', reference = ?, url = ?, sent_at = ? "
+            "WHERE item_id = ? AND target = ?",
+            (reference, url, at, item_id, target),
+        )
+        self.db.execute(
+            tx,
+            "UPDATE inbox_items SET ticket = ?, ticket_target = ?, escalated_at = ? WHERE id = ?",
+            (reference, target, at, item_id),
+        )
+
+    def escalation_failed(self, tx: Tx, item_id: str, target: str, error: str) -> None:
+        """The target did not take the escalation (it may be tried again)."""
+        self.db.execute(
+            tx,
+            "UPDATE inbox_escalations SET status = 'failed', error = ? "
+            "WHERE item_id = ? AND target = ? AND status = 'sending'",
+            (error, item_id, target),
+        )
+
+    def escalations(self, tx: Tx, item_id: str) -> list[tuple[Any, ...]]:
+        """The item's escalations, oldest first: ``(target, escalation_id, status, reference,
+        url, escalated_by, started_at, sent_at, error)``."""
+        return [
+            tuple(r)
+            for r in self.db.execute(
+                tx,
+                "SELECT target, escalation_id, status, reference, url, escalated_by, started_at, "
+                "sent_at, error FROM inbox_escalations WHERE item_id = ? ORDER BY started_at",
+                (item_id,),
             ).fetchall()
         ]
 

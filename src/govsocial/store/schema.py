@@ -383,6 +383,57 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
             PRIMARY KEY (watch, hour_start)
         )""",
     ),
+    # 13: followed feeds (the central narrative: Komdigi's GPR, a ministry's RSS or Atom),
+    # their HTTP validators for conditional GETs, and each item seen, once per feed: the
+    # primary key is what makes a second sync (a restart, a process running at the same
+    # moment) skip an item whose draft is already made, in the draft's own transaction
+    (
+        """CREATE TABLE feeds (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            accounts TEXT NOT NULL,
+            planner TEXT NOT NULL,
+            language TEXT NOT NULL,
+            source TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            checked_at DOUBLE PRECISION,
+            error TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            stopped_at DOUBLE PRECISION
+        )""",
+        """CREATE TABLE feed_items (
+            feed TEXT NOT NULL REFERENCES feeds(name),
+            item_key TEXT NOT NULL,
+            draft_id TEXT,
+            title TEXT NOT NULL,
+            link TEXT,
+            error TEXT,
+            seen_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (feed, item_key)
+        )""",
+    ),
+    # 14: escalation of inbox items to a ticket system (a signed webhook, email, a plugin's
+    # target): one row per item and target, written before anything is sent (so a second
+    # escalation sends nothing and a crash leaves a trace), and the item's latest ticket
+    (
+        """CREATE TABLE inbox_escalations (
+            item_id TEXT NOT NULL REFERENCES inbox_items(id),
+            target TEXT NOT NULL,
+            escalation_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reference TEXT,
+            url TEXT,
+            escalated_by TEXT,
+            started_at DOUBLE PRECISION NOT NULL,
+            sent_at DOUBLE PRECISION,
+            error TEXT,
+            PRIMARY KEY (item_id, target)
+        )""",
+        "ALTER TABLE inbox_items ADD COLUMN ticket TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN ticket_target TEXT",
+        "ALTER TABLE inbox_items ADD COLUMN escalated_at DOUBLE PRECISION",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

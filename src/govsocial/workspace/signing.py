@@ -127,9 +127,11 @@ class SigningKey:
                 field="key",
                 hint="choose another file name, or move the old key away first",
             ) from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             raise ConfigurationError(
-                f"cannot write signing key file {target}: {exc.strerror or exc}", field="key"
+                f"cannot write signing key file {str(target)!r}: "
+                f"{getattr(exc, 'strerror', None) or exc}",
+                field="key",
             ) from None
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
