@@ -49,6 +49,10 @@ def test_demo_on_mastodon(tmp_path: Path) -> None:
     assert "3 messages (1 question, 1 complaint, 1 hoax report), 3 answered" in out
     assert "Suara publik" in report.read_text(encoding="utf-8")
     assert "Klarifikasi hoaks per label" in page
+    assert "siti follows the GPR feed for 1 account\n" in out
+    assert "(pending) by siti:" in out  # the feed's item, a draft awaiting approval
+    assert "Sumber: GPR Komdigi (demo) https://www.komdigi.go.id/berita/gpr/" in out
+    assert "read again: 0 new drafts (each item once)" in out
 
 
 @pytest.mark.slow

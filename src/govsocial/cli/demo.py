@@ -257,6 +257,7 @@ def _campaign(servers: dict[str, LocalServer], say: Callable[[str], None]) -> in
         say(f"  the worker handled {handled} deliveries")
         failures += _inbox_round(ws, servers, say)
         failures += _watch_round(ws, servers, names, say)
+        failures += _feed_round(ws, names, say)
         failures += _audit_check(ws, say)
         failures += _measure_and_report(ws, servers, say)
     return 1 if failures else 0
@@ -412,6 +413,72 @@ def _watch_round(
             f"-> {post.intent} ({post.classifier})"
         )
     return 1 if done.failed or not searchable <= found else 0
+
+
+_DEMO_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel>
+<title>GPR Komdigi (demo)</title><link>https://www.komdigi.go.id/</link>
+<description>Konten Government Public Relations untuk dibagikan instansi</description>
+<item>
+<title>Bantuan pangan tahap II disalurkan mulai pekan depan</title>
+<link>https://www.komdigi.go.id/berita/gpr/bantuan-pangan-tahap-ii</link>
+<description><![CDATA[<p>Pemerintah menyalurkan <b>bantuan pangan</b> beras 10 kg
+kepada 22 juta keluarga penerima.</p>]]></description>
+<pubDate>Sun, 06 Dec 2026 01:00:00 +0700</pubDate>
+</item>
+</channel></rss>
+"""
+
+
+def _feed_round(ws: Workspace, names: list[str], say: Callable[[str], None]) -> int:
+    """The central narrative: a GPR-like feed served here; its item becomes a draft awaiting
+    approval on every account, once, however often the feed is read."""
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = _DEMO_FEED.encode()
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    say("\nThe central narrative: a GPR feed's new item becomes a draft awaiting approval:")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # the feed is on this machine; feeds are otherwise read only from public addresses
+    before = os.environ.get("GOVSOCIAL_MEDIA_ALLOW_NETS")
+    os.environ["GOVSOCIAL_MEDIA_ALLOW_NETS"] = "127.0.0.0/8"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/gpr.xml"
+        ws.follow_feed(url, accounts=names, by="siti", name="gpr")
+        say(f"  siti follows the GPR feed for {len(names)} account{'s' * (len(names) != 1)}")
+        first = ws.sync_feeds()
+        again = ws.sync_feeds()
+    finally:
+        server.shutdown()
+        server.server_close()
+        if before is None:
+            os.environ.pop("GOVSOCIAL_MEDIA_ALLOW_NETS", None)
+        else:
+            os.environ["GOVSOCIAL_MEDIA_ALLOW_NETS"] = before
+    for feed, why in sorted({**first.failed, **again.failed}.items()):
+        say(f"  the feed {feed} failed: {why[:80]}")
+    for draft_id in first.drafts.get("gpr", []):
+        draft = ws.draft(draft_id)
+        say(f"  draft {draft.id[:8]} ({draft.status}) by {draft.author}:")
+        for line in draft.post.text.splitlines():
+            if line.strip():
+                say(f"    {line[:90]}")
+    say(f"  read again: {again.total} new drafts (each item once)")
+    return 1 if first.failed or again.failed or first.total != 1 or again.total else 0
 
 
 def _appoint_team(ws: Workspace, names: list[str], say: Callable[[str], None]) -> None:
