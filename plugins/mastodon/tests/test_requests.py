@@ -530,6 +530,27 @@ async def test_a_404_on_delete_keeps_the_server_message(mock: respx.MockRouter) 
     assert TOKEN not in str(raised.value)
 
 
+@pytest.mark.parametrize("hostile", ["..", ".", "1/../../accounts/7/block", "1?x=1#y"])
+async def test_a_hostile_id_stays_one_path_segment(mock: respx.MockRouter, hostile: str) -> None:
+    """A stored ref's id is data: ``..`` must not make the delete reach ``/api/v1`` and a
+    slash must not reach another endpoint; the server sees one encoded segment."""
+    seen: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(404, json={"error": "Record not found"})
+
+    mock.route(method="DELETE").mock(side_effect=record)
+    ref = PostRef(platform="mastodon", account=account(), id=hostile)
+    async with AsyncClient() as client:
+        with pytest.raises(PlatformError):
+            await client.delete(ref)
+    [path] = seen
+    prefix = "/api/v1/statuses/"
+    assert path.startswith(prefix), path
+    assert "/" not in path[len(prefix) :] and path[len(prefix) :] not in (".", ".."), path
+
+
 # -- against the OpenAPI schema -----------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ names, by what they are for (docs/sdk.md describes each):
 - HTTP: :class:`Http`, :class:`Endpoint`, :class:`RateState`, :class:`RateBudget`,
   :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
 - reading answers: :func:`json_object`, :func:`read_json`, :func:`as_dict`, :func:`as_int`,
-  :func:`is_id`, :func:`parse_time`;
+  :func:`is_id`, :func:`parse_time`; building paths from ids: :func:`path_segment`;
 - multi-step publishing and media: :class:`Checkpoints`, :class:`MemoryCheckpoints`,
   :class:`MediaHost`, :class:`DirectoryHost`;
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         is_id,
         json_object,
         parse_time,
+        path_segment,
         read_json,
     )
     from govsocial.adapters.checkpoints import Checkpoints, MemoryCheckpoints
@@ -188,6 +189,7 @@ __all__ = [
     "is_id",
     "json_object",
     "parse_query",
+    "path_segment",
     "read_json",
     "parse_time",
     "poll",
@@ -204,6 +206,7 @@ _HOMES = {
         "is_id",
         "json_object",
         "parse_time",
+        "path_segment",
         "read_json",
     ),
     "govsocial.adapters.checkpoints": ("Checkpoints", "MemoryCheckpoints"),

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-__all__ = ["as_dict", "as_int", "is_id", "json_object", "parse_time", "read_json"]
+__all__ = [
+    "as_dict",
+    "as_int",
+    "is_id",
+    "json_object",
+    "parse_time",
+    "path_segment",
+    "read_json",
+]
 
 
 def read_json(response: httpx.Response) -> Any:
@@ -52,6 +61,22 @@ def as_dict(value: Any) -> dict[str, Any]:
 def is_id(value: Any) -> bool:
     """Whether ``value`` can be a platform id: a non-empty string or an integer."""
     return (isinstance(value, str) and bool(value)) or as_int(value) is not None
+
+
+def path_segment(value: str | int) -> str:
+    """``value`` (a platform's id, from a stored ref or an answer) as one URL path segment:
+    every character but letters, digits and ``-._~`` percent-encoded, so an id holding
+    ``/``, ``?`` or ``#`` cannot reach another endpoint, and ``.`` and ``..``, which a URL
+    resolves to the same or the parent folder, encoded too (``%2E%2E``).
+
+    :raises ValueError: ``value`` is empty.
+    """
+    text = str(value)
+    if not text:
+        raise ValueError("an empty id cannot be a URL path segment")
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -68,6 +68,7 @@ from govsocial.adapters import (
     as_int,
     json_object,
     parse_time,
+    path_segment,
     poll,
     probe_video,
 )
@@ -395,7 +396,7 @@ class Facebook(Platform):
             )
         response = await self._call(
             "POST",
-            f"/{_segment(target.id)}/comments",
+            f"/{path_segment(target.id)}/comments",
             data={"message": post.text},
             create=True,
             idempotency_key=key,
@@ -622,7 +623,7 @@ class Facebook(Platform):
     async def delete(self, ref: PostRef) -> None:
         """``DELETE /{post-id}`` (or a comment id)."""
         try:
-            await self._call("DELETE", f"/{_segment(ref.id)}")
+            await self._call("DELETE", f"/{path_segment(ref.id)}")
         except GraphPlatformError as error:
             graph = error.graph
             if graph is None or graph.code != 100 or graph.subcode != 33:
@@ -824,7 +825,7 @@ class Facebook(Platform):
             "limit": "100",
         }
         found: list[Interaction] = []
-        for item in await self._pages(f"/{_segment(ref.id)}/comments", params, "the comments"):
+        for item in await self._pages(f"/{path_segment(ref.id)}/comments", params, "the comments"):
             parent = item.get("parent")
             parent_id = parent.get("id") if isinstance(parent, dict) else None
             interaction = self._interaction(
@@ -904,7 +905,7 @@ class Facebook(Platform):
     # -- helpers ---------------------------------------------------------------------------
 
     def _page(self) -> str:
-        return _segment(self.credential("page_id"))
+        return path_segment(self.credential("page_id"))
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credential('page_access_token')}"}
@@ -988,10 +989,6 @@ def _float(value: str | None) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
-
-
-def _segment(native_id: str) -> str:
-    return quote(native_id, safe="")
 
 
 def _filename(media: Media, index: int) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from govsocial.adapters import GovSocialError, RateLimited, read_json
+from govsocial.adapters import GovSocialError, RateLimited, path_segment, read_json
 from govsocial_facebook.meta import GraphPlatformError
 
 __all__ = ["InsightsReader", "is_invalid_metric", "parse_insights"]
@@ -142,7 +142,7 @@ class InsightsReader:
 
     async def _read(self, object_id: str, metrics: Sequence[str], period: str) -> dict[str, int]:
         response = await self._fetch(
-            f"/{object_id}/insights", {"metric": ",".join(metrics), "period": period}
+            f"/{path_segment(object_id)}/insights", {"metric": ",".join(metrics), "period": period}
         )
         try:
             body = read_json(response)

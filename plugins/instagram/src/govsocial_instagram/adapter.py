@@ -47,7 +47,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -75,6 +75,7 @@ from govsocial.adapters import (
     is_id,
     json_object,
     parse_time,
+    path_segment,
 )
 from govsocial.adapters.media_safety import MediaPolicy
 from govsocial_instagram import meta
@@ -1182,7 +1183,7 @@ class Instagram(Platform):
         return {"Authorization": f"Bearer {self.credential('access_token')}"}
 
     def _path(self, node: str, edge: str | None = None) -> str:
-        path = f"/{self.api_version}/{quote(node, safe='')}"
+        path = f"/{self.api_version}/{path_segment(node)}"
         return f"{path}/{edge}" if edge else path
 
     def _media_ref(self, media_id: str, permalink: str | None) -> PostRef:

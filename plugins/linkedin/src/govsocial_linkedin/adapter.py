@@ -42,7 +42,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -67,6 +67,7 @@ from govsocial.adapters import (
     VideoLimits,
     as_int,
     json_object,
+    path_segment,
     poll,
 )
 from govsocial_linkedin.little import display_text, from_little, to_little, utf16_length
@@ -503,7 +504,7 @@ class LinkedIn(Platform):
         urn = done["video"]
 
         async def available() -> str | None:
-            response = await self._api("GET", f"/rest/videos/{quote(urn, safe='')}")
+            response = await self._api("GET", f"/rest/videos/{path_segment(urn)}")
             status = (json_object(response) or {}).get("status")
             if status == "PROCESSING_FAILED":
                 raise PlatformError(

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,6 +60,7 @@ from govsocial.adapters import (
     json_object,
     parse_query,
     parse_time,
+    path_segment,
     read_json,
 )
 from govsocial_mastodon.text import count_characters as _count_characters
@@ -362,7 +363,7 @@ class Mastodon(Platform):
         timeout = self.media_processing_timeout
         deadline = time.monotonic() + timeout
         delay = self.media_poll_interval
-        path = f"/api/v1/media/{_segment(media_id)}"
+        path = f"/api/v1/media/{path_segment(media_id)}"
         while True:
             response = await self.request("GET", path, headers=self._auth())
             if response.status_code != 206:
@@ -383,7 +384,7 @@ class Mastodon(Platform):
         """``DELETE /api/v1/statuses/:id``."""
         try:
             await self.request(
-                "DELETE", f"/api/v1/statuses/{_segment(ref.id)}", headers=self._auth()
+                "DELETE", f"/api/v1/statuses/{path_segment(ref.id)}", headers=self._auth()
             )
         except PlatformError as error:
             if error.status != 404 or isinstance(error, RateLimited):
@@ -418,7 +419,7 @@ class Mastodon(Platform):
 
     async def _metrics(self, ref: PostRef) -> PostMetrics:
         response = await self.request(
-            "GET", f"/api/v1/statuses/{_segment(ref.id)}", headers=self._auth()
+            "GET", f"/api/v1/statuses/{path_segment(ref.id)}", headers=self._auth()
         )
         status = json_object(response)
         if status is None:
@@ -517,7 +518,7 @@ class Mastodon(Platform):
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """The descendants of ``GET /api/v1/statuses/:id/context``, oldest first."""
         response = await self.request(
-            "GET", f"/api/v1/statuses/{_segment(ref.id)}/context", headers=self._auth()
+            "GET", f"/api/v1/statuses/{path_segment(ref.id)}/context", headers=self._auth()
         )
         context = json_object(response)
         if context is None:
@@ -579,7 +580,7 @@ class Mastodon(Platform):
         requests = 0
         complete = True
         if parsed.tag is not None:
-            url = f"{self.base_url}/api/v1/timelines/tag/{_segment(parsed.tag)}"
+            url = f"{self.base_url}/api/v1/timelines/tag/{path_segment(parsed.tag)}"
             params: dict[str, str] | None = {"limit": "40"}
             if cursor:
                 params = {"limit": "40", "since_id": cursor}
@@ -844,10 +845,6 @@ def _id_order(status_id: str) -> tuple[int, int, str]:
 def _newer(status_id: str, cursor: str | None) -> bool:
     """Whether ``status_id`` comes after ``cursor`` (everything does when there is none)."""
     return cursor is None or _id_order(status_id) > _id_order(cursor)
-
-
-def _segment(native_id: str) -> str:
-    return quote(native_id, safe="")
 
 
 def _json_list(response: httpx.Response) -> list[Any] | None:

@@ -37,7 +37,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
@@ -67,6 +66,7 @@ from govsocial.adapters import (
     is_id,
     json_object,
     parse_time,
+    path_segment,
 )
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
@@ -422,7 +422,7 @@ class Threads(Platform):
 
     async def _container_status(self, container: str) -> tuple[str | None, str | None]:
         response = await self._call(
-            "GET", _segment(container), params={"fields": "id,status,error_message"}
+            "GET", path_segment(container), params={"fields": "id,status,error_message"}
         )
         body = self._object(response, f"container {container}")
         status, error = body.get("status"), body.get("error_message")
@@ -601,7 +601,9 @@ class Threads(Platform):
         """A PostRef with the permalink when Threads gives it (it may withhold it)."""
         url = None
         try:
-            response = await self._call("GET", _segment(post_id), params={"fields": "permalink"})
+            response = await self._call(
+                "GET", path_segment(post_id), params={"fields": "permalink"}
+            )
             body = json_object(response) or {}
             link = body.get("permalink")
             url = link if isinstance(link, str) and link else None
@@ -674,7 +676,7 @@ class Threads(Platform):
     async def delete(self, ref: PostRef) -> None:
         """``DELETE /{media-id}`` (100 deletes per account per day)."""
         try:
-            response = await self._call("DELETE", _segment(ref.id))
+            response = await self._call("DELETE", path_segment(ref.id))
         except PlatformError as error:
             if isinstance(error, RateLimited) or error.status is None or error.status >= 500:
                 raise
@@ -708,7 +710,7 @@ class Threads(Platform):
         return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
     async def _metrics(self, ref: PostRef) -> PostMetrics:
-        values, missing = await self._insights(f"{_segment(ref.id)}/insights", POST_METRICS)
+        values, missing = await self._insights(f"{path_segment(ref.id)}/insights", POST_METRICS)
         raw: dict[str, Any] = dict(values)
         if missing:
             raw["unavailable"] = missing
@@ -769,7 +771,7 @@ class Threads(Platform):
     async def fetch_replies(self, ref: PostRef) -> list[Interaction]:
         """``GET /{media-id}/conversation``: every reply below the post, at any depth."""
         items = await self._items(
-            f"{_segment(ref.id)}/conversation",
+            f"{path_segment(ref.id)}/conversation",
             {"fields": INTERACTION_FIELDS, "reverse": "false"},
             pages=self.max_pages,
         )
@@ -990,7 +992,7 @@ class Threads(Platform):
         return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
     def _user(self) -> str:
-        return _segment(self.account.credential("user_id"))
+        return path_segment(self.account.credential("user_id"))
 
     def _object(self, response: httpx.Response, what: str) -> dict[str, Any]:
         body = json_object(response)
@@ -1057,7 +1059,3 @@ def _ref_id(value: Any) -> str | None:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _segment(native_id: str) -> str:
-    return quote(native_id, safe="")

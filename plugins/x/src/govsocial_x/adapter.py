@@ -62,6 +62,7 @@ from govsocial.adapters import (
     json_object,
     parse_query,
     parse_time,
+    path_segment,
     read_json,
     scrub,
 )
@@ -659,7 +660,7 @@ class X(Platform):
         false is a failure (the post is still there)."""
         _check_id(ref.id)
         try:
-            response = await self._call("DELETE", f"/2/tweets/{ref.id}")
+            response = await self._call("DELETE", f"/2/tweets/{path_segment(ref.id)}")
         except PlatformError as error:
             if error.status != 404 or isinstance(error, RateLimited):
                 raise
@@ -830,7 +831,9 @@ class X(Platform):
         if since is not None:
             moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
             params["start_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        tweets = await self._pages(f"/2/users/{user_id}/mentions", params, "pagination_token")
+        tweets = await self._pages(
+            f"/2/users/{path_segment(user_id)}/mentions", params, "pagination_token"
+        )
         found = self._interactions(tweets, "mention")
         if since is not None:
             moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
@@ -1054,7 +1057,7 @@ class ChunkedAppend:
             )
         await self.adapter._call(
             "POST",
-            f"/2/media/upload/{state['id']}/append",
+            f"/2/media/upload/{path_segment(state['id'])}/append",
             json={"media": base64.b64encode(chunk).decode("ascii"), "segment_index": segment},
             idempotent=True,  # a segment sent twice replaces itself
         )
@@ -1063,7 +1066,9 @@ class ChunkedAppend:
 
     async def finish(self, state: dict[str, str], size: int) -> dict[str, str]:
         """FINALIZE; its processing answer is kept for the adapter's wait."""
-        response = await self.adapter._call("POST", f"/2/media/upload/{state['id']}/finalize")
+        response = await self.adapter._call(
+            "POST", f"/2/media/upload/{path_segment(state['id'])}/finalize"
+        )
         self.adapter._media_id(response, self.index)
         self.processing = _processing(response)
         self.finalized = True
