@@ -11,7 +11,7 @@ import govsocial
 from fakes import Paper
 from govsocial import Media, Post, PostRef, PostVariant, hookimpl
 from govsocial.adapters.platform import Platform
-from govsocial.client.validation import blocking
+from govsocial.client.validation import MAX_TEXT_CODE_POINTS, blocking
 from govsocial.core.errors import ConfigurationError
 from govsocial.core.models import Account
 from govsocial.plugin.house_rules import AltTextRequired
@@ -48,6 +48,28 @@ def test_text_over_the_limit_names_field_limit_and_fix(plugins: Plugins) -> None
         "paper",
     )
     assert "shorten it by 1" in problem.message
+
+
+def test_a_text_of_megabytes_is_refused_without_counting_it(
+    plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting such a text as X does takes seconds; nothing counts or scans it."""
+
+    def never(*args: object, **kwargs: object) -> int:
+        raise AssertionError("a text over the cap was counted")
+
+    monkeypatch.setattr(Paper, "count_characters", classmethod(never))
+    monkeypatch.setattr(Paper, "check_post", classmethod(never))
+    text = "halo https://example.go.id/x " * (MAX_TEXT_CODE_POINTS // 29 + 1)
+    [problem] = govsocial.validate(Post(text), "paper")
+    assert (problem.code, problem.field, problem.limit) == ("text_too_long", "text", 20)
+    assert f"{len(text):,} code points" in problem.message
+    assert f"{MAX_TEXT_CODE_POINTS:,}" in problem.message
+    # at the cap it is counted as usual
+    monkeypatch.undo()
+    found = govsocial.validate(Post("x" * MAX_TEXT_CODE_POINTS), "paper")
+    assert f"text is {MAX_TEXT_CODE_POINTS} characters" in found[0].message
+    assert "text_too_many_bytes" in [p.code for p in found]  # the other checks ran too
 
 
 def test_bytes_cap_is_checked_separately(plugins: Plugins) -> None:

@@ -23,7 +23,12 @@ from govsocial.core.text import utf8_length
 from govsocial.core.video import probe_video
 from govsocial.plugin.manager import Plugins, default_plugins
 
-__all__ = ["blocking", "count_characters", "validate"]
+__all__ = ["MAX_TEXT_CODE_POINTS", "blocking", "count_characters", "validate"]
+
+#: Text longer than this is refused at once, without counting it as any platform does: no
+#: platform takes a post near it (Facebook's 63,206 characters is the longest), and counting
+#: a text of megabytes the way X does (every link found and weighed) takes seconds.
+MAX_TEXT_CODE_POINTS = 200_000
 
 
 def count_characters(text: str, platform: str, *, plugins: Plugins | None = None) -> int:
@@ -71,6 +76,21 @@ def validate(
         if name not in known
     ]
     effective = post.for_platform(platform)
+    if len(effective.text) > MAX_TEXT_CODE_POINTS:
+        problems.append(
+            Problem(
+                code="text_too_long",
+                message=(
+                    f"text is {len(effective.text):,} code points; govsocial checks no text over "
+                    f"{MAX_TEXT_CODE_POINTS:,} and {cls.title} takes at most "
+                    f"{limits.max_characters:,} characters: shorten it"
+                ),
+                field="text",
+                limit=limits.max_characters,
+                platform=platform,
+            )
+        )
+        return problems
     problems += _check(effective, cls, limits, media_policy)
     problems += cls.check_post(effective, limits)
     problems += plugins.validate_post(effective, platform, limits)
@@ -117,7 +137,7 @@ def _check(
                     limit=limits.max_bytes,
                 )
             )
-    total = cls.count_post(post, limits)
+    total = length if length > limits.max_characters else cls.count_post(post, limits)
     if total > limits.max_characters and length <= limits.max_characters:
         problems.append(
             Problem(
