@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import govsocial
 from govsocial import Account, Media, Post
 from govsocial.adapters import AdapterContext, Http, MemoryCheckpoints
 from govsocial.adapters.http import new_http_client
@@ -134,8 +135,9 @@ def test_moderation_longer_than_an_attempt_resumes_polling_never_a_second_init(
     with pytest.raises(PublishPending) as caught:
         run.publish(video_post(VIDEO))
     pending = caught.value
-    assert "publishing the delivery again resumes polling" in str(pending)
+    assert "looking again polls publish" in str(pending)
     assert isinstance(pending, RateLimited) and pending.retry_after == TikTok.moderation_retry
+    assert isinstance(pending, govsocial.PublishPending)  # the core's: the worker waits
     [publish] = run.server.publishes_of(run.account)
     assert pending.publish_id == publish.publish_id
     assert run.checkpoints.load(run.account.key, "d1")["publish_id"] == publish.publish_id

@@ -1,11 +1,15 @@
 """A scheduled TikTok delivery through a Workspace and its worker: moderation longer than one
-attempt sends the delivery back to ``scheduled`` with its checkpoint in the database, the
-next run polls the same publish, and a rotated refresh token is stored by the workspace."""
+attempt leaves the delivery ``processing`` (checkpointed, audit-logged, no attempt counted,
+no worker holding it); later runs only read its status, never init again, until the post
+id arrives, TikTok fails it, or the workspace's processing limit ends it; a rotated refresh
+token is stored by the workspace. (Both engines and a worker killed with SIGKILL while a
+delivery is processing: tests/test_processing.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from govsocial.plugin.manager import Plugins
 from govsocial.scheduling.worker import Worker
 from govsocial.testing.video import make_video
 from govsocial_tiktok import TikTok
+from govsocial_tiktok.adapter import STATUS_FETCH
 from govsocial_tiktok.testing import TikTokEmulator
 
 
@@ -29,16 +34,26 @@ def run_worker(ws: Workspace, ahead: float) -> int:
     return asyncio.run(go())
 
 
-def test_a_held_post_goes_back_to_scheduled_and_the_next_run_polls_the_same_publish(
-    server: TikTokEmulator, fresh: Account, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def workspace(
+    server: TikTokEmulator,
+    fresh: Account,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[Workspace]:
+    """A workspace with ``fresh`` as the account ``humas`` (its token renewed at the first
+    call), whose processing limit a test may set with ``@pytest.mark.parametrize``."""
     for name in ("access_token", "refresh_token", "client_secret"):
         monkeypatch.setenv(f"HUMAS_TIKTOK_{name.upper()}", fresh.credential(name))
     # TikTok rotates the refresh token at every renewal: the workspace must be able to store
     # the new one (encrypted), or the next run holds a spent one
     monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", "uji-" + "k" * 40)
     server.revoke(fresh.credential("access_token"))  # the first call renews it
-    ws = Workspace.open(tmp_path / "ws.db", plugins=Plugins(only=["tiktok"]))
+    limit = getattr(request, "param", timedelta(hours=48))
+    ws = Workspace.open(
+        tmp_path / "ws.db", plugins=Plugins(only=["tiktok"]), processing_limit=limit
+    )
     try:
         ws.add_account(
             "humas",
@@ -54,25 +69,102 @@ def test_a_held_post_goes_back_to_scheduled_and_the_next_run_polls_the_same_publ
                 },
             ),
         )
-        video = make_video(width=360, height=640, seconds=4, fps=30)
-        at = datetime.now(UTC) + timedelta(seconds=5)
-        job = ws.schedule(Post("Jadwal layanan", media=[Media(data=video)]), ["humas"], at=at)
-        server.hold_moderation = True
-        run_worker(ws, ahead=6)
-        [delivery] = ws.job(job.id).deliveries
-        assert delivery.status == "scheduled" and delivery.attempts == 1
-        assert delivery.error_type == "PublishPending"
-        [publish] = server.publishes_of(fresh)
-        assert server.posts_of(fresh) == []
-
-        server.hold_moderation = False
-        run_worker(ws, ahead=6 + TikTok.moderation_retry + 1)
-        [delivery] = ws.job(job.id).deliveries
-        assert delivery.status == "published", delivery.error
-        assert [p.publish_id for p in server.publishes_of(fresh)] == [publish.publish_id]
-        [post] = server.posts_of(fresh)
-        assert delivery.ref is not None and delivery.ref.id == post["id"]
-        stored = ws.accounts()["humas"]
-        assert stored.credential("refresh_token") in server.refresh_tokens  # the newest one
+        yield ws
     finally:
         ws.close()
+
+
+def schedule_video(ws: Workspace) -> str:
+    video = make_video(width=360, height=640, seconds=4, fps=30)
+    at = datetime.now(UTC) + timedelta(seconds=5)
+    return ws.schedule(Post("Jadwal layanan", media=[Media(data=video)]), ["humas"], at=at).id
+
+
+def test_a_held_post_waits_processing_and_later_runs_only_poll_the_same_publish(
+    server: TikTokEmulator, fresh: Account, workspace: Workspace
+) -> None:
+    ws = workspace
+    job_id = schedule_video(ws)
+    server.hold_moderation = True
+    run_worker(ws, ahead=6)
+    [delivery] = ws.job(job_id).deliveries
+    assert delivery.status == "processing" and delivery.attempts == 1
+    assert delivery.error_type == "PublishPending"
+    assert ws.job(job_id).status == "processing"
+    assert [j.id for j in ws.jobs(status="processing")] == [job_id]
+    [publish] = server.publishes_of(fresh)
+    assert server.posts_of(fresh) == []
+    [entry] = ws.audit_log(action="processing")
+    assert entry.object == delivery.id and entry.detail["publish_id"] == publish.publish_id
+    # due again after TikTok.moderation_retry, not before: nobody holds it meanwhile
+    assert delivery.due_at.timestamp() >= time.time() + TikTok.moderation_retry - 1
+
+    polls = server.calls("POST", STATUS_FETCH)
+    run_worker(ws, ahead=6 + 1)  # not due yet: not looked at
+    assert server.calls("POST", STATUS_FETCH) == polls
+
+    # more looks than the workspace's max_attempts: none of them is an attempt
+    ahead = 6.0
+    for _ in range(ws.max_attempts + 2):
+        ahead += TikTok.moderation_retry + 1
+        run_worker(ws, ahead=ahead)
+        [delivery] = ws.job(job_id).deliveries
+        assert delivery.status == "processing" and delivery.attempts == 1
+    assert server.calls("POST", STATUS_FETCH) - polls == ws.max_attempts + 2, "one read a look"
+    assert [p.publish_id for p in server.publishes_of(fresh)] == [publish.publish_id]
+
+    server.hold_moderation = False
+    server.moderation_polls = 0
+    run_worker(ws, ahead=ahead + TikTok.moderation_retry + 1)
+    [delivery] = ws.job(job_id).deliveries
+    assert delivery.status == "published", delivery.error
+    assert delivery.attempts == 1 and delivery.error is None
+    assert [p.publish_id for p in server.publishes_of(fresh)] == [publish.publish_id]
+    [post] = server.posts_of(fresh)
+    assert delivery.ref is not None and delivery.ref.id == post["id"]
+    assert len(ws.audit_log(action="processing")) == 1
+    [published] = ws.audit_log(action="publish")
+    assert published.detail["remote_id"] == post["id"]
+    stored = ws.accounts()["humas"]
+    assert stored.credential("refresh_token") in server.refresh_tokens  # the newest one
+
+
+def test_moderation_that_fails_the_post_ends_failed_with_tiktoks_reason(
+    server: TikTokEmulator, fresh: Account, workspace: Workspace
+) -> None:
+    job_id = schedule_video(workspace)
+    server.hold_moderation = True
+    run_worker(workspace, ahead=6)
+    [publish] = server.publishes_of(fresh)
+    server.reject(publish.publish_id, "spam_risk_text")
+    run_worker(workspace, ahead=6 + TikTok.moderation_retry + 1)
+    [delivery] = workspace.job(job_id).deliveries
+    assert delivery.status == "failed" and delivery.attempts == 1
+    assert delivery.error is not None and "spam_risk_text" in delivery.error
+    assert "rewrite" in delivery.error  # the fix
+    assert server.posts_of(fresh) == [] and len(server.publishes_of(fresh)) == 1
+    [entry] = workspace.audit_log(action="failed")
+    assert entry.object == delivery.id
+
+
+@pytest.mark.parametrize("workspace", [timedelta(hours=1)], indirect=True)
+def test_a_post_still_processing_past_the_limit_ends_unknown_and_is_never_resent(
+    server: TikTokEmulator, fresh: Account, workspace: Workspace
+) -> None:
+    job_id = schedule_video(workspace)
+    server.hold_moderation = True
+    run_worker(workspace, ahead=6)
+    run_worker(workspace, ahead=6 + TikTok.moderation_retry + 1)
+    [delivery] = workspace.job(job_id).deliveries
+    assert delivery.status == "processing"
+    run_worker(workspace, ahead=6 + 3600 + 1)
+    [delivery] = workspace.job(job_id).deliveries
+    assert delivery.status == "unknown" and delivery.error_type == "ProcessingTimeout"
+    assert delivery.error is not None
+    assert "processing limit of 1 h" in delivery.error and "may yet appear" in delivery.error
+    polls = server.calls("POST", STATUS_FETCH)
+    run_worker(workspace, ahead=6 + 7200)  # settled: nobody looks or sends again
+    assert server.calls("POST", STATUS_FETCH) == polls
+    assert len(server.publishes_of(fresh)) == 1 and server.posts_of(fresh) == []
+    [entry] = workspace.audit_log(action="unknown")
+    assert entry.detail["error_type"] == "ProcessingTimeout"

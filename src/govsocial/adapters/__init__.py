@@ -21,6 +21,7 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
   :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
+  :class:`PublishPending` (accepted, still processing: the worker looks again later),
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
 - ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
         NotSupported,
         PlatformError,
         PublishOutcomeUnknown,
+        PublishPending,
         RateLimited,
         ValidationError,
     )
@@ -160,6 +162,7 @@ __all__ = [
     "PostRef",
     "Problem",
     "PublishOutcomeUnknown",
+    "PublishPending",
     "PublishResult",
     "RateBudget",
     "RateLimited",
@@ -235,6 +238,7 @@ _HOMES = {
         "NotSupported",
         "PlatformError",
         "PublishOutcomeUnknown",
+        "PublishPending",
         "RateLimited",
         "ValidationError",
     ),

@@ -13,6 +13,12 @@ a dead worker's lease expires and its deliveries are claimed again, those caught
 ``sending`` flagged for reconciliation before anything is sent again. Deliveries of an
 account a worker could not open the credentials of (``account_locks``) are not claimed
 until it is unlocked: they wait, neither failed nor counted as attempts.
+
+A ``processing`` delivery was accepted by its platform, which is still processing it
+(moderation, transcoding): no worker holds it while it waits. Its ``lease_until`` (and
+``due_at``) say when it is looked at again; it is then claimed like an expired lease, stays
+``processing`` while a worker looks (only a status read, never a send), and goes back to
+waiting, or ends. Its ``sending_at`` is when the attempt the platform accepted began.
 """
 
 from __future__ import annotations
@@ -241,8 +247,9 @@ class Store(ABC):
         unlocked, locked = self._not_locked(cursor)
         rows = self.execute(
             cursor,
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('claimed', 'sending') "
-            f"AND lease_until < ?{unlocked} ORDER BY lease_until LIMIT ?{self.lock_clause}",
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN "
+            f"('claimed', 'sending', 'processing') AND lease_until < ?{unlocked} "
+            f"ORDER BY lease_until LIMIT ?{self.lock_clause}",
             (now, *locked, limit),
         ).fetchall()
         if len(rows) < limit:
@@ -255,9 +262,10 @@ class Store(ABC):
         claimed = [DeliveryRow.from_row(row) for row in rows]
         for delivery in claimed:
             delivery.reconcile = delivery.status == "sending"
-            delivery.status = "sending" if delivery.reconcile else "claimed"
+            if delivery.status != "processing":  # a processing one is looked at, not sent
+                delivery.status = "sending" if delivery.reconcile else "claimed"
             delivery.lease_owner, delivery.lease_until = owner, now + lease
-        for status in ("sending", "claimed"):
+        for status in ("sending", "claimed", "processing"):
             ids = [d.id for d in claimed if d.status == status]
             if ids:
                 self._mark_claimed(cursor, ids, status, owner, now + lease, now)
@@ -723,15 +731,40 @@ class Store(ABC):
 
         A delivery claimed from ``scheduled`` is ``scheduled`` again; one caught in
         ``sending`` (its worker died) stays ``sending`` with its lease expired, so it is
-        reconciled, never resent blindly, once a worker can open the account.
+        reconciled, never resent blindly, once a worker can open the account; a
+        ``processing`` one stays ``processing``, looked at again once it can be opened.
         """
         result = self.execute(
             cur,
-            "UPDATE deliveries SET status = CASE WHEN status = 'sending' THEN 'sending' "
-            "ELSE 'scheduled' END, lease_until = CASE WHEN status = 'sending' THEN ? "
-            "ELSE NULL END, lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
-            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+            "UPDATE deliveries SET status = CASE WHEN status = 'claimed' THEN 'scheduled' "
+            "ELSE status END, lease_until = CASE WHEN status = 'claimed' THEN NULL "
+            "ELSE ? END, lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+            "'processing')",
             (now, error, error_type, now, delivery_id, owner),
+        )
+        return int(result.rowcount) == 1
+
+    def mark_processing(
+        self,
+        cur: Tx,
+        delivery_id: str,
+        owner: str,
+        look_at: float,
+        error: str,
+        error_type: str,
+        now: float,
+    ) -> bool:
+        """Inside ``cur``'s transaction: the platform accepted the delivery and is still
+        processing it; nobody holds it until ``look_at``, when a worker looks again. No
+        attempt is counted (the attempt that sent it already was); the checkpoint stays."""
+        result = self.execute(
+            cur,
+            "UPDATE deliveries SET status = 'processing', due_at = ?, lease_until = ?, "
+            "lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+            "'processing')",
+            (look_at, look_at, error, error_type, now, delivery_id, owner),
         )
         return int(result.rowcount) == 1
 
@@ -753,7 +786,8 @@ class Store(ABC):
                 cur,
                 "UPDATE deliveries SET status = ?, error = ?, error_type = ?, lease_owner = NULL, "
                 "lease_until = NULL, updated_at = ? "
-                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+                "'processing')",
                 (status, error, error_type, now, delivery_id, owner),
             )
             return int(result.rowcount) == 1
@@ -764,7 +798,7 @@ class Store(ABC):
             result = self.execute(
                 cur,
                 "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? "
-                "AND status IN ('claimed', 'sending')",
+                "AND status IN ('claimed', 'sending', 'processing')",
                 (until, owner),
             )
             return int(result.rowcount)
@@ -780,9 +814,14 @@ class Store(ABC):
             )
             return int(result.rowcount)
 
-    def next_due(self) -> float | None:
+    def next_due(self, *, processing: bool = True) -> float | None:
         """When the next scheduled delivery falls due (None: nothing scheduled), leaving out
-        those of locked accounts, which wait for a worker to unlock them."""
+        those of locked accounts, which wait for a worker to unlock them.
+
+        :param processing: count the times ``processing`` deliveries are looked at again
+            (False: only what is still to be sent, as ``run(until_idle=True)`` asks).
+        """
+        leased = "('claimed', 'sending', 'processing')" if processing else "('claimed', 'sending')"
         with self.transaction() as cur:
             unlocked, locked = self._not_locked(cur)
             row = self.execute(
@@ -792,8 +831,7 @@ class Store(ABC):
             ).fetchone()
             lease = self.execute(
                 cur,
-                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')"
-                + unlocked,
+                f"SELECT MIN(lease_until) FROM deliveries WHERE status IN {leased}" + unlocked,
                 locked,
             ).fetchone()
         times = [float(v) for v in (row[0], lease[0]) if v is not None]

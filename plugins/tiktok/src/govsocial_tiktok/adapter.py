@@ -38,9 +38,12 @@ Exactly once. The publish is the post: a second init would be a second post. So:
   answer lost on the way back is :class:`~govsocial.PublishOutcomeUnknown`, never a blind
   repeat;
 - when the post is still processing or in moderation after :attr:`TikTok.moderation_wait`
-  seconds, the attempt ends with :class:`PublishPending` (a ``RateLimited``: the worker
-  retries the delivery after ``retry_after`` seconds, keeping the checkpoint), and the next
-  attempt polls the same ``publish_id`` again.
+  seconds, the attempt ends with :class:`PublishPending` (govsocial's
+  :class:`~govsocial.PublishPending`): a workspace's worker keeps the delivery
+  ``processing``, holding no slot, and after ``retry_after`` seconds any worker looks again
+  with :meth:`TikTok.resume_processing`, one status/fetch of the same ``publish_id``
+  (never an init), until the post id arrives, TikTok fails it, or the workspace's
+  processing limit (48 h) runs out.
 
 Limits. Each user token may make 6 init calls a minute (both init pages); the adapter
 counts them in the client's rate budget, so a seventh waits instead of collecting a 429.
@@ -95,6 +98,9 @@ from govsocial.adapters import (
     poll,
     read_json,
     scrub,
+)
+from govsocial.adapters import (
+    PublishPending as CorePublishPending,
 )
 
 __all__ = ["ChunkedPut", "PublishPending", "TikTok", "plan_chunks"]
@@ -193,20 +199,26 @@ FAIL_REASONS: dict[str, str] = {
 }
 
 
-class PublishPending(RateLimited):
+class PublishPending(CorePublishPending):
     """TikTok holds the post but has not finished processing or moderating it yet.
 
-    The attempt ends here; the delivery's checkpoint keeps ``publish_id``, so the next
-    attempt polls the same publish again and never makes a second post. A worker retries
-    it after ``retry_after`` seconds (up to the workspace's ``max_attempts``).
+    The attempt ends here; the delivery's checkpoint keeps ``publish_id``, so looking again
+    (:meth:`TikTok.resume_processing`, or publishing the same delivery again) polls the
+    same publish and never makes a second post. A workspace's worker keeps the delivery
+    ``processing`` and looks again after ``retry_after`` seconds, counting no attempt.
     """
 
     def __init__(self, message: str, *, publish_id: str, retry_after: float) -> None:
-        super().__init__(message, retry_after=retry_after, platform="tiktok", status=None)
+        super().__init__(
+            message,
+            retry_after=retry_after,
+            platform="tiktok",
+            detail={"publish_id": publish_id},
+        )
         self.publish_id = publish_id
         self.hint = (
-            f"TikTok may take hours to moderate a public post; publishing the delivery again "
-            f"resumes polling publish {publish_id} (retry after {retry_after:.0f} s)"
+            f"TikTok may take hours to moderate a public post; looking again polls publish "
+            f"{publish_id} (in {retry_after:.0f} s), never a second post"
         )
         Exception.__init__(self, self._render())
 
@@ -777,35 +789,59 @@ class TikTok(Platform):
         )
         return str(data["publish_id"])
 
-    async def _await_post(self, idempotency_key: str) -> PostRef:
+    async def resume_processing(self, idempotency_key: str) -> PostRef:
+        """One ``status/fetch`` of the delivery's publish (from its checkpoint): the post
+        once TikTok completed it, PublishPending while it is still processing or in
+        moderation, TikTok's refusal when it failed. Never an init, never an upload."""
+        saved = self.checkpoint(idempotency_key)
+        if "post_id" in saved:
+            return self._ref(saved)
+        if "publish_id" not in saved:
+            raise ConfigurationError(
+                f"the checkpoint of delivery {idempotency_key} holds no TikTok publish to look at",
+                field="idempotency_key",
+                hint="check the account's posts in the TikTok app before publishing again",
+            )
+        return await self._await_post(idempotency_key, wait=0.0)
+
+    async def _await_post(self, idempotency_key: str, *, wait: float | None = None) -> PostRef:
         """Poll status/fetch until the post is complete, failed, or still pending after
-        ``moderation_wait`` seconds (PublishPending; the checkpoint stays)."""
+        ``wait`` seconds (default :attr:`moderation_wait`; 0: one read) (PublishPending;
+        the checkpoint stays)."""
         saved = self.checkpoint(idempotency_key)
         publish_id = saved["publish_id"]
+        wait = self.moderation_wait if wait is None else wait
 
         async def check() -> dict[str, Any] | None:
             data = await self.fetch_status(publish_id)
             done = data.get("status") in ("PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX")
             return data if done else None
 
-        try:
-            data = await poll(
-                check,
-                what=f"TikTok post {publish_id}",
-                platform=self.name,
-                timeout=self.moderation_wait,
-                first=self.poll_first,
-                most=30.0,
-            )
-        except PlatformError as error:
-            if error.status is not None or isinstance(error, RateLimited):
-                raise
-            raise PublishPending(
-                f"TikTok is still processing or moderating the post of {self.account.handle} "
-                f"(publish {publish_id}) after {self.moderation_wait:g} s",
-                publish_id=publish_id,
-                retry_after=self.moderation_retry,
-            ) from None
+        pending = PublishPending(
+            f"TikTok is still processing or moderating the post of {self.account.handle} "
+            f"(publish {publish_id})",
+            publish_id=publish_id,
+            retry_after=self.moderation_retry,
+        )
+        if wait <= 0:
+            found = await check()
+            if found is None:
+                raise pending
+            data = found
+        else:
+            try:
+                data = await poll(
+                    check,
+                    what=f"TikTok post {publish_id}",
+                    platform=self.name,
+                    timeout=wait,
+                    first=self.poll_first,
+                    most=30.0,
+                )
+            except PlatformError as error:
+                if error.status is not None or isinstance(error, RateLimited):
+                    raise
+                raise pending from None
         if data.get("status") == "FAILED":
             reason = str(data.get("fail_reason") or "unknown")
             raise PlatformError(
