@@ -17,6 +17,7 @@ import pytest
 
 from govsocial import Account, Media, Post
 from govsocial.app import Workspace
+from govsocial.cli import main
 from govsocial.client import AsyncClient
 from govsocial.plugin.manager import Plugins
 from govsocial.scheduling.worker import Worker
@@ -168,3 +169,34 @@ def test_a_post_still_processing_past_the_limit_ends_unknown_and_is_never_resent
     assert len(server.publishes_of(fresh)) == 1 and server.posts_of(fresh) == []
     [entry] = workspace.audit_log(action="unknown")
     assert entry.detail["error_type"] == "ProcessingTimeout"
+
+
+def test_a_processing_delivery_of_a_locked_account_stays_processing_and_is_listed(
+    server: TikTokEmulator,
+    fresh: Account,
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    job_id = schedule_video(workspace)
+    server.hold_moderation = True
+    run_worker(workspace, ahead=6)
+    assert main(["--db", workspace.url.removeprefix("sqlite:///"), "jobs"]) == 0
+    listed = capsys.readouterr().out
+    assert "processing" in listed and "looks again" in listed and "attempts=1" in listed
+
+    secret = fresh.credential("client_secret")
+    monkeypatch.delenv("HUMAS_TIKTOK_CLIENT_SECRET")  # this worker cannot open the account
+    server.hold_moderation = False
+    server.moderation_polls = 0
+    run_worker(workspace, ahead=6 + TikTok.moderation_retry + 1)
+    [delivery] = workspace.job(job_id).deliveries
+    assert delivery.status == "processing" and delivery.attempts == 1
+    assert "HUMAS_TIKTOK_CLIENT_SECRET" in (delivery.error or "")
+    assert server.posts_of(fresh) == []
+
+    monkeypatch.setenv("HUMAS_TIKTOK_CLIENT_SECRET", secret)
+    run_worker(workspace, ahead=6 + TikTok.moderation_retry + 2)
+    [delivery] = workspace.job(job_id).deliveries
+    assert delivery.status == "published", delivery.error
+    assert len(server.publishes_of(fresh)) == 1 and len(server.posts_of(fresh)) == 1
