@@ -171,7 +171,8 @@ def test_an_expired_token_is_renewed_and_the_rotated_refresh_token_kept(run: Run
     old_refresh = run.account.credential("refresh_token")
     ref = run.publish(video_post(VIDEO))
     assert run.server.stored_post(ref) is not None
-    [renewed] = run.renewed
+    [renewed, audited] = run.renewed
+    assert audited == {"app_audited": "true"}  # a public post went out
     assert renewed["access_token"] in run.server.tokens
     assert renewed["refresh_token"] != old_refresh
     assert renewed["refresh_token"] in run.server.refresh_tokens
