@@ -672,8 +672,12 @@ class Client:
         idempotency_key: str,
         context: EventContext | None = None,
     ) -> PublishResult:
-        """Look again at a post the platform was still processing (only a status read;
-        see :meth:`AsyncClient.resume_processing`)."""
+        """Look again at a post the platform accepted and was still processing when
+        :meth:`publish_one` ended with :class:`~govsocial.PublishPending`: only a status
+        read (:meth:`govsocial.adapters.Platform.resume_processing`), never a new send.
+        The result's error is ``PublishPending`` again while it is still processing; the
+        ``publish_finished`` hooks hear only the settled outcome (a post or an error).
+        """
         return self.run(
             self._async.resume_processing(
                 post, account, idempotency_key=idempotency_key, context=context
