@@ -200,3 +200,49 @@ def test_a_processing_delivery_of_a_locked_account_stays_processing_and_is_liste
     [delivery] = workspace.job(job_id).deliveries
     assert delivery.status == "published", delivery.error
     assert len(server.publishes_of(fresh)) == 1 and len(server.posts_of(fresh)) == 1
+
+
+def test_a_post_tiktok_holds_is_not_refused_by_a_later_revocation_but_an_unsent_one_is(
+    server: TikTokEmulator, fresh: Account, workspace: Workspace
+) -> None:
+    """The documented decision (docs/operations.md, "Processing"): the authority is checked
+    when a delivery is sent; a post TikTok already holds is only looked at afterwards, so
+    revoking its admin cannot un-send it, while a delivery not yet sent is refused."""
+    ws = workspace
+    start = datetime.now(UTC).date() - timedelta(days=30)
+    ws.add_person("kepala", name="Kepala Dinas", unit="Diskominfo")
+    ws.appoint("kepala", role="head", decree="100/1/SK/2026", valid_from=start)
+    ws.add_person("siti", name="Siti", by="kepala")
+    ws.appoint(
+        "siti",
+        accounts=["humas"],
+        role="admin",
+        decree="800/123/SK/2026",
+        valid_from=start,
+        by="kepala",
+    )
+    video = make_video(width=360, height=640, seconds=4, fps=30)
+    at = datetime.now(UTC) + timedelta(seconds=5)
+    sent = ws.schedule(Post("Terkirim", media=[Media(data=video)]), ["humas"], at=at, by="siti")
+    later = ws.schedule(
+        Post("Belum", media=[Media(data=video)]),
+        ["humas"],
+        at=at + timedelta(hours=1),
+        by="siti",
+    )
+    server.hold_moderation = True
+    run_worker(ws, ahead=6)
+    [held] = ws.job(sent.id).deliveries
+    assert held.status == "processing"
+    [entered] = ws.audit_log(action="processing")
+    assert entered.actor == "siti" and entered.decree == "800/123/SK/2026"
+
+    ws.revoke("siti", "humas", by="kepala", reason="mutasi")
+    server.hold_moderation = False
+    server.moderation_polls = 0
+    run_worker(ws, ahead=3600 + 6)
+    [done] = ws.job(sent.id).deliveries
+    assert done.status == "published", done.error
+    [refused] = ws.job(later.id).deliveries
+    assert refused.status == "refused" and "revoked" in (refused.error or "")
+    assert len(server.posts_of(fresh)) == 1 and len(server.publishes_of(fresh)) == 1
