@@ -246,3 +246,22 @@ def test_a_post_tiktok_holds_is_not_refused_by_a_later_revocation_but_an_unsent_
     [refused] = ws.job(later.id).deliveries
     assert refused.status == "refused" and "revoked" in (refused.error or "")
     assert len(server.posts_of(fresh)) == 1 and len(server.publishes_of(fresh)) == 1
+
+
+def test_a_recurring_jobs_next_occurrence_is_planned_while_one_is_processing(
+    server: TikTokEmulator, fresh: Account, workspace: Workspace
+) -> None:
+    video = make_video(width=360, height=640, seconds=4, fps=30)
+    at = datetime.now(UTC) + timedelta(seconds=5)
+    job = workspace.schedule(
+        Post("Harian", media=[Media(data=video)]),
+        ["humas"],
+        at=at,
+        recurrence="FREQ=DAILY;COUNT=3",
+    )
+    server.hold_moderation = True
+    run_worker(workspace, ahead=6)
+    first, second = sorted(workspace.job(job.id).deliveries, key=lambda d: d.occurrence)
+    assert first.status == "processing"
+    assert second.status == "scheduled" and second.occurrence == 1
+    assert second.scheduled_at - first.scheduled_at == timedelta(days=1)

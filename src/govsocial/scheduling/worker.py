@@ -320,6 +320,7 @@ class Worker:
         failure = result.error or GovSocialError("publishing failed without an error")
         if isinstance(failure, PublishPending):
             self._processing(d, failure, failure.retry_after or 60.0, entering=True)
+            self._next_occurrence(d, recurrence)  # sent: the series goes on meanwhile
             return
         if isinstance(failure, PublishOutcomeUnknown):
             verdict = await self._reconcile(client, d, account)
@@ -368,6 +369,8 @@ class Worker:
             error.status is None or error.status >= 500 or error.transient
         ):
             wait = 60.0  # the status read did not get through: a read is safe to repeat
+        elif isinstance(error, AuthenticationError):
+            wait = 3600.0  # the platform may still publish it: look again once renewed
         if wait is None:
             # the platform refused the post after all ("failed"), or something that may
             # have posted it cannot be asked any more ("unknown"): a person looks
