@@ -276,3 +276,22 @@ def test_an_unverified_email_says_so(
     assert "unconfirmed_email" in str(result.error)
     assert result.error.hint is not None and "e-mail" in result.error.hint
     assert service.calls(UPLOAD) == []
+
+
+def test_check_says_where_videos_go(
+    service: VideoServiceEmulator, account: Account, bluesky_server: BlueskyDevServer
+) -> None:
+    with Client() as client:
+        found = client.check(account)
+        plain = client.check(
+            account.model_copy(
+                update={
+                    "credentials": {
+                        k: v for k, v in account.credentials.items() if k == "identifier"
+                    }
+                    | {"app_password": account.credentials["app_password"]}
+                }
+            )
+        )
+    assert any(service.base_url in note and service.did in note for note in found.notes)
+    assert any("PDS blobs" in note for note in plain.notes)

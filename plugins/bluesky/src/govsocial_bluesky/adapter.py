@@ -866,9 +866,20 @@ class Bluesky(Platform):
                 f"{status or 'deactivated'}",
             )
         handle = info.get("handle")
+        try:
+            service = self.video_service()
+            video = (
+                f"videos go through the video service {service[0]} ({service[1]})"
+                if service is not None
+                else "videos are stored as PDS blobs (no video service: set the account's "
+                "video_service to use one)"
+            )
+        except ConfigurationError as error:
+            video = f"videos cannot be posted: {error}"
         return self.checked(
             log,
             identity=f"@{handle}" if isinstance(handle, str) and handle else None,
+            notes=[video],
             post=write,
             reply=write,
             delete=write,
