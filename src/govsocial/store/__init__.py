@@ -15,10 +15,13 @@ account a worker could not open the credentials of (``account_locks``) are not c
 until it is unlocked: they wait, neither failed nor counted as attempts.
 
 A ``processing`` delivery was accepted by its platform, which is still processing it
-(moderation, transcoding): no worker holds it while it waits. Its ``lease_until`` (and
-``due_at``) say when it is looked at again; it is then claimed like an expired lease, stays
-``processing`` while a worker looks (only a status read, never a send), and goes back to
-waiting, or ends. Its ``sending_at`` is when the attempt the platform accepted began.
+(moderation, transcoding): no worker holds it while it waits. Its ``due_at`` (always equal
+to its ``lease_until``) is when it is looked at again, or, while a worker looks, when that
+worker's lease runs out; it is then claimed, stays ``processing`` while a worker looks (only
+a status read, never a send), and goes back to waiting, or ends. Its ``sending_at`` is when
+the attempt the platform accepted began. Every query reads it by ``(status, due_at)``, the
+index scheduled deliveries use, so deliveries waiting for hours cost the claim nothing
+(``bench/processing.py``).
 """
 
 from __future__ import annotations
@@ -247,11 +250,17 @@ class Store(ABC):
         unlocked, locked = self._not_locked(cursor)
         rows = self.execute(
             cursor,
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN "
-            f"('claimed', 'sending', 'processing') AND lease_until < ?{unlocked} "
-            f"ORDER BY lease_until LIMIT ?{self.lock_clause}",
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status IN ('claimed', 'sending') "
+            f"AND lease_until < ?{unlocked} ORDER BY lease_until LIMIT ?{self.lock_clause}",
             (now, *locked, limit),
         ).fetchall()
+        if len(rows) < limit:  # due to be looked at again, or their looking worker died
+            rows += self.execute(
+                cursor,
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'processing' "
+                f"AND due_at <= ?{unlocked} ORDER BY due_at LIMIT ?{self.lock_clause}",
+                (now, *locked, limit - len(rows)),
+            ).fetchall()
         if len(rows) < limit:
             rows += self.execute(
                 cursor,
@@ -287,10 +296,11 @@ class Store(ABC):
         self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
     ) -> None:
         marks = ", ".join("?" for _ in ids)
+        due = ", due_at = lease_until" if status == "processing" else ""  # kept equal
         self.execute(
             cursor,
-            "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ? "
-            f"WHERE id IN ({marks})",
+            "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ?"
+            f"{due} WHERE id IN ({marks})",
             (status, owner, until, now, *ids),
         )
 
@@ -738,10 +748,11 @@ class Store(ABC):
             cur,
             "UPDATE deliveries SET status = CASE WHEN status = 'claimed' THEN 'scheduled' "
             "ELSE status END, lease_until = CASE WHEN status = 'claimed' THEN NULL "
-            "ELSE ? END, lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "ELSE ? END, due_at = CASE WHEN status = 'processing' THEN ? ELSE due_at END, "
+            "lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
             "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
             "'processing')",
-            (now, error, error_type, now, delivery_id, owner),
+            (now, now, error, error_type, now, delivery_id, owner),
         )
         return int(result.rowcount) == 1
 
@@ -797,9 +808,10 @@ class Store(ABC):
         with self.transaction() as cur:
             result = self.execute(
                 cur,
-                "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? "
+                "UPDATE deliveries SET lease_until = ?, due_at = CASE WHEN status = 'processing' "
+                "THEN ? ELSE due_at END WHERE lease_owner = ? "
                 "AND status IN ('claimed', 'sending', 'processing')",
-                (until, owner),
+                (until, until, owner),
             )
             return int(result.rowcount)
 
@@ -821,7 +833,6 @@ class Store(ABC):
         :param processing: count the times ``processing`` deliveries are looked at again
             (False: only what is still to be sent, as ``run(until_idle=True)`` asks).
         """
-        leased = "('claimed', 'sending', 'processing')" if processing else "('claimed', 'sending')"
         with self.transaction() as cur:
             unlocked, locked = self._not_locked(cur)
             row = self.execute(
@@ -831,10 +842,18 @@ class Store(ABC):
             ).fetchone()
             lease = self.execute(
                 cur,
-                f"SELECT MIN(lease_until) FROM deliveries WHERE status IN {leased}" + unlocked,
+                "SELECT MIN(lease_until) FROM deliveries WHERE status IN ('claimed', 'sending')"
+                + unlocked,
                 locked,
             ).fetchone()
-        times = [float(v) for v in (row[0], lease[0]) if v is not None]
+            look = (None,)
+            if processing:
+                look = self.execute(
+                    cur,
+                    f"SELECT MIN(due_at) FROM deliveries WHERE status = 'processing'{unlocked}",
+                    locked,
+                ).fetchone()
+        times = [float(v) for v in (row[0], lease[0], look[0]) if v is not None]
         return min(times) if times else None
 
     def count_due(self, now: float) -> int:
