@@ -293,5 +293,16 @@ def test_check_says_where_videos_go(
                 }
             )
         )
-    assert any(service.base_url in note and service.did in note for note in found.notes)
+    [video] = [n for n in found.notes if n.startswith("videos go through")]
+    assert service.base_url in video and service.did in video
+    assert "may upload 25 more videos" in video  # what the emulator's limits answered
+    assert "GET /xrpc/app.bsky.video.getUploadLimits" in found.calls
+    [(_, _, _, claims)] = service.calls(LIMITS)
+    assert claims is not None and claims["aud"] == service.did
     assert any("PDS blobs" in note for note in plain.notes)
+
+    service.limits = {"canUpload": False, "error": "unconfirmed_email"}
+    with Client() as client:
+        refused = client.check(account)
+    [video] = [n for n in refused.notes if n.startswith("videos go through")]
+    assert "does not let this account upload" in video and "unconfirmed_email" in video

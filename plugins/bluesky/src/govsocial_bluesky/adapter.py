@@ -580,6 +580,38 @@ class Bluesky(Platform):
         did = _option(self.account, "video_service_did") or f"did:web:{host}"
         return given.rstrip("/"), did
 
+    async def _video_words(self, log: Any) -> str:
+        """For ``govsocial check``: where videos go, and what the video service's
+        getUploadLimits says about this account."""
+        try:
+            service = self.video_service()
+        except ConfigurationError as error:
+            return f"videos cannot be posted: {error}"
+        if service is None:
+            return (
+                "videos are stored as PDS blobs (no video service: set the account's "
+                "video_service to use one)"
+            )
+        where = f"videos go through the video service {service[0]} ({service[1]})"
+        try:
+            with self.recording_calls() as inner:
+                limits = await self.upload_limits(*service)
+        except GovSocialError as error:
+            return f"{where}; it could not be asked for this account's limits: {error}"
+        finally:
+            log.calls.extend(inner.calls)
+        words = str(limits.get("message") or limits.get("error") or "")
+        if limits.get("canUpload") is not True:
+            return (
+                f"{where}, which does not let this account upload videos now"
+                f"{': ' + words if words else ''} (Bluesky-hosted accounts must verify "
+                f"their e-mail first; {VIDEO_DOCS})"
+            )
+        return (
+            f"{where}: it may upload {limits.get('remainingDailyVideos', '?')} more videos "
+            f"({limits.get('remainingDailyBytes', '?')} bytes) today"
+        )
+
     async def _service_token(self, aud: str, lxm: str, *, lifetime: int | None = None) -> str:
         """com.atproto.server.getServiceAuth: a token for ``aud``, bound to ``lxm``."""
         params: dict[str, Any] = {"aud": aud, "lxm": lxm}
@@ -661,15 +693,21 @@ class Bluesky(Platform):
             self.save_checkpoint(idempotency_key, video_blob=_json.dumps(blob, sort_keys=True))
         return blob
 
-    async def _check_upload_limits(self, url: str, service_did: str, size: int) -> None:
-        """app.bsky.video.getUploadLimits: whether this account may upload a video now."""
+    async def upload_limits(self, url: str, service_did: str) -> dict[str, Any]:
+        """app.bsky.video.getUploadLimits on the video service at ``url`` (with a service
+        token for ``service_did``): ``canUpload``, ``remainingDailyVideos``,
+        ``remainingDailyBytes``, ``message``, ``error``."""
         token = await self._service_token(service_did, "app.bsky.video.getUploadLimits")
         response = await self.request(
             "GET",
             f"{url}/xrpc/app.bsky.video.getUploadLimits",
             headers={"Authorization": f"Bearer {token}"},
         )
-        limits = json_object(response) or {}
+        return json_object(response) or {}
+
+    async def _check_upload_limits(self, url: str, service_did: str, size: int) -> None:
+        """Whether this account may upload a video of ``size`` bytes now."""
+        limits = await self.upload_limits(url, service_did)
         videos, size_left = limits.get("remainingDailyVideos"), limits.get("remainingDailyBytes")
         words = str(limits.get("message") or limits.get("error") or "")
         if (isinstance(videos, int) and videos <= 0) or (
@@ -688,7 +726,7 @@ class Bluesky(Platform):
                 f"{self.title}'s video service does not let {self.account.handle} upload "
                 f"videos{': ' + words if words else ''}",
                 platform=self.name,
-                status=response.status_code,
+                status=200,
                 body=words or None,
                 hint="Bluesky-hosted accounts must verify their e-mail before uploading "
                 f"video, and may post a limited number a day ({VIDEO_DOCS})",
@@ -866,16 +904,7 @@ class Bluesky(Platform):
                 f"{status or 'deactivated'}",
             )
         handle = info.get("handle")
-        try:
-            service = self.video_service()
-            video = (
-                f"videos go through the video service {service[0]} ({service[1]})"
-                if service is not None
-                else "videos are stored as PDS blobs (no video service: set the account's "
-                "video_service to use one)"
-            )
-        except ConfigurationError as error:
-            video = f"videos cannot be posted: {error}"
+        video = await self._video_words(log)
         return self.checked(
             log,
             identity=f"@{handle}" if isinstance(handle, str) and handle else None,
