@@ -206,3 +206,50 @@ def test_kill_9_while_processing_then_a_new_worker_finishes_it_once(
         ws.verify_audit()
     finally:
         ws.close()
+
+
+# -- the store's part, on both engines (the ws fixture) ---------------------------------
+
+
+def _processing(ws: Workspace, humas: str, look_at: float) -> DeliveryRow:
+    """A delivery of a new job, sent by worker w1 and left processing until ``look_at``."""
+    job = ws.schedule(Post("Klip"), [humas], at=datetime.now(UTC) + timedelta(minutes=5))
+    store = ws.store
+    [row] = store.deliveries(job.id)
+    now = row.due_at
+    [claimed] = store.claim("w1", now, 60.0, 10)
+    assert claimed.id == row.id
+    assert store.mark_sending(row.id, "w1", now, 60.0)
+    with store.transaction() as cur:
+        assert store.mark_processing(cur, row.id, "w1", look_at, "in moderation", "X", now)
+    [waiting] = store.deliveries(job.id)
+    return waiting
+
+
+def test_a_processing_delivery_is_claimed_once_when_due_and_held_while_looked_at(
+    ws: Workspace, humas: str
+) -> None:
+    store = ws.store
+    start = datetime.now(UTC).timestamp() + 300
+    waiting = _processing(ws, humas, look_at=start + 600)
+    assert waiting.status == "processing" and waiting.lease_owner is None
+    assert waiting.attempts == 1 and waiting.due_at == waiting.lease_until == start + 600
+    assert store.next_due() == start + 600
+    assert store.next_due(processing=False) is None  # nothing left to send
+    assert store.claim("w2", start + 599, 60.0, 10) == []  # not yet due
+
+    [looked] = store.claim("w2", start + 601, 60.0, 10)
+    assert looked.status == "processing" and not looked.reconcile
+    [held] = store.deliveries()
+    assert held.lease_owner == "w2" and held.due_at == held.lease_until == start + 661
+    assert store.claim("w3", start + 602, 60.0, 10) == [], "held while w2 looks"
+    assert store.extend_leases("w2", start + 700) == 1
+    [held] = store.deliveries()
+    assert held.due_at == held.lease_until == start + 700
+    assert store.next_due() == start + 700
+
+    # w2 dies while looking: once its lease is over, another worker looks again
+    [again] = store.claim("w3", start + 701, 60.0, 10)
+    assert again.id == held.id and again.status == "processing"
+    assert store.deliveries()[0].attempts == 1, "looking is never an attempt"
+    assert store.mark_final(again.id, "w3", "published", None, None, start + 702)

@@ -296,12 +296,14 @@ class Store(ABC):
         self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
     ) -> None:
         marks = ", ".join("?" for _ in ids)
-        due = ", due_at = lease_until" if status == "processing" else ""  # kept equal
+        # a processing delivery's due_at is kept equal to its lease_until (the new value:
+        # on the right of SET, lease_until would still be the old one)
+        due, kept = (", due_at = ?", (until,)) if status == "processing" else ("", ())
         self.execute(
             cursor,
             "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ?"
             f"{due} WHERE id IN ({marks})",
-            (status, owner, until, now, *ids),
+            (status, owner, until, now, *kept, *ids),
         )
 
     @abstractmethod
