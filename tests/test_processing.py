@@ -1,4 +1,5 @@
-"""The ``processing`` state across a real crash, on SQLite and PostgreSQL.
+"""The ``processing`` state across a real crash, on SQLite and PostgreSQL; and the store's
+part on both engines: claimed once when due, held while looked at, never an attempt.
 
 A worker process publishes a TikTok video to the emulator; TikTok holds it in moderation,
 so the delivery waits ``processing``. The worker is killed with SIGKILL while it is in the
