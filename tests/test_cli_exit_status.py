@@ -36,7 +36,9 @@ from govsocial.core.errors import (
     NotSupported,
     PlatformError,
     PluginError,
+    ProcessingTimeout,
     PublishOutcomeUnknown,
+    PublishPending,
     RateLimited,
     ValidationError,
 )
@@ -56,6 +58,8 @@ EXPECTED: list[tuple[GovSocialError, int]] = [
     (RateLimited("slow down", retry_after=3), 1),
     (AuthenticationError("token revoked", platform="paper"), 1),
     (PublishOutcomeUnknown("no answer", platform="paper", account="@h", idempotency_key="k"), 1),
+    (PublishPending("still in moderation", retry_after=600, platform="paper"), 1),
+    (ProcessingTimeout("still processing", platform="paper", account="@h", idempotency_key="k"), 1),
     (AuditTampered("entry 2 was edited", seq=2), 1),
     (Unsupported("a plugin's own PlatformError", platform="paper"), 1),
     (NotSupported("no replies here", platform="paper", action="fetch_replies"), 1),

@@ -94,6 +94,8 @@ class Workspace:
     :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
     :param lease: seconds a worker's claim lasts without renewal.
     :param max_attempts: attempts per delivery for failures that are safe to retry.
+    :param processing_limit: how long a platform may keep processing a post it accepted
+        (TikTok's moderation) before the delivery ends ``unknown`` (``ProcessingTimeout``).
     :param plugins: the plugin system (default: the process-wide one).
     """
 
@@ -104,6 +106,7 @@ class Workspace:
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
+        processing_limit: timedelta = timedelta(hours=48),
         plugins: Plugins | None = None,
     ) -> None:
         if isinstance(store, WorkspaceCore):  # already opened (Workspace.open): use it as is
@@ -114,6 +117,7 @@ class Workspace:
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,
+            processing_limit=processing_limit,
             plugins=plugins,
         )
 
@@ -126,6 +130,7 @@ class Workspace:
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
+        processing_limit: timedelta = timedelta(hours=48),
         plugins: Plugins | None = None,
     ) -> Workspace:
         """Open (creating or upgrading) the workspace at ``url``.
@@ -141,6 +146,7 @@ class Workspace:
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,
+            processing_limit=processing_limit,
             plugins=plugins,
         )
         return cls(core)
@@ -201,6 +207,12 @@ class Workspace:
     def max_attempts(self) -> int:
         """Attempts per delivery for failures that are safe to retry."""
         return self.core.max_attempts
+
+    @property
+    def processing_limit(self) -> timedelta:
+        """How long a platform may keep processing an accepted post before the delivery
+        ends ``unknown`` (``ProcessingTimeout``)."""
+        return self.core.processing_limit
 
     @property
     def url(self) -> str:

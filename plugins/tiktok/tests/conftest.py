@@ -46,6 +46,7 @@ def server(emulator: TikTokEmulator) -> Iterator[TikTokEmulator]:
     emulator.inits_per_minute = 6
     emulator.moderation_polls = 1
     emulator.hold_moderation = False
+    emulator.status_delay = 0.0
     emulator.refresh_omits_refresh_token = False
     emulator.min_chunk = 5 * 1024 * 1024
     emulator.init_answer_delay = 0.0

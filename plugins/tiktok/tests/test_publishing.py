@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import govsocial
 from govsocial import Account, Media, Post
 from govsocial.adapters import AdapterContext, Http, MemoryCheckpoints
 from govsocial.adapters.http import new_http_client
@@ -134,8 +135,9 @@ def test_moderation_longer_than_an_attempt_resumes_polling_never_a_second_init(
     with pytest.raises(PublishPending) as caught:
         run.publish(video_post(VIDEO))
     pending = caught.value
-    assert "publishing the delivery again resumes polling" in str(pending)
+    assert "looking again polls publish" in str(pending)
     assert isinstance(pending, RateLimited) and pending.retry_after == TikTok.moderation_retry
+    assert isinstance(pending, govsocial.PublishPending)  # the core's: the worker waits
     [publish] = run.server.publishes_of(run.account)
     assert pending.publish_id == publish.publish_id
     assert run.checkpoints.load(run.account.key, "d1")["publish_id"] == publish.publish_id
@@ -169,7 +171,8 @@ def test_an_expired_token_is_renewed_and_the_rotated_refresh_token_kept(run: Run
     old_refresh = run.account.credential("refresh_token")
     ref = run.publish(video_post(VIDEO))
     assert run.server.stored_post(ref) is not None
-    [renewed] = run.renewed
+    [renewed, audited] = run.renewed
+    assert audited == {"app_audited": "true"}  # a public post went out
     assert renewed["access_token"] in run.server.tokens
     assert renewed["refresh_token"] != old_refresh
     assert renewed["refresh_token"] in run.server.refresh_tokens

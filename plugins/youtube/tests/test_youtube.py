@@ -178,8 +178,9 @@ def test_an_expired_token_is_renewed_and_the_refresh_token_is_never_replaced(
         adapter = client.async_client.adapter(fresh)
         assert adapter.credential("refresh_token") == fresh.credential("refresh_token")
     assert server.stored_post(ref) is not None
-    [renewal] = told
+    [renewal, project] = told
     assert set(renewal) == {"access_token", "token_expires_at"}  # no refresh_token at all
+    assert project == {"project_verified": "true"}  # the public upload stayed public
     [form] = server.token_requests[-1:]
     assert form["grant_type"] == "refresh_token"
     assert form["refresh_token"] == fresh.credential("refresh_token")

@@ -23,6 +23,7 @@ names, by what they are for (docs/sdk.md describes each):
   :func:`parse_query` (a watch's query, read: hashtag, phrase or words);
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
   :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
+  :class:`PublishPending` (accepted, still processing: the worker looks again later),
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
 - ``SecretStr`` (pydantic's), the type of every value in ``Account.credentials``;
 - counting text: :func:`grapheme_count`, :func:`graphemes`, :func:`utf8_length`,
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
         NotSupported,
         PlatformError,
         PublishOutcomeUnknown,
+        PublishPending,
         RateLimited,
         ValidationError,
     )
@@ -165,6 +167,7 @@ __all__ = [
     "PostRef",
     "Problem",
     "PublishOutcomeUnknown",
+    "PublishPending",
     "PublishResult",
     "RateBudget",
     "RateLimited",
@@ -244,6 +247,7 @@ _HOMES = {
         "NotSupported",
         "PlatformError",
         "PublishOutcomeUnknown",
+        "PublishPending",
         "RateLimited",
         "ValidationError",
     ),

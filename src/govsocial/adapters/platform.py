@@ -39,6 +39,7 @@ from govsocial.core.errors import (
     GovSocialError,
     NotSupported,
     PlatformError,
+    PublishPending,
     RateLimited,
     ValidationError,
 )
@@ -727,6 +728,27 @@ class Platform(ABC):
         Raise NotImplementedError where the platform cannot be asked.
         """
         raise NotImplementedError
+
+    async def resume_processing(self, idempotency_key: str) -> PostRef:
+        """Look again at a post this adapter's :meth:`publish` left with
+        :class:`~govsocial.core.errors.PublishPending` (the platform accepted it and was
+        still processing it): its ref once it is done; ``PublishPending`` again while it is
+        not; the platform's error when it refused the post after all.
+
+        It only looks, from what the delivery's checkpoint holds: it never creates, uploads
+        or initialises anything, so a worker may call it any number of times, from any
+        process. The default asks :meth:`find_published` (None: still processing, look
+        again in 60 s); an adapter that raises ``PublishPending`` overrides it with one
+        cheap status read. Added in govsocial 0.2 (no contract change: it has a default).
+        """
+        found = await self.find_published(idempotency_key)
+        if found is not None:
+            return found
+        raise PublishPending(
+            f"{self.title} is still processing the post of {self.account.handle}",
+            retry_after=60.0,
+            platform=self.name,
+        )
 
     # -- credentials, checkpoints and media -------------------------------------------------
 

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,7 +131,9 @@ def add_parsers(commands: Commands) -> None:
 
     worker = commands.add_parser("worker", help="publish due posts as they fall due")
     worker.add_argument(
-        "--until-idle", action="store_true", help="stop when nothing is scheduled any more"
+        "--until-idle",
+        action="store_true",
+        help="stop when nothing is left to send (processing posts wait for the next run)",
     )
     worker.add_argument("--concurrency", type=int, default=20, help="deliveries at once")
     worker.add_argument(
@@ -139,6 +142,14 @@ def add_parsers(commands: Commands) -> None:
         default=60.0,
         metavar="SECONDS",
         help="how long a claim outlives this worker if it dies (default 60)",
+    )
+    worker.add_argument(
+        "--processing-limit",
+        type=float,
+        default=48.0,
+        metavar="HOURS",
+        help="how long a platform may process an accepted post before the delivery ends "
+        "unknown (default 48)",
     )
     worker.set_defaults(handler=_cmd_worker)
 
@@ -150,9 +161,10 @@ def _show_job(job: Job) -> str:
     for d in job.deliveries:
         where = f"  {d.ref.url or d.ref.id}" if d.ref else ""
         error = f"  ({d.error})" if d.error and d.status != "published" else ""
+        look = "looks again " if d.status == "processing" else ""
         lines.append(
             shown(
-                f"  {d.account:<20} {d.status:<10} {d.due_at:%Y-%m-%d %H:%M}Z "
+                f"  {d.account:<20} {d.status:<10} {look}{d.due_at:%Y-%m-%d %H:%M}Z "
                 f"attempts={d.attempts}{where}{error}"
             )
         )
@@ -253,13 +265,19 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     if not args.lease > 0:  # also refuses nan
         raise ConfigurationError("--lease must be a positive number of seconds", field="lease")
+    if not 0 < args.processing_limit < 24 * 365:  # also refuses nan and inf
+        raise ConfigurationError(
+            "--processing-limit must be a number of hours above 0 and under a year",
+            field="processing_limit",
+        )
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    with open_workspace(args, lease=args.lease) as ws:
+    limit = timedelta(hours=args.processing_limit)
+    with open_workspace(args, lease=args.lease, processing_limit=limit) as ws:
         worker = Worker(ws, concurrency=args.concurrency)
 
         async def main() -> int:

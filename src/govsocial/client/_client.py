@@ -26,7 +26,13 @@ from govsocial.adapters.media_safety import publishing
 from govsocial.adapters.platform import AdapterContext, CredentialsListener, Limits, Platform
 from govsocial.adapters.upload import UploadProgress
 from govsocial.client.validation import blocking, validate
-from govsocial.core.errors import ConfigurationError, GovSocialError, PluginError, ValidationError
+from govsocial.core.errors import (
+    ConfigurationError,
+    GovSocialError,
+    PluginError,
+    PublishPending,
+    ValidationError,
+)
 from govsocial.core.listening import SearchPage
 from govsocial.core.models import (
     Account,
@@ -274,6 +280,42 @@ class AsyncClient:
             self.on_published(effective, result)
         return result
 
+    async def resume_processing(
+        self,
+        post: Post,
+        account: Account,
+        *,
+        idempotency_key: str,
+        context: EventContext | None = None,
+    ) -> PublishResult:
+        """Look again at a post the platform accepted and was still processing when
+        :meth:`publish_one` ended with :class:`~govsocial.PublishPending`: only a status
+        read (:meth:`govsocial.adapters.Platform.resume_processing`), never a new send.
+        The result's error is ``PublishPending`` again while it is still processing; the
+        ``publish_finished`` hooks hear only the settled outcome (a post or an error).
+        """
+        effective = post.for_platform(account.platform)
+        async with self._slot():
+            try:
+                ref = await self.adapter(account).resume_processing(idempotency_key)
+                result = PublishResult(account=account, ref=ref, idempotency_key=idempotency_key)
+            except GovSocialError as known:
+                result = PublishResult(
+                    account=account, error=known, idempotency_key=idempotency_key
+                )
+            except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the worker
+                bug = PluginError(
+                    f"the {account.platform} adapter failed while looking at a post it was "
+                    f"processing for {account.handle}: {type(exc).__name__}: {exc}"
+                )
+                bug.__cause__ = exc
+                result = PublishResult(account=account, error=bug, idempotency_key=idempotency_key)
+        if not isinstance(result.error, PublishPending):
+            self.plugins.publish_finished(effective, result, context)
+            if self.on_published is not None:
+                self.on_published(effective, result)
+        return result
+
     async def reply(
         self,
         to: PostRef | Interaction,
@@ -373,7 +415,8 @@ class AsyncClient:
     ) -> SearchPage:
         """Public posts matching ``query`` newer than ``cursor``, searched as ``account``
         (:meth:`govsocial.Platform.search`; NotSupported where the platform has no search)."""
-        return await self.adapter(account).search(query, cursor=cursor, since=since)
+        async with _adapter_bugs(account, "searching"):
+            return await self.adapter(account).search(query, cursor=cursor, since=since)
 
     def _slot(self) -> asyncio.Semaphore:
         if self._semaphore is None:
@@ -659,6 +702,26 @@ class Client:
         :raises NotImplementedError: the platform cannot be asked.
         """
         return self.run(self._async.find_published(account, idempotency_key))
+
+    def resume_processing(
+        self,
+        post: Post,
+        account: Account,
+        *,
+        idempotency_key: str,
+        context: EventContext | None = None,
+    ) -> PublishResult:
+        """Look again at a post the platform accepted and was still processing when
+        :meth:`publish_one` ended with :class:`~govsocial.PublishPending`: only a status
+        read (:meth:`govsocial.adapters.Platform.resume_processing`), never a new send.
+        The result's error is ``PublishPending`` again while it is still processing; the
+        ``publish_finished`` hooks hear only the settled outcome (a post or an error).
+        """
+        return self.run(
+            self._async.resume_processing(
+                post, account, idempotency_key=idempotency_key, context=context
+            )
+        )
 
     def fetch_metrics(self, refs: Iterable[PostRef]) -> list[PostMetrics]:
         """Figures for each post, in the order given (batched per account by the adapters)."""

@@ -14,8 +14,12 @@ Every error the library raises on purpose derives from :class:`GovSocialError`::
     ├── AuthenticationError      the platform refused the credentials (expired, revoked)
     ├── PlatformError            the platform answered with an error (keeps its message)
     │   └── RateLimited          the platform says "slow down" (retry_after seconds)
+    │       └── PublishPending   the platform accepted the post and is still processing it
+    │                            (moderation, transcoding): look again, never send again
     ├── PublishOutcomeUnknown    a create call was sent but no answer came back:
-    │                            the post may or may not exist; reconcile, never resend blindly
+    │   │                        the post may or may not exist; reconcile, never resend blindly
+    │   └── ProcessingTimeout    the platform was still processing an accepted post when the
+    │                            workspace's processing limit ran out
     └── NotSupported             the platform cannot do this at all (list mentions, ...)
 
 Messages name the field, the limit and the fix where there is one. They never contain a
@@ -39,7 +43,9 @@ __all__ = [
     "NotPermitted",
     "PlatformError",
     "PluginError",
+    "ProcessingTimeout",
     "PublishOutcomeUnknown",
+    "PublishPending",
     "RateLimited",
     "ValidationError",
     "NotSupported",
@@ -170,6 +176,37 @@ class RateLimited(PlatformError):
         super().__init__(message, platform=platform, status=status, body=body, hint=hint)
 
 
+class PublishPending(RateLimited):
+    """The platform accepted the post and is still processing it (TikTok's moderation,
+    a video's transcoding): not a failure, and never a reason to send the post again.
+
+    ``retry_after`` is when it is worth looking again (seconds); ``detail`` what the
+    platform gave to look it up by (``{"publish_id": ...}``, also kept in the delivery's
+    checkpoint). Publishing the same delivery again with the same idempotency key only
+    looks; a workspace's worker keeps the delivery ``processing`` and looks again after
+    ``retry_after`` (:meth:`govsocial.adapters.Platform.resume_processing`), any worker,
+    after any restart. It is a :class:`RateLimited`, so code that waits and retries on a
+    rate limit does the right thing with it too.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        platform: str | None = None,
+        detail: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, platform=platform, status=None)
+        self.detail = dict(detail or {})
+        self.hint = (
+            f"{platform or 'the platform'} accepted the post and is still processing it; "
+            f"look again in {retry_after:.0f} s: publishing the same delivery again only "
+            "looks, it never sends the post twice"
+        )
+        Exception.__init__(self, self._render())
+
+
 class PublishOutcomeUnknown(GovSocialError):
     """A create call left the machine but its answer never came back.
 
@@ -194,6 +231,12 @@ class PublishOutcomeUnknown(GovSocialError):
             message,
             hint="look the post up before any new attempt; never resend blindly",
         )
+
+
+class ProcessingTimeout(PublishOutcomeUnknown):
+    """The platform accepted the post but was still processing it when the workspace's
+    ``processing_limit`` ran out (48 h by default). The post may yet appear: a person looks
+    at the account in the platform's app; govsocial never sends it again."""
 
 
 class NotPermitted(GovSocialError):

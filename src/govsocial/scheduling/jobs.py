@@ -9,6 +9,12 @@ before the request leaves) → ``published`` | ``unknown`` | ``failed`` | ``miss
 holds at publication (a revoked or ended appointment; see docs/accountability.md).
 ``unknown`` means the platform may have the post and cannot say: a human looks, govsocial
 never resends it.
+
+``sending`` → ``processing`` when the platform accepted the post and is still processing it
+(TikTok's moderation can take hours): no worker holds it while it waits; at ``due_at`` a
+worker looks again (a status read, never a second send), until it is ``published``,
+``failed`` (the platform refused it after all) or, past the workspace's
+``processing_limit``, ``unknown`` with a ``ProcessingTimeout``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ DeliveryState = Literal[
     "scheduled",
     "claimed",
     "sending",
+    "processing",
     "published",
     "unknown",
     "failed",
@@ -39,6 +46,7 @@ DELIVERY_STATES: tuple[str, ...] = (
     "scheduled",
     "claimed",
     "sending",
+    "processing",
     "published",
     "unknown",
     "failed",
@@ -69,7 +77,8 @@ class Delivery(Model):
 class Job(Model):
     """A post planned for accounts; ``status`` summarizes its deliveries.
 
-    ``scheduled`` (nothing started), ``running``, ``published`` (every delivery),
+    ``scheduled`` (nothing started), ``running``, ``processing`` (nothing left to send, and
+    a platform still processing what it accepted), ``published`` (every delivery),
     ``partial`` (some published, some failed, missed or refused), ``failed``, ``refused``
     (every delivery refused at publication: its authority lapsed, or not the content
     approved), ``unknown`` (some outcome needs a human),
@@ -99,9 +108,11 @@ class Job(Model):
         if "scheduled" in states:
             return (
                 "scheduled"
-                if not states & {"published", "failed", "missed", "refused"}
+                if not states & {"published", "failed", "missed", "refused", "processing"}
                 else "running"
             )
+        if "processing" in states:
+            return "processing"
         settled = states - {"cancelled"}
         if settled == {"published"}:
             return "published"

@@ -38,6 +38,17 @@ The rules, in the order a delivery meets them:
    left to be reconciled), never ``failed``. Locked accounts' deliveries are not claimed.
    A worker checks the locks when it starts and every :data:`LOCK_CHECK_SECONDS`, and lifts
    those it can open, so the deliveries go out (once) when the key or variable is back.
+10. **Processing**: when the platform accepted the post and is still processing it (the
+   adapter raises :class:`~govsocial.core.errors.PublishPending`: TikTok's moderation can
+   take hours), the delivery becomes ``processing`` (audit-logged, its checkpoint kept, no
+   attempt counted beyond the one that sent it) and no worker holds it. When it is due to
+   be looked at again, any worker claims it and only reads its status
+   (:meth:`govsocial.client.AsyncClient.resume_processing`), never sending anything: it
+   ends ``published``, ``failed`` (the platform refused it after all), waits again, or,
+   past the workspace's ``processing_limit``, ends ``unknown`` with a
+   :class:`~govsocial.core.errors.ProcessingTimeout`. The authority and the pinned content
+   are not checked again: they were checked when it was sent, and the platform already
+   holds it (docs/operations.md, "Processing").
 """
 
 from __future__ import annotations
@@ -62,7 +73,9 @@ from govsocial.core.errors import (
     NotPermitted,
     PlatformError,
     PluginError,
+    ProcessingTimeout,
     PublishOutcomeUnknown,
+    PublishPending,
     RateLimited,
     ValidationError,
 )
@@ -177,7 +190,7 @@ class Worker:
                 handled += len(batch)
                 if batch and on_handled is not None:
                     on_handled(len(batch))
-                if until_idle and not batch and not in_flight and self.store.next_due() is None:
+                if until_idle and not batch and not in_flight and self._idle():
                     break
                 if in_flight and len(batch) == room:
                     # full: wait for a slot to free up (or a stop), not for the clock
@@ -200,6 +213,11 @@ class Worker:
             self.store.release(self.owner, self.clock())
         return handled
 
+    def _idle(self) -> bool:
+        """Nothing left to send: ``processing`` deliveries do not keep a worker run with
+        ``until_idle`` going (a platform may take hours; the next run looks at them)."""
+        return self.store.next_due(processing=False) is None
+
     async def _heartbeat(self) -> None:
         interval = max(0.5, self.ws.lease / 3)
         while True:
@@ -216,7 +234,7 @@ class Worker:
             self.store.mark_final(
                 delivery.id,
                 self.owner,
-                "unknown" if delivery.status == "sending" else "failed",
+                "unknown" if delivery.status in ("sending", "processing") else "failed",
                 "internal error while handling this delivery; see the worker's log",
                 "InternalError",
                 self.clock(),
@@ -233,7 +251,11 @@ class Worker:
             self._wait(d, locked)
             return
         except ConfigurationError as missing:
-            self._final(d, "unknown" if d.reconcile else "failed", missing)
+            sent = d.reconcile or d.status == "processing"
+            self._final(d, "unknown" if sent else "failed", missing)
+            return
+        if d.status == "processing":  # the platform holds it: look, never send
+            await self._look_again(client, d, account, post, recurrence, authority)
             return
         if not d.reconcile:
             try:
@@ -296,6 +318,10 @@ class Worker:
             self._published(d, result.ref, recurrence)
             return
         failure = result.error or GovSocialError("publishing failed without an error")
+        if isinstance(failure, PublishPending):
+            self._processing(d, failure, failure.retry_after or 60.0, entering=True)
+            self._next_occurrence(d, recurrence)  # sent: the series goes on meanwhile
+            return
         if isinstance(failure, PublishOutcomeUnknown):
             verdict = await self._reconcile(client, d, account)
             if isinstance(verdict, PostRef):
@@ -311,6 +337,88 @@ class Worker:
             self._final(d, final, failure, recurrence=recurrence)
         else:
             self._retry(d, failure, wait=wait, recurrence=recurrence)
+
+    async def _look_again(
+        self,
+        client: AsyncClient,
+        d: DeliveryRow,
+        account: Account,
+        post: Post,
+        recurrence: str | None,
+        authority: dict[str, Any],
+    ) -> None:
+        """A ``processing`` delivery: read its status (never send), then settle it or let
+        it wait again; past the processing limit it ends ``unknown``."""
+        context = EventContext(
+            workspace=self.ws.address,
+            job_id=d.job_id,
+            delivery_id=d.id,
+            actor=authority.get("by"),
+        )
+        result = await client.resume_processing(
+            post, account, idempotency_key=d.idempotency_key, context=context
+        )
+        if result.ok and result.ref is not None:
+            self._published(d, result.ref, recurrence)
+            return
+        error = result.error or GovSocialError("looking at the post failed without an error")
+        wait: float | None = None
+        if isinstance(error, RateLimited):  # PublishPending is one: still processing
+            wait = error.retry_after if error.retry_after is not None else 60.0
+        elif isinstance(error, PlatformError) and (
+            error.status is None or error.status >= 500 or error.transient
+        ):
+            wait = 60.0  # the status read did not get through: a read is safe to repeat
+        elif isinstance(error, AuthenticationError):
+            wait = 3600.0  # the platform may still publish it: look again once renewed
+        if wait is None:
+            # the platform refused the post after all ("failed"), or something that may
+            # have posted it cannot be asked any more ("unknown"): a person looks
+            refused = isinstance(error, PlatformError) and error.status is not None
+            self._final(d, "failed" if refused else "unknown", error, recurrence=recurrence)
+            return
+        started = d.sending_at if d.sending_at is not None else d.updated_at
+        limit = self.ws.processing_limit.total_seconds()
+        if self.clock() - started >= limit:
+            hours = limit / 3600
+            timeout = ProcessingTimeout(
+                f"{account.platform} accepted the post to {account.handle} "
+                f"{(self.clock() - started) / 3600:.1f} h ago and was still processing it, "
+                f"past the workspace's processing limit of {hours:g} h ({error.message}); "
+                "it may yet appear: check the account in the platform's app",
+                platform=account.platform,
+                account=account.handle,
+                idempotency_key=d.idempotency_key,
+                detail=getattr(error, "detail", None),
+            )
+            self._final(d, "unknown", timeout, recurrence=recurrence)
+            return
+        self._processing(d, error, wait, entering=False)
+
+    def _processing(
+        self, d: DeliveryRow, why: GovSocialError, wait: float, *, entering: bool
+    ) -> None:
+        """Let ``d`` wait ``processing``, held by nobody, until a worker looks again in
+        ``wait`` seconds; the first time, audit-logged (the delivery and its entry
+        together). No attempt is counted: the platform already holds the post."""
+        now = self.clock()
+        look_at = now + max(1.0, wait)
+        logger.info(
+            "delivery %s to %s is processing on the platform (%s); looking again in %.0f s",
+            d.id,
+            d.account,
+            why,
+            look_at - now,
+        )
+        with self.store.transaction() as cur:
+            held = self.store.mark_processing(
+                cur, d.id, self.owner, look_at, str(why), type(why).__name__, now
+            )
+            if held and entering:
+                detail: dict[str, Any] = {"look_again_at": look_at}
+                detail.update(getattr(why, "detail", {}) or {})
+                self._audit(cur, d, "processing", detail)
+        self._checked.pop(d.id, None)
 
     def _retry_wait(self, error: GovSocialError, platform: str) -> float | None:
         """Seconds to wait before retrying, or None when ``error`` must not be retried."""

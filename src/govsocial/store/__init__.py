@@ -13,6 +13,15 @@ a dead worker's lease expires and its deliveries are claimed again, those caught
 ``sending`` flagged for reconciliation before anything is sent again. Deliveries of an
 account a worker could not open the credentials of (``account_locks``) are not claimed
 until it is unlocked: they wait, neither failed nor counted as attempts.
+
+A ``processing`` delivery was accepted by its platform, which is still processing it
+(moderation, transcoding): no worker holds it while it waits. Its ``due_at`` (always equal
+to its ``lease_until``) is when it is looked at again, or, while a worker looks, when that
+worker's lease runs out; it is then claimed, stays ``processing`` while a worker looks (only
+a status read, never a send), and goes back to waiting, or ends. Its ``sending_at`` is when
+the attempt the platform accepted began. Every query reads it by ``(status, due_at)``, the
+index scheduled deliveries use, so deliveries waiting for hours cost the claim nothing
+(``bench/processing.py``).
 """
 
 from __future__ import annotations
@@ -249,6 +258,13 @@ class Store(ABC):
             f"AND lease_until < ?{unlocked} ORDER BY lease_until LIMIT ?{self.lock_clause}",
             (now, *locked, limit),
         ).fetchall()
+        if len(rows) < limit:  # due to be looked at again, or their looking worker died
+            rows += self.execute(
+                cursor,
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'processing' "
+                f"AND due_at <= ?{unlocked} ORDER BY due_at LIMIT ?{self.lock_clause}",
+                (now, *locked, limit - len(rows)),
+            ).fetchall()
         if len(rows) < limit:
             rows += self.execute(
                 cursor,
@@ -259,9 +275,10 @@ class Store(ABC):
         claimed = [DeliveryRow.from_row(row) for row in rows]
         for delivery in claimed:
             delivery.reconcile = delivery.status == "sending"
-            delivery.status = "sending" if delivery.reconcile else "claimed"
+            if delivery.status != "processing":  # a processing one is looked at, not sent
+                delivery.status = "sending" if delivery.reconcile else "claimed"
             delivery.lease_owner, delivery.lease_until = owner, now + lease
-        for status in ("sending", "claimed"):
+        for status in ("sending", "claimed", "processing"):
             ids = [d.id for d in claimed if d.status == status]
             if ids:
                 self._mark_claimed(cursor, ids, status, owner, now + lease, now)
@@ -283,11 +300,14 @@ class Store(ABC):
         self, cursor: Tx, ids: list[str], status: str, owner: str, until: float, now: float
     ) -> None:
         marks = ", ".join("?" for _ in ids)
+        # a processing delivery's due_at is kept equal to its lease_until (the new value:
+        # on the right of SET, lease_until would still be the old one)
+        due, kept = (", due_at = ?", (until,)) if status == "processing" else ("", ())
         self.execute(
             cursor,
-            "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ? "
-            f"WHERE id IN ({marks})",
-            (status, owner, until, now, *ids),
+            "UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, updated_at = ?"
+            f"{due} WHERE id IN ({marks})",
+            (status, owner, until, now, *kept, *ids),
         )
 
     @abstractmethod
@@ -727,15 +747,41 @@ class Store(ABC):
 
         A delivery claimed from ``scheduled`` is ``scheduled`` again; one caught in
         ``sending`` (its worker died) stays ``sending`` with its lease expired, so it is
-        reconciled, never resent blindly, once a worker can open the account.
+        reconciled, never resent blindly, once a worker can open the account; a
+        ``processing`` one stays ``processing``, looked at again once it can be opened.
         """
         result = self.execute(
             cur,
-            "UPDATE deliveries SET status = CASE WHEN status = 'sending' THEN 'sending' "
-            "ELSE 'scheduled' END, lease_until = CASE WHEN status = 'sending' THEN ? "
-            "ELSE NULL END, lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
-            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
-            (now, error, error_type, now, delivery_id, owner),
+            "UPDATE deliveries SET status = CASE WHEN status = 'claimed' THEN 'scheduled' "
+            "ELSE status END, lease_until = CASE WHEN status = 'claimed' THEN NULL "
+            "ELSE ? END, due_at = CASE WHEN status = 'processing' THEN ? ELSE due_at END, "
+            "lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+            "'processing')",
+            (now, now, error, error_type, now, delivery_id, owner),
+        )
+        return int(result.rowcount) == 1
+
+    def mark_processing(
+        self,
+        cur: Tx,
+        delivery_id: str,
+        owner: str,
+        look_at: float,
+        error: str,
+        error_type: str,
+        now: float,
+    ) -> bool:
+        """Inside ``cur``'s transaction: the platform accepted the delivery and is still
+        processing it; nobody holds it until ``look_at``, when a worker looks again. No
+        attempt is counted (the attempt that sent it already was); the checkpoint stays."""
+        result = self.execute(
+            cur,
+            "UPDATE deliveries SET status = 'processing', due_at = ?, lease_until = ?, "
+            "lease_owner = NULL, error = ?, error_type = ?, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+            "'processing')",
+            (look_at, look_at, error, error_type, now, delivery_id, owner),
         )
         return int(result.rowcount) == 1
 
@@ -757,7 +803,8 @@ class Store(ABC):
                 cur,
                 "UPDATE deliveries SET status = ?, error = ?, error_type = ?, lease_owner = NULL, "
                 "lease_until = NULL, updated_at = ? "
-                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+                "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', "
+                "'processing')",
                 (status, error, error_type, now, delivery_id, owner),
             )
             return int(result.rowcount) == 1
@@ -767,9 +814,10 @@ class Store(ABC):
         with self.transaction() as cur:
             result = self.execute(
                 cur,
-                "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? "
-                "AND status IN ('claimed', 'sending')",
-                (until, owner),
+                "UPDATE deliveries SET lease_until = ?, due_at = CASE WHEN status = 'processing' "
+                "THEN ? ELSE due_at END WHERE lease_owner = ? "
+                "AND status IN ('claimed', 'sending', 'processing')",
+                (until, until, owner),
             )
             return int(result.rowcount)
 
@@ -784,9 +832,13 @@ class Store(ABC):
             )
             return int(result.rowcount)
 
-    def next_due(self) -> float | None:
+    def next_due(self, *, processing: bool = True) -> float | None:
         """When the next scheduled delivery falls due (None: nothing scheduled), leaving out
-        those of locked accounts, which wait for a worker to unlock them."""
+        those of locked accounts, which wait for a worker to unlock them.
+
+        :param processing: count the times ``processing`` deliveries are looked at again
+            (False: only what is still to be sent, as ``run(until_idle=True)`` asks).
+        """
         with self.transaction() as cur:
             unlocked, locked = self._not_locked(cur)
             row = self.execute(
@@ -800,7 +852,14 @@ class Store(ABC):
                 + unlocked,
                 locked,
             ).fetchone()
-        times = [float(v) for v in (row[0], lease[0]) if v is not None]
+            look = (None,)
+            if processing:
+                look = self.execute(
+                    cur,
+                    f"SELECT MIN(due_at) FROM deliveries WHERE status = 'processing'{unlocked}",
+                    locked,
+                ).fetchone()
+        times = [float(v) for v in (row[0], lease[0], look[0]) if v is not None]
         return min(times) if times else None
 
     def count_due(self, now: float) -> int:

@@ -75,6 +75,7 @@ GENESIS = "0" * 64
 UNSIGNED_ACTIONS = frozenset(
     {
         "publish",
+        "processing",
         "failed",
         "unknown",
         "missed",

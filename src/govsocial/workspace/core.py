@@ -6,7 +6,7 @@ the archive in :mod:`govsocial.analytics`) each take a core in their constructor
 this public API:
 
 - ``store``, ``plugins``, and the worker settings ``misfire_grace``, ``lease``,
-  ``max_attempts``;
+  ``max_attempts``, ``processing_limit``;
 - accounts: :meth:`~WorkspaceCore.account`, :meth:`~WorkspaceCore.accounts`,
   :meth:`~WorkspaceCore.account_row`, :meth:`~WorkspaceCore.account_rows`,
   :meth:`~WorkspaceCore.account_name`, :meth:`~WorkspaceCore.calendar_zone`,
@@ -101,6 +101,8 @@ class WorkspaceCore:
     :param misfire_grace: how late a delivery may still go out; later it is ``missed``.
     :param lease: seconds a worker's claim lasts without renewal.
     :param max_attempts: attempts per delivery for failures that are safe to retry.
+    :param processing_limit: how long a platform may keep processing a post it accepted
+        (TikTok's moderation) before the delivery ends ``unknown`` (``ProcessingTimeout``).
     :param plugins: the plugin system (default: the process-wide one).
     """
 
@@ -111,12 +113,14 @@ class WorkspaceCore:
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
+        processing_limit: timedelta = timedelta(hours=48),
         plugins: Plugins | None = None,
     ) -> None:
         self.store = store
         self.misfire_grace = misfire_grace
         self.lease = lease
         self.max_attempts = max_attempts
+        self.processing_limit = processing_limit
         self.plugins = plugins or default_plugins()
         self.sealer = Sealer(self.key_record, self._sealed_sample)
         self.authority = Authority(store, self.account_row, self.calendar_zone)

@@ -9,17 +9,31 @@ for ``app.bsky``; https://docs.bsky.app/docs/advanced-guides/api-directory). Set
 Publishing is exactly-once by record key: the idempotency key is (or is mapped to) a TID
 used as the post's ``rkey``, so a repeated create names the same record and fails instead
 of duplicating; that failure is answered by reading the record back.
+
+A video goes through the account's **video service** where there is one (bsky.social's is
+``https://video.bsky.app``; the account option ``video_service`` names another, or
+``none``), as docs.bsky.app's "Uploading video" tutorial does
+(https://docs.bsky.app/docs/tutorials/video): ``app.bsky.video.getUploadLimits`` with a
+service token for the video service, then ``app.bsky.video.uploadVideo?did=&name=`` with a
+service token from ``com.atproto.server.getServiceAuth`` (``aud`` the PDS's DID,
+``lxm`` ``com.atproto.repo.uploadBlob``, 30 minutes), then ``app.bsky.video.getJobStatus``
+polled until the job holds the blob the service stored on the PDS. The job id is
+checkpointed, so a later attempt polls the same job. Without a video service (a
+self-hosted or local PDS) the video is a PDS blob (``uploadBlob``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json as _json
 import math
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,6 +43,7 @@ from govsocial.adapters import (
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
+    ConfigurationError,
     FoundPost,
     GovSocialError,
     Interaction,
@@ -46,7 +61,9 @@ from govsocial.adapters import (
     SearchPage,
     VideoLimits,
     header_int,
+    json_object,
     parse_query,
+    poll,
     probe_video,
     read_json,
 )
@@ -69,6 +86,13 @@ _MAX_NOTIFICATION_PAGES = 50
 _THREAD_DEPTH = 1000  # the lexicon's maximum for getPostThread depth
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _RECORD_MISSING = ("RecordNotFound",)
+VIDEO_DOCS = "https://docs.bsky.app/docs/tutorials/video"
+#: bsky.social's video service, and its DID (the ``aud`` of its getUploadLimits token)
+VIDEO_SERVICE = "https://video.bsky.app"
+VIDEO_SERVICE_DID = "did:web:video.bsky.app"
+#: the PDS hosts whose accounts use :data:`VIDEO_SERVICE` unless told otherwise
+_BSKY_HOSTS = ("bsky.social", ".bsky.network")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Bluesky(Platform):
@@ -119,11 +143,19 @@ class Bluesky(Platform):
     #: ``atproto-proxy`` header for app.bsky reads (None: the PDS's default AppView).
     appview_proxy: ClassVar[str | None] = None
 
+    #: seconds one attempt waits for the video service's job (then a later attempt polls
+    #: the same job), the first wait between polls, and the service token's lifetime
+    video_wait: ClassVar[float] = 300.0
+    video_poll_first: ClassVar[float] = 1.0
+    video_token_lifetime: ClassVar[int] = 30 * 60
+
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
         self._session: Session | None = None
         self._lock = asyncio.Lock()
         self._spent_tokens: list[str] = []
+        self._service_tokens: list[str] = []
+        self._pds_did: str | None = None
 
     # -- offline ---------------------------------------------------------------------------
 
@@ -241,6 +273,7 @@ class Bluesky(Platform):
         if self._session is not None:
             yield from self._session.tokens()
         yield from self._spent_tokens
+        yield from self._service_tokens
 
     # -- session ---------------------------------------------------------------------------
 
@@ -361,7 +394,7 @@ class Bluesky(Platform):
         """Create the post with record key TID(``idempotency_key``); a repeat returns it again."""
         session = await self.session()
         rkey = tid_for_key(idempotency_key) if idempotency_key else new_tid()
-        record = await self._record(post)
+        record = await self._record(post, idempotency_key)
         body = {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
         try:
             answer = await self.xrpc(
@@ -422,7 +455,7 @@ class Bluesky(Platform):
             extra=views.ref_extra(cid, record),
         )
 
-    async def _record(self, post: Post) -> dict[str, Any]:
+    async def _record(self, post: Post, idempotency_key: str = "") -> dict[str, Any]:
         """The app.bsky.feed.post record for ``post`` (images uploaded on the way)."""
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
@@ -437,7 +470,7 @@ class Bluesky(Platform):
         if post.reply_to is not None:
             record["reply"] = await self._reply(post.reply_to)
         if len(post.media) == 1 and post.media[0].kind == "video":
-            record["embed"] = await self._video(post.media[0], post.language)
+            record["embed"] = await self._video(post.media[0], post.language, idempotency_key)
         elif post.media:
             images = await asyncio.gather(*(self._image(media) for media in post.media))
             record["embed"] = {"$type": "app.bsky.embed.images", "images": list(images)}
@@ -492,20 +525,24 @@ class Bluesky(Platform):
             )
         return blob
 
-    async def _video(self, media: Media, language: str | None) -> dict[str, Any]:
+    async def _video(
+        self, media: Media, language: str | None, idempotency_key: str = ""
+    ) -> dict[str, Any]:
         """The app.bsky.embed.video embed: the video blob, alt, aspect ratio and captions.
 
-        The video goes to the account's PDS as a blob (``uploadBlob``), which the reference
-        PDS and self-hosted ones take up to their upload limit (the PDS's
-        ``PDS_BLOB_UPLOAD_LIMIT``, 5 MiB by default). bsky.social serves larger videos through
-        its video service (``app.bsky.video.uploadVideo``), which is not used yet
-        (docs/platforms/bluesky.md).
+        The blob comes from the account's video service when it has one (processed there,
+        stored on the PDS by the service), else from the PDS itself (``uploadBlob``, up to
+        the PDS's upload limit: ``PDS_BLOB_UPLOAD_LIMIT``, 5 MiB by default on the
+        reference PDS).
         """
         data = await self.read_media(media)
-        embed: dict[str, Any] = {
-            "$type": "app.bsky.embed.video",
-            "video": await self._blob(data, "video/mp4", media.source),
-        }
+        service = self.video_service()
+        video = (
+            await self._processed_video(data, media, service, idempotency_key)
+            if service is not None
+            else await self._blob(data, "video/mp4", media.source)
+        )
+        embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": video}
         if media.alt_text:
             embed["alt"] = media.alt_text
         try:
@@ -520,6 +557,227 @@ class Bluesky(Platform):
             captions = await self._blob(text, "text/vtt", str(media.captions))
             embed["captions"] = [{"lang": lang, "file": captions}]
         return embed
+
+    # -- the video service ---------------------------------------------------------------
+
+    def video_service(self) -> tuple[str, str] | None:
+        """``(url, did)`` of the account's video service, or None (the PDS blob path).
+
+        The account option ``video_service`` names it (an ``https://`` URL, ``http://`` on
+        this machine only: it receives a token that may store blobs in the account's
+        repository), or ``none``; ``video_service_did`` its DID (default
+        ``did:web:<host>``). Without the option, accounts on bsky.social use
+        ``https://video.bsky.app``; others have none.
+
+        :raises ConfigurationError: ``video_service`` is not such a URL.
+        """
+        given = _option(self.account, "video_service")
+        if given is not None and given.lower() == "none":
+            return None
+        if given is None:
+            host = (urlsplit(self.base_url).hostname or "").lower()
+            if host == _BSKY_HOSTS[0] or host.endswith(_BSKY_HOSTS[1]):
+                return VIDEO_SERVICE, VIDEO_SERVICE_DID
+            return None
+        parts = urlsplit(given)
+        host = (parts.hostname or "").lower()
+        secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
+        if not host or not secure or parts.query or parts.fragment or parts.username:
+            raise ConfigurationError(
+                f"account {self.account.handle}: video_service {given!r} is not an https:// "
+                "URL (http:// only on this machine)",
+                field="credentials.video_service",
+                hint=f"use {VIDEO_SERVICE}, another service's https:// address, or 'none' "
+                "to upload videos to the PDS",
+            )
+        did = _option(self.account, "video_service_did") or f"did:web:{host}"
+        return given.rstrip("/"), did
+
+    async def _video_words(self, log: Any) -> str:
+        """For ``govsocial check``: where videos go, and what the video service's
+        getUploadLimits says about this account."""
+        try:
+            service = self.video_service()
+        except ConfigurationError as error:
+            return f"videos cannot be posted: {error}"
+        if service is None:
+            return (
+                "videos are stored as PDS blobs (no video service: set the account's "
+                "video_service to use one)"
+            )
+        where = f"videos go through the video service {service[0]} ({service[1]})"
+        try:
+            with self.recording_calls() as inner:
+                limits = await self.upload_limits(*service)
+        except GovSocialError as error:
+            return f"{where}; it could not be asked for this account's limits: {error}"
+        finally:
+            log.calls.extend(inner.calls)
+        words = str(limits.get("message") or limits.get("error") or "")
+        if limits.get("canUpload") is not True:
+            return (
+                f"{where}, which does not let this account upload videos now"
+                f"{': ' + words if words else ''} (Bluesky-hosted accounts must verify "
+                f"their e-mail first; {VIDEO_DOCS})"
+            )
+        return (
+            f"{where}: it may upload {limits.get('remainingDailyVideos', '?')} more videos "
+            f"({limits.get('remainingDailyBytes', '?')} bytes) today"
+        )
+
+    async def _service_token(self, aud: str, lxm: str, *, lifetime: int | None = None) -> str:
+        """com.atproto.server.getServiceAuth: a token for ``aud``, bound to ``lxm``."""
+        params: dict[str, Any] = {"aud": aud, "lxm": lxm}
+        if lifetime is not None:
+            params["exp"] = int(time.time()) + lifetime
+        answer = await self.xrpc("GET", "com.atproto.server.getServiceAuth", params=params)
+        token = answer.get("token")
+        if not isinstance(token, str) or not token:
+            raise PlatformError(
+                "Bluesky answered getServiceAuth with no token", platform=self.name, status=200
+            )
+        self._service_tokens = [*self._service_tokens[-8:], token]
+        return token
+
+    async def _pds_service_did(self) -> str:
+        """The PDS's DID (com.atproto.server.describeServer ``did``), the ``aud`` of the
+        upload token; ``did:web:<host>`` when the PDS does not say (as the tutorial has it)."""
+        if self._pds_did is None:
+            try:
+                answer = await self.xrpc("GET", "com.atproto.server.describeServer")
+            except XrpcError:
+                answer = {}
+            did = answer.get("did")
+            host = urlsplit(self.base_url).hostname or ""
+            self._pds_did = did if isinstance(did, str) and did else f"did:web:{host}"
+        return self._pds_did
+
+    async def _processed_video(
+        self, data: bytes, media: Media, service: tuple[str, str], idempotency_key: str
+    ) -> dict[str, Any]:
+        """The video's blob from the video service: limits, upload, then the job polled.
+        The job id (then the blob) is checkpointed: a later attempt polls the same job."""
+        url, service_did = service
+        saved = self.checkpoint(idempotency_key) if idempotency_key else {}
+        if "video_blob" in saved:
+            blob = _json.loads(saved["video_blob"])
+            if isinstance(blob, dict):
+                return blob
+        job_id = saved.get("video_job")
+        if not job_id:
+            await self._check_upload_limits(url, service_did, len(data))
+            status = await self._upload_video(url, data, media)
+            blob = _blob_of(status)
+            job_id = str(status.get("jobId") or "")
+            if blob is None and not job_id:
+                raise self._video_refused(status, "uploadVideo answered no job")
+            if idempotency_key and job_id:
+                self.save_checkpoint(idempotency_key, video_job=job_id)
+            if blob is not None:
+                return self._video_done(blob, idempotency_key)
+
+        async def check() -> dict[str, Any] | None:
+            response = await self.request(
+                "GET",
+                f"{url}/xrpc/app.bsky.video.getJobStatus",
+                params={"jobId": job_id},
+                accept=(400, 409),  # "already_exists" carries the earlier video's blob
+            )
+            found = _job_status(json_object(response) or {})
+            blob = _blob_of(found)
+            if blob is not None:
+                return blob
+            if response.status_code >= 400 or found.get("state") == "JOB_STATE_FAILED":
+                raise self._video_refused(found or (json_object(response) or {}), "")
+            return None
+
+        blob = await poll(
+            check,
+            what=f"{self.title}'s video job {job_id}",
+            platform=self.name,
+            timeout=self.video_wait,
+            first=self.video_poll_first,
+            most=10.0,
+        )
+        return self._video_done(blob, idempotency_key)
+
+    def _video_done(self, blob: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        if idempotency_key:
+            self.save_checkpoint(idempotency_key, video_blob=_json.dumps(blob, sort_keys=True))
+        return blob
+
+    async def upload_limits(self, url: str, service_did: str) -> dict[str, Any]:
+        """app.bsky.video.getUploadLimits on the video service at ``url`` (with a service
+        token for ``service_did``): ``canUpload``, ``remainingDailyVideos``,
+        ``remainingDailyBytes``, ``message``, ``error``."""
+        token = await self._service_token(service_did, "app.bsky.video.getUploadLimits")
+        response = await self.request(
+            "GET",
+            f"{url}/xrpc/app.bsky.video.getUploadLimits",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return json_object(response) or {}
+
+    async def _check_upload_limits(self, url: str, service_did: str, size: int) -> None:
+        """Whether this account may upload a video of ``size`` bytes now."""
+        limits = await self.upload_limits(url, service_did)
+        videos, size_left = limits.get("remainingDailyVideos"), limits.get("remainingDailyBytes")
+        words = str(limits.get("message") or limits.get("error") or "")
+        if (isinstance(videos, int) and videos <= 0) or (
+            isinstance(size_left, int) and size_left < size
+        ):
+            raise RateLimited(
+                f"{self.title}'s video service lets {self.account.handle} upload no more "
+                f"videos today ({videos} videos, {size_left} bytes left; this one is {size} "
+                f"bytes){': ' + words if words else ''}",
+                retry_after=3600.0,
+                platform=self.name,
+                status=None,
+            )
+        if limits.get("canUpload") is not True:
+            raise PlatformError(
+                f"{self.title}'s video service does not let {self.account.handle} upload "
+                f"videos{': ' + words if words else ''}",
+                platform=self.name,
+                status=200,
+                body=words or None,
+                hint="Bluesky-hosted accounts must verify their e-mail before uploading "
+                f"video, and may post a limited number a day ({VIDEO_DOCS})",
+            )
+
+    async def _upload_video(self, url: str, data: bytes, media: Media) -> dict[str, Any]:
+        """app.bsky.video.uploadVideo with a 30-minute service token for the PDS's
+        uploadBlob; the job status (a video the service already holds answers
+        ``already_exists`` with its blob)."""
+        session = await self.session()
+        aud = await self._pds_service_did()
+        token = await self._service_token(
+            aud, "com.atproto.repo.uploadBlob", lifetime=self.video_token_lifetime
+        )
+        name = media.path.name if media.path is not None else "video.mp4"
+        response = await self.request(
+            "POST",
+            f"{url}/xrpc/app.bsky.video.uploadVideo",
+            params={"did": session.did, "name": name},
+            content=data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "video/mp4"},
+            accept=(409,),  # already_exists: the job status of the earlier upload
+            idempotent=True,  # an upload is not a post; the service deduplicates it
+        )
+        return _job_status(json_object(response) or {})
+
+    def _video_refused(self, status: dict[str, Any], why: str) -> PlatformError:
+        code = str(status.get("failureCode") or status.get("error") or "")
+        words = str(status.get("message") or status.get("error") or why or "failed")
+        return PlatformError(
+            f"{self.title}'s video service did not process the video of "
+            f"{self.account.handle}: {words}" + (f" ({code})" if code else ""),
+            platform=self.name,
+            status=200,
+            body=words,
+            hint="check the video is an MP4 the service can read, within its size and "
+            f"length limits ({VIDEO_DOCS})",
+        )
 
     async def _reply(self, parent: PostRef) -> dict[str, Any]:
         """The record's ``reply``: root and parent strong refs (uri + cid)."""
@@ -659,9 +917,11 @@ class Bluesky(Platform):
                 f"{status or 'deactivated'}",
             )
         handle = info.get("handle")
+        video = await self._video_words(log)
         return self.checked(
             log,
             identity=f"@{handle}" if isinstance(handle, str) and handle else None,
+            notes=[video],
             post=write,
             reply=write,
             delete=write,
@@ -810,3 +1070,27 @@ def _record_missing(error: XrpcError) -> bool:
 def _now_iso() -> str:
     """The current UTC time as AT Protocol datetimes are written (milliseconds, ``Z``)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _option(account: Account, name: str) -> str | None:
+    """A non-secret account option kept with the credentials (None when not given)."""
+    if name not in account.credentials:
+        return None
+    value = account.credential(name).strip()
+    return value or None
+
+
+def _job_status(answer: dict[str, Any]) -> dict[str, Any]:
+    """The job status of an answer: the lexicon wraps it in ``jobStatus``
+    (app.bsky.video.uploadVideo, getJobStatus); the tutorial reads uploadVideo's answer as
+    the job status itself. Both are read."""
+    inner = answer.get("jobStatus")
+    return inner if isinstance(inner, dict) else answer
+
+
+def _blob_of(status: dict[str, Any]) -> dict[str, Any] | None:
+    """The job's blob ref when it has one (whatever its state: ``already_exists`` too)."""
+    blob = status.get("blob")
+    if isinstance(blob, dict) and isinstance(blob.get("ref"), dict):
+        return blob
+    return None

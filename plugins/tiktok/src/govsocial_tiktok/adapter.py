@@ -38,9 +38,12 @@ Exactly once. The publish is the post: a second init would be a second post. So:
   answer lost on the way back is :class:`~govsocial.PublishOutcomeUnknown`, never a blind
   repeat;
 - when the post is still processing or in moderation after :attr:`TikTok.moderation_wait`
-  seconds, the attempt ends with :class:`PublishPending` (a ``RateLimited``: the worker
-  retries the delivery after ``retry_after`` seconds, keeping the checkpoint), and the next
-  attempt polls the same ``publish_id`` again.
+  seconds, the attempt ends with :class:`PublishPending` (govsocial's
+  :class:`~govsocial.PublishPending`): a workspace's worker keeps the delivery
+  ``processing``, holding no slot, and after ``retry_after`` seconds any worker looks again
+  with :meth:`TikTok.resume_processing`, one status/fetch of the same ``publish_id``
+  (never an init), until the post id arrives, TikTok fails it, or the workspace's
+  processing limit (48 h) runs out.
 
 Limits. Each user token may make 6 init calls a minute (both init pages); the adapter
 counts them in the client's rate budget, so a seventh waits instead of collecting a 429.
@@ -68,6 +71,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -95,6 +99,9 @@ from govsocial.adapters import (
     poll,
     read_json,
     scrub,
+)
+from govsocial.adapters import (
+    PublishPending as CorePublishPending,
 )
 
 __all__ = ["ChunkedPut", "PublishPending", "TikTok", "plan_chunks"]
@@ -193,20 +200,26 @@ FAIL_REASONS: dict[str, str] = {
 }
 
 
-class PublishPending(RateLimited):
+class PublishPending(CorePublishPending):
     """TikTok holds the post but has not finished processing or moderating it yet.
 
-    The attempt ends here; the delivery's checkpoint keeps ``publish_id``, so the next
-    attempt polls the same publish again and never makes a second post. A worker retries
-    it after ``retry_after`` seconds (up to the workspace's ``max_attempts``).
+    The attempt ends here; the delivery's checkpoint keeps ``publish_id``, so looking again
+    (:meth:`TikTok.resume_processing`, or publishing the same delivery again) polls the
+    same publish and never makes a second post. A workspace's worker keeps the delivery
+    ``processing`` and looks again after ``retry_after`` seconds, counting no attempt.
     """
 
     def __init__(self, message: str, *, publish_id: str, retry_after: float) -> None:
-        super().__init__(message, retry_after=retry_after, platform="tiktok", status=None)
+        super().__init__(
+            message,
+            retry_after=retry_after,
+            platform="tiktok",
+            detail={"publish_id": publish_id},
+        )
         self.publish_id = publish_id
         self.hint = (
-            f"TikTok may take hours to moderate a public post; publishing the delivery again "
-            f"resumes polling publish {publish_id} (retry after {retry_after:.0f} s)"
+            f"TikTok may take hours to moderate a public post; looking again polls publish "
+            f"{publish_id} (in {retry_after:.0f} s), never a second post"
         )
         Exception.__init__(self, self._render())
 
@@ -466,6 +479,8 @@ class TikTok(Platform):
         code, _ = _error_of(response)
         message = scrub(self.error_message(response), self.iter_credentials())
         fix = FIXES.get(code)
+        if code == "unaudited_client_can_only_post_to_private_accounts":
+            self._record_audit("false")  # TikTok said so: govsocial check reports it
         if code in _CONFIGURATION:
             return ConfigurationError(
                 f"TikTok refused the post of {self.account.handle}: {message}",
@@ -590,6 +605,119 @@ class TikTok(Platform):
         return data
 
     # -- publishing --------------------------------------------------------------------------
+
+    def _record_audit(self, audited: str) -> None:
+        """Remember what TikTok showed about the app's audit (``app_audited``, an account
+        option the workspace stores): ``govsocial check`` reports it."""
+        if self._optional("app_audited") != audited:
+            self.update_credentials(app_audited=audited)
+
+    async def check(self) -> AccountCheck:
+        """``creator_info/query`` (who, that the token works, renewed when expired, and what
+        this creator may post: privacy levels, the longest video, interactions turned off),
+        then ``/v2/user/info/`` for the figures; what is known of the app's audit, and the
+        init calls left this minute.
+
+        TikTok's API does not say whether the app passed its audit: that is what TikTok
+        last showed (an init refused with
+        ``unaudited_client_can_only_post_to_private_accounts``, or a post other than
+        SELF_ONLY published), kept as the account option ``app_audited`` (or set by the
+        operator).
+        """
+        with self.recording_calls() as log:
+            try:
+                info = await self.creator_info()
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            figures: tuple[bool | None, str, str | None]
+            try:
+                await self.fetch_account_metrics()
+                figures = (True, "the follower and video counts were read", None)
+            except (AuthenticationError, PlatformError) as error:
+                figures = (False, error.message, error.hint)
+        options = [str(o) for o in info.get("privacy_level_options") or [] if o]
+        username = str(info.get("creator_username") or "")
+        nickname = str(info.get("creator_nickname") or "")
+        identity = (f"@{username}" + (f" ({nickname})" if nickname else "")) if username else None
+        longest = as_int(info.get("max_video_post_duration_sec"))
+        turned_off = [
+            name
+            for name, key in (
+                ("comments", "comment_disabled"),
+                ("duets", "duet_disabled"),
+                ("stitches", "stitch_disabled"),
+            )
+            if info.get(key)
+        ]
+        notes = [
+            self._audit_words(),
+            f"privacy levels this creator may post with: {', '.join(options) or 'none'}",
+        ]
+        if longest:
+            notes.append(f"longest video this creator may post: {longest} s")
+        if turned_off:
+            notes.append(
+                "turned off by the creator, so posts go out with them off: " + ", ".join(turned_off)
+            )
+        window = [t for t in self._inits.get(self.account.key, []) if t > time.time() - 60.0]
+        log.rate["init calls"] = (
+            f"{max(0, self.inits_per_minute - len(window))} of {self.inits_per_minute} left "
+            "this minute (as counted by govsocial in this process)"
+        )
+        wanted = self._optional("privacy_level")
+        post: tuple[bool | None, str, str | None]
+        if not options:
+            post = (
+                False,
+                "TikTok offers this creator no privacy level to post with",
+                "the account may not post through the API now; check it in the app",
+            )
+        elif wanted is not None and wanted not in options:
+            post = (
+                False,
+                f"the account's privacy_level {wanted} is not among the creator's options",
+                f"use one of {', '.join(options)}, or remove privacy_level",
+            )
+        elif self._optional("app_audited") == "false":
+            post = (
+                True,
+                "posts go out SELF_ONLY (seen by the account owner only): the app is not audited",
+                f"have the app audited by TikTok ({GUIDELINES_DOCS})",
+            )
+        else:
+            post = (True, f"creator_info allows posting ({wanted or 'default'} privacy)", None)
+        return self.checked(
+            log,
+            identity=identity,
+            notes=notes,
+            post=post,
+            reply=(False, "TikTok's API cannot post comments", None),
+            delete=(False, "TikTok's API cannot delete posts", None),
+            metrics=(
+                None,
+                "post figures need the video.list scope: the first collection will tell",
+                None,
+            ),
+            account_metrics=figures,
+        )
+
+    def _audit_words(self) -> str:
+        audited = self._optional("app_audited")
+        if audited == "true":
+            return "app: audited by TikTok (a post other than SELF_ONLY went out)"
+        if audited == "false":
+            return (
+                "app: NOT audited (TikTok refused a post with "
+                "unaudited_client_can_only_post_to_private_accounts): posts go out SELF_ONLY, "
+                "from private accounts, for at most 5 users a day; set the account's "
+                f"privacy_level to SELF_ONLY until the audit ({GUIDELINES_DOCS})"
+            )
+        return (
+            "app: not known to be audited. TikTok's API does not say; an unaudited app "
+            "posts SELF_ONLY only, from private accounts, for at most 5 users a day: the "
+            "first post other than SELF_ONLY tells, and the account then records it "
+            f"(app_audited) ({GUIDELINES_DOCS})"
+        )
 
     async def creator_info(self) -> dict[str, Any]:
         """``POST /v2/post/publish/creator_info/query/``: privacy options, the longest
@@ -777,35 +905,59 @@ class TikTok(Platform):
         )
         return str(data["publish_id"])
 
-    async def _await_post(self, idempotency_key: str) -> PostRef:
+    async def resume_processing(self, idempotency_key: str) -> PostRef:
+        """One ``status/fetch`` of the delivery's publish (from its checkpoint): the post
+        once TikTok completed it, PublishPending while it is still processing or in
+        moderation, TikTok's refusal when it failed. Never an init, never an upload."""
+        saved = self.checkpoint(idempotency_key)
+        if "post_id" in saved:
+            return self._ref(saved)
+        if "publish_id" not in saved:
+            raise ConfigurationError(
+                f"the checkpoint of delivery {idempotency_key} holds no TikTok publish to look at",
+                field="idempotency_key",
+                hint="check the account's posts in the TikTok app before publishing again",
+            )
+        return await self._await_post(idempotency_key, wait=0.0)
+
+    async def _await_post(self, idempotency_key: str, *, wait: float | None = None) -> PostRef:
         """Poll status/fetch until the post is complete, failed, or still pending after
-        ``moderation_wait`` seconds (PublishPending; the checkpoint stays)."""
+        ``wait`` seconds (default :attr:`moderation_wait`; 0: one read) (PublishPending;
+        the checkpoint stays)."""
         saved = self.checkpoint(idempotency_key)
         publish_id = saved["publish_id"]
+        wait = self.moderation_wait if wait is None else wait
 
         async def check() -> dict[str, Any] | None:
             data = await self.fetch_status(publish_id)
             done = data.get("status") in ("PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX")
             return data if done else None
 
-        try:
-            data = await poll(
-                check,
-                what=f"TikTok post {publish_id}",
-                platform=self.name,
-                timeout=self.moderation_wait,
-                first=self.poll_first,
-                most=30.0,
-            )
-        except PlatformError as error:
-            if error.status is not None or isinstance(error, RateLimited):
-                raise
-            raise PublishPending(
-                f"TikTok is still processing or moderating the post of {self.account.handle} "
-                f"(publish {publish_id}) after {self.moderation_wait:g} s",
-                publish_id=publish_id,
-                retry_after=self.moderation_retry,
-            ) from None
+        pending = PublishPending(
+            f"TikTok is still processing or moderating the post of {self.account.handle} "
+            f"(publish {publish_id})",
+            publish_id=publish_id,
+            retry_after=self.moderation_retry,
+        )
+        if wait <= 0:
+            found = await check()
+            if found is None:
+                raise pending
+            data = found
+        else:
+            try:
+                data = await poll(
+                    check,
+                    what=f"TikTok post {publish_id}",
+                    platform=self.name,
+                    timeout=wait,
+                    first=self.poll_first,
+                    most=30.0,
+                )
+            except PlatformError as error:
+                if error.status is not None or isinstance(error, RateLimited):
+                    raise
+                raise pending from None
         if data.get("status") == "FAILED":
             reason = str(data.get("fail_reason") or "unknown")
             raise PlatformError(
@@ -818,6 +970,8 @@ class TikTok(Platform):
             )
         ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id")
         post_id = str(ids[0]) if isinstance(ids, list) and ids else ""
+        if saved.get("privacy_level") not in ("", None, "SELF_ONLY"):
+            self._record_audit("true")  # a post other than SELF_ONLY went out
         self.save_checkpoint(
             idempotency_key, post_id=post_id or publish_id, status=str(data.get("status"))
         )

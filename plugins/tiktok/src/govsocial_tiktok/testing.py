@@ -21,8 +21,9 @@ Failure modes a test switches on: ``spam_cap`` (posts a user may make before
 ``unaudited_client_can_only_post_to_private_accounts``), a creator's
 ``privacy_level_options``, ``expire_uploads()`` (every open upload URL dies: assumed 403 on
 PUT and FAILED on status, as TikTok documents no answer for it), ``moderation_polls`` and
-``hold_moderation`` (a post stays in processing), ``inits_per_minute`` (429
-``rate_limit_exceeded``), and ``refresh_omits_refresh_token``.
+``hold_moderation`` (a post stays in processing), ``reject()`` (moderation fails a held
+post with a ``fail_reason``), ``status_delay`` (a slow status answer), ``inits_per_minute``
+(429 ``rate_limit_exceeded``), and ``refresh_omits_refresh_token``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class TikTokEmulator:
         self.inits_per_minute = 6
         self.moderation_polls = 1
         self.hold_moderation = False
+        #: seconds each status/fetch answer waits (a worker caught mid-look by a kill)
+        self.status_delay = 0.0
         self.refresh_omits_refresh_token = False
         self.min_chunk = 5 * MB
         #: seconds each chunk PUT takes (a slow network, so a test can kill mid-upload)
@@ -164,6 +167,13 @@ class TikTokEmulator:
         with self.lock:
             for publish in self.publishes.values():
                 publish.expires_at = 0.0
+
+    def reject(self, publish_id: str, reason: str) -> None:
+        """Moderation fails the publish (status FAILED with ``reason``, a fail_reason of
+        the Get Post Status page such as ``spam_risk_text``)."""
+        with self.lock:
+            publish = self.publishes[publish_id]
+            publish.status, publish.fail_reason = "FAILED", reason
 
     # -- LocalServer ------------------------------------------------------------------------
 
@@ -466,6 +476,8 @@ class TikTokEmulator:
         if isinstance(user, web.Response):
             return user
         body = await request.json()
+        if self.status_delay:
+            await asyncio.sleep(self.status_delay)
         with self.lock:
             publish = self.publishes.get(str(body.get("publish_id")))
             if publish is None or publish.open_id != user.open_id:

@@ -41,6 +41,7 @@ import httpx
 
 from govsocial.adapters import (
     Account,
+    AccountCheck,
     AccountMetrics,
     AdapterContext,
     AuthenticationError,
@@ -626,6 +627,9 @@ class YouTube(Platform):
             extra["requested_privacy"] = asked
             extra["notice"] = _UNVERIFIED_NOTICE.format(asked=asked)
             logger.warning("%s: %s", self.account.handle, extra["notice"])
+            self._record_project("false")
+        elif got in ("public", "unlisted") and got == asked:
+            self._record_project("true")
         extra.update(await self._after_upload(key, video_id, media, post, options, saved))
         return PostRef(
             platform=self.name,
@@ -884,6 +888,122 @@ class YouTube(Platform):
                 )
             )
         return found
+
+    def _record_project(self, verified: str) -> None:
+        """Remember what an upload showed about the API project (``project_verified``,
+        an account option the workspace stores): ``govsocial check`` reports it."""
+        if self._optional("project_verified") != verified:
+            self.update_credentials(project_verified=verified)
+
+    async def check(self) -> AccountCheck:
+        """``channels.list?part=snippet,statistics,status&mine=true`` (1 quota unit): the
+        channel, that the token works (renewed when expired), whether the channel may upload
+        videos over 15 minutes; then what is known of the API project's verification, and
+        the quota left today as counted here.
+
+        Google's API says neither whether a project passed its audit nor how much quota is
+        left: the project's state is what the last public upload showed (a video locked
+        private: unverified), kept as the account option ``project_verified`` (or set by
+        the operator); a spent quota is known when Google refuses a call with
+        ``quotaExceeded``.
+        """
+        with self.recording_calls() as log:
+            try:
+                response = await self.request(
+                    "GET",
+                    "/youtube/v3/channels?"
+                    + _query({"part": "snippet,statistics,status", "mine": "true"}),
+                )
+            except AuthenticationError as error:
+                return self.refused_check(error, log)
+            except RateLimited as spent:
+                log.rate.update(self._quota_words())
+                blocked = (False, spent.message, "wait for the reset or ask Google for more quota")
+                return self.checked(
+                    log,
+                    notes=[self._project_words()],
+                    post=blocked,
+                    reply=blocked,
+                    delete=blocked,
+                    metrics=blocked,
+                    account_metrics=blocked,
+                )
+        items = _items(self, response, "the channel")
+        if not items:
+            return self.checked(
+                log,
+                notes=["the token works, but its Google account has no YouTube channel"],
+                post=(False, "no channel to upload to", "create the channel on YouTube first"),
+                reply=(False, "no channel", None),
+                delete=(False, "no channel", None),
+                metrics=(False, "no channel", None),
+                account_metrics=(False, "no channel", None),
+            )
+        channel = items[0]
+        snippet, status = as_dict(channel.get("snippet")), as_dict(channel.get("status"))
+        title = str(snippet.get("title") or "")
+        identity = f"{title} ({channel.get('id')})" if title else str(channel.get("id") or "")
+        log.rate.update(self._quota_words())
+        notes = [self._project_words()]
+        long_uploads = str(status.get("longUploadsStatus") or "")
+        if long_uploads and long_uploads != "allowed":
+            notes.append(
+                f"the channel may upload videos of at most 15 minutes (longUploadsStatus "
+                f"{long_uploads}): verify it by phone at https://www.youtube.com/verify"
+            )
+        verified = self._optional("project_verified")
+        if verified == "false":
+            post: tuple[bool | None, str, str | None] = (
+                True,
+                "uploads work, private only: the API project is not verified",
+                "have the Google Cloud project audited (YouTube API Services audit and quota "
+                "extension form); until then every upload is private",
+            )
+        else:
+            post = (None, "the channel was read; uploading needs the youtube.upload scope", None)
+        unknown = "the channel was read; Google's answer does not say whether the token has "
+        return self.checked(
+            log,
+            identity=identity,
+            notes=notes,
+            post=post,
+            reply=(None, unknown + "the youtube.force-ssl scope comments need", None),
+            delete=(None, unknown + "the youtube.force-ssl scope deleting needs", None),
+            metrics=(None, unknown + "the scope video figures need", None),
+            account_metrics=(True, "the channel's figures were read", None),
+        )
+
+    def _project_words(self) -> str:
+        verified = self._optional("project_verified")
+        if verified == "true":
+            return (
+                "API project: verified (a public or unlisted upload stayed so); uploads "
+                "keep the privacy asked"
+            )
+        if verified == "false":
+            return (
+                "API project: NOT verified (an upload came back private although public was "
+                "asked): every upload is private until Google audits the project"
+            )
+        return (
+            "API project: not known to be verified. Google's API does not say; projects "
+            "created after 28 July 2020 upload private only until audited. The first "
+            "public upload tells (its result's notice), and the account then records it "
+            "(project_verified)"
+        )
+
+    def _quota_words(self) -> dict[str, str]:
+        reset = _clock(quota.next_reset())
+        where = (
+            "as counted by govsocial in this process; Google reports no remaining quota to "
+            "the API: the Cloud Console's Quotas page has the project's figure"
+        )
+        units, uploads = self._quota_state("units"), self._quota_state("uploads")
+        return {
+            "quota units": f"{units.remaining} of {units.limit} left today, resets {reset} "
+            f"({where})",
+            "quota uploads": f"{uploads.remaining} of {uploads.limit} videos.insert left today",
+        }
 
     async def fetch_account_metrics(self) -> AccountMetrics:
         """``channels.list?part=statistics&mine=true``: subscribers and videos."""

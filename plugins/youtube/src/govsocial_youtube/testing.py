@@ -131,6 +131,8 @@ class YouTubeEmulator:
                 "handle": handle,
                 "title": handle.lstrip("@"),
                 "subscribers": subscribers,
+                # channels.list status.longUploadsStatus: "allowed" once phone-verified
+                "long_uploads": "allowed",
             }
             token = self.issue_token(channel_id)
             refresh = "1//" + secrets.token_urlsafe(30)
@@ -599,28 +601,30 @@ class YouTubeEmulator:
             return channel
         if request.query.get("mine") != "true":
             return google_error(400, "mine=true expected here (assumed)", "badRequest")
+        parts = set(request.query.get("part", "").split(","))
         with self.lock:
             data = self.channels[channel]
             videos = sum(
                 1 for v in self.videos.values() if v["channel"] == channel and not v["deleted"]
             )
-        return web.json_response(
-            {
-                "kind": "youtube#channelListResponse",
-                "items": [
-                    {
-                        "kind": "youtube#channel",
-                        "id": channel,
-                        "statistics": {
-                            "viewCount": "0",
-                            "subscriberCount": str(data["subscribers"]),
-                            "hiddenSubscriberCount": False,
-                            "videoCount": str(videos),
-                        },
-                    }
-                ],
+        item: dict[str, Any] = {"kind": "youtube#channel", "id": channel}
+        if "statistics" in parts:
+            item["statistics"] = {
+                "viewCount": "0",
+                "subscriberCount": str(data["subscribers"]),
+                "hiddenSubscriberCount": False,
+                "videoCount": str(videos),
             }
-        )
+        if "snippet" in parts:
+            item["snippet"] = {"title": data["title"], "customUrl": data["handle"].lower()}
+        if "status" in parts:
+            item["status"] = {
+                "privacyStatus": "public",
+                "isLinked": True,
+                "longUploadsStatus": data["long_uploads"],
+                "madeForKids": False,
+            }
+        return web.json_response({"kind": "youtube#channelListResponse", "items": [item]})
 
     async def _playlist_item(self, request: web.Request) -> web.Response:
         channel = await self._guard(request)
