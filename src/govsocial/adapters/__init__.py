@@ -18,7 +18,8 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`MediaHost`, :class:`DirectoryHost`;
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
   :class:`PostRef`, :class:`Media`, :class:`Problem`, :class:`PostMetrics`,
-  :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
+  :class:`AccountMetrics`, :class:`Interaction`, :class:`Activity`, :class:`PublishResult`,
+  ``METRIC_FIELDS``;
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
   :class:`AuthenticationError`, :class:`RateLimited`, :class:`PublishOutcomeUnknown`,
   :class:`ValidationError`, :class:`ConfigurationError`, :class:`NotSupported`;
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
         Account,
         AccountCheck,
         AccountMetrics,
+        Activity,
         Capability,
         Interaction,
         Media,
@@ -135,6 +137,7 @@ __all__ = [
     "Account",
     "AccountCheck",
     "AccountMetrics",
+    "Activity",
     "AdapterContext",
     "AuthenticationError",
     "CallLog",
@@ -242,6 +245,7 @@ _HOMES = {
         "Account",
         "AccountCheck",
         "AccountMetrics",
+        "Activity",
         "Capability",
         "Interaction",
         "Media",

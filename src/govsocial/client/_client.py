@@ -30,6 +30,7 @@ from govsocial.core.models import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     EventContext,
     Interaction,
     Post,
@@ -336,6 +337,22 @@ class AsyncClient:
     ) -> list[Interaction]:
         """Posts mentioning ``account``, oldest first."""
         return await self.adapter(account).fetch_mentions(since=since)
+
+    async def fetch_activity(
+        self,
+        account: Account,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions of ``account`` that arrived after ``cursor``, in as few
+        requests as its platform allows (see :meth:`govsocial.adapters.Platform.fetch_activity`).
+
+        :raises NotSupported: the platform has no such read; use :meth:`fetch_mentions` and
+            :meth:`fetch_replies`.
+        """
+        return await self.adapter(account).fetch_activity(cursor=cursor, since=since, posts=posts)
 
     def _slot(self) -> asyncio.Semaphore:
         if self._semaphore is None:
@@ -645,3 +662,21 @@ class Client:
     ) -> list[Interaction]:
         """Posts mentioning ``account``, oldest first."""
         return self.run(self._async.fetch_mentions(account, since=since))
+
+    def fetch_activity(
+        self,
+        account: Account,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions of ``account`` that arrived after ``cursor``, in as few
+        requests as its platform allows (see :meth:`govsocial.adapters.Platform.fetch_activity`).
+
+        :raises NotSupported: the platform has no such read; use :meth:`fetch_mentions` and
+            :meth:`fetch_replies`.
+        """
+        return self.run(
+            self._async.fetch_activity(account, cursor=cursor, since=since, posts=posts)
+        )
