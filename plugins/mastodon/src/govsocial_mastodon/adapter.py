@@ -92,6 +92,7 @@ STATUS_FIELDS_READ: tuple[str, ...] = (
 )
 #: Fields read from an Account / CredentialAccount entity.
 ACCOUNT_FIELDS_READ: tuple[str, ...] = (
+    "id",
     "acct",
     "display_name",
     "followers_count",
