@@ -17,7 +17,9 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,15 +38,50 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=["mastodon", "bluesky"])
-def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, Account, Account]]:
+    """A server with two accounts of this test alone, the agency's and a citizen's: the
+    shared servers' accounts hold what other tests wrote, which a first sync would read
+    (and this module's replies and mentions would reach other tests' first syncs)."""
     monkeypatch.setenv("GOVSOCIAL_HTTP_TRANSPORT", "httpx")  # every request through send()
     if request.param == "mastodon":
-        yield request.getfixturevalue("mastodon")
+        with own_mastodon() as (local, author, citizen):
+            yield local, author, citizen
         return
     from govsocial_bluesky.localserver import BlueskyLocalServer
 
-    with BlueskyLocalServer(request.getfixturevalue("bluesky_appview")) as local:
-        yield local
+    dev = request.getfixturevalue("bluesky_appview")
+    with BlueskyLocalServer(dev) as local:
+        yield local, bluesky_account(dev.pds_url), bluesky_account(dev.pds_url)
+
+
+@contextmanager
+def own_mastodon() -> Iterator[tuple[Any, Account, Account]]:
+    pytest.importorskip("govsocial_mastodon")
+    from govsocial_mastodon.localserver import MastodonMockServer
+
+    with MastodonMockServer(("humas", "warga")) as local:
+        yield local, local.accounts[0], local.accounts[1]
+
+
+def bluesky_account(pds_url: str) -> Account:
+    """A new account on the PDS (the dev network needs no invite)."""
+    import httpx
+
+    handle, password = f"s{uuid.uuid4().hex[:10]}.test", uuid.uuid4().hex
+    made = httpx.post(
+        f"{pds_url}/xrpc/com.atproto.server.createAccount",
+        json={"handle": handle, "email": f"{handle}@example.com", "password": password},
+        timeout=30,
+    )
+    made.raise_for_status()
+    return Account(
+        platform="bluesky",
+        handle=handle,
+        base_url=pds_url,
+        credentials={"identifier": handle, "app_password": password},
+    )
 
 
 def env_account(account: Account, prefix: str, monkeypatch: pytest.MonkeyPatch) -> Account:
@@ -85,7 +122,7 @@ def counted_sync(ws: Workspace, **options: Any) -> tuple[int, list[str]]:
 def test_a_sync_costs_two_requests_whatever_the_number_of_posts(
     server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    author, citizen = server.accounts[:2]
+    server, author, citizen = server
     prefix = f"GS_INBOX_SCALE_{author.platform.upper()}"
     with Workspace.open(tmp_path / "ws.db") as ws:
         ws.add_account("humas", env_account(author, prefix, monkeypatch))
@@ -116,7 +153,7 @@ def test_a_reply_to_a_post_older_than_the_window_still_arrives(
 ) -> None:
     """Per post, only posts inside the window were read; notifications bring a reply to
     any post of the account, threaded to it."""
-    author, citizen = server.accounts[:2]
+    server, author, citizen = server
     prefix = f"GS_INBOX_SCALE_OLD_{author.platform.upper()}"
     tiny = timedelta(seconds=1)
     with Workspace.open(tmp_path / "ws.db") as ws:
@@ -162,13 +199,23 @@ _CRASHING_SYNC = textwrap.dedent(
 
 
 def test_a_sync_killed_while_storing_loses_nothing(
-    mastodon: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    author, citizen = mastodon.accounts[:2]
+    with own_mastodon() as (mastodon, author, citizen):
+        killed_while_storing(mastodon, author, citizen, tmp_path, monkeypatch)
+
+
+def killed_while_storing(
+    mastodon: Any,
+    author: Account,
+    citizen: Account,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with Workspace.open(tmp_path / "ws.db") as ws:
         ws.add_account("humas", env_account(author, "GS_INBOX_SCALE_CRASH", monkeypatch))
         [(delivery_id, post)] = publish(ws, [unique_text("Jadwal vaksin")])
-        ws.pull_inbox()  # what earlier tests left on the shared server is stored now
+        ws.pull_inbox()  # the first sync: nothing yet, a cursor to read on from
         before = {i.remote_id for i in ws.inbox(None)}
         with ws.store.transaction() as cur:
             cursor = ws.store.inbox.cursor(cur, "humas", "activity")
