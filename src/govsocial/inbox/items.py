@@ -3,12 +3,16 @@
 :class:`Inbox` is the workspace service (``ws.pull_inbox()``, ``ws.inbox()`` ... on
 :class:`~govsocial.Workspace` delegate to it):
 
-- ``sync()``: pull new replies (to the account's recent published posts) and mentions
-  from every account, de-duplicated across syncs by the platform's id, threaded to the post
-  they answer, incrementally (a mentions cursor per account, on the platform's clock with an
-  overlap window, never on an author-written date), through the client's rate budgets. The
-  account's own posts (its answers) are never inbox items. One bad page or item is
-  reported in the result's failures and skipped; it never aborts the sync.
+- ``sync()``: pull new replies and mentions from every account, de-duplicated across
+  syncs by the platform's id, threaded to the post they answer, incrementally, through the
+  client's rate budgets. Where the adapter has ``fetch_activity`` (the platform's
+  notifications, or one batch read for all recent posts) a sync costs a fixed number of
+  requests per account, from a cursor stored in the same transaction as the items;
+  elsewhere mentions are read since a cursor (on the platform's clock with an overlap
+  window, never on an author-written date) and replies post by post for the posts
+  published within the window. The account's own posts (its answers) are never inbox
+  items. One bad page or item is reported in the result's failures and skipped; it never
+  aborts the sync.
 - An item's ``received_at`` is when the platform received it (Bluesky ``indexedAt``, the
   Mastodon notification) or, failing that, the author's date, clamped to what the workspace
   saw: never later than the sync that first saw it, never earlier than the sync before it.
@@ -361,8 +365,10 @@ class Inbox:
         **client_options: Any,
     ) -> SyncResult:
         """Pull new replies and mentions from every account (or ``accounts``); say what each
-        account brought and which failed. Replies are read for posts published within
-        ``window``."""
+        account brought and which failed. Where the platform has a notifications or batch
+        read (``fetch_activity``), replies to posts of any age arrive and ``window`` only
+        bounds the first sync and the posts whose reply counts are checked; elsewhere
+        replies are read post by post for the posts published within ``window``."""
         names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
         with self.core.using_client(**client_options) as client:
             result = client.run(self._sync(client.async_client, names, window))
