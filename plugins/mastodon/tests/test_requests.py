@@ -832,3 +832,29 @@ async def test_activity_parameters_are_declared_in_the_schema(
         checked += 1
     assert checked == 3
     assert "id" in component(spec, "Notification")
+
+
+async def test_a_thread_or_counts_that_cannot_be_read_keep_the_notifications(
+    mock: respx.MockRouter,
+) -> None:
+    """A post gone (its context answers 404) or the account's posts unreadable: the
+    notifications read are still returned, the sync is told (``notes``), and the count of
+    that post stays where it was, so the next read tries its thread again."""
+    mock.get(f"{BASE}/api/v1/notifications").respond(json=[mention_notification(21)])
+    own = mock.get(f"{BASE}/api/v1/accounts/7/statuses").respond(
+        json=[status(id="200", replies_count=4)]
+    )
+    mock.get(f"{BASE}/api/v1/statuses/200/context").respond(404, json={"error": "Record not found"})
+    me = account()
+    posts = [PostRef(platform="mastodon", account=me, id="200")]
+    cursor = json.dumps({"after": "20", "me": "7", "replies": {"200": 1}})
+    async with AsyncClient() as client:
+        gone = await client.fetch_activity(me, cursor=cursor, posts=posts)
+        assert [i.text for i in gone.interactions] == ["@humas 21"]
+        assert json.loads(gone.cursor or "")["replies"] == {"200": 1}
+        assert any("200" in note and "Record not found" in note for note in gone.notes)
+        own.respond(500, json={"error": "Something went wrong"})
+        broken = await client.fetch_activity(me, cursor=cursor, posts=posts)
+    assert [i.text for i in broken.interactions] == ["@humas 21"]
+    assert json.loads(broken.cursor or "")["replies"] == {"200": 1}
+    assert any("reply counts" in note for note in broken.notes)

@@ -742,7 +742,11 @@ class Bluesky(Platform):
             left = left[:_MAX_GAPS]
         counts: dict[str, int] = {}
         if posts:
-            counts = await self._reply_counts({str(ref.id) for ref in posts})
+            try:
+                counts = await self._reply_counts({str(ref.id) for ref in posts})
+            except GovSocialError as error:  # the notifications still count; counts kept
+                counts = dict(known)
+                notes += (f"the posts' reply counts were not read: {error.message}",)
             notified: dict[str, int] = {}
             for item in found.values():
                 if item.in_reply_to_id is not None:
@@ -752,7 +756,13 @@ class Bluesky(Platform):
                 count = counts.get(uri)
                 if count is None or count <= known.get(uri, 0) + notified.get(uri, 0):
                     continue
-                for reply in await self.fetch_replies(ref):
+                try:
+                    replies = await self.fetch_replies(ref)
+                except GovSocialError as error:  # read again at the next call
+                    counts[uri] = known.get(uri, 0)
+                    notes += (f"the replies to {uri} were not read: {error.message}",)
+                    continue
+                for reply in replies:
                     found.setdefault(reply.ref.id, reply)
         state = {
             "seen": newest.isoformat() if newest is not None else None,

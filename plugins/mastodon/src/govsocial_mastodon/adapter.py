@@ -581,13 +581,18 @@ class Mastodon(Platform):
         state = _activity_state(cursor)
         after = state["after"]
         found, newest = await self._mention_notifications(after, since)
-        counts: dict[str, int] = {}
         me = state["me"]
+        known: dict[str, int] = state["replies"]
+        counts: dict[str, int] = {}
+        notes: list[str] = []
         if posts:
-            if me is None:
-                me = await self._own_id()
-            counts = await self._reply_counts(me, {str(ref.id) for ref in posts})
-            known: dict[str, int] = state["replies"]
+            try:
+                if me is None:
+                    me = await self._own_id()
+                counts = await self._reply_counts(me, {str(ref.id) for ref in posts})
+            except GovSocialError as error:  # the notifications still count; counts kept
+                counts = dict(known)
+                notes.append(f"the posts' reply counts were not read: {error.message}")
             notified: dict[str, int] = {}
             for item in found.values():
                 if item.in_reply_to_id is not None:
@@ -597,11 +602,21 @@ class Mastodon(Platform):
                 count = counts.get(post_id)
                 if count is None or count <= known.get(post_id, 0) + notified.get(post_id, 0):
                     continue
-                for reply in await self.fetch_replies(ref):
+                try:
+                    replies = await self.fetch_replies(ref)
+                except GovSocialError as error:  # read again at the next call
+                    counts[post_id] = known.get(post_id, 0)
+                    notes.append(f"the replies to {post_id} were not read: {error.message}")
+                    continue
+                for reply in replies:
                     found.setdefault(reply.ref.id, reply.model_copy(update={"thread_id": post_id}))
         ordered = sorted(found.values(), key=lambda item: item.received_at or item.created_at)
         saved = {"after": newest, "me": me, "replies": counts}
-        return Activity(interactions=tuple(ordered), cursor=json.dumps(saved, sort_keys=True))
+        return Activity(
+            interactions=tuple(ordered),
+            cursor=json.dumps(saved, sort_keys=True),
+            notes=tuple(notes),
+        )
 
     async def _mention_notifications(
         self, after: str | None, since: datetime | None
