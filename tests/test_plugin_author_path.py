@@ -211,13 +211,14 @@ def test_the_suite_skips_media_replies_and_mentions_a_platform_cannot_do(
     pytest.importorskip("govsocial_papan")
     cannot = 'raise NotSupported("Papan-lite cannot list {}", platform="papan")'
     result = run_suite(pytester, cannot.format("replies"), cannot.format("mentions"))
-    result.assert_outcomes(passed=12, skipped=4)
+    result.assert_outcomes(passed=12, skipped=5)
     result.stdout.fnmatch_lines(
         [
             "*papan takes no media (limits.max_media is 0)*",
             "*papan takes no video (limits.video_types is empty)*",
             "*papan cannot do this: Papan-lite cannot list replies*",
             "*papan cannot do this: Papan-lite cannot list mentions*",
+            "*papan has no fetch_activity: the inbox reads per post*",
         ]
     )
 
@@ -225,7 +226,7 @@ def test_the_suite_skips_media_replies_and_mentions_a_platform_cannot_do(
 def test_the_suite_fails_fast_saying_what_it_waited_for(pytester: pytest.Pytester) -> None:
     pytest.importorskip("govsocial_papan")
     result = run_suite(pytester, "return []", "return []")
-    result.assert_outcomes(passed=12, skipped=2, failed=2)
+    result.assert_outcomes(passed=12, skipped=3, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*AssertionError: fetch_replies returning the reply*not met within 0.5 s",

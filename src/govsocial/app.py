@@ -957,8 +957,10 @@ class Workspace:
         **client_options: Any,
     ) -> SyncResult:
         """Pull new replies and mentions from every account (or ``accounts``): new items per
-        account (``.new``, ``.total``) and the accounts that failed (``.failed``). Replies
-        are read for posts published within ``window``."""
+        account (``.new``, ``.total``) and the accounts that failed (``.failed``). Through
+        the platform's notifications where it has them (a fixed number of requests per
+        account, replies to posts of any age); elsewhere replies are read post by post for
+        the posts published within ``window`` (docs/inbox.md says what each costs)."""
         return self.conversations.sync(accounts, window=window, **client_options)
 
     def sync_inbox(

@@ -631,3 +631,169 @@ async def test_mentions_page_by_indexed_at_not_the_authors_created_at(
         datetime(2026, 1, 2, 0, 2, tzinfo=UTC),
     ]
     assert found[1].created_at == datetime(2099, 1, 1, tzinfo=UTC), "the author's date is kept"
+
+
+# -- the inbox's activity read (issue 17) ----------------------------------------------------
+
+
+def activity_note(n: int, reason: str, at: datetime, **record: Any) -> dict[str, Any]:
+    """A notification shaped like the listNotifications output of
+    https://docs.bsky.app/docs/api/app-bsky-notification-list-notifications ."""
+    when = at.isoformat().replace("+00:00", "Z")
+    return {
+        "uri": f"at://{BOB_DID}/{POST_NSID}/n{n}",
+        "cid": f"bafyn{n}",
+        "author": {"did": BOB_DID, "handle": "bob.test"},
+        "reason": reason,
+        "record": {"text": f"catatan {n}", "createdAt": when, **record},
+        "isRead": False,
+        "indexedAt": when,
+    }
+
+
+@pytest.mark.anyio
+async def test_activity_reads_replies_mentions_and_quotes_and_threads_replies_to_the_root(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """Reasons reply, mention and quote, one page, stopping at the previous cursor less the
+    overlap; a reply deep in the thread carries the root; likes are not inbox items."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    root = post_ref("root")
+    deep = {
+        "reply": {
+            "root": {"uri": root.id, "cid": "bafyroot"},
+            "parent": {"uri": f"at://{BOB_DID}/{POST_NSID}/x", "cid": "bafyx"},
+        }
+    }
+    page = {
+        "notifications": [
+            activity_note(4, "reply", now - timedelta(minutes=1), **deep),
+            activity_note(3, "like", now - timedelta(minutes=2)),
+            activity_note(2, "quote", now - timedelta(minutes=3)),
+            activity_note(1, "mention", now - timedelta(minutes=4)),
+            activity_note(0, "mention", now - timedelta(hours=2)),  # before the cursor
+        ],
+        "cursor": "older",
+    }
+    route = pds.get("/xrpc/app.bsky.notification.listNotifications").respond(json=page)
+    previous = json.dumps({"seen": (now - timedelta(hours=1)).isoformat(), "gaps": []})
+    activity = await adapter.fetch_activity(cursor=previous)
+    assert route.call_count == 1
+    sent = route.calls[0].request.url.params
+    assert sorted(sent.get_list("reasons")) == ["mention", "quote", "reply"]
+    kinds = {i.text: (i.kind, i.thread_id) for i in activity.interactions}
+    assert kinds == {
+        "catatan 4": ("reply", root.id),
+        "catatan 2": ("mention", None),
+        "catatan 1": ("mention", None),
+    }
+    assert json.loads(activity.cursor or "")["seen"] == (now - timedelta(minutes=1)).isoformat()
+
+
+@pytest.mark.anyio
+async def test_a_read_the_page_cap_stopped_resumes_where_it_stopped(
+    adapter: Bluesky, pds: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More notifications than the cap allows between two syncs: the first call keeps the
+    page cursor where it stopped, the next reads the new ones and then the rest of the
+    stretch: every notification arrives, none twice."""
+    import govsocial_bluesky.adapter as module
+
+    monkeypatch.setattr(module, "_MAX_NOTIFICATION_PAGES", 2)
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(hours=3)
+    pages: dict[str | None, dict[str, Any]] = {
+        None: {"notifications": [activity_note(9, "mention", now - timedelta(minutes=9))]},
+    }
+    pages[None]["cursor"] = "p2"
+    pages["p2"] = {"notifications": [activity_note(8, "mention", now - timedelta(minutes=19))]}
+    pages["p2"]["cursor"] = "p3"
+    pages["p3"] = {"notifications": [activity_note(7, "mention", now - timedelta(minutes=29))]}
+    pages["p3"]["cursor"] = "p4"
+    pages["p4"] = {"notifications": [activity_note(6, "mention", now - timedelta(hours=5))]}
+    asked: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params.get("cursor"))
+        return httpx.Response(200, json=pages[request.url.params.get("cursor")])
+
+    pds.get("/xrpc/app.bsky.notification.listNotifications").mock(side_effect=answer)
+    first = await adapter.fetch_activity(since=start)
+    assert [i.text for i in first.interactions] == ["catatan 8", "catatan 9"]
+    assert json.loads(first.cursor or "")["gaps"] == [["p3", start.isoformat()]]
+    # nothing newer arrives; the next call reads the top page, then the stretch left
+    pages[None] = {"notifications": [activity_note(9, "mention", now - timedelta(minutes=9))]}
+    asked.clear()
+    second = await adapter.fetch_activity(cursor=first.cursor)
+    assert asked == [None, "p3"]
+    assert [i.text for i in second.interactions] == ["catatan 7", "catatan 9"]
+    assert json.loads(second.cursor or "")["gaps"] == [["p4", start.isoformat()]]
+    asked.clear()
+    third = await adapter.fetch_activity(cursor=second.cursor)
+    assert asked == [None, "p4"], "the stretch ends on a page older than where it started"
+    assert [i.text for i in third.interactions] == ["catatan 9"]  # the overlap, re-read
+    assert json.loads(third.cursor or "")["gaps"] == []
+
+
+@pytest.mark.anyio
+async def test_activity_reads_a_thread_only_where_the_reply_count_grew_unnotified(
+    adapter: Bluesky, pds: respx.MockRouter
+) -> None:
+    """app.bsky.feed.getAuthorFeed (posts_no_replies) gives the posts' replyCount; a
+    backdated reply is listed far down the notifications, so a post whose count grew with
+    nothing notified has its thread read (getPostThread), and that post only."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    quiet, busy = post_ref("quiet"), post_ref("busy")
+    pds.get("/xrpc/app.bsky.notification.listNotifications").respond(json={"notifications": []})
+    feed = pds.get("/xrpc/app.bsky.feed.getAuthorFeed").respond(
+        json={
+            "feed": [
+                {"post": {"uri": busy.id, "cid": "bafyb", "replyCount": 1}},
+                {"post": {"uri": quiet.id, "cid": "bafyq", "replyCount": 0}},
+            ]
+        }
+    )
+    backdated = activity_note(5, "reply", datetime(2025, 1, 1, tzinfo=UTC))
+    backdated["record"]["reply"] = {
+        "root": {"uri": busy.id, "cid": "bafyb"},
+        "parent": {"uri": busy.id, "cid": "bafyb"},
+    }
+    thread = pds.get("/xrpc/app.bsky.feed.getPostThread").respond(
+        json={
+            "thread": {
+                "$type": "app.bsky.feed.defs#threadViewPost",
+                "post": {"uri": busy.id},
+                "replies": [{"$type": "app.bsky.feed.defs#threadViewPost", "post": backdated}],
+            }
+        }
+    )
+    previous = json.dumps({"seen": now.isoformat(), "replies": {busy.id: 0, quiet.id: 0}})
+    activity = await adapter.fetch_activity(cursor=previous, posts=[quiet, busy])
+    assert feed.calls[0].request.url.params["filter"] == "posts_no_replies"
+    assert thread.call_count == 1
+    assert thread.calls[0].request.url.params["uri"] == busy.id
+    assert [(i.text, i.kind, i.thread_id) for i in activity.interactions] == [
+        ("catatan 5", "reply", busy.id)
+    ]
+    assert json.loads(activity.cursor or "")["replies"] == {busy.id: 1, quiet.id: 0}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "{", "[1]", '{"seen": "2099-01-01T00:00:00Z", "gaps": [[1, 2], ["", "x"]]}', '"x"'],
+)
+async def test_an_unreadable_or_hostile_activity_cursor_is_read_safely(
+    adapter: Bluesky, pds: respx.MockRouter, cursor: str
+) -> None:
+    """A cursor the adapter cannot read starts over from ``since``; a notification the
+    AppView dated in the future never becomes the next cursor (it is capped at now)."""
+    now = datetime.now(UTC)
+    route = pds.get("/xrpc/app.bsky.notification.listNotifications").respond(
+        json={"notifications": [activity_note(1, "mention", datetime(2099, 1, 1, tzinfo=UTC))]}
+    )
+    activity = await adapter.fetch_activity(cursor=cursor, since=now - timedelta(days=1))
+    assert route.call_count == 1
+    assert "cursor" not in route.calls[0].request.url.params
+    seen = datetime.fromisoformat(json.loads(activity.cursor or "")["seen"])
+    assert seen <= datetime.now(UTC)

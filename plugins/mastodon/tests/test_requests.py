@@ -777,3 +777,156 @@ def test_the_search_parameters_are_declared_in_the_schema(spec: dict[str, Any]) 
 
     assert {"q", "type", "limit", "resolve", "min_id", "offset"} <= names("/api/v2/search")
     assert {"limit", "since_id"} <= names("/api/v1/timelines/tag/{hashtag}")
+
+
+# -- the inbox's activity read (issue 17) ----------------------------------------------------
+
+
+def mention_notification(n: int, **status_fields: Any) -> dict[str, Any]:
+    """A mention Notification shaped like
+    https://docs.joinmastodon.org/entities/Notification/#example ."""
+    when = f"2026-12-06T10:{n % 60:02d}:00.000Z"
+    return {
+        "id": str(n),
+        "type": "mention",
+        "created_at": when,
+        "account": {"id": "9", "acct": "warga"},
+        "status": status(created_at=when, content=f"<p>@humas {n}</p>", **status_fields),
+    }
+
+
+async def test_activity_reads_after_the_cursor_and_a_thread_only_where_a_reply_was_silent(
+    mock: respx.MockRouter,
+) -> None:
+    """https://docs.joinmastodon.org/methods/notifications/#get (``min_id``) and
+    https://docs.joinmastodon.org/methods/accounts/#statuses (``exclude_replies``): one
+    reply notified, one post whose replies_count grew with no notification (a reply whose
+    author took the name out): that post's context alone is read."""
+    notifications = mock.get(f"{BASE}/api/v1/notifications").respond(
+        json=[mention_notification(11, in_reply_to_id="201")]
+    )
+    own = mock.get(f"{BASE}/api/v1/accounts/7/statuses").respond(
+        json=[
+            status(id="202", replies_count=5),  # not one of the posts asked about
+            status(id="201", replies_count=1),  # grew by the notified reply only
+            status(id="200", replies_count=3),  # grew by 2 with nothing notified
+        ]
+    )
+    silent = mock.get(f"{BASE}/api/v1/statuses/200/context").respond(
+        json={
+            "ancestors": [],
+            "descendants": [
+                status(id="300", in_reply_to_id="200", content="<p>tanpa nama</p>"),
+                status(id="301", in_reply_to_id="300", content="<p>balasan</p>"),
+            ],
+        }
+    )
+    explained = mock.get(f"{BASE}/api/v1/statuses/201/context").respond(
+        json={"ancestors": [], "descendants": []}
+    )
+    me = account()
+    posts = [PostRef(platform="mastodon", account=me, id=i) for i in ("200", "201")]
+    cursor = json.dumps({"after": "10", "me": "7", "replies": {"200": 1, "201": 0}})
+    async with AsyncClient() as client:
+        activity = await client.fetch_activity(me, cursor=cursor, posts=posts)
+    sent = notifications.calls.last.request.url.params
+    assert sent["min_id"] == "10" and sent.get_list("types[]") == ["mention"]
+    assert own.calls.last.request.url.params["exclude_replies"] == "true"
+    assert silent.call_count == 1 and not explained.called
+    texts = {i.text: i for i in activity.interactions}
+    assert set(texts) == {"@humas 11", "tanpa nama", "balasan"}
+    assert texts["tanpa nama"].thread_id == "200"
+    saved = json.loads(activity.cursor or "")
+    assert saved == {"after": "11", "me": "7", "replies": {"200": 3, "201": 1}}
+
+
+async def test_activity_reads_newer_pages_while_they_come_back_full(
+    mock: respx.MockRouter,
+) -> None:
+    """``min_id`` pages (https://docs.joinmastodon.org/api/guidelines/#pagination): 40 after
+    the cursor, then the ones after the newest of those; the cursor ends at the newest."""
+    full = [mention_notification(n) for n in range(50, 10, -1)]  # 40, newest first
+    first = mock.get(f"{BASE}/api/v1/notifications", params={"min_id": "10"}).respond(json=full)
+    second = mock.get(f"{BASE}/api/v1/notifications", params={"min_id": "50"}).respond(
+        json=[mention_notification(51)]
+    )
+    verify = mock.get(f"{BASE}/api/v1/accounts/verify_credentials")
+    async with AsyncClient() as client:
+        activity = await client.fetch_activity(account(), cursor='{"after": "10"}')
+    assert first.call_count == second.call_count == 1
+    assert len(activity.interactions) == 41
+    assert json.loads(activity.cursor or "")["after"] == "51"
+    assert not verify.called, "no posts given: no own posts read"
+
+
+@pytest.mark.parametrize(
+    "cursor", ["", "null", "[]", '{"after": "1; DROP"}', '{"after": -3, "replies": [1]}', "{"]
+)
+async def test_an_unreadable_activity_cursor_reads_as_a_first_sync(
+    mock: respx.MockRouter, cursor: str
+) -> None:
+    """Whatever the stored cursor holds, the read starts over from ``since``, never sends
+    it on, and writes a clean cursor."""
+    notifications = mock.get(f"{BASE}/api/v1/notifications").respond(
+        json=[mention_notification(12)]
+    )
+    async with AsyncClient() as client:
+        activity = await client.fetch_activity(
+            account(), cursor=cursor, since=datetime(2026, 12, 6, tzinfo=UTC)
+        )
+    assert "min_id" not in notifications.calls.last.request.url.params
+    assert json.loads(activity.cursor or "")["after"] == "12"
+
+
+async def test_activity_parameters_are_declared_in_the_schema(
+    spec: dict[str, Any], mock: respx.MockRouter
+) -> None:
+    """https://docs.joinmastodon.org/methods/notifications/#get and
+    https://docs.joinmastodon.org/methods/accounts/#statuses , as the OpenAPI schema has
+    them: every query parameter fetch_activity sends is declared there."""
+    mock.get(f"{BASE}/api/v1/notifications").respond(json=[mention_notification(12)])
+    mock.get(f"{BASE}/api/v1/accounts/verify_credentials").respond(
+        json={"id": "7", "acct": "humas"}
+    )
+    mock.get(f"{BASE}/api/v1/accounts/7/statuses").respond(json=[status(id="200", replies_count=0)])
+    me = account()
+    async with AsyncClient() as client:
+        await client.fetch_activity(
+            me, cursor='{"after": "11"}', posts=[PostRef(platform="mastodon", account=me, id="200")]
+        )
+    checked = 0
+    for call in mock.calls:
+        path = call.request.url.path
+        template = "/api/v1/accounts/{id}/statuses" if path.endswith("/statuses") else path
+        declared = {p["name"] for p in spec["paths"][template]["get"].get("parameters", [])}
+        sent = {name.removesuffix("[]") for name in call.request.url.params}
+        assert sent <= declared, (template, sent - declared)
+        checked += 1
+    assert checked == 3
+    assert "id" in component(spec, "Notification")
+
+
+async def test_a_thread_or_counts_that_cannot_be_read_keep_the_notifications(
+    mock: respx.MockRouter,
+) -> None:
+    """A post gone (its context answers 404) or the account's posts unreadable: the
+    notifications read are still returned, the sync is told (``notes``), and the count of
+    that post stays where it was, so the next read tries its thread again."""
+    mock.get(f"{BASE}/api/v1/notifications").respond(json=[mention_notification(21)])
+    own = mock.get(f"{BASE}/api/v1/accounts/7/statuses").respond(
+        json=[status(id="200", replies_count=4)]
+    )
+    mock.get(f"{BASE}/api/v1/statuses/200/context").respond(404, json={"error": "Record not found"})
+    me = account()
+    posts = [PostRef(platform="mastodon", account=me, id="200")]
+    cursor = json.dumps({"after": "20", "me": "7", "replies": {"200": 1}})
+    async with AsyncClient() as client:
+        gone = await client.fetch_activity(me, cursor=cursor, posts=posts)
+        assert [i.text for i in gone.interactions] == ["@humas 21"]
+        assert json.loads(gone.cursor or "")["replies"] == {"200": 1}
+        assert any("200" in note and "Record not found" in note for note in gone.notes)
+        own.respond(500, json={"error": "Something went wrong"})
+        broken = await client.fetch_activity(me, cursor=cursor, posts=posts)
+    assert [i.text for i in broken.interactions] == ["@humas 21"]
+    assert json.loads(broken.cursor or "")["replies"] == {"200": 1}
+    assert any("reply counts" in note for note in broken.notes)

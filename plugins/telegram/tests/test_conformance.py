@@ -59,3 +59,10 @@ class TestTelegramConformance(PlatformConformance):
 
     def test_mentions(self, conformance_server: LocalServer, client: Client) -> None:
         pytest.skip(BOTS_DO_NOT_SEE_BOTS)
+
+    def test_activity_brings_replies_and_mentions(
+        self, conformance_server: LocalServer, client: Client
+    ) -> None:
+        """Comments and mentions from people: test_localserver.py reads them with
+        fetch_activity (one getUpdates for every post)."""
+        pytest.skip(BOTS_DO_NOT_SEE_BOTS)

@@ -286,3 +286,29 @@ def test_check_reads_the_bots_rights_in_the_channel(
     post = member.capability("post")
     assert post is not None and "administrator" in (post.fix or "")
     assert humas.credential("bot_token") not in found.model_dump_json()
+
+
+def test_the_inbox_read_takes_one_getupdates_for_every_post(
+    server: TelegramTestServer, humas: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fetch_activity: comments on any of the posts and the mentions from one getUpdates
+    (and one getMe for the bot's name), where reading per post asked again for each post;
+    each comment threaded to its post."""
+    from govsocial.testing.traffic import record_traffic
+
+    monkeypatch.setenv("GOVSOCIAL_HTTP_TRANSPORT", "httpx")  # every request through send()
+    with Client() as client:
+        posts = [publish(client, Post(unique_text(f"Info {n}")), humas) for n in range(5)]
+        server.comment(posts[1], "Apakah gratis?")
+        server.comment(posts[4], "Di mana lokasinya?")
+        mention = f"Halo {server.mention(humas)}, {unique_text('mohon info')}"
+        server.user_message(humas, mention)
+        with record_traffic() as exchanges:
+            activity = client.fetch_activity(humas, posts=posts)
+    methods = [e.path.rsplit("/", 1)[-1] for e in exchanges]
+    assert methods.count("getUpdates") == 1 and set(methods) <= {"getUpdates", "getMe"}
+    found = {i.text: i for i in activity.interactions}
+    assert found["Apakah gratis?"].thread_id == posts[1].id
+    assert found["Di mana lokasinya?"].thread_id == posts[4].id
+    assert found[mention].kind == "mention"
+    assert activity.cursor is None

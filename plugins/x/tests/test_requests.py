@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -376,3 +377,69 @@ async def test_the_24_hour_post_limit_is_named_with_its_reset_time(mock: respx.M
     assert "24-hour post limit of 17 for this account" in str(error)
     assert datetime.fromtimestamp(reset, UTC).strftime("%Y-%m-%d %H:%M UTC") in str(error)
     assert error.retry_after is not None and error.retry_after > 5 * 3600
+
+
+def mention_tweet(n: int, conversation: str) -> dict[str, Any]:
+    """A Post of the mentions timeline, shaped like its documented example
+    (https://docs.x.com/x-api/posts/get-mentions)."""
+    return {
+        "id": str(1800000000000000000 + n),
+        "text": f"@humas_kota pertanyaan {n}",
+        "author_id": "99",
+        "conversation_id": conversation,
+        "created_at": f"2024-05-04T02:{n:02d}:00.000Z",
+        "referenced_tweets": [{"type": "replied_to", "id": conversation}],
+        "edit_history_tweet_ids": [str(1800000000000000000 + n)],
+    }
+
+
+async def test_activity_reads_the_mentions_timeline_after_since_id_and_resumes_a_capped_read(
+    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """https://docs.x.com/x-api/posts/timelines/introduction (user mention timeline):
+    ``since_id`` after the newest id read; a read the page cap stopped keeps the stretch
+    left (since_id .. until_id) and reads it next time; the user id is asked once."""
+    from govsocial_x import X
+
+    monkeypatch.setattr(X, "max_pages", 2)
+    me = mock.get(f"{BASE}/2/users/me").respond(
+        json={"data": {"id": "2244994945", "name": "Humas", "username": "humas_kota"}}
+    )
+    users = {"users": [{"id": "99", "name": "Warga", "username": "warga_bdg"}]}
+    conversation = "1445880548472328192"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if params.get("until_id"):  # the stretch left: the rest, no further page
+            data = [mention_tweet(1, conversation)]
+            return httpx.Response(200, json={"data": data, "includes": users, "meta": {}})
+        if params.get("since_id") == "1800000000000000003":  # nothing newer
+            return httpx.Response(200, json={"meta": {"result_count": 0}})
+        data = [mention_tweet(3, conversation), mention_tweet(2, conversation)]
+        meta = {"result_count": 2, "next_token": "more"}
+        return httpx.Response(200, json={"data": data, "includes": users, "meta": meta})
+
+    timeline = mock.get(f"{BASE}/2/users/2244994945/mentions").mock(side_effect=answer)
+    async with client() as c:
+        first = await c.fetch_activity(
+            account(), cursor=None, since=datetime(2024, 5, 1, tzinfo=UTC)
+        )
+        assert [i.text for i in first.interactions] == [
+            "@humas_kota pertanyaan 2",
+            "@humas_kota pertanyaan 3",
+        ]
+        assert all(i.thread_id == conversation for i in first.interactions)
+        assert timeline.calls[0].request.url.params["start_time"] == "2024-05-01T00:00:00Z"
+        saved = json.loads(first.cursor or "")
+        assert saved["since_id"] == "1800000000000000003" and saved["gaps"] == []
+        # a later read with more than a page: the cap stops it, the stretch is kept
+        later = json.dumps({**saved, "since_id": "1800000000000000000"})
+        second = await c.fetch_activity(account(), cursor=later)
+        kept = json.loads(second.cursor or "")["gaps"]
+        assert kept == [["1800000000000000000", "1800000000000000002"]]
+        third = await c.fetch_activity(account(), cursor=second.cursor)
+    assert [i.text for i in third.interactions] == ["@humas_kota pertanyaan 1"]
+    last = timeline.calls[-1].request.url.params
+    assert (last["since_id"], last["until_id"]) == ("1800000000000000000", "1800000000000000002")
+    assert json.loads(third.cursor or "")["gaps"] == []
+    assert me.call_count == 1, "the user id is kept in the cursor"

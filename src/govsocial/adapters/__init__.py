@@ -18,7 +18,8 @@ names, by what they are for (docs/sdk.md describes each):
   :class:`MediaHost`, :class:`DirectoryHost`;
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
   :class:`PostRef`, :class:`Media`, :class:`Problem`, :class:`PostMetrics`,
-  :class:`AccountMetrics`, :class:`Interaction`, :class:`PublishResult`, ``METRIC_FIELDS``;
+  :class:`AccountMetrics`, :class:`Interaction`, :class:`Activity`, :class:`PublishResult`,
+  ``METRIC_FIELDS``;
 - searching (``Platform.search``): :class:`FoundPost`, :class:`SearchPage`,
   :func:`parse_query` (a watch's query, read: hashtag, phrase or words);
 - the errors it raises: :class:`GovSocialError`, :class:`PlatformError`,
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
         Account,
         AccountCheck,
         AccountMetrics,
+        Activity,
         Capability,
         Interaction,
         Media,
@@ -141,6 +143,7 @@ __all__ = [
     "Account",
     "AccountCheck",
     "AccountMetrics",
+    "Activity",
     "AdapterContext",
     "AuthenticationError",
     "CallLog",
@@ -256,6 +259,7 @@ _HOMES = {
         "Account",
         "AccountCheck",
         "AccountMetrics",
+        "Activity",
         "Capability",
         "Interaction",
         "Media",

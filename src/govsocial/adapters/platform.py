@@ -49,6 +49,7 @@ from govsocial.core.models import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     Capability,
     Interaction,
     Media,
@@ -620,6 +621,37 @@ class Platform(ABC):
             platform=self.name,
             action="search",
             hint="watch the topic on a platform that allows search (docs/listening.md)",
+        )
+
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """The replies and mentions that arrived after ``cursor``, read in as few requests
+        as the platform allows (its notifications, or one batch for ``posts``): what an
+        inbox sync costs, whatever the number of posts.
+
+        :param cursor: what the previous call returned as ``Activity.cursor`` (None: the
+            first call for this account).
+        :param since: without a cursor, how far back to read (the platform's clock).
+        :param posts: the account's recent posts, for a platform whose replies can only be
+            read for given posts (in one batch where it can); others ignore it.
+
+        The default raises :class:`NotSupported`: the inbox then reads mentions with
+        :meth:`fetch_mentions` and replies post by post with :meth:`fetch_replies`. An
+        adapter implements it where the platform's notifications carry replies to the
+        account's posts as well as mentions (Mastodon, Bluesky, X) or can read many posts'
+        replies in one request (Facebook). Pages read per call are bounded; a cursor must
+        never skip what was not read (resume where the cap stopped). Added in govsocial
+        0.2 (no contract change: it has a default).
+        """
+        raise NotSupported(
+            f"{self.title} has no notifications or batch read of replies and mentions",
+            platform=self.name,
+            action="fetch_activity",
         )
 
     @contextmanager

@@ -38,6 +38,7 @@ from govsocial.core.models import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     EventContext,
     Interaction,
     Post,
@@ -418,6 +419,22 @@ class AsyncClient:
         async with _adapter_bugs(account, "searching"):
             return await self.adapter(account).search(query, cursor=cursor, since=since)
 
+    async def fetch_activity(
+        self,
+        account: Account,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions of ``account`` that arrived after ``cursor``, in as few
+        requests as its platform allows (see :meth:`govsocial.adapters.Platform.fetch_activity`).
+
+        :raises NotSupported: the platform has no such read; use :meth:`fetch_mentions` and
+            :meth:`fetch_replies`.
+        """
+        return await self.adapter(account).fetch_activity(cursor=cursor, since=since, posts=posts)
+
     def _slot(self) -> asyncio.Semaphore:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max_concurrency)
@@ -758,3 +775,21 @@ class Client:
         """Public posts matching ``query`` newer than ``cursor``, searched as ``account``
         (:meth:`govsocial.Platform.search`; NotSupported where the platform has no search)."""
         return self.run(self._async.search(account, query, cursor=cursor, since=since))
+
+    def fetch_activity(
+        self,
+        account: Account,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions of ``account`` that arrived after ``cursor``, in as few
+        requests as its platform allows (see :meth:`govsocial.adapters.Platform.fetch_activity`).
+
+        :raises NotSupported: the platform has no such read; use :meth:`fetch_mentions` and
+            :meth:`fetch_replies`.
+        """
+        return self.run(
+            self._async.fetch_activity(account, cursor=cursor, since=since, posts=posts)
+        )

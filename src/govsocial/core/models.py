@@ -58,6 +58,7 @@ __all__ = [
     "Account",
     "AccountCheck",
     "AccountMetrics",
+    "Activity",
     "Capability",
     "EventContext",
     "Interaction",
@@ -868,6 +869,9 @@ class Interaction(Model):
     ``received_at`` is when the platform received it by the platform's own clock (Bluesky
     ``indexedAt``, the Mastodon notification's time), None when the platform does not say.
     The inbox orders, pages and times items by ``received_at``, never by ``created_at``.
+    ``thread_id`` is the native id of the post that starts the conversation, when the
+    platform says (Bluesky's reply root, X's ``conversation_id``, Facebook's post): the
+    inbox threads a reply read from notifications to the post it answers with it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -881,11 +885,29 @@ class Interaction(Model):
     created_at: datetime
     in_reply_to_id: str | None = None
     received_at: datetime | None = None
+    thread_id: str | None = None
 
     @property
     def platform(self) -> str:
         """The platform the interaction happened on (that of the post it refers to)."""
         return self.ref.platform
+
+
+class Activity(Model):
+    """What one :meth:`~govsocial.adapters.Platform.fetch_activity` call read: the replies
+    and mentions that arrived since the previous call, and where the next call starts.
+
+    ``cursor`` is the adapter's own opaque text (a notification id, a date, a JSON object):
+    the inbox stores it per account in the same transaction as the items, and gives it back
+    on the next call; None keeps the previous one. ``notes`` says what the read could not
+    reach (a page cap hit before the previous cursor), for the sync's problems.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interactions: tuple[Interaction, ...] = ()
+    cursor: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 Post.model_rebuild()

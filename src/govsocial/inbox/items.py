@@ -3,12 +3,16 @@
 :class:`Inbox` is the workspace service (``ws.pull_inbox()``, ``ws.inbox()`` ... on
 :class:`~govsocial.Workspace` delegate to it):
 
-- ``sync()``: pull new replies (to the account's recent published posts) and mentions
-  from every account, de-duplicated across syncs by the platform's id, threaded to the post
-  they answer, incrementally (a mentions cursor per account, on the platform's clock with an
-  overlap window, never on an author-written date), through the client's rate budgets. The
-  account's own posts (its answers) are never inbox items. One bad page or item is
-  reported in the result's failures and skipped; it never aborts the sync.
+- ``sync()``: pull new replies and mentions from every account, de-duplicated across
+  syncs by the platform's id, threaded to the post they answer, incrementally, through the
+  client's rate budgets. Where the adapter has ``fetch_activity`` (the platform's
+  notifications, or one batch read for all recent posts) a sync costs a fixed number of
+  requests per account, from a cursor stored in the same transaction as the items;
+  elsewhere mentions are read since a cursor (on the platform's clock with an overlap
+  window, never on an author-written date) and replies post by post for the posts
+  published within the window. The account's own posts (its answers) are never inbox
+  items. One bad page or item is reported in the result's failures and skipped; it never
+  aborts the sync.
 - An item's ``received_at`` is when the platform received it (Bluesky ``indexedAt``, the
   Mastodon notification) or, failing that, the author's date, clamped to what the workspace
   saw: never later than the sync that first saw it, never earlier than the sync before it.
@@ -38,7 +42,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -267,7 +271,11 @@ def _item_row(
     if floor is not None:
         received = max(received, min(floor, seen))
     skew = claimed > seen + CLOCK_TOLERANCE or claimed < received - CLOCK_TOLERANCE
-    threaded = delivery_id or delivery_of.get(interaction.in_reply_to_id or "")
+    threaded = (
+        delivery_id
+        or delivery_of.get(interaction.in_reply_to_id or "")
+        or delivery_of.get(interaction.thread_id or "")
+    )
     remote_id = _clean(str(interaction.ref.id)) or ""
     if not remote_id:
         raise ValueError("the platform gave no id")
@@ -275,7 +283,7 @@ def _item_row(
         uuid.uuid4().hex[:12],
         name,
         remote_id,
-        interaction.kind,
+        "reply" if threaded else interaction.kind,  # a mention that answers our post
         _clean(interaction.ref.url),
         json.dumps(dict(interaction.ref.extra), sort_keys=True, ensure_ascii=True),
         _clean(interaction.author) or "",
@@ -382,8 +390,10 @@ class Inbox:
         **client_options: Any,
     ) -> SyncResult:
         """Pull new replies and mentions from every account (or ``accounts``); say what each
-        account brought and which failed. Replies are read for posts published within
-        ``window``."""
+        account brought and which failed. Where the platform has a notifications or batch
+        read (``fetch_activity``), replies to posts of any age arrive and ``window`` only
+        bounds the first sync and the posts whose reply counts are checked; elsewhere
+        replies are read post by post for the posts published within ``window``."""
         names = list(accounts) if accounts else [row.name for row in self.store.accounts()]
         with self.core.using_client(**client_options) as client:
             result = client.run(self._sync(client.async_client, names, window))
@@ -473,8 +483,50 @@ class Inbox:
     async def _sync_account(
         self, client: AsyncClient, name: str, window: timedelta, result: SyncResult
     ) -> int:
+        """Read what arrived for ``name`` and store it: through the platform's notifications
+        or batch read (:meth:`~govsocial.adapters.Platform.fetch_activity`) where the adapter
+        has one, else mentions and then replies post by post."""
         account = self.core.account(name)
         started = datetime.now(UTC)
+        posts = self._recent_posts(name, account, window)
+        with self.store.transaction() as cur:
+            cursor = self.store.inbox.cursor(cur, name, "activity")
+        mentioned = self._cursor(name, "mentions")  # where a per-post sync stopped, if any
+        if mentioned is not None:
+            mentioned = min(mentioned, started)
+        since = mentioned - CLOCK_TOLERANCE if mentioned is not None else started - window
+        try:
+            activity = await client.fetch_activity(
+                account, cursor=cursor, since=since, posts=[ref for _, ref in posts]
+            )
+        except NotSupported:  # no notifications or batch read: mentions, then post by post
+            return await self._sync_per_post(client, name, account, posts, started, result)
+        for note in activity.notes:
+            result.report(name, note)
+        previous = self._cursor(name, "synced")
+        seen = datetime.now(UTC)
+        return self._store_items(
+            name,
+            account,
+            [(interaction, None) for interaction in activity.interactions],
+            seen=seen,
+            floor=previous - CLOCK_TOLERANCE if previous is not None else None,
+            result=result,
+            cursors={"activity": activity.cursor} if activity.cursor is not None else {},
+            synced=started,
+        )
+
+    async def _sync_per_post(
+        self,
+        client: AsyncClient,
+        name: str,
+        account: Account,
+        posts: Sequence[tuple[str, PostRef]],
+        started: datetime,
+        result: SyncResult,
+    ) -> int:
+        """Mentions since the mentions cursor, then the replies of each post in the window:
+        one request per post, for platforms with nothing cheaper."""
         cursor = self._cursor(name, "mentions")
         if cursor is not None:  # one a 0.2 sync took from an author's 2099 date
             cursor = min(_aware(cursor), started)
@@ -493,7 +545,7 @@ class Inbox:
         except Exception as error:  # noqa: BLE001 - a bad page: reported, replies still read
             result.report(name, f"mentions not read: {_why(error)}")
         found += [(m, None) for m in mentions]
-        for delivery_id, ref in self._recent_posts(name, account, window):
+        for delivery_id, ref in posts:
             try:
                 replies = await client.fetch_replies(ref)
             except NotSupported:  # the platform cannot list replies, for any post
@@ -506,15 +558,21 @@ class Inbox:
                 continue
             found += [(r, delivery_id) for r in replies]
         seen = datetime.now(UTC)
-        floor = previous - CLOCK_TOLERANCE if previous is not None else None
-        new = self._store_items(name, account, found, seen=seen, floor=floor, result=result)
+        cursors: dict[str, str] = {}
         if mentions_read:
             latest = self._mentions_cursor(mentions, seen)
             if latest is not None and (cursor is None or latest > cursor):
-                self._set_cursor(name, "mentions", latest.isoformat())
-        if not result.problems.get(name):  # all was read: nothing new predates this sync
-            self._set_cursor(name, "synced", started.isoformat())
-        return new
+                cursors["mentions"] = latest.isoformat()
+        return self._store_items(
+            name,
+            account,
+            found,
+            seen=seen,
+            floor=previous - CLOCK_TOLERANCE if previous is not None else None,
+            result=result,
+            cursors=cursors,
+            synced=started,
+        )
 
     @staticmethod
     def _mentions_cursor(mentions: Sequence[Interaction], seen: datetime) -> datetime | None:
@@ -557,16 +615,33 @@ class Inbox:
         seen: datetime | None = None,
         floor: datetime | None = None,
         result: SyncResult | None = None,
+        cursors: Mapping[str, str] | None = None,
+        synced: datetime | None = None,
     ) -> int:
         """Store the new items; ``seen`` is when this sync saw them, ``floor`` the earliest a
-        new one can have arrived (the previous sync, less the tolerance)."""
+        new one can have arrived (the previous sync, less the tolerance).
+
+        ``cursors`` (kind to value) are written in the same transaction as the items, and
+        so is ``synced`` (when this sync started) unless part of the account's read failed:
+        a crash before the commit leaves both where they were, and the next sync reads the
+        same items again (recognised by their platform id)."""
         seen = seen or datetime.now(UTC)
         result = result if result is not None else SyncResult()
         new = 0
         with self.store.transaction() as cur:
-            delivery_of = self.store.inbox.own_posts(cur, name)  # by platform id
+            own = self.store.inbox.own_posts(cur, name)  # by platform id
             answers = self.store.inbox.own_answers(cur, name)
-            ours = delivery_of.keys() | answers
+            ours = own.keys() | answers
+            parents = sorted(
+                {
+                    str(i.in_reply_to_id)
+                    for i, _ in found
+                    if isinstance(i, Interaction) and i.in_reply_to_id
+                }
+                - own.keys()
+            )
+            # a reply to a citizen's reply is threaded to the post that citizen answered
+            delivery_of = {**self.store.inbox.threads_of(cur, name, parents), **own}
             ids = sorted({str(i.ref.id) for i, _ in found if isinstance(i, Interaction)})
             pseudonyms = erasure.tombstones(self.core, cur, ids)
             erased = self.store.inbox.erased_among(cur, name, sorted(pseudonyms.values()))
@@ -586,6 +661,8 @@ class Inbox:
                     continue  # the account's own posts and answers are not questions
                 if pseudonyms.get(remote_id) in erased:
                     continue  # erased (forgotten, or past retention): never brought back
+                if threaded:  # its own replies, later in this read, join the same thread
+                    delivery_of.setdefault(remote_id, threaded)
                 added = self.store.inbox.add_item(
                     cur, values, seen.timestamp(), claimed_at=claimed, clock_skew=skew
                 )
@@ -599,19 +676,21 @@ class Inbox:
                             from_epoch(claimed).isoformat() if claimed is not None else "?",
                             from_epoch(values[9]).isoformat(),
                         )
-                elif interaction.kind == "reply" and threaded:
+                elif values[3] == "reply" and threaded:
                     # seen first as a mention (Mastodon notifies replies as mentions too)
                     self.store.inbox.thread_reply(cur, name, remote_id, threaded)
+            now = time.time()
+            for kind, value in (cursors or {}).items():
+                self.store.inbox.put_cursor(cur, name, kind, value, now)
+            if synced is not None and not result.problems.get(name):
+                # all was read: nothing new predates this sync
+                self.store.inbox.put_cursor(cur, name, "synced", synced.isoformat(), now)
         return new
 
     def _cursor(self, account: str, kind: str) -> datetime | None:
         with self.store.transaction() as cur:
             value = self.store.inbox.cursor(cur, account, kind)
         return _aware(datetime.fromisoformat(value)) if value else None
-
-    def _set_cursor(self, account: str, kind: str, value: str) -> None:
-        with self.store.transaction() as cur:
-            self.store.inbox.put_cursor(cur, account, kind, value, time.time())
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -145,6 +145,23 @@ class InboxRows:
             found |= {str(value) for row in rows for value in row if value is not None}
         return found
 
+    def threads_of(self, tx: Tx, account: str, remote_ids: Sequence[str]) -> dict[str, str]:
+        """The delivery each of ``remote_ids`` (``account``'s items) is a reply to, for those
+        threaded to one."""
+        found: dict[str, str] = {}
+        chunk = 500  # well under every engine's limit of parameters
+        for start in range(0, len(remote_ids), chunk):
+            part = list(remote_ids[start : start + chunk])
+            marks = ", ".join("?" for _ in part)
+            rows = self.db.execute(
+                tx,
+                "SELECT remote_id, delivery_id FROM inbox_items WHERE account = ? AND "
+                f"delivery_id IS NOT NULL AND remote_id IN ({marks})",
+                (account, *part),
+            ).fetchall()
+            found |= {str(row[0]): str(row[1]) for row in rows}
+        return found
+
     def thread_reply(self, tx: Tx, account: str, remote_id: str, delivery_id: str) -> None:
         """An item first seen as a mention is a reply to ``delivery_id``."""
         self.db.execute(

@@ -351,6 +351,38 @@ class PlatformConformance:
         [mention] = self.eventually(found, f"fetch_mentions returning the mention {words!r}")
         assert mention.kind == "mention"
 
+    def test_activity_brings_replies_and_mentions(
+        self, conformance_server: LocalServer, client: Client
+    ) -> None:
+        """``fetch_activity`` (the inbox's one read for replies and mentions) finds a
+        second account's reply to a post, naming the author as the platforms' apps do, and
+        its mention, threaded to the post; skipped when the adapter raises NotSupported (the
+        inbox then reads per post)."""
+        if self.adapter_class().fetch_activity is Platform.fetch_activity:
+            pytest.skip(f"{self.platform} has no fetch_activity: the inbox reads per post")
+        author, citizen = conformance_server.accounts[:2]
+        ref = self.publish(client, Post(unique_text("Jadwal posyandu")), author)
+        name = conformance_server.mention(author)
+        question = unique_text("Apakah buka hari Sabtu?")
+        client.reply(ref.model_copy(update={"account": citizen}), Post(f"{name} {question}"))
+        words = unique_text("mohon info antrean")
+        self.publish(client, Post(f"{name} {words}"), citizen)
+
+        def found() -> Any:
+            # no ``since``: an emulator may keep a clock of its own
+            activity = client.fetch_activity(author, posts=[ref])
+            texts = {i.text: i for i in activity.interactions}
+            reply = next((i for t, i in texts.items() if question in t), None)
+            mention = next((i for t, i in texts.items() if words in t), None)
+            return (reply, mention, activity) if reply and mention else None
+
+        reply, mention, activity = self.eventually(
+            found, f"fetch_activity returning the reply {question!r} and the mention {words!r}"
+        )
+        assert ref.id in (reply.in_reply_to_id, reply.thread_id)
+        assert mention.ref.id != reply.ref.id
+        assert activity.cursor is None or isinstance(activity.cursor, str)
+
     def test_check_reports_every_action_and_no_secret(
         self, conformance_server: LocalServer, client: Client
     ) -> None:

@@ -25,14 +25,14 @@ self-hosted or local PDS) the video is a PDS blob (``uploadBlob``).
 from __future__ import annotations
 
 import asyncio
-import json as _json
+import json
 import math
 import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +41,7 @@ from govsocial.adapters import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
@@ -84,6 +85,15 @@ _SEARCH_PAGE = 100  # app.bsky.feed.searchPosts takes at most 100
 _SEARCH_OVERLAP = timedelta(minutes=10)
 _MAX_NOTIFICATION_PAGES = 50
 _THREAD_DEPTH = 1000  # the lexicon's maximum for getPostThread depth
+#: What each notification reason the inbox reads becomes (a quote mentions the account).
+_KINDS: dict[str, Literal["reply", "mention"]] = {
+    "reply": "reply",
+    "mention": "mention",
+    "quote": "mention",
+}
+#: Most unread stretches a cursor keeps (each left by a read the page cap stopped).
+_MAX_GAPS = 5
+_FEED_PAGE = 100  # app.bsky.feed.getAuthorFeed's maximum
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _RECORD_MISSING = ("RecordNotFound",)
 VIDEO_DOCS = "https://docs.bsky.app/docs/tutorials/video"
@@ -142,6 +152,8 @@ class Bluesky(Platform):
     )
     #: ``atproto-proxy`` header for app.bsky reads (None: the PDS's default AppView).
     appview_proxy: ClassVar[str | None] = None
+    #: How far below the newest notification read the next activity read goes again.
+    activity_overlap: ClassVar[timedelta] = timedelta(minutes=10)
 
     #: seconds one attempt waits for the video service's job (then a later attempt polls
     #: the same job), the first wait between polls, and the service token's lifetime
@@ -660,7 +672,7 @@ class Bluesky(Platform):
         url, service_did = service
         saved = self.checkpoint(idempotency_key) if idempotency_key else {}
         if "video_blob" in saved:
-            blob = _json.loads(saved["video_blob"])
+            blob = json.loads(saved["video_blob"])
             if isinstance(blob, dict):
                 return blob
         job_id = saved.get("video_job")
@@ -703,7 +715,7 @@ class Bluesky(Platform):
 
     def _video_done(self, blob: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         if idempotency_key:
-            self.save_checkpoint(idempotency_key, video_blob=_json.dumps(blob, sort_keys=True))
+            self.save_checkpoint(idempotency_key, video_blob=json.dumps(blob, sort_keys=True))
         return blob
 
     async def upload_limits(self, url: str, service_did: str) -> dict[str, Any]:
@@ -1010,6 +1022,164 @@ class Bluesky(Platform):
             requests=requests,
         )
 
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies, mentions and quotes in two requests (after the login), whatever the
+        number of posts:
+
+        1. app.bsky.notification.listNotifications (reasons ``reply``, ``mention`` and
+           ``quote``): the AppView notifies a reply to the account's post, at any depth of
+           its thread and whatever the post's age, with the thread's root, which threads it
+           in the inbox. Newest first, down to the newest ``indexedAt`` the previous call
+           read (less ``activity_overlap``: a late-indexed one is not lost, and the inbox
+           recognises what it has), or ``since`` on a first call; 100 a page,
+           ``_MAX_NOTIFICATION_PAGES`` pages at most. When the cap stops a read before it
+           gets there, the page cursor where it stopped goes into the returned cursor and
+           the next call reads on from it after the new ones: nothing is skipped.
+        2. When ``posts`` are given: app.bsky.feed.getAuthorFeed (``posts_no_replies``, 100
+           a page: the account's posts with their ``replyCount``). The AppView lists a
+           notification at its author's date when that is earlier than when it was
+           indexed, so a backdated reply sits far down the list; a post whose count grew by
+           more than the replies notified has its thread read (getPostThread), that post
+           only.
+        """
+        seen, gaps, known = _activity_state(cursor)
+        now = datetime.now(UTC)
+        until = seen - self.activity_overlap if seen is not None else since
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        found: dict[str, Interaction] = {}
+        budget = [_MAX_NOTIFICATION_PAGES]
+        newest = seen
+        stopped, latest = await self._notifications(None, until, found, budget)
+        if latest is not None:
+            newest = min(max(latest, newest) if newest is not None else latest, now)
+        left: list[tuple[str, datetime]] = []
+        if stopped is not None and until is not None:
+            left.append((stopped, until))
+        for page, down_to in gaps:
+            stopped = page
+            if budget[0] > 0:
+                stopped, _ = await self._notifications(page, down_to, found, budget)
+            if stopped is not None:
+                left.append((stopped, down_to))
+        notes: tuple[str, ...] = ()
+        if len(left) > _MAX_GAPS:
+            notes = (
+                f"more notifications arrived than {len(left)} syncs of "
+                f"{_MAX_NOTIFICATION_PAGES * _NOTIFICATIONS_PAGE} could read; the oldest "
+                "unread ones were given up: sync more often",
+            )
+            left = left[:_MAX_GAPS]
+        counts: dict[str, int] = {}
+        if posts:
+            try:
+                counts = await self._reply_counts({str(ref.id) for ref in posts})
+            except GovSocialError as error:  # the notifications still count; counts kept
+                counts = dict(known)
+                notes += (f"the posts' reply counts were not read: {error.message}",)
+            notified: dict[str, int] = {}
+            for item in found.values():
+                if item.in_reply_to_id is not None:
+                    notified[item.in_reply_to_id] = notified.get(item.in_reply_to_id, 0) + 1
+            for ref in posts:
+                uri = str(ref.id)
+                count = counts.get(uri)
+                if count is None or count <= known.get(uri, 0) + notified.get(uri, 0):
+                    continue
+                try:
+                    replies = await self.fetch_replies(ref)
+                except GovSocialError as error:  # read again at the next call
+                    counts[uri] = known.get(uri, 0)
+                    notes += (f"the replies to {uri} were not read: {error.message}",)
+                    continue
+                for reply in replies:
+                    found.setdefault(reply.ref.id, reply)
+        state = {
+            "seen": newest.isoformat() if newest is not None else None,
+            "gaps": [[page, down_to.isoformat()] for page, down_to in left],
+            "replies": counts,
+        }
+        ordered = sorted(found.values(), key=_received)
+        return Activity(
+            interactions=tuple(ordered), cursor=json.dumps(state, sort_keys=True), notes=notes
+        )
+
+    async def _reply_counts(self, wanted: set[str]) -> dict[str, int]:
+        """``replyCount`` of the account's posts among ``wanted`` (their URIs), from its
+        feed without replies, newest first, 100 a page, until all are found."""
+        session = await self.session()
+        counts: dict[str, int] = {}
+        cursor: str | None = None
+        for _page in range(2 + len(wanted) // _FEED_PAGE):
+            params: dict[str, Any] = {
+                "actor": session.did,
+                "filter": "posts_no_replies",
+                "limit": _FEED_PAGE,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            answer = await self.xrpc("GET", "app.bsky.feed.getAuthorFeed", params=params)
+            feed = [item for item in answer.get("feed") or [] if isinstance(item, dict)]
+            for item in feed:
+                post = item.get("post")
+                if not isinstance(post, dict) or post.get("uri") not in wanted:
+                    continue
+                count = post.get("replyCount")
+                if isinstance(count, int) and not isinstance(count, bool):
+                    counts[str(post["uri"])] = count
+            following = answer.get("cursor")
+            if counts.keys() >= wanted or not feed or not isinstance(following, str):
+                break
+            cursor = following
+        return counts
+
+    async def _notifications(
+        self,
+        cursor: str | None,
+        until: datetime | None,
+        found: dict[str, Interaction],
+        budget: list[int],
+    ) -> tuple[str | None, datetime | None]:
+        """Read notifications from ``cursor`` (None: the newest) down to ``until`` into
+        ``found``, spending pages of ``budget``: the page cursor where the budget ran out
+        (None: read to the end), and the newest ``indexedAt`` seen."""
+        now = datetime.now(UTC)
+        newest: datetime | None = None
+        while budget[0] > 0:
+            budget[0] -= 1
+            params: dict[str, Any] = {"limit": _NOTIFICATIONS_PAGE, "reasons": list(_KINDS)}
+            if cursor:
+                params["cursor"] = cursor
+            answer = await self.xrpc(
+                "GET", "app.bsky.notification.listNotifications", params=params
+            )
+            page = [n for n in answer.get("notifications") or [] if isinstance(n, dict)]
+            reached = False
+            for note in page:
+                indexed = views.parse_datetime(note.get("indexedAt"))
+                if indexed is not None:
+                    newest = indexed if newest is None else max(newest, indexed)
+                    if until is not None and indexed <= until:
+                        reached = True
+                        continue
+                kind = _KINDS.get(str(note.get("reason")))
+                if kind is None:
+                    continue
+                item = views.interaction(note, kind=kind, account=self.account, fallback_time=now)
+                if item is not None:
+                    found.setdefault(item.ref.id, item)
+            following = answer.get("cursor")
+            if reached or not page or not isinstance(following, str) or not following:
+                return None, newest
+            cursor = following
+        return cursor, newest
+
     async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
         """Notifications with reason "mention" the AppView indexed after ``since``, oldest
         first (by ``indexedAt``: the author-written ``createdAt`` neither hides nor pages)."""
@@ -1053,6 +1223,33 @@ def _search_since(cursor: str | None, since: datetime | None) -> datetime | None
     if since is not None and since.tzinfo is None:
         return since.replace(tzinfo=UTC)
     return since
+
+
+def _activity_state(
+    cursor: str | None,
+) -> tuple[datetime | None, list[tuple[str, datetime]], dict[str, int]]:
+    """The newest ``indexedAt`` read, the unread stretches (a page cursor, down to when)
+    and the reply counts of a cursor :meth:`Bluesky.fetch_activity` wrote; nothing of one
+    it cannot read."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return None, [], {}
+    if not isinstance(state, dict):
+        return None, [], {}
+    replies = state.get("replies")
+    counts = {
+        str(uri): count
+        for uri, count in (replies.items() if isinstance(replies, dict) else ())
+        if isinstance(count, int) and not isinstance(count, bool)
+    }
+    gaps: list[tuple[str, datetime]] = []
+    for gap in state.get("gaps") or []:
+        if isinstance(gap, list) and len(gap) == 2 and isinstance(gap[0], str):
+            until = views.parse_datetime(gap[1])
+            if until is not None and gap[0]:
+                gaps.append((gap[0], until))
+    return views.parse_datetime(state.get("seen")), gaps, counts
 
 
 def _received(item: Interaction) -> datetime:

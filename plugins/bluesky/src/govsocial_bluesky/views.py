@@ -92,7 +92,8 @@ def interaction(
     cid = view.get("cid") if isinstance(view.get("cid"), str) else None
     author = _mapping(view.get("author"))
     handle = str(author.get("handle") or author.get("did") or "")
-    parent = _mapping(_mapping(record.get("reply")).get("parent"))
+    reply = _mapping(record.get("reply"))
+    parent, root = _mapping(reply.get("parent")), _mapping(reply.get("root"))
     created = (
         parse_datetime(record.get("createdAt"))
         or parse_datetime(view.get("indexedAt"))
@@ -113,6 +114,7 @@ def interaction(
         text=str(record.get("text") or ""),
         created_at=created,
         in_reply_to_id=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
+        thread_id=root.get("uri") if isinstance(root.get("uri"), str) else None,
         # the AppView's clock (it never sorts a post later than it saw it); createdAt is the
         # author's, and one post dated 2099 must not become the inbox's cursor
         received_at=parse_datetime(view.get("indexedAt")),

@@ -37,7 +37,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -47,6 +47,7 @@ from govsocial.adapters import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
@@ -114,6 +115,8 @@ _VIDEO_KINDS = ("video", "reel")
 COMMENT_COUNT_FIELDS = "like_count,comment_count"
 _COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id},permalink_url"
 _TAGGED_FIELDS = "id,message,from{id,name},created_time,permalink_url"
+#: The most ids one multiple-id lookup (``GET /?ids=``) takes.
+_IDS_PER_LOOKUP = 50
 
 _PERMISSIONS = (
     "pages_manage_posts, pages_read_engagement, pages_manage_engagement, "
@@ -187,6 +190,8 @@ class Facebook(Platform):
     max_concurrent_reads: ClassVar[int] = 8
     #: Most pages of comments or tagged posts one call reads.
     max_pages: ClassVar[int] = 20
+    #: How far below the newest comment read the next activity read goes again.
+    activity_overlap: ClassVar[timedelta] = timedelta(minutes=10)
     #: How long uploaded unpublished photo ids are reused by a retry (Facebook keeps them
     #: about 24 hours before deleting them).
     unpublished_photo_ttl: ClassVar[float] = 23 * 3600.0
@@ -850,6 +855,116 @@ class Facebook(Platform):
             found.setdefault(interaction.ref.id, interaction)
         return sorted(found.values(), key=lambda item: item.created_at)
 
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Comments on ``posts`` in one Graph request per 50 posts, and the posts the Page
+        is tagged in: 2 requests for up to 50 posts, where reading post by post cost one
+        each. A Page has no notifications an app can list (they come only as webhooks).
+
+        - ``GET /?ids={post},...&fields=comments.filter(stream).order(reverse_chronological)
+          .limit(100){...}`` (the multiple-id lookup, at most 50 ids, with field expansion:
+          https://developers.facebook.com/docs/graph-api/guides/field-expansion): each post's
+          newest comments, replies to comments included; a post with more new ones than the
+          first 100 reads its further pages with ``GET /{post-id}/comments?after=``.
+        - ``GET /{page-id}/tagged?since=``: the mentions.
+
+        The cursor is the newest ``created_time`` read (Facebook's clock, capped at the time
+        of the call); the next call keeps what is newer than it less ``activity_overlap``.
+        """
+        floor = _activity_floor(cursor)
+        floor = floor - self.activity_overlap if floor is not None else since
+        if floor is not None and floor.tzinfo is None:
+            floor = floor.replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        found: dict[str, Interaction] = {}
+        ids = [str(ref.id) for ref in posts]
+        for start in range(0, len(ids), _IDS_PER_LOOKUP):
+            chunk = ids[start : start + _IDS_PER_LOOKUP]
+            for interaction in await self._comments_of(chunk, floor):
+                found.setdefault(interaction.ref.id, interaction)
+        for interaction in await self.fetch_mentions(since=floor):
+            found.setdefault(interaction.ref.id, interaction)
+        times = [min(i.created_at, now) for i in found.values()]
+        newest = max(times, default=None)
+        previous = _activity_floor(cursor)
+        if previous is not None and (newest is None or previous > newest):
+            newest = previous
+        state = {"seen": newest.isoformat() if newest is not None else None}
+        ordered = sorted(found.values(), key=lambda item: item.created_at)
+        return Activity(interactions=tuple(ordered), cursor=json.dumps(state))
+
+    async def _comments_of(self, ids: list[str], floor: datetime | None) -> list[Interaction]:
+        """The comments newer than ``floor`` on the posts ``ids`` (one lookup for them all,
+        then further pages of a post whose first page was all new)."""
+        expansion = (
+            f"comments.filter(stream).order(reverse_chronological).limit(100){{{_COMMENT_FIELDS}}}"
+        )
+        response = await self._get("/", {"ids": ",".join(ids), "fields": f"id,{expansion}"})
+        body = json_object(response)
+        if body is None:
+            raise self.unreadable(response, "the comments of the posts")
+        found: list[Interaction] = []
+        for post_id in ids:
+            node = body.get(post_id)
+            edge = node.get("comments") if isinstance(node, dict) else None
+            if not isinstance(edge, dict):
+                continue
+            items = [item for item in edge.get("data") or [] if isinstance(item, dict)]
+            fresh = self._new_comments(items, post_id, floor)
+            found += fresh
+            paging = edge.get("paging")
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if len(fresh) < len(items) or not isinstance(paging, dict) or "next" not in paging:
+                continue
+            for _page in range(self.max_pages - 1):  # more new ones than one page held
+                if not isinstance(after, str) or not after:
+                    break
+                more = json_object(
+                    await self._get(
+                        f"/{path_segment(post_id)}/comments",
+                        {
+                            "fields": _COMMENT_FIELDS,
+                            "filter": "stream",
+                            "order": "reverse_chronological",
+                            "limit": "100",
+                            "after": after,
+                        },
+                    )
+                )
+                items = [i for i in (more or {}).get("data") or [] if isinstance(i, dict)]
+                fresh = self._new_comments(items, post_id, floor)
+                found += fresh
+                paging = (more or {}).get("paging")
+                cursors = paging.get("cursors") if isinstance(paging, dict) else None
+                after = cursors.get("after") if isinstance(cursors, dict) else None
+                if len(fresh) < len(items) or not isinstance(paging, dict) or "next" not in paging:
+                    break
+        return found
+
+    def _new_comments(
+        self, items: list[dict[str, Any]], post_id: str, floor: datetime | None
+    ) -> list[Interaction]:
+        """The comments of ``items`` newer than ``floor``, threaded to ``post_id``."""
+        fresh = []
+        for item in items:
+            parent = item.get("parent")
+            parent_id = parent.get("id") if isinstance(parent, dict) else None
+            interaction = self._interaction(
+                item, "reply", in_reply_to=parent_id if isinstance(parent_id, str) else post_id
+            )
+            if interaction is None:
+                continue
+            if floor is not None and interaction.created_at <= floor:
+                continue
+            fresh.append(interaction.model_copy(update={"thread_id": post_id}))
+        return fresh
+
     async def _pages(self, path: str, params: dict[str, str], what: str) -> list[dict[str, Any]]:
         """The ``data`` of every page of an edge, following ``paging.cursors.after``.
 
@@ -1002,3 +1117,14 @@ def _filename(media: Media, index: int) -> str:
         "image/tiff": ".tiff",
     }.get(media.mime_type or "", "")
     return f"photo{index}{extension}"
+
+
+def _activity_floor(cursor: str | None) -> datetime | None:
+    """The newest comment time a cursor of :meth:`Facebook.fetch_activity` holds (None
+    when it holds nothing readable)."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return None
+    seen = state.get("seen") if isinstance(state, dict) else None
+    return parse_time(seen) if isinstance(seen, str) else None

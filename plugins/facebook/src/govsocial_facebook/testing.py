@@ -14,7 +14,9 @@ shapes of Meta's documentation:
 - ``GET /{page-id}/tagged`` (https://developers.facebook.com/docs/graph-api/reference/page/tagged)
 - ``GET /{post-id}/insights`` (https://developers.facebook.com/docs/graph-api/reference/insights):
   one unknown metric fails the whole request with code 100, as the real API does
-- ``GET /?ids=a,b&fields=...`` (multiple-id lookup), ``GET /{id}?fields=...``, ``DELETE /{id}``
+- ``GET /?ids=a,b&fields=...`` (multiple-id lookup), ``GET /{id}?fields=...``, ``DELETE /{id}``;
+  ``comments.filter(stream).order(reverse_chronological).limit(100){...}`` in ``fields``
+  answers the edge's page (https://developers.facebook.com/docs/graph-api/guides/field-expansion)
 - errors as ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``
   (https://developers.facebook.com/docs/graph-api/guides/error-handling)
 - Page videos, Meta's resumable upload (https://developers.facebook.com/docs/graph-api/
@@ -920,6 +922,11 @@ class GraphEmulator:
                     "data": [],
                     "summary": {"total_count": len(obj["reactions"]), "viewer_reaction": "NONE"},
                 }
+            elif obj["kind"] == "post" and name == "comments" and "{" in spec:
+                # field expansion: the edge's own page, modifiers as its parameters
+                head = spec.split("{", 1)[0]
+                query = dict(re.findall(r"\.(\w+)\(([^)]*)\)", head))
+                node["comments"], _ = self._list_comments(object_id, query)
             elif obj["kind"] == "post" and name == "comments":
                 stream = "filter(stream)" in spec
                 count = len(self._comments_below(object_id, stream))

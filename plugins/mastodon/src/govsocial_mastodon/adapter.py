@@ -19,6 +19,7 @@ https://docs.joinmastodon.org/methods/media/, https://docs.joinmastodon.org/api/
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -35,6 +36,7 @@ import httpx
 from govsocial.adapters import (
     AccountCheck,
     AccountMetrics,
+    Activity,
     AuthenticationError,
     ConfigurationError,
     FoundPost,
@@ -95,6 +97,7 @@ STATUS_FIELDS_READ: tuple[str, ...] = (
 )
 #: Fields read from an Account / CredentialAccount entity.
 ACCOUNT_FIELDS_READ: tuple[str, ...] = (
+    "id",
     "acct",
     "display_name",
     "followers_count",
@@ -665,6 +668,162 @@ class Mastodon(Platform):
             created_at=parse_time(status.get("created_at")) or datetime.now(UTC),
         )
 
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions in two requests, whatever the number of posts:
+
+        1. ``GET /api/v1/notifications?types[]=mention``: Mastodon notifies a reply to the
+           account's post as a mention when the reply names the account, as its apps do by
+           default, whatever the post's age. With a cursor, the notifications after the
+           newest one read (``min_id``), then the next newer page while a page comes back
+           full, up to ``max_mention_pages`` (a read the cap stopped resumes there next
+           time); without one, newest first down to ``since`` (the server's clock).
+        2. When ``posts`` are given: ``GET /api/v1/accounts/:id/statuses?exclude_replies=true``
+           (40 a page: the account's own posts with their ``replies_count``). A reply whose
+           author took the name out notifies nobody (mastodon/mastodon#10865), so a post
+           whose count grew by more than the replies notified since the last call has its
+           thread read (``GET /api/v1/statuses/:id/context``), that post only.
+
+        The cursor holds the newest notification id, the account's id (asked once, from
+        ``verify_credentials``) and the reply counts of ``posts`` last seen.
+        """
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        state = _activity_state(cursor)
+        after = state["after"]
+        found, newest = await self._mention_notifications(after, since)
+        me = state["me"]
+        known: dict[str, int] = state["replies"]
+        counts: dict[str, int] = {}
+        notes: list[str] = []
+        if posts:
+            try:
+                if me is None:
+                    me = await self._own_id()
+                counts = await self._reply_counts(me, {str(ref.id) for ref in posts})
+            except GovSocialError as error:  # the notifications still count; counts kept
+                counts = dict(known)
+                notes.append(f"the posts' reply counts were not read: {error.message}")
+            notified: dict[str, int] = {}
+            for item in found.values():
+                if item.in_reply_to_id is not None:
+                    notified[item.in_reply_to_id] = notified.get(item.in_reply_to_id, 0) + 1
+            for ref in posts:
+                post_id = str(ref.id)
+                count = counts.get(post_id)
+                if count is None or count <= known.get(post_id, 0) + notified.get(post_id, 0):
+                    continue
+                try:
+                    replies = await self.fetch_replies(ref)
+                except GovSocialError as error:  # read again at the next call
+                    counts[post_id] = known.get(post_id, 0)
+                    notes.append(f"the replies to {post_id} were not read: {error.message}")
+                    continue
+                for reply in replies:
+                    found.setdefault(reply.ref.id, reply.model_copy(update={"thread_id": post_id}))
+        ordered = sorted(found.values(), key=lambda item: item.received_at or item.created_at)
+        saved = {"after": newest, "me": me, "replies": counts}
+        return Activity(
+            interactions=tuple(ordered),
+            cursor=json.dumps(saved, sort_keys=True),
+            notes=tuple(notes),
+        )
+
+    async def _mention_notifications(
+        self, after: str | None, since: datetime | None
+    ) -> tuple[dict[str, Interaction], str | None]:
+        """Mention notifications after the id ``after`` (else newest first down to
+        ``since``), by the status's id; and the newest notification id read."""
+        url = f"{self.base_url}/api/v1/notifications"
+        first = {"types[]": "mention", "limit": str(_NOTIFICATIONS_PAGE)}
+        if after is not None:
+            first["min_id"] = after
+        params: dict[str, str] | None = first
+        found: dict[str, Interaction] = {}
+        newest = after
+        for _page in range(self.max_mention_pages):
+            response = await self.request("GET", url, params=params, headers=self._auth())
+            page = _json_list(response)
+            if page is None:
+                raise self.unreadable(response, "the notifications")
+            reached_since = False
+            for notification in page:
+                if not isinstance(notification, dict):
+                    continue
+                number = _digits(notification.get("id"))
+                if number is not None and (newest is None or _id_order(number) > _id_order(newest)):
+                    newest = number
+                if notification.get("type") != "mention":
+                    continue
+                arrived = parse_time(notification.get("created_at"))
+                if after is None and since is not None and arrived is not None and arrived <= since:
+                    reached_since = True
+                    continue
+                status = notification.get("status")
+                if not isinstance(status, dict):
+                    continue
+                for interaction in self._interactions([status], "mention"):
+                    if arrived is not None:
+                        interaction = interaction.model_copy(update={"received_at": arrived})
+                    found.setdefault(interaction.ref.id, interaction)
+            if after is not None:  # forward from the cursor: a full page may have newer ones
+                if len(page) < _NOTIFICATIONS_PAGE or newest is None or newest == after:
+                    break
+                params = {"types[]": "mention", "limit": str(_NOTIFICATIONS_PAGE)}
+                params["min_id"] = after = newest
+                continue
+            next_url = response.links.get("next", {}).get("url")
+            if reached_since or not page or not next_url or not self._same_origin(next_url):
+                break
+            url, params = next_url, None
+        return found, newest
+
+    async def _own_id(self) -> str:
+        """The account's id on its server (``verify_credentials``)."""
+        response = await self.request(
+            "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
+        )
+        me = json_object(response)
+        number = _digits(me.get("id")) if me is not None else None
+        if number is None:
+            raise self.unreadable(response, "the account")
+        return number
+
+    async def _reply_counts(self, me: str, wanted: set[str]) -> dict[str, int]:
+        """``replies_count`` of the account's own posts among ``wanted``, newest first, 40
+        a page, until all are found (or the account has no older posts)."""
+        counts: dict[str, int] = {}
+        url = f"{self.base_url}/api/v1/accounts/{path_segment(me)}/statuses"
+        params: dict[str, str] | None = {
+            "exclude_replies": "true",
+            "exclude_reblogs": "true",
+            "limit": str(_NOTIFICATIONS_PAGE),
+        }
+        pages = 1 + len(wanted) // _NOTIFICATIONS_PAGE
+        for _page in range(pages + 1):
+            response = await self.request("GET", url, params=params, headers=self._auth())
+            page = _json_list(response)
+            if page is None:
+                raise self.unreadable(response, "the account's posts")
+            for status in page:
+                if not isinstance(status, dict) or str(status.get("id")) not in wanted:
+                    continue
+                count = as_int(status.get("replies_count"))
+                if count is not None:
+                    counts[str(status["id"])] = count
+            next_url = response.links.get("next", {}).get("url")
+            if counts.keys() >= wanted or len(page) < _NOTIFICATIONS_PAGE or not next_url:
+                break
+            if not self._same_origin(next_url):
+                break
+            url, params = next_url, None
+        return counts
+
     def _interactions(self, statuses: Iterable[Any], kind: str) -> list[Interaction]:
         found = []
         for status in statuses:
@@ -845,6 +1004,39 @@ def _id_order(status_id: str) -> tuple[int, int, str]:
 def _newer(status_id: str, cursor: str | None) -> bool:
     """Whether ``status_id`` comes after ``cursor`` (everything does when there is none)."""
     return cursor is None or _id_order(status_id) > _id_order(cursor)
+
+
+#: Notifications per page (Mastodon's maximum).
+_NOTIFICATIONS_PAGE = 40
+
+
+def _digits(value: Any) -> str | None:
+    """A Mastodon id (decimal digits, as a string or a number), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 32:
+        return value
+    return None
+
+
+def _activity_state(cursor: str | None) -> dict[str, Any]:
+    """What :meth:`Mastodon.fetch_activity` saved in its cursor (each part None or empty
+    when missing or unreadable)."""
+    state: dict[str, Any] = {"after": None, "me": None, "replies": {}}
+    try:
+        saved = json.loads(cursor) if cursor else {}
+    except ValueError:
+        saved = {}
+    if not isinstance(saved, dict):
+        saved = {"after": saved}  # a bare notification id
+    state["after"] = _digits(saved.get("after"))
+    state["me"] = _digits(saved.get("me"))
+    replies = saved.get("replies")
+    if isinstance(replies, dict):
+        state["replies"] = {
+            str(k): v for k, v in replies.items() if isinstance(v, int) and not isinstance(v, bool)
+        }
+    return state
 
 
 def _json_list(response: httpx.Response) -> list[Any] | None:

@@ -37,6 +37,7 @@ from govsocial.adapters import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
@@ -740,7 +741,39 @@ class Telegram(Platform):
         discussion group to receive its messages, and only comments that arrived while this
         process read updates (or in the 24 hours Telegram keeps unread ones) are known.
         """
+        return self._replies_in(await self.read_updates(), ref)
+
+    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
+        """Messages the bot received that mention the channel's or the bot's ``@username``.
+
+        A bot receives group messages mentioning itself; to see mentions of the channel in a
+        group, the bot must be an administrator there (or have privacy mode off).
+        """
+        return await self._mentions_in(await self.read_updates(), since)
+
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """The comments on ``posts`` and the mentions, from one read of the bot's updates
+        (``getUpdates``; ``getMe`` once for the bot's name), where reading per post asked
+        ``getUpdates`` again for every post. Telegram keeps the cursor itself (the confirmed
+        ``offset``), so the returned one is None; what :meth:`fetch_replies` says about the
+        bot's membership holds here too."""
         inbox = await self.read_updates()
+        found: dict[str, Interaction] = {}
+        for ref in posts:
+            for reply in self._replies_in(inbox, ref):
+                found.setdefault(reply.ref.id, reply.model_copy(update={"thread_id": ref.id}))
+        for mention in await self._mentions_in(inbox, since):
+            found.setdefault(mention.ref.id, mention)
+        ordered = sorted(found.values(), key=lambda item: item.created_at)
+        return Activity(interactions=tuple(ordered), cursor=None)
+
+    def _replies_in(self, inbox: Inbox, ref: PostRef) -> list[Interaction]:
         listed = ref.extra.get("message_ids", "")
         ids = {int(i) for i in listed.split(",") if i.strip().isdigit()}
         if ref.id.isdigit():
@@ -750,15 +783,9 @@ class Telegram(Platform):
         found = replies_to(inbox.messages(), self._channel(ref), ids)
         return [self._interaction("reply", message, str(answers)) for message, answers in found]
 
-    async def fetch_mentions(self, *, since: datetime | None = None) -> list[Interaction]:
-        """Messages the bot received that mention the channel's or the bot's ``@username``.
-
-        A bot receives group messages mentioning itself; to see mentions of the channel in a
-        group, the bot must be an administrator there (or have privacy mode off).
-        """
+    async def _mentions_in(self, inbox: Inbox, since: datetime | None) -> list[Interaction]:
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        inbox = await self.read_updates()
         names = {name for name in self._channel() if name.startswith("@")}
         if self.account.handle.startswith("@"):
             names.add(self.account.handle.lower())

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from govsocial.adapters import (
     Account,
     AccountCheck,
     AccountMetrics,
+    Activity,
     AdapterContext,
     AuthenticationError,
     ConfigurationError,
@@ -908,6 +910,104 @@ class X(Platform):
             newest = max((p.ref.id for p in posts), key=int)
         return SearchPage(posts=posts, cursor=newest, complete=complete, requests=requests)
 
+    async def fetch_activity(
+        self,
+        *,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        posts: Sequence[PostRef] = (),
+    ) -> Activity:
+        """Replies and mentions in one read of the mentions timeline
+        (``GET /2/users/:id/mentions``): X lists there every post that names the account,
+        and a reply names the author it answers, so replies to the account's posts (of any
+        age) are in it; ``conversation_id`` threads them. ``posts`` is not needed.
+
+        ``since_id`` after the newest id read (without a cursor, ``start_time`` from
+        ``since``), newest first, 100 a page, ``max_pages`` pages. When the cap stops the
+        read before it reaches the previous cursor, the stretch left (``since_id`` to
+        ``until_id``, the oldest id read) goes into the cursor and is read next time: nothing
+        is skipped. One request per sync while fewer than 100 arrive: the account's user id
+        is asked once (``GET /2/users/me``) and kept in the cursor. X bills reads by the
+        post returned, so a sync costs what arrived, not what was published.
+        """
+        user, after, gaps = _activity_state(cursor)
+        if user is None:
+            user = await self._user_id()
+        budget = [self.max_pages]
+        found: dict[str, Interaction] = {}
+        start = None if after is not None else since
+        newest, stopped = await self._mention_stretch(user, after, None, start, found, budget)
+        left: list[tuple[str, str]] = []
+        if stopped is not None and after is not None:
+            left.append((after, stopped))
+        for low, high in gaps:
+            end: str | None = high
+            if budget[0] > 0:
+                _, end = await self._mention_stretch(user, low, high, None, found, budget)
+            if end is not None:
+                left.append((low, end))
+        newest = max((i for i in (newest, after) if i is not None), key=int, default=None)
+        state = {"user": user, "since_id": newest, "gaps": [list(g) for g in left[:5]]}
+        notes: tuple[str, ...] = ()
+        if len(left) > 5:
+            notes = (
+                "more mentions arrived than five syncs could read; the oldest unread "
+                "ones were given up: sync more often",
+            )
+        ordered = sorted(found.values(), key=lambda i: (i.created_at, int(i.ref.id)))
+        return Activity(
+            interactions=tuple(ordered), cursor=json.dumps(state, sort_keys=True), notes=notes
+        )
+
+    async def _mention_stretch(
+        self,
+        user: str,
+        since_id: str | None,
+        until_id: str | None,
+        start: datetime | None,
+        found: dict[str, Interaction],
+        budget: list[int],
+    ) -> tuple[str | None, str | None]:
+        """Mentions between ``since_id`` and ``until_id`` (or from ``start``) into
+        ``found``, spending pages of ``budget``: the newest id read, and the oldest when the
+        budget ran out with more to read (None: read to the end)."""
+        params = {"max_results": "100", **_INTERACTION_FIELDS}
+        if since_id is not None:
+            params["since_id"] = since_id
+        if until_id is not None:
+            params["until_id"] = until_id
+        if start is not None:
+            moment = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+            params["start_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        newest: str | None = None
+        oldest: str | None = None
+        while budget[0] > 0:
+            budget[0] -= 1
+            response = await self._call(
+                "GET", f"/2/users/{path_segment(user)}/mentions", params=params
+            )
+            body = json_object(response)
+            if body is None:
+                raise self.unreadable(response, "the mentions timeline")
+            includes = body.get("includes")
+            users = {
+                str(u.get("id")): u
+                for u in _dicts(includes.get("users") if isinstance(includes, dict) else None)
+            }
+            tweets = [(tweet, users) for tweet in _dicts(body.get("data"))]
+            for item in self._interactions(tweets, "mention"):
+                found.setdefault(item.ref.id, item)
+                if newest is None or int(item.ref.id) > int(newest):
+                    newest = item.ref.id
+                if oldest is None or int(item.ref.id) < int(oldest):
+                    oldest = item.ref.id
+            meta = body.get("meta")
+            next_token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not isinstance(next_token, str) or not next_token or not tweets:
+                return newest, None
+            params = {**params, "pagination_token": next_token}
+        return newest, oldest
+
     async def _pages(
         self, path: str, params: dict[str, str], token_name: str
     ) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
@@ -948,6 +1048,7 @@ class X(Platform):
                 for r in _dicts(_field(tweet, "referenced_tweets"))
                 if r.get("type") == "replied_to"
             ]
+            conversation = tweet.get("conversation_id")
             found.append(
                 Interaction(
                     kind="reply" if kind == "reply" else "mention",
@@ -957,6 +1058,7 @@ class X(Platform):
                     text=html.unescape(str(tweet.get("text") or "")),
                     created_at=created,
                     in_reply_to_id=str(replied[0]) if replied else None,
+                    thread_id=str(conversation) if _is_id(conversation) else None,
                 )
             )
         found.sort(key=lambda i: (i.created_at, int(i.ref.id)))
@@ -984,12 +1086,40 @@ def _processing(response: httpx.Response) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+def _activity_state(cursor: str | None) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    """The user id, the newest mention id read and the unread stretches (since id, until
+    id) of a cursor :meth:`X.fetch_activity` wrote; nothing of one it cannot read."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return None, None, []
+    if not isinstance(state, dict):
+        return None, None, []
+    user, after = state.get("user"), state.get("since_id")
+    gaps = [
+        (str(g[0]), str(g[1]))
+        for g in state.get("gaps") or []
+        if isinstance(g, list) and len(g) == 2 and all(_is_id(i) for i in g)
+    ]
+    return (
+        str(user) if _is_id(user) else None,
+        str(after) if _is_id(after) else None,
+        gaps,
+    )
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool) and str(value).isdigit()
+    text = str(value)
+    return (
+        isinstance(value, str | int)
+        and not isinstance(value, bool)
+        and text.isascii()
+        and text.isdigit()
+    )
 
 
 def _check_id(value: str) -> None:

@@ -7,7 +7,8 @@ State lives in plain dicts that tests read directly (what the emulator STORED, n
 adapter said).
 
 Endpoints: POST/GET /2/tweets, DELETE /2/tweets/{id}, GET /2/users/me,
-GET /2/users/{id}/mentions, GET /2/users/{id}/tweets, GET /2/tweets/search/recent,
+GET /2/users/{id}/mentions (``start_time``, ``since_id``, ``until_id``),
+GET /2/users/{id}/tweets, GET /2/tweets/search/recent,
 POST /2/media/upload (one shot), POST /2/media/upload/initialize, /{id}/append,
 /{id}/finalize, GET /2/media/upload?command=STATUS, POST /2/media/metadata and
 POST /2/oauth2/token (grant_type=refresh_token, rotating the refresh token).
@@ -426,7 +427,9 @@ class Emulator:
         found = [
             t
             for t in self.tweets.values()
-            if handle in t["text"].lower() and _after(t, request.query.get("start_time"))
+            if handle in t["text"].lower()
+            and _after(t, request.query.get("start_time"))
+            and _between(t, request.query.get("since_id"), request.query.get("until_id"))
         ]
         return self._listing(request, _newest_first(found), paged=True)
 
@@ -647,6 +650,15 @@ def _after(tweet: dict[str, Any], start_time: str | None) -> bool:
         return True
     created = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
     return created >= datetime.fromisoformat(start_time.replace("Z", "+00:00"))
+
+
+def _between(tweet: dict[str, Any], since_id: str | None, until_id: str | None) -> bool:
+    """``since_id`` (newer than) and ``until_id`` (older than), as the timelines take them
+    (https://docs.x.com/x-api/posts/timelines/introduction)."""
+    number = int(tweet["id"])
+    if since_id and since_id.isdigit() and number <= int(since_id):
+        return False
+    return not (until_id and until_id.isdigit() and number >= int(until_id))
 
 
 def _body_of(response: web.Response) -> dict[str, Any]:
