@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
+from govsocial.core.errors import ConfigurationError
+
 __all__ = [
     "as_dict",
     "as_int",
@@ -69,11 +71,16 @@ def path_segment(value: str | int) -> str:
     ``/``, ``?`` or ``#`` cannot reach another endpoint, and ``.`` and ``..``, which a URL
     resolves to the same or the parent folder, encoded too (``%2E%2E``).
 
-    :raises ValueError: ``value`` is empty.
+    :raises ConfigurationError: ``value`` is empty (the path would name the collection,
+        not the thing).
     """
     text = str(value)
     if not text:
-        raise ValueError("an empty id cannot be a URL path segment")
+        raise ConfigurationError(
+            "an empty id cannot name anything on a platform",
+            field="id",
+            hint="pass the id the platform gave (a PostRef from publish or a fetch)",
+        )
     if text in (".", ".."):
         return text.replace(".", "%2E")
     return quote(text, safe="")
