@@ -191,7 +191,9 @@ def test_a_request_that_cannot_be_built_is_a_configuration_error(ref_id: str, to
     except ConfigurationError as error:
         # an empty id is refused as the id; any other id that cannot be sent, as the request
         assert not sent and error.field == ("id" if not ref_id else "request")
-        assert token not in str(error)
+        # a token of a character or two can be in any message ("@" in "@humas"); a real
+        # one, never
+        assert len(token) < 4 or token not in str(error)
     except GovSocialError:
         pass  # the fake server's answer, when the request could be sent
 
