@@ -96,7 +96,10 @@ def fill(ws: Workspace, accounts: int, posts: int) -> list[str]:
                 platform="bluesky",
                 handle=f"humas{index}.test",
                 base_url="https://pds.bench.test",
-                credentials={"identifier": f"humas{index}.test", "app_password": "env:GOVSOCIAL_CRED_BENCH_PW"},
+                credentials={
+                    "identifier": f"humas{index}.test",
+                    "app_password": "env:GOVSOCIAL_CRED_BENCH_PW",
+                },
             ),
         )
         names.append(name)
