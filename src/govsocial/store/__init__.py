@@ -76,6 +76,12 @@ _DELIVERY_COLUMNS = (
 )
 
 
+_ACCOUNT_COLUMNS = (
+    "name, platform, handle, base_url, timezone, display_name, credentials, slots, created_at"
+)
+#: most parameters one ``IN (...)`` list is given (SQLite allows 32,766 in all)
+_IN_CHUNK = 500
+
 #: tables whose rows belong to an account, and what they are called in messages
 _ACCOUNT_HISTORY = (
     ("deliveries", "deliveries"),
@@ -99,6 +105,20 @@ class AccountRow:
     credentials: dict[str, dict[str, str]]  # field -> {"env": NAME} | {"sealed": token}
     slots: str | None
     created_at: float
+
+
+def _account_row(row: Sequence[Any]) -> AccountRow:
+    return AccountRow(
+        name=row[0],
+        platform=row[1],
+        handle=row[2],
+        base_url=row[3],
+        timezone=row[4],
+        display_name=row[5],
+        credentials=json.loads(row[6]),
+        slots=row[7],
+        created_at=row[8],
+    )
 
 
 @dataclass
@@ -307,6 +327,21 @@ class Store(ABC):
             ) from None
         return tx
 
+    def executemany(self, tx: Tx, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` (written with ``?``) once per parameter row in ``tx`` (psycopg
+        pipelines them: one round trip for the lot, not one per row)."""
+        if not rows:
+            return
+        try:
+            tx.executemany(self.render(sql), [tuple(row) for row in rows])
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise ValidationError(
+                [Problem(code="lone_surrogate", message=f"a text {message}")],
+                subject="input",
+                hint=hint,
+            ) from None
+
     # -- schema --------------------------------------------------------------------------
 
     def migrate(self) -> int:
@@ -463,25 +498,38 @@ class Store(ABC):
     def accounts(self) -> list[AccountRow]:
         """Every account row, by name."""
         with self.transaction() as cur:
+            rows = self.execute(cur, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")
+            return [_account_row(row) for row in rows.fetchall()]
+
+    def account(self, name: str) -> AccountRow | None:
+        """The row of account ``name`` (None: there is none), by its primary key: what a
+        worker reads per delivery, whatever the number of accounts."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else _account_row(row)
+
+    def accounts_named(self, names: Sequence[str]) -> dict[str, AccountRow]:
+        """The rows of the accounts ``names`` that exist, by name, in one query (a worker's
+        batch of deliveries)."""
+        with self.transaction() as cur:
+            return self.accounts_in(cur, names)
+
+    def accounts_in(self, cur: Tx, names: Sequence[str]) -> dict[str, AccountRow]:
+        """:meth:`accounts_named`, inside ``cur``'s transaction."""
+        found: dict[str, AccountRow] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
             rows = self.execute(
                 cur,
-                "SELECT name, platform, handle, base_url, timezone, display_name, credentials, "
-                "slots, created_at FROM accounts ORDER BY name",
-            ).fetchall()
-        return [
-            AccountRow(
-                name=row[0],
-                platform=row[1],
-                handle=row[2],
-                base_url=row[3],
-                timezone=row[4],
-                display_name=row[5],
-                credentials=json.loads(row[6]),
-                slots=row[7],
-                created_at=row[8],
+                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts "
+                f"WHERE name IN ({', '.join('?' for _ in chunk)})",
+                chunk,
             )
-            for row in rows
-        ]
+            found.update((row[0], _account_row(row)) for row in rows.fetchall())
+        return found
 
     def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
         """Replace account ``name``'s stored credentials."""
@@ -673,6 +721,82 @@ class Store(ABC):
                 (now, now + lease, now, delivery_id, owner),
             )
             return int(result.rowcount) == 1
+
+    def mark_sending_many(
+        self, cur: Tx, ids: Sequence[str], owner: str, now: float, lease: float
+    ) -> set[str]:
+        """:meth:`mark_sending` for a batch, inside ``cur``'s transaction (committed before
+        any of their requests leaves); the ids whose lease was still ``owner``'s."""
+        held: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            rows = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, "
+                "sending_at = ?, lease_until = ?, updated_at = ? "
+                f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND lease_owner = ? "
+                "AND status IN ('claimed', 'sending') RETURNING id",
+                (now, now + lease, now, *chunk, owner),
+            ).fetchall()
+            held.update(str(row[0]) for row in rows)
+        return held
+
+    def published_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, str, str | None, dict[str, str]]],
+        now: float,
+    ) -> None:
+        """:meth:`mark_published` for ``(delivery_id, remote_id, url, extra)`` outcomes,
+        inside ``cur``'s transaction (where their audit entries are appended too)."""
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = 'published', remote_id = ?, remote_url = ?, "
+            "remote_extra = ?, error = NULL, error_type = NULL, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ?, published_at = ?, metrics_next_at = ? "
+            "WHERE id = ? AND status <> 'published'",
+            [
+                (remote_id, url, json.dumps(extra) if extra else None, now, now, now, key)
+                for key, remote_id, url, extra in outcomes
+            ],
+        )
+
+    def final_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, str, str | None, str | None]],
+        owner: str,
+        now: float,
+    ) -> None:
+        """:meth:`mark_final` for ``(delivery_id, status, error, error_type)`` outcomes,
+        inside ``cur``'s transaction."""
+        for _, status, _, _ in outcomes:
+            if status not in FINAL_STATES:
+                raise ValueError(f"{status} is not a final state")
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = ?, error = ?, error_type = ?, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+            [(status, error, kind, now, key, owner) for key, status, error, kind in outcomes],
+        )
+
+    def retry_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, float, str, str]],
+        owner: str,
+        now: float,
+    ) -> None:
+        """:meth:`mark_retry` for ``(delivery_id, due_at, error, error_type)`` outcomes,
+        inside ``cur``'s transaction."""
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = 'scheduled', due_at = ?, error = ?, "
+            "error_type = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+            [(due, error, kind, now, key, owner) for key, due, error, kind in outcomes],
+        )
 
     def mark_published(
         self,

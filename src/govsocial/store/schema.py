@@ -322,6 +322,9 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE drafts ADD COLUMN content TEXT",
         "ALTER TABLE approvals ADD COLUMN content TEXT",
     ),
+    # 12: throughput (issue 17): a worker's checks at publication read one account's audit
+    # entries of a job planned for thousands of accounts, not every account's
+    ("CREATE INDEX audit_log_object_account ON audit_log (object, account, action)",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
