@@ -778,10 +778,7 @@ class Worker:
         if job is None or job.cancelled:
             return
         row = self.ws.account_row(d.account)
-        first = min(
-            (x for x in self.store.deliveries(d.job_id) if x.account == d.account),
-            key=lambda x: x.occurrence,
-        )
+        first = self.store.first_delivery(d.job_id, d.account) or d
         rule = Recurrence.parse(recurrence, zone=row.timezone, start=from_epoch(first.scheduled_at))
         following = rule.after(from_epoch(d.scheduled_at))
         if following is None:

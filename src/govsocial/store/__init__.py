@@ -657,6 +657,17 @@ class Store(ABC):
             rows = self.execute(cur, sql + " ORDER BY due_at, account, occurrence", params)
             return [DeliveryRow.from_row(row) for row in rows.fetchall()]
 
+    def first_delivery(self, job_id: str, account: str) -> DeliveryRow | None:
+        """The first occurrence of job ``job_id`` for ``account`` (None: there is none)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur,
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE job_id = ? AND account = ? "
+                "ORDER BY occurrence LIMIT 1",
+                (job_id, account),
+            ).fetchone()
+        return None if row is None else DeliveryRow.from_row(row)
+
     def cancel_job(self, job_id: str, now: float) -> int:
         """Cancel what has not started; return how many deliveries were cancelled."""
         with self.transaction() as cur:
