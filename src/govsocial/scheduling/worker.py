@@ -204,6 +204,10 @@ class Worker:
         self._posts: dict[str, tuple[Post, str | None, dict[str, Any], str]] = {}
         self._checked: dict[str, PublicationAuthority] = {}
         self._db: ThreadPoolExecutor | None = None
+        # outcomes are recorded on a connection and in a thread of their own, so that a
+        # batch being claimed and checked does not hold them up (and the other way round)
+        self._outcomes_db: ThreadPoolExecutor | None = None
+        self._outcomes_store: Store = self.store
         self._queue: asyncio.Queue[tuple[_Writes, asyncio.Future[None]]] | None = None
 
     def __repr__(self) -> str:
@@ -222,8 +226,12 @@ class Worker:
 
     @contextlib.asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
-        """The store thread, the committer and the lease heartbeat for one run."""
+        """The store threads, the committer and the lease heartbeat for one run."""
         self._db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-worker-store")
+        second = await self._store(self.store.another)
+        if second is not None:
+            self._outcomes_store = second
+            self._outcomes_db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-outcomes")
         self._queue = asyncio.Queue()
         committer = asyncio.create_task(self._committer(self._queue))
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -239,6 +247,12 @@ class Worker:
             finally:
                 db, self._db, self._queue = self._db, None, None
                 db.shutdown(wait=True)
+                if self._outcomes_db is not None:
+                    self._outcomes_db.shutdown(wait=True)
+                    self._outcomes_db = None
+                if self._outcomes_store is not self.store:
+                    self._outcomes_store.close()
+                    self._outcomes_store = self.store
 
     # -- loops ---------------------------------------------------------------------------
 
@@ -416,7 +430,7 @@ class Worker:
         sending = [p.d.id for p in ready if p.d.id in plans]
         with self.store.transaction() as cur:  # sending committed before any request leaves
             held = self.store.mark_sending_many(cur, sending, self.owner, now, self.ws.lease)
-            self._record(cur, writes, now)
+            self._record(cur, writes, now, self.store)
         self._after(writes)
         for key in sending:
             if key not in held:
@@ -494,7 +508,9 @@ class Worker:
             pinned = self._pinned(plan.post, plan.authority, d.job_id, d.account, reads)
         if isinstance(pinned, GovSocialError):
             writes = self._final(_Writes(), d, "refused", pinned, recurrence=plan.recurrence)
-            self._commit([writes])
+            failure = self._commit([writes])[0]
+            if failure is not None:
+                raise failure
             return None
         if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
             logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
@@ -705,7 +721,9 @@ class Worker:
         """Record ``writes``; return once they are committed. Outcomes that come back
         while another commit is under way are committed together in the next one."""
         if self._queue is None:
-            self._commit([writes])
+            failure = self._commit([writes])[0]
+            if failure is not None:
+                raise failure
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((writes, done))
@@ -717,7 +735,9 @@ class Worker:
             while not queue.empty():
                 waiting.append(queue.get_nowait())
             try:
-                failures = await self._store(self._commit, [w for w, _ in waiting])
+                failures = await asyncio.get_running_loop().run_in_executor(
+                    self._outcomes_db or self._db, self._commit, [w for w, _ in waiting]
+                )
             except Exception as error:  # noqa: BLE001 - each delivery handles it
                 failures = [error] * len(waiting)
             for (_, done), failure in zip(waiting, failures, strict=True):
@@ -729,16 +749,16 @@ class Worker:
                     done.set_exception(failure)
 
     def _commit(self, batch: list[_Writes]) -> list[Exception | None]:
-        """In the store thread: every outcome of ``batch`` in one transaction, each state
-        change with its audit entry; if that fails, each one in its own (so one bad outcome
-        holds back no other). What failed, in order."""
+        """In the outcomes thread, on the outcomes connection: every outcome of ``batch``
+        in one transaction, each state change with its audit entry; if that fails, each
+        one in its own (so one bad outcome holds back no other). What failed, in order."""
         now = self.clock()
         merged = _Writes()
         for writes in batch:
             merged.merge(writes)
         try:
-            with self.store.transaction() as cur:
-                self._record(cur, merged, now)
+            with self._outcomes_store.transaction() as cur:
+                self._record(cur, merged, now, self._outcomes_store)
         except Exception as error:  # noqa: BLE001 - returned to the delivery it belongs to
             if len(batch) == 1:
                 return [error]
@@ -746,18 +766,21 @@ class Worker:
         self._after(merged)
         return [None] * len(batch)
 
-    def _record(self, cur: Tx, writes: _Writes, now: float) -> None:
-        """The state changes of ``writes`` and their audit entries, inside ``cur``."""
-        self.store.published_many(cur, writes.published, now)
-        self.store.final_many(cur, writes.finals, self.owner, now)
-        self.store.retry_many(cur, writes.retries, self.owner, now)
+    def _record(self, cur: Tx, writes: _Writes, now: float, store: Store) -> None:
+        """The state changes of ``writes`` and their audit entries, inside ``cur`` (a
+        transaction of ``store``)."""
+        store.published_many(cur, writes.published, now)
+        store.final_many(cur, writes.finals, self.owner, now)
+        store.retry_many(cur, writes.retries, self.owner, now)
+        if writes.waits and store is not self.store:
+            raise RuntimeError("locked accounts are recorded on the worker's own connection")
         for d, locked in writes.waits:
             # the lock, its audit entry and the delivery given back, together
             self.ws.lock_account(locked, by=self.owner, at=now)
             self.store.wait_for_credentials(
                 cur, d.id, self.owner, str(locked), type(locked).__name__, now
             )
-        audit.append_many(self.store, cur, writes.entries)
+        audit.append_many(store, cur, writes.entries)
 
     def _after(self, writes: _Writes) -> None:
         """What follows committed outcomes: the next occurrences of recurring jobs, and

@@ -310,6 +310,12 @@ class Store(ABC):
     def close(self) -> None:
         """Close the connection."""
 
+    def another(self) -> Store | None:
+        """A second store on the same database through a connection of its own (a worker
+        records outcomes on it while it claims on this one); None where there cannot be
+        one (an in-memory database). The caller closes it."""
+        return None
+
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows.
 
@@ -1154,6 +1160,12 @@ class SqliteStore(Store):
                 self._active = None
                 cur.close()
 
+    def another(self) -> Store | None:
+        """The same file through a second connection (None for ``:memory:``)."""
+        if str(self.path) == ":memory:":
+            return None
+        return SqliteStore(self.path, create=False)
+
     def scrub(self) -> bool:
         """Copy the write-ahead log into the file and truncate it to nothing
         (``wal_checkpoint(TRUNCATE)``): with ``secure_delete`` the file holds zeros where the
@@ -1229,6 +1241,20 @@ class PostgresStore(Store):
         ``VACUUM`` does not overwrite them; the operator's ``VACUUM FULL inbox_items``
         rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
         return False
+
+    def another(self) -> Store | None:
+        """The same database and schema through a second connection, opened with this
+        connection's own parameters (the password is taken from it, not kept anywhere)."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        twin = PostgresStore.__new__(PostgresStore)
+        Store.__init__(twin)
+        twin.url = self.url
+        info = self._conn.info
+        conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
+        twin._conn = psycopg.connect(conninfo, autocommit=True)
+        return twin
 
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
