@@ -18,10 +18,14 @@ Endpoints:
   (500 characters, 4 media attachments, 23 characters reserved per URL).
 * ``POST /_bench/reset``  body ``{"tokens": [...], "delay": seconds}``: clears
   the counters, sets the accepted tokens and the delay of every ``/api/`` reply;
-  with ``"log": true`` every accepted create is also logged (see below).
+  with ``"log": true`` every accepted create is also logged (see below); with
+  ``"dedupe": true`` a create repeating an ``Idempotency-Key`` the same token already
+  used gets the status made the first time, as Mastodon answers within an hour
+  (counted in ``repeats``, not in ``creates``).
 * ``GET /_bench/stats``  counters since the last reset: ``creates``,
   ``per_token`` (create count per token, in announced order; tokens are not
-  echoed), ``bad_auth``, ``bad_body``, ``not_found``, ``connections``; when
+  echoed), ``bad_auth``, ``bad_body``, ``not_found``, ``connections``,
+  ``instance`` (instance requests, v1 and v2), ``repeats``; when
   logging, ``log``: one ``[time.time() on receipt, Idempotency-Key, token
   index]`` per accepted create, in arrival order (bench/scheduler.py).
 """
@@ -139,15 +143,22 @@ class State:
     bad_body: int = 0
     not_found: int = 0
     connections: int = 0
+    instance: int = 0
+    repeats: int = 0
+    dedupe: dict[tuple[int, str], bytes] | None = None
     log: list[tuple[float, str, int]] | None = None
     ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(110_000_000_000_000_000)
     )
 
-    def reset(self, tokens: list[str], delay: float, log: bool = False) -> None:
+    def reset(
+        self, tokens: list[str], delay: float, log: bool = False, dedupe: bool = False
+    ) -> None:
         """Forget every counter and accept exactly ``tokens`` from now on."""
         self.delay = delay
         self.log = [] if log else None
+        self.dedupe = {} if dedupe else None
+        self.instance = self.repeats = 0
         self.token_index = {f"Bearer {tok}": i for i, tok in enumerate(tokens)}
         self.per_token = [0] * len(tokens)
         self.creates = self.bad_auth = self.bad_body = self.not_found = self.connections = 0
@@ -161,6 +172,8 @@ class State:
             "bad_body": self.bad_body,
             "not_found": self.not_found,
             "connections": self.connections,
+            "instance": self.instance,
+            "repeats": self.repeats,
         }
         if self.log is not None:
             stats["log"] = self.log
@@ -318,14 +331,23 @@ class HttpProtocol(asyncio.Protocol):
             if not _status_text(req):
                 st.bad_body += 1
                 return 422, b'{"error":"Validation failed: Text can\'t be blank"}'
+            key = req.headers.get("idempotency-key", "")
+            if st.dedupe is not None and key and (idx, key) in st.dedupe:
+                st.repeats += 1  # Mastodon answers a repeat with the status already made
+                return 200, st.dedupe[idx, key]
             st.creates += 1
             st.per_token[idx] += 1
             if st.log is not None:
-                st.log.append((time.time(), req.headers.get("idempotency-key", ""), idx))
-            return 200, _STATUS_TEMPLATE.format(id=next(st.ids), acct=idx).encode()
+                st.log.append((time.time(), key, idx))
+            body = _STATUS_TEMPLATE.format(id=next(st.ids), acct=idx).encode()
+            if st.dedupe is not None and key:
+                st.dedupe[idx, key] = body
+            return 200, body
         if req.method == "GET" and req.path == "/api/v2/instance":
+            st.instance += 1
             return 200, _INSTANCE_V2
         if req.method == "GET" and req.path == "/api/v1/instance":
+            st.instance += 1
             return 200, _INSTANCE_V1
         if req.method == "POST" and req.path == "/_bench/reset":
             conf = json.loads(req.body)
@@ -333,6 +355,7 @@ class HttpProtocol(asyncio.Protocol):
                 [str(t) for t in conf["tokens"]],
                 float(conf.get("delay", 0.0)),
                 bool(conf.get("log", False)),
+                bool(conf.get("dedupe", False)),
             )
             return 200, b"{}"
         if req.method == "GET" and req.path == "/_bench/stats":

@@ -31,7 +31,6 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 def run(url: str, drafts: int) -> tuple[int, float]:
     """(audit entries, milliseconds per check)."""
-    os.environ.setdefault("GOVSOCIAL_ENV_ALLOW", "BENCH_TOKEN")
     with Workspace.open(url, plugins=Plugins(only=["mastodon"])) as ws:
         ws.add_account(
             "humas",
@@ -39,7 +38,7 @@ def run(url: str, drafts: int) -> tuple[int, float]:
                 platform="mastodon",
                 handle="@humas@bench.test",
                 base_url="https://bench.test",
-                credentials={"access_token": "env:BENCH_TOKEN"},
+                credentials={"access_token": "env:GOVSOCIAL_CRED_BENCH_TOKEN"},
             ),
         )
         since = datetime.now(ZoneInfo("Asia/Jakarta")).date() - timedelta(days=1)

@@ -96,7 +96,10 @@ def fill(ws: Workspace, accounts: int, posts: int) -> list[str]:
                 platform="bluesky",
                 handle=f"humas{index}.test",
                 base_url="https://pds.bench.test",
-                credentials={"identifier": f"humas{index}.test", "app_password": "env:BENCH_PW"},
+                credentials={
+                    "identifier": f"humas{index}.test",
+                    "app_password": "env:GOVSOCIAL_CRED_BENCH_PW",
+                },
             ),
         )
         names.append(name)
@@ -126,7 +129,7 @@ def fill(ws: Workspace, accounts: int, posts: int) -> list[str]:
 def bench_requests(posts: int, accounts: int) -> dict[str, Any]:
     import os
 
-    os.environ["BENCH_PW"] = "bench-password"
+    os.environ["GOVSOCIAL_CRED_BENCH_PW"] = "bench-password"
     with tempfile.TemporaryDirectory() as folder, Workspace.open(Path(folder) / "m.db") as ws:
         fill(ws, accounts, posts)
         counts: Counter[str] = Counter()
@@ -156,7 +159,7 @@ def bench_requests(posts: int, accounts: int) -> dict[str, Any]:
 def bench_frame(posts: int, snapshots: int) -> dict[str, Any]:
     import os
 
-    os.environ["BENCH_PW"] = "bench-password"
+    os.environ["GOVSOCIAL_CRED_BENCH_PW"] = "bench-password"
     with tempfile.TemporaryDirectory() as folder, Workspace.open(Path(folder) / "f.db") as ws:
         fill(ws, 4, posts)
         ids = [d.id for d in ws.store.deliveries()]

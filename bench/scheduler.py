@@ -117,7 +117,8 @@ def _sql(store: Store, sql: str) -> str:
 
 
 def add_accounts(ws: Workspace, n: int, base_url: str) -> None:
-    """``n`` Mastodon accounts ``bench-NN`` whose tokens are ``env:BENCH_TOKEN_<i>``."""
+    """``n`` Mastodon accounts ``bench-NN`` whose tokens are
+    ``env:GOVSOCIAL_CRED_BENCH_TOKEN_<i>`` (a name allowed without ``GOVSOCIAL_ENV_ALLOW``)."""
     for i in range(n):
         ws.add_account(
             f"bench-{i:02d}",
@@ -125,7 +126,7 @@ def add_accounts(ws: Workspace, n: int, base_url: str) -> None:
                 platform="mastodon",
                 handle=f"@u{i}@bench",
                 base_url=base_url,
-                credentials={"access_token": f"env:BENCH_TOKEN_{i}"},
+                credentials={"access_token": f"env:GOVSOCIAL_CRED_BENCH_TOKEN_{i}"},
             ),
         )
 
@@ -271,7 +272,7 @@ def dispatch_lag(ws: Workspace, server: LoggingServer, ids: list[str], cfg: Conf
     """Make ``cfg.dispatch`` deliveries due over ``cfg.spread`` s; publish them; measure."""
     tokens = [secrets.token_urlsafe(24) for _ in range(cfg.accounts)]
     for i, token in enumerate(tokens):
-        os.environ[f"BENCH_TOKEN_{i}"] = token
+        os.environ[f"GOVSOCIAL_CRED_BENCH_TOKEN_{i}"] = token
     server.reset_logging(tokens)
     store = ws.store
     first = time.time() + 1.0

@@ -489,3 +489,67 @@ def test_sigterm_finishes_or_releases_then_the_next_worker_goes_on(
     assert Counter(d.status for _, d in rows) == {"published": 20}
     assert all(d.attempts == 1 for _, d in rows), [d for _, d in rows if d.attempts != 1]
     assert 3 <= done_first < 20
+
+
+# -- 4. a burst: four workers, two killed -9 in the middle (issue 17) ----------------------------
+
+
+def test_four_workers_two_killed_mid_burst_publish_each_delivery_once(
+    postgres_url: str, faults: MastodonMockServer, workers: Workers
+) -> None:
+    """One post per text for 24 accounts, every delivery due at the same instant, four
+    workers claiming and checking in batches; two are killed with SIGKILL while their
+    batches are marked ``sending`` and their requests are held open by the server. The
+    other two take the dead workers' deliveries over once the leases expire, and the
+    server ends up holding every post exactly once."""
+    ws = Workspace.open(postgres_url, plugins=Plugins(only=["mastodon"]))
+    accounts: dict[str, Account] = {}
+    try:
+        for index in range(24):
+            account = faults.new_account("b" + uuid.uuid4().hex[:12])
+            variable = f"GOVSOCIAL_CRED_BURST_{index}"
+            ws.add_account(
+                f"burst-{index:02d}",
+                Account(
+                    platform="mastodon",
+                    handle=account.handle,
+                    base_url=account.base_url,
+                    credentials={"access_token": f"env:{variable}"},
+                ),
+            )
+            workers.env[variable] = account.credential("access_token")
+            accounts[f"burst-{index:02d}"] = account
+        setup = Setup(ws, accounts)
+        texts = [f"burst {uuid.uuid4().hex[:8]} post {i}" for i in range(10)]
+        at = datetime.now(UTC) + timedelta(seconds=4)
+        for text in texts:
+            ws.schedule(Post(text=text), accounts=list(accounts), at=at)
+        faults.inject("latency", method="POST", path=STATUSES, delay=0.4, count=None)
+        crowd = [workers.start(postgres_url, concurrency=20, lease=3.0) for _ in range(4)]
+        owners = [worker.owner() for worker in crowd]
+
+        def published() -> int:
+            return sum(d.status == "published" for d in ws.store.deliveries())
+
+        wait_for(lambda: published() >= 40, 60.0, "40 published deliveries", crowd[0])
+        cut_off = 0
+        for worker in crowd[:2]:
+            os.kill(worker.pid, signal.SIGKILL)  # the two at once, mid-burst
+        for worker, owner in zip(crowd[:2], owners[:2], strict=True):
+            assert worker.wait(10) == -signal.SIGKILL
+            cut_off += len(_sending(ws, owner)) + sum(
+                d.lease_owner == owner and d.status == "claimed" for d in ws.store.deliveries()
+            )
+        assert 0 < published() < len(texts) * len(accounts), "the kill was not mid-burst"
+        assert cut_off > 0, "the killed workers held no deliveries"
+        for worker in crowd[2:]:
+            assert worker.wait(180) == 0, worker.tail()
+
+        rows = assert_exactly_once(setup, faults, texts)  # no duplicate on the server
+        assert Counter(d.status for _, d in rows) == {"published": len(rows)}  # none lost
+        print(f"burst: {len(rows)} deliveries, {cut_off} held by the killed workers")
+        assert ws.verify_audit() == len(ws.audit_log())  # raises AuditTampered if broken
+        logged = {e.object for e in ws.audit_log() if e.action == "publish"}
+        assert {d.id for _, d in rows} <= logged
+    finally:
+        ws.close()

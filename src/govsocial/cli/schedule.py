@@ -35,7 +35,12 @@ if TYPE_CHECKING:
     from govsocial.cli._common import Commands
     from govsocial.scheduling.jobs import Job
 
-__all__ = ["add_parsers"]
+__all__ = ["DEFAULT_CONCURRENCY", "add_parsers"]
+
+#: ``worker --concurrency`` unless given: :data:`govsocial.scheduling.worker.DEFAULT_CONCURRENCY`
+#: (repeated, so that the command line starts without importing the worker; a test holds
+#: them equal)
+DEFAULT_CONCURRENCY = 100
 
 
 def add_parsers(commands: Commands) -> None:
@@ -135,7 +140,14 @@ def add_parsers(commands: Commands) -> None:
         action="store_true",
         help="stop when nothing is left to send (processing posts wait for the next run)",
     )
-    worker.add_argument("--concurrency", type=int, default=20, help="deliveries at once")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"deliveries in flight at once, claimed and checked together (default "
+        f"{DEFAULT_CONCURRENCY})",
+    )
     worker.add_argument(
         "--lease",
         type=float,

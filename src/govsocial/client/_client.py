@@ -91,6 +91,10 @@ class ClientOptions(TypedDict, total=False):
     on_progress: Callable[[UploadProgress], None] | None
 
 
+#: posts whose validation an AsyncClient keeps for publish_one (the oldest is dropped)
+_VALIDATED_POSTS = 64
+
+
 class AsyncClient:
     """Publish, delete, measure and converse on every platform through one interface.
 
@@ -142,6 +146,10 @@ class AsyncClient:
         self._adapters: dict[Account, Platform] = {}
         self._max_concurrency = max_concurrency
         self._semaphore: asyncio.Semaphore | None = None
+        # publish_one's validations, per post object (kept alive here, so its id is not
+        # reused; posts are frozen): a worker sending one post to 5,000 accounts
+        # validates it once per platform and server limits, as publish() does
+        self._validated: dict[int, tuple[Post, dict[tuple[str, Limits], list[Problem]]]] = {}
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -239,7 +247,12 @@ class AsyncClient:
         :param context: where the publish belongs, for the event hooks (default: a direct
             publish, every field None).
         """
-        return await self._publish_one(post, account, idempotency_key, {}, context)
+        found = self._validated.get(id(post))
+        if found is None or found[0] is not post:
+            if len(self._validated) >= _VALIDATED_POSTS:
+                del self._validated[next(iter(self._validated))]  # the oldest
+            found = self._validated[id(post)] = (post, {})
+        return await self._publish_one(post, account, idempotency_key, found[1], context)
 
     async def _publish_one(
         self,

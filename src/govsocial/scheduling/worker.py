@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -62,8 +63,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from govsocial.core.errors import (
     AccountLocked,
@@ -82,7 +85,7 @@ from govsocial.core.errors import (
 from govsocial.core.models import Account, EventContext, Post, PostRef
 from govsocial.core.timing import Recurrence, from_epoch
 from govsocial.scheduling.planner import new_delivery
-from govsocial.store import DeliveryRow, Tx
+from govsocial.store import AccountRow, DeliveryRow, Store, Tx
 from govsocial.workspace import audit
 from govsocial.workspace.content import PinnedContent, check_pinned
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
@@ -91,13 +94,19 @@ if TYPE_CHECKING:
     from govsocial.client import AsyncClient
     from govsocial.workspace.authority import PublicationAuthority
 
-__all__ = ["Worker"]
+__all__ = ["DEFAULT_CONCURRENCY", "Worker"]
+
+_T = TypeVar("_T")
 
 
 logger = logging.getLogger("govsocial.worker")
 
 _GATEWAY = frozenset({502, 503, 504})
 
+#: deliveries a worker has in flight at once unless told otherwise (``--concurrency``): a
+#: claimed batch is checked and marked ``sending`` together, and its requests go out
+#: together; a worker's HTTP pool holds 100 connections (docs/operations.md, Throughput)
+DEFAULT_CONCURRENCY = 100
 #: how often a running worker looks whether it can open locked accounts again (seconds)
 LOCK_CHECK_SECONDS = 30.0
 #: how often a worker re-reads stored credentials to notice replaced ones (seconds)
@@ -108,8 +117,76 @@ class _Resend:
     """Reconciliation's answer: sending again with the same key cannot duplicate."""
 
 
+@dataclass
+class _Plan:
+    """A claimed delivery that passed its checks, with what sending it needs."""
+
+    d: DeliveryRow
+    account: Account
+    platform: str
+    post: Post
+    recurrence: str | None
+    authority: dict[str, Any]
+    post_json: str
+
+
+@dataclass
+class _Writes:
+    """Outcomes to record together: each state change with its audit entry, in one
+    transaction (see :meth:`Worker._commit`)."""
+
+    published: list[tuple[str, str, str | None, dict[str, str]]] = field(default_factory=list)
+    finals: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    retries: list[tuple[str, float, str, str]] = field(default_factory=list)
+    waits: list[tuple[DeliveryRow, AccountLocked]] = field(default_factory=list)
+    entries: list[audit.Pending] = field(default_factory=list)
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+    def merge(self, other: _Writes) -> None:
+        self.published += other.published
+        self.finals += other.finals
+        self.retries += other.retries
+        self.waits += other.waits
+        self.entries += other.entries
+        self.after += other.after
+
+    def __bool__(self) -> bool:
+        return bool(self.published or self.finals or self.retries or self.waits)
+
+
+class _ContentReads:
+    """The audit entries one batch's content checks read, each read once: the planning
+    entries of every (job, account) in one query, a draft's approvals and an entry's
+    signature check once per batch however many deliveries share them."""
+
+    def __init__(self, store: Store, cur: Tx, pairs: list[tuple[str, str]]) -> None:
+        self.store = store
+        self._planned = audit.planning_entries(store, cur, pairs)
+        self._approvals: dict[str, list[audit.AuditEntry]] = {}
+        self._holds: dict[int, str | None] = {}
+
+    def planned(self, job_id: str, account: str) -> list[audit.AuditEntry]:
+        return self._planned.get((job_id, account), [])
+
+    def approvals(self, draft: str) -> list[audit.AuditEntry]:
+        if draft not in self._approvals:
+            self._approvals[draft] = audit.entries(self.store, action="approve", obj=draft)
+        return self._approvals[draft]
+
+    def holds(self, entry: audit.AuditEntry) -> str | None:
+        if entry.seq not in self._holds:
+            self._holds[entry.seq] = audit.signature_holds(self.store, entry)
+        return self._holds[entry.seq]
+
+
 class Worker:
     """Publishes a workspace's due deliveries.
+
+    A claimed batch is checked (accounts opened, the authority at publication, the content
+    digest) and marked ``sending`` in one transaction before any of its requests leaves;
+    the requests go out concurrently, and their outcomes are recorded as they come back,
+    those that arrive together in one transaction, each with its audit entry. Every call
+    to the store runs in one thread of the worker's own, never on the event loop.
 
     :param concurrency: deliveries in flight at once (and claimed per batch).
     :param owner: this worker's name in leases (default: host, pid and a random part).
@@ -120,13 +197,16 @@ class Worker:
         self,
         workspace: WorkspaceCore | HasCore,
         *,
-        concurrency: int = 20,
+        concurrency: int = DEFAULT_CONCURRENCY,
         owner: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.ws = core_of(workspace)
         self.store = self.ws.store
         self.concurrency = max(1, concurrency)
+        # while deliveries are in flight, claim again once half the slots are free: each
+        # batch costs a few transactions whatever its size
+        self._batch_floor = max(1, self.concurrency // 2)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.handled = 0
@@ -136,27 +216,72 @@ class Worker:
         self._locks_checked = -math.inf
         self._posts: dict[str, tuple[Post, str | None, dict[str, Any], str]] = {}
         self._checked: dict[str, PublicationAuthority] = {}
+        self._db: ThreadPoolExecutor | None = None
+        # outcomes are recorded on a connection and in a thread of their own, so that a
+        # batch being claimed and checked does not hold them up (and the other way round)
+        self._outcomes_db: ThreadPoolExecutor | None = None
+        self._outcomes_store: Store = self.store
+        self._queue: asyncio.Queue[tuple[_Writes, asyncio.Future[None]]] | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.owner} on {self.ws!r}>"
+
+    # -- the store, off the event loop ---------------------------------------------------
+
+    async def _store(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` in the worker's store thread (one, so store calls keep their
+        order and one connection serves them), while the event loop goes on."""
+        if self._db is None:
+            return call(*args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db, functools.partial(call, *args)
+        )
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        """The store threads, the committer and the lease heartbeat for one run."""
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-worker-store")
+        second = await self._store(self.store.another)
+        if second is not None:
+            self._outcomes_store = second
+            self._outcomes_db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-outcomes")
+        self._queue = asyncio.Queue()
+        committer = asyncio.create_task(self._committer(self._queue))
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            try:
+                await self._store(self.store.release, self.owner, self.clock())
+            finally:
+                db, self._db, self._queue = self._db, None, None
+                db.shutdown(wait=True)
+                if self._outcomes_db is not None:
+                    self._outcomes_db.shutdown(wait=True)
+                    self._outcomes_db = None
+                if self._outcomes_store is not self.store:
+                    self._outcomes_store.close()
+                    self._outcomes_store = self.store
 
     # -- loops ---------------------------------------------------------------------------
 
     async def run_due(self, client: AsyncClient) -> int:
         """Handle everything due now (in batches of ``concurrency``); return how many."""
         handled = 0
-        self._check_locks()
-        heartbeat = asyncio.create_task(self._heartbeat())
-        try:
+        async with self._running():
+            await self._store(self._check_locks)
             while True:
-                batch = self.store.claim(self.owner, self.clock(), self.ws.lease, self.concurrency)
+                batch = await self._store(
+                    self.store.claim, self.owner, self.clock(), self.ws.lease, self.concurrency
+                )
                 if not batch:
                     return handled
-                await asyncio.gather(*(self._handle_safely(client, d) for d in batch))
+                await asyncio.gather(*self._start(client, batch))
                 handled += len(batch)
-        finally:
-            heartbeat.cancel()
-            self.store.release(self.owner, self.clock())
 
     async def run(
         self,
@@ -172,27 +297,29 @@ class Worker:
         """
         handled = 0
         in_flight: set[asyncio.Task[None]] = set()
-        heartbeat = asyncio.create_task(self._heartbeat())
-        try:
+        async with self._running():
             while not stop.is_set():
                 if self.clock() - self._locks_checked >= LOCK_CHECK_SECONDS:
-                    self._check_locks()
+                    await self._store(self._check_locks)
                 room = self.concurrency - len(in_flight)
+                if in_flight and room < self._batch_floor:
+                    room = 0  # claim in batches, not one by one as each slot frees up
                 batch = (
-                    self.store.claim(self.owner, self.clock(), self.ws.lease, room)
+                    await self._store(
+                        self.store.claim, self.owner, self.clock(), self.ws.lease, room
+                    )
                     if room > 0
                     else []
                 )
-                for delivery in batch:
-                    task = asyncio.create_task(self._handle_safely(client, delivery))
+                for task in self._start(client, batch):
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 handled += len(batch)
                 if batch and on_handled is not None:
                     on_handled(len(batch))
-                if until_idle and not batch and not in_flight and self._idle():
-                    break
-                if in_flight and len(batch) == room:
+                if batch and len(batch) == room:
+                    continue  # more may be due: claim again while these are checked
+                if in_flight and room <= 0:
                     # full: wait for a slot to free up (or a stop), not for the clock
                     stopper = asyncio.ensure_future(stop.wait())
                     await asyncio.wait(
@@ -200,17 +327,21 @@ class Worker:
                     )
                     stopper.cancel()
                     continue
+                due = await self._store(self.store.next_due)
+                if (
+                    until_idle
+                    and not batch
+                    and not in_flight
+                    and (due is None or await self._store(self._idle))
+                ):
+                    break
                 wait = poll
-                due = self.store.next_due()
                 if due is not None:
                     wait = min(poll, max(0.0, due - self.clock()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.01))
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
-        finally:
-            heartbeat.cancel()
-            self.store.release(self.owner, self.clock())
         return handled
 
     def _idle(self) -> bool:
@@ -222,19 +353,37 @@ class Worker:
         interval = max(0.5, self.ws.lease / 3)
         while True:
             await asyncio.sleep(interval)
-            self.store.extend_leases(self.owner, self.clock() + self.ws.lease)
+            await self._store(self.store.extend_leases, self.owner, self.clock() + self.ws.lease)
+
+    def _start(self, client: AsyncClient, batch: list[DeliveryRow]) -> list[asyncio.Task[None]]:
+        """One task per delivery of ``batch``, all waiting on the batch's checks."""
+        if not batch:
+            return []
+        checks = asyncio.ensure_future(self._store(self._prepare, batch, self.clock()))
+        return [asyncio.create_task(self._handle_safely(client, d, checks)) for d in batch]
 
     # -- one delivery --------------------------------------------------------------------
 
-    async def _handle_safely(self, client: AsyncClient, delivery: DeliveryRow) -> None:
+    async def _handle_safely(
+        self,
+        client: AsyncClient,
+        delivery: DeliveryRow,
+        checks: asyncio.Future[dict[str, _Plan]],
+    ) -> None:
+        # caught in sending, or held by the platform: it may be out there
+        sent = delivery.status in ("sending", "processing")
         try:
-            await self._handle(client, delivery)
+            plan = (await asyncio.shield(checks)).get(delivery.id)
+            if plan is not None:
+                sent = True  # marked sending: from here on the request may be out
+                await self._deliver(client, plan)
         except Exception:
             logger.exception("delivery %s failed unexpectedly", delivery.id)
-            self.store.mark_final(
+            await self._store(
+                self.store.mark_final,
                 delivery.id,
                 self.owner,
-                "unknown" if delivery.status in ("sending", "processing") else "failed",
+                "unknown" if sent else "failed",
                 "internal error while handling this delivery; see the worker's log",
                 "InternalError",
                 self.clock(),
@@ -242,124 +391,163 @@ class Worker:
         finally:
             self.handled += 1
 
-    async def _handle(self, client: AsyncClient, d: DeliveryRow) -> None:
-        now = self.clock()
-        try:
-            account, platform = self._account(d.account)
-            post, recurrence, authority, post_json = self._post(d.job_id)
-        except AccountLocked as locked:
-            self._wait(d, locked)
-            return
-        except ConfigurationError as missing:
-            sent = d.reconcile or d.status == "processing"
-            self._final(d, "unknown" if sent else "failed", missing)
-            return
+    def _prepare(self, batch: list[DeliveryRow], now: float) -> dict[str, _Plan]:
+        """In the store thread: open the batch's accounts, check the authority at
+        publication of every delivery, the misfire grace and the content digest, then
+        mark those that may go out ``sending``, in the transaction that records the
+        outcomes of those that may not. The deliveries to send (and to reconcile)."""
+        writes = _Writes()
+        plans: dict[str, _Plan] = {}
+        self._refresh_credentials()
+        with self.store.transaction() as tx:  # every read of the checks: one snapshot
+            self.store.snapshot(tx)
+            rows = self.store.accounts_in(
+                tx, [d.account for d in batch if d.account not in self._accounts]
+            )
+            opening: dict[str, Any] = {}  # the key, derived once for the batch
+            for d in batch:
+                try:
+                    account, platform = self._account(d.account, rows, opening)
+                    post, recurrence, authority, post_json = self._post(d.job_id)
+                except AccountLocked as locked:
+                    writes.waits.append((d, locked))
+                    continue
+                except ConfigurationError as missing:
+                    sent = d.reconcile or d.status == "processing"
+                    self._final(writes, d, "unknown" if sent else "failed", missing)
+                    continue
+                plans[d.id] = _Plan(d, account, platform, post, recurrence, authority, post_json)
+            # a processing delivery is only looked at (the platform holds it), a reconciled
+            # one asked about: neither is checked nor marked sending here
+            fresh = [p for p in plans.values() if not p.d.reconcile and p.d.status != "processing"]
+            verdicts = self.ws.authority.check_publications(
+                tx, [(p.d.job_id, p.post_json, p.authority, p.d.account) for p in fresh], now
+            )
+            for p, verdict in zip(fresh, verdicts, strict=True):
+                if isinstance(verdict, NotPermitted):
+                    del plans[p.d.id]
+                    self._final(writes, p.d, "refused", verdict, series_stops=bool(p.recurrence))
+                else:
+                    self._checked[p.d.id] = verdict
+            grace = self.ws.misfire_grace.total_seconds()
+            for p in [p for p in fresh if p.d.id in plans]:
+                if p.d.attempts == 0 and now - p.d.scheduled_at > grace:
+                    del plans[p.d.id]
+                    late = (now - p.d.scheduled_at) / 60
+                    self._final(
+                        writes,
+                        p.d,
+                        "missed",
+                        GovSocialError(
+                            f"due {late:.0f} min ago, past the grace period of "
+                            f"{grace / 60:.0f} min: not published late"
+                        ),
+                        recurrence=p.recurrence,
+                    )
+            ready = [p for p in fresh if p.d.id in plans]
+            reads = _ContentReads(self.store, tx, [(p.d.job_id, p.d.account) for p in ready])
+            for p in ready:
+                # the content digest, after the authority: the bytes checked are the bytes sent
+                pinned = self._pinned(p.post, p.authority, p.d.job_id, p.d.account, reads)
+                if isinstance(pinned, GovSocialError):
+                    del plans[p.d.id]
+                    self._final(writes, p.d, "refused", pinned, recurrence=p.recurrence)
+                else:
+                    p.post = pinned
+        sending = [p.d.id for p in ready if p.d.id in plans]
+        with self.store.transaction() as cur:  # sending committed before any request leaves
+            held = self.store.mark_sending_many(cur, sending, self.owner, now, self.ws.lease)
+            self._record(cur, writes, now, self.store)
+        self._after(writes)
+        for key in sending:
+            if key not in held:
+                logger.warning("lost the lease on delivery %s before sending; skipped", key)
+                self._checked.pop(key, None)
+                del plans[key]
+        return plans
+
+    async def _deliver(self, client: AsyncClient, plan: _Plan) -> None:
+        d, account, platform, recurrence = plan.d, plan.account, plan.platform, plan.recurrence
+        post = plan.post
         if d.status == "processing":  # the platform holds it: look, never send
-            await self._look_again(client, d, account, post, recurrence, authority)
+            await self._look_again(client, plan)
             return
-        if not d.reconcile:
-            try:
-                self._checked[d.id] = self.ws.authority.check_publication(
-                    d.job_id, post_json, authority, d.account, now
-                )
-            except NotPermitted as refused:
-                self._final(d, "refused", refused, series_stops=bool(recurrence))
-                return
         if d.reconcile:
             verdict = await self._reconcile(client, d, account)
             if isinstance(verdict, PostRef):
-                self._published(d, verdict, recurrence)
+                await self._settle(self._published(d, verdict, recurrence))
                 return
             if verdict is None:
-                self._final(
-                    d,
-                    "unknown",
-                    GovSocialError(
-                        f"a worker stopped while sending this post to {account.handle}; "
-                        f"{platform} cannot tell whether it arrived, and a repeat could "
-                        "post it twice: check the account, then cancel or re-plan"
-                    ),
-                    recurrence=recurrence,
+                await self._settle(
+                    self._final(
+                        _Writes(),
+                        d,
+                        "unknown",
+                        GovSocialError(
+                            f"a worker stopped while sending this post to {account.handle}; "
+                            f"{platform} cannot tell whether it arrived, and a repeat could "
+                            "post it twice: check the account, then cancel or re-plan"
+                        ),
+                        recurrence=recurrence,
+                    )
                 )
                 return
-        elif d.attempts == 0 and now - d.scheduled_at > self.ws.misfire_grace.total_seconds():
-            late = (now - d.scheduled_at) / 60
-            self._final(
-                d,
-                "missed",
-                GovSocialError(
-                    f"due {late:.0f} min ago, past the grace period of "
-                    f"{self.ws.misfire_grace.total_seconds() / 60:.0f} min: not published late"
-                ),
-                recurrence=recurrence,
-            )
-            return
-        # the content digest, after the authority: the bytes checked are the bytes sent
-        pinned = self._pinned(post, authority, d.job_id)
-        if isinstance(pinned, GovSocialError):
-            self._final(d, "refused", pinned, recurrence=recurrence)
-            return
-        post = pinned
-        if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
-            logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
-            self._checked.pop(d.id, None)
-            return
+            sendable = await self._store(self._resend, plan)
+            if sendable is None:
+                return
+            post = sendable
         checked = self._checked.get(d.id)
         context = EventContext(
             workspace=self.ws.address,
             job_id=d.job_id,
             delivery_id=d.id,
-            actor=checked.actor if checked is not None else authority.get("by"),
+            actor=checked.actor if checked is not None else plan.authority.get("by"),
         )
         result = await client.publish_one(
             post, account, idempotency_key=d.idempotency_key, context=context
         )
         if result.ok and result.ref is not None:
-            self._published(d, result.ref, recurrence)
+            await self._settle(self._published(d, result.ref, recurrence))
             return
         failure = result.error or GovSocialError("publishing failed without an error")
         if isinstance(failure, PublishPending):
-            self._processing(d, failure, failure.retry_after or 60.0, entering=True)
-            self._next_occurrence(d, recurrence)  # sent: the series goes on meanwhile
+            await self._store(self._processing, d, failure, failure.retry_after or 60.0, True)
+            # sent: the series goes on meanwhile
+            await self._store(self._next_occurrence, d, recurrence)
             return
         if isinstance(failure, PublishOutcomeUnknown):
             verdict = await self._reconcile(client, d, account)
             if isinstance(verdict, PostRef):
-                self._published(d, verdict, recurrence)
+                await self._settle(self._published(d, verdict, recurrence))
             elif isinstance(verdict, _Resend):
-                self._retry(d, failure, wait=None, recurrence=recurrence)
+                await self._settle(self._retry(d, failure, wait=None, recurrence=recurrence))
             else:
-                self._final(d, "unknown", failure, recurrence=recurrence)
+                await self._settle(
+                    self._final(_Writes(), d, "unknown", failure, recurrence=recurrence)
+                )
             return
         wait = self._retry_wait(failure, platform)
         if wait is None:
             final = "unknown" if isinstance(failure, PluginError) else "failed"
-            self._final(d, final, failure, recurrence=recurrence)
+            await self._settle(self._final(_Writes(), d, final, failure, recurrence=recurrence))
         else:
-            self._retry(d, failure, wait=wait, recurrence=recurrence)
+            await self._settle(self._retry(d, failure, wait=wait, recurrence=recurrence))
 
-    async def _look_again(
-        self,
-        client: AsyncClient,
-        d: DeliveryRow,
-        account: Account,
-        post: Post,
-        recurrence: str | None,
-        authority: dict[str, Any],
-    ) -> None:
+    async def _look_again(self, client: AsyncClient, plan: _Plan) -> None:
         """A ``processing`` delivery: read its status (never send), then settle it or let
         it wait again; past the processing limit it ends ``unknown``."""
+        d, account, post, recurrence = plan.d, plan.account, plan.post, plan.recurrence
         context = EventContext(
             workspace=self.ws.address,
             job_id=d.job_id,
             delivery_id=d.id,
-            actor=authority.get("by"),
+            actor=plan.authority.get("by"),
         )
         result = await client.resume_processing(
             post, account, idempotency_key=d.idempotency_key, context=context
         )
         if result.ok and result.ref is not None:
-            self._published(d, result.ref, recurrence)
+            await self._settle(self._published(d, result.ref, recurrence))
             return
         error = result.error or GovSocialError("looking at the post failed without an error")
         wait: float | None = None
@@ -375,7 +563,8 @@ class Worker:
             # the platform refused the post after all ("failed"), or something that may
             # have posted it cannot be asked any more ("unknown"): a person looks
             refused = isinstance(error, PlatformError) and error.status is not None
-            self._final(d, "failed" if refused else "unknown", error, recurrence=recurrence)
+            status = "failed" if refused else "unknown"
+            await self._settle(self._final(_Writes(), d, status, error, recurrence=recurrence))
             return
         started = d.sending_at if d.sending_at is not None else d.updated_at
         limit = self.ws.processing_limit.total_seconds()
@@ -391,16 +580,14 @@ class Worker:
                 idempotency_key=d.idempotency_key,
                 detail=getattr(error, "detail", None),
             )
-            self._final(d, "unknown", timeout, recurrence=recurrence)
+            await self._settle(self._final(_Writes(), d, "unknown", timeout, recurrence=recurrence))
             return
-        self._processing(d, error, wait, entering=False)
+        await self._store(self._processing, d, error, wait, False)
 
-    def _processing(
-        self, d: DeliveryRow, why: GovSocialError, wait: float, *, entering: bool
-    ) -> None:
-        """Let ``d`` wait ``processing``, held by nobody, until a worker looks again in
-        ``wait`` seconds; the first time, audit-logged (the delivery and its entry
-        together). No attempt is counted: the platform already holds the post."""
+    def _processing(self, d: DeliveryRow, why: GovSocialError, wait: float, entering: bool) -> None:
+        """In the store thread: let ``d`` wait ``processing``, held by nobody, until a
+        worker looks again in ``wait`` seconds; the first time, audit-logged (the delivery
+        and its entry together). No attempt is counted: the platform already holds it."""
         now = self.clock()
         look_at = now + max(1.0, wait)
         logger.info(
@@ -417,8 +604,29 @@ class Worker:
             if held and entering:
                 detail: dict[str, Any] = {"look_again_at": look_at}
                 detail.update(getattr(why, "detail", {}) or {})
-                self._audit(cur, d, "processing", detail)
-        self._checked.pop(d.id, None)
+                audit.append_many(self.store, cur, [self._entry(d, "processing", detail)])
+            else:
+                self._checked.pop(d.id, None)
+
+    def _resend(self, plan: _Plan) -> Post | None:
+        """In the store thread: a delivery reconciliation says is safe to send again gets
+        its content checked and is marked ``sending`` again (None: refused or lost)."""
+        d = plan.d
+        with self.store.transaction() as tx:
+            self.store.snapshot(tx)
+            reads = _ContentReads(self.store, tx, [(d.job_id, d.account)])
+            pinned = self._pinned(plan.post, plan.authority, d.job_id, d.account, reads)
+        if isinstance(pinned, GovSocialError):
+            writes = self._final(_Writes(), d, "refused", pinned, recurrence=plan.recurrence)
+            failure = self._commit([writes])[0]
+            if failure is not None:
+                raise failure
+            return None
+        if not self.store.mark_sending(d.id, self.owner, self.clock(), self.ws.lease):
+            logger.warning("lost the lease on delivery %s before sending; skipped", d.id)
+            self._checked.pop(d.id, None)
+            return None
+        return pinned
 
     def _retry_wait(self, error: GovSocialError, platform: str) -> float | None:
         """Seconds to wait before retrying, or None when ``error`` must not be retried."""
@@ -457,21 +665,28 @@ class Worker:
 
     # -- outcomes ------------------------------------------------------------------------
 
-    def _pinned(self, post: Post, authority: dict[str, Any], job_id: str) -> Post | GovSocialError:
+    def _pinned(
+        self,
+        post: Post,
+        authority: dict[str, Any],
+        job_id: str,
+        account: str,
+        reads: _ContentReads,
+    ) -> Post | GovSocialError:
         """The post to send, holding the bytes checked, or why it must not be sent: a media
         file (or the text) is not what was approved, or an approver's audit entry does not
         name this content, or the job no longer carries the content its planning entry (or
-        its draft's approvals) name: the log, not the job row, says what must be checked."""
+        its draft's approvals) name: the log, not the job row, says what must be checked.
+        The planning entries read are those of this delivery's account, the ones that
+        authorized it."""
         digest = authority.get("content")
-        planned = [
-            e for e in audit.entries(self.store, obj=job_id) if e.action in ("schedule", "enqueue")
-        ]
+        planned = reads.planned(job_id, account)
         named = {str(e.detail["content"]) for e in planned if e.detail.get("content")}
         draft = authority.get("draft") or next(
             (e.detail["draft"] for e in planned if e.detail.get("draft")), None
         )
         if draft:
-            approved = audit.entries(self.store, action="approve", obj=str(draft))
+            approved = reads.approvals(str(draft))
             named |= {str(e.detail["content"]) for e in approved if e.detail.get("content")}
         if named and digest not in named:
             return NotPermitted(
@@ -507,9 +722,9 @@ class Worker:
         draft = authority.get("draft")
         approvers = set(authority.get("approved_by", []))
         if draft:
-            entries = audit.entries(self.store, action="approve", obj=str(draft))
+            entries = reads.approvals(str(draft))
             for entry in entries:
-                broken = audit.signature_holds(self.store, entry)
+                broken = reads.holds(entry)
                 if broken is not None:
                     return NotPermitted(
                         f"{broken}: the approval of draft {draft} cannot be trusted; not published",
@@ -530,7 +745,8 @@ class Worker:
                 )
         return sent
 
-    def _audit(self, cur: Tx, d: DeliveryRow, action: str, detail: dict[str, Any]) -> None:
+    def _entry(self, d: DeliveryRow, action: str, detail: dict[str, Any]) -> audit.Pending:
+        """The audit entry recording ``action`` on ``d`` (written with its state change)."""
         found = self._posts.get(d.job_id)
         authority = found[2] if found is not None else {}
         checked = self._checked.pop(d.id, None)
@@ -539,9 +755,7 @@ class Worker:
             actor, decree = checked.actor, checked.decree
             if checked.draft is not None:
                 detail = {**detail, "draft": checked.draft, "approvers": list(checked.approvers)}
-        audit.append(
-            self.store,
-            cur,
+        return audit.Pending(
             actor=actor,
             action=action,
             obj=d.id,
@@ -551,21 +765,13 @@ class Worker:
             at=self.clock(),
         )
 
-    def _published(self, d: DeliveryRow, ref: PostRef, recurrence: str | None) -> None:
-        with self.store.transaction() as cur:  # the remote id and its audit entry, together
-            self.store.mark_published(d.id, ref.id, ref.url, dict(ref.extra), self.clock())
-            self._audit(cur, d, "publish", {"remote_id": ref.id, "url": ref.url})
-        self._next_occurrence(d, recurrence)
-
-    def _wait(self, d: DeliveryRow, locked: AccountLocked) -> None:
-        """Lock ``d``'s account and give ``d`` back, no attempt counted: it waits for a worker
-        that can open the account (the lock, its audit entry and the delivery together)."""
-        with self.store.transaction() as cur:
-            self.ws.lock_account(locked, by=self.owner, at=self.clock())
-            self.store.wait_for_credentials(
-                cur, d.id, self.owner, str(locked), type(locked).__name__, self.clock()
-            )
-        self._accounts.pop(d.account, None)
+    def _published(self, d: DeliveryRow, ref: PostRef, recurrence: str | None) -> _Writes:
+        writes = _Writes()  # the remote id and its audit entry, together
+        writes.published.append((d.id, ref.id, ref.url, dict(ref.extra)))
+        writes.entries.append(self._entry(d, "publish", {"remote_id": ref.id, "url": ref.url}))
+        if recurrence:
+            writes.after.append(functools.partial(self._next_occurrence, d, recurrence))
+        return writes
 
     def _check_locks(self) -> None:
         """Lift the locks of accounts whose credentials open here now."""
@@ -578,31 +784,31 @@ class Worker:
 
     def _final(
         self,
+        writes: _Writes,
         d: DeliveryRow,
         status: str,
         error: GovSocialError,
         *,
         recurrence: str | None = None,
         series_stops: bool = False,
-    ) -> None:
+    ) -> _Writes:
+        """Add ``d`` settled as ``status`` (with its audit entry) to ``writes``."""
         logger.warning("delivery %s to %s is %s: %s", d.id, d.account, status, error)
         detail: dict[str, Any] = {"error": str(error), "error_type": type(error).__name__}
         if series_stops:
             detail["series"] = "stopped: no later occurrence is planned"
-        with self.store.transaction() as cur:
-            self.store.mark_final(
-                d.id, self.owner, status, str(error), type(error).__name__, self.clock()
-            )
-            self._audit(cur, d, status, detail)
-        self._next_occurrence(d, recurrence)
+        writes.finals.append((d.id, status, str(error), type(error).__name__))
+        writes.entries.append(self._entry(d, status, detail))
+        if recurrence:
+            writes.after.append(functools.partial(self._next_occurrence, d, recurrence))
+        return writes
 
     def _retry(
         self, d: DeliveryRow, error: GovSocialError, *, wait: float | None, recurrence: str | None
-    ) -> None:
+    ) -> _Writes:
         attempts = d.attempts + 1
         if attempts >= self.ws.max_attempts:
-            self._final(d, "failed", error, recurrence=recurrence)
-            return
+            return self._final(_Writes(), d, "failed", error, recurrence=recurrence)
         self._checked.pop(d.id, None)  # checked again at the next attempt
         delay = wait if wait else min(600.0, 5.0 * 2 ** (attempts - 1))
         due = self.clock() + delay
@@ -615,7 +821,87 @@ class Worker:
             error,
             delay,
         )
-        self.store.mark_retry(d.id, self.owner, due, str(error), type(error).__name__, self.clock())
+        writes = _Writes()
+        writes.retries.append((d.id, due, str(error), type(error).__name__))
+        return writes
+
+    # -- recording outcomes --------------------------------------------------------------
+
+    async def _settle(self, writes: _Writes) -> None:
+        """Record ``writes``; return once they are committed. Outcomes that come back
+        while another commit is under way are committed together in the next one."""
+        if self._queue is None:
+            failure = self._commit([writes])[0]
+            if failure is not None:
+                raise failure
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((writes, done))
+        await done
+
+    async def _committer(self, queue: asyncio.Queue[tuple[_Writes, asyncio.Future[None]]]) -> None:
+        while True:
+            waiting = [await queue.get()]
+            while not queue.empty():
+                waiting.append(queue.get_nowait())
+            try:
+                failures = await asyncio.get_running_loop().run_in_executor(
+                    self._outcomes_db or self._db, self._commit, [w for w, _ in waiting]
+                )
+            except Exception as error:  # noqa: BLE001 - each delivery handles it
+                failures = [error] * len(waiting)
+            for (_, done), failure in zip(waiting, failures, strict=True):
+                if done.done():
+                    continue
+                if failure is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(failure)
+
+    def _commit(self, batch: list[_Writes]) -> list[Exception | None]:
+        """In the outcomes thread, on the outcomes connection: every outcome of ``batch``
+        in one transaction, each state change with its audit entry; if that fails, each
+        one in its own (so one bad outcome holds back no other). What failed, in order."""
+        now = self.clock()
+        merged = _Writes()
+        for writes in batch:
+            merged.merge(writes)
+        try:
+            with self._outcomes_store.transaction() as cur:
+                self._record(cur, merged, now, self._outcomes_store)
+        except Exception as error:  # noqa: BLE001 - returned to the delivery it belongs to
+            if len(batch) == 1:
+                return [error]
+            return [self._commit([writes])[0] for writes in batch]
+        self._after(merged)
+        return [None] * len(batch)
+
+    def _record(self, cur: Tx, writes: _Writes, now: float, store: Store) -> None:
+        """The state changes of ``writes`` and their audit entries, inside ``cur`` (a
+        transaction of ``store``)."""
+        store.published_many(cur, writes.published, now)
+        store.final_many(cur, writes.finals, self.owner, now)
+        store.retry_many(cur, writes.retries, self.owner, now)
+        if writes.waits and store is not self.store:
+            raise RuntimeError("locked accounts are recorded on the worker's own connection")
+        for d, locked in writes.waits:
+            # the lock, its audit entry and the delivery given back, together
+            self.ws.lock_account(locked, by=self.owner, at=now)
+            self.store.wait_for_credentials(
+                cur, d.id, self.owner, str(locked), type(locked).__name__, now
+            )
+        audit.append_many(store, cur, writes.entries)
+
+    def _after(self, writes: _Writes) -> None:
+        """What follows committed outcomes: the next occurrences of recurring jobs, and
+        locked accounts dropped from the cache."""
+        for d, _ in writes.waits:
+            self._accounts.pop(d.account, None)
+        for then in writes.after:
+            try:
+                then()
+            except Exception:
+                logger.exception("planning the next occurrence failed")
 
     def _next_occurrence(self, d: DeliveryRow, recurrence: str | None) -> None:
         """Plan the account's next occurrence of a recurring job (once, whoever gets here)."""
@@ -625,10 +911,7 @@ class Worker:
         if job is None or job.cancelled:
             return
         row = self.ws.account_row(d.account)
-        first = min(
-            (x for x in self.store.deliveries(d.job_id) if x.account == d.account),
-            key=lambda x: x.occurrence,
-        )
+        first = self.store.first_delivery(d.job_id, d.account) or d
         rule = Recurrence.parse(recurrence, zone=row.timezone, start=from_epoch(first.scheduled_at))
         following = rule.after(from_epoch(d.scheduled_at))
         if following is None:
@@ -649,24 +932,35 @@ class Worker:
 
     # -- caches --------------------------------------------------------------------------
 
-    def _account(self, name: str) -> tuple[Account, str]:
-        """The account, opened once and kept until its stored credentials change (a token
-        replaced, a key rotated); its ``env:`` variables are checked every time.
+    def _refresh_credentials(self) -> None:
+        """Every :data:`CREDENTIALS_CHECK_SECONDS`, forget opened accounts whose stored
+        credentials changed (a token replaced, a key rotated) or that are gone."""
+        if self.clock() - self._credentials_checked < CREDENTIALS_CHECK_SECONDS:
+            return
+        self._credentials_checked = self.clock()
+        if not self._accounts:
+            return
+        rows = self.store.accounts_named(list(self._accounts))
+        for cached in list(self._accounts):
+            row = rows.get(cached)
+            if row is None or _stored(row.credentials) != self._accounts[cached][2]:
+                del self._accounts[cached]
+
+    def _account(
+        self, name: str, rows: dict[str, AccountRow], opening: dict[str, Any]
+    ) -> tuple[Account, str]:
+        """The account, opened once and kept until its stored credentials change (see
+        :meth:`_refresh_credentials`); its ``env:`` variables are checked every time.
+        ``rows``: the batch's account rows read in one query.
 
         :raises AccountLocked: its credentials cannot be opened here.
         """
-        if self.clock() - self._credentials_checked >= CREDENTIALS_CHECK_SECONDS:
-            self._credentials_checked = self.clock()
-            stored = {row.name: _stored(row.credentials) for row in self.store.accounts()}
-            for cached in list(self._accounts):
-                if stored.get(cached) != self._accounts[cached][2]:
-                    del self._accounts[cached]
         found = self._accounts.get(name)
         if found is not None:
             self.ws.check_environment(name, found[0])
             return found[0], found[1]
-        row = self.ws.account_row(name)
-        account = self.ws.open_account(name, row)
+        row = rows.get(name) or self.ws.account_row(name)  # NotFound names the known ones
+        account = self.ws.open_account(name, row, batch=opening)
         self._accounts[name] = (account, account.platform, _stored(row.credentials))
         return account, account.platform
 

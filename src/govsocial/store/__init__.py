@@ -87,6 +87,12 @@ _DELIVERY_COLUMNS = (
 )
 
 
+_ACCOUNT_COLUMNS = (
+    "name, platform, handle, base_url, timezone, display_name, credentials, slots, created_at"
+)
+#: most parameters one ``IN (...)`` list is given (SQLite allows 32,766 in all)
+_IN_CHUNK = 500
+
 #: tables whose rows belong to an account, and what they are called in messages
 _ACCOUNT_HISTORY = (
     ("deliveries", "deliveries"),
@@ -110,6 +116,20 @@ class AccountRow:
     credentials: dict[str, dict[str, str]]  # field -> {"env": NAME} | {"sealed": token}
     slots: str | None
     created_at: float
+
+
+def _account_row(row: Sequence[Any]) -> AccountRow:
+    return AccountRow(
+        name=row[0],
+        platform=row[1],
+        handle=row[2],
+        base_url=row[3],
+        timezone=row[4],
+        display_name=row[5],
+        credentials=json.loads(row[6]),
+        slots=row[7],
+        created_at=row[8],
+    )
 
 
 @dataclass
@@ -314,6 +334,12 @@ class Store(ABC):
     def close(self) -> None:
         """Close the connection."""
 
+    def another(self) -> Store | None:
+        """A second store on the same database through a connection of its own (a worker
+        records outcomes on it while it claims on this one); None where there cannot be
+        one (an in-memory database). The caller closes it."""
+        return None
+
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows.
 
@@ -330,6 +356,21 @@ class Store(ABC):
                 hint=hint,
             ) from None
         return tx
+
+    def executemany(self, tx: Tx, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` (written with ``?``) once per parameter row in ``tx`` (psycopg
+        pipelines them: one round trip for the lot, not one per row)."""
+        if not rows:
+            return
+        try:
+            tx.executemany(self.render(sql), [tuple(row) for row in rows])
+        except UnicodeEncodeError:
+            message, hint = LONE_SURROGATE
+            raise ValidationError(
+                [Problem(code="lone_surrogate", message=f"a text {message}")],
+                subject="input",
+                hint=hint,
+            ) from None
 
     # -- schema --------------------------------------------------------------------------
 
@@ -487,25 +528,38 @@ class Store(ABC):
     def accounts(self) -> list[AccountRow]:
         """Every account row, by name."""
         with self.transaction() as cur:
+            rows = self.execute(cur, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY name")
+            return [_account_row(row) for row in rows.fetchall()]
+
+    def account(self, name: str) -> AccountRow | None:
+        """The row of account ``name`` (None: there is none), by its primary key: what a
+        worker reads per delivery, whatever the number of accounts."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur, f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else _account_row(row)
+
+    def accounts_named(self, names: Sequence[str]) -> dict[str, AccountRow]:
+        """The rows of the accounts ``names`` that exist, by name, in one query (a worker's
+        batch of deliveries)."""
+        with self.transaction() as cur:
+            return self.accounts_in(cur, names)
+
+    def accounts_in(self, cur: Tx, names: Sequence[str]) -> dict[str, AccountRow]:
+        """:meth:`accounts_named`, inside ``cur``'s transaction."""
+        found: dict[str, AccountRow] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
             rows = self.execute(
                 cur,
-                "SELECT name, platform, handle, base_url, timezone, display_name, credentials, "
-                "slots, created_at FROM accounts ORDER BY name",
-            ).fetchall()
-        return [
-            AccountRow(
-                name=row[0],
-                platform=row[1],
-                handle=row[2],
-                base_url=row[3],
-                timezone=row[4],
-                display_name=row[5],
-                credentials=json.loads(row[6]),
-                slots=row[7],
-                created_at=row[8],
+                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts "
+                f"WHERE name IN ({', '.join('?' for _ in chunk)})",
+                chunk,
             )
-            for row in rows
-        ]
+            found.update((row[0], _account_row(row)) for row in rows.fetchall())
+        return found
 
     def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
         """Replace account ``name``'s stored credentials."""
@@ -633,6 +687,17 @@ class Store(ABC):
             rows = self.execute(cur, sql + " ORDER BY due_at, account, occurrence", params)
             return [DeliveryRow.from_row(row) for row in rows.fetchall()]
 
+    def first_delivery(self, job_id: str, account: str) -> DeliveryRow | None:
+        """The first occurrence of job ``job_id`` for ``account`` (None: there is none)."""
+        with self.transaction() as cur:
+            row = self.execute(
+                cur,
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE job_id = ? AND account = ? "
+                "ORDER BY occurrence LIMIT 1",
+                (job_id, account),
+            ).fetchone()
+        return None if row is None else DeliveryRow.from_row(row)
+
     def cancel_job(self, job_id: str, now: float) -> int:
         """Cancel what has not started; return how many deliveries were cancelled."""
         with self.transaction() as cur:
@@ -697,6 +762,82 @@ class Store(ABC):
                 (now, now + lease, now, delivery_id, owner),
             )
             return int(result.rowcount) == 1
+
+    def mark_sending_many(
+        self, cur: Tx, ids: Sequence[str], owner: str, now: float, lease: float
+    ) -> set[str]:
+        """:meth:`mark_sending` for a batch, inside ``cur``'s transaction (committed before
+        any of their requests leaves); the ids whose lease was still ``owner``'s."""
+        held: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[start : start + _IN_CHUNK])
+            rows = self.execute(
+                cur,
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, "
+                "sending_at = ?, lease_until = ?, updated_at = ? "
+                f"WHERE id IN ({', '.join('?' for _ in chunk)}) AND lease_owner = ? "
+                "AND status IN ('claimed', 'sending') RETURNING id",
+                (now, now + lease, now, *chunk, owner),
+            ).fetchall()
+            held.update(str(row[0]) for row in rows)
+        return held
+
+    def published_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, str, str | None, dict[str, str]]],
+        now: float,
+    ) -> None:
+        """:meth:`mark_published` for ``(delivery_id, remote_id, url, extra)`` outcomes,
+        inside ``cur``'s transaction (where their audit entries are appended too)."""
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = 'published', remote_id = ?, remote_url = ?, "
+            "remote_extra = ?, error = NULL, error_type = NULL, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ?, published_at = ?, metrics_next_at = ? "
+            "WHERE id = ? AND status <> 'published'",
+            [
+                (remote_id, url, json.dumps(extra) if extra else None, now, now, now, key)
+                for key, remote_id, url, extra in outcomes
+            ],
+        )
+
+    def final_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, str, str | None, str | None]],
+        owner: str,
+        now: float,
+    ) -> None:
+        """:meth:`mark_final` for ``(delivery_id, status, error, error_type)`` outcomes,
+        inside ``cur``'s transaction."""
+        for _, status, _, _ in outcomes:
+            if status not in FINAL_STATES:
+                raise ValueError(f"{status} is not a final state")
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = ?, error = ?, error_type = ?, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending', 'processing')",
+            [(status, error, kind, now, key, owner) for key, status, error, kind in outcomes],
+        )
+
+    def retry_many(
+        self,
+        cur: Tx,
+        outcomes: Sequence[tuple[str, float, str, str]],
+        owner: str,
+        now: float,
+    ) -> None:
+        """:meth:`mark_retry` for ``(delivery_id, due_at, error, error_type)`` outcomes,
+        inside ``cur``'s transaction."""
+        self.executemany(
+            cur,
+            "UPDATE deliveries SET status = 'scheduled', due_at = ?, error = ?, "
+            "error_type = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? "
+            "WHERE id = ? AND lease_owner = ? AND status IN ('claimed', 'sending')",
+            [(due, error, kind, now, key, owner) for key, due, error, kind in outcomes],
+        )
 
     def mark_published(
         self,
@@ -1082,6 +1223,12 @@ class SqliteStore(Store):
                 self._active = None
                 cur.close()
 
+    def another(self) -> Store | None:
+        """The same file through a second connection (None for ``:memory:``)."""
+        if str(self.path) == ":memory:":
+            return None
+        return SqliteStore(self.path, create=False)
+
     def scrub(self) -> bool:
         """Copy the write-ahead log into the file and truncate it to nothing
         (``wal_checkpoint(TRUNCATE)``): with ``secure_delete`` the file holds zeros where the
@@ -1157,6 +1304,20 @@ class PostgresStore(Store):
         ``VACUUM`` does not overwrite them; the operator's ``VACUUM FULL inbox_items``
         rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
         return False
+
+    def another(self) -> Store | None:
+        """The same database and schema through a second connection, opened with this
+        connection's own parameters (the password is taken from it, not kept anywhere)."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        twin = PostgresStore.__new__(PostgresStore)
+        Store.__init__(twin)
+        twin.url = self.url
+        info = self._conn.info
+        conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
+        twin._conn = psycopg.connect(conninfo, autocommit=True)
+        return twin
 
     def _migration_lock(self, cur: Tx) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all

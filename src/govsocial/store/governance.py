@@ -118,6 +118,20 @@ class GovernanceRows:
         ).fetchone()
         return row is not None
 
+    def governed_among(self, tx: Tx, accounts: Sequence[str]) -> set[str]:
+        """Which of ``accounts`` have any appointment (one query per 500 names)."""
+        found: set[str] = set()
+        for start in range(0, len(accounts), 500):
+            chunk = accounts[start : start + 500]
+            rows = self.db.execute(
+                tx,
+                "SELECT DISTINCT account FROM appointments "
+                f"WHERE account IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            ).fetchall()
+            found.update(str(r[0]) for r in rows)
+        return found
+
     def governed_accounts(self, tx: Tx) -> set[str]:
         """Every account with an appointment."""
         rows = self.db.execute(

@@ -434,6 +434,9 @@ MIGRATIONS: tuple[tuple[str | tuple[str, str], ...], ...] = (
         "ALTER TABLE inbox_items ADD COLUMN ticket_target TEXT",
         "ALTER TABLE inbox_items ADD COLUMN escalated_at DOUBLE PRECISION",
     ),
+    # 15: throughput (issue 17): a worker's checks at publication read one account's audit
+    # entries of a job planned for thousands of accounts, not every account's
+    ("CREATE INDEX audit_log_object_account ON audit_log (object, account, action)",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -59,6 +59,9 @@ class Database(Protocol):
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows."""
 
+    def executemany(self, tx: Tx, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` (written with ``?``) once per parameter row in ``tx``."""
+
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
 

@@ -58,10 +58,13 @@ __all__ = [
     "AuditAnchor",
     "AuditEntry",
     "AuditHead",
+    "Pending",
     "append",
+    "append_many",
     "entries",
     "head",
     "needs_signature",
+    "planning_entries",
     "registered_key",
     "signature_holds",
     "verify",
@@ -193,7 +196,80 @@ def append(
         transaction then rolls back: the action does not happen).
     """
     store.lock_audit(cur)
+    row = _row(
+        store,
+        cur,
+        store.audit.last(cur),
+        actor=actor,
+        action=action,
+        obj=obj,
+        account=account,
+        decree=decree,
+        detail=detail,
+        at=at,
+    )
+    store.audit.add(cur, row)
+    return _entry(row)
+
+
+class Pending(NamedTuple):
+    """An entry to append with :func:`append_many` (the fields :func:`append` takes)."""
+
+    actor: str | None
+    action: str
+    obj: str | None = None
+    account: str | None = None
+    decree: str | None = None
+    detail: dict[str, Any] | None = None
+    at: float | None = None
+
+
+def append_many(store: Store, cur: Tx, pending: Sequence[Pending]) -> int:
+    """Add ``pending`` entries in order inside the caller's transaction ``cur``, each
+    chained to the one before as :func:`append` would: one lock and one read of the head
+    for the lot, and the rows written in one batch (a worker recording many outcomes in
+    the transaction that makes them). Returns the seq of the last entry (0: none added).
+
+    :raises NotPermitted: as :func:`append` (the whole transaction then rolls back).
+    """
+    if not pending:
+        return 0
+    store.lock_audit(cur)
     last = store.audit.last(cur)
+    rows = []
+    for entry in pending:
+        row = _row(
+            store,
+            cur,
+            last,
+            actor=entry.actor,
+            action=entry.action,
+            obj=entry.obj,
+            account=entry.account,
+            decree=entry.decree,
+            detail=entry.detail,
+            at=entry.at,
+        )
+        rows.append(row)
+        last = (row[0], row[9], row[1])
+    store.audit.add_many(cur, rows)
+    return int(rows[-1][0])
+
+
+def _row(
+    store: Store,
+    cur: Tx,
+    last: tuple[int, str, float] | None,
+    *,
+    actor: str | None,
+    action: str,
+    obj: str | None,
+    account: str | None,
+    decree: str | None,
+    detail: dict[str, Any] | None,
+    at: float | None,
+) -> tuple[Any, ...]:
+    """The row of the entry following ``last`` (its seq, hash and time), signed if needed."""
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     when = round(time.time() if at is None else at, 6)
     if last is not None and when < last[2]:
@@ -234,9 +310,7 @@ def append(
                 )
             )
     digest = _digest(prev, seq, when, actor, action, obj, account, decree, text, signature)
-    row = (seq, when, actor, action, obj, account, decree, text, prev, digest, signature)
-    store.audit.add(cur, row)
-    return _entry(row)
+    return (seq, when, actor, action, obj, account, decree, text, prev, digest, signature)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -282,6 +356,24 @@ def entries(
             cur, since=since, until=until, actor=actor, action=action, account=account, object=obj
         )
     return [_entry(row) for row in rows]
+
+
+def planning_entries(
+    store: Store, cur: Tx, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[AuditEntry]]:
+    """The ``schedule`` and ``enqueue`` entries of each ``(job, account)`` of ``pairs``,
+    oldest first, read in one query inside ``cur`` (a worker's batch of deliveries)."""
+    found: dict[tuple[str, str], list[AuditEntry]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return found
+    jobs = list(dict.fromkeys(job for job, _ in pairs))
+    accounts = list(dict.fromkeys(account for _, account in pairs))
+    rows = store.audit.of_objects(cur, jobs, accounts, ("schedule", "enqueue"))
+    for row in rows:
+        key = (str(row[4]), str(row[5]))
+        if key in found:
+            found[key].append(_entry(row))
+    return found
 
 
 def head(store: Store) -> AuditHead | None:

@@ -879,6 +879,39 @@ class Authority:
                 )
             return self._publication(tx, job_id, post, stored, account, at)
 
+    def check_publications(
+        self,
+        tx: Tx,
+        deliveries: Sequence[tuple[str, str, dict[str, Any], str]],
+        at: float,
+    ) -> list[PublicationAuthority | NotPermitted]:
+        """:meth:`check_publication` for each ``(job_id, post, stored, account)`` of a
+        worker's batch, in order, inside ``tx`` (which the caller made one snapshot with
+        :meth:`govsocial.store.Store.snapshot`): every delivery is checked, each against
+        the tables as they stand then, with one query for which accounts have
+        appointments. A refusal is returned in its place, not raised, so one refused
+        delivery does not hold back the others."""
+        found: list[PublicationAuthority | NotPermitted] = []
+        governed = self.store.governance.governed_among(
+            tx, list(dict.fromkeys(account for *_, account in deliveries))
+        )
+        for job_id, post, stored, account in deliveries:
+            if account not in governed:
+                decrees = stored.get("accounts", {})
+                found.append(
+                    PublicationAuthority(
+                        actor=stored.get("by"),
+                        decree=decrees.get(account),
+                        draft=stored.get("draft"),
+                    )
+                )
+                continue
+            try:
+                found.append(self._publication(tx, job_id, post, stored, account, at))
+            except NotPermitted as refused:
+                found.append(refused)
+        return found
+
     def _publication(
         self, tx: Tx, job_id: str, post: str, stored: dict[str, Any], account: str, at: float
     ) -> PublicationAuthority:
@@ -908,7 +941,9 @@ class Authority:
             latest = max(theirs, key=lambda a: (a.revoked_at is None, a.valid_until or date.max))
             return f"{person}'s {role} appointment under decree {latest.decree} {latest.lapse(day)}"
 
-        planned = self.store.audit.of_object(tx, job_id, ("schedule", "enqueue", "cancel"))
+        planned = self.store.audit.of_object(
+            tx, job_id, ("schedule", "enqueue", "cancel"), account=account
+        )
         cancelled = [row for row in planned if row[3] == "cancel" and row[5] == account]
         if cancelled:
             raise refuse(
@@ -959,7 +994,7 @@ class Authority:
         approvals = self.store.governance.approvals_of(tx, draft_id)
         logged = {
             row[2]
-            for row in self.store.audit.of_object(tx, draft_id, ("approve",))
+            for row in self.store.audit.of_object(tx, draft_id, ("approve",), account=account)
             if row[5] == account
         }
         valid: list[Appointment] = []

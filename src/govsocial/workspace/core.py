@@ -71,6 +71,8 @@ from govsocial.workspace.credentials import (
 from govsocial.workspace.signing import SigningKey, signed
 
 if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
     from govsocial.adapters.media import MediaHost
     from govsocial.workspace.audit import AuditAnchor, AuditEntry, AuditHead
 
@@ -283,7 +285,7 @@ class WorkspaceCore:
             slots=slot_text,
             created_at=time.time(),
         )
-        replaces = any(r.name == name for r in self.store.accounts())
+        replaces = self.store.account(name) is not None
         action = "change_credentials" if replaces else "add_account"
 
         def write(tx: Tx, decree: str | None) -> None:
@@ -355,14 +357,16 @@ class WorkspaceCore:
         """
         return self.account_from(self.account_row(name))
 
-    def account_from(self, row: AccountRow) -> Account:
+    def account_from(self, row: AccountRow, *, batch: dict[str, Fernet] | None = None) -> Account:
         """The account a stored row describes, credentials opened (``env:`` references stay
         references).
 
+        :param batch: shared by the calls opening one batch of accounts (see
+            :meth:`govsocial.workspace.credentials.Sealer.open`).
         :raises AccountLocked: a sealed credential cannot be opened with the key here.
         """
         try:
-            credentials = self.sealer.open(row.credentials)
+            credentials = self.sealer.open(row.credentials, batch=batch)
         except AccountLocked as locked:
             raise _naming(locked, row.name) from None
         return Account(
@@ -395,7 +399,11 @@ class WorkspaceCore:
 
         :raises NotFound: there is none; the message lists the known names.
         """
-        rows = self.store.accounts() if rows is None else rows
+        if rows is None:
+            found = self.store.account(name)  # by its key: the per-delivery lookup
+            if found is not None:
+                return found
+            rows = self.store.accounts()
         for row in rows:
             if row.name == name:
                 return row
@@ -480,7 +488,9 @@ class WorkspaceCore:
         if in_force.id != sealed.key.id:
             raise Sealer.second_key(in_force, field)
 
-    def open_account(self, name: str, row: AccountRow | None = None) -> Account:
+    def open_account(
+        self, name: str, row: AccountRow | None = None, *, batch: dict[str, Fernet] | None = None
+    ) -> Account:
         """The account called ``name`` (or stored as ``row``) with every credential it needs
         openable here: sealed ones under this process's key, ``env:`` variables set and
         allowed. What a worker checks before it claims an attempt.
@@ -488,7 +498,7 @@ class WorkspaceCore:
         :raises AccountLocked: naming the account, what failed and the fix.
         :raises NotFound: there is no such account.
         """
-        account = self.account_from(row if row is not None else self.account_row(name))
+        account = self.account_from(row if row is not None else self.account_row(name), batch=batch)
         self.check_environment(name, account)
         return account
 

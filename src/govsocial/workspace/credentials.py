@@ -376,11 +376,17 @@ class Sealer:
     # -- opening -------------------------------------------------------------------------
 
     def open(
-        self, stored: Mapping[str, Mapping[str, str]], *, secret: str | None = None
+        self,
+        stored: Mapping[str, Mapping[str, str]],
+        *,
+        secret: str | None = None,
+        batch: dict[str, Fernet] | None = None,
     ) -> dict[str, str]:
         """Credentials as an Account takes them (``env:NAME`` references stay references).
 
         :param secret: the key to open them with (default: ``$GOVSOCIAL_SECRET_KEY``).
+        :param batch: a dict shared by the calls opening one batch of accounts (a worker's
+            claim): the key record is read and the key derived once for all of them.
         :raises AccountLocked: a sealed value cannot be opened with the key (unset, too
             short, another key); ``account`` is None: the caller names the account.
         """
@@ -394,7 +400,11 @@ class Sealer:
                 opened[name] = entry["plain"]
                 continue
             if fernet is None:
+                fernet = batch.get("key") if batch is not None else None
+            if fernet is None:
                 fernet = _fernet(self._opening_key(name, secret))
+                if batch is not None:
+                    batch["key"] = fernet
             from cryptography.fernet import InvalidToken
 
             try:
