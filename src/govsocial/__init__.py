@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from govsocial.analytics.performance import PerformanceReport
     from govsocial.analytics.report import Report
     from govsocial.app import Workspace
+    from govsocial.workspace.tenancy import Workspaces
     from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
@@ -154,6 +155,7 @@ __all__ = [
     "VERDICTS",
     "ValidationError",
     "Workspace",
+    "Workspaces",
     "__version__",
     "clarification",
     "clarification_reply",
@@ -206,6 +208,7 @@ _LAZY = {
     "count_characters": "govsocial.client.validation",
     "validate": "govsocial.client.validation",
     "Workspace": "govsocial.app",
+    "Workspaces": "govsocial.workspace.tenancy",
     # the workspace's vocabulary: what its methods return
     "AuditAnchor": "govsocial.workspace.audit",
     "AuditEntry": "govsocial.workspace.audit",

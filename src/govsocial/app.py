@@ -119,6 +119,7 @@ class Workspace:
         url: str | Path | None = None,
         *,
         create: bool = True,
+        workspace: str | None = None,
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
@@ -130,10 +131,16 @@ class Workspace:
         exists yet, one is created, as :func:`sqlite3.connect` creates a file;
         ``create=False`` refuses instead (:class:`~govsocial.ConfigurationError`), which is
         how the command line opens ``--db``. A new SQLite file is readable by its owner only.
+
+        ``workspace`` (default ``$GOVSOCIAL_WORKSPACE``) opens one of the many workspaces
+        registered in the database (:class:`govsocial.Workspaces`; docs/operations.md,
+        "Many workspaces"): its own schema (PostgreSQL) or file (SQLite). It must exist:
+        :class:`~govsocial.NotFound` otherwise.
         """
         core = WorkspaceCore.open(
             url,
             create=create,
+            workspace=workspace,
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,

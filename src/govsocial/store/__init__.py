@@ -53,8 +53,10 @@ __all__ = [
     "PostgresStore",
     "SqliteStore",
     "Store",
+    "SharedConnection",
     "Tx",
     "open_store",
+    "with_workspace",
     "redact_url",
 ]
 
@@ -203,6 +205,8 @@ class Store(ABC):
     render: Render = staticmethod(as_is)
     #: whether :func:`open_store` made this workspace (the database held none before)
     created = False
+    #: the workspace's name in its registry (None: a workspace of its own, not registered)
+    workspace: str | None = None
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -658,9 +662,20 @@ class Store(ABC):
     # -- the worker protocol -------------------------------------------------------------
 
     def claim(self, owner: str, now: float, lease: float, limit: int) -> list[DeliveryRow]:
-        """Claim up to ``limit`` due deliveries (and expired leases) for ``owner``."""
+        """Claim up to ``limit`` due deliveries (and expired leases) for ``owner``; none in
+        an archived workspace."""
         with self.transaction() as cur:
+            if self.archived(cur):
+                return []
             return self._claim(cur, owner, now, lease, limit)
+
+    def archived(self, cur: Tx) -> bool:
+        """Whether the workspace was archived (its registry archived it: data kept,
+        nothing published from it any more), read in ``cur``'s transaction."""
+        row = self.execute(
+            cur, "SELECT value FROM govsocial_meta WHERE key = 'archived_at'"
+        ).fetchone()
+        return row is not None
 
     def mark_sending(self, delivery_id: str, owner: str, now: float, lease: float) -> bool:
         """Record the attempt BEFORE the request leaves; False when the lease was lost."""
@@ -784,6 +799,8 @@ class Store(ABC):
         """When the next scheduled delivery falls due (None: nothing scheduled), leaving out
         those of locked accounts, which wait for a worker to unlock them."""
         with self.transaction() as cur:
+            if self.archived(cur):
+                return None
             unlocked, locked = self._not_locked(cur)
             row = self.execute(
                 cur,
@@ -1045,17 +1062,14 @@ class SqliteStore(Store):
             self._conn.close()
 
 
-class PostgresStore(Store):
-    """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
+class SharedConnection:
+    """One PostgreSQL connection (autocommit between transactions) and the lock that
+    serializes its use in a process, for one workspace or for many (a worker serving every
+    workspace of a registry keeps one connection, not one per workspace: a server allows
+    100 connections by default, and a fleet of four workers over 100 workspaces would need
+    400)."""
 
-    engine = "postgresql"
-    placeholder = "%s"
-    render: Render = staticmethod(to_format)
-    lock_clause = " FOR UPDATE SKIP LOCKED"
-
-    def __init__(self, url: str, *, create: bool = True) -> None:
-        super().__init__()
-        self.url = redact_url(url)  # the password stays in the connection only
+    def __init__(self, url: str) -> None:
         try:
             import psycopg
         except ImportError:
@@ -1065,23 +1079,107 @@ class PostgresStore(Store):
                 hint="pip install 'govsocial[postgres]'",
             ) from None
         try:
-            self._conn = psycopg.connect(url, autocommit=True)
+            self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             password = urlsplit(url).password
             message = str(exc).strip()
             if password:
                 message = message.replace(password, "***")
             raise ConfigurationError(
-                f"cannot connect to the workspace database {self.url}: {message}",
+                f"cannot connect to the workspace database {redact_url(url)}: {message}",
                 field="db",
                 hint="check the postgresql:// URL and that the server is running",
             ) from None
+        self.lock = threading.RLock()
+        #: the schema the connection's search_path names now (None: the URL's own)
+        self.current: str | None = None
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def use(self, schema: str) -> None:
+        """Point the connection's ``search_path`` at ``schema`` (quoted as an identifier;
+        the registry validates workspace names before any schema is named)."""
+        from psycopg import sql
+
+        self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        self.current = schema
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self.lock:
+            self.conn.close()
+
+
+def with_workspace(url: str, schema: str) -> str:
+    """``url`` with its ``search_path`` option naming ``schema``: the URL that opens that
+    workspace's schema directly (shown in reprs and event hooks, without its password)."""
+    parts = urlsplit(url)
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k == "options" and "search_path" in v)
+    ]
+    pairs.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+class PostgresStore(Store):
+    """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
+
+    engine = "postgresql"
+    placeholder = "%s"
+    render: Render = staticmethod(to_format)
+    lock_clause = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        schema: str | None = None,
+        shared: SharedConnection | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = redact_url(url)  # the password stays in the connection only
+        #: the PostgreSQL schema this workspace lives in (None: the URL's search path)
+        self.schema = schema
+        if schema is not None:
+            self.url = with_workspace(self.url, schema)
+        self._owns = shared is None
+        if shared is None:
+            shared = SharedConnection(url)
+        self._shared = shared
+        self._lock = shared.lock
+        self._conn = shared.conn
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One database transaction on the connection, serialized within the process."""
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
-            yield cur
+        """One database transaction on the connection, serialized within the process.
+
+        A workspace of a registry (``schema``) switches the connection's ``search_path`` to
+        its schema first. On a connection several workspaces share (one worker serving
+        many), the switch is made outside any transaction when none is open, so it holds
+        for the whole of it; inside one (a broadcast writing to several workspaces in one
+        transaction), for this block only, and the outer workspace's is put back after.
+        """
+        with self._lock:
+            shared = self._shared
+            if self.schema is None or shared.current == self.schema:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield cur
+                return
+            outer = shared.current if shared.in_transaction() else None
+            shared.use(self.schema)
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield cur
+            finally:
+                if outer is not None and not self._conn.closed:
+                    shared.use(outer)
 
     def is_workspace(self) -> bool:
         """Whether the schema on the search path holds a govsocial workspace."""
@@ -1095,25 +1193,33 @@ class PostgresStore(Store):
         rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
         return False
 
+    # The advisory locks are keyed by the workspace's schema as well as by what they guard:
+    # workspaces in one database never wait for each other's audit appends or migrations.
+
     def _migration_lock(self, cur: Tx) -> None:
-        cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
+        cur.execute("SELECT pg_advisory_xact_lock(7152023, hashtext(current_schema()))")
 
     def lock_audit(self, cur: Tx) -> None:
-        """A transaction-scoped advisory lock: one audit append at a time."""
-        cur.execute("SELECT pg_advisory_xact_lock(7152024)")
+        """A transaction-scoped advisory lock: one audit append at a time (per workspace)."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152024, hashtext(current_schema()))")
 
     def lock_governance(self, cur: Tx) -> None:
-        """A transaction-scoped advisory lock: one change of who may do what at a time."""
-        cur.execute("SELECT pg_advisory_xact_lock(7152025)")
+        """A transaction-scoped advisory lock: one change of who may do what at a time (per
+        workspace)."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152025, hashtext(current_schema()))")
 
     def snapshot(self, cur: Tx) -> None:
         """REPEATABLE READ for the rest of the transaction."""
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
+    def adopt(self) -> None:
+        """Take the shared connection over: :meth:`close` closes it."""
+        self._owns = True
+
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
+        """Close the connection (one shared by several workspaces: its owner closes it)."""
+        if self._owns:
+            self._shared.close()
 
 
 def open_store(url: str | Path, *, create: bool = True) -> Store:
