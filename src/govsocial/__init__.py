@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from govsocial.analytics.performance import PerformanceReport
     from govsocial.analytics.report import Report
     from govsocial.app import Workspace
-    from govsocial.workspace.tenancy import Workspaces
     from govsocial.client import AsyncClient, Client, ClientOptions
     from govsocial.client.validation import count_characters, validate
     from govsocial.core.errors import (
@@ -87,6 +86,7 @@ if TYPE_CHECKING:
     from govsocial.workspace.content import PinnedContent, PinnedMedia
     from govsocial.workspace.credentials import KeyRotation
     from govsocial.workspace.signing import SigningKey
+    from govsocial.workspace.tenancy import Workspaces
 
 __all__ = [
     "Account",

@@ -114,7 +114,9 @@ class Registry:
         text = str(url)
         self.url = redact_url(text)
         self._url = text
-        self.engine = "postgresql" if text.startswith(("postgresql://", "postgres://")) else "sqlite"
+        self.engine = (
+            "postgresql" if text.startswith(("postgresql://", "postgres://")) else "sqlite"
+        )
         self._shared: SharedConnection | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.RLock()
@@ -160,11 +162,11 @@ class Registry:
     def _transaction(self) -> Iterator[Tx]:
         with self._lock:
             if self._shared is not None:
-                with self._shared.conn.transaction(), self._shared.conn.cursor() as cur:
-                    yield cur
+                with self._shared.conn.transaction(), self._shared.conn.cursor() as pg:
+                    yield pg
                 return
             assert self._sqlite is not None
-            cur = self._sqlite.cursor()
+            cur: Any = self._sqlite.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur

@@ -142,7 +142,8 @@ class WorkspaceCore:
         create``, :class:`govsocial.Workspaces`); opening never creates one.
         """
         url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
-        workspace = workspace or os.environ.get("GOVSOCIAL_WORKSPACE") or None
+        if workspace is None:
+            workspace = os.environ.get("GOVSOCIAL_WORKSPACE") or None
         if workspace is not None:
             from govsocial.store.registry import open_workspace_store
 

@@ -100,7 +100,9 @@ class Workspaces:
         """
         return self.registry.entry(name)
 
-    def archive(self, name: str, *, by: str | None = None, reason: str | None = None) -> WorkspaceEntry:
+    def archive(
+        self, name: str, *, by: str | None = None, reason: str | None = None
+    ) -> WorkspaceEntry:
         """Archive workspace ``name``: its data kept and readable, nothing planned or
         published from it any more (workers claim nothing there; planning is refused).
         Recorded in its audit log (``archive_workspace``) and in the registry.

@@ -1,0 +1,353 @@
+"""Many workspaces in one database: the registry, isolation, archiving, hostile names, and
+one fleet of workers serving them all fairly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fakes import TOKEN, PaperServer, paper_account, soon
+from govsocial import SigningKey, Workspace, Workspaces
+from govsocial.cli import main
+from govsocial.client import AsyncClient
+from govsocial.core.errors import ConfigurationError, NotFound, NotPermitted
+from govsocial.core.models import Post
+from govsocial.plugin.manager import Plugins
+from govsocial.scheduling.fleet import Fleet, RateBudgets
+from govsocial.scheduling.worker import Worker
+from govsocial.store import SharedConnection
+from govsocial.store.registry import Registry
+
+HOSTILE = [
+    'a"; DROP SCHEMA public CASCADE; --',
+    "kota'; DELETE FROM govsocial_workspaces; --",
+    "Kota",
+    "1kota",
+    "kota-bogor",
+    "kota bogor",
+    "",
+    "k" * 41,
+    "kotä",
+    "kota\x00x",
+    "kota\u202e",
+    "../../etc/passwd",
+]
+
+
+def _schemas(base: str) -> list[str]:
+    import psycopg
+
+    schema = base.rsplit("%3D", 1)[1]
+    with psycopg.connect(base.split("?")[0], autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY nspname",
+            (schema + "\\_%",),
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database for a registry of workspaces; its workspaces' schemas dropped after."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "agencies.db")
+        return
+    url = request.getfixturevalue("postgres_url")
+    try:
+        yield url
+    finally:
+        import psycopg
+
+        with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+            for name in _schemas(url):
+                conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture
+def two(registry_url: str, plugins: Plugins, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    with Workspaces.open(registry_url) as spaces:
+        spaces.create("kota_a", institution="Dinas Kominfo Kota A", by="operator")
+        spaces.create("kota_b", institution="Dinas Kominfo Kota B", by="operator")
+    yield registry_url
+
+
+def test_created_workspaces_are_listed_and_each_audit_log_opens_with_its_creation(
+    two: str, plugins: Plugins
+) -> None:
+    with Workspaces.open(two) as spaces:
+        entries = spaces.list()
+    assert [(e.name, e.institution, e.created_by) for e in entries] == [
+        ("kota_a", "Dinas Kominfo Kota A", "operator"),
+        ("kota_b", "Dinas Kominfo Kota B", "operator"),
+    ]
+    for name, institution in (
+        ("kota_a", "Dinas Kominfo Kota A"),
+        ("kota_b", "Dinas Kominfo Kota B"),
+    ):
+        with Workspace.open(two, workspace=name, plugins=plugins) as ws:
+            log = ws.audit_log()
+            assert [(e.seq, e.actor, e.action, e.object) for e in log] == [
+                (1, "operator", "create_workspace", name)
+            ]
+            assert ws.core.institution == institution
+            assert ws.verify_audit() == 1
+
+
+def test_a_name_is_never_reused(two: str) -> None:
+    with Workspaces.open(two) as spaces, pytest.raises(ConfigurationError) as caught:
+        spaces.create("kota_a", institution="Someone else")
+    assert caught.value.field == "workspace"
+
+
+def test_opening_an_unknown_workspace_creates_nothing(two: str, plugins: Plugins) -> None:
+    with pytest.raises(NotFound) as caught:
+        Workspace.open(two, workspace="kota_c", plugins=plugins)
+    assert caught.value.field == "workspace"
+    with Workspaces.open(two) as spaces:
+        assert [e.name for e in spaces.list()] == ["kota_a", "kota_b"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_workspace_names_are_refused_before_anything_is_made(
+    two: str, plugins: Plugins, name: str
+) -> None:
+    before = _schemas(two) if two.startswith("postgresql") else None
+    with Workspaces.open(two) as spaces:
+        with pytest.raises(ConfigurationError) as caught:
+            spaces.create(name, institution="Hostile")
+        assert caught.value.field == "workspace"
+        assert "a-z, 0-9 and _" in str(caught.value)
+        assert [e.name for e in spaces.list()] == ["kota_a", "kota_b"]
+    with pytest.raises(ConfigurationError):
+        Workspace.open(two, workspace=name, plugins=plugins)
+    if before is not None:
+        assert _schemas(two) == before
+    else:
+        folder = Path(two).parent
+        assert sorted(p.name for p in folder.glob("agencies*.db")) == [
+            "agencies.registry.db",
+            "agencies.ws-kota_a.db",
+            "agencies.ws-kota_b.db",
+        ]
+
+
+def test_a_schema_is_always_quoted_as_an_identifier(postgres_url: str) -> None:
+    shared = SharedConnection(postgres_url)
+    try:
+        shared.use('gs_x"; DROP SCHEMA public; --')
+        row = shared.conn.execute("SHOW search_path").fetchone()
+        assert row is not None
+        assert row[0] == '"gs_x""; DROP SCHEMA public; --"'
+        exists = shared.conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'public'"
+        ).fetchone()
+        assert exists is not None and exists[0] == 1
+    finally:
+        shared.close()
+
+
+def test_what_one_workspace_holds_is_not_seen_from_another(two: str, plugins: Plugins) -> None:
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        a.add_account("humas", paper_account())
+        a.add_person("siti", name="Siti")
+        a.schedule(Post("Only in A"), ["humas"], at=soon())
+    with Workspace.open(two, workspace="kota_b", plugins=plugins) as b:
+        assert b.store.accounts() == []
+        assert b.people() == []
+        assert b.jobs() == []
+        with pytest.raises(ConfigurationError):
+            b.schedule(Post("From B"), ["humas"], at=soon())
+        assert b.jobs() == []
+
+
+def test_a_person_and_key_valid_in_one_workspace_are_refused_in_another(
+    two: str, plugins: Plugins
+) -> None:
+    siti_key = SigningKey.generate()
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        a.add_person("siti", name="Siti", public_key=siti_key.public_key)
+        a.appoint("siti", role="head", decree="SK-A/1", valid_from="2020-01-01")
+        a.add_person("budi", name="Budi", by="siti", key=siti_key)  # valid in A
+    with Workspace.open(two, workspace="kota_b", plugins=plugins) as b:
+        # B has its own head, and its own person called siti with another key
+        b.add_person("rina", name="Rina")
+        b.appoint("rina", role="head", decree="SK-B/1", valid_from="2020-01-01")
+        other = SigningKey.generate()
+        b.add_person("siti", name="Siti B", public_key=other.public_key, by="rina")
+        # A's siti, with A's key: B's siti signs with another key
+        with pytest.raises(NotPermitted):
+            b.add_person("joko", name="Joko", by="siti", key=siti_key)
+        # A's budi is nobody in B
+        with pytest.raises(NotPermitted):
+            b.add_person("joko", name="Joko", by="budi")
+        assert sorted(p.id for p in b.people()) == ["rina", "siti"]
+        refused = [e for e in b.audit_log() if e.action == "refused:add_person"]
+        assert [e.actor for e in refused] == ["siti", "budi"]
+        assert b.verify_audit() > 0
+
+
+def test_an_archived_workspace_keeps_its_data_and_publishes_nothing(
+    two: str, plugins: Plugins, paper_server: PaperServer
+) -> None:
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        a.add_account("humas", paper_account())
+        job = a.schedule(Post("Planned"), ["humas"], at=soon(30))
+    assert (
+        main(
+            [
+                "--db",
+                two,
+                "workspaces",
+                "archive",
+                "kota_a",
+                "--by",
+                "operator",
+                "--reason",
+                "merged",
+            ]
+        )
+        == 0
+    )
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        assert [j.id for j in a.jobs()] == [job.id]  # kept
+        with pytest.raises(NotPermitted):
+            a.schedule(Post("After"), ["humas"], at=soon(30))
+
+        async def go() -> int:
+            async with AsyncClient(
+                transport=paper_server.transport(), **a.core.client_options()
+            ) as client:
+                return await Worker(a, clock=lambda: time.time() + 31).run_due(client)
+
+        assert asyncio.run(go()) == 0
+        assert paper_server.posts == {}
+        last = a.audit_log()[-1]
+        assert (last.actor, last.action, last.detail) == (
+            "operator",
+            "archive_workspace",
+            {"reason": "merged"},
+        )
+        assert a.verify_audit() > 0
+    with Workspaces.open(two) as spaces:
+        assert spaces.get("kota_a").archived_by == "operator"
+        with pytest.raises(ConfigurationError):
+            spaces.archive("kota_a")
+
+
+def test_the_command_line_creates_lists_and_reaches_a_workspace(
+    registry_url: str, plugins: Plugins, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "--db",
+                registry_url,
+                "workspaces",
+                "create",
+                "dinkes",
+                "--institution",
+                "Dinas Kesehatan",
+                "--by",
+                "operator",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["--db", registry_url, "workspaces", "create", "bad name", "--institution", "X"]) == 2
+    )
+    capsys.readouterr()
+    assert main(["--db", registry_url, "workspaces", "list", "--json"]) == 0
+    listed = capsys.readouterr().out
+    assert '"name": "dinkes"' in listed and "bad name" not in listed
+    assert (
+        main(
+            [
+                "--db",
+                registry_url,
+                "--workspace",
+                "dinkes",
+                "people",
+                "add",
+                "siti",
+                "--name",
+                "Siti",
+            ]
+        )
+        == 0
+    )
+    with Workspace.open(registry_url, workspace="dinkes", plugins=plugins) as ws:
+        assert [p.id for p in ws.people()] == ["siti"]
+    assert main(["--db", registry_url, "--workspace", "nowhere", "people", "list"]) == 2
+
+
+# -- one fleet, many workspaces -------------------------------------------------------------
+
+
+def _fleet_run(url: str, server: PaperServer, clock: float, **options: object) -> Fleet:
+    async def go() -> Fleet:
+        spaces = Workspaces.open(url)
+        http = httpx.AsyncClient(transport=server.transport())
+        try:
+            fleet = Fleet(spaces, http_client=http, clock=lambda: clock, **options)  # type: ignore[arg-type]
+            await fleet.run(stop=asyncio.Event(), until_idle=True, poll=0.01)
+            return fleet
+        finally:
+            await http.aclose()
+            spaces.close()
+
+    return asyncio.run(go())
+
+
+def test_a_backlog_in_one_workspace_does_not_delay_a_post_due_in_another(
+    two: str, plugins: Plugins, paper_server: PaperServer
+) -> None:
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        a.add_account("humas", paper_account())
+        for n in range(40):
+            a.schedule(Post(f"backlog {n}"), ["humas"], at=soon(10))
+    with Workspace.open(two, workspace="kota_b", plugins=plugins) as b:
+        b.add_account("humas", paper_account())
+        b.schedule(Post("due now in B"), ["humas"], at=soon(30))
+    fleet = _fleet_run(two, paper_server, time.time() + 31, concurrency=4, per_turn=2)
+    received = [str(p["text"]) for p in paper_server.posts.values()]
+    assert len(received) == 41 and len(set(received)) == 41
+    # B's post is claimed in the first turn (after at most per_turn of A's backlog) ...
+    order = [name for name, _ in fleet.claimed]
+    assert order.index("kota_b") <= 2
+    # ... and reached the server among the first turn's posts, not after the backlog
+    assert received.index("due now in B") <= 2
+
+
+def test_workers_share_a_rate_budget_through_the_database(registry_url: str) -> None:
+    first, second = Registry(registry_url), Registry(registry_url)
+    try:
+        budgets = [
+            RateBudgets(r, platform_rates={"paper": 0.001}, burst=3) for r in (first, second)
+        ]
+        scope = budgets[0].scopes("kota_a", "humas", "paper", "https://paper.test")
+        assert scope == [("platform:paper:paper.test", 0.001)]
+        waits = [b.registry.take(scope[0][0], rate=0.001, burst=3) for b in (*budgets, *budgets)]
+        # three tokens in the bucket, whichever process takes them; the fourth waits
+        assert [w == 0 for w in waits] == [True, True, True, False]
+        assert waits[3] > 100
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_rate_must_be_a_positive_number(registry_url: str) -> None:
+    registry = Registry(registry_url)
+    try:
+        for rate in (0, -1, float("nan"), float("inf")):
+            with pytest.raises(ConfigurationError) as caught:
+                RateBudgets(registry, platform_rates={"paper": rate})
+            assert caught.value.field == "rate"
+    finally:
+        registry.close()
