@@ -351,3 +351,131 @@ def test_a_rate_must_be_a_positive_number(registry_url: str) -> None:
             assert caught.value.field == "rate"
     finally:
         registry.close()
+
+
+# -- broadcasts ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def province(
+    registry_url: str, plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, SigningKey]]:
+    """A province coordinating three cities: A wants drafts, B publishes automatically
+    under appointments, C accepts nothing."""
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    gub = SigningKey.generate()
+    with Workspaces.open(registry_url) as spaces:
+        for name in ("provinsi", "kota_a", "kota_b", "kota_c"):
+            spaces.create(name, institution=name.title(), by="operator")
+    with Workspace.open(registry_url, workspace="provinsi", plugins=plugins) as p:
+        p.add_person("gub", name="Gubernur", public_key=gub.public_key)
+        p.appoint("gub", role="head", decree="SK-P/1", valid_from="2020-01-01")
+    for name in ("kota_a", "kota_b", "kota_c"):
+        with Workspace.open(registry_url, workspace=name, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+            ws.add_person("wali", name="Wali Kota")
+            ws.appoint("wali", role="head", decree=f"SK-{name}/1", valid_from="2020-01-01")
+            ws.add_person("ani", name="Ani", by="wali")
+            ws.add_person("eko", name="Eko", by="wali")
+            ws.appoint(
+                "ani",
+                accounts=["humas"],
+                role="admin",
+                decree="SK-2",
+                valid_from="2020-01-01",
+                by="wali",
+            )
+            ws.appoint(
+                "eko",
+                accounts=["humas"],
+                role="approver",
+                decree="SK-3",
+                valid_from="2020-01-01",
+                by="wali",
+            )
+            if name == "kota_a":
+                ws.accept_broadcasts("provinsi", by="wali")
+            if name == "kota_b":
+                with pytest.raises(NotPermitted):  # a setting: only the head of office
+                    ws.accept_broadcasts("provinsi", automatic=True, by="ani")
+                ws.accept_broadcasts("provinsi", automatic=True, by="wali")
+    yield registry_url, gub
+
+
+def test_a_broadcast_lands_under_each_targets_own_rules_and_both_logs(
+    province: tuple[str, SigningKey], plugins: Plugins, paper_server: PaperServer
+) -> None:
+    url, gub = province
+    with Workspace.open(url, workspace="provinsi", plugins=plugins) as p:
+        with pytest.raises(NotPermitted):  # the coordinating person signs
+            p.broadcast(Post("Siaran"), workspaces="all", by="gub")
+        sent = p.broadcast(Post("Siaran"), workspaces="all", by="gub", key=gub)
+        outcomes = {t.workspace: t.outcome for t in sent.targets}
+        assert outcomes == {"kota_a": "draft", "kota_b": "job", "kota_c": "refused"}
+        [entry] = [e for e in p.audit_log() if e.action == "broadcast"]
+        assert (entry.actor, entry.decree, entry.object) == ("gub", "SK-P/1", sent.id)
+        assert entry.signature is not None
+        assert set(entry.detail["targets"]) == {"kota_a", "kota_b", "kota_c"}
+        assert p.verify_audit() > 0
+    with Workspace.open(url, workspace="kota_a", plugins=plugins) as a:
+        [draft] = a.drafts()
+        assert (draft.status, draft.author, draft.post.text) == (
+            "pending",
+            "broadcast:provinsi",
+            "Siaran",
+        )
+        assert a.jobs() == []
+        got = [e for e in a.audit_log() if e.action == "broadcast"]
+        assert [e.detail["by"] for e in got] == ["gub"] and got[0].object == sent.id
+    with Workspace.open(url, workspace="kota_b", plugins=plugins) as b:
+        [job] = b.jobs()
+        assert b.drafts() == []
+    with Workspace.open(url, workspace="kota_c", plugins=plugins) as c:
+        assert c.jobs() == [] and c.drafts() == []
+        assert [e.action for e in c.audit_log()][-1] == "refused:broadcast"
+
+    _fleet_run(url, paper_server, time.time() + 5)
+    assert [p["text"] for p in paper_server.posts.values()] == ["Siaran"]  # B's only
+    with Workspace.open(url, workspace="kota_b", plugins=plugins) as b:
+        [delivery] = b.job(job.id).deliveries
+        assert delivery.status == "published"
+        [published] = [e for e in b.audit_log() if e.action == "publish"]
+        assert (published.actor, published.decree) == ("broadcast:provinsi", "SK-kota_b/1")
+    # A's approver approves: its time has come, so it is planned at once, as any late
+    # draft of A (the rule's late_drafts_need_admin would leave it for an admin instead)
+    with Workspace.open(url, workspace="kota_a", plugins=plugins) as a:
+        assert a.approve(draft.id, by="eko").status == "scheduled"
+    _fleet_run(url, paper_server, time.time() + 11)
+    assert [p["text"] for p in paper_server.posts.values()] == ["Siaran", "Siaran"]
+    for name in ("provinsi", "kota_a", "kota_b", "kota_c"):
+        with Workspace.open(url, workspace=name, plugins=plugins) as ws:
+            assert ws.verify_audit() > 0
+
+
+def test_a_broadcast_job_is_refused_once_its_acceptance_is_withdrawn(
+    province: tuple[str, SigningKey], plugins: Plugins, paper_server: PaperServer
+) -> None:
+    url, gub = province
+    with Workspace.open(url, workspace="provinsi", plugins=plugins) as p:
+        sent = p.broadcast(Post("Siaran"), workspaces=["kota_b"], at=soon(60), by="gub", key=gub)
+    assert [t.outcome for t in sent.targets] == ["job"]
+    with Workspace.open(url, workspace="kota_b", plugins=plugins) as b:
+        b.stop_broadcasts("provinsi", by="wali")
+    _fleet_run(url, paper_server, time.time() + 61)
+    assert paper_server.posts == {}
+    with Workspace.open(url, workspace="kota_b", plugins=plugins) as b:
+        [job] = b.jobs()
+        assert [d.status for d in job.deliveries] == ["refused"]
+        assert b.verify_audit() > 0
+
+
+def test_a_broadcast_names_only_registered_workspaces(
+    province: tuple[str, SigningKey], plugins: Plugins
+) -> None:
+    url, gub = province
+    with Workspace.open(url, workspace="provinsi", plugins=plugins) as p:
+        with pytest.raises(NotFound):
+            p.broadcast(Post("Siaran"), workspaces=["kota_z"], by="gub", key=gub)
+        with pytest.raises(ConfigurationError):
+            p.broadcast(Post("Siaran"), workspaces=['x"; DROP TABLE jobs; --'], by="gub", key=gub)
+        assert [e.action for e in p.audit_log() if e.action == "broadcast"] == []

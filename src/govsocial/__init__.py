@@ -19,6 +19,7 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.accountability.broadcast import Broadcast, BroadcastTarget
     from govsocial.accountability.governance import (
         Appointment,
         Approval,
@@ -156,6 +157,8 @@ __all__ = [
     "ValidationError",
     "Workspace",
     "Workspaces",
+    "Broadcast",
+    "BroadcastTarget",
     "__version__",
     "clarification",
     "clarification_reply",
@@ -225,6 +228,8 @@ _LAZY = {
     "ContentRequest": "govsocial.accountability.governance",
     "Draft": "govsocial.accountability.governance",
     "Person": "govsocial.accountability.governance",
+    "Broadcast": "govsocial.accountability.broadcast",
+    "BroadcastTarget": "govsocial.accountability.broadcast",
     "Erasure": "govsocial.inbox.erasure",
     "InboxItem": "govsocial.inbox.items",
     "Classification": "govsocial.core.listening",

@@ -33,8 +33,9 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from govsocial.accountability.broadcast import Broadcast, Broadcasts
 from govsocial.accountability.governance import (
     Accountability,
     Appointment,
@@ -159,6 +160,11 @@ class Workspace:
     def accountability(self) -> Accountability:
         """Drafts, approvals and content requests."""
         return Accountability(self.core, self.planner)
+
+    @cached_property
+    def broadcasts(self) -> Broadcasts:
+        """Broadcasts: sending one post into many workspaces, accepting them from others."""
+        return Broadcasts(self.core)
 
     @cached_property
     def conversations(self) -> Inbox:
@@ -801,6 +807,44 @@ class Workspace:
         """``by`` rejects the draft, saying why (the author sees the reason)."""
         with self._acting(by, key):
             return self.accountability.reject(draft_id, by=by, reason=reason)
+
+    # -- broadcasts (many workspaces) ----------------------------------------------------
+
+    def broadcast(
+        self,
+        post: Post,
+        *,
+        workspaces: Sequence[str] | Literal["all"],
+        at: str | datetime | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Broadcast:
+        """Send ``post`` from this workspace into other workspaces of its registry
+        (``"all"``: every one in service): a job or a draft in each, under its own
+        acceptance and approval rules, recorded in both audit logs (see
+        :mod:`govsocial.accountability.broadcast`)."""
+        return self.broadcasts.broadcast(post, workspaces=workspaces, at=at, by=by, key=key)
+
+    def accept_broadcasts(
+        self,
+        source: str,
+        *,
+        automatic: bool = False,
+        accounts: Sequence[str] | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> dict[str, Any]:
+        """This workspace's head accepts broadcasts from the workspace ``source`` on
+        ``accounts`` (None: all): as drafts, or ``automatic`` as jobs."""
+        return self.broadcasts.accept_broadcasts(
+            source, automatic=automatic, accounts=accounts, by=by, key=key
+        )
+
+    def stop_broadcasts(
+        self, source: str, *, by: str | None = None, key: SigningKey | None = None
+    ) -> None:
+        """Accept no more broadcasts from ``source`` (its pending jobs are refused)."""
+        self.broadcasts.stop_broadcasts(source, by=by, key=key)
 
     # -- content requests ----------------------------------------------------------------
 

@@ -207,6 +207,8 @@ class Store(ABC):
     created = False
     #: the workspace's name in its registry (None: a workspace of its own, not registered)
     workspace: str | None = None
+    #: the registry's base (SQLite: the base file beside which the workspace's file is)
+    registry_base: str | None = None
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -383,6 +385,10 @@ class Store(ABC):
         """Set the workspace setting ``key``, in a transaction of its own."""
         with self.transaction() as cur:
             self.put_meta(cur, key, value)
+
+    def delete_meta(self, cur: Tx, key: str) -> None:
+        """Remove the workspace setting ``key`` inside the caller's transaction ``cur``."""
+        self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
 
     def put_meta(self, cur: Tx, key: str, value: str) -> None:
         """Set the workspace setting ``key`` inside the caller's transaction ``cur``."""
@@ -1090,9 +1096,17 @@ class SharedConnection:
                 field="db",
                 hint="check the postgresql:// URL and that the server is running",
             ) from None
+        self._dsn = url  # with its password: only to open a registry on this connection
+        row = self.conn.execute("SELECT current_schema()").fetchone()
+        #: the schema the URL's own search path names (``public`` usually): where a registry
+        #: keeps its tables, whatever workspace the connection serves now
+        self.home = str(row[0]) if row and row[0] else "public"
         self.lock = threading.RLock()
         #: the schema the connection's search_path names now (None: the URL's own)
         self.current: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<SharedConnection {redact_url(self._dsn, user=False)}>"
 
     def in_transaction(self) -> bool:
         """Whether a transaction is open on the connection."""
@@ -1211,6 +1225,11 @@ class PostgresStore(Store):
     def snapshot(self, cur: Tx) -> None:
         """REPEATABLE READ for the rest of the transaction."""
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
+
+    @property
+    def connection(self) -> SharedConnection:
+        """The connection (perhaps shared with other workspaces of a registry)."""
+        return self._shared
 
     def adopt(self) -> None:
         """Take the shared connection over: :meth:`close` closes it."""

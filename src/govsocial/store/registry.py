@@ -110,7 +110,7 @@ class Registry:
     :param url: the database (``postgresql://...``), or the SQLite registry's base file.
     """
 
-    def __init__(self, url: str | Path) -> None:
+    def __init__(self, url: str | Path, *, shared: SharedConnection | None = None) -> None:
         text = str(url)
         self.url = redact_url(text)
         self._url = text
@@ -120,12 +120,11 @@ class Registry:
         self._shared: SharedConnection | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._owns = shared is None
         if self.engine == "postgresql":
-            self._shared = SharedConnection(text)
+            self._shared = shared or SharedConnection(text)
             self._lock = self._shared.lock
-            with self._shared.lock:
-                row = self._shared.conn.execute("SELECT current_schema()").fetchone()
-            home = str(row[0]) if row and row[0] else "public"
+            home = self._shared.home
             self.home = home
             self.prefix = "gsw" if home == "public" else home
             quoted = '"' + home.replace('"', '""') + '"'
@@ -311,8 +310,27 @@ class Registry:
                 raise
         else:
             store = open_store(entry.location)
+            store.registry_base = str(self.base)
         store.workspace = name
         return store
+
+    @classmethod
+    def of(cls, store: Store) -> Registry:
+        """The registry ``store``'s workspace is registered in, on the store's own
+        connection with PostgreSQL (close it when done: the connection stays open).
+
+        :raises ConfigurationError: the store is a workspace of its own, not registered.
+        """
+        if store.workspace is None:
+            raise ConfigurationError(
+                f"{store.url} is not a workspace of a registry: it has no other workspaces",
+                field="workspace",
+                hint="open it with Workspace.open(url, workspace=NAME)",
+            )
+        if isinstance(store, PostgresStore):
+            return cls(store.connection._dsn, shared=store.connection)
+        assert store.registry_base is not None
+        return cls(store.registry_base)
 
     # -- rate budgets ----------------------------------------------------------------------
 
@@ -357,7 +375,7 @@ class Registry:
 
     def close(self) -> None:
         """Close the registry's connection (and with it the workspaces sharing it)."""
-        if self._shared is not None:
+        if self._shared is not None and self._owns:
             self._shared.close()
         if self._sqlite is not None:
             self._sqlite.close()
