@@ -218,6 +218,8 @@ def test_an_archived_workspace_keeps_its_data_and_publishes_nothing(
         assert [j.id for j in a.jobs()] == [job.id]  # kept
         with pytest.raises(NotPermitted):
             a.schedule(Post("After"), ["humas"], at=soon(30))
+        with pytest.raises(NotPermitted):
+            a.client()  # direct publishing too
 
         async def go() -> int:
             async with AsyncClient(

@@ -325,8 +325,9 @@ class Fleet:
 
     async def _heartbeat(self) -> None:
         """Renew this process's leases in every workspace it claimed from."""
-        interval = max(0.5, min((w.ws.lease for w in self._workers.values()), default=60.0) / 3)
         while True:
-            await asyncio.sleep(interval)
+            default = float(self.workspaces.options.get("lease", 60.0))
+            lease = min((w.ws.lease for w in self._workers.values()), default=default)
+            await asyncio.sleep(max(0.5, lease / 3))
             for worker in list(self._workers.values()):
                 worker.store.extend_leases(self.owner, self.clock() + worker.ws.lease)

@@ -811,7 +811,11 @@ class WorkspaceCore:
 
     def direct_client(self, *, by: str | None = None, **client_options: Any) -> Client:
         """A new :class:`~govsocial.Client` for direct calls whose every publish to an
-        account of this workspace is audit-logged as ``direct_publish`` by ``by``."""
+        account of this workspace is audit-logged as ``direct_publish`` by ``by``.
+
+        :raises NotPermitted: the workspace is archived.
+        """
+        self.refuse_if_archived("direct_publish")
 
         def record(post: Post, result: PublishResult) -> None:
             try:
