@@ -6,12 +6,14 @@ number of machines can run side by side: each workspace's deliveries are claimed
 same leases and ``FOR UPDATE SKIP LOCKED`` as a lone worker's, and published by the same
 :class:`~govsocial.scheduling.worker.Worker` rules, so exactly once holds as it does there.
 
-**Fairness.** The fleet works in turns. A turn visits every workspace once, from a starting
-point that moves by one each turn, and claims at most ``per_turn`` due deliveries from each
-(fewer when the fleet's ``concurrency`` is used up: it then waits for a slot before the
-next workspace). One agency's backlog of 5,000 therefore takes ``per_turn`` slots per turn,
-and another agency's post due now is claimed in the first turn that reaches it, not after
-the backlog.
+**Fairness.** The fleet works in turns. A turn first asks, in one statement, which
+workspaces have work due (:meth:`~govsocial.store.registry.Registry.next_due`), then visits
+each of them once, from a starting point that moves by one each turn, and claims at most
+its share from each: ``per_turn``, or ``concurrency`` divided among the workspaces with work
+when that is more (fewer when the fleet's ``concurrency`` is used up: it then waits for a
+slot before the next workspace). One agency's backlog of 5,000 therefore takes its share
+of the slots per turn, and another agency's post due now is claimed in the first turn that
+reaches it, not after the backlog.
 
 **Rate budgets** shared by every process (:class:`RateBudgets`): requests per second per
 platform server (``platform_rates``) and per account (``account_rate``), kept as token
@@ -229,15 +231,20 @@ class Fleet:
                 names = self._refresh()
                 claimed = 0
                 count = len(names)
-                for step in range(count):
+                times = self._times(names)
+                now = self.clock()
+                rotated = [names[(self._start + step) % count] for step in range(count)]
+                due = [n for n in rotated if (t := times.get(n)) is not None and t <= now]
+                # a turn's share: per_turn each when many have work, more when few do
+                share = max(self.per_turn, self.concurrency // max(1, len(due)))
+                for name in due:
                     if stop.is_set():
                         break
                     while len(in_flight) >= self.concurrency and not stop.is_set():
                         await self._wait_for_slot(in_flight, stop, poll)
                     if stop.is_set():
                         break
-                    name = names[(self._start + step) % count]
-                    room = min(self.per_turn, self.concurrency - len(in_flight))
+                    room = min(share, self.concurrency - len(in_flight))
                     batch = await self._claim(name, room)
                     if not batch:
                         continue
@@ -257,12 +264,12 @@ class Fleet:
                 handled += claimed
                 if claimed:
                     continue  # the next turn at once: there may be more due
-                if until_idle and not in_flight and self._idle(names):
+                later = [t for t in self._times(names).values() if t is not None]
+                if until_idle and not in_flight and not later:
                     break
                 wait = poll
-                due = self._next_due(names)
-                if due is not None:
-                    wait = min(poll, max(0.0, due - self.clock()))
+                if later:
+                    wait = min(poll, max(0.0, min(later) - self.clock()))
                 if in_flight:
                     await self._wait_for_slot(in_flight, stop, max(wait, 0.01))
                 else:
@@ -286,12 +293,15 @@ class Fleet:
         worker = self._worker(name)
         return worker.store.claim(self.owner, self.clock(), worker.ws.lease, limit)
 
-    def _idle(self, names: list[str]) -> bool:
-        return self._next_due(names) is None
-
-    def _next_due(self, names: list[str]) -> float | None:
-        times = [t for t in (self._worker(n).store.next_due() for n in names) if t is not None]
-        return min(times) if times else None
+    def _times(self, names: list[str]) -> dict[str, float | None]:
+        """When each workspace next has work (None: nothing scheduled): one statement for
+        them all on PostgreSQL, each store asked on SQLite."""
+        found = self.workspaces.registry.next_due(names)
+        if found is None:
+            found = {n: self._worker(n).store.next_due() for n in names}
+        for name in names:  # opened before its first claim: its locks checked, its leases renewed
+            self._worker(name)
+        return found
 
     async def _wait_for_slot(
         self, in_flight: set[asyncio.Task[None]], stop: asyncio.Event, timeout: float

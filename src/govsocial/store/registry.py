@@ -332,6 +332,42 @@ class Registry:
         assert store.registry_base is not None
         return cls(store.registry_base)
 
+    # -- what is due where ------------------------------------------------------------------
+
+    #: workspaces asked about in one statement by :meth:`next_due`
+    DUE_CHUNK = 200
+
+    def next_due(self, names: list[str]) -> dict[str, float | None] | None:
+        """When each workspace of ``names`` next has work: its earliest scheduled delivery
+        or claim lease (leaving out locked accounts, as :meth:`Store.next_due` does), None
+        where nothing is scheduled. One statement per :data:`DUE_CHUNK` workspaces, so a
+        worker serving hundreds of workspaces skips the idle ones without a transaction
+        each. None on SQLite (a file per workspace: ask each store).
+        """
+        if self._shared is None:
+            return None
+        found: dict[str, float | None] = {}
+        for start in range(0, len(names), self.DUE_CHUNK):
+            chunk = names[start : start + self.DUE_CHUNK]
+            parts = []
+            params: list[Any] = []
+            for name in chunk:
+                schema = '"' + self.location(name).replace('"', '""') + '"'
+                unlocked = f"account NOT IN (SELECT account FROM {schema}.account_locks)"
+                parts.append(
+                    f"SELECT ?, (SELECT min(due_at) FROM {schema}.deliveries "
+                    f"WHERE status = 'scheduled' AND {unlocked}), "
+                    f"(SELECT min(lease_until) FROM {schema}.deliveries "
+                    f"WHERE status IN ('claimed', 'sending') AND {unlocked})"
+                )
+                params.append(name)
+            with self._transaction() as cur:
+                rows = self._run(cur, " UNION ALL ".join(parts), tuple(params)).fetchall()
+            for name, scheduled, lease in rows:
+                times = [float(t) for t in (scheduled, lease) if t is not None]
+                found[str(name)] = min(times) if times else None
+        return found
+
     # -- rate budgets ----------------------------------------------------------------------
 
     def take(self, scope: str, *, rate: float, burst: float) -> float:
