@@ -344,6 +344,38 @@ def test_workers_share_a_rate_budget_through_the_database(registry_url: str) -> 
         second.close()
 
 
+def test_the_fleet_takes_each_delivery_from_its_account_and_platform_budgets(
+    two: str, plugins: Plugins, paper_server: PaperServer
+) -> None:
+    with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+        a.add_account("humas", paper_account())
+        for n in range(3):
+            a.schedule(Post(f"post {n}"), ["humas"], at=soon(10))
+
+    async def go() -> None:
+        spaces = Workspaces.open(two)
+        http = httpx.AsyncClient(transport=paper_server.transport())
+        try:
+            budgets = RateBudgets(
+                spaces.registry, platform_rates={"paper": 0.001}, account_rate=0.001, burst=10
+            )
+            fleet = Fleet(spaces, http_client=http, budgets=budgets, clock=lambda: time.time() + 11)
+            await fleet.run(stop=asyncio.Event(), until_idle=True, poll=0.01)
+        finally:
+            await http.aclose()
+            spaces.close()
+
+    asyncio.run(go())
+    assert len(paper_server.posts) == 3
+    with Workspaces.open(two) as spaces:
+        left = spaces.registry.budgets()
+    # ten tokens each at the start, one taken per delivery (the refill in between is ~0)
+    assert {scope: round(tokens) for scope, tokens in left.items()} == {
+        "account:kota_a:humas": 7,
+        "platform:paper:paper.test": 7,
+    }
+
+
 def test_a_rate_must_be_a_positive_number(registry_url: str) -> None:
     registry = Registry(registry_url)
     try:

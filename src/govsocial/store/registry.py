@@ -411,6 +411,12 @@ class Registry:
             )
         return wait
 
+    def budgets(self) -> dict[str, float]:
+        """Every rate budget's tokens left (as last taken from), by scope."""
+        with self._transaction() as cur:
+            rows = self._run(cur, f"SELECT scope, tokens FROM {self._budgets}").fetchall()
+        return {str(scope): float(tokens) for scope, tokens in rows}
+
     def close(self) -> None:
         """Close the registry's connection (and with it the workspaces sharing it)."""
         if self._shared is not None and self._owns:
