@@ -513,3 +513,32 @@ def test_a_broadcast_names_only_registered_workspaces(
         with pytest.raises(ConfigurationError):
             p.broadcast(Post("Siaran"), workspaces=['x"; DROP TABLE jobs; --'], by="gub", key=gub)
         assert [e.action for e in p.audit_log() if e.action == "broadcast"] == []
+
+
+def test_workspaces_sharing_a_connection_write_only_to_their_own_schema(two: str) -> None:
+    if not two.startswith("postgresql"):
+        pytest.skip("one connection for many schemas is PostgreSQL's")
+    registry = Registry(two)
+    a, b = registry.store("kota_a"), registry.store("kota_b")
+    try:
+        with a.transaction() as cur:
+            a.put_meta(cur, "probe", "a1")
+            with pytest.raises(RuntimeError), b.transaction() as inner:
+                b.put_meta(inner, "probe", "b-rolled-back")
+                raise RuntimeError("inner fails")
+            with b.transaction() as inner:  # nested in A's, in B's schema
+                b.put_meta(inner, "probe", "b1")
+            a.put_meta(cur, "probe2", "a2")  # back in A's schema
+        with pytest.raises(RuntimeError), a.transaction() as cur:
+            a.put_meta(cur, "probe", "a-rolled-back")
+            with b.transaction() as inner:
+                b.put_meta(inner, "probe", "b-rolled-back")
+            raise RuntimeError("outer fails")
+        with b.transaction() as cur:  # after the outer rollback, still B's schema
+            b.put_meta(cur, "probe3", "b3")
+        assert (a.meta("probe"), a.meta("probe2"), a.meta("probe3")) == ("a1", "a2", None)
+        assert (b.meta("probe"), b.meta("probe2"), b.meta("probe3")) == ("b1", None, "b3")
+    finally:
+        a.close()
+        b.close()
+        registry.close()

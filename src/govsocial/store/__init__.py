@@ -1194,6 +1194,8 @@ class PostgresStore(Store):
             finally:
                 if outer is not None and not self._conn.closed:
                     shared.use(outer)
+                else:  # the outer transaction's end decides what search_path holds: ask again
+                    shared.current = None
 
     def is_workspace(self) -> bool:
         """Whether the schema on the search path holds a govsocial workspace."""
