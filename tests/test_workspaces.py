@@ -4,6 +4,7 @@ one fleet of workers serving them all fairly."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -542,3 +543,35 @@ def test_workspaces_sharing_a_connection_write_only_to_their_own_schema(two: str
         a.close()
         b.close()
         registry.close()
+
+
+def test_the_command_line_accepts_and_sends_a_broadcast(
+    registry_url: str,
+    plugins: Plugins,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    db = ["--db", registry_url]
+    for name in ("provinsi", "kota_a", "kota_b"):
+        assert main([*db, "workspaces", "create", name, "--institution", name]) == 0
+    for name in ("kota_a", "kota_b"):
+        with Workspace.open(registry_url, workspace=name, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+    assert (
+        main([*db, "--workspace", "kota_a", "broadcasts", "accept", "provinsi", "--automatic"]) == 0
+    )
+    assert main([*db, "--workspace", "kota_b", "broadcasts", "accept", "provinsi"]) == 0
+    assert main([*db, "--workspace", "kota_b", "broadcasts", "stop", "provinsi"]) == 0
+    capsys.readouterr()
+    assert main([*db, "--workspace", "provinsi", "broadcast", "Siaran", "--all", "--json"]) == 0
+    sent = json.loads(capsys.readouterr().out)
+    outcomes = {t["workspace"]: t["outcome"] for t in sent["targets"]}
+    assert outcomes == {"kota_a": "job", "kota_b": "refused"}
+    with Workspace.open(registry_url, workspace="kota_a", plugins=plugins) as a:
+        [job] = a.jobs()
+        assert job.post.text == "Siaran" and job.id == sent["targets"][0]["job"]
+    with Workspace.open(registry_url, workspace="kota_b", plugins=plugins) as b:
+        assert b.jobs() == [] and b.drafts() == []
+    # without --workspace there is no coordinating workspace to send from
+    assert main([*db, "broadcast", "Siaran", "--all"]) == 2

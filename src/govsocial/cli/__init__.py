@@ -17,8 +17,9 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
 - accountability: ``institution``, ``people add|list``, ``appoint``, ``revoke``, ``rule``,
   ``drafts add|list|show``, ``approve``, ``reject``, ``requests add|list|fulfil``,
   ``audit list|verify|anchor``, ``archive export``;
-- many workspaces in one database: ``workspaces list|create|archive``, and ``--workspace
-  NAME`` before any command to act in one of them;
+- many workspaces in one database: ``workspaces list|create|archive``, ``--workspace
+  NAME`` before any command to act in one of them, ``broadcast`` from one into others and
+  ``broadcasts accept|stop``;
 - the inbox: ``inbox sync|list|reply|assign|close|label|labels|forget|retention``, ``hours``,
   ``performance``.
 

@@ -1,4 +1,5 @@
-"""``govsocial workspaces list|create|archive``: the many workspaces of one database.
+"""``govsocial workspaces list|create|archive``: the many workspaces of one database, and
+``broadcast`` / ``broadcasts accept|stop`` between them.
 
 ``--db`` names the database (PostgreSQL: its schemas hold the workspaces; SQLite: the base
 file beside which each workspace has a file of its own); every other command reaches one of
@@ -13,7 +14,15 @@ import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from govsocial.cli._common import print_json, shown
+from govsocial.cli._common import (
+    by_arg,
+    media_args,
+    open_workspace,
+    post_from_args,
+    print_json,
+    shown,
+    signing_key,
+)
 
 if TYPE_CHECKING:
     from govsocial.cli._common import Commands
@@ -47,6 +56,41 @@ def add_parsers(commands: Commands) -> None:
             help="who does this (the operator; recorded in the workspace's audit log)",
         )
     spaces.set_defaults(handler=_cmd_workspaces)
+
+    cast = commands.add_parser(
+        "broadcast",
+        help="from the --workspace coordinating, send a post into other workspaces",
+    )
+    cast.add_argument("text", help="the post text ('-' reads it from standard input)")
+    whom = cast.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--to", action="append", metavar="WORKSPACE", help="a target (repeatable)")
+    whom.add_argument("--all", action="store_true", help="every workspace in service")
+    cast.add_argument("--at", help="when, with its offset (default: now)")
+    cast.add_argument("--language", help="language code of the post, e.g. id")
+    cast.add_argument("--json", action="store_true", help="print JSON")
+    by_arg(cast)
+    media_args(cast)
+    cast.set_defaults(handler=_cmd_broadcast)
+
+    accepts = commands.add_parser(
+        "broadcasts", help="accept or stop broadcasts from a coordinating workspace"
+    )
+    accepts_do = accepts.add_subparsers(dest="broadcasts_command", metavar="ACTION", required=True)
+    accept = accepts_do.add_parser("accept", help="accept broadcasts from SOURCE (head of office)")
+    accept.add_argument("source", help="the coordinating workspace")
+    accept.add_argument(
+        "--automatic",
+        action="store_true",
+        help="publish them at their time as jobs (default: drafts for the approvers)",
+    )
+    accept.add_argument(
+        "--account", action="append", metavar="NAME", help="only on this account (repeatable)"
+    )
+    by_arg(accept)
+    stop = accepts_do.add_parser("stop", help="accept no more broadcasts from SOURCE")
+    stop.add_argument("source")
+    by_arg(stop)
+    accepts.set_defaults(handler=_cmd_broadcasts)
 
 
 def _when(at: float | None) -> str:
@@ -90,4 +134,44 @@ def _cmd_workspaces(args: argparse.Namespace) -> int:
         for e in entries:
             state = f"archived {_when(e.archived_at)}" if e.archived else "in service"
             print(f"{e.name:<24} {shown(e.institution)}  (created {_when(e.created_at)}; {state})")
+    return 0
+
+
+def _cmd_broadcast(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        sent = ws.broadcast(
+            post_from_args(args),
+            workspaces="all" if args.all else args.to,
+            at=args.at,
+            by=args.by,
+            key=signing_key(args),
+        )
+    if args.json:
+        print_json(sent.model_dump(mode="json"))
+        return 0
+    print(f"broadcast {sent.id} from {sent.source} (content {sent.content[:19]}...)")
+    for target in sent.targets:
+        what = target.job or target.draft or shown(target.reason or "")
+        if target.outcome == "job+draft":
+            what = f"job {target.job}, draft {target.draft}"
+        print(f"  {target.workspace:<24} {target.outcome:<9} {what}")
+    return 0
+
+
+def _cmd_broadcasts(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        if args.broadcasts_command == "accept":
+            accepted = ws.accept_broadcasts(
+                args.source,
+                automatic=args.automatic,
+                accounts=args.account,
+                by=args.by,
+                key=signing_key(args),
+            )
+            how = "as jobs, published at their time" if accepted["automatic"] else "as drafts"
+            on = ", ".join(accepted["accounts"] or []) or "every account"
+            print(f"accepting broadcasts from {args.source} {how}, on {on}")
+        else:
+            ws.stop_broadcasts(args.source, by=args.by, key=signing_key(args))
+            print(f"no more broadcasts from {args.source}")
     return 0
