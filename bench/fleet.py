@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="per worker process")
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--probes", type=int, default=30)
-    parser.add_argument("--warmup", type=float, default=4.0, help="seconds for workers to start")
+    parser.add_argument("--warmup", type=float, default=8.0, help="seconds for workers to start")
     parser.add_argument("--quick", action="store_true", help="10 workspaces of 10, 2,000 backlog")
     parser.add_argument("--skip-fairness", action="store_true")
     cfg = parser.parse_args(argv)

@@ -321,6 +321,10 @@ class Store(ABC):
         Safe when several processes open the same new workspace at once: each migration
         runs under a lock and re-reads the version first.
         """
+        if self.is_workspace():  # the usual case, up to date: two statements, not one a version
+            found = self.meta("schema_version")
+            if found is not None and int(found) == SCHEMA_VERSION:
+                return SCHEMA_VERSION
         start: int | None = None
         for version in range(1, SCHEMA_VERSION + 1):
             with self.transaction() as cur:

@@ -923,7 +923,8 @@ class Authority:
                 "the audit log does not record this broadcast's planning "
                 f"(it records {', '.join(sorted(str(p) for p in planners)) or 'nothing'})"
             )
-        accepted = self.broadcast_acceptance(source)
+        found = self.store.governance.setting(tx, f"broadcasts_from:{source}")
+        accepted = None if found is None else dict(json.loads(found))
         if accepted is None or not accepted.get("automatic"):
             raise refuse(
                 f"this workspace no longer publishes broadcasts of {source!r} automatically"
