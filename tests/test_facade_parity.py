@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from govsocial.accountability.broadcast import Broadcasts
 from govsocial.accountability.feeds import Feeds
 from govsocial.accountability.governance import Accountability
 from govsocial.analytics.service import Analytics
@@ -27,6 +28,7 @@ from govsocial.workspace.authority import Authority
 from govsocial.workspace.core import WorkspaceCore
 
 SERVICES: tuple[type, ...] = (
+    Broadcasts,
     Planner,
     Accountability,
     Feeds,

@@ -19,6 +19,7 @@ from govsocial._version import __version__
 from govsocial.plugin.spec import hookimpl
 
 if TYPE_CHECKING:
+    from govsocial.accountability.broadcast import Broadcast, BroadcastTarget
     from govsocial.accountability.feeds import Feed, FeedItemRecord, FeedSync
     from govsocial.accountability.governance import (
         Appointment,
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from govsocial.workspace.content import PinnedContent, PinnedMedia
     from govsocial.workspace.credentials import KeyRotation
     from govsocial.workspace.signing import SigningKey
+    from govsocial.workspace.tenancy import Workspaces
 
 __all__ = [
     "Account",
@@ -185,6 +187,9 @@ __all__ = [
     "WatchedPost",
     "WebhookTarget",
     "Workspace",
+    "Workspaces",
+    "Broadcast",
+    "BroadcastTarget",
     "__version__",
     "clarification",
     "clarification_reply",
@@ -240,6 +245,7 @@ _LAZY = {
     "count_characters": "govsocial.client.validation",
     "validate": "govsocial.client.validation",
     "Workspace": "govsocial.app",
+    "Workspaces": "govsocial.workspace.tenancy",
     # the workspace's vocabulary: what its methods return
     "AuditAnchor": "govsocial.workspace.audit",
     "AuditEntry": "govsocial.workspace.audit",
@@ -256,6 +262,8 @@ _LAZY = {
     "ContentRequest": "govsocial.accountability.governance",
     "Draft": "govsocial.accountability.governance",
     "Person": "govsocial.accountability.governance",
+    "Broadcast": "govsocial.accountability.broadcast",
+    "BroadcastTarget": "govsocial.accountability.broadcast",
     "Erasure": "govsocial.inbox.erasure",
     "InboxItem": "govsocial.inbox.items",
     "Classification": "govsocial.core.listening",

@@ -34,8 +34,9 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from govsocial.accountability.broadcast import Broadcast, Broadcasts
 from govsocial.accountability.feeds import Feed, FeedItemRecord, Feeds, FeedSync
 from govsocial.accountability.governance import (
     Accountability,
@@ -127,6 +128,7 @@ class Workspace:
         url: str | Path | None = None,
         *,
         create: bool = True,
+        workspace: str | None = None,
         misfire_grace: timedelta = timedelta(minutes=15),
         lease: float = 60.0,
         max_attempts: int = 5,
@@ -139,10 +141,16 @@ class Workspace:
         exists yet, one is created, as :func:`sqlite3.connect` creates a file;
         ``create=False`` refuses instead (:class:`~govsocial.ConfigurationError`), which is
         how the command line opens ``--db``. A new SQLite file is readable by its owner only.
+
+        ``workspace`` (default ``$GOVSOCIAL_WORKSPACE``) opens one of the many workspaces
+        registered in the database (:class:`govsocial.Workspaces`; docs/operations.md,
+        "Many workspaces"): its own schema (PostgreSQL) or file (SQLite). It must exist:
+        :class:`~govsocial.NotFound` otherwise.
         """
         core = WorkspaceCore.open(
             url,
             create=create,
+            workspace=workspace,
             misfire_grace=misfire_grace,
             lease=lease,
             max_attempts=max_attempts,
@@ -167,6 +175,11 @@ class Workspace:
     def central(self) -> Feeds:
         """Followed feeds (the central narrative): follow, sync, read."""
         return Feeds(self.core, self.accountability)
+
+    @cached_property
+    def broadcasts(self) -> Broadcasts:
+        """Broadcasts: sending one post into many workspaces, accepting them from others."""
+        return Broadcasts(self.core)
 
     @cached_property
     def conversations(self) -> Inbox:
@@ -820,6 +833,44 @@ class Workspace:
         """``by`` rejects the draft, saying why (the author sees the reason)."""
         with self._acting(by, key):
             return self.accountability.reject(draft_id, by=by, reason=reason)
+
+    # -- broadcasts (many workspaces) ----------------------------------------------------
+
+    def broadcast(
+        self,
+        post: Post,
+        *,
+        workspaces: Sequence[str] | Literal["all"],
+        at: str | datetime | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> Broadcast:
+        """Send ``post`` from this workspace into other workspaces of its registry
+        (``"all"``: every one in service): a job or a draft in each, under its own
+        acceptance and approval rules, recorded in both audit logs (see
+        :mod:`govsocial.accountability.broadcast`)."""
+        return self.broadcasts.broadcast(post, workspaces=workspaces, at=at, by=by, key=key)
+
+    def accept_broadcasts(
+        self,
+        source: str,
+        *,
+        automatic: bool = False,
+        accounts: Sequence[str] | None = None,
+        by: str | None = None,
+        key: SigningKey | None = None,
+    ) -> dict[str, Any]:
+        """This workspace's head accepts broadcasts from the workspace ``source`` on
+        ``accounts`` (None: all): as drafts, or ``automatic`` as jobs."""
+        return self.broadcasts.accept_broadcasts(
+            source, automatic=automatic, accounts=accounts, by=by, key=key
+        )
+
+    def stop_broadcasts(
+        self, source: str, *, by: str | None = None, key: SigningKey | None = None
+    ) -> None:
+        """Accept no more broadcasts from ``source`` (its pending jobs are refused)."""
+        self.broadcasts.stop_broadcasts(source, by=by, key=key)
 
     # -- content requests ----------------------------------------------------------------
 

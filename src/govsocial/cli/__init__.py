@@ -19,6 +19,9 @@ which ``init`` creates (the other commands refuse one that does not exist, so a 
   ``audit list|verify|anchor``, ``archive export``;
 - the inbox: ``inbox sync|list|reply|assign|close|label|labels|escalate|forget|retention``,
   ``hours``, ``performance``;
+- many workspaces in one database: ``workspaces list|create|archive``, ``--workspace
+  NAME`` before any command to act in one of them, ``broadcast`` from one into others and
+  ``broadcasts accept|stop``;
 - listening: ``watch add|list|sync|stop`` (topics on platforms that allow search);
 - the central narrative: ``feeds add|list|sync|remove`` (followed feeds whose items become
   drafts).
@@ -44,7 +47,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from govsocial._version import __version__
-from govsocial.cli import governance, inbox, keys, listening, performance, publish, schedule
+from govsocial.cli import (
+    governance,
+    inbox,
+    keys,
+    listening,
+    performance,
+    publish,
+    schedule,
+    workspaces,
+)
 from govsocial.cli._common import post_from_args, shown
 from govsocial.core.errors import (
     AuditTampered,
@@ -110,6 +122,13 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
         help="workspace: a file path, sqlite:///path or postgresql://... "
         "(default: $GOVSOCIAL_DB, then ./govsocial.db)",
     )
+    parser.add_argument(
+        "--workspace",
+        default=None,
+        metavar="NAME",
+        help="one of the many workspaces registered in --db (`govsocial workspaces list`; "
+        "default: $GOVSOCIAL_WORKSPACE, else --db is the workspace itself)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     publish.add_parsers(commands)
     schedule.add_parsers(commands)
@@ -118,6 +137,7 @@ def build_parser(plugins: Plugins | None = None) -> argparse.ArgumentParser:
     inbox.add_parsers(commands)
     listening.add_parsers(commands)
     performance.add_parsers(commands)
+    workspaces.add_parsers(commands)
     publish.add_demo_parser(commands)
     if plugins is not None:
         plugins.register_commands(commands)
@@ -160,13 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _needs_plugins(argv: Sequence[str], parser: argparse.ArgumentParser) -> bool:
     """Whether parsing ``argv`` can depend on plugins' commands: not when it names a built-in
-    command of ``parser`` (skipping ``--db URL`` before it) or asks for ``--version`` first."""
+    command of ``parser`` (skipping ``--db URL`` and ``--workspace NAME`` before it) or asks
+    for ``--version`` first."""
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     words = iter(argv)
     for word in words:
         if word == "--version":
             return False
-        if word == "--db":
+        if word in ("--db", "--workspace"):
             next(words, None)
         elif not word.startswith("-"):
             return word not in commands.choices

@@ -119,7 +119,9 @@ def post_from_args(args: argparse.Namespace) -> Post:
 
 
 def open_workspace(args: argparse.Namespace, **options: Any) -> Workspace:
-    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``).
+    """The workspace named by ``--db`` (default ``$GOVSOCIAL_DB``, then ``./govsocial.db``),
+    or, with ``--workspace NAME`` (or ``$GOVSOCIAL_WORKSPACE``), that registered workspace
+    of it.
 
     It must exist: only ``govsocial init`` creates one, so a mistyped ``--db`` is an error
     naming the fix rather than a new, empty workspace. ``options`` as for
@@ -127,7 +129,9 @@ def open_workspace(args: argparse.Namespace, **options: Any) -> Workspace:
     """
     from govsocial.app import Workspace
 
-    return Workspace.open(args.db, create=False, **options)
+    return Workspace.open(
+        args.db, create=False, workspace=getattr(args, "workspace", None), **options
+    )
 
 
 def needs_by(command: str) -> GovSocialError:

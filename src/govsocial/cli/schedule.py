@@ -163,6 +163,35 @@ def add_parsers(commands: Commands) -> None:
         help="how long a platform may process an accepted post before the delivery ends "
         "unknown (default 48)",
     )
+    worker.add_argument(
+        "--all-workspaces",
+        action="store_true",
+        help="serve every workspace registered in --db, fairly (`govsocial workspaces`)",
+    )
+    worker.add_argument(
+        "--per-turn",
+        type=int,
+        default=5,
+        metavar="N",
+        help="with --all-workspaces: the most deliveries claimed from one workspace per "
+        "turn (default 5)",
+    )
+    worker.add_argument(
+        "--platform-rate",
+        action="append",
+        default=[],
+        metavar="PLATFORM=N",
+        help="with --all-workspaces: at most N requests a second to each server of PLATFORM, "
+        "shared by every worker on --db (repeatable)",
+    )
+    worker.add_argument(
+        "--account-rate",
+        type=float,
+        default=None,
+        metavar="N",
+        help="with --all-workspaces: at most N requests a second per account, shared by "
+        "every worker on --db",
+    )
     worker.set_defaults(handler=_cmd_worker)
 
 
@@ -288,6 +317,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.all_workspaces:
+        return _run_fleet(args)
     limit = timedelta(hours=args.processing_limit)
     with open_workspace(args, lease=args.lease, processing_limit=limit) as ws:
         worker = Worker(ws, concurrency=args.concurrency)
@@ -310,6 +341,70 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             finally:
                 stop.set()  # the retention run under way finishes; no new one starts
                 await retention
+            print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
+            return 0
+
+        return asyncio.run(main())
+
+
+def _platform_rates(values: list[str]) -> dict[str, float]:
+    from govsocial.core.errors import ConfigurationError
+
+    rates: dict[str, float] = {}
+    for value in values:
+        platform, _, number = value.partition("=")
+        try:
+            rates[platform.strip()] = float(number)
+        except ValueError:
+            raise ConfigurationError(
+                f"--platform-rate {value!r} is not PLATFORM=N",
+                field="platform_rate",
+                hint="for example --platform-rate mastodon=5",
+            ) from None
+    return rates
+
+
+def _run_fleet(args: argparse.Namespace) -> int:
+    """``worker --all-workspaces``: one :class:`~govsocial.scheduling.fleet.Fleet`."""
+    import os
+
+    from govsocial.core.errors import ConfigurationError
+    from govsocial.scheduling.fleet import Fleet, RateBudgets
+    from govsocial.workspace.core import DEFAULT_DB
+    from govsocial.workspace.tenancy import Workspaces
+
+    if getattr(args, "workspace", None):
+        raise ConfigurationError(
+            "--all-workspaces serves every workspace: leave --workspace out",
+            field="workspace",
+        )
+    url = args.db or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
+    limit = timedelta(hours=args.processing_limit)
+    with Workspaces.open(url, lease=args.lease, processing_limit=limit) as spaces:
+        budgets = RateBudgets(
+            spaces.registry,
+            platform_rates=_platform_rates(args.platform_rate),
+            account_rate=args.account_rate,
+        )
+        fleet = Fleet(spaces, concurrency=args.concurrency, per_turn=args.per_turn, budgets=budgets)
+
+        async def main() -> int:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            print(
+                f"worker {fleet.owner} on every workspace of {spaces.registry.url}",
+                file=sys.stderr,
+                flush=True,
+            )
+            handled = await fleet.run(
+                stop=stop,
+                until_idle=args.until_idle,
+                on_claimed=lambda name, n: print(
+                    f"claimed {n} in {name}", file=sys.stderr, flush=True
+                ),
+            )
             print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
             return 0
 

@@ -179,6 +179,7 @@ class Planner:
         then: Then | None,
         note: dict[str, Any] | None = None,
     ) -> Job:
+        self.core.refuse_if_archived(action)
         now = time.time()
         job = JobRow(
             id=uuid.uuid4().hex,

@@ -64,8 +64,10 @@ __all__ = [
     "PostgresStore",
     "SqliteStore",
     "Store",
+    "SharedConnection",
     "Tx",
     "open_store",
+    "with_workspace",
     "redact_url",
 ]
 
@@ -234,6 +236,10 @@ class Store(ABC):
     render: Render = staticmethod(as_is)
     #: whether :func:`open_store` made this workspace (the database held none before)
     created = False
+    #: the workspace's name in its registry (None: a workspace of its own, not registered)
+    workspace: str | None = None
+    #: the registry's base (SQLite: the base file beside which the workspace's file is)
+    registry_base: str | None = None
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -380,6 +386,10 @@ class Store(ABC):
         Safe when several processes open the same new workspace at once: each migration
         runs under a lock and re-reads the version first.
         """
+        if self.is_workspace():  # the usual case, up to date: two statements, not one a version
+            found = self.meta("schema_version")
+            if found is not None and int(found) == SCHEMA_VERSION:
+                return SCHEMA_VERSION
         start: int | None = None
         for version in range(1, SCHEMA_VERSION + 1):
             with self.transaction() as cur:
@@ -444,6 +454,10 @@ class Store(ABC):
         """Set the workspace setting ``key``, in a transaction of its own."""
         with self.transaction() as cur:
             self.put_meta(cur, key, value)
+
+    def delete_meta(self, cur: Tx, key: str) -> None:
+        """Remove the workspace setting ``key`` inside the caller's transaction ``cur``."""
+        self.execute(cur, "DELETE FROM govsocial_meta WHERE key = ?", (key,))
 
     def put_meta(self, cur: Tx, key: str, value: str) -> None:
         """Set the workspace setting ``key`` inside the caller's transaction ``cur``."""
@@ -747,9 +761,20 @@ class Store(ABC):
     # -- the worker protocol -------------------------------------------------------------
 
     def claim(self, owner: str, now: float, lease: float, limit: int) -> list[DeliveryRow]:
-        """Claim up to ``limit`` due deliveries (and expired leases) for ``owner``."""
+        """Claim up to ``limit`` due deliveries (and expired leases) for ``owner``; none in
+        an archived workspace."""
         with self.transaction() as cur:
+            if self.archived(cur):
+                return []
             return self._claim(cur, owner, now, lease, limit)
+
+    def archived(self, cur: Tx) -> bool:
+        """Whether the workspace was archived (its registry archived it: data kept,
+        nothing published from it any more), read in ``cur``'s transaction."""
+        row = self.execute(
+            cur, "SELECT value FROM govsocial_meta WHERE key = 'archived_at'"
+        ).fetchone()
+        return row is not None
 
     def mark_sending(self, delivery_id: str, owner: str, now: float, lease: float) -> bool:
         """Record the attempt BEFORE the request leaves; False when the lease was lost."""
@@ -981,6 +1006,8 @@ class Store(ABC):
             (False: only what is still to be sent, as ``run(until_idle=True)`` asks).
         """
         with self.transaction() as cur:
+            if self.archived(cur):
+                return None
             unlocked, locked = self._not_locked(cur)
             row = self.execute(
                 cur,
@@ -1255,17 +1282,14 @@ class SqliteStore(Store):
             self._conn.close()
 
 
-class PostgresStore(Store):
-    """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
+class SharedConnection:
+    """One PostgreSQL connection (autocommit between transactions) and the lock that
+    serializes its use in a process, for one workspace or for many (a worker serving every
+    workspace of a registry keeps one connection, not one per workspace: a server allows
+    100 connections by default, and a fleet of four workers over 100 workspaces would need
+    400)."""
 
-    engine = "postgresql"
-    placeholder = "%s"
-    render: Render = staticmethod(to_format)
-    lock_clause = " FOR UPDATE SKIP LOCKED"
-
-    def __init__(self, url: str, *, create: bool = True) -> None:
-        super().__init__()
-        self.url = redact_url(url)  # the password stays in the connection only
+    def __init__(self, url: str) -> None:
         try:
             import psycopg
         except ImportError:
@@ -1275,23 +1299,117 @@ class PostgresStore(Store):
                 hint="pip install 'govsocial[postgres]'",
             ) from None
         try:
-            self._conn = psycopg.connect(url, autocommit=True)
+            self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             password = urlsplit(url).password
             message = str(exc).strip()
             if password:
                 message = message.replace(password, "***")
             raise ConfigurationError(
-                f"cannot connect to the workspace database {self.url}: {message}",
+                f"cannot connect to the workspace database {redact_url(url)}: {message}",
                 field="db",
                 hint="check the postgresql:// URL and that the server is running",
             ) from None
+        self._dsn = url  # with its password: only to open a registry on this connection
+        row = self.conn.execute("SELECT current_schema()").fetchone()
+        #: the schema the URL's own search path names (``public`` usually): where a registry
+        #: keeps its tables, whatever workspace the connection serves now
+        self.home = str(row[0]) if row and row[0] else "public"
+        self.lock = threading.RLock()
+        #: the schema the connection's search_path names now (None: the URL's own)
+        self.current: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<SharedConnection {redact_url(self._dsn, user=False)}>"
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def use(self, schema: str) -> None:
+        """Point the connection's ``search_path`` at ``schema`` (quoted as an identifier;
+        the registry validates workspace names before any schema is named)."""
+        from psycopg import sql
+
+        self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        self.current = schema
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self.lock:
+            self.conn.close()
+
+
+def with_workspace(url: str, schema: str) -> str:
+    """``url`` with its ``search_path`` option naming ``schema``: the URL that opens that
+    workspace's schema directly (shown in reprs and event hooks, without its password)."""
+    parts = urlsplit(url)
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k == "options" and "search_path" in v)
+    ]
+    pairs.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
+
+
+class PostgresStore(Store):
+    """PostgreSQL through psycopg 3: workers on several machines, FOR UPDATE SKIP LOCKED."""
+
+    engine = "postgresql"
+    placeholder = "%s"
+    render: Render = staticmethod(to_format)
+    lock_clause = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        schema: str | None = None,
+        shared: SharedConnection | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = redact_url(url)  # the password stays in the connection only
+        #: the PostgreSQL schema this workspace lives in (None: the URL's search path)
+        self.schema = schema
+        if schema is not None:
+            self.url = with_workspace(self.url, schema)
+        self._owns = shared is None
+        if shared is None:
+            shared = SharedConnection(url)
+        self._shared = shared
+        self._lock = shared.lock
+        self._conn = shared.conn
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One database transaction on the connection, serialized within the process."""
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
-            yield cur
+        """One database transaction on the connection, serialized within the process.
+
+        A workspace of a registry (``schema``) switches the connection's ``search_path`` to
+        its schema first. On a connection several workspaces share (one worker serving
+        many), the switch is made outside any transaction when none is open, so it holds
+        for the whole of it; inside one (a broadcast writing to several workspaces in one
+        transaction), for this block only, and the outer workspace's is put back after.
+        """
+        with self._lock:
+            shared = self._shared
+            if self.schema is None or shared.current == self.schema:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield cur
+                return
+            outer = shared.current if shared.in_transaction() else None
+            shared.use(self.schema)
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield cur
+            finally:
+                if outer is not None and not self._conn.closed:
+                    shared.use(outer)
+                else:  # the outer transaction's end decides what search_path holds: ask again
+                    shared.current = None
 
     def is_workspace(self) -> bool:
         """Whether the schema on the search path holds a govsocial workspace."""
@@ -1308,36 +1426,47 @@ class PostgresStore(Store):
     def another(self) -> Store | None:
         """The same database and schema through a second connection, opened with this
         connection's own parameters (the password is taken from it, not kept anywhere)."""
-        import psycopg
         from psycopg.conninfo import make_conninfo
 
-        twin = PostgresStore.__new__(PostgresStore)
-        Store.__init__(twin)
-        twin.url = self.url
         info = self._conn.info
         conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
-        twin._conn = psycopg.connect(conninfo, autocommit=True)
+        twin = PostgresStore(self.url, shared=SharedConnection(conninfo))
+        twin._owns = True  # its own connection, closed with it
+        twin.schema, twin.url = self.schema, self.url  # the same workspace's schema
         return twin
 
+    # The advisory locks are keyed by the workspace's schema as well as by what they guard:
+    # workspaces in one database never wait for each other's audit appends or migrations.
+
     def _migration_lock(self, cur: Tx) -> None:
-        cur.execute("SELECT pg_advisory_xact_lock(7152023)")  # any constant shared by all
+        cur.execute("SELECT pg_advisory_xact_lock(7152023, hashtext(current_schema()))")
 
     def lock_audit(self, cur: Tx) -> None:
-        """A transaction-scoped advisory lock: one audit append at a time."""
-        cur.execute("SELECT pg_advisory_xact_lock(7152024)")
+        """A transaction-scoped advisory lock: one audit append at a time (per workspace)."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152024, hashtext(current_schema()))")
 
     def lock_governance(self, cur: Tx) -> None:
-        """A transaction-scoped advisory lock: one change of who may do what at a time."""
-        cur.execute("SELECT pg_advisory_xact_lock(7152025)")
+        """A transaction-scoped advisory lock: one change of who may do what at a time (per
+        workspace)."""
+        cur.execute("SELECT pg_advisory_xact_lock(7152025, hashtext(current_schema()))")
 
     def snapshot(self, cur: Tx) -> None:
         """REPEATABLE READ for the rest of the transaction."""
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
 
+    @property
+    def connection(self) -> SharedConnection:
+        """The connection (perhaps shared with other workspaces of a registry)."""
+        return self._shared
+
+    def adopt(self) -> None:
+        """Take the shared connection over: :meth:`close` closes it."""
+        self._owns = True
+
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
+        """Close the connection (one shared by several workspaces: its owner closes it)."""
+        if self._owns:
+            self._shared.close()
 
 
 def open_store(url: str | Path, *, create: bool = True) -> Store:

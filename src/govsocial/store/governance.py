@@ -54,6 +54,14 @@ class GovernanceRows:
             ).fetchall()
         ]
 
+    def setting(self, tx: Tx, key: str) -> str | None:
+        """The workspace setting ``key`` read in ``tx`` (a broadcast's acceptance, checked at
+        publication in the check's own snapshot)."""
+        row = self.db.execute(
+            tx, "SELECT value FROM govsocial_meta WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def public_key(self, tx: Tx, person_id: str) -> str | None:
         """The public key ``person_id`` signs with (None: none registered, or no such person)."""
         row = self.db.execute(

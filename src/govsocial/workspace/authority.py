@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from govsocial.workspace.audit import AuditEntry
 
 __all__ = [
+    "BROADCAST_ACTOR",
     "HEAD_ACTIONS",
     "PERMITTED",
     "ROLES",
@@ -86,7 +87,12 @@ HEAD_ACTIONS: tuple[str, ...] = (
     "appoint",
     "revoke",
     "set_approval_rule",
+    "accept_broadcasts",
 )
+
+#: How the actor of a broadcast's planning reads in a target workspace's audit log: the
+#: coordinating workspace, not a person (its people are not this workspace's).
+BROADCAST_ACTOR = "broadcast:"
 
 #: Which roles may do each action on a governed account.
 PERMITTED: dict[str, tuple[str, ...]] = {
@@ -872,6 +878,8 @@ class Authority:
         """
         with self.store.transaction() as tx:
             self.store.snapshot(tx)
+            if stored.get("broadcast") is not None and not stored.get("draft"):
+                return self._broadcast(tx, job_id, stored, account, at)
             if not self.store.governance.governed(tx, account):
                 decrees = stored.get("accounts", {})
                 return PublicationAuthority(
@@ -896,6 +904,12 @@ class Authority:
             tx, list(dict.fromkeys(account for *_, account in deliveries))
         )
         for job_id, post, stored, account in deliveries:
+            if stored.get("broadcast") is not None and not stored.get("draft"):
+                try:  # a coordinating workspace's broadcast, published automatically
+                    found.append(self._broadcast(tx, job_id, stored, account, at))
+                except NotPermitted as refused:
+                    found.append(refused)
+                continue
             if account not in governed:
                 decrees = stored.get("accounts", {})
                 found.append(
@@ -911,6 +925,71 @@ class Authority:
             except NotPermitted as refused:
                 found.append(refused)
         return found
+
+    def broadcast_acceptance(self, source: str) -> dict[str, Any] | None:
+        """What this workspace's head accepted from the coordinating workspace ``source``
+        (``{"automatic", "accounts", "by", "decree", "at"}``), or None: nothing."""
+        value = self.store.meta(f"broadcasts_from:{source}")
+        return None if value is None else dict(json.loads(value))
+
+    def _broadcast(
+        self, tx: Tx, job_id: str, stored: dict[str, Any], account: str, at: float
+    ) -> PublicationAuthority:
+        """A job a coordinating workspace's broadcast planned here (automatic publication):
+        it goes out only while this workspace's acceptance of that workspace's broadcasts
+        still allows it, its head who accepted still holds a head appointment in force (once
+        the workspace has heads), the account's rule does not want even admins' posts
+        approved, and the audit log records the broadcast's planning and no cancel."""
+        source = str(stored["broadcast"].get("from"))
+        planner = stored.get("by")
+
+        def refuse(reason: str) -> NotPermitted:
+            return NotPermitted(
+                f"not published on {account!r}: {reason}",
+                actor=planner,
+                action="publish",
+                account=account,
+                hint="a head of office accepts broadcasts with accept_broadcasts(...)",
+            )
+
+        if planner != BROADCAST_ACTOR + source:
+            raise refuse(f"the job names {planner!r}, not the broadcast of {source!r}")
+        planned = self.store.audit.of_object(tx, job_id, ("schedule", "enqueue", "cancel"))
+        if any(row[3] == "cancel" and row[5] == account for row in planned):
+            raise refuse("the job was cancelled: its delivery was put back outside govsocial")
+        planners = {row[2] for row in planned if row[3] != "cancel" and row[5] == account}
+        if planners != {planner}:
+            raise refuse(
+                "the audit log does not record this broadcast's planning "
+                f"(it records {', '.join(sorted(str(p) for p in planners)) or 'nothing'})"
+            )
+        found = self.store.governance.setting(tx, f"broadcasts_from:{source}")
+        accepted = None if found is None else dict(json.loads(found))
+        if accepted is None or not accepted.get("automatic"):
+            raise refuse(
+                f"this workspace no longer publishes broadcasts of {source!r} automatically"
+            )
+        names = accepted.get("accounts")
+        if names is not None and account not in names:
+            raise refuse(f"the acceptance of {source!r}'s broadcasts does not name {account!r}")
+        day = from_epoch(at).astimezone(ZoneInfo(self._account_row(account).timezone)).date()
+        decree: str | None = None
+        heads = self._appointments(tx, role="head")
+        if heads:
+            head = accepted.get("by")
+            serving = [a for a in heads if a.person == head and a.in_force(day)]
+            if not serving:
+                raise refuse(
+                    f"{head} accepted {source!r}'s broadcasts as head of office, and holds no "
+                    "head appointment in force now"
+                )
+            decree = serving[0].decree
+        if (
+            self.store.governance.governed(tx, account)
+            and self._rule(tx, account).admin_needs_approval
+        ):
+            raise refuse(f"the rule of {account!r} wants every post approved")
+        return PublicationAuthority(actor=planner, decree=decree)
 
     def _publication(
         self, tx: Tx, job_id: str, post: str, stored: dict[str, Any], account: str, at: float

@@ -49,6 +49,7 @@ from govsocial.core.errors import (
     ConfigurationError,
     GovSocialError,
     NotFound,
+    NotPermitted,
     PluginError,
     ValidationError,
 )
@@ -130,13 +131,55 @@ class WorkspaceCore:
 
     @classmethod
     def open(
-        cls, url: str | Path | None = None, *, create: bool = True, **options: Any
+        cls,
+        url: str | Path | None = None,
+        *,
+        create: bool = True,
+        workspace: str | None = None,
+        **options: Any,
     ) -> WorkspaceCore:
         """Open (creating or upgrading) the workspace at ``url`` (default: ``$GOVSOCIAL_DB``,
         then ``./govsocial.db``); ``create=False`` refuses where none exists yet (see
-        :func:`govsocial.store.open_store`); ``options`` as for the constructor."""
+        :func:`govsocial.store.open_store`); ``options`` as for the constructor.
+
+        ``workspace`` (default ``$GOVSOCIAL_WORKSPACE``) opens that registered workspace of
+        the database's registry instead (:mod:`govsocial.store.registry`): its own schema
+        (PostgreSQL) or file (SQLite). It must have been created (``govsocial workspaces
+        create``, :class:`govsocial.Workspaces`); opening never creates one.
+        """
         url = url or os.environ.get("GOVSOCIAL_DB") or DEFAULT_DB
+        if workspace is None:
+            workspace = os.environ.get("GOVSOCIAL_WORKSPACE") or None
+        if workspace is not None:
+            from govsocial.store.registry import open_workspace_store
+
+            return cls(open_workspace_store(url, workspace), **options)
         return cls(open_store(url, create=create), **options)
+
+    @property
+    def name(self) -> str | None:
+        """The workspace's name in its registry (None: a workspace of its own)."""
+        return self.store.workspace
+
+    @property
+    def archived(self) -> bool:
+        """Whether the workspace was archived: its data kept, nothing published any more."""
+        with self.store.transaction() as cur:
+            return self.store.archived(cur)
+
+    def refuse_if_archived(self, action: str) -> None:
+        """Refuse ``action`` (planning or publishing) in an archived workspace.
+
+        :raises NotPermitted: it was archived.
+        """
+        if self.archived:
+            raise NotPermitted(
+                f"workspace {self.name or self.address} is archived: {action} is refused; its "
+                "data is kept and can be read",
+                actor=None,
+                action=action,
+                hint="plan the post in a workspace in service",
+            )
 
     @property
     def url(self) -> str:
@@ -789,7 +832,11 @@ class WorkspaceCore:
 
     def direct_client(self, *, by: str | None = None, **client_options: Any) -> Client:
         """A new :class:`~govsocial.Client` for direct calls whose every publish to an
-        account of this workspace is audit-logged as ``direct_publish`` by ``by``."""
+        account of this workspace is audit-logged as ``direct_publish`` by ``by``.
+
+        :raises NotPermitted: the workspace is archived.
+        """
+        self.refuse_if_archived("direct_publish")
 
         def record(post: Post, result: PublishResult) -> None:
             try:
