@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 from govsocial.adapters.http import new_http_client
 from govsocial.core.errors import ConfigurationError, GovSocialError
-from govsocial.scheduling.worker import LOCK_CHECK_SECONDS, Worker
+from govsocial.scheduling.worker import LOCK_CHECK_SECONDS, Worker, _Plan
 from govsocial.store import DeliveryRow
 from govsocial.store.registry import Registry
 from govsocial.workspace.tenancy import Workspaces
@@ -253,10 +253,17 @@ class Fleet:
                         on_claimed(name, len(batch))
                     client = self._client(name, http)
                     worker = self._worker(name)
+                    # without budgets the batch is checked and marked sending together, as
+                    # one worker does; with them each delivery is, once its budget allows
+                    checks = None
+                    if self.budgets is None or not self.budgets.active:
+                        checks = asyncio.ensure_future(
+                            worker._store(worker._prepare, batch, worker.clock())
+                        )
                     for delivery in batch:
                         self.claimed.append((name, delivery.id))
                         task = asyncio.create_task(
-                            self._handle(worker, client, name, delivery, stop)
+                            self._handle(worker, client, name, delivery, stop, checks)
                         )
                         in_flight.add(task)
                         task.add_done_callback(in_flight.discard)
@@ -321,7 +328,11 @@ class Fleet:
         name: str,
         delivery: DeliveryRow,
         stop: asyncio.Event,
+        checks: asyncio.Future[dict[str, _Plan]] | None = None,
     ) -> None:
+        if checks is not None:
+            await worker._handle_safely(client, delivery, checks)
+            return
         if self.budgets is not None and self.budgets.active:
             try:
                 row = worker.ws.account_row(delivery.account)
