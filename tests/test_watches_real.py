@@ -102,7 +102,7 @@ def test_syncs_killed_with_sigkill_leave_each_post_stored_once(
     command = [sys.executable, "-m", "govsocial.cli", "--db", db, "watch", "sync"]
     refs = []
     rng = random.Random(16)
-    before = 0
+    before = killed = 0
     mastodon.inject("latency", path="/api/v1/timelines/tag/*", delay=0.3, count=None)
     try:
         with Client() as client:
@@ -128,10 +128,15 @@ def test_syncs_killed_with_sigkill_leave_each_post_stored_once(
                         time.sleep(0.02)
                     assert stored_count(db) > before, "the sync never stored its posts"
                 os.kill(process.pid, signal.SIGKILL)
-                assert process.wait(timeout=10) == -signal.SIGKILL, "killed, not finished"
+                code = process.wait(timeout=10)
+                # a sync may finish between its commit and the kill on a loaded machine:
+                # that round proves nothing, the others do (counted below)
+                assert code in (-signal.SIGKILL, 0), f"the sync failed: {code}"
+                killed += code == -signal.SIGKILL
                 before = stored_count(db)
     finally:
         mastodon.clear_faults()
+    assert killed >= 2, f"only {killed} of 6 syncs were killed mid-way"
     assert 0 < before < 42, "some kills came after a commit, and posts were left to find"
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr
