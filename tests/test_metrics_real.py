@@ -63,7 +63,7 @@ def publish_and_measure(
     return ws, delivery.ref
 
 
-def collect_until(ws: Workspace, expect: dict[str, float], timeout: float = 90.0) -> Any:
+def collect_until(ws: Workspace, expect: dict[str, float], timeout: float = 180.0) -> Any:
     """Collect (jumping the clock past each next measurement) until the figures appear.
 
     Each round jumps eight days: every measurement step (hourly to weekly) is shorter, so
