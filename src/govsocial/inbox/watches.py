@@ -44,11 +44,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict
 
-from govsocial.core.errors import ConfigurationError, GovSocialError, NotFound, NotSupported
+from govsocial.core.errors import ConfigurationError, NotFound, NotSupported
 from govsocial.core.listening import Classification, FoundPost, Notice, SearchPage, parse_query
 from govsocial.core.models import Model
 from govsocial.core.timing import from_epoch
 from govsocial.inbox import erasure
+from govsocial.inbox.items import _why
 from govsocial.listening.classify import classify
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 from govsocial.workspace.signing import SigningKey, signed
@@ -214,12 +215,6 @@ def is_spike(posts: int, baseline: Sequence[int], *, spike_min: int, spike_sd: f
 
 def _hour(epoch: float) -> float:
     return math.floor(epoch / _HOUR) * _HOUR
-
-
-def _why(error: BaseException) -> str:
-    if isinstance(error, GovSocialError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"[:500]
 
 
 class Watches:
