@@ -12,7 +12,10 @@ dropped afterwards), printed as Markdown tables on stdout (progress on stderr):
    creates, duplicates (creates beyond one per idempotency key), lost (deliveries whose key
    never arrived), deliveries not ``published`` in the store, whether every workspace's
    audit chain verifies, and each worker's peak memory (``ru_maxrss``). The baseline, in
-   the same run: a raw aiohttp loop sending the same creates to the same server.
+   the same run: a raw aiohttp loop sending the same creates to the same server. A last
+   run (``--kill``, 2) kills that many of 4 workers with SIGKILL once a third of the creates
+   arrived; the others take their deliveries over when the leases (``--lease``, 5 s)
+   expire, and reconcile those caught in ``sending``: still every create once, none lost.
 2. **Fairness**: one workspace holds ``--backlog`` (20,000) deliveries due now; while 2
    workers drain it, ``--probes`` (30) posts are planned due now in another workspace, one
    every 0.5 s. Reported: time from each probe's due time to its create received (p50, p99,
@@ -51,6 +54,7 @@ DELAY = 0.05  # the server's answer time, seconds
 @dataclass
 class Run:
     procs: int
+    killed: int
     first: float
     last: float
     creates: int
@@ -116,10 +120,13 @@ def setup(url: str, server: LoggingServer, cfg: argparse.Namespace) -> list[str]
     return tokens
 
 
-def start_workers(url: str, n: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    url: str, n: int, cfg: argparse.Namespace, *, until_idle: bool = True
+) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "GOVSOCIAL_LOAD_PLUGINS": "mastodon"}
     command = [sys.executable, "-m", "govsocial.cli", "--db", url, "worker", "--all-workspaces"]
-    command += ["--until-idle", "--concurrency", str(concurrency)]
+    command += ["--concurrency", str(cfg.concurrency), "--per-turn", str(cfg.per_turn)]
+    command += ["--lease", str(cfg.lease)] + (["--until-idle"] if until_idle else [])
     return [
         subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(n)
@@ -155,7 +162,12 @@ def move_due(url: str, names: list[str], at: float) -> None:
 
 
 def broadcast(
-    url: str, server: LoggingServer, tokens: list[str], procs: int, cfg: argparse.Namespace
+    url: str,
+    server: LoggingServer,
+    tokens: list[str],
+    procs: int,
+    cfg: argparse.Namespace,
+    kill: int = 0,
 ) -> Run:
     plugins = Plugins(only=["mastodon"])
     names = [f"w{w:03d}" for w in range(cfg.workspaces)]
@@ -170,10 +182,19 @@ def broadcast(
         )
         took = time.perf_counter() - started
         log(f"broadcast to {len(sent.targets)} workspaces written in {took:.2f} s")
-    workers = start_workers(url, procs, cfg.concurrency)
+    workers = start_workers(url, procs, cfg)
     time.sleep(cfg.warmup)  # the workers open every workspace once
     t0 = time.time() + 1.0
     move_due(url, names, t0)
+    killed = 0
+    if kill:
+        deadline = time.time() + 120
+        while server.stats()["creates"] < len(tokens) // 3 and time.time() < deadline:
+            time.sleep(0.02)
+        for w in workers[:kill]:
+            os.kill(w.pid, signal.SIGKILL)
+            killed += 1
+        log(f"killed {kill} workers with SIGKILL at {server.stats()['creates']} creates")
     rss = [reap(w, 600) for w in workers]
     stats = server.stats()
     entries: list[list[Any]] = stats["log"]
@@ -195,6 +216,7 @@ def broadcast(
     received = [float(t) - t0 for t, key, _ in entries if key in expected]
     return Run(
         procs=procs,
+        killed=killed,
         first=min(received) if received else float("nan"),
         last=max(received) if received else float("nan"),
         creates=stats["creates"],
@@ -253,7 +275,7 @@ def fairness(
         "/_bench/reset",
         {"tokens": [backlog_token, probe_token], "delay": DELAY, "log": True},
     )
-    workers = start_workers(url, 2, cfg.concurrency)
+    workers = start_workers(url, 2, cfg, until_idle=False)
     time.sleep(cfg.warmup)
     move_due(url, ["backlog"], time.time())
     deadline = time.time() + 60
@@ -296,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=50, help="per workspace")
     parser.add_argument("--procs", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=50, help="per worker process")
+    parser.add_argument("--per-turn", type=int, default=25, help="the fleet's --per-turn (25)")
+    parser.add_argument("--lease", type=float, default=5.0, help="worker lease, seconds (5)")
+    parser.add_argument("--kill", type=int, default=2, help="workers killed in the kill run (2)")
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--probes", type=int, default=30)
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds for workers to start")
@@ -320,13 +345,17 @@ def main(argv: list[str] | None = None) -> int:
             for procs in [int(p) for p in cfg.procs.split(",")]:
                 log(f"broadcast, {procs} worker process(es)")
                 runs.append(broadcast(url, server, tokens, procs, cfg))
+            if cfg.kill:
+                log(f"broadcast, 4 worker processes, {cfg.kill} killed -9 mid-run")
+                runs.append(broadcast(url, server, tokens, 4, cfg, kill=cfg.kill))
             fair = None if cfg.skip_fairness else fairness(url, server, tokens, cfg)
     finally:
         server.close()
     total = cfg.workspaces * cfg.accounts
     print(
         f"\n{total:,} accounts in {cfg.workspaces} workspaces, one broadcast due at T0; "
-        f"server answers in {DELAY * 1000:.0f} ms; concurrency {cfg.concurrency} per process; "
+        f"server answers in {DELAY * 1000:.0f} ms; concurrency {cfg.concurrency} per process, "
+        f"--per-turn {cfg.per_turn}; "
         f"load {load:.1f} -> {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n"
     )
     print(
@@ -336,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         rss = ", ".join(f"{m:.0f}" for m in r.rss_mb)
+        label = f"{r.procs}" + (f", {r.killed} killed -9 mid-run" if r.killed else "")
         print(
-            f"| {r.procs} | {r.first:.2f} | {r.last:.2f} | {r.creates:,} | {r.duplicates} | "
+            f"| {label} | {r.first:.2f} | {r.last:.2f} | {r.creates:,} | {r.duplicates} | "
             f"{r.lost} | {r.unpublished} | {'yes' if r.audit_ok else 'NO'} | {rss} |"
         )
     print(f"| raw aiohttp loop (baseline) | | {raw:.2f} | {total:,} | | | | | |")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -575,3 +576,110 @@ def test_the_command_line_accepts_and_sends_a_broadcast(
         assert b.jobs() == [] and b.drafts() == []
     # without --workspace there is no coordinating workspace to send from
     assert main([*db, "broadcast", "Siaran", "--all"]) == 2
+
+
+def test_one_statement_claims_each_workspace_its_share_and_nothing_twice(
+    two: str, plugins: Plugins
+) -> None:
+    if not two.startswith("postgresql"):
+        pytest.skip("a claim across schemas is PostgreSQL's (SQLite: a file per workspace)")
+    for name, posts in (("kota_a", 3), ("kota_b", 2)):
+        with Workspace.open(two, workspace=name, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+            ws.add_account("locked", paper_account())
+            for n in range(posts):
+                ws.schedule(Post(f"{name} {n}"), ["humas", "locked"], at=soon(10))
+            with ws.store.transaction() as cur:  # its key cannot open it here
+                ws.store.execute(
+                    cur,
+                    "INSERT INTO account_locks (account, reason, locked_at) VALUES (?, ?, ?)",
+                    ("locked", "no key", time.time()),
+                )
+    now = time.time() + 11
+    first, second = Registry(two), Registry(two)
+    try:
+        got = first.claim({"kota_a": (2, 60.0), "kota_b": (5, 60.0)}, "w1", now)
+        assert got is not None
+        assert {n: len(rows) for n, rows in got.items()} == {"kota_a": 2, "kota_b": 2}
+        assert {d.account for rows in got.values() for d in rows} == {"humas"}  # not locked
+        assert all(d.status == "claimed" and d.lease_owner == "w1" for d in got["kota_a"])
+        # another process never takes a row the first holds
+        assert second.claim({"kota_b": (5, 60.0)}, "w2", now) == {"kota_b": []}
+        # once their leases ran out, a dead worker's claims come back first, before the
+        # scheduled one still due
+        expired = {d.id for d in got["kota_a"]}
+        later = second.claim({"kota_a": (2, 60.0)}, "w3", now + 61)
+        assert later is not None and {d.id for d in later["kota_a"]} == expired
+        rest = second.claim({"kota_a": (5, 60.0)}, "w4", now + 61)
+        assert rest is not None and len(rest["kota_a"]) == 1
+        # what the store holds: each humas delivery claimed by the last one that took it
+        with Workspace.open(two, workspace="kota_a", plugins=plugins) as a:
+            rows = {d.id: d for d in a.store.deliveries() if d.account == "humas"}
+        taken = {i: "w3" for i in expired} | {rest["kota_a"][0].id: "w4"}
+        assert {i: (rows[i].status, rows[i].lease_owner) for i in rows} == {
+            i: ("claimed", owner) for i, owner in taken.items()
+        }
+        # an archived workspace gives nothing
+        with Workspaces.open(two) as spaces:
+            spaces.archive("kota_b", by="operator", reason="merged")
+        with (
+            Workspace.open(two, workspace="kota_b", plugins=plugins) as b,
+            b.store.transaction() as cur,
+        ):
+            b.store.execute(cur, "DELETE FROM account_locks")
+        assert second.claim({"kota_b": (5, 60.0)}, "w4", now + 61) == {"kota_b": []}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_workspace_falling_due_mid_turn_is_visited_before_the_turn_ends(
+    registry_url: str, plugins: Plugins, paper_server: PaperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    busy = [f"kota_{n}" for n in range(8)]
+    start = time.time() + 60
+    now = [start]
+    with Workspaces.open(registry_url) as spaces:
+        for name in [*busy, "kota_late"]:
+            spaces.create(name, institution=name, by="operator")
+    for name in busy:
+        with Workspace.open(registry_url, workspace=name, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+            for n in range(4):
+                ws.schedule(Post(f"{name} {n}"), ["humas"], at=soon(30))
+    with Workspace.open(registry_url, workspace="kota_late", plugins=plugins) as ws:
+        ws.add_account("humas", paper_account())
+        # falls due while the first turn goes on: after the fourth request
+        ws.schedule(
+            Post("falls due mid-turn"), ["humas"], at=datetime.fromtimestamp(start + 0.35, UTC)
+        )
+
+    def tick(request: httpx.Request) -> None:
+        now[0] += 0.1  # each request the server answers takes a tenth of a second
+        return None
+
+    paper_server.script = [tick] * 100
+    fleet = _fleet_run_clocked(registry_url, paper_server, lambda: now[0], concurrency=2)
+    order = [name for name, _ in fleet.claimed]
+    assert len(order) == 33 and order.count("kota_late") == 1
+    # the first turn visits the eight busy workspaces, two posts each (16 claims); the late
+    # one is claimed once the fleet sees it due, before that turn ends, not after it
+    assert order.index("kota_late") < 16
+
+
+def _fleet_run_clocked(
+    url: str, server: PaperServer, clock: Callable[[], float], **options: object
+) -> Fleet:
+    async def go() -> Fleet:
+        spaces = Workspaces.open(url)
+        http = httpx.AsyncClient(transport=server.transport())
+        try:
+            fleet = Fleet(spaces, http_client=http, clock=clock, per_turn=2, **options)  # type: ignore[arg-type]
+            await fleet.run(stop=asyncio.Event(), until_idle=True, poll=0.01)
+            return fleet
+        finally:
+            await http.aclose()
+            spaces.close()
+
+    return asyncio.run(go())

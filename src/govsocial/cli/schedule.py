@@ -171,10 +171,10 @@ def add_parsers(commands: Commands) -> None:
     worker.add_argument(
         "--per-turn",
         type=int,
-        default=5,
+        default=25,
         metavar="N",
-        help="with --all-workspaces: the most deliveries claimed from one workspace per "
-        "turn (default 5)",
+        help="with --all-workspaces: the deliveries claimed from one workspace per turn "
+        "(default 25; more when few workspaces have work)",
     )
     worker.add_argument(
         "--platform-rate",

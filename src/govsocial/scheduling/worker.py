@@ -94,7 +94,7 @@ if TYPE_CHECKING:
     from govsocial.client import AsyncClient
     from govsocial.workspace.authority import PublicationAuthority
 
-__all__ = ["DEFAULT_CONCURRENCY", "Worker"]
+__all__ = ["DEFAULT_CONCURRENCY", "Runtime", "Worker"]
 
 _T = TypeVar("_T")
 
@@ -179,6 +179,124 @@ class _ContentReads:
         return self._holds[entry.seq]
 
 
+class Runtime:
+    """The threads and the committer that the workers of one process share for a run.
+
+    Every call a worker makes to its store runs in the runtime's store thread (one: the
+    calls keep their order, one connection serves them, the event loop never waits on the
+    database). Outcomes are recorded by a committer on a second connection, in a thread of
+    its own: those that come back while a commit is under way are committed together in the
+    next one, one transaction per workspace, each state change with its audit entry.
+
+    A lone :class:`Worker` makes its own. The fleet (:class:`~govsocial.scheduling.fleet.Fleet`)
+    makes one for all the workspaces it serves and hands it to each of their workers, so a
+    process serving 100 workspaces keeps two connections and two threads, not 200 of each.
+    """
+
+    def __init__(self) -> None:
+        self._db: ThreadPoolExecutor | None = None
+        self._outcomes_db: ThreadPoolExecutor | None = None
+        self._queue: asyncio.Queue[tuple[Worker, _Writes, asyncio.Future[None]]] | None = None
+        # (a workspace's store, its store on the second connection), in the order opened
+        self._twins: list[tuple[Store, Store]] = []
+
+    @property
+    def running(self) -> bool:
+        """Whether :meth:`run` is under way."""
+        return self._db is not None
+
+    async def call(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` in the store thread, while the event loop goes on (called in
+        place when the runtime is not running)."""
+        if self._db is None:
+            return call(*args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db, functools.partial(call, *args)
+        )
+
+    def twin(self, store: Store) -> Store:
+        """In the store thread: the store outcomes of ``store``'s workspace are recorded
+        on: the same workspace through the runtime's second connection (opened with the
+        first workspace; the others share it where the database allows), or ``store``
+        itself where there can be no second connection (an in-memory database)."""
+        beside = next((t for s, t in self._twins if s.shares_connection(store)), None)
+        found = store.another(beside=beside)
+        if found is None:
+            return store
+        self._twins.append((store, found))
+        if self._outcomes_db is None:
+            self._outcomes_db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-outcomes")
+        return found
+
+    async def settle(self, worker: Worker, writes: _Writes) -> None:
+        """Record ``writes`` of ``worker``; return once they are committed."""
+        if self._queue is None:
+            failure = worker._commit([writes])[0]
+            if failure is not None:
+                raise failure
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((worker, writes, done))
+        await done
+
+    @contextlib.asynccontextmanager
+    async def run(self) -> AsyncIterator[Runtime]:
+        """Start the threads and the committer; stop them (and close the second
+        connections) at the end."""
+        if self._db is not None:
+            raise RuntimeError("this runtime is already running")
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-worker-store")
+        self._queue = asyncio.Queue()
+        committer = asyncio.create_task(self._committer(self._queue))
+        try:
+            yield self
+        finally:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            db, self._db, self._queue = self._db, None, None
+            db.shutdown(wait=True)
+            if self._outcomes_db is not None:
+                self._outcomes_db.shutdown(wait=True)
+                self._outcomes_db = None
+            for _, twin in reversed(self._twins):  # those sharing one before its owner
+                twin.close()
+            self._twins.clear()
+
+    async def _committer(
+        self, queue: asyncio.Queue[tuple[Worker, _Writes, asyncio.Future[None]]]
+    ) -> None:
+        while True:
+            waiting = [await queue.get()]
+            while not queue.empty():
+                waiting.append(queue.get_nowait())
+            groups: dict[int, tuple[Worker, list[_Writes]]] = {}
+            for worker, writes, _ in waiting:
+                groups.setdefault(id(worker), (worker, []))[1].append(writes)
+            try:
+                failed = await asyncio.get_running_loop().run_in_executor(
+                    self._outcomes_db or self._db, _commit_groups, list(groups.values())
+                )
+            except Exception as error:  # noqa: BLE001 - each delivery handles it
+                failed = {id(w): [error] * len(ws) for w, ws in groups.values()}
+            positions: dict[int, int] = {}
+            for worker, _, done in waiting:
+                at = positions.get(id(worker), 0)
+                positions[id(worker)] = at + 1
+                failure = failed[id(worker)][at]
+                if done.done():
+                    continue
+                if failure is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(failure)
+
+
+def _commit_groups(groups: list[tuple[Worker, list[_Writes]]]) -> dict[int, list[Exception | None]]:
+    """In the outcomes thread: each worker's outcomes in a transaction of its own."""
+    return {id(worker): worker._commit(writes) for worker, writes in groups}
+
+
 class Worker:
     """Publishes a workspace's due deliveries.
 
@@ -191,6 +309,9 @@ class Worker:
     :param concurrency: deliveries in flight at once (and claimed per batch).
     :param owner: this worker's name in leases (default: host, pid and a random part).
     :param clock: the time source (tests pass a fake one).
+    :param runtime: the threads and committer to work with (default: its own, for
+        :meth:`run` and :meth:`run_due`); the fleet gives every workspace's worker the
+        process's one, runs it, and hands batches to :meth:`start`.
     """
 
     def __init__(
@@ -200,6 +321,7 @@ class Worker:
         concurrency: int = DEFAULT_CONCURRENCY,
         owner: str | None = None,
         clock: Callable[[], float] = time.time,
+        runtime: Runtime | None = None,
     ) -> None:
         self.ws = core_of(workspace)
         self.store = self.ws.store
@@ -216,12 +338,10 @@ class Worker:
         self._locks_checked = -math.inf
         self._posts: dict[str, tuple[Post, str | None, dict[str, Any], str]] = {}
         self._checked: dict[str, PublicationAuthority] = {}
-        self._db: ThreadPoolExecutor | None = None
+        self.runtime = runtime or Runtime()
         # outcomes are recorded on a connection and in a thread of their own, so that a
         # batch being claimed and checked does not hold them up (and the other way round)
-        self._outcomes_db: ThreadPoolExecutor | None = None
-        self._outcomes_store: Store = self.store
-        self._queue: asyncio.Queue[tuple[_Writes, asyncio.Future[None]]] | None = None
+        self._outcomes_store: Store | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.owner} on {self.ws!r}>"
@@ -229,43 +349,32 @@ class Worker:
     # -- the store, off the event loop ---------------------------------------------------
 
     async def _store(self, call: Callable[..., _T], *args: Any) -> _T:
-        """``call(*args)`` in the worker's store thread (one, so store calls keep their
-        order and one connection serves them), while the event loop goes on."""
-        if self._db is None:
-            return call(*args)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._db, functools.partial(call, *args)
-        )
+        """``call(*args)`` in the runtime's store thread, while the event loop goes on."""
+        return await self.runtime.call(call, *args)
+
+    async def begin(self) -> None:
+        """Open the store this worker records outcomes on (its runtime running): its
+        workspace through the runtime's second connection."""
+        if self._outcomes_store is None:
+            self._outcomes_store = await self._store(self.runtime.twin, self.store)
 
     @contextlib.asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
-        """The store threads, the committer and the lease heartbeat for one run."""
-        self._db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-worker-store")
-        second = await self._store(self.store.another)
-        if second is not None:
-            self._outcomes_store = second
-            self._outcomes_db = ThreadPoolExecutor(1, thread_name_prefix="govsocial-outcomes")
-        self._queue = asyncio.Queue()
-        committer = asyncio.create_task(self._committer(self._queue))
-        heartbeat = asyncio.create_task(self._heartbeat())
-        try:
-            yield
-        finally:
-            heartbeat.cancel()
-            committer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await committer
+        """The runtime (its threads and committer), the outcomes store and the lease
+        heartbeat for one run."""
+        async with contextlib.AsyncExitStack() as stack:
+            if not self.runtime.running:
+                await stack.enter_async_context(self.runtime.run())
+            await self.begin()
+            heartbeat = asyncio.create_task(self._heartbeat())
             try:
-                await self._store(self.store.release, self.owner, self.clock())
+                yield
             finally:
-                db, self._db, self._queue = self._db, None, None
-                db.shutdown(wait=True)
-                if self._outcomes_db is not None:
-                    self._outcomes_db.shutdown(wait=True)
-                    self._outcomes_db = None
-                if self._outcomes_store is not self.store:
-                    self._outcomes_store.close()
-                    self._outcomes_store = self.store
+                heartbeat.cancel()
+                try:
+                    await self._store(self.store.release, self.owner, self.clock())
+                finally:
+                    self._outcomes_store = None  # closed with the runtime
 
     # -- loops ---------------------------------------------------------------------------
 
@@ -273,14 +382,14 @@ class Worker:
         """Handle everything due now (in batches of ``concurrency``); return how many."""
         handled = 0
         async with self._running():
-            await self._store(self._check_locks)
+            await self._store(self.check_locks)
             while True:
                 batch = await self._store(
                     self.store.claim, self.owner, self.clock(), self.ws.lease, self.concurrency
                 )
                 if not batch:
                     return handled
-                await asyncio.gather(*self._start(client, batch))
+                await asyncio.gather(*self.start(client, batch))
                 handled += len(batch)
 
     async def run(
@@ -300,7 +409,7 @@ class Worker:
         async with self._running():
             while not stop.is_set():
                 if self.clock() - self._locks_checked >= LOCK_CHECK_SECONDS:
-                    await self._store(self._check_locks)
+                    await self._store(self.check_locks)
                 room = self.concurrency - len(in_flight)
                 if in_flight and room < self._batch_floor:
                     room = 0  # claim in batches, not one by one as each slot frees up
@@ -311,7 +420,7 @@ class Worker:
                     if room > 0
                     else []
                 )
-                for task in self._start(client, batch):
+                for task in self.start(client, batch):
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 handled += len(batch)
@@ -355,8 +464,11 @@ class Worker:
             await asyncio.sleep(interval)
             await self._store(self.store.extend_leases, self.owner, self.clock() + self.ws.lease)
 
-    def _start(self, client: AsyncClient, batch: list[DeliveryRow]) -> list[asyncio.Task[None]]:
-        """One task per delivery of ``batch``, all waiting on the batch's checks."""
+    def start(self, client: AsyncClient, batch: list[DeliveryRow]) -> list[asyncio.Task[None]]:
+        """Handle a claimed ``batch``: one task per delivery, all waiting on the batch's
+        checks (authority, grace, content), made and marked ``sending`` together in the
+        store thread before any request leaves. The tasks end once each outcome is
+        committed."""
         if not batch:
             return []
         checks = asyncio.ensure_future(self._store(self._prepare, batch, self.clock()))
@@ -773,8 +885,9 @@ class Worker:
             writes.after.append(functools.partial(self._next_occurrence, d, recurrence))
         return writes
 
-    def _check_locks(self) -> None:
-        """Lift the locks of accounts whose credentials open here now."""
+    def check_locks(self) -> None:
+        """Lift the locks of accounts whose credentials open here now (a store call: run
+        it in the store thread, ``await worker.runtime.call(worker.check_locks)``)."""
         self._locks_checked = self.clock()
         for name in self.ws.account_locks():
             try:
@@ -830,33 +943,7 @@ class Worker:
     async def _settle(self, writes: _Writes) -> None:
         """Record ``writes``; return once they are committed. Outcomes that come back
         while another commit is under way are committed together in the next one."""
-        if self._queue is None:
-            failure = self._commit([writes])[0]
-            if failure is not None:
-                raise failure
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((writes, done))
-        await done
-
-    async def _committer(self, queue: asyncio.Queue[tuple[_Writes, asyncio.Future[None]]]) -> None:
-        while True:
-            waiting = [await queue.get()]
-            while not queue.empty():
-                waiting.append(queue.get_nowait())
-            try:
-                failures = await asyncio.get_running_loop().run_in_executor(
-                    self._outcomes_db or self._db, self._commit, [w for w, _ in waiting]
-                )
-            except Exception as error:  # noqa: BLE001 - each delivery handles it
-                failures = [error] * len(waiting)
-            for (_, done), failure in zip(waiting, failures, strict=True):
-                if done.done():
-                    continue
-                if failure is None:
-                    done.set_result(None)
-                else:
-                    done.set_exception(failure)
+        await self.runtime.settle(self, writes)
 
     def _commit(self, batch: list[_Writes]) -> list[Exception | None]:
         """In the outcomes thread, on the outcomes connection: every outcome of ``batch``
@@ -866,9 +953,10 @@ class Worker:
         merged = _Writes()
         for writes in batch:
             merged.merge(writes)
+        store = self._outcomes_store or self.store
         try:
-            with self._outcomes_store.transaction() as cur:
-                self._record(cur, merged, now, self._outcomes_store)
+            with store.transaction() as cur:
+                self._record(cur, merged, now, store)
         except Exception as error:  # noqa: BLE001 - returned to the delivery it belongs to
             if len(batch) == 1:
                 return [error]

@@ -340,11 +340,21 @@ class Store(ABC):
     def close(self) -> None:
         """Close the connection."""
 
-    def another(self) -> Store | None:
+    def another(self, *, beside: Store | None = None) -> Store | None:
         """A second store on the same database through a connection of its own (a worker
         records outcomes on it while it claims on this one); None where there cannot be
-        one (an in-memory database). The caller closes it."""
+        one (an in-memory database). The caller closes it.
+
+        :param beside: a store made by ``another`` before, for a workspace that shares this
+            one's connection (:meth:`shares_connection`): the new store shares ``beside``'s
+            second connection instead of opening one more, where the engine allows it.
+        """
         return None
+
+    def shares_connection(self, other: Store) -> bool:
+        """Whether ``other`` works through this store's own connection (workspaces of one
+        registry on PostgreSQL share one)."""
+        return other is self
 
     def execute(self, tx: Tx, sql: str, params: Sequence[Any] = ()) -> Tx:
         """Run ``sql`` (written with ``?``) in ``tx``; the cursor, for its rows.
@@ -1250,8 +1260,9 @@ class SqliteStore(Store):
                 self._active = None
                 cur.close()
 
-    def another(self) -> Store | None:
-        """The same file through a second connection (None for ``:memory:``)."""
+    def another(self, *, beside: Store | None = None) -> Store | None:
+        """The same file through a second connection (None for ``:memory:``); a file per
+        workspace, so never shared (``beside`` is not used)."""
         if str(self.path) == ":memory:":
             return None
         return SqliteStore(self.path, create=False)
@@ -1423,17 +1434,29 @@ class PostgresStore(Store):
         rewrites the table (it needs the table's owner and locks it; docs/inbox.md)."""
         return False
 
-    def another(self) -> Store | None:
+    def another(self, *, beside: Store | None = None) -> Store | None:
         """The same database and schema through a second connection, opened with this
-        connection's own parameters (the password is taken from it, not kept anywhere)."""
-        from psycopg.conninfo import make_conninfo
+        connection's own parameters (the password is taken from it, not kept anywhere);
+        with ``beside`` (a PostgreSQL store of the same server), through ``beside``'s
+        connection, switching its ``search_path`` per transaction as the registry's does."""
+        if isinstance(beside, PostgresStore) and not beside._shared.conn.closed:
+            twin = PostgresStore(self.url, shared=beside._shared)
+        else:
+            from psycopg.conninfo import make_conninfo
 
-        info = self._conn.info
-        conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
-        twin = PostgresStore(self.url, shared=SharedConnection(conninfo))
-        twin._owns = True  # its own connection, closed with it
+            info = self._conn.info
+            conninfo = info.dsn
+            if info.password:
+                conninfo = make_conninfo(info.dsn, password=info.password)
+            twin = PostgresStore(self.url, shared=SharedConnection(conninfo))
+            twin._owns = True  # its own connection, closed with it
         twin.schema, twin.url = self.schema, self.url  # the same workspace's schema
+        twin.workspace = self.workspace
         return twin
+
+    def shares_connection(self, other: Store) -> bool:
+        """Whether ``other`` is a PostgreSQL store on this one's connection."""
+        return isinstance(other, PostgresStore) and other._shared is self._shared
 
     # The advisory locks are keyed by the workspace's schema as well as by what they guard:
     # workspaces in one database never wait for each other's audit appends or migrations.
