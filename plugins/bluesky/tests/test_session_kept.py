@@ -240,6 +240,28 @@ def test_a_kept_session_that_does_not_work_falls_back_to_one_login(
         assert logins(again) == 0
 
 
+def test_a_kept_session_found_unusable_is_not_tried_again(
+    bluesky_server: BlueskyDevServer, tmp_path: Path, pds: httpx.Client
+) -> None:
+    """The kept pair refused and the login failing (a wrong app password): the next call
+    of the same client logs in straight away, without sending the refused tokens again."""
+    alice = bluesky_server.accounts[0]
+    made = json.loads(_unverifiable(pds, alice, alice))
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.add_account("humas", account_of(bluesky_server, alice, password="wrong-pass-word"))
+        ws.core.store_refreshed_credentials(ws.account("humas"), {"session": json.dumps(made)})
+        account = ws.account("humas")
+        client = ws.core.client()
+        with record_traffic() as first:
+            assert not client.publish_one(Post(unique_text("Satu")), account).ok
+        with record_traffic() as second:
+            assert not client.publish_one(Post(unique_text("Dua")), account).ok
+    refused = {f"Bearer {made['accessJwt']}", f"Bearer {made['refreshJwt']}"}
+    assert refused <= {e.request.headers.get("authorization") for e in first}
+    assert not refused & {e.request.headers.get("authorization") for e in second}
+    assert [e.path for e in second] == [LOGIN]
+
+
 def test_the_session_is_in_no_repr_log_or_error(
     bluesky_server: BlueskyDevServer,
     tmp_path: Path,

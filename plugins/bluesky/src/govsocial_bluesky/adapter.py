@@ -175,6 +175,7 @@ class Bluesky(Platform):
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
         self._session: Session | None = None
+        self._kept_read = False
         self._lock = asyncio.Lock()
         self._spent_tokens: list[str] = []
         self._service_tokens: list[str] = []
@@ -311,7 +312,8 @@ class Bluesky(Platform):
         neither works. Each new session is kept the same way (see :meth:`_keep`).
         """
         async with self._lock:
-            if self._session is None:
+            if self._session is None and not self._kept_read:
+                self._kept_read = True  # once: a kept session found unusable is not retried
                 self._session = self._kept_session()
             if self._session is None:
                 self._keep(await self._create_session())
