@@ -929,3 +929,40 @@ def test_an_account_without_history_can_still_be_replaced_whole(
     [row] = ws.store.accounts()
     assert row.handle == "@humas_baru"
     assert ws.account("humas").credential("access_token") == "baru-token-1234567890"
+
+
+# -- credentials kept only to save work ----------------------------------------------------
+
+
+def test_a_cached_credential_that_cannot_be_stored_or_opened_is_left_out_quietly(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Platform.cached_credentials`` (Bluesky's login session): without a key it is not
+    stored and nothing warns; sealed, a process without the key or with another one opens
+    the account without it instead of locking it. Any other credential still locks."""
+    from fakes import Paper
+
+    monkeypatch.setattr(Paper, "cached_credentials", ("session",))
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    ws.add_account("humas", paper_account())  # env:PAPER_TOKEN: no key needed
+    session = "kept-session-" + "7" * 20
+    ws.core.store_refreshed_credentials(ws.account("humas"), {"session": session})
+    assert "session" not in ws.store.accounts()[0].credentials
+    assert not [r for r in caplog.records if r.levelno >= 30], "a cache: no warning"
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", KEY)
+    ws.core.store_refreshed_credentials(ws.account("humas"), {"session": session})
+    assert ws.core.open_account("humas").credential("session") == session
+    assert session not in stored_values(ws.url)
+    for key in (OTHER_KEY, None):
+        if key is None:
+            monkeypatch.delenv("GOVSOCIAL_SECRET_KEY")
+        else:
+            monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", key)
+        opened = ws.core.open_account("humas")
+        assert "session" not in opened.credentials
+        assert opened.credential("access_token") == TOKEN
+    monkeypatch.setenv("GOVSOCIAL_SECRET_KEY", KEY)
+    ws.core.store_refreshed_credentials(ws.account("humas"), {"access_token": TOKEN})
+    monkeypatch.delenv("GOVSOCIAL_SECRET_KEY")
+    with pytest.raises(AccountLocked):
+        ws.core.open_account("humas")

@@ -387,7 +387,8 @@ def test_check_logs_in_reads_the_session_and_writes_nothing(
     for name in ("post", "reply", "delete"):
         capability = found.capability(name)
         assert capability is not None and capability.ok is True
-    # the client's adapter may hold a session already (then no createSession is sent)
+    # the app password itself is checked: a login even when the adapter holds a session
+    assert "POST /xrpc/com.atproto.server.createSession" in found.calls
     assert "GET /xrpc/com.atproto.server.getSession" in found.calls
     assert records() == before
     secret = "wrong-app-pass-word"

@@ -840,6 +840,70 @@ async def test_activity_reads_after_the_cursor_and_a_thread_only_where_a_reply_w
     assert saved == {"after": "11", "me": "7", "replies": {"200": 3, "201": 1}}
 
 
+async def test_a_first_activity_read_takes_the_account_id_from_the_published_posts(
+    mock: respx.MockRouter,
+) -> None:
+    """https://docs.joinmastodon.org/entities/Status/#account : the publish answer names the
+    account, whose id the ref keeps (``extra["account_id"]``); a first read with such posts
+    reads that account's statuses without asking ``verify_credentials``, and keeps the id
+    in its cursor."""
+    mock.get(f"{BASE}/api/v2/instance").respond(json=instance())
+    published = mock.post(f"{BASE}/api/v1/statuses").respond(
+        json=status(id="200", account={"id": "7", "acct": "humas"})
+    )
+    mock.get(f"{BASE}/api/v1/notifications").respond(json=[])
+    verify = mock.get(f"{BASE}/api/v1/accounts/verify_credentials")
+    own = mock.get(f"{BASE}/api/v1/accounts/7/statuses").respond(
+        json=[status(id="200", replies_count=0)]
+    )
+    me = account()
+    async with AsyncClient() as client:
+        [sent] = await client.publish(Post("Jadwal posyandu"), [me])
+        assert published.called and sent.ref is not None
+        assert sent.ref.extra == {"account_id": "7"}
+        activity = await client.fetch_activity(me, posts=[sent.ref])
+    assert own.call_count == 1 and not verify.called
+    assert json.loads(activity.cursor or "")["me"] == "7"
+
+
+@pytest.mark.parametrize(
+    "extras",
+    [
+        [{}],  # published before the id was kept
+        [{"account_id": "7/../../admin"}],
+        [{"account_id": "7?x=1"}],
+        [{"account_id": "\u0667"}],  # ARABIC-INDIC DIGIT SEVEN: a digit, not an ASCII one
+        [{"account_id": ""}],
+        [{"account_id": "7"}, {"account_id": "8"}],  # the posts disagree
+        [{"account_id": "7"}, {"account_id": "x"}],
+    ],
+)
+async def test_without_one_clean_account_id_in_the_posts_a_first_read_asks_the_server(
+    mock: respx.MockRouter, extras: list[dict[str, str]]
+) -> None:
+    """A missing, malformed or disagreeing ``account_id`` is never put in a path: the
+    account's id is asked once (``verify_credentials``) and its statuses read."""
+    mock.get(f"{BASE}/api/v1/notifications").respond(json=[])
+    verify = mock.get(f"{BASE}/api/v1/accounts/verify_credentials").respond(
+        json={"id": "9", "acct": "humas"}
+    )
+    own = mock.get(f"{BASE}/api/v1/accounts/9/statuses").respond(json=[])
+    me = account()
+    posts = [
+        PostRef(platform="mastodon", account=me, id=str(200 + n), extra=extra)
+        for n, extra in enumerate(extras)
+    ]
+    async with AsyncClient() as client:
+        activity = await client.fetch_activity(me, posts=posts)
+    assert verify.call_count == 1 and own.call_count == 1
+    assert {c.request.url.path for c in mock.calls} == {
+        "/api/v1/notifications",
+        "/api/v1/accounts/verify_credentials",
+        "/api/v1/accounts/9/statuses",
+    }
+    assert json.loads(activity.cursor or "")["me"] == "9"
+
+
 async def test_activity_reads_newer_pages_while_they_come_back_full(
     mock: respx.MockRouter,
 ) -> None:

@@ -260,6 +260,12 @@ class Platform(ABC):
     - ``credential_fields``: the credential names an account needs.
     - ``secret_fields``: those of them that are secret (default: all). A public one, such
       as Bluesky's ``identifier`` (a handle), is then not scrubbed from messages.
+    - ``cached_credentials``: credentials the adapter keeps itself (through
+      :meth:`update_credentials`) only to save work, such as Bluesky's login session. A
+      workspace stores them sealed when it can; one it cannot store (no
+      ``GOVSOCIAL_SECRET_KEY``) or open (another key) is left out without a warning or a
+      locked account, and the adapter does the work again. List them in ``secret_fields``
+      too when they are secret.
     - ``default_base_url``: the server when an account gives none (None: it must give one).
     - ``idempotency_window``: seconds during which repeating a create with the same
       idempotency key cannot make a second post (Mastodon keeps keys about an hour;
@@ -273,6 +279,7 @@ class Platform(ABC):
     limits: ClassVar[Limits]
     credential_fields: ClassVar[tuple[str, ...]] = ()
     secret_fields: ClassVar[tuple[str, ...] | None] = None
+    cached_credentials: ClassVar[tuple[str, ...]] = ()
     default_base_url: ClassVar[str | None] = None
     idempotency_window: ClassVar[float | None] = None
     #: what :meth:`search` reads, in a sentence for ``govsocial platforms`` and the docs

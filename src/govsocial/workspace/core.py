@@ -406,10 +406,16 @@ class WorkspaceCore:
 
         :param batch: shared by the calls opening one batch of accounts (see
             :meth:`govsocial.workspace.credentials.Sealer.open`).
+        A credential the platform keeps only to save work (``Platform.cached_credentials``,
+        Bluesky's login session) that cannot be opened here is left out: the adapter does
+        without it (logs in again).
+
         :raises AccountLocked: a sealed credential cannot be opened with the key here.
         """
+        cls = self.plugins.platforms().get(row.platform)
+        cached = cls.cached_credentials if cls is not None else ()
         try:
-            credentials = self.sealer.open(row.credentials, batch=batch)
+            credentials = self.sealer.open(row.credentials, batch=batch, optional=cached)
         except AccountLocked as locked:
             raise _naming(locked, row.name) from None
         return Account(
@@ -679,8 +685,14 @@ class WorkspaceCore:
 
         They are sealed like any credential; without ``GOVSOCIAL_SECRET_KEY`` they cannot be
         stored, and a warning says so (the next process would use the old, maybe revoked, one).
+        Values the platform keeps only to save work (``Platform.cached_credentials``, such as
+        Bluesky's login session) are stored the same way when they can be, and otherwise
+        left out without a warning: the next process only does that work again.
         """
         from pydantic import SecretStr
+
+        cls = self.plugins.platforms().get(account.platform)
+        cached = set(values) <= set(cls.cached_credentials if cls is not None else ())
 
         for row in self.store.accounts():
             if (row.platform, row.handle, row.base_url) != (
@@ -695,7 +707,7 @@ class WorkspaceCore:
                     self._check_sealed_key(tx, sealed)
                     self.store.update_credentials(row.name, {**row.credentials, **sealed.values})
             except ConfigurationError as exc:
-                logger.warning(
+                (logger.debug if cached else logger.warning)(
                     "refreshed credentials of %s (%s) were not stored: %s",
                     row.name,
                     ", ".join(sorted(values)),

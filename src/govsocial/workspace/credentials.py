@@ -381,12 +381,16 @@ class Sealer:
         *,
         secret: str | None = None,
         batch: dict[str, Fernet] | None = None,
+        optional: Collection[str] = (),
     ) -> dict[str, str]:
         """Credentials as an Account takes them (``env:NAME`` references stay references).
 
         :param secret: the key to open them with (default: ``$GOVSOCIAL_SECRET_KEY``).
         :param batch: a dict shared by the calls opening one batch of accounts (a worker's
             claim): the key record is read and the key derived once for all of them.
+        :param optional: credential names left out, instead of locking the account, when
+            they cannot be opened (what an adapter keeps only to save work, such as a login
+            session: ``Platform.cached_credentials``).
         :raises AccountLocked: a sealed value cannot be opened with the key (unset, too
             short, another key); ``account`` is None: the caller names the account.
         """
@@ -399,22 +403,18 @@ class Sealer:
             if "plain" in entry:
                 opened[name] = entry["plain"]
                 continue
-            if fernet is None:
-                fernet = batch.get("key") if batch is not None else None
-            if fernet is None:
-                fernet = _fernet(self._opening_key(name, secret))
-                if batch is not None:
-                    batch["key"] = fernet
-            from cryptography.fernet import InvalidToken
-
             try:
-                opened[name] = fernet.decrypt(entry["sealed"].encode()).decode()
-            except InvalidToken:
-                raise _locked(
-                    f"credential {name!r} cannot be decrypted with this {SECRET_KEY_VARIABLE}",
-                    name,
-                    "set the key it was sealed with, or import the account's credentials again",
-                ) from None
+                if fernet is None:
+                    fernet = batch.get("key") if batch is not None else None
+                if fernet is None:
+                    fernet = _fernet(self._opening_key(name, secret))
+                    if batch is not None:
+                        batch["key"] = fernet
+                opened[name] = _decrypt(fernet, name, entry["sealed"])
+            except AccountLocked:
+                if name in optional:
+                    continue
+                raise
         return opened
 
     def _opening_key(self, field: str, secret: str | None) -> bytes:
@@ -515,6 +515,19 @@ def _opens(derived: bytes, token: str) -> bool:
     except InvalidToken:
         return False
     return True
+
+
+def _decrypt(fernet: Fernet, name: str, sealed: str) -> str:
+    from cryptography.fernet import InvalidToken
+
+    try:
+        return fernet.decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise _locked(
+            f"credential {name!r} cannot be decrypted with this {SECRET_KEY_VARIABLE}",
+            name,
+            "set the key it was sealed with, or import the account's credentials again",
+        ) from None
 
 
 def _locked(reason: str, field: str, hint: str) -> AccountLocked:

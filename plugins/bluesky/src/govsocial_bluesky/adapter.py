@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import re
 import time
@@ -77,6 +78,8 @@ from govsocial_bluesky.tid import new_tid, tid_for_key
 
 __all__ = ["Bluesky"]
 
+logger = logging.getLogger("govsocial.bluesky")
+
 _GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _NOTIFICATIONS_PAGE = 100
 _SEARCH_PAGE = 100  # app.bsky.feed.searchPosts takes at most 100
@@ -103,20 +106,28 @@ VIDEO_SERVICE_DID = "did:web:video.bsky.app"
 #: the PDS hosts whose accounts use :data:`VIDEO_SERVICE` unless told otherwise
 _BSKY_HOSTS = ("bsky.social", ".bsky.network")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: the credential where the login session is kept between clients (Session.dumps)
+SESSION_CREDENTIAL = "session"
+#: XRPC errors after which the session is renewed and the call sent once more: the token
+#: expired, or the PDS no longer knows it (a kept session revoked, or not its own)
+_RENEW_ON = frozenset({"ExpiredToken", "InvalidToken"})
 
 
 class Bluesky(Platform):
     """Bluesky, through the AT Protocol (app-password sessions on the account's PDS).
 
     Credentials: ``identifier`` (handle, DID or e-mail) and ``app_password`` (Settings >
-    Privacy and security > App passwords; never the account password).
+    Privacy and security > App passwords; never the account password). The adapter adds
+    ``session``: the login session it keeps (see :meth:`session`), secret like the password.
     """
 
     name: ClassVar[str] = "bluesky"
     title: ClassVar[str] = "Bluesky"
     default_base_url: ClassVar[str | None] = "https://bsky.social"
     credential_fields: ClassVar[tuple[str, ...]] = ("identifier", "app_password")
-    secret_fields: ClassVar[tuple[str, ...] | None] = ("app_password",)
+    secret_fields: ClassVar[tuple[str, ...] | None] = ("app_password", SESSION_CREDENTIAL)
+    #: the session saves logins only: a workspace that cannot store or open it goes without
+    cached_credentials: ClassVar[tuple[str, ...]] = (SESSION_CREDENTIAL,)
     #: The idempotency key is the record key: a repeat can never make a second record.
     idempotency_window: ClassVar[float | None] = math.inf
     #: Most pages (100 posts each) one ``search`` call reads.
@@ -164,6 +175,7 @@ class Bluesky(Platform):
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
         self._session: Session | None = None
+        self._kept_read = False
         self._lock = asyncio.Lock()
         self._spent_tokens: list[str] = []
         self._service_tokens: list[str] = []
@@ -290,13 +302,60 @@ class Bluesky(Platform):
     # -- session ---------------------------------------------------------------------------
 
     async def session(self) -> Session:
-        """The live session, made or renewed first when needed (one at a time)."""
+        """The live session, made or renewed first when needed (one at a time).
+
+        A new adapter starts from the session kept in the account's ``session`` credential
+        (by an earlier client, through the client's ``on_credentials``: a workspace seals it
+        with the other credentials): its access token while it is valid, else its refresh
+        token (``refreshSession``); it logs in with the app password (``createSession``,
+        which Bluesky limits to 30 per 5 minutes and 300 a day per account) only when
+        neither works. Each new session is kept the same way (see :meth:`_keep`).
+        """
         async with self._lock:
+            if self._session is None and not self._kept_read:
+                self._kept_read = True  # once: a kept session found unusable is not retried
+                self._session = self._kept_session()
             if self._session is None:
-                self._session = await self._create_session()
+                self._keep(await self._create_session())
             elif not self._session.access_usable():
                 await self._renew_locked()
+            assert self._session is not None
             return self._session
+
+    def _kept_session(self) -> Session | None:
+        """The session an earlier client kept for this account, if it is readable and is
+        this account's (the DID or handle it was made for); None means log in."""
+        try:
+            text = self.credential(SESSION_CREDENTIAL)
+        except GovSocialError:
+            return None
+        try:
+            session = Session.loads(text)
+        except ValueError:
+            return None
+        identifier = self.account.credential("identifier").strip().lower()
+        if identifier.startswith("did:") and identifier != session.did.lower():
+            return None
+        handle = "@" not in identifier and not identifier.startswith("did:")
+        if handle and identifier.lstrip("@") != session.handle.lower():
+            return None  # a handle changed since, or another account's session: log in
+        return session
+
+    def _keep(self, session: Session) -> None:
+        """Use ``session`` and keep it for the next client: ``update_credentials`` hands it
+        to the client's ``on_credentials`` (a workspace stores it sealed, when it has a
+        ``GOVSOCIAL_SECRET_KEY``: see ``cached_credentials``). A failure to store it costs a
+        login later, never this call.
+        """
+        self._session = session
+        try:
+            self.update_credentials(**{SESSION_CREDENTIAL: session.dumps()})
+        except Exception as error:  # noqa: BLE001 - the session is a cache
+            logger.warning(
+                "the Bluesky session of %s was not kept for the next client (%s)",
+                self.account.handle,
+                type(error).__name__,
+            )
 
     async def _create_session(self) -> Session:
         body = {
@@ -334,10 +393,20 @@ class Bluesky(Platform):
             except XrpcAuthenticationError:
                 pass  # refresh token revoked or expired: log in again below
             else:
-                self._session = self._new_session(response)
+                self._keep(self._new_session(response))
                 return
         self._session = None
-        self._session = await self._create_session()
+        self._keep(await self._create_session())
+
+    async def _login(self) -> Session:
+        """Log in with the app password now, whatever session is kept."""
+        async with self._lock:
+            if self._session is not None:
+                self._spent_tokens = [*self._spent_tokens[-4:], *self._session.tokens()]
+            self._session = None
+            session = await self._create_session()
+            self._keep(session)
+            return session
 
     async def _renew_after(self, stale_access: str) -> None:
         """Renew after the PDS called ``stale_access`` expired (unless a peer already did)."""
@@ -362,8 +431,9 @@ class Bluesky(Platform):
     ) -> dict[str, Any]:
         """Call XRPC method ``nsid`` as the account; its JSON answer (``{}`` when empty).
 
-        On ``ExpiredToken`` the session is renewed and the call sent once more (the PDS
-        refused it before doing anything, so a create is safe to repeat).
+        On ``ExpiredToken`` or ``InvalidToken`` (a kept session revoked) the session is
+        renewed (refreshed, else a login) and the call sent once more (the PDS refused it
+        before doing anything, so a create is safe to repeat).
         """
         for attempt in (1, 2):
             session = await self.session()
@@ -387,7 +457,7 @@ class Bluesky(Platform):
                     **kwargs,
                 )
             except XrpcAuthenticationError as error:
-                if attempt == 1 and error.xrpc_error == "ExpiredToken":
+                if attempt == 1 and error.xrpc_error in _RENEW_ON:
                     await self._renew_after(session.access_jwt)
                     continue
                 raise
@@ -889,13 +959,14 @@ class Bluesky(Platform):
         )
 
     async def check(self) -> AccountCheck:
-        """Log in (``createSession``), ask ``com.atproto.server.getSession`` whether the
-        account is active (a taken-down, suspended or deactivated account cannot write), and
-        read the profile through the AppView (figures come from there). An app password
-        may post, reply and delete in its own repository."""
+        """Log in (``createSession``: the app password itself is checked, not a kept
+        session), ask ``com.atproto.server.getSession`` whether the account is active (a
+        taken-down, suspended or deactivated account cannot write), and read the profile
+        through the AppView (figures come from there). An app password may post, reply and
+        delete in its own repository."""
         with self.recording_calls() as log:
             try:
-                await self.session()
+                await self._login()
                 info = await self.xrpc("GET", "com.atproto.server.getSession")
             except AuthenticationError as error:
                 return self.refused_check(error, log)

@@ -7,6 +7,11 @@ refresh token (about ninety days), both JWTs; ``com.atproto.server.refreshSessio
 refresh token as Bearer, answers a new pair. The tokens' ``exp`` claims are read here
 without verifying the signature: the PDS verifies, the client only needs to know when to
 renew.
+
+A session is kept between clients (:meth:`Session.dumps`, :meth:`Session.loads`) because
+logging in is what Bluesky limits most: ``createSession`` is rate-limited by handle to 30 per
+5 minutes and 300 a day (https://docs.bsky.app/docs/advanced-guides/rate-limits; the
+bsky.social entryway allows 100 a day, bluesky-social/bsky-docs#183).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +28,9 @@ __all__ = ["RENEW_MARGIN", "Session", "jwt_expiry"]
 
 #: Renew a token this many seconds before it expires (clock skew, slow requests).
 RENEW_MARGIN = 60.0
+
+#: What a kept token may hold: a JWT's three base64url parts (nothing a header could split on).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def jwt_expiry(token: str) -> float | None:
@@ -77,6 +86,38 @@ class Session:
             access_expires_at=jwt_expiry(access),
             refresh_expires_at=jwt_expiry(refresh),
         )
+
+    def dumps(self) -> str:
+        """The session as a kept credential (JSON, the answer's own names): secret, both
+        tokens are in it."""
+        return json.dumps(
+            {
+                "accessJwt": self.access_jwt,
+                "refreshJwt": self.refresh_jwt,
+                "did": self.did,
+                "handle": self.handle,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> Session:
+        """A session kept by :meth:`dumps`.
+
+        :raises ValueError: not such a session, or a token that is not a JWT (a kept value is
+            read with the same suspicion as an answer: it goes into a header).
+        """
+        try:
+            body = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ValueError("the kept session is not JSON") from None
+        session = cls.from_answer(body)
+        for token in session.tokens():
+            if len(token) > 8192 or not _TOKEN.fullmatch(token):
+                raise ValueError("a kept session token is not a JWT")
+        if not session.did.startswith("did:"):
+            raise ValueError("the kept session's DID is not a DID")
+        return session
 
     def __repr__(self) -> str:
         return f"<Session {self.handle} {self.did}>"

@@ -329,7 +329,7 @@ class Mastodon(Platform):
                 idempotency_key=key,
                 detail={"body": self.snippet(response)},
             )
-        return self._ref(status)
+        return self._ref(status, own=True)
 
     def _check_reply_target(self, target: PostRef) -> None:
         other = (target.account.base_url or "").rstrip("/")
@@ -689,8 +689,10 @@ class Mastodon(Platform):
            whose count grew by more than the replies notified since the last call has its
            thread read (``GET /api/v1/statuses/:id/context``), that post only.
 
-        The cursor holds the newest notification id, the account's id (asked once, from
-        ``verify_credentials``) and the reply counts of ``posts`` last seen.
+        The cursor holds the newest notification id, the account's id and the reply counts
+        of ``posts`` last seen. The account's id comes from the posts (``publish`` keeps it in
+        each post's ``extra["account_id"]``) when they agree on one; else, or for posts
+        published before it was kept, it is asked once (``verify_credentials``).
         """
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
@@ -704,7 +706,7 @@ class Mastodon(Platform):
         if posts:
             try:
                 if me is None:
-                    me = await self._own_id()
+                    me = _posts_account_id(posts) or await self._own_id()
                 counts = await self._reply_counts(me, {str(ref.id) for ref in posts})
             except GovSocialError as error:  # the notifications still count; counts kept
                 counts = dict(known)
@@ -851,13 +853,23 @@ class Mastodon(Platform):
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.account.credential('access_token')}"}
 
-    def _ref(self, status: dict[str, Any]) -> PostRef:
+    def _ref(self, status: dict[str, Any], *, own: bool = False) -> PostRef:
+        """Where ``status`` lives. ``own``: the account's own status (what it published),
+        whose ``account.id`` is kept as ``extra["account_id"]``: the account's id on its
+        server, which :meth:`fetch_activity` then need not ask for. Other people's ids are
+        not kept (an inbox item stores no more about its author than it shows)."""
         url = status.get("url") or status.get("uri")
+        extra = {}
+        if own:
+            account_id = _digits(as_dict(status.get("account")).get("id"))
+            if account_id is not None:
+                extra["account_id"] = account_id
         return PostRef(
             platform=self.name,
             account=self.account,
             id=str(status["id"]),
             url=url if isinstance(url, str) else None,
+            extra=extra,
         )
 
     def _same_origin(self, url: str) -> bool:
@@ -1017,6 +1029,13 @@ def _digits(value: Any) -> str | None:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 32:
         return value
     return None
+
+
+def _posts_account_id(posts: Sequence[PostRef]) -> str | None:
+    """The account id the posts' refs agree on (``extra["account_id"]``, digits), or None
+    when none has one or two disagree (then the server is asked)."""
+    found = {_digits(ref.extra.get("account_id")) for ref in posts if "account_id" in ref.extra}
+    return found.pop() if len(found) == 1 and None not in found else None
 
 
 def _activity_state(cursor: str | None) -> dict[str, Any]:
