@@ -282,3 +282,39 @@ def test_a_client_whose_callback_leads_back_to_it_is_still_collected(
     assert gone() is None
     assert not thread.is_alive()
     assert pool.is_closed
+
+
+def test_an_adapter_replaced_by_newer_credentials_is_let_go_then_closed(
+    plugins: Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running worker re-reads credentials an adapter renewed (an OAuth token, a
+    Bluesky session) and serves the account with the new ones: the adapter made for the old
+    ones must not stay cached for ever, one more per renewal."""
+    from govsocial.client import _client
+
+    closed: list[str] = []
+
+    async def go() -> None:
+        async with AsyncClient(plugins=plugins) as client:
+            first = client.adapter(paper_account(token="plain-first"))
+            monkeypatch.setattr(first, "aclose", _recorder(closed, "first"))
+            second = client.adapter(paper_account(token="plain-second"))
+            assert second is not first and repr(client) == "<AsyncClient accounts=1>"
+            assert closed == []  # what it had in flight may still be going on
+            monkeypatch.setattr(_client, "RETIRED_SECONDS", 0.0)
+            monkeypatch.setattr(second, "aclose", _recorder(closed, "second"))
+            third = client.adapter(paper_account(token="plain-third"))
+            await asyncio.sleep(0.01)
+            assert closed == ["first", "second"]  # retired long enough: closed
+            assert client.adapter(paper_account(token="plain-third")) is third
+            other = client.adapter(paper_account("@other", token="plain-third"))
+            assert other is not third and repr(client) == "<AsyncClient accounts=2>"
+
+    asyncio.run(go())
+
+
+def _recorder(closed: list[str], name: str) -> Any:
+    async def aclose() -> None:
+        closed.append(name)
+
+    return aclose

@@ -25,6 +25,7 @@ from govsocial.analytics.performance import performance_rows
 from govsocial.app import Workspace
 from govsocial.core.errors import ConfigurationError, NotPermitted
 from govsocial.inbox.erasure import _is_author, pseudonym
+from govsocial.plugin.manager import Plugins
 
 REASON = "Permohonan PDP no. 17/2026"
 
@@ -513,3 +514,33 @@ def test_every_inbox_column_is_either_erased_or_a_fact_the_agency_keeps(ws: Work
         columns = {d[0] for d in cursor.description}
     assert columns == ERASED_COLUMNS | KEPT_COLUMNS
     assert not ERASED_COLUMNS & KEPT_COLUMNS
+
+
+def test_a_fleet_worker_applies_each_workspaces_retention(
+    plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``worker --all-workspaces`` erases what each workspace's retention says, as a lone
+    worker does for its one: a workspace without a retention keeps everything."""
+    from govsocial import Workspaces
+    from govsocial.cli import main
+
+    monkeypatch.setenv("PAPER_TOKEN", TOKEN)
+    url = str(tmp_path / "agencies.db")
+    with Workspaces.open(url) as spaces:
+        spaces.create("kota_a", institution="Kota A", by="operator")
+        spaces.create("kota_b", institution="Kota B", by="operator")
+    server = PaperServer()
+    server.citizen_post("@humas keluhan lama", at=datetime.now(UTC) - timedelta(days=40))
+    for name in ("kota_a", "kota_b"):
+        with Workspace.open(url, workspace=name, plugins=plugins) as ws:
+            ws.add_account("humas", paper_account())
+            ws.pull_inbox(transport=server.transport())
+            assert [i.erased for i in ws.inbox(None)] == [False]
+    with Workspace.open(url, workspace="kota_a", plugins=plugins) as ws:
+        ws.set_retention(inbox_days=30, by="dpo")
+    assert main(["--db", url, "worker", "--all-workspaces", "--until-idle"]) == 0
+    with Workspace.open(url, workspace="kota_a", plugins=plugins) as ws:
+        assert [i.erased for i in ws.inbox(None)] == [True], "its retention was applied"
+        assert "keluhan lama" not in everything(ws)
+    with Workspace.open(url, workspace="kota_b", plugins=plugins) as ws:
+        assert [i.erased for i in ws.inbox(None)] == [False], "no retention: kept"

@@ -398,13 +398,18 @@ def _run_fleet(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            handled = await fleet.run(
-                stop=stop,
-                until_idle=args.until_idle,
-                on_claimed=lambda name, n: print(
-                    f"claimed {n} in {name}", file=sys.stderr, flush=True
-                ),
-            )
+            retention = asyncio.create_task(_fleet_retention_hourly(url, stop))
+            try:
+                handled = await fleet.run(
+                    stop=stop,
+                    until_idle=args.until_idle,
+                    on_claimed=lambda name, n: print(
+                        f"claimed {n} in {name}", file=sys.stderr, flush=True
+                    ),
+                )
+            finally:
+                stop.set()  # the retention run under way finishes; no new one starts
+                await retention
             print(f"worker stopped after {handled} deliveries", file=sys.stderr, flush=True)
             return 0
 
@@ -424,6 +429,46 @@ async def _retention_hourly(ws: Workspace, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
         if stop.is_set():
             return
+
+
+async def _fleet_retention_hourly(url: str, stop: asyncio.Event) -> None:
+    """:func:`_retention_hourly` for every workspace of the registry at ``url``, through a
+    connection of its own (erasing thousands of items must not hold the fleet's)."""
+    while True:
+        await asyncio.to_thread(_apply_fleet_retention, url)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
+        if stop.is_set():
+            return
+
+
+def _apply_fleet_retention(url: str) -> None:
+    """Apply each workspace's inbox retention (those with none set are skipped at once);
+    what was erased is logged, and a failure is logged too, the other workspaces still
+    served."""
+    from govsocial.inbox.erasure import apply_retention
+    from govsocial.workspace.tenancy import Workspaces
+
+    log = logging.getLogger("govsocial.inbox")
+    try:
+        spaces = Workspaces.open(url)
+    except Exception as error:  # noqa: BLE001 - retention never stops the worker
+        log.warning("inbox retention not applied: %s", error)
+        return
+    with spaces:
+        for entry in spaces.list(archived=False):
+            try:
+                done = apply_retention(spaces.core(entry.name))
+            except Exception as error:  # noqa: BLE001 - nor does one workspace the others
+                log.warning("inbox retention not applied in %s: %s", entry.name, error)
+                continue
+            if done.items:
+                log.info(
+                    "inbox retention erased %d items in %s %s",
+                    done.items,
+                    entry.name,
+                    done.by_platform,
+                )
 
 
 def _apply_retention(ws: Workspace) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -95,6 +96,16 @@ class ClientOptions(TypedDict, total=False):
 _VALIDATED_POSTS = 64
 
 
+#: seconds an adapter replaced by one with newer credentials is kept before it is closed
+RETIRED_SECONDS = 60.0
+
+
+async def _close_adapters(adapters: list[Platform]) -> None:
+    for adapter in adapters:
+        with contextlib.suppress(Exception):
+            await adapter.aclose()
+
+
 class AsyncClient:
     """Publish, delete, measure and converse on every platform through one interface.
 
@@ -144,6 +155,11 @@ class AsyncClient:
         self.http = Http(self._http_client, max_wait=max_wait, max_attempts=max_attempts)
         self.plugins = plugins or default_plugins()
         self._adapters: dict[Account, Platform] = {}
+        # the account each key was last served as: a newer set of credentials (a token
+        # renewed, Bluesky's session kept) replaces the adapter of the older one
+        self._current: dict[str, Account] = {}
+        self._retired: list[tuple[float, Platform]] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self._max_concurrency = max_concurrency
         self._semaphore: asyncio.Semaphore | None = None
         # publish_one's validations, per post object (kept alive here, so its id is not
@@ -165,6 +181,10 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the adapters' sessions and, when the client built it, the HTTP pool."""
         adapters, self._adapters = list(self._adapters.values()), {}
+        adapters += [adapter for _, adapter in self._retired]
+        self._current, self._retired = {}, []
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         for adapter in adapters:
             await adapter.aclose()
         if self._owns_http:
@@ -193,7 +213,32 @@ class AsyncClient:
             )
             adapter = cls(account, context)
             self._adapters[account] = adapter
+            self._replace(account)
         return adapter
+
+    def _replace(self, account: Account) -> None:
+        """``account`` is now served with its credentials as they are: the adapter made for
+        older ones (a worker re-reads stored credentials that an adapter renewed) is let go
+        from the cache, and closed :data:`RETIRED_SECONDS` later, once what it had in
+        flight is done. (Kept, a long-running worker would hold one more adapter per
+        account each time a token is renewed.)"""
+        older = self._current.get(account.key)
+        self._current[account.key] = account
+        now = time.monotonic()
+        if older is not None and older is not account:
+            stale = self._adapters.pop(older, None)
+            if stale is not None:
+                self._retired.append((now, stale))
+        due = [adapter for at, adapter in self._retired if now - at >= RETIRED_SECONDS]
+        if not due:
+            return
+        self._retired = [(at, a) for at, a in self._retired if now - at < RETIRED_SECONDS]
+        try:
+            task = asyncio.get_running_loop().create_task(_close_adapters(due))
+        except RuntimeError:  # no loop running: nothing of theirs can be in flight
+            return
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def limits(self, account: Account) -> Limits:
         """The limits in force for ``account`` (a Mastodon instance's own, for example)."""

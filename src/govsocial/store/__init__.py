@@ -585,6 +585,22 @@ class Store(ABC):
             found.update((row[0], _account_row(row)) for row in rows.fetchall())
         return found
 
+    def account_at(
+        self, cur: Tx, platform: str, handle: str, base_url: str | None
+    ) -> AccountRow | None:
+        """The row of the account with this platform, handle and server (the first by name
+        if several), read inside ``cur``'s transaction and, on PostgreSQL, locked until it
+        ends: an adapter's refreshed credentials are merged into what is stored then, not
+        into a copy another writer may have replaced meanwhile."""
+        lock = " FOR UPDATE" if self.engine == "postgresql" else ""
+        row = self.execute(
+            cur,
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND handle = ? "
+            f"AND COALESCE(base_url, '') = ? ORDER BY name LIMIT 1{lock}",
+            (platform, handle, base_url or ""),
+        ).fetchone()
+        return None if row is None else _account_row(row)
+
     def update_credentials(self, name: str, credentials: dict[str, dict[str, str]]) -> None:
         """Replace account ``name``'s stored credentials."""
         with self.transaction() as cur:

@@ -694,26 +694,23 @@ class WorkspaceCore:
         cls = self.plugins.platforms().get(account.platform)
         cached = set(values) <= set(cls.cached_credentials if cls is not None else ())
 
-        for row in self.store.accounts():
-            if (row.platform, row.handle, row.base_url) != (
-                account.platform,
-                account.handle,
-                account.base_url,
-            ):
-                continue
-            try:
+        name = account.handle
+        try:
+            with self.store.transaction() as tx:
+                row = self.store.account_at(tx, account.platform, account.handle, account.base_url)
+                if row is None:
+                    return  # not this workspace's (a client of its own)
+                name = row.name
                 sealed = self.sealer.seal({k: SecretStr(v) for k, v in values.items()})
-                with self.store.transaction() as tx:
-                    self._check_sealed_key(tx, sealed)
-                    self.store.update_credentials(row.name, {**row.credentials, **sealed.values})
-            except ConfigurationError as exc:
-                (logger.debug if cached else logger.warning)(
-                    "refreshed credentials of %s (%s) were not stored: %s",
-                    row.name,
-                    ", ".join(sorted(values)),
-                    exc,
-                )
-            return
+                self._check_sealed_key(tx, sealed)
+                self.store.update_credentials(row.name, {**row.credentials, **sealed.values})
+        except ConfigurationError as exc:
+            (logger.debug if cached else logger.warning)(
+                "refreshed credentials of %s (%s) were not stored: %s",
+                name,
+                ", ".join(sorted(values)),
+                exc,
+            )
 
     # -- the media host ------------------------------------------------------------------
 
