@@ -11,6 +11,7 @@ written in the same transaction as the items.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -54,7 +55,23 @@ def server(
 
     dev = request.getfixturevalue("bluesky_appview")
     with BlueskyLocalServer(dev) as local:
-        yield local, bluesky_account(dev.pds_url), bluesky_account(dev.pds_url)
+        author, citizen = bluesky_account(dev.pds_url), bluesky_account(dev.pds_url)
+        # the AppView learns of a new account from the PDS's firehose, a moment later; a
+        # sync before that reads "Profile not found" for the author feed (seen under load)
+        for account in (author, citizen):
+            eventually(functools.partial(appview_knows, dev.appview_url, account), timeout=60)
+        yield local, author, citizen
+
+
+def appview_knows(appview_url: str, account: Account) -> bool:
+    import httpx
+
+    answer = httpx.get(
+        f"{appview_url}/xrpc/app.bsky.actor.getProfile",
+        params={"actor": account.handle},
+        timeout=10,
+    )
+    return answer.status_code == 200
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from govsocial.core.timing import Recurrence, Slots, from_epoch, parse_when
 from govsocial.scheduling.jobs import DELIVERY_STATES, Delivery, Job
 from govsocial.store import AccountRow, DeliveryRow, JobRow
 from govsocial.store.sql import Tx
+from govsocial.workspace import audit
 from govsocial.workspace.core import HasCore, WorkspaceCore, core_of
 from govsocial.workspace.signing import SigningKey, signed
 
@@ -199,23 +200,33 @@ class Planner:
         store = self.core.store
         with store.transaction() as tx:  # the job, its audit entries and ``then``, together
             store.insert_job(job, deliveries)
-            for row in rows:
-                self.core.record(
-                    tx,
-                    by,
-                    action,
-                    obj=job.id,
-                    account=row.name,
-                    decree=decrees.get(row.name),
-                    detail={
-                        "at": starts[row.name].isoformat(),
-                        "draft": authority.get("draft"),
-                        "recurrence": recurrence,
-                        # the approved content the job carries, in the (signed) entry
-                        **({"content": authority["content"]} if authority.get("content") else {}),
-                        **(note or {}),
-                    },
-                )
+            # one entry per account, chained in one batch (a broadcast plans 5,000)
+            audit.append_many(
+                store,
+                tx,
+                [
+                    audit.Pending(
+                        by,
+                        action,
+                        obj=job.id,
+                        account=row.name,
+                        decree=decrees.get(row.name),
+                        detail={
+                            "at": starts[row.name].isoformat(),
+                            "draft": authority.get("draft"),
+                            "recurrence": recurrence,
+                            # the approved content the job carries, in the (signed) entry
+                            **(
+                                {"content": authority["content"]}
+                                if authority.get("content")
+                                else {}
+                            ),
+                            **(note or {}),
+                        },
+                    )
+                    for row in rows
+                ],
+            )
             if then is not None:
                 then(tx, job.id)
         return self.job(job.id)
@@ -230,8 +241,14 @@ class Planner:
         decrees = self.core.authority.authorize("cancel", by, accounts, obj=job_id)
         with self.core.store.transaction() as tx:
             self.core.store.cancel_job(job_id, time.time())
-            for name in accounts:
-                self.core.record(tx, by, "cancel", obj=job_id, account=name, decree=decrees[name])
+            audit.append_many(
+                self.core.store,
+                tx,
+                [
+                    audit.Pending(by, "cancel", obj=job_id, account=name, decree=decrees[name])
+                    for name in accounts
+                ],
+            )
         return self.job(job_id)
 
     @signed
@@ -253,16 +270,22 @@ class Planner:
         when = parse_when(at, zone=zone, now=datetime.now(UTC))
         with self.core.store.transaction() as tx:
             self.core.store.reschedule_job(job_id, when.timestamp(), time.time())
-            for name in accounts:
-                self.core.record(
-                    tx,
-                    by,
-                    "reschedule",
-                    obj=job_id,
-                    account=name,
-                    decree=decrees[name],
-                    detail={"at": when.isoformat()},
-                )
+            # one entry per account, chained in one batch (a job for 5,000 accounts)
+            audit.append_many(
+                self.core.store,
+                tx,
+                [
+                    audit.Pending(
+                        by,
+                        "reschedule",
+                        obj=job_id,
+                        account=name,
+                        decree=decrees[name],
+                        detail={"at": when.isoformat()},
+                    )
+                    for name in accounts
+                ],
+            )
         return self.job(job_id)
 
     @signed
