@@ -46,7 +46,7 @@ def test_the_inbox_keeps_the_newest_messages_and_moves_the_offset() -> None:
     inbox = Inbox(capacity=2)
     updates = [{"update_id": 40 + i, "message": message(i, 100 + i, text=str(i))} for i in range(3)]
     assert inbox.add_updates(updates) == 3
-    assert inbox.offset == 43
+    assert inbox.read_to == 43
     assert [m["text"] for m in inbox.messages()] == ["1", "2"]
 
 
