@@ -306,3 +306,23 @@ async def test_a_cursor_confirms_no_further_than_its_own_offset(
         me = account_key(humas.key, humas.credential("chat_id"))
         await adapter.fetch_activity(cursor=cursor_text(MAX_OFFSET, {me: int(time.time())}))
     assert [u["message"]["text"] for u in server.pending_updates(humas)] == []
+
+
+@pytest.mark.anyio
+async def test_searches_and_per_post_reads_confirm_nothing_the_inbox_has_not_stored(
+    server: TelegramTestServer,
+) -> None:
+    """A watch's search, fetch_mentions and fetch_replies read the same updates as the
+    inbox: they must not confirm what the inbox read and has not stored yet."""
+    humas = server.accounts[0]
+    text = f"@humas_kota {unique_text('banjir')}"
+    server.user_message(humas, text)
+    async with httpx.AsyncClient() as client:
+        adapter = Telegram(humas, AdapterContext(http=Http(client)))
+        read = await adapter.fetch_activity()  # read; the inbox has not stored it yet
+        await adapter.search("banjir")
+        assert [m.text for m in await adapter.fetch_mentions()] == [text]
+        await adapter.search("banjir")
+        assert [u["message"]["text"] for u in server.pending_updates(humas)] == [text]
+        await adapter.fetch_activity(cursor=read.cursor)  # stored: its cursor came back
+    assert server.pending_updates(humas) == []
