@@ -9,6 +9,7 @@ https://core.telegram.org/bots/api#message.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -311,4 +312,8 @@ def test_the_inbox_read_takes_one_getupdates_for_every_post(
     assert found["Apakah gratis?"].thread_id == posts[1].id
     assert found["Di mana lokasinya?"].thread_id == posts[4].id
     assert found[mention].kind == "mention"
-    assert activity.cursor is None
+    # nothing confirmed (no inbox stored them yet); the cursor says how far they were read
+    pending = server.pending_updates(humas)
+    assert {u["message"].get("text") for u in pending} >= {"Apakah gratis?", mention}
+    assert activity.cursor is not None
+    assert json.loads(activity.cursor)["offset"] == max(u["update_id"] for u in pending) + 1

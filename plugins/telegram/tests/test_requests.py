@@ -23,6 +23,7 @@ from govsocial.testing import tiny_png
 from govsocial_telegram import Telegram
 from govsocial_telegram import testing as support
 from govsocial_telegram.errors import ADMIN_HINT
+from govsocial_telegram.updates import cursor_text
 
 ACCOUNT, BASE, TOKEN = support.ACCOUNT, support.BASE, support.TOKEN
 CHANNEL, GROUP, CHANNEL_ID, GROUP_ID = (
@@ -288,11 +289,13 @@ USER = {
 }
 
 
-async def test_replies_come_from_updates_and_the_offset_confirms_them(
+async def test_replies_come_from_updates_and_only_a_stored_offset_confirms_them(
     adapter: Telegram, api: respx.MockRouter
 ) -> None:
-    """https://core.telegram.org/bots/api#getupdates: the next call's offset is the highest
-    update_id + 1; comments reply to the post's automatic copy in the discussion group."""
+    """https://core.telegram.org/bots/api#getupdates: an offset confirms every update below
+    it, so fetch_replies (nothing stored) sends none, and fetch_activity sends the one its
+    stored cursor holds; comments reply to the post's automatic copy in the discussion
+    group."""
     copy = automatic_copy(300, 42)
     first_page = [
         update(7, **copy),
@@ -326,8 +329,10 @@ async def test_replies_come_from_updates_and_the_offset_confirms_them(
         side_effect=[
             httpx.Response(200, json=ok(first_page)),
             httpx.Response(200, json=ok([edited])),
+            httpx.Response(200, json=ok([])),
         ]
     )
+    api.post("/getMe").respond(200, json=ok({"id": 1, "is_bot": True, "username": "humas_bot"}))
     post = ref(42)
     [reply] = await adapter.fetch_replies(post)
     assert (reply.text, reply.in_reply_to_id, reply.ref.id) == ("Buka hari Sabtu?", "42", "301")
@@ -335,15 +340,18 @@ async def test_replies_come_from_updates_and_the_offset_confirms_them(
     assert reply.ref.extra == {"chat_id": str(GROUP_ID)}
     [again] = await adapter.fetch_replies(post)
     assert again.text == "Apakah buka hari Sabtu?"
-    first, second = (body(call.request) for call in route.calls)
-    assert "offset" not in first
+    activity = await adapter.fetch_activity(cursor=cursor_text(11, {}), posts=[post])
+    assert [i.text for i in activity.interactions] == ["Apakah buka hari Sabtu?"]
+    first, second, third = (body(call.request) for call in route.calls)
+    assert "offset" not in first and "offset" not in second
     assert first["allowed_updates"] == [
         "message",
         "edited_message",
         "channel_post",
         "edited_channel_post",
     ]
-    assert second["offset"] == 10
+    assert third["offset"] == 11
+    assert json.loads(activity.cursor or "")["offset"] == 11
 
 
 async def test_replies_are_found_from_the_older_forward_fields_too(

@@ -73,12 +73,16 @@ from govsocial_telegram.errors import (
 )
 from govsocial_telegram.text import utf16_length
 from govsocial_telegram.updates import (
+    PAGE,
     UPDATE_TYPES,
     Inbox,
+    account_key,
     chat_key,
+    cursor_text,
     inbox_for,
     mentions_of,
     message_text,
+    parse_cursor,
     replies_to,
 )
 
@@ -141,8 +145,6 @@ class Telegram(Platform):
         account_metrics=frozenset({"followers"}),
     )
 
-    #: Most getUpdates pages (of 100 updates) one read takes.
-    max_update_pages: ClassVar[int] = 50
     search_support: ClassVar[str | None] = (
         "no search in the Bot API: the posts of channels the bot is a member of, as the bot "
         "receives them (getUpdates), matched against the query by govsocial; only posts that "
@@ -703,28 +705,53 @@ class Telegram(Platform):
         return inbox_for(self.base_url, self.credential("bot_token"))
 
     async def read_updates(self) -> Inbox:
-        """Read the bot's new updates (``getUpdates``, confirming them) into its inbox."""
+        """Read a page of the bot's updates (``getUpdates``) into its inbox.
+
+        The ``offset`` sent confirms only what every account of the bot has had stored by
+        its workspace inbox (:meth:`Inbox.confirmable`): nothing, in a process that has not
+        synced an inbox. One page: reading a second would confirm the first.
+        """
+        return (await self._read_page())[0]
+
+    async def _read_page(self) -> tuple[Inbox, int]:
+        """Read one page into the inbox; return it and how many updates the page had.
+
+        A process that has read nothing yet first asks without an offset (confirming
+        nothing) to learn which updates are waiting: only those may be confirmed, and the
+        next page is read with the offset the stored cursors allow, when it confirms any.
+        """
         inbox = self.inbox()
         async with inbox.lock():
-            for _page in range(self.max_update_pages):
-                payload: dict[str, Any] = {
-                    "limit": 100,
-                    "timeout": 0,
-                    "allowed_updates": list(UPDATE_TYPES),
-                }
-                if inbox.offset is not None:
-                    payload["offset"] = inbox.offset
-                # A repeat asks for the same offset, so it is harmless: idempotent.
-                result = await self._call("getUpdates", json=payload, idempotent=True)
-                if not isinstance(result, list):
-                    raise PlatformError(
-                        f"{self.title} answered getUpdates with {type(result).__name__}, "
-                        "not a list of updates",
-                        platform=self.name,
-                    )
-                if inbox.add_updates(result) < 100:
-                    break
-        return inbox
+            if inbox.read_to is None:
+                page = await self._get_updates(None)
+                inbox.add_updates(page)
+                offset = inbox.confirmable(time.time())
+                first = min(
+                    (u["update_id"] for u in page if _is_int(_dict(u).get("update_id"))),
+                    default=None,
+                )
+                if offset is None or first is None or offset <= first:
+                    return inbox, len(page)  # the same page would come again
+            page = await self._get_updates(inbox.confirmable(time.time()))
+            return inbox, inbox.add_updates(page)
+
+    async def _get_updates(self, offset: int | None) -> list[Any]:
+        payload: dict[str, Any] = {
+            "limit": PAGE,
+            "timeout": 0,
+            "allowed_updates": list(UPDATE_TYPES),
+        }
+        if offset is not None:
+            payload["offset"] = offset
+        # A repeat asks for the same offset, so it is harmless: idempotent.
+        result = await self._call("getUpdates", json=payload, idempotent=True)
+        if not isinstance(result, list):
+            raise PlatformError(
+                f"{self.title} answered getUpdates with {type(result).__name__}, "
+                "not a list of updates",
+                platform=self.name,
+            )
+        return result
 
     def _channel(self, ref: PostRef | None = None) -> set[str]:
         """The names of this account's channel: its chat_id, and the id a post was sent to."""
@@ -739,7 +766,8 @@ class Telegram(Platform):
 
         Read from the bot's updates: the bot must be a member (best: an administrator) of the
         discussion group to receive its messages, and only comments that arrived while this
-        process read updates (or in the 24 hours Telegram keeps unread ones) are known.
+        process read updates (or in the 24 hours Telegram keeps unread ones) are known. It
+        confirms no update the workspace inbox has not stored (:meth:`read_updates`).
         """
         return self._replies_in(await self.read_updates(), ref)
 
@@ -749,7 +777,9 @@ class Telegram(Platform):
         A bot receives group messages mentioning itself; to see mentions of the channel in a
         group, the bot must be an administrator there (or have privacy mode off).
         """
-        return await self._mentions_in(await self.read_updates(), since)
+        inbox = await self.read_updates()
+        bot = await self._bot_username()
+        return self._mentions_in(inbox.messages(), since, bot)
 
     async def fetch_activity(
         self,
@@ -758,40 +788,74 @@ class Telegram(Platform):
         since: datetime | None = None,
         posts: Sequence[PostRef] = (),
     ) -> Activity:
-        """The comments on ``posts`` and the mentions, from one read of the bot's updates
+        """The comments on ``posts`` and the mentions, from one page of the bot's updates
         (``getUpdates``; ``getMe`` once for the bot's name), where reading per post asked
-        ``getUpdates`` again for every post. Telegram keeps the cursor itself (the confirmed
-        ``offset``), so the returned one is None; what :meth:`fetch_replies` says about the
-        bot's membership holds here too."""
-        inbox = await self.read_updates()
+        ``getUpdates`` again for every post; what :meth:`fetch_replies` says about the
+        bot's membership holds here too.
+
+        The cursor (JSON) holds the offset this account's items are read to and the accounts
+        known to share the bot. The offset sent to ``getUpdates`` confirms only updates that
+        every account of the bot known to this process has had stored, as their cursors came
+        back (see :class:`~govsocial_telegram.updates.Inbox`), never beyond this account's
+        own cursor: a process killed before the inbox stored what it read loses nothing, as
+        Telegram gives unconfirmed updates again. A cursor that is not one of these reads
+        as no offset. One page (100 updates) per call: reading the next would confirm this
+        one before it is stored; a full page adds a note that more are waiting.
+        """
+        me = account_key(self.account.key, self._chat_id())
+        stored, peers = parse_cursor(cursor)
+        inbox = self.inbox()
+        # known before any wait, so that an account of the same bot reading meanwhile in
+        # this process names it in its cursor
+        inbox.learn(me, stored, peers, time.time())
+        _inbox, count = await self._read_page()
+        bot = await self._bot_username()
+        # what this account answers for, and how far it was read, taken together (no wait)
+        messages, read_to = inbox.messages(), inbox.read_to
         found: dict[str, Interaction] = {}
         for ref in posts:
-            for reply in self._replies_in(inbox, ref):
+            for reply in self._replies_from(messages, ref):
                 found.setdefault(reply.ref.id, reply.model_copy(update={"thread_id": ref.id}))
-        for mention in await self._mentions_in(inbox, since):
+        for mention in self._mentions_in(messages, since, bot):
             found.setdefault(mention.ref.id, mention)
         ordered = sorted(found.values(), key=lambda item: item.created_at)
-        return Activity(interactions=tuple(ordered), cursor=None)
+        notes: tuple[str, ...] = ()
+        if count >= PAGE:
+            notes = (
+                f"{self.title} has more than {PAGE} updates waiting for the bot: the next "
+                "sync reads the next page (Telegram keeps unconfirmed updates 24 hours)",
+            )
+        offset = read_to if read_to is not None else stored
+        return Activity(
+            interactions=tuple(ordered),
+            cursor=cursor_text(offset, inbox.known_peers(time.time())),
+            notes=notes,
+        )
 
     def _replies_in(self, inbox: Inbox, ref: PostRef) -> list[Interaction]:
+        return self._replies_from(inbox.messages(), ref)
+
+    def _replies_from(self, messages: list[dict[str, Any]], ref: PostRef) -> list[Interaction]:
         listed = ref.extra.get("message_ids", "")
         ids = {int(i) for i in listed.split(",") if i.strip().isdigit()}
         if ref.id.isdigit():
             ids.add(int(ref.id))
         if not ids:
             return []
-        found = replies_to(inbox.messages(), self._channel(ref), ids)
+        found = replies_to(messages, self._channel(ref), ids)
         return [self._interaction("reply", message, str(answers)) for message, answers in found]
 
-    async def _mentions_in(self, inbox: Inbox, since: datetime | None) -> list[Interaction]:
+    def _mentions_in(
+        self, messages: list[dict[str, Any]], since: datetime | None, bot: str
+    ) -> list[Interaction]:
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         names = {name for name in self._channel() if name.startswith("@")}
         if self.account.handle.startswith("@"):
             names.add(self.account.handle.lower())
-        names.add("@" + (await self._bot_username()).lower())
+        names.add("@" + bot.lower())
         found = []
-        for message in mentions_of(inbox.messages(), names, self._channel()):
+        for message in mentions_of(messages, names, self._channel()):
             interaction = self._interaction("mention", message, None)
             if since is None or interaction.created_at > since:
                 found.append(interaction)
@@ -907,6 +971,10 @@ class Telegram(Platform):
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _message_id(message: Any) -> int | None:

@@ -5,10 +5,12 @@ starts it through ``localserver_npm/server.js`` on a free port of 127.0.0.1 and 
 accounts, each a bot administering a channel that has a linked discussion group. It follows
 :class:`govsocial.adapters.platform.LocalServer`.
 
-telegram-test-api itself serves ``sendMessage``, ``deleteMessage``, ``getUpdates`` and
-``getMe``, keeps what bots sent, and takes messages "from users" (``POST /sendMessage``)
-that bots then receive as updates. The launcher adds what it lacks (a 401 for unknown
-tokens, ``sendPhoto``, ``sendVideo``, ``sendMediaGroup``, ``deleteMessages``,
+telegram-test-api itself serves ``sendMessage``, ``deleteMessage`` and ``getMe``, keeps
+what bots sent, and takes messages "from users" (``POST /sendMessage``) that bots then
+receive as updates. The launcher answers ``getUpdates`` as the Bot API does (an update is
+given again until a later call's ``offset`` confirms it; the package's own ignores
+``offset`` and confirms each update on its first read), and adds what the package lacks (a
+401 for unknown tokens, ``sendPhoto``, ``sendVideo``, ``sendMediaGroup``, ``deleteMessages``,
 ``getChatMemberCount``, ``getChatMember`` for the bot itself, and a 404 "Not Found" for a
 retired method).
 Telegram's own behaviour that no test server reproduces, copying a channel post into the
@@ -275,6 +277,24 @@ class TelegramTestServer:
         response.raise_for_status()
         items: list[dict[str, Any]] = response.json()["result"]
         return items
+
+    def pending_updates(self, account: Account) -> list[dict[str, Any]]:
+        """The updates waiting for ``account``'s bot (``getUpdates`` without an offset,
+        which confirms nothing), oldest first, at most 100."""
+        response = self._client().post(f"/bot{_token(account)}/getUpdates", json={})
+        response.raise_for_status()
+        updates: list[dict[str, Any]] = response.json()["result"]
+        return updates
+
+    def confirm_updates(self, account: Account) -> None:
+        """Confirm every update waiting for ``account``'s bot, as a reader that kept them
+        would (``getUpdates`` with an offset past the last one)."""
+        while updates := self.pending_updates(account):
+            last = max(int(update["update_id"]) for update in updates)
+            response = self._client().post(
+                f"/bot{_token(account)}/getUpdates", json={"offset": last + 1, "limit": 1}
+            )
+            response.raise_for_status()
 
     def channel_id(self, account: Account) -> int:
         """The numeric id of ``account``'s channel."""

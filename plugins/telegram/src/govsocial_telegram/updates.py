@@ -2,10 +2,18 @@
 
 The Bot API has no "replies to this post" or "mentions of this channel" call. A bot sees
 messages only as updates (https://core.telegram.org/bots/api#getupdates), and an update is
-gone once confirmed (the next ``getUpdates`` with a higher ``offset``); unconfirmed ones are
-kept by Telegram for at most 24 hours. So the adapter reads updates into an :class:`Inbox`
-(one per bot per process, shared by every account using that bot), confirms them, and
-answers ``fetch_replies`` and ``fetch_mentions`` from what the inbox holds.
+gone once confirmed: a ``getUpdates`` with an ``offset`` higher than its ``update_id``
+confirms it, and it is never given again; unconfirmed ones are kept by Telegram for at most
+24 hours. So the adapter reads updates into an :class:`Inbox` (one per bot per process,
+shared by every account using that bot) and answers ``fetch_activity``, ``fetch_replies``,
+``fetch_mentions`` and ``search`` from what the inbox holds.
+
+Confirming is what loses messages, so it follows what the workspace inbox has stored (the
+cursor ``fetch_activity`` returns, which the inbox stores in the transaction that stores the
+items and gives back on the next call): :meth:`Inbox.confirmable` is the lowest offset every
+account of the bot known to the process has stored, and nothing is confirmed while one of
+them has not had its stored offset come back in this process. See
+``docs/platforms/telegram.md`` for the guarantee.
 
 Comments on a channel post live in the channel's linked discussion group: Telegram copies
 each post there as a message with ``is_automatic_forward`` (its ``forward_origin`` names the
@@ -17,19 +25,28 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import math
+import re
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govsocial_telegram.text import utf16_slice
 
 __all__ = [
+    "KEPT_FOR",
+    "MAX_OFFSET",
+    "PAGE",
     "UPDATE_TYPES",
     "Inbox",
+    "account_key",
     "chat_key",
+    "cursor_text",
     "inbox_for",
     "mentions_of",
+    "parse_cursor",
     "replies_to",
 ]
 
@@ -38,16 +55,37 @@ UPDATE_TYPES: tuple[str, ...] = ("message", "edited_message", "channel_post", "e
 
 MessageKey = tuple[str, int]
 
+#: Seconds Telegram keeps an update nobody confirmed ("not kept longer than 24 hours",
+#: https://core.telegram.org/bots/api#getting-updates); an account of the bot that has not
+#: synced for this long stops holding the others' confirmations back.
+KEPT_FOR = 24 * 3600
+#: Updates one getUpdates answers at most (its ``limit``, 1-100).
+PAGE = 100
+#: The highest offset a cursor may hold: an ``update_id`` is a Bot API Integer without the
+#: "more than 32 significant bits" note some ids carry, so it is below 2**31.
+MAX_OFFSET = 2**31
+#: Accounts (of one bot) a cursor names at most; more are left out, the least recent first.
+MAX_PEERS = 64
+#: The longest cursor read; a longer one is garbage.
+MAX_CURSOR = 8192
+_PEER = re.compile(r"^[0-9a-f]{16}$")
+
 
 class Inbox:
-    """Messages one bot received, by (chat id, message id), and the next update offset.
+    """Messages one bot received, by (chat id, message id), and what may be confirmed.
 
-    At most ``capacity`` messages are kept; the oldest go first.
+    ``read_to`` is one past the highest ``update_id`` read in this process (None: nothing
+    read yet). ``stored`` is, per account of the bot (a digest, :func:`account_key`), the
+    offset its workspace inbox has stored, as its cursor came back; ``peers`` is when each
+    account known to share the bot last synced (epoch seconds), from this process and from
+    the cursors that came back. At most ``capacity`` messages are kept; the oldest go first.
     """
 
     def __init__(self, capacity: int = 20_000) -> None:
         self.capacity = capacity
-        self.offset: int | None = None
+        self.read_to: int | None = None
+        self.stored: dict[str, int] = {}
+        self.peers: dict[str, float] = {}
         self._messages: OrderedDict[MessageKey, dict[str, Any]] = OrderedDict()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -64,15 +102,55 @@ class Inbox:
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
+    def learn(
+        self, account: str, stored: int | None, peers: Mapping[str, float], now: float
+    ) -> None:
+        """``account`` syncs now; its inbox has stored up to ``stored`` (None: unknown, so
+        nothing is confirmed until it is known) and its cursor named ``peers``."""
+        for key, seen in peers.items():
+            self.peers[key] = max(self.peers.get(key, 0.0), min(seen, now))
+        self.peers[account] = now
+        if stored is None:
+            self.stored.pop(account, None)
+        else:
+            self.stored[account] = stored
+        self._expire(now)
+
+    def known_peers(self, now: float) -> dict[str, int]:
+        """The accounts known to share the bot and when each last synced (whole seconds),
+        the most recent :data:`MAX_PEERS`, for a cursor."""
+        self._expire(now)
+        return {key: int(seen) for key, seen in self.peers.items()}
+
+    def confirmable(self, now: float) -> int | None:
+        """The ``offset`` a read may send: the lowest offset stored by every account of the
+        bot known here, never above what this process has read; None (confirm nothing)
+        when nothing was read yet, no account is known, or one of them has not had its
+        stored offset come back in this process."""
+        self._expire(now)
+        if self.read_to is None or not self.peers:
+            return None
+        offsets = [self.stored.get(key) for key in self.peers]
+        if any(offset is None for offset in offsets):
+            return None
+        return min(min(o for o in offsets if o is not None), self.read_to)
+
+    def _expire(self, now: float) -> None:
+        recent = sorted(self.peers.items(), key=lambda item: item[1], reverse=True)
+        self.peers = {k: seen for k, seen in recent[:MAX_PEERS] if seen >= now - KEPT_FOR}
+        for key in [k for k in self.stored if k not in self.peers]:
+            del self.stored[key]
+
     def add_updates(self, updates: Iterable[Any]) -> int:
-        """Keep the messages of ``updates``; move the offset past them; return how many came."""
+        """Keep the messages of ``updates``; move ``read_to`` past them; return how many
+        came."""
         count = 0
         for update in updates:
             if not isinstance(update, dict):
                 continue
             update_id = update.get("update_id")
             if isinstance(update_id, int) and not isinstance(update_id, bool):
-                self.offset = max(self.offset or 0, update_id + 1)
+                self.read_to = max(self.read_to or 0, update_id + 1)
             for kind in UPDATE_TYPES:
                 message = update.get(kind)
                 if isinstance(message, dict):
@@ -93,6 +171,51 @@ class Inbox:
     def messages(self) -> list[dict[str, Any]]:
         """Every message kept, oldest first."""
         return sorted(self._messages.values(), key=_order)
+
+
+def account_key(key: str, chat_id: str) -> str:
+    """How a cursor names an account of the bot: a digest of its key and chat id."""
+    return hashlib.sha256(f"{key}\n{chat_id}".encode()).hexdigest()[:16]
+
+
+def parse_cursor(text: str | None) -> tuple[int | None, dict[str, float]]:
+    """The stored offset and the peers of a cursor :func:`cursor_text` wrote; anything
+    else (not JSON, too long or deep, wrong types, an offset out of 1..2**31) reads as
+    no offset and no peers: nothing is confirmed on its word."""
+    if not isinstance(text, str) or not text or len(text) > MAX_CURSOR:
+        return None, {}
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, {}
+    if not isinstance(data, dict):
+        return None, {}
+    offset = data.get("offset")
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 < offset <= MAX_OFFSET:
+        offset = None
+    peers: dict[str, float] = {}
+    listed = data.get("peers")
+    if isinstance(listed, dict):
+        for key, seen in list(listed.items())[:MAX_PEERS]:
+            if (
+                isinstance(key, str)
+                and _PEER.match(key)
+                and isinstance(seen, int | float)
+                and not isinstance(seen, bool)
+                and math.isfinite(seen)
+                and seen > 0
+            ):
+                peers[key] = float(seen)
+    return offset, peers
+
+
+def cursor_text(offset: int | None, peers: Mapping[str, int]) -> str:
+    """The cursor ``fetch_activity`` returns: the offset this account's items are read to,
+    and the accounts known to share the bot (with when each last synced)."""
+    data: dict[str, Any] = {"v": 1, "peers": dict(peers)}
+    if offset is not None:
+        data["offset"] = offset
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 _INBOXES: dict[str, Inbox] = {}

@@ -8,11 +8,13 @@
 //    "bots": [{"token": "...", "id": 1, "username": "humas_bot", "first_name": "Humas"}],
 //    "chats": [{"id": -1001, "type": "channel", "title": "...", "username": "...", "members": 0}]}
 //
-// telegram-test-api itself serves sendMessage, deleteMessage, getUpdates and its client routes
+// telegram-test-api itself serves sendMessage, deleteMessage and its client routes
 // (/sendMessage, /getUpdatesHistory, ...). This launcher puts three things in front of it:
 //   1. a token check: an unknown bot token gets the Bot API's 401 "Unauthorized" answer
 //      (telegram-test-api accepts any token);
-//   2. the methods the package lacks, stored in the package's own storage so its
+//   2. getUpdates with the Bot API's offset and limit (an update is given until a later
+//      call's offset confirms it; the package's own confirms each update on its first read),
+//      and the methods the package lacks, stored in the package's own storage so its
 //      getUpdatesHistory shows them: sendPhoto, sendVideo, sendMediaGroup (JSON or multipart),
 //      deleteMessages, getChatMemberCount, getChatMember (the bot itself), and getMe answering
 //      with the configured bot;
@@ -176,7 +178,33 @@ function replyParameters(params) {
   return params.reply_parameters === undefined ? undefined : jsonField(params.reply_parameters);
 }
 
+// getUpdates as the Bot API answers it (https://core.telegram.org/bots/api#getupdates):
+// updates from the earliest unconfirmed one, at most `limit` (1-100, default 100); an update
+// is confirmed once getUpdates is called with an offset higher than its update_id, and is
+// never given again; a negative offset gives the last -offset updates and forgets the rest.
+// telegram-test-api's own getUpdates ignores offset and limit and gives each update once, on
+// its first read (confirming on delivery), which no crash-safe reader could survive.
+function pendingUpdates(bot) {
+  return telegram.storage.userMessages.filter((update) => update.botToken === bot.token && !update.isRead);
+}
+
 const methods = {
+  getupdates(params, bot) {
+    const pending = pendingUpdates(bot);
+    if (params.offset !== undefined && params.offset !== '') {
+      const offset = Number(params.offset);
+      if (!Number.isInteger(offset)) {
+        throw new Error('Bad Request: offset must be an integer');
+      }
+      const confirmed = offset >= 0
+        ? pending.filter((update) => update.updateId < offset)
+        : pending.slice(0, Math.max(0, pending.length + offset));
+      confirmed.forEach((update) => { update.isRead = true; }); // kept for getUpdatesHistory
+    }
+    let limit = params.limit === undefined || params.limit === '' ? 100 : Number(params.limit);
+    limit = Number.isInteger(limit) ? Math.min(100, Math.max(1, limit)) : 100;
+    return pendingUpdates(bot).slice(0, limit).map((update) => telegram.constructor.formatUpdate(update));
+  },
   getme(params, bot) {
     return { id: bot.id, is_bot: true, first_name: bot.first_name || bot.username, username: bot.username };
   },
