@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from govsocial import Post, validate
@@ -120,4 +120,10 @@ def test_the_count_is_that_of_the_nfc_form(text: str) -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=0x10FF, exclude_characters="."), max_size=80))
 def test_text_without_dots_or_emoji_below_u1100_weighs_one_per_code_point(text: str) -> None:
     normalized = unicodedata.normalize("NFC", text)
+    # "A" and a combining dot below compose to U+1EA0, above the range: it weighs 2
+    assume(all(ord(character) <= 0x10FF for character in normalized))
     assert weighted_length(text) == len(normalized)
+
+
+def test_a_composition_leaving_the_light_range_weighs_as_its_nfc_form() -> None:
+    assert weighted_length("A\u0323") == weighted_length("\u1ea0") == 2

@@ -14,6 +14,9 @@ names, by what they are for (docs/sdk.md describes each):
   :func:`header_int`, :func:`scrub`, ``DEFAULT_TIMEOUT``;
 - reading answers: :func:`json_object`, :func:`read_json`, :func:`as_dict`, :func:`as_int`,
   :func:`is_id`, :func:`parse_time`; building paths from ids: :func:`path_segment`;
+- OAuth 2.0 token renewal (the ``refresh_token`` grant, once for concurrent callers):
+  :class:`TokenRefresh`, :class:`TokenAnswer`, :func:`read_token_answer`,
+  :func:`expiry_after`;
 - multi-step publishing and media: :class:`Checkpoints`, :class:`MemoryCheckpoints`,
   :class:`MediaHost`, :class:`DirectoryHost`;
 - the models an adapter takes and returns: :class:`Account`, :class:`Post`,
@@ -67,6 +70,12 @@ if TYPE_CHECKING:
         scrub,
     )
     from govsocial.adapters.media import DirectoryHost, MediaHost
+    from govsocial.adapters.oauth import (
+        TokenAnswer,
+        TokenRefresh,
+        expiry_after,
+        read_token_answer,
+    )
     from govsocial.adapters.platform import (
         METRIC_FIELDS,
         AdapterContext,
@@ -179,6 +188,8 @@ __all__ = [
     "SearchPage",
     "SecretStr",
     "Span",
+    "TokenAnswer",
+    "TokenRefresh",
     "UploadExpired",
     "UploadProgress",
     "UploadProtocol",
@@ -187,6 +198,7 @@ __all__ = [
     "VideoLimits",
     "as_dict",
     "as_int",
+    "expiry_after",
     "find_urls",
     "grapheme_count",
     "graphemes",
@@ -197,6 +209,7 @@ __all__ = [
     "parse_query",
     "path_segment",
     "read_json",
+    "read_token_answer",
     "parse_time",
     "poll",
     "probe_video",
@@ -226,6 +239,12 @@ _HOMES = {
         "scrub",
     ),
     "govsocial.adapters.media": ("DirectoryHost", "MediaHost"),
+    "govsocial.adapters.oauth": (
+        "TokenAnswer",
+        "TokenRefresh",
+        "expiry_after",
+        "read_token_answer",
+    ),
     "govsocial.adapters.upload": (
         "ResumableUpload",
         "UploadExpired",

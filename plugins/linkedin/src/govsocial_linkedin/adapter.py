@@ -35,7 +35,6 @@ API reference: https://learn.microsoft.com/en-us/linkedin/marketing/community-ma
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -64,6 +63,7 @@ from govsocial.adapters import (
     PostRef,
     Problem,
     RateLimited,
+    TokenRefresh,
     VideoLimits,
     as_int,
     json_object,
@@ -184,7 +184,15 @@ class LinkedIn(Platform):
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
-        self._refresh_lock: asyncio.Lock | None = None
+        #: Refreshes of the access token, once for concurrent callers (a rotated refresh
+        #: token, when LinkedIn sends a new one, replaces the stored one).
+        self.tokens = TokenRefresh(
+            self,
+            token_url=lambda: self.token_url,
+            refused=self._refresh_refused,
+            unusable=self._refresh_unusable,
+            idempotent=True,
+        )
 
     # -- offline -----------------------------------------------------------------------
 
@@ -316,47 +324,23 @@ class LinkedIn(Platform):
     def _can_refresh(self) -> bool:
         return all(self._optional(name) for name in ("refresh_token", "client_id", "client_secret"))
 
-    async def _refresh(self, failed_token: str) -> None:
-        """Trade the refresh token for a new access token (once, however many calls failed)."""
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
-        async with self._refresh_lock:
-            if self.credential("access_token") != failed_token:
-                return  # another call refreshed it meanwhile
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": self.credential("refresh_token"),
-                "client_id": self.credential("client_id"),
-                "client_secret": self.credential("client_secret"),
-            }
-            try:
-                response = await self.request("POST", self.token_url, data=form, idempotent=True)
-            except (AuthenticationError, PlatformError) as error:
-                if isinstance(error, RateLimited):
-                    raise
-                raise AuthenticationError(
-                    f"{self.title} refused to refresh the access token of "
-                    f"{self.account.handle}: {error.message}",
-                    platform=self.name,
-                    hint="the refresh token is expired (they live a year) or revoked: "
-                    + _REAUTHORISE
-                    + " and refresh_token",
-                ) from None
-            answer = json_object(response) or {}
-            access = answer.get("access_token")
-            if not isinstance(access, str) or not access:
-                raise AuthenticationError(
-                    f"{self.title} answered the token refresh of {self.account.handle} "
-                    "without an access token",
-                    platform=self.name,
-                    hint=_REAUTHORISE,
-                )
-            values = {"access_token": access}
-            rotated = answer.get("refresh_token")
-            if isinstance(rotated, str) and rotated and rotated != form["refresh_token"]:
-                values["refresh_token"] = rotated
-            self.update_credentials(**values)
-            logger.info("refreshed the LinkedIn access token of %s", self.account.handle)
+    def _refresh_refused(self, error: GovSocialError) -> AuthenticationError:
+        return AuthenticationError(
+            f"{self.title} refused to refresh the access token of "
+            f"{self.account.handle}: {error.message}",
+            platform=self.name,
+            hint="the refresh token is expired (they live a year) or revoked: "
+            + _REAUTHORISE
+            + " and refresh_token",
+        )
+
+    def _refresh_unusable(self, response: httpx.Response, why: str, field: str) -> GovSocialError:
+        return AuthenticationError(
+            f"{self.title} answered the token refresh of {self.account.handle} "
+            f"without a usable {field} ({why})",
+            platform=self.name,
+            hint=_REAUTHORISE,
+        )
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -389,7 +373,7 @@ class LinkedIn(Platform):
             except AuthenticationError:
                 if refreshed or not authorised or not self._can_refresh():
                     raise
-                await self._refresh(token)
+                await self.tokens.renew(token)
                 refreshed = True
 
     # -- publishing --------------------------------------------------------------------------
@@ -622,7 +606,7 @@ class LinkedIn(Platform):
         """Renew the access token with the refresh token (where LinkedIn granted one)."""
         if not self._can_refresh():
             return False
-        await self._refresh(self.credential("access_token"))
+        await self.tokens.renew(self.credential("access_token"))
         return True
 
     async def check(self) -> AccountCheck:

@@ -60,6 +60,7 @@ from govsocial.adapters import (
     PublishOutcomeUnknown,
     RateLimited,
     RateState,
+    TokenRefresh,
     VideoLimits,
     as_dict,
     as_int,
@@ -67,6 +68,7 @@ from govsocial.adapters import (
     json_object,
     parse_time,
     path_segment,
+    read_token_answer,
 )
 from govsocial_threads import meta
 from govsocial_threads.meta import MetaAuthenticationError
@@ -187,7 +189,16 @@ class Threads(Platform):
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
-        self._refresh_lock: asyncio.Lock | None = None
+        #: Threads has no refresh_token grant (its long-lived token refreshes itself at
+        #: ``GET /refresh_access_token``): the helper gives the single flight, the reading
+        #: of the answer and the expiry, not the form POST.
+        self.tokens = TokenRefresh(
+            self,
+            token_url="/refresh_access_token",  # noqa: S106 - a path, not a password
+            refused=self._refresh_refused,
+            expiry_field="token_expires_at",
+            rotates=False,
+        )
 
     # -- offline ---------------------------------------------------------------------------
 
@@ -858,26 +869,13 @@ class Threads(Platform):
                     "access_token": self.credential("access_token"),
                 },
             )
+        except RateLimited:
+            raise
         except (AuthenticationError, PlatformError) as error:
-            if isinstance(error, RateLimited):
-                raise
-            raise AuthenticationError(
-                f"{self.title} did not refresh the access token of {self.account.handle}: "
-                f"{error.message}",
-                platform=self.name,
-                hint=_REAUTHORIZE_HINT,
-            ) from None
-        body = json_object(response) or {}
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise self.unreadable(response, "the token refresh")
-        values = {"access_token": token}
-        expires_in = as_int(body.get("expires_in"))
-        expires = None
-        if expires_in is not None and expires_in > 0:
-            expires = (datetime.now(UTC) + timedelta(seconds=expires_in)).replace(microsecond=0)
-            values["token_expires_at"] = expires.isoformat(timespec="seconds")
-        self.update_credentials(**values)
+            raise self._refresh_refused(error) from None
+        answer = read_token_answer(response, self.tokens.unusable)
+        self.tokens.store(answer)
+        expires = answer.expires_at
         logger.info("refreshed the %s token of %s", self.title, self.account.handle)
         return expires
 
@@ -914,13 +912,18 @@ class Threads(Platform):
             return "it is less than 24 hours old"
         return None
 
+    def _refresh_refused(self, error: GovSocialError) -> AuthenticationError:
+        return AuthenticationError(
+            f"{self.title} did not refresh the access token of {self.account.handle}: "
+            f"{error.message}",
+            platform=self.name,
+            hint=_REAUTHORIZE_HINT,
+        )
+
     async def _refresh_after(self, error: MetaAuthenticationError, used: str) -> None:
         """One refresh after an "expired" answer, if allowed; else the next step."""
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
-        async with self._refresh_lock:
-            if self.credential("access_token") != used:
-                return  # another call refreshed it meanwhile
+
+        async def refresh() -> None:
             refusal = self._refusal_to_refresh()
             if refusal is not None:
                 raise AuthenticationError(
@@ -930,6 +933,8 @@ class Threads(Platform):
                     hint=_REAUTHORIZE_HINT,
                 ) from None
             await self.refresh_token()
+
+        await self.tokens.once(used, refresh)
 
     # -- requests ----------------------------------------------------------------------------
 

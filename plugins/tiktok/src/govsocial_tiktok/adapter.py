@@ -59,7 +59,6 @@ old, and an answer without one never wipes the one we have.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -90,6 +89,7 @@ from govsocial.adapters import (
     Problem,
     RateLimited,
     RateState,
+    TokenRefresh,
     UploadExpired,
     ValidationError,
     VideoLimits,
@@ -408,7 +408,16 @@ class TikTok(Platform):
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
-        self._refresh_lock: asyncio.Lock | None = None
+        #: Renewals at ``POST /v2/oauth/token/`` (client_key and client_secret in the form),
+        #: never sent twice: TikTok may rotate the refresh token at each renewal.
+        self.tokens = TokenRefresh(
+            self,
+            token_url=TOKEN,
+            refused=lambda error: self._refresh_refused(error.message),
+            unusable=self._renewal_unusable,
+            client_id_field="client_key",
+            refusals=(PlatformError, AuthenticationError, ConfigurationError),
+        )
 
     # -- offline ---------------------------------------------------------------------------
 
@@ -541,38 +550,13 @@ class TikTok(Platform):
         without one keeps the old one (never overwritten with an empty value)."""
         if not self._can_refresh():
             return False
-        await self._refresh(self.credential("access_token"))
+        await self.tokens.renew(self.credential("access_token"))
         return True
 
-    async def _refresh(self, failed_token: str) -> None:
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
-        async with self._refresh_lock:
-            if self.credential("access_token") != failed_token:
-                return  # another request renewed it meanwhile
-            form = {
-                "client_key": self.credential("client_key"),
-                "client_secret": self.credential("client_secret"),
-                "grant_type": "refresh_token",
-                "refresh_token": self.credential("refresh_token"),
-            }
-            try:
-                response = await self.request("POST", TOKEN, data=form, idempotent=False)
-            except RateLimited:
-                raise
-            except (PlatformError, AuthenticationError, ConfigurationError) as error:
-                raise self._refresh_refused(error.message) from None
-            body = json_object(response) or {}
-            access = body.get("access_token")
-            if not isinstance(access, str) or not access:
-                raise self._refresh_refused(
-                    str(body.get("error_description") or "the answer held no access_token")
-                )
-            values = {"access_token": access}
-            rotated = body.get("refresh_token")
-            if isinstance(rotated, str) and rotated:
-                values["refresh_token"] = rotated
-            self.update_credentials(**values)
+    def _renewal_unusable(self, response: httpx.Response, why: str, field: str) -> GovSocialError:
+        """TikTok's reason (``error_description``) when it gave one in place of a token."""
+        described = (json_object(response) or {}).get("error_description")
+        return self._refresh_refused(str(described or why) if field == "access_token" else why)
 
     def _refresh_refused(self, why: str) -> AuthenticationError:
         return AuthenticationError(
@@ -592,7 +576,7 @@ class TikTok(Platform):
         except AuthenticationError:
             if not self._can_refresh():
                 raise
-        await self._refresh(token)
+        await self.tokens.renew(token)
         token = self.credential("access_token")
         return await self.request(method, path, headers=_bearer(token), **kwargs)
 

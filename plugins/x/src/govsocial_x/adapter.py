@@ -58,6 +58,7 @@ from govsocial.adapters import (
     RateLimited,
     RateState,
     SearchPage,
+    TokenRefresh,
     UploadExpired,
     VideoLimits,
     as_int,
@@ -212,7 +213,16 @@ class X(Platform):
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
         self._user: dict[str, str] | None = None
-        self._refresh_lock: asyncio.Lock | None = None
+        #: Renewals at ``POST /2/oauth2/token``: the client secret (of a confidential client)
+        #: as HTTP Basic, never sent twice (X burns a refresh token at its first use and
+        #: rotates it at every renewal).
+        self.tokens = TokenRefresh(
+            self,
+            token_url="/2/oauth2/token",  # noqa: S106 - a path, not a password
+            refused=self._renewal_refused,
+            unusable=self._renewal_unusable,
+            client_auth="basic",
+        )
 
     # -- offline -------------------------------------------------------------------------
 
@@ -479,48 +489,18 @@ class X(Platform):
         except AuthenticationError:
             if not self._can_refresh():
                 raise
-        await self._refresh(token)
+        await self.tokens.renew(token)
         return await self.request(
             method, path, headers=self._auth(self.credential("access_token")), **kwargs
         )
 
-    async def _refresh(self, failed_token: str) -> None:
-        """``POST /2/oauth2/token`` grant_type=refresh_token, once for concurrent callers."""
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
-        async with self._refresh_lock:
-            if self.credential("access_token") != failed_token:
-                return  # another request renewed it meanwhile
-            client_id = self.credential("client_id")
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": self.credential("refresh_token"),
-                "client_id": client_id,
-            }
-            headers = {}
-            secret = self._optional("client_secret")
-            if secret:
-                pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
-                headers["Authorization"] = f"Basic {pair}"
-            try:
-                response = await self.request(
-                    "POST", "/2/oauth2/token", data=form, headers=headers, idempotent=False
-                )
-            except PlatformError as error:
-                if isinstance(error, RateLimited):
-                    raise
-                raise self._refresh_refused(error.body or error.message) from None
-            except AuthenticationError as error:
-                raise self._refresh_refused(error.message) from None
-            body = json_object(response)
-            access = body.get("access_token") if body else None
-            if not isinstance(access, str) or not access:
-                raise self._refresh_refused("the answer held no access_token")
-            values = {"access_token": access}
-            rotated = body.get("refresh_token") if body else None
-            if isinstance(rotated, str) and rotated:
-                values["refresh_token"] = rotated
-            self.update_credentials(**values)
+    def _renewal_refused(self, error: GovSocialError) -> AuthenticationError:
+        if isinstance(error, PlatformError):
+            return self._refresh_refused(error.body or error.message)
+        return self._refresh_refused(error.message)
+
+    def _renewal_unusable(self, response: httpx.Response, why: str, field: str) -> GovSocialError:
+        return self._refresh_refused(why)
 
     def _refresh_refused(self, why: str) -> AuthenticationError:
         return AuthenticationError(
@@ -696,7 +676,7 @@ class X(Platform):
         """Renew the OAuth 2 access token with the refresh token (X rotates both)."""
         if not self._can_refresh():
             return False
-        await self._refresh(self.credential("access_token"))
+        await self.tokens.renew(self.credential("access_token"))
         return True
 
     async def find_published(self, idempotency_key: str) -> PostRef | None:

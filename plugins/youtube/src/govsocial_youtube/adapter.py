@@ -24,7 +24,6 @@ whose cost is not left today is refused before it is sent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
@@ -33,7 +32,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -61,6 +60,7 @@ from govsocial.adapters import (
     RateLimited,
     RateState,
     ResumableUpload,
+    TokenRefresh,
     VideoLimits,
     as_dict,
     is_id,
@@ -179,7 +179,18 @@ class YouTube(Platform):
 
     def __init__(self, account: Account, context: AdapterContext) -> None:
         super().__init__(account, context)
-        self._refresh_lock: asyncio.Lock | None = None
+        #: Renewals at the token endpoint (sent past :meth:`request`: no bearer, no quota).
+        #: Google sends a refresh token only at consent, so the stored one is kept when an
+        #: answer has none.
+        self.tokens = TokenRefresh(
+            self,
+            token_url=lambda: _token_uri(self.account),
+            refused=self._renewal_refused,
+            expiry_field="token_expires_at",
+            margin=self.refresh_margin,
+            idempotent=True,
+            send=lambda *args, **kwargs: Platform.request(self, *args, **kwargs),
+        )
 
     # -- offline ---------------------------------------------------------------------------
 
@@ -419,14 +430,14 @@ class YouTube(Platform):
         call = quota.call_for(method, url)
         if call is not None:
             self._check_quota(call)
-        if self._token_expiring():
-            await self._refresh(self.credential("access_token"))
+        if self.tokens.expiring():
+            await self.tokens.renew(self.credential("access_token"))
         token = self.credential("access_token")
         try:
             response = await self._send(method, url, token, kwargs)
         except TokenRefused:
             # a 401 means YouTube did nothing: renewing and sending again is safe
-            await self._refresh(token)
+            await self.tokens.renew(token)
             response = await self._send(method, url, self.credential("access_token"), kwargs)
         except PlatformError as error:
             if call is not None and error.status is not None and not isinstance(error, RateLimited):
@@ -515,12 +526,6 @@ class YouTube(Platform):
 
     # -- credentials -----------------------------------------------------------------------
 
-    def _token_expiring(self) -> bool:
-        expires = parse_time(self._optional("token_expires_at"))
-        if expires is None:
-            return False
-        return expires - datetime.now(UTC) < timedelta(seconds=self.refresh_margin)
-
     def _optional(self, name: str) -> str | None:
         if name in self._refreshed:
             return self._refreshed[name]
@@ -529,56 +534,18 @@ class YouTube(Platform):
     async def refresh_credentials(self) -> bool:
         """Renew the access token with the refresh token (run it daily, or let the adapter
         renew on demand: it does when the token expires or is refused)."""
-        await self._refresh(self.credential("access_token"))
+        await self.tokens.renew(self.credential("access_token"))
         return True
 
-    async def _refresh(self, failed_token: str) -> None:
-        """``POST token_uri`` with grant_type=refresh_token, once for concurrent callers.
-
-        Only what the answer holds is stored: Google answers a renewal with an access token
-        and no refresh token, and the stored refresh token is then kept as it is (a
-        renewal that wiped it would leave the channel needing consent again every day).
-        """
-        if self._refresh_lock is None:
-            self._refresh_lock = asyncio.Lock()
-        async with self._refresh_lock:
-            if self.credential("access_token") != failed_token:
-                return  # another call renewed it meanwhile
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": self.credential("refresh_token"),
-                "client_id": self.credential("client_id"),
-                "client_secret": self.credential("client_secret"),
-            }
-            try:
-                response = await super().request(
-                    "POST", _token_uri(self.account), data=form, idempotent=True
-                )
-            except RateLimited:
-                raise
-            except (AuthenticationError, PlatformError) as error:
-                raise AuthenticationError(
-                    f"{self.title} access token of {self.account.handle} could not be "
-                    f"renewed: {getattr(error, 'body', None) or error.message}",
-                    platform=self.name,
-                    hint="the refresh token was revoked or expired (a Google Cloud project "
-                    "whose OAuth consent screen is in Testing issues refresh tokens that last "
-                    "7 days; publish it to Production): " + _REAUTHORIZE,
-                ) from None
-            body = json_object(response) or {}
-            access = body.get("access_token")
-            if not isinstance(access, str) or not access:
-                raise self.unreadable(response, "the token renewal")
-            values = {"access_token": access}
-            rotated = body.get("refresh_token")
-            if isinstance(rotated, str) and rotated:  # never an empty or missing one
-                values["refresh_token"] = rotated
-            expires_in = body.get("expires_in")
-            if isinstance(expires_in, int) and not isinstance(expires_in, bool):
-                when = datetime.now(UTC) + timedelta(seconds=expires_in)
-                values["token_expires_at"] = when.replace(microsecond=0).isoformat()
-            self.update_credentials(**values)
-            logger.info("renewed the %s access token of %s", self.title, self.account.handle)
+    def _renewal_refused(self, error: GovSocialError) -> AuthenticationError:
+        return AuthenticationError(
+            f"{self.title} access token of {self.account.handle} could not be "
+            f"renewed: {getattr(error, 'body', None) or error.message}",
+            platform=self.name,
+            hint="the refresh token was revoked or expired (a Google Cloud project "
+            "whose OAuth consent screen is in Testing issues refresh tokens that last "
+            "7 days; publish it to Production): " + _REAUTHORIZE,
+        )
 
     # -- publishing --------------------------------------------------------------------------
 
