@@ -318,3 +318,35 @@ def _recorder(closed: list[str], name: str) -> Any:
         closed.append(name)
 
     return aclose
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (KeyError("status"), "the paper adapter failed while looking at a post it was processing"),
+        (NotImplementedError(), "cannot look at it again (resume_processing is not implemented)"),
+    ],
+)
+def test_an_adapter_bug_while_looking_at_a_processing_post_is_its_result(
+    plugins: Plugins,
+    account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    raised: Exception,
+    said: str,
+) -> None:
+    """The worker reads the outcome, never an exception: a bug (or a platform that left a
+    post processing and cannot look at it) is a PluginError in the result, naming the
+    platform and the account, the original kept as its cause."""
+
+    async def broken(self: Paper, idempotency_key: str) -> PostRef:
+        raise raised
+
+    monkeypatch.setattr(Paper, "resume_processing", broken)
+
+    async def go() -> Any:
+        async with AsyncClient(plugins=plugins) as client:
+            return await client.resume_processing(Post("x"), account, idempotency_key="k")
+
+    result = asyncio.run(go())
+    assert isinstance(result.error, PluginError) and said in str(result.error)
+    assert account.handle in str(result.error) and result.error.__cause__ is raised

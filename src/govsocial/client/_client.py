@@ -356,19 +356,20 @@ class AsyncClient:
         effective = post.for_platform(account.platform)
         async with self._slot():
             try:
-                ref = await self.adapter(account).resume_processing(idempotency_key)
+                async with _adapter_bugs(account, "looking at a post it was processing"):
+                    try:
+                        ref = await self.adapter(account).resume_processing(idempotency_key)
+                    except NotImplementedError as missing:  # it raised PublishPending: a bug
+                        raise PluginError(
+                            f"the {account.platform} adapter left a post processing for "
+                            f"{account.handle} and cannot look at it again "
+                            "(resume_processing is not implemented)"
+                        ) from missing
                 result = PublishResult(account=account, ref=ref, idempotency_key=idempotency_key)
-            except GovSocialError as known:
+            except GovSocialError as known:  # an adapter bug too: it must not stop the worker
                 result = PublishResult(
                     account=account, error=known, idempotency_key=idempotency_key
                 )
-            except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the worker
-                bug = PluginError(
-                    f"the {account.platform} adapter failed while looking at a post it was "
-                    f"processing for {account.handle}: {type(exc).__name__}: {exc}"
-                )
-                bug.__cause__ = exc
-                result = PublishResult(account=account, error=bug, idempotency_key=idempotency_key)
         if not isinstance(result.error, PublishPending):
             self.plugins.publish_finished(effective, result, context)
             if self.on_published is not None:
