@@ -203,19 +203,7 @@ def server_created(mastodon: MastodonMockServer, account: Account) -> dict[str, 
 
 def server_statuses(mastodon: MastodonMockServer, account: Account) -> list[dict[str, Any]]:
     """Every status the server holds for ``account``, newest first (all pages)."""
-    found: list[dict[str, Any]] = []
-    headers = {"Authorization": f"Bearer {account.credential('access_token')}"}
-    path = f"/api/v1/accounts/{mastodon.account_id(account)}/statuses"
-    params: dict[str, str] = {"limit": "40"}
-    with httpx.Client(base_url=mastodon.base_url, headers=headers, timeout=30.0) as http:
-        while True:
-            response = http.get(path, params=params)
-            response.raise_for_status()
-            page: list[dict[str, Any]] = response.json()
-            if not page:
-                return found
-            found += page
-            params["max_id"] = str(page[-1]["id"])
+    return mastodon.all_statuses(account)
 
 
 def db_deliveries(ws: Workspace) -> list[tuple[str, DeliveryRow]]:

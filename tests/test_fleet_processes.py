@@ -18,9 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from govsocial import Post, Workspace, Workspaces
@@ -42,19 +40,9 @@ POSTS = 30  # per workspace
 def _statuses(mastodon: MastodonMockServer, account: Account) -> dict[str, list[str]]:
     """Every status the server holds for ``account``: text -> status ids."""
     found: dict[str, list[str]] = {}
-    headers = {"Authorization": f"Bearer {account.credential('access_token')}"}
-    path = f"/api/v1/accounts/{mastodon.account_id(account)}/statuses"
-    params: dict[str, str] = {"limit": "40"}
-    with httpx.Client(base_url=mastodon.base_url, headers=headers, timeout=30.0) as http:
-        while True:
-            response = http.get(path, params=params)
-            response.raise_for_status()
-            page: list[dict[str, Any]] = response.json()
-            if not page:
-                return found
-            for status in page:
-                found.setdefault(mastodon.stored_text(status), []).append(str(status["id"]))
-            params["max_id"] = str(page[-1]["id"])
+    for status in mastodon.all_statuses(account):
+        found.setdefault(mastodon.stored_text(status), []).append(str(status["id"]))
+    return found
 
 
 @pytest.fixture

@@ -294,12 +294,18 @@ def test_the_command_line_creates_lists_and_reaches_a_workspace(
 # -- one fleet, many workspaces -------------------------------------------------------------
 
 
-def _fleet_run(url: str, server: PaperServer, clock: float, **options: object) -> Fleet:
+def _fleet_run(
+    url: str, server: PaperServer, clock: float | Callable[[], float], **options: object
+) -> Fleet:
+    """One fleet run until idle against ``server``, at the fixed time ``clock`` (or the
+    time the callable ``clock`` tells)."""
+    now = clock if callable(clock) else lambda: clock
+
     async def go() -> Fleet:
         spaces = Workspaces.open(url)
         http = httpx.AsyncClient(transport=server.transport())
         try:
-            fleet = Fleet(spaces, http_client=http, clock=lambda: clock, **options)  # type: ignore[arg-type]
+            fleet = Fleet(spaces, http_client=http, clock=now, **options)  # type: ignore[arg-type]
             await fleet.run(stop=asyncio.Event(), until_idle=True, poll=0.01)
             return fleet
         finally:
@@ -660,26 +666,12 @@ def test_a_workspace_falling_due_mid_turn_is_visited_before_the_turn_ends(
         return None
 
     paper_server.script = [tick] * 100
-    fleet = _fleet_run_clocked(registry_url, paper_server, lambda: now[0], concurrency=2)
+    fleet = _fleet_run(registry_url, paper_server, lambda: now[0], concurrency=2, per_turn=2)
     order = [name for name, _ in fleet.claimed]
     assert len(order) == 33 and order.count("kota_late") == 1
     # the first turn visits the eight busy workspaces, two posts each (16 claims); the late
     # one is claimed once the fleet sees it due, before that turn ends, not after it
     assert order.index("kota_late") < 16
-
-
-def _fleet_run_clocked(
-    url: str, server: PaperServer, clock: Callable[[], float], **options: object
-) -> Fleet:
-    async def go() -> Fleet:
-        spaces = Workspaces.open(url)
-        http = httpx.AsyncClient(transport=server.transport())
-        try:
-            fleet = Fleet(spaces, http_client=http, clock=clock, per_turn=2, **options)  # type: ignore[arg-type]
-            await fleet.run(stop=asyncio.Event(), until_idle=True, poll=0.01)
-            return fleet
-        finally:
-            await http.aclose()
-            spaces.close()
-
-    return asyncio.run(go())
+    # ... and the server received it before the sixteenth post
+    received = [str(p["text"]) for p in paper_server.posts.values()]
+    assert len(received) == 33 and received.index("falls due mid-turn") < 16

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -31,6 +32,8 @@ from govsocial.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from govsocial.app import Workspace
     from govsocial.cli._common import Commands
     from govsocial.scheduling.jobs import Job
@@ -329,7 +332,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
             print(f"worker {worker.owner} on {ws!r}", file=sys.stderr, flush=True)
-            retention = asyncio.create_task(_retention_hourly(ws, stop))
+            retention = asyncio.create_task(_hourly(functools.partial(_apply_retention, ws), stop))
             try:
                 async with AsyncClient(**ws.core.client_options()) as client:
                     handled = await worker.run(
@@ -398,7 +401,11 @@ def _run_fleet(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            retention = asyncio.create_task(_fleet_retention_hourly(url, stop))
+            # each workspace's, through a connection of its own: erasing thousands of items
+            # must not hold the fleet's
+            retention = asyncio.create_task(
+                _hourly(functools.partial(_apply_fleet_retention, url), stop)
+            )
             try:
                 handled = await fleet.run(
                     stop=stop,
@@ -420,22 +427,11 @@ def _run_fleet(args: argparse.Namespace) -> int:
 RETENTION_EVERY = 3600.0
 
 
-async def _retention_hourly(ws: Workspace, stop: asyncio.Event) -> None:
-    """Apply the inbox retention when the worker starts and then once an hour until
-    ``stop``, in a thread (it writes to the database), never stopping the worker."""
+async def _hourly(apply: Callable[[], None], stop: asyncio.Event) -> None:
+    """Run ``apply`` (the inbox retention) when the worker starts and then once an hour
+    until ``stop``, in a thread (it writes to the database), never stopping the worker."""
     while True:
-        await asyncio.to_thread(_apply_retention, ws)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
-        if stop.is_set():
-            return
-
-
-async def _fleet_retention_hourly(url: str, stop: asyncio.Event) -> None:
-    """:func:`_retention_hourly` for every workspace of the registry at ``url``, through a
-    connection of its own (erasing thousands of items must not hold the fleet's)."""
-    while True:
-        await asyncio.to_thread(_apply_fleet_retention, url)
+        await asyncio.to_thread(apply)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RETENTION_EVERY)
         if stop.is_set():

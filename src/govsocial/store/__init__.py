@@ -365,12 +365,7 @@ class Store(ABC):
         try:
             tx.execute(self.render(sql), tuple(params))
         except UnicodeEncodeError:
-            message, hint = LONE_SURROGATE
-            raise ValidationError(
-                [Problem(code="lone_surrogate", message=f"a text {message}")],
-                subject="input",
-                hint=hint,
-            ) from None
+            raise _lone_surrogate() from None
         return tx
 
     def executemany(self, tx: Tx, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -381,12 +376,7 @@ class Store(ABC):
         try:
             tx.executemany(self.render(sql), [tuple(row) for row in rows])
         except UnicodeEncodeError:
-            message, hint = LONE_SURROGATE
-            raise ValidationError(
-                [Problem(code="lone_surrogate", message=f"a text {message}")],
-                subject="input",
-                hint=hint,
-            ) from None
+            raise _lone_surrogate() from None
 
     # -- schema --------------------------------------------------------------------------
 
@@ -1307,6 +1297,14 @@ class SqliteStore(Store):
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+def _lone_surrogate() -> ValidationError:
+    """What a statement whose text parameter holds a lone surrogate raises."""
+    message, hint = LONE_SURROGATE
+    return ValidationError(
+        [Problem(code="lone_surrogate", message=f"a text {message}")], subject="input", hint=hint
+    )
 
 
 class SharedConnection:

@@ -254,6 +254,23 @@ class MastodonMockServer:
         statuses: list[dict[str, Any]] = response.json()
         return statuses
 
+    def all_statuses(self, account: Account) -> list[dict[str, Any]]:
+        """Every status the server holds for ``account``, newest first (every page)."""
+        found: list[dict[str, Any]] = []
+        params = {"limit": "40"}
+        while True:
+            response = self._client().get(
+                f"/api/v1/accounts/{self.account_id(account)}/statuses",
+                params=params,
+                headers=_auth(account),
+            )
+            response.raise_for_status()
+            page: list[dict[str, Any]] = response.json()
+            if not page:
+                return found
+            found += page
+            params["max_id"] = str(page[-1]["id"])
+
     # -- acting as other users -------------------------------------------------------------
 
     def like(self, ref: PostRef, by: Account) -> None:
