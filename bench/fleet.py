@@ -35,8 +35,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +42,7 @@ from typing import Any
 
 import aiohttp
 from publish import BenchError
-from scheduler import DEFAULT_PG, LoggingServer, log, pct, pg_available, populate
+from scheduler import DEFAULT_PG, LoggingServer, log, pct, pg_available, pg_schema, populate
 
 from govsocial import Account, Post, Workspace, Workspaces
 from govsocial.plugin.manager import Plugins
@@ -65,28 +63,6 @@ class Run:
     unpublished: int
     audit_ok: bool
     rss_mb: list[float]
-
-
-@contextmanager
-def pg_home(base: str) -> Iterator[str]:
-    """A fresh home schema for the registry (dropped afterwards, with every workspace schema
-    made under it); yields a URL whose search_path is it."""
-    import psycopg
-    from psycopg import sql
-
-    home = f"gs_fleet_{secrets.token_hex(3)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(home)))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{home}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
-                (home, home + "\\_%"),
-            ).fetchall()
-            for (name,) in rows:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
 
 
 def setup(url: str, server: LoggingServer, cfg: argparse.Namespace) -> list[str]:
@@ -348,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     server = LoggingServer()
     try:
-        with pg_home(cfg.pg) as url:
+        with pg_schema(cfg.pg, prefix="gs_fleet") as url:
             tokens = setup(url, server, cfg)[: cfg.workspaces * cfg.accounts]
             server._call("POST", "/_bench/reset", {"tokens": tokens, "delay": DELAY})
             raw = asyncio.run(raw_aiohttp(server.base_url, tokens))

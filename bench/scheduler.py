@@ -459,19 +459,25 @@ def pg_available(base: str) -> str | None:
 
 
 @contextmanager
-def pg_schema(base: str) -> Iterator[str]:
-    """A fresh schema on ``base`` (dropped afterwards); yields a URL whose search_path is it."""
+def pg_schema(base: str, prefix: str = "govsocial_bench") -> Iterator[str]:
+    """A fresh schema on ``base``; yields a URL whose search_path is it. Dropped afterwards,
+    with every workspace schema a registry made under it (``<schema>_<name>``)."""
     import psycopg
     from psycopg import sql
 
-    schema = f"govsocial_bench_{secrets.token_hex(4)}"
+    schema = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
         yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            rows = conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
+                (schema, schema + "\\_%"),
+            ).fetchall()
+            for (name,) in rows:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
 
 
 def pg_version(base: str) -> str:
